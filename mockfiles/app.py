@@ -1,0 +1,165 @@
+"""The ASGI application: every dialect mounted under its prefix, the admin routes,
+and the outer layer that stamps request ids and headers, records the journal, and
+carries out faults that act on the response itself."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
+from starlette.types import Message, Receive, Scope, Send
+
+from . import admin
+from .chaos import Connection, Dropped
+from .context import RequestContext
+from .dialects.openai import OpenAIDialect
+from .emulator import Emulator
+from .errors import MethodNotAllowed, MockFilesError, NotFound, ServerError
+from .files_api import FilesAPI
+from .ids import request_id
+
+log = logging.getLogger("mockfiles")
+
+
+class MockFilesApp:
+    """The outer ASGI layer around the Starlette app."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.openai = OpenAIDialect()
+        self.dialects = [(self.openai.prefix + "/", self.openai)]
+        self.app = Starlette(
+            routes=[
+                Mount(self.openai.prefix, routes=FilesAPI(emulator, self.openai).routes()),
+                Mount(admin.PREFIX, routes=admin.routes(emulator)),
+            ],
+            exception_handlers={
+                MockFilesError: self.render_error,
+                HTTPException: self.render_http_exception,
+                Dropped: no_response,
+                Exception: self.render_crash,
+            },
+        )
+
+    def dialect_for(self, path: str) -> OpenAIDialect:
+        for prefix, dialect in self.dialects:
+            if path.startswith(prefix) or path == prefix[:-1]:
+                return dialect
+        return self.openai
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        dialect = self.dialect_for(path)
+        ctx = RequestContext(request_id(), dialect.name, scope["method"], path)
+        ctx.connection = Connection(send, receive)
+        ctx.journaled = not path.startswith(admin.PREFIX + "/") and path != admin.PREFIX
+        scope["mockfiles"] = ctx
+        state = {"dropped": False}
+
+        async def send_with_headers(message: Message) -> None:
+            if state["dropped"]:
+                return
+            if message["type"] == "http.response.start":
+                ctx.status = message["status"]
+                if ctx.action == "reset_after_commit":
+                    ctx.details["committed_status"] = ctx.status
+                    ctx.status = None
+                    state["dropped"] = True
+                    await ctx.connection.drop(hard=True)
+                    return
+                headers = list(message.get("headers", []))
+                headers += dialect.headers(ctx) if ctx.journaled else [(b"x-request-id", ctx.request_id.encode())]
+                headers += [(k.encode(), v.encode()) for k, v in ctx.headers.items()]
+                message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body" and ctx.action == "truncate":
+                body: bytes = message.get("body", b"")
+                state["dropped"] = True
+                await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+                ctx.connection.close_after_flush()
+                await ctx.connection.closed()
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            if ctx.journaled:
+                self.emulator.journal.record(journal_entry(ctx, self.emulator.clock.now(), scope))
+
+    # --- errors: every error response is made here -------------------------------------
+
+    def _context(self, request: Request) -> RequestContext:
+        return request.scope["mockfiles"]
+
+    async def render_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, MockFilesError)
+        ctx = self._context(request)
+        status, body, headers = self.dialect_for(ctx.path).error(exc, ctx)
+        ctx.details.setdefault("error", body.get("error", body))
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    async def render_http_exception(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        where = f"{request.method} {request.url.path}"
+        error: MockFilesError
+        if exc.status_code == 405:
+            error = MethodNotAllowed(f"Invalid method for URL ({where})", headers=exc.headers)
+        elif exc.status_code == 404:
+            error = NotFound(f"Invalid URL ({where})")
+        else:
+            error = MockFilesError(str(exc.detail))
+            error.status = exc.status_code
+        return await self.render_error(request, error)
+
+    async def render_crash(self, request: Request, exc: Exception) -> Response:
+        log.exception("mockfiles: unexpected error while answering %s %s", request.method, request.url.path)
+        return await self.render_error(request, ServerError(str(exc)))
+
+
+async def no_response(request: Request, exc: Exception) -> Response:
+    return _NoResponse()
+
+
+class _NoResponse(Response):
+    """The connection is already closed; there is nothing to send."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+
+def journal_entry(ctx: RequestContext, now: float, scope: Scope) -> dict[str, Any]:
+    headers = dict(scope.get("headers", []))
+    retry = headers.get(b"x-stainless-retry-count")
+    return {
+        "time": now,
+        "wall_time": time.time(),
+        "request_id": ctx.request_id,
+        "dialect": ctx.dialect,
+        "method": ctx.method,
+        "path": ctx.path,
+        "query": scope.get("query_string", b"").decode("latin-1"),
+        "endpoint": ctx.endpoint,
+        "account": ctx.key,
+        "status": ctx.status,
+        "fault": ctx.fault,
+        "action": ctx.action,
+        "retry_count": int(retry) if retry and retry.isdigit() else None,
+        "duration_ms": round(ctx.elapsed_ms(), 3),
+        **ctx.details,
+    }
+
+
+def build_app(emulator: Emulator) -> MockFilesApp:
+    return MockFilesApp(emulator)

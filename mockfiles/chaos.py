@@ -1,0 +1,197 @@
+"""Applying a scenario's fault rules to live requests.
+
+Deciding is deterministic: each rule counts the requests it matched and draws its
+probabilities and delays from its own random stream, seeded from the scenario's
+seed and the rule's position, so adding a rule never changes another's pattern.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import struct
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from .context import RequestContext
+from .errors import InjectedError
+from .faults import FaultRule
+from .lifecycle import Outcome
+
+# Realistic defaults for injected errors, by status.
+DEFAULT_ERRORS: dict[int, tuple[str, str | None, str]] = {
+    400: ("invalid_request_error", None, "Invalid request."),
+    401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
+    403: ("invalid_request_error", None, "You are not allowed to perform this request."),
+    404: ("invalid_request_error", None, "Not found."),
+    408: ("server_error", None, "Request timed out."),
+    409: ("invalid_request_error", None, "Conflict: the request could not be completed. Please retry."),
+    429: ("requests", "rate_limit_exceeded",
+          "Rate limit reached for requests. Please try again in 1s. "
+          "Visit https://platform.openai.com/account/rate-limits to learn more."),
+    500: ("server_error", None,
+          "The server had an error processing your request. Sorry about that! You can retry your request, "
+          "or contact us through our help center at help.openai.com if you keep seeing this error."),
+    502: ("server_error", None, "Bad gateway."),
+    503: ("server_error", None, "The server is overloaded or not ready yet."),
+    504: ("server_error", None, "Gateway timeout."),
+}  # fmt: skip
+
+
+class Dropped(Exception):
+    """The connection was closed on purpose: there is no response to send."""
+
+
+class Chaos:
+    def __init__(self, rules: tuple[FaultRule, ...], seed: int) -> None:
+        self.rules = rules
+        self.seen = [0] * len(rules)
+        self.fired = [0] * len(rules)
+        self.rngs = [random.Random(f"mockfiles:{seed}:{i}") for i in range(len(rules))]
+        self._lock = threading.Lock()
+        self._holds: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+
+    def pick(self, request: Mapping[str, Any]) -> tuple[FaultRule, float] | None:
+        """The first rule that fires for this request, with the delay it adds."""
+        with self._lock:
+            for i, rule in enumerate(self.rules):
+                if not rule.match.matches(request):
+                    continue
+                self.seen[i] += 1
+                if self.seen[i] <= rule.after:
+                    continue
+                if rule.times is not None and self.fired[i] >= rule.times:
+                    continue
+                rng = self.rngs[i]
+                if rule.probability is not None and rng.random() >= rule.probability:
+                    continue
+                self.fired[i] += 1
+                delay = 0.0
+                if rule.delay is not None:
+                    low, high = rule.delay
+                    delay = low if low == high else rng.uniform(low, high)
+                return rule, delay
+        return None
+
+    async def apply(self, ctx: RequestContext, request: Mapping[str, Any]) -> Outcome | None:
+        """Run the first firing rule's effect before the operation.
+
+        Raises InjectedError or Dropped; returns a processing Outcome for uploads that
+        a rule sends to ``error``; marks ``ctx.action`` for effects that happen after
+        the operation (``truncate``, ``reset_after_commit``).
+        """
+        picked = self.pick(request)
+        if picked is None:
+            return None
+        rule, delay = picked
+        ctx.fault = rule.index
+        ctx.details["rule"] = rule.label
+        if delay:
+            ctx.details["delay_ms"] = round(delay * 1000, 1)
+            await asyncio.sleep(delay)
+        if rule.status is not None:
+            ctx.action = f"status {rule.status}"
+            raise injected_error(rule)
+        if rule.action == "reset":
+            ctx.action = "reset"
+            await ctx.connection.drop(hard=True)
+            raise Dropped()
+        if rule.action == "timeout":
+            ctx.action = "timeout"
+            await self._hold(ctx, rule.hold)
+            await ctx.connection.drop(hard=False)
+            raise Dropped()
+        if rule.action in ("truncate", "reset_after_commit"):
+            ctx.action = rule.action
+        if rule.processing is not None:
+            ctx.action = f"processing {rule.processing.status}"
+            return Outcome(rule.processing.status, rule.processing.status_details, rule.processing.delay)
+        if ctx.action is None:
+            ctx.action = "delay"
+        return None
+
+    async def _hold(self, ctx: RequestContext, seconds: float) -> None:
+        """Wait until the client gives up, the server resets or stops, or ``seconds`` pass."""
+        loop = asyncio.get_running_loop()
+        released = asyncio.Event()
+        entry = (loop, released)
+        with self._lock:
+            self._holds.add(entry)
+        try:
+            waiters = [asyncio.ensure_future(released.wait()), asyncio.ensure_future(ctx.connection.closed())]
+            _, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            for task in waiters:
+                task.cancel()
+        finally:
+            with self._lock:
+                self._holds.discard(entry)
+
+    def release(self) -> None:
+        """Let every held request go (on reset and shutdown); safe from any thread."""
+        with self._lock:
+            holds = list(self._holds)
+        for loop, event in holds:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(event.set)
+
+
+def injected_error(rule: FaultRule) -> InjectedError:
+    status = rule.status or 500
+    type_, code, message = DEFAULT_ERRORS.get(status, ("server_error" if status >= 500 else "invalid_request_error",
+                                                        None, f"Injected error {status}."))  # fmt: skip
+    given = rule.error
+    return InjectedError(
+        status,
+        given.get("message") or message,
+        type=given.get("type") or type_,
+        code=given["code"] if "code" in given else code,
+        param=given.get("param"),
+        headers=rule.headers,
+    )
+
+
+class Connection:
+    """The client's TCP connection, for faults that answer with no response at all.
+
+    Reaches the transport through uvicorn's ``send`` callable; under another server
+    (or an in-memory transport) dropping falls back to raising, which yields a 500.
+    """
+
+    def __init__(self, send: Any, receive: Any) -> None:
+        self._transport = getattr(getattr(send, "__self__", None), "transport", None)
+        self._receive = receive
+        self._disconnected = False
+
+    @property
+    def available(self) -> bool:
+        return self._transport is not None
+
+    async def drop(self, hard: bool) -> None:
+        """Close the connection (a TCP reset when ``hard``), then wait until it is gone."""
+        transport = self._transport
+        if transport is None:
+            raise RuntimeError("this server gives no access to the connection; cannot drop it")
+        if hard:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                except OSError:
+                    pass
+            transport.abort()
+        else:
+            transport.close()
+        await asyncio.wait_for(self.closed(), timeout=5)
+
+    async def closed(self) -> None:
+        """Wait for the client to be gone (reading and discarding any body left)."""
+        while not self._disconnected:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                self._disconnected = True
+
+    def close_after_flush(self) -> None:
+        if self._transport is not None:
+            self._transport.close()

@@ -1,0 +1,83 @@
+"""``mockfiles serve`` and ``mockfiles check``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .emulator import Emulator, Settings
+from .located import ScenarioError
+from .profiles import PROFILES
+from .scenario import load_scenario
+from .server import StartupError, serve
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="mockfiles", description="A local emulator of the OpenAI-compatible Files API.")
+    root.add_argument("--version", action="version", version=f"mockfiles {__version__}")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("serve", help="run the emulator until Ctrl-C")
+    run.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    run.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one (default 8000)")
+    run.add_argument("--scenario", metavar="FILE", help="a YAML scenario file")
+    run.add_argument("--profile", choices=sorted(PROFILES), help="service to emulate (default: the scenario's, else openai)")
+    run.add_argument("--seed", type=int, help="seed for fault probabilities and ids (overrides the scenario's)")
+    run.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
+                     help="accept only this key (repeatable); default: any non-empty key")  # fmt: skip
+    run.add_argument("--no-rate-limits", action="store_true", help="turn the per-key rate limits off")
+
+    check = commands.add_parser("check", help="validate scenario files")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "check":
+        return check(args.files)
+    return run_server(args)
+
+
+def check(paths: Sequence[str]) -> int:
+    for path in paths:
+        try:
+            load_scenario(path)
+        except ScenarioError as exc:
+            print(f"mockfiles: {exc}", file=sys.stderr)
+            return 1
+        print(f"{path}: ok")
+    return 0
+
+
+def run_server(args: argparse.Namespace) -> int:
+    settings = Settings(
+        scenario=args.scenario,
+        profile=args.profile,
+        seed=args.seed,
+        api_keys=tuple(args.api_keys) if args.api_keys else None,
+        rate_limits=False if args.no_rate_limits else None,
+    )
+    try:
+        emulator = Emulator(settings)
+    except ScenarioError as exc:
+        print(f"mockfiles: {exc}", file=sys.stderr)
+        return 2
+
+    def announce(url: str) -> None:
+        print(f"mockfiles serving on {url} (profile {emulator.profile.name}; SDK base_url {url}/v1)", flush=True)
+
+    try:
+        serve(emulator, args.host, args.port, announce=announce)
+    except StartupError as exc:
+        print(f"mockfiles: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

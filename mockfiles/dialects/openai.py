@@ -1,0 +1,91 @@
+"""OpenAI's wire dialect: object shapes, the error envelope, response headers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..context import RequestContext
+from ..errors import AuthenticationFailed, MockFilesError, RateLimited, ServerError
+from ..ids import mask_key
+from ..store import Page, StoredFile
+from ..units import format_duration
+
+SERVER_ERROR = (
+    "The server had an error processing your request. Sorry about that! You can retry your request, "
+    "or contact us through our help center at help.openai.com if you keep seeing this error. "
+    "(Please include the request ID {request_id} in your email.)"
+)
+
+
+class OpenAIDialect:
+    name = "openai"
+    prefix = "/v1"
+
+    # --- objects ------------------------------------------------------------------
+
+    def file_object(self, f: StoredFile, now: float) -> dict[str, Any]:
+        return {
+            "id": f.id,
+            "object": "file",
+            "bytes": f.size,
+            "created_at": f.created_at,
+            "expires_at": f.expires_at,
+            "filename": f.filename,
+            "purpose": f.purpose,
+            "status": f.status(now),
+            "status_details": f.status_details(now),
+        }
+
+    def list_object(self, page: Page, now: float) -> dict[str, Any]:
+        data = [self.file_object(f, now) for f in page.files]
+        return {
+            "object": "list",
+            "data": data,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+            "has_more": page.has_more,
+        }
+
+    def deleted_object(self, f: StoredFile) -> dict[str, Any]:
+        return {"id": f.id, "object": "file", "deleted": True}
+
+    # --- errors and headers -------------------------------------------------------
+
+    def error(self, err: MockFilesError, ctx: RequestContext) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Status, body and extra headers of an error response."""
+        message, code, type_ = err.message, err.code, err.type
+        headers = dict(err.headers)
+        if isinstance(err, AuthenticationFailed) and not err.missing:
+            message = (
+                f"Incorrect API key provided: {mask_key(err.key or '')}. "
+                "You can find your API key at https://platform.openai.com/account/api-keys."
+            )
+        elif isinstance(err, RateLimited):
+            message = (
+                f"Rate limit reached for {err.kind} requests ({ctx.endpoint}) on requests per second: "
+                f"Limit {err.limit}, Used {err.limit}, Requested 1. "
+                f"Please try again in {format_duration(err.retry_after)}. "
+                "Visit https://platform.openai.com/account/rate-limits to learn more."
+            )
+            headers.update(retry_headers(err.retry_after))
+        elif isinstance(err, ServerError):
+            message = SERVER_ERROR.format(request_id=ctx.request_id)
+        body = {"error": {"message": message, "type": type_, "param": err.param, "code": code}}
+        return err.status, body, headers
+
+    def headers(self, ctx: RequestContext) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"x-request-id", ctx.request_id.encode()),
+            (b"openai-processing-ms", str(int(ctx.elapsed_ms())).encode()),
+            (b"openai-version", b"2020-10-01"),
+            (b"access-control-expose-headers", b"X-Request-ID"),
+        ]
+
+
+def retry_headers(seconds: float) -> dict[str, str]:
+    """``retry-after`` in whole seconds (rounded up) and the exact ``retry-after-ms``."""
+    return {
+        "retry-after": str(max(1, math.ceil(seconds))),
+        "retry-after-ms": str(max(1, math.ceil(seconds * 1000))),
+    }

@@ -1,0 +1,116 @@
+"""Domain errors. Each dialect renders them in its own wire shape, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class MockFilesError(Exception):
+    """An error the emulator answers with, in whatever dialect the request came in."""
+
+    status: int = 500
+    type: str = "server_error"
+    code: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        if code is not None:
+            self.code = code
+        self.headers: dict[str, str] = dict(headers or {})
+
+
+class InvalidRequest(MockFilesError):
+    status = 400
+    type = "invalid_request_error"
+
+
+class AuthenticationFailed(MockFilesError):
+    """401. ``missing`` tells a request with no usable key from one with a wrong key."""
+
+    status = 401
+    type = "invalid_request_error"
+
+    def __init__(self, message: str, *, missing: bool, key: str | None = None) -> None:
+        super().__init__(message, code=None if missing else "invalid_api_key")
+        self.missing = missing
+        self.key = key
+
+
+class NotFound(MockFilesError):
+    status = 404
+    type = "invalid_request_error"
+
+
+class MethodNotAllowed(MockFilesError):
+    status = 405
+    type = "invalid_request_error"
+
+
+class PayloadTooLarge(MockFilesError):
+    """413 in the shape OpenAI was seen answering an oversized upload (type server_error)."""
+
+    status = 413
+    type = "server_error"
+
+    def __init__(self, message: str, *, limit: int, read: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.read = read
+
+
+class QuotaExceeded(MockFilesError):
+    """An account limit (file count or storage) would be exceeded by this upload."""
+
+    status = 400
+    type = "invalid_request_error"
+
+    def __init__(self, message: str, *, which: str, limit: int, used: int) -> None:
+        super().__init__(message, param="file", code=f"{which}_limit_exceeded")
+        self.which = which
+        self.limit = limit
+        self.used = used
+
+
+class RateLimited(MockFilesError):
+    status = 429
+    type = "requests"
+    code = "rate_limit_exceeded"
+
+    def __init__(self, message: str, *, retry_after: float, limit: int, kind: str) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.limit = limit
+        self.kind = kind
+
+
+class InjectedError(MockFilesError):
+    """An error response a scenario's fault rule asked for."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str,
+        code: str | None,
+        param: str | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, param=param, code=code, headers=headers)
+        self.status = status
+        self.type = type
+        self.code = code
+
+
+class ServerError(MockFilesError):
+    status = 500
+    type = "server_error"

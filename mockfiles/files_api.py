@@ -1,0 +1,193 @@
+"""The OpenAI-shaped Files routes (create, list, retrieve, delete, content), served
+once for every dialect that speaks that shape: the dialect only decides how objects
+and errors look on the wire."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from .context import RequestContext
+from .emulator import Emulator
+from .errors import InvalidRequest, PayloadTooLarge
+from .lifecycle import Outcome, check_range, parse_expires_after, parse_int
+from .store import Page, StoredFile
+from .upload import Form, read_form
+
+FORM_OVERHEAD = 64 * 1024  # room for the non-file parts when judging a declared Content-Length
+LIST_LIMIT_MAX = 10_000
+THREAD_CHECK_BYTES = 1024 * 1024  # content checks of larger files run off the event loop
+
+
+class FilesDialect(Protocol):
+    name: str
+
+    def file_object(self, f: StoredFile, now: float) -> dict[str, Any]: ...
+    def list_object(self, page: Page, now: float) -> dict[str, Any]: ...
+    def deleted_object(self, f: StoredFile) -> dict[str, Any]: ...
+
+
+class FilesAPI:
+    def __init__(self, emulator: Emulator, dialect: FilesDialect) -> None:
+        self.emulator = emulator
+        self.dialect = dialect
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/files", self.create, methods=["POST"]),
+            Route("/files", self.list, methods=["GET"]),
+            Route("/files/{file_id}", self.retrieve, methods=["GET"]),
+            Route("/files/{file_id}", self.delete, methods=["DELETE"]),
+            Route("/files/{file_id}/content", self.content, methods=["GET"]),
+        ]
+
+    async def admit(self, request: Request, endpoint: str) -> RequestContext:
+        """Auth, rate limit, and (except for uploads, which wait for their form) faults."""
+        ctx: RequestContext = request.scope["mockfiles"]
+        ctx.endpoint = endpoint
+        self.emulator.authenticate(ctx, request.headers.get("authorization"))
+        self.emulator.check_rate(ctx)
+        if endpoint != "files.create":
+            await self.emulator.chaos.apply(ctx, fault_request(ctx, request))
+        return ctx
+
+    async def create(self, request: Request) -> JSONResponse:
+        ctx = await self.admit(request, "files.create")
+        key = ctx.key or ""
+        files = self.emulator.files
+        files.check_room(key)
+        declared = declared_length(request)
+
+        def file_limit(field: str, form: Form) -> int:
+            limit = min(files.max_upload_bytes(form.value("purpose")), files.room_for(key))
+            if declared is not None and declared > limit + FORM_OVERHEAD:
+                files.check_room(key, declared - FORM_OVERHEAD)
+                raise PayloadTooLarge(
+                    f"Maximum content size limit ({limit}) exceeded ({declared} bytes declared)",
+                    limit=limit,
+                    read=declared,
+                )
+            return limit
+
+        if declared is not None and declared > files.profile.max_file_bytes + FORM_OVERHEAD:
+            file_limit("file", Form())
+        try:
+            form = await read_form(request.stream(), request.headers.get("content-type"), file_limit)
+        except PayloadTooLarge as exc:
+            files.check_room(key, exc.read)  # the storage quota, when that is what was crossed
+            raise
+        purpose = form.value("purpose")
+        part = upload_part(form)
+        details = fault_request(ctx, request, purpose=purpose, filename=part.filename if part else None)
+        outcome: Outcome | None = await self.emulator.chaos.apply(ctx, details)
+        rules = files.rules(purpose)
+        if part is None:
+            raise InvalidRequest("Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
+        assert purpose is not None
+        expires_after = parse_expires_after(form.value("expires_after[anchor]"), form.value("expires_after[seconds]"))
+        files.check_file_type(purpose, part.filename)
+        create = lambda: files.create(  # noqa: E731
+            key,
+            purpose=purpose,
+            filename=part.filename,
+            chunks=part.chunks,
+            size=part.size,
+            expires_after=expires_after,
+            outcome=outcome,
+            dialect=self.dialect.name,
+        )
+        needs_thread = rules.content is not None and outcome is None and part.size > THREAD_CHECK_BYTES
+        f = await run_in_threadpool(create) if needs_thread else create()
+        return JSONResponse(self.dialect.file_object(f, files.clock.now()))
+
+    async def list(self, request: Request) -> JSONResponse:
+        ctx = await self.admit(request, "files.list")
+        query = request.query_params
+        limit = LIST_LIMIT_MAX
+        if "limit" in query:
+            limit = parse_int(query["limit"], "limit")
+            check_range(limit, "limit", 1, LIST_LIMIT_MAX)
+        order = query.get("order", "desc")
+        if order not in ("asc", "desc"):
+            raise InvalidRequest(
+                f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.", param="order", code="invalid_value"
+            )
+        after = query.get("after") or None
+        purpose = query.get("purpose") or None
+        files = self.emulator.files
+        page = files.page(ctx.key or "", limit=limit, order=order, after=after, purpose=purpose)
+        return JSONResponse(self.dialect.list_object(page, files.clock.now()))
+
+    async def retrieve(self, request: Request) -> JSONResponse:
+        ctx = await self.admit(request, "files.retrieve")
+        files = self.emulator.files
+        f = files.get(ctx.key or "", request.path_params["file_id"])
+        return JSONResponse(self.dialect.file_object(f, files.clock.now()))
+
+    async def delete(self, request: Request) -> JSONResponse:
+        ctx = await self.admit(request, "files.delete")
+        f = self.emulator.files.delete(ctx.key or "", request.path_params["file_id"])
+        return JSONResponse(self.dialect.deleted_object(f))
+
+    async def content(self, request: Request) -> ContentResponse:
+        ctx = await self.admit(request, "files.content")
+        f = self.emulator.files.get(ctx.key or "", request.path_params["file_id"])
+        return ContentResponse(f.chunks, f.size)
+
+
+class ContentResponse:
+    """A file's bytes sent chunk by chunk as stored: never joined into one copy."""
+
+    media_type = "application/octet-stream"
+
+    def __init__(self, chunks: tuple[bytes, ...], size: int) -> None:
+        self.chunks = chunks
+        self.size = size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", self.media_type.encode()), (b"content-length", str(self.size).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        if len(self.chunks) == 1:
+            await send({"type": "http.response.body", "body": self.chunks[0]})
+            return
+        for chunk in self.chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def upload_part(form: Form) -> Any:
+    """The one ``file`` part of an upload (None when there is none)."""
+    parts = [p for p in form.files if p.field == "file"]
+    if len(parts) > 1:
+        raise InvalidRequest("Only one 'file' may be uploaded per request.", param="file")
+    if not parts and form.values("file"):
+        raise InvalidRequest("'file' must be a file upload (a part with a filename), not a text field.", param="file")
+    return parts[0] if parts else None
+
+
+def declared_length(request: Request) -> int | None:
+    raw = request.headers.get("content-length")
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidRequest("Invalid Content-Length header.") from None
+
+
+def fault_request(ctx: RequestContext, request: Request, **extra: Any) -> dict[str, Any]:
+    """What a fault rule's ``match`` looks at."""
+    return {
+        "endpoint": ctx.endpoint,
+        "method": ctx.method,
+        "path": ctx.path,
+        "dialect": ctx.dialect,
+        "key": ctx.key,
+        "headers": request.headers,
+        **extra,
+    }

@@ -1,0 +1,253 @@
+"""The Files service's rules over the store: purposes, file types, sizes, quotas,
+processing states and expiry. Knows nothing about HTTP; every dialect calls this.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from . import ids
+from .clock import Clock
+from .errors import InvalidRequest, QuotaExceeded
+from .profiles import Profile, PurposeRules
+from .store import FileStore, Page, StoredFile
+from .validation import check_content
+
+EXPIRES_MIN = 3600
+EXPIRES_MAX = 2_592_000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How processing ends for one upload, when a scenario decides it instead of the content."""
+
+    status: str = "processed"
+    status_details: str | None = None
+    delay: float | None = None
+
+
+def quote_list(values: Sequence[str]) -> str:
+    """``'a', 'b', and 'c'`` as in OpenAI's validation messages."""
+    quoted = [f"'{v}'" for v in values]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+
+
+def parse_expires_after(anchor: str | None, seconds: str | int | None) -> int | None:
+    """Validate ``expires_after`` (both parts together, or neither) and return its seconds."""
+    if anchor is None and seconds is None:
+        return None
+    if anchor is None:
+        raise InvalidRequest(
+            "Missing required parameter: 'expires_after.anchor'.",
+            param="expires_after.anchor",
+            code="missing_required_parameter",
+        )
+    if anchor != "created_at":
+        raise InvalidRequest(
+            f"Invalid value: '{anchor}'. Supported values are: 'created_at'.",
+            param="expires_after.anchor",
+            code="invalid_value",
+        )
+    if seconds is None:
+        raise InvalidRequest(
+            "Missing required parameter: 'expires_after.seconds'.",
+            param="expires_after.seconds",
+            code="missing_required_parameter",
+        )
+    value = parse_int(seconds, "expires_after.seconds")
+    check_range(value, "expires_after.seconds", EXPIRES_MIN, EXPIRES_MAX)
+    return value
+
+
+def parse_int(raw: str | int, param: str) -> int:
+    if isinstance(raw, int):
+        return raw
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidRequest(
+            f"Invalid '{param}': expected an integer, but got '{raw}' instead.",
+            param=param,
+            code="invalid_type",
+        ) from None
+
+
+def check_range(value: int, param: str, low: int, high: int) -> None:
+    if value < low:
+        raise InvalidRequest(
+            f"Invalid '{param}': integer below minimum value. Expected a value >= {low}, but got {value} instead.",
+            param=param,
+            code="integer_below_min_value",
+        )
+    if value > high:
+        raise InvalidRequest(
+            f"Invalid '{param}': integer above maximum value. Expected a value <= {high}, but got {value} instead.",
+            param=param,
+            code="integer_above_max_value",
+        )
+
+
+class Files:
+    """One account-partitioned Files service, as one profile describes it."""
+
+    def __init__(self, profile: Profile, clock: Clock, rng: random.Random) -> None:
+        self.profile = profile
+        self.clock = clock
+        self.rng = rng
+        self.store = FileStore()
+        self.lock = threading.RLock()
+
+    # --- checks made before and while the body streams in ------------------------
+
+    def rules(self, purpose: str | None) -> PurposeRules:
+        if purpose is None:
+            raise InvalidRequest(
+                "Missing required parameter: 'purpose'.", param="purpose", code="missing_required_parameter"
+            )
+        rules = self.profile.purposes.get(purpose)
+        if rules is None:
+            raise InvalidRequest(
+                f"Invalid value: '{purpose}'. Supported values are: {quote_list(list(self.profile.purposes))}.",
+                param="purpose",
+                code="invalid_value",
+            )
+        return rules
+
+    def max_upload_bytes(self, purpose: str | None) -> int:
+        """The per-file limit while streaming; before the purpose is known, the largest one."""
+        if purpose is not None and purpose in self.profile.purposes:
+            return self.profile.purposes[purpose].max_bytes
+        return self.profile.max_file_bytes
+
+    def check_file_type(self, purpose: str, filename: str) -> None:
+        allowed = self.rules(purpose).extensions
+        if allowed is None:
+            return
+        dot = filename.rfind(".")
+        extension = filename[dot:].lower() if dot >= 0 else ""
+        if extension not in allowed:
+            raise InvalidRequest(
+                f"Invalid file format for purpose '{purpose}': '{filename}'. "
+                f"Supported formats: {', '.join(allowed)}.",
+                param="file",
+                code="invalid_file_format",
+            )
+
+    def room_for(self, account: str) -> int:
+        """Bytes the account can still store (a very large number when unlimited)."""
+        limit = self.profile.max_total_bytes
+        if limit is None:
+            return 2**63
+        with self.lock:
+            _, used = self.store.usage(account, self.clock.now())
+        return max(0, limit - used)
+
+    def check_room(self, account: str, incoming: int = 0) -> None:
+        """Refuse an upload that would take the account past its file count or storage limit."""
+        with self.lock:
+            count, used = self.store.usage(account, self.clock.now())
+        limit_files = self.profile.max_files
+        if limit_files is not None and count + 1 > limit_files:
+            raise QuotaExceeded(
+                f"File count limit reached: this account already stores {count} of {limit_files} files. "
+                "Delete files to make room.",
+                which="file_count",
+                limit=limit_files,
+                used=count,
+            )
+        limit_bytes = self.profile.max_total_bytes
+        if limit_bytes is not None and used + incoming > limit_bytes:
+            raise QuotaExceeded(
+                f"Storage limit reached: this account stores {used} of {limit_bytes} bytes, "
+                f"and this upload needs {incoming} more. Delete files to make room.",
+                which="storage",
+                limit=limit_bytes,
+                used=used,
+            )
+
+    # --- operations ---------------------------------------------------------------
+
+    def create(
+        self,
+        account: str,
+        *,
+        purpose: str,
+        filename: str,
+        chunks: Sequence[bytes],
+        size: int,
+        expires_after: int | None = None,
+        outcome: Outcome | None = None,
+        dialect: str = "openai",
+    ) -> StoredFile:
+        rules = self.rules(purpose)
+        if size == 0:
+            raise InvalidRequest("The uploaded file is empty.", param="file", code="empty_file")
+        details = None if outcome is not None else check_content(rules.content, chunks, self.profile.batch_urls)
+        with self.lock:
+            self.check_room(account, size)
+            now = self.clock.now()
+            created_at = int(now)
+            lifetime = expires_after if expires_after is not None else rules.expires_after
+            if outcome is not None:
+                status, final_details = outcome.status, outcome.status_details
+                delay = outcome.delay if outcome.delay is not None else rules.processing_delay
+            else:
+                status = "processed" if details is None else "error"
+                final_details, delay = details, rules.processing_delay
+            f = StoredFile(
+                id=self._new_id(rules),
+                account=account,
+                filename=filename,
+                purpose=purpose,
+                size=size,
+                created_at=created_at,
+                expires_at=None if lifetime is None else created_at + lifetime,
+                ready_at=now + delay,
+                final_status=status,
+                final_details=final_details,
+                chunks=tuple(chunks),
+                seq=self.store.next_seq(),
+                dialect=dialect,
+            )
+            return self.store.add(f)
+
+    def get(self, account: str, file_id: str) -> StoredFile:
+        with self.lock:
+            return self.store.get(account, file_id, self.clock.now())
+
+    def delete(self, account: str, file_id: str) -> StoredFile:
+        with self.lock:
+            return self.store.delete(account, file_id, self.clock.now())
+
+    def page(
+        self,
+        account: str,
+        *,
+        limit: int,
+        order: str = "desc",
+        after: str | None = None,
+        purpose: str | None = None,
+    ) -> Page:
+        with self.lock:
+            return self.store.page(account, self.clock.now(), limit=limit, order=order, after=after, purpose=purpose)
+
+    def all_files(self) -> list[StoredFile]:
+        with self.lock:
+            return self.store.all_files(self.clock.now())
+
+    def clear(self) -> None:
+        with self.lock:
+            self.store.clear()
+
+    def _new_id(self, rules: PurposeRules) -> str:
+        shape = rules.id_shape
+        while True:
+            candidate = shape.prefix + ids.random_token(self.rng, shape.alphabet, shape.length)
+            if not self.store.contains_id(candidate):
+                return candidate
+

@@ -1,0 +1,125 @@
+"""The limits and defaults of each real service the emulator can play.
+
+Every value is documented, with its source, in docs/profiles.md; a scenario can
+override any of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from . import ids
+
+MiB = 1024**2
+DAY = 86400
+
+OPENAI_BATCH_URLS = (
+    "/v1/responses",
+    "/v1/chat/completions",
+    "/v1/embeddings",
+    "/v1/completions",
+    "/v1/moderations",
+)
+DASHSCOPE_BATCH_URLS = (
+    "/v1/chat/completions",
+    "/v1/embeddings",
+    "/v1/responses",
+)
+DASHSCOPE_EXTRACT_TYPES = (
+    ".txt", ".docx", ".pdf", ".xlsx", ".epub", ".mobi", ".md", ".csv", ".json",
+    ".bmp", ".png", ".jpg", ".jpeg", ".gif",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class IdShape:
+    """How the ids of one purpose look: a prefix and a run of random characters."""
+
+    prefix: str = "file-"
+    alphabet: str = ids.BASE58
+    length: int = 22
+
+
+@dataclass(frozen=True)
+class PurposeRules:
+    max_bytes: int
+    extensions: tuple[str, ...] | None = None  # None: any file type
+    expires_after: int | None = None  # default lifetime in seconds; None: never expires
+    content: str | None = None  # "batch" or "fine-tune": the content check run while processing
+    processing_delay: float = 0.0  # seconds on the emulator clock from uploaded to processed
+    id_shape: IdShape = IdShape()
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    upload: int | None = 3  # files.create per rolling second, per key; None: unlimited
+    query: int | None = 10  # list/retrieve/content/delete together, per rolling second, per key
+    window: float = 1.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    purposes: dict[str, PurposeRules]
+    max_files: int | None
+    max_total_bytes: int | None
+    rate_limits: RateLimits | None
+    batch_urls: tuple[str, ...] = field(default=OPENAI_BATCH_URLS)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return max(rules.max_bytes for rules in self.purposes.values())
+
+    def with_purposes(self, **changes: PurposeRules) -> Profile:
+        return replace(self, purposes={**self.purposes, **changes})
+
+
+def openai_profile() -> Profile:
+    any_file = PurposeRules(max_bytes=512 * MiB)
+    return Profile(
+        name="openai",
+        purposes={
+            "assistants": any_file,
+            "batch": PurposeRules(200 * MiB, (".jsonl",), expires_after=30 * DAY, content="batch"),
+            "fine-tune": PurposeRules(512 * MiB, (".jsonl",), content="fine-tune"),
+            "vision": any_file,
+            "user_data": any_file,
+            "evals": any_file,
+        },
+        max_files=None,
+        max_total_bytes=2_500_000_000_000,
+        rate_limits=RateLimits(upload=3, query=10),
+        batch_urls=OPENAI_BATCH_URLS,
+    )
+
+
+def dashscope_profile() -> Profile:
+    hex24 = dict(alphabet=ids.HEX, length=24)
+    return Profile(
+        name="dashscope",
+        purposes={
+            "file-extract": PurposeRules(
+                150 * MiB, DASHSCOPE_EXTRACT_TYPES, id_shape=IdShape("file-fe-", **hex24)
+            ),
+            "batch": PurposeRules(
+                500 * MiB, (".jsonl",), content="batch", id_shape=IdShape("file-batch-", **hex24)
+            ),
+            "fine-tune": PurposeRules(
+                300 * MiB, (".jsonl",), content="fine-tune", id_shape=IdShape("file-ft-", **hex24)
+            ),
+        },
+        max_files=10_000,
+        max_total_bytes=100 * 1024**3,
+        rate_limits=RateLimits(upload=3, query=10),
+        batch_urls=DASHSCOPE_BATCH_URLS,
+    )
+
+
+PROFILES = {"openai": openai_profile, "dashscope": dashscope_profile}
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]()
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}") from None

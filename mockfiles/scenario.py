@@ -1,0 +1,183 @@
+"""Scenario documents: what a test or a developer wants the emulator to be.
+
+A scenario is loaded from a YAML/JSON file, a string, or a dict, validated entirely
+up front (every error names the file, the line and the key), and then applied to a
+profile to give the limits the emulator enforces.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Union
+
+from .faults import FaultRule, parse_faults
+from .located import Located, ScenarioError, duration, from_mapping, integer, parse_document, size, string
+from .profiles import PROFILES, Profile, RateLimits, get_profile
+
+TOP_KEYS = ("profile", "seed", "auth", "rate_limits", "limits", "processing", "faults", "journal", "admin")
+RATE_KEYS = ("upload", "query", "window")
+LIMIT_KEYS = ("max_files", "max_total_bytes", "max_file_bytes")
+KNOWN_PURPOSES = tuple(dict.fromkeys(p for make in PROFILES.values() for p in make().purposes))
+
+ScenarioSource = Union["Scenario", Mapping[str, Any], str, os.PathLike[str]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    source: str = "<scenario>"
+    document: dict[str, Any] = field(default_factory=dict)
+    profile: str | None = None
+    seed: int | None = None
+    keys: tuple[str, ...] | None = None
+    rate_limits: RateLimits | bool | None = None  # None: the profile's; False: off
+    limits: dict[str, Any] = field(default_factory=dict)  # only the keys the scenario sets
+    processing: dict[str, float] = field(default_factory=dict)  # purpose or "default" -> delay
+    faults: tuple[FaultRule, ...] = ()
+    journal_cap: int | None = None
+    admin_token: str | None = None
+
+    def apply(self, profile: Profile) -> Profile:
+        """The profile with this scenario's limits, processing delays and rate limits."""
+        purposes = dict(profile.purposes)
+        file_bytes = self.limits.get("max_file_bytes")
+        for purpose, rules in purposes.items():
+            max_bytes = file_bytes.get(purpose, rules.max_bytes) if isinstance(file_bytes, dict) else file_bytes
+            delay = self.processing.get(purpose, self.processing.get("default", rules.processing_delay))
+            purposes[purpose] = replace(
+                rules, max_bytes=rules.max_bytes if max_bytes is None else max_bytes, processing_delay=delay
+            )
+        rate_limits = profile.rate_limits
+        if self.rate_limits is False:
+            rate_limits = None
+        elif isinstance(self.rate_limits, RateLimits):
+            rate_limits = self.rate_limits
+        return replace(
+            profile,
+            purposes=purposes,
+            max_files=self.limits.get("max_files", profile.max_files),
+            max_total_bytes=self.limits.get("max_total_bytes", profile.max_total_bytes),
+            rate_limits=rate_limits,
+        )
+
+    def resolve(self, profile: str | None = None, rate_limits: bool | None = None) -> Profile:
+        """The effective profile; explicit arguments win over the scenario's own choices."""
+        effective = self.apply(get_profile(profile or self.profile or "openai"))
+        if rate_limits is False:
+            effective = replace(effective, rate_limits=None)
+        elif rate_limits is True and effective.rate_limits is None:
+            effective = replace(effective, rate_limits=get_profile(effective.name).rate_limits)
+        return effective
+
+
+def load_scenario(source: ScenarioSource | None) -> Scenario:
+    """A Scenario from a file path, a dict, or a Scenario; raises ScenarioError."""
+    if source is None:
+        return Scenario()
+    if isinstance(source, Scenario):
+        return source
+    if isinstance(source, Mapping):
+        return parse_scenario(from_mapping(_plain(source)))
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(str(path), None, "no such scenario file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), None, f"cannot read the scenario file: {exc}") from None
+    return scenario_from_text(text, str(path))
+
+
+def scenario_from_text(text: str, source: str = "<scenario>") -> Scenario:
+    """A Scenario from YAML or JSON text (an empty text is the empty scenario)."""
+    return parse_scenario(parse_document(text, source))
+
+
+def parse_scenario(doc: Located) -> Scenario:
+    sections = doc.mapping(TOP_KEYS)
+    out: dict[str, Any] = {"source": doc.source, "document": _plain(doc.value)}
+    if "profile" in sections:
+        node = sections["profile"]
+        if node.value not in PROFILES:
+            node.fail(f"unknown profile {node.value!r} in profile; choose one of {', '.join(PROFILES)}")
+        out["profile"] = node.value
+    if "seed" in sections:
+        out["seed"] = integer(sections["seed"], minimum=0)
+    if "auth" in sections:
+        auth = sections["auth"].mapping(("keys",))
+        if "keys" in auth:
+            keys = [string(item) for item in auth["keys"].items()]
+            out["keys"] = tuple(keys)
+    if "rate_limits" in sections:
+        out["rate_limits"] = _rate_limits(sections["rate_limits"])
+    if "limits" in sections:
+        out["limits"] = _limits(sections["limits"], out.get("profile"))
+    if "processing" in sections:
+        out["processing"] = _processing(sections["processing"], out.get("profile"))
+    if "faults" in sections:
+        out["faults"] = tuple(parse_faults(sections["faults"]))
+    if "journal" in sections:
+        journal = sections["journal"].mapping(("cap",))
+        if "cap" in journal:
+            out["journal_cap"] = integer(journal["cap"], minimum=1)
+    if "admin" in sections:
+        admin = sections["admin"].mapping(("token",))
+        if "token" in admin:
+            out["admin_token"] = string(admin["token"])
+    return Scenario(**out)
+
+
+def _rate_limits(node: Located) -> RateLimits | bool:
+    if isinstance(node.value, bool):
+        return node.value
+    entries = node.mapping(RATE_KEYS)
+    base = RateLimits()
+    upload = entries.get("upload")
+    query = entries.get("query")
+    window = entries.get("window")
+    return RateLimits(
+        upload=base.upload if upload is None else _per_window(upload),
+        query=base.query if query is None else _per_window(query),
+        window=base.window if window is None else duration(window, positive=True),
+    )
+
+
+def _per_window(node: Located) -> int | None:
+    if node.value is False or node.value is None:
+        return None
+    return integer(node, minimum=1)
+
+
+def _purposes_for(profile: str | None) -> tuple[str, ...]:
+    return tuple(get_profile(profile).purposes) if profile else KNOWN_PURPOSES
+
+
+def _limits(node: Located, profile: str | None) -> dict[str, Any]:
+    limits: dict[str, Any] = {}
+    for key, value in node.mapping(LIMIT_KEYS).items():
+        if key == "max_files":
+            limits[key] = None if value.value is None else integer(value, minimum=0)
+        elif key == "max_total_bytes":
+            limits[key] = None if value.value is None else size(value)
+        elif isinstance(value.value, dict):
+            limits[key] = {purpose: size(v) for purpose, v in value.mapping(_purposes_for(profile)).items()}
+        else:
+            limits[key] = size(value)
+    return limits
+
+
+def _processing(node: Located, profile: str | None) -> dict[str, float]:
+    delays: dict[str, float] = {}
+    for purpose, entry in node.mapping(("default", *_purposes_for(profile))).items():
+        settings = entry.mapping(("delay",))
+        if "delay" in settings:
+            delays[purpose] = duration(settings["delay"])
+    return delays
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe copy of a scenario document (for GET /_mockfiles/scenario)."""
+    return json.loads(json.dumps(value, default=str))

@@ -1,0 +1,247 @@
+"""Running the emulator: uvicorn on a socket we bind ourselves, in a background
+thread (``MockFilesServer``) or in the foreground (``serve``)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import uvicorn
+
+from .app import build_app
+from .emulator import Emulator, Settings
+from .journal import Entry
+from .scenario import Scenario, ScenarioSource
+
+DEFAULT_API_KEY = "sk-mockfiles-test"
+STARTUP_TIMEOUT = 15.0
+
+try:  # the monotonic clock as it was before any freezegun freeze
+    from freezegun.api import real_monotonic as _real_monotonic
+except ImportError:  # pragma: no cover - freezegun is a dependency
+    _real_monotonic = time.monotonic
+
+
+class StartupError(RuntimeError):
+    """The server could not start (the port is taken, the address is wrong…)."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind the listening socket up front so that a taken port fails at once, and
+    ``port=0`` gives us the chosen port before uvicorn starts."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise StartupError(f"cannot resolve host {host!r}: {exc}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.setblocking(False)
+    return sock
+
+
+def freeze_proof_loop(factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> asyncio.AbstractEventLoop:
+    """An event loop whose timers run on real time even while a test freezes time
+    with freezegun (which patches ``time.monotonic``, the asyncio loop's clock)."""
+    loop = factory() if factory is not None else asyncio.new_event_loop()
+    try:
+        loop.time = _real_monotonic  # type: ignore[method-assign]
+    except AttributeError:  # uvloop: its clock is libuv's, which freezegun does not touch
+        pass
+    return loop
+
+
+def uvicorn_config(app: Any, host: str, *, quiet: bool, **options: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        lifespan="off",
+        log_level="warning" if quiet else "info",
+        log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
+        access_log=not quiet,
+        timeout_graceful_shutdown=2,
+        **options,
+    )
+
+
+def _loop_factory(config: uvicorn.Config) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    get = getattr(config, "get_loop_factory", None)
+    return get() if get is not None else None
+
+
+class MockFilesServer:
+    """An emulator on a free loopback port, served from a background thread.
+
+    >>> with MockFilesServer() as server:
+    ...     client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key)
+    """
+
+    def __init__(
+        self,
+        scenario: ScenarioSource | None = None,
+        profile: str | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int | None = None,
+        api_keys: Iterable[str] | None = None,
+        rate_limits: bool | None = None,
+    ) -> None:
+        settings = Settings(scenario, profile, seed, tuple(api_keys) if api_keys is not None else None, rate_limits)
+        self.emulator = Emulator(settings)
+        self.host = host
+        self._port = port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    def start(self) -> MockFilesServer:
+        if self._thread is not None:
+            return self
+        sock = bind(self.host, self._port)
+        self._port = sock.getsockname()[1]
+        config = uvicorn_config(build_app(self.emulator), self.host, quiet=True)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, args=(sock, config), name=f"mockfiles:{self._port}", daemon=True)
+        self._thread.start()
+        deadline = _real_monotonic() + STARTUP_TIMEOUT
+        while not self._server.started:
+            if self._error is not None or not self._thread.is_alive():
+                self._thread = None
+                raise StartupError(f"the server did not start: {self._error!r}")
+            if _real_monotonic() > deadline:
+                self.stop()
+                raise StartupError(f"the server did not start within {STARTUP_TIMEOUT:.0f}s")
+            time.sleep(0.002)
+        return self
+
+    def _run(self, sock: socket.socket, config: uvicorn.Config) -> None:
+        loop = freeze_proof_loop(_loop_factory(config))
+        asyncio.set_event_loop(loop)
+        try:
+            assert self._server is not None
+            loop.run_until_complete(self._server.serve(sockets=[sock]))
+        except BaseException as exc:  # reported by start() or stop()
+            self._error = exc
+        finally:
+            sock.close()
+            loop.close()
+
+    def stop(self) -> None:
+        if self._thread is None or self._server is None:
+            return
+        self.emulator.shutdown()
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._thread = None
+
+    def __enter__(self) -> MockFilesServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # --- where it is --------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._port}"
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI SDK's ``base_url``."""
+        return self.url + "/v1"
+
+    @property
+    def api_key(self) -> str:
+        """A key the server accepts: the first configured one, else a default."""
+        keys = self.emulator.keys
+        return sorted(keys)[0] if keys else DEFAULT_API_KEY
+
+    # --- control ------------------------------------------------------------------
+
+    def reset(self, **overrides: Any) -> None:
+        """Fresh state (files, journal, clock, rate windows, fault counters); keyword
+        arguments (scenario, profile, seed, api_keys, rate_limits) set this configuration."""
+        if "api_keys" in overrides and overrides["api_keys"] is not None:
+            overrides["api_keys"] = tuple(overrides["api_keys"])
+        self.emulator.reset(**overrides)
+
+    def use_scenario(self, scenario: ScenarioSource | None) -> Scenario:
+        """Replace the active scenario, keeping the stored files and the journal."""
+        return self.emulator.use_scenario(scenario)
+
+    def advance(self, seconds: float) -> float:
+        """Move the emulator's clock forward; returns the new emulator time."""
+        return self.emulator.clock.advance(seconds)
+
+    @property
+    def requests(self) -> list[Entry]:
+        """The request journal, oldest first."""
+        return self.emulator.journal.entries()
+
+    def requests_for(self, endpoint: str | Iterable[str]) -> list[Entry]:
+        return self.emulator.journal.entries(endpoint)
+
+    def client(self, **options: Any) -> Any:
+        """An ``openai.OpenAI`` client pointed at this server."""
+        import openai
+
+        return openai.OpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
+
+    def async_client(self, **options: Any) -> Any:
+        """An ``openai.AsyncOpenAI`` client pointed at this server."""
+        import openai
+
+        return openai.AsyncOpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
+
+    def __repr__(self) -> str:
+        return f"<MockFilesServer {self.url} profile={self.emulator.profile.name}>"
+
+
+def serve(
+    emulator: Emulator,
+    host: str,
+    port: int,
+    *,
+    announce: Callable[[str], None],
+) -> None:
+    """Serve in the foreground until Ctrl-C; ``announce`` gets the URL once connections are accepted."""
+    sock = bind(host, port)
+    bound_port = sock.getsockname()[1]
+    config = uvicorn_config(build_app(emulator), host, quiet=False)
+    server = uvicorn.Server(config)
+    url = f"http://{f'[{host}]' if ':' in host else host}:{bound_port}"
+
+    async def main() -> None:
+        task = asyncio.ensure_future(server.serve(sockets=[sock]))
+        while not server.started and not task.done():
+            await asyncio.sleep(0.005)
+        if server.started:
+            announce(url)
+        await task
+        emulator.shutdown()
+
+    loop = freeze_proof_loop(_loop_factory(config))
+    try:
+        loop.run_until_complete(main())
+    finally:
+        sock.close()
+        loop.close()

@@ -1,0 +1,213 @@
+"""The file store: every account's files, their bytes, order and expiry.
+
+Knows nothing about HTTP. Lookups are O(1), pagination is O(log n + page) through
+per-account sorted indexes, and expiry is lazy: a heap of expiry times is drained
+at the start of each operation, so nothing runs in the background.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from .errors import InvalidRequest, NotFound
+
+SortKey = tuple[int, int]  # (created_at, seq): the order of listing, unique per file
+
+
+@dataclass(slots=True, eq=False)
+class StoredFile:
+    id: str
+    account: str
+    filename: str
+    purpose: str
+    size: int
+    created_at: int
+    expires_at: int | None
+    ready_at: float  # emulator time at which processing ends
+    final_status: str  # "processed" or "error"
+    final_details: str | None
+    chunks: tuple[bytes, ...]
+    seq: int
+    dialect: str = "openai"
+
+    @property
+    def key(self) -> SortKey:
+        return (self.created_at, self.seq)
+
+    def status(self, now: float) -> str:
+        return "uploaded" if now < self.ready_at else self.final_status
+
+    def status_details(self, now: float) -> str | None:
+        return None if now < self.ready_at else self.final_details
+
+    def content(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+class _Index:
+    """Sorted keys of one account's files (all of them, or one purpose's).
+
+    Deleting leaves a dead entry behind that listing skips; the list is compacted
+    when dead entries outnumber live ones, so every operation stays amortised O(log n).
+    """
+
+    __slots__ = ("keys", "dead")
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[int, int, str]] = []
+        self.dead = 0
+
+    def add(self, f: StoredFile) -> None:
+        entry = (f.created_at, f.seq, f.id)
+        if not self.keys or entry > self.keys[-1]:
+            self.keys.append(entry)
+        else:
+            self.keys.insert(bisect_right(self.keys, entry), entry)
+
+    def discard(self, live: dict[str, StoredFile]) -> None:
+        self.dead += 1
+        if self.dead > 64 and self.dead * 2 > len(self.keys):
+            self.keys = [e for e in self.keys if e[2] in live]
+            self.dead = 0
+
+
+class _Account:
+    __slots__ = ("files", "indexes", "cursors", "total_bytes")
+
+    def __init__(self) -> None:
+        self.files: dict[str, StoredFile] = {}
+        self.indexes: dict[str | None, _Index] = {None: _Index()}
+        self.cursors: dict[str, SortKey] = {}  # deleted ids keep working as `after` cursors
+        self.total_bytes = 0
+
+
+@dataclass(frozen=True)
+class Page:
+    files: Sequence[StoredFile]
+    has_more: bool
+
+
+class FileStore:
+    def __init__(self) -> None:
+        self._accounts: dict[str, _Account] = {}
+        self._by_id: dict[str, StoredFile] = {}
+        self._expiry: list[tuple[int, int, str]] = []
+        self._seq = 0
+
+    # --- reads -----------------------------------------------------------------
+
+    def get(self, account: str, file_id: str, now: float) -> StoredFile:
+        self.expire(now)
+        f = self._by_id.get(file_id)
+        if f is None or f.account != account:
+            raise NotFound(f"No such File object: {file_id}", param="id")
+        return f
+
+    def page(
+        self,
+        account: str,
+        now: float,
+        *,
+        limit: int,
+        order: str = "desc",
+        after: str | None = None,
+        purpose: str | None = None,
+    ) -> Page:
+        self.expire(now)
+        acct = self._accounts.get(account)
+        if acct is None:
+            if after is not None:
+                raise InvalidRequest(f"Invalid 'after': no file with id '{after}'.", param="after")
+            return Page((), False)
+        index = acct.indexes.get(purpose) if purpose is not None else acct.indexes[None]
+        keys = index.keys if index is not None else []
+        cursor: SortKey | None = None
+        if after is not None:
+            known = acct.files.get(after)
+            cursor = known.key if known is not None else acct.cursors.get(after)
+            if cursor is None:
+                raise InvalidRequest(f"Invalid 'after': no file with id '{after}'.", param="after")
+        files = acct.files
+        found: list[StoredFile] = []
+        if order == "asc":
+            start = 0 if cursor is None else bisect_right(keys, (cursor[0], cursor[1], "\uffff"))
+            positions: Iterator[int] = iter(range(start, len(keys)))
+        else:
+            stop = len(keys) if cursor is None else bisect_left(keys, (cursor[0], cursor[1], ""))
+            positions = iter(range(stop - 1, -1, -1))
+        for i in positions:
+            f = files.get(keys[i][2])
+            if f is None:
+                continue
+            if len(found) == limit:
+                return Page(found, True)
+            found.append(f)
+        return Page(found, False)
+
+    def usage(self, account: str, now: float) -> tuple[int, int]:
+        """(file count, total bytes) of an account."""
+        self.expire(now)
+        acct = self._accounts.get(account)
+        return (0, 0) if acct is None else (len(acct.files), acct.total_bytes)
+
+    def all_files(self, now: float) -> list[StoredFile]:
+        self.expire(now)
+        return sorted(self._by_id.values(), key=lambda f: f.key)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    # --- writes ----------------------------------------------------------------
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def contains_id(self, file_id: str) -> bool:
+        return file_id in self._by_id
+
+    def add(self, f: StoredFile) -> StoredFile:
+        acct = self._accounts.get(f.account)
+        if acct is None:
+            acct = self._accounts[f.account] = _Account()
+        acct.files[f.id] = f
+        acct.total_bytes += f.size
+        acct.indexes[None].add(f)
+        index = acct.indexes.get(f.purpose)
+        if index is None:
+            index = acct.indexes[f.purpose] = _Index()
+        index.add(f)
+        self._by_id[f.id] = f
+        if f.expires_at is not None:
+            heapq.heappush(self._expiry, (f.expires_at, f.seq, f.id))
+        return f
+
+    def delete(self, account: str, file_id: str, now: float) -> StoredFile:
+        f = self.get(account, file_id, now)
+        self._remove(f)
+        return f
+
+    def expire(self, now: float) -> None:
+        heap = self._expiry
+        while heap and heap[0][0] <= now:
+            _, seq, file_id = heapq.heappop(heap)
+            f = self._by_id.get(file_id)
+            if f is not None and f.seq == seq:
+                self._remove(f)
+
+    def clear(self) -> None:
+        self._accounts.clear()
+        self._by_id.clear()
+        self._expiry.clear()
+
+    def _remove(self, f: StoredFile) -> None:
+        acct = self._accounts[f.account]
+        del acct.files[f.id]
+        del self._by_id[f.id]
+        acct.total_bytes -= f.size
+        acct.cursors[f.id] = f.key
+        acct.indexes[None].discard(acct.files)
+        acct.indexes[f.purpose].discard(acct.files)

@@ -1,0 +1,222 @@
+"""Reading a multipart upload as it streams in.
+
+Starlette's form parser spools files to temporary files and only knows one size limit
+for text fields, so this drives python-multipart's push parser directly: each file
+part's bytes go straight into the chunks the store will keep (one copy, no
+temporary file), and a file part is refused the moment it crosses its limit, before
+the rest of the body is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from .errors import InvalidRequest, PayloadTooLarge
+
+FLUSH_BYTES = 64 * 1024  # small pieces are gathered into chunks of about this size
+
+
+@dataclass(eq=False)
+class FilePart:
+    field: str
+    filename: str
+    content_type: str | None
+    limit: int
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
+    _pending: bytearray = field(default_factory=bytearray)
+
+    def write(self, data: bytes, start: int, end: int) -> None:
+        n = end - start
+        self.size += n
+        if self.size > self.limit:
+            raise PayloadTooLarge(
+                f"Maximum content size limit ({self.limit}) exceeded ({self.size} bytes read)",
+                limit=self.limit,
+                read=self.size,
+            )
+        if n >= FLUSH_BYTES // 4 and not self._pending:
+            self.chunks.append(data[start:end])
+            return
+        self._pending += data[start:end]
+        if len(self._pending) >= FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self.chunks.append(bytes(self._pending))
+            self._pending.clear()
+
+
+@dataclass(eq=False)
+class Form:
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    files: list[FilePart] = field(default_factory=list)
+
+    def values(self, name: str) -> list[str]:
+        return [value for key, value in self.fields if key == name]
+
+    def value(self, name: str) -> str | None:
+        """The one value of a single-valued field; a repeated field is a 400."""
+        found = self.values(name)
+        if len(found) > 1:
+            raise InvalidRequest(f"'{name}' was given more than once.", param=name)
+        return found[0] if found else None
+
+
+# Given a file part's field name and the form read so far, the most bytes it may have.
+FileLimit = Callable[[str, Form], int]
+
+
+@dataclass(frozen=True)
+class FormLimits:
+    max_parts: int = 64
+    max_field_bytes: int = 64 * 1024
+    max_header_bytes: int = 8 * 1024
+
+
+def boundary_of(content_type: str | None) -> bytes:
+    mime, options = parse_options_header(content_type or "")
+    if mime != b"multipart/form-data":
+        raise InvalidRequest(
+            "Invalid Content-Type: this endpoint expects multipart/form-data "
+            f"(got {content_type or 'no Content-Type'}).",
+        )
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise InvalidRequest("Invalid Content-Type: multipart/form-data needs a boundary parameter.")
+    return boundary
+
+
+async def read_form(
+    stream: AsyncIterator[bytes],
+    content_type: str | None,
+    file_limit: FileLimit,
+    limits: FormLimits = FormLimits(),
+) -> Form:
+    """Parse the whole multipart body; raises InvalidRequest or PayloadTooLarge."""
+    reader = _Reader(file_limit, limits)
+    try:
+        parser = MultipartParser(boundary_of(content_type), reader.callbacks())
+    except ValueError as exc:
+        raise InvalidRequest(f"Invalid multipart boundary: {exc}") from None
+    try:
+        async for chunk in stream:
+            if chunk:
+                parser.write(chunk)
+        parser.finalize()
+    except FormParserError as exc:
+        raise InvalidRequest(f"Malformed multipart body: {exc}") from None
+    if not reader.ended:
+        raise InvalidRequest("Malformed multipart body: the closing boundary is missing.")
+    return reader.form
+
+
+class _Reader:
+    """The callbacks python-multipart calls while it parses."""
+
+    def __init__(self, file_limit: FileLimit, limits: FormLimits) -> None:
+        self.form = Form()
+        self.file_limit = file_limit
+        self.limits = limits
+        self.ended = False
+        self.parts = 0
+        self._header_field = bytearray()
+        self._header_value = bytearray()
+        self._header_bytes = 0
+        self._disposition: bytes | None = None
+        self._part_type: bytes | None = None
+        self._file: FilePart | None = None
+        self._name = ""
+        self._text = bytearray()
+
+    def callbacks(self) -> dict[str, Callable[..., None]]:
+        return {
+            "on_part_begin": self.on_part_begin,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+            "on_end": self.on_end,
+        }
+
+    def on_part_begin(self) -> None:
+        self.parts += 1
+        if self.parts > self.limits.max_parts:
+            raise InvalidRequest(f"Too many form fields: at most {self.limits.max_parts} are accepted.")
+        self._disposition = None
+        self._part_type = None
+        self._file = None
+        self._header_bytes = 0
+        self._text.clear()
+
+    def _count_header(self, n: int) -> None:
+        self._header_bytes += n
+        if self._header_bytes > self.limits.max_header_bytes:
+            raise InvalidRequest(
+                f"Malformed multipart body: part headers longer than {self.limits.max_header_bytes} bytes."
+            )
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._count_header(end - start)
+        self._header_field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._count_header(end - start)
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        name = bytes(self._header_field).strip().lower()
+        if name == b"content-disposition":
+            self._disposition = bytes(self._header_value)
+        elif name == b"content-type":
+            self._part_type = bytes(self._header_value)
+        self._header_field.clear()
+        self._header_value.clear()
+
+    def on_headers_finished(self) -> None:
+        disposition, options = parse_options_header(self._disposition or b"")
+        if disposition != b"form-data" or b"name" not in options:
+            raise InvalidRequest("Malformed multipart body: a part has no Content-Disposition name.")
+        self._name = _text(options[b"name"], "field name")
+        if b"filename" in options:
+            filename = _text(options[b"filename"], "filename")
+            content_type = self._part_type.decode("latin-1").strip() if self._part_type else None
+            limit = self.file_limit(self._name, self.form)
+            self._file = FilePart(self._name, filename, content_type, limit)
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._file is not None:
+            self._file.write(data, start, end)
+            return
+        if len(self._text) + end - start > self.limits.max_field_bytes:
+            raise InvalidRequest(
+                f"Form field '{self._name}' is longer than {self.limits.max_field_bytes} bytes.",
+                param=self._name,
+            )
+        self._text += data[start:end]
+
+    def on_part_end(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+            self.form.files.append(self._file)
+            self._file = None
+        else:
+            self.form.fields.append((self._name, _text(bytes(self._text), f"field '{self._name}'")))
+
+    def on_end(self) -> None:
+        self.ended = True
+
+
+def _text(raw: bytes, what: str) -> str:
+    """Header parameters arrive as raw bytes; clients send UTF-8 in them."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeError:
+        raise InvalidRequest(f"The {what} is not valid UTF-8.") from None
