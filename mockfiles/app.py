@@ -63,7 +63,13 @@ class MockFilesApp:
         ctx.connection = Connection(send, receive)
         ctx.journaled = not path.startswith(admin.PREFIX + "/") and path != admin.PREFIX
         scope["mockfiles"] = ctx
-        state = {"dropped": False}
+        state = {"dropped": False, "recorded": not ctx.journaled}
+
+        def record() -> None:
+            # Before the last byte goes out, so a client that has its answer finds its entry.
+            if not state["recorded"]:
+                state["recorded"] = True
+                self.emulator.journal.record(journal_entry(ctx, self.emulator.clock.now(), scope))
 
         async def send_with_headers(message: Message) -> None:
             if state["dropped"]:
@@ -74,26 +80,30 @@ class MockFilesApp:
                     ctx.details["committed_status"] = ctx.status
                     ctx.status = None
                     state["dropped"] = True
+                    record()
                     await ctx.connection.drop(hard=True)
                     return
                 headers = list(message.get("headers", []))
                 headers += dialect.headers(ctx) if ctx.journaled else [(b"x-request-id", ctx.request_id.encode())]
                 headers += [(k.encode(), v.encode()) for k, v in ctx.headers.items()]
                 message = {**message, "headers": headers}
-            elif message["type"] == "http.response.body" and ctx.action == "truncate":
-                body: bytes = message.get("body", b"")
-                state["dropped"] = True
-                await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
-                ctx.connection.close_after_flush()
-                await ctx.connection.closed()
-                return
+            elif message["type"] == "http.response.body":
+                if ctx.action == "truncate":
+                    body: bytes = message.get("body", b"")
+                    state["dropped"] = True
+                    record()
+                    await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+                    ctx.connection.close_after_flush()
+                    await ctx.connection.closed()
+                    return
+                if not message.get("more_body", False):
+                    record()
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            if ctx.journaled:
-                self.emulator.journal.record(journal_entry(ctx, self.emulator.clock.now(), scope))
+            record()
 
     # --- errors: every error response is made here -------------------------------------
 

@@ -4,6 +4,7 @@ and errors look on the wire."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
@@ -39,11 +40,9 @@ class FilesAPI:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/files", self.create, methods=["POST"]),
-            Route("/files", self.list, methods=["GET"]),
-            Route("/files/{file_id}", self.retrieve, methods=["GET"]),
-            Route("/files/{file_id}", self.delete, methods=["DELETE"]),
-            Route("/files/{file_id}/content", self.content, methods=["GET"]),
+            by_method("/files", GET=self.list, POST=self.create),
+            by_method("/files/{file_id}", GET=self.retrieve, DELETE=self.delete),
+            by_method("/files/{file_id}/content", GET=self.content),
         ]
 
     async def admit(self, request: Request, endpoint: str) -> RequestContext:
@@ -158,6 +157,17 @@ class ContentResponse:
         for chunk in self.chunks:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
+
+
+def by_method(path: str, **handlers: Callable[[Request], Awaitable[Any]]) -> Route:
+    """One route per path, so that a 405 lists every method the path allows."""
+    if "GET" in handlers:
+        handlers.setdefault("HEAD", handlers["GET"])
+
+    async def endpoint(request: Request) -> Any:
+        return await handlers[request.method](request)
+
+    return Route(path, endpoint, methods=list(handlers))
 
 
 def upload_part(form: Form) -> Any:

@@ -20,10 +20,17 @@ from .scenario import Scenario, ScenarioSource
 DEFAULT_API_KEY = "sk-mockfiles-test"
 STARTUP_TIMEOUT = 15.0
 
-try:  # the monotonic clock as it was before any freezegun freeze
-    from freezegun.api import real_monotonic as _real_monotonic
-except ImportError:  # pragma: no cover - freezegun is a dependency
-    _real_monotonic = time.monotonic
+
+
+def real_monotonic_clock() -> Callable[[], float]:
+    """The monotonic clock as it is without freezegun.
+
+    Looked up on each call: while time is frozen, freezegun replaces every module-level
+    reference to ``time.monotonic`` in every loaded module (ours too), but not its own.
+    """
+    import freezegun.api
+
+    return freezegun.api.real_monotonic
 
 
 class StartupError(RuntimeError):
@@ -55,7 +62,7 @@ def freeze_proof_loop(factory: Callable[[], asyncio.AbstractEventLoop] | None = 
     with freezegun (which patches ``time.monotonic``, the asyncio loop's clock)."""
     loop = factory() if factory is not None else asyncio.new_event_loop()
     try:
-        loop.time = _real_monotonic  # type: ignore[method-assign]
+        loop.time = real_monotonic_clock()  # type: ignore[method-assign]
     except AttributeError:  # uvloop: its clock is libuv's, which freezegun does not touch
         pass
     return loop
@@ -116,12 +123,13 @@ class MockFilesServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, args=(sock, config), name=f"mockfiles:{self._port}", daemon=True)
         self._thread.start()
-        deadline = _real_monotonic() + STARTUP_TIMEOUT
+        clock = real_monotonic_clock()
+        deadline = clock() + STARTUP_TIMEOUT
         while not self._server.started:
             if self._error is not None or not self._thread.is_alive():
                 self._thread = None
                 raise StartupError(f"the server did not start: {self._error!r}")
-            if _real_monotonic() > deadline:
+            if clock() > deadline:
                 self.stop()
                 raise StartupError(f"the server did not start within {STARTUP_TIMEOUT:.0f}s")
             time.sleep(0.002)
@@ -216,32 +224,30 @@ class MockFilesServer:
         return f"<MockFilesServer {self.url} profile={self.emulator.profile.name}>"
 
 
-def serve(
-    emulator: Emulator,
-    host: str,
-    port: int,
-    *,
-    announce: Callable[[str], None],
-) -> None:
-    """Serve in the foreground until Ctrl-C; ``announce`` gets the URL once connections are accepted."""
+class _AnnouncingServer(uvicorn.Server):
+    """Says where it is once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._announce = announce
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._announce()
+
+
+def serve(emulator: Emulator, host: str, port: int, *, announce: Callable[[str], None]) -> None:
+    """Serve in the foreground until Ctrl-C (which uvicorn turns into a graceful
+    shutdown, then re-raises as KeyboardInterrupt); ``announce`` gets the URL once
+    connections are accepted."""
     sock = bind(host, port)
-    bound_port = sock.getsockname()[1]
-    config = uvicorn_config(build_app(emulator), host, quiet=False)
-    server = uvicorn.Server(config)
-    url = f"http://{f'[{host}]' if ':' in host else host}:{bound_port}"
-
-    async def main() -> None:
-        task = asyncio.ensure_future(server.serve(sockets=[sock]))
-        while not server.started and not task.done():
-            await asyncio.sleep(0.005)
-        if server.started:
-            announce(url)
-        await task
-        emulator.shutdown()
-
-    loop = freeze_proof_loop(_loop_factory(config))
+    url = f"http://{f'[{host}]' if ':' in host else host}:{sock.getsockname()[1]}"
+    server = _AnnouncingServer(uvicorn_config(build_app(emulator), host, quiet=False), lambda: announce(url))
+    loop = freeze_proof_loop(_loop_factory(server.config))
     try:
-        loop.run_until_complete(main())
+        loop.run_until_complete(server.serve(sockets=[sock]))
     finally:
+        emulator.shutdown()
         sock.close()
         loop.close()

@@ -1,0 +1,160 @@
+"""``mockfiles serve`` / ``python -m mockfiles`` / ``mockfiles check`` as a person runs them, and curl."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from mockfiles.server import bind
+
+MOCKFILES = shutil.which("mockfiles") or str(Path(sys.executable).parent / "mockfiles")
+URL_LINE = re.compile(r"mockfiles serving on (http://127\.0\.0\.1:\d+)")
+
+
+class Running:
+    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
+        self.process = process
+        self.url = url
+
+
+def start(*args: str, command: tuple[str, ...] = (MOCKFILES,)) -> Running:
+    process = subprocess.Popen(
+        [*command, "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = URL_LINE.search(line)
+    if not match:
+        process.kill()
+        raise AssertionError(f"no URL line; got {line!r}; stderr: {process.communicate(timeout=5)[1]}")
+    return Running(process, match.group(1))
+
+
+@pytest.fixture
+def served() -> Iterator[Running]:
+    running = start("--no-rate-limits")
+    yield running
+    running.process.send_signal(signal.SIGINT)
+    running.process.wait(timeout=10)
+
+
+def test_serve_prints_the_url_and_works_with_the_sdk(served: Running) -> None:
+    client = openai.OpenAI(base_url=served.url + "/v1", api_key="anything")
+    created = client.files.create(file=b"hi", purpose="assistants")
+    assert client.files.retrieve(created.id).bytes == 2
+
+
+def test_ctrl_c_stops_cleanly() -> None:
+    running = start()
+    assert httpx.get(running.url + "/_mockfiles/health").status_code == 200
+    running.process.send_signal(signal.SIGINT)
+    _, stderr = running.process.communicate(timeout=10)
+    assert running.process.returncode == 0
+    assert "Traceback" not in stderr
+
+
+def test_python_dash_m_serve() -> None:
+    running = start(command=(sys.executable, "-m", "mockfiles"))
+    try:
+        assert httpx.get(running.url + "/_mockfiles/health").json()["status"] == "ok"
+    finally:
+        running.process.send_signal(signal.SIGINT)
+        running.process.wait(timeout=10)
+
+
+def test_serve_options_profile_seed_and_keys(tmp_path: Path) -> None:
+    running = start("--profile", "openai", "--seed", "7", "--api-key", "sk-one", "--api-key", "sk-two")
+    try:
+        assert httpx.get(running.url + "/v1/files", headers={"Authorization": "Bearer sk-two"}).status_code == 200
+        assert httpx.get(running.url + "/v1/files", headers={"Authorization": "Bearer sk-3"}).status_code == 401
+    finally:
+        running.process.send_signal(signal.SIGINT)
+        running.process.wait(timeout=10)
+
+
+def test_serve_refuses_a_taken_port() -> None:
+    holder = bind("127.0.0.1", 0)
+    port = holder.getsockname()[1]
+    try:
+        result = subprocess.run([MOCKFILES, "serve", "--port", str(port)], capture_output=True, text=True, timeout=30)
+    finally:
+        holder.close()
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_a_bad_scenario(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seed: 1\nrate_limits:\n  uplaod: 3\n")
+    result = subprocess.run([MOCKFILES, "serve", "--scenario", str(bad)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert f"{bad}:3: unknown key 'uplaod' in rate_limits; did you mean 'upload'?" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_validates_files(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text("profile: openai\nseed: 3\nlimits:\n  max_files: 10\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("profile: openia\n")
+    ok = subprocess.run([MOCKFILES, "check", str(good)], capture_output=True, text=True, timeout=30)
+    assert ok.returncode == 0 and f"{good}: ok" in ok.stdout
+    failed = subprocess.run([MOCKFILES, "check", str(good), str(bad)], capture_output=True, text=True, timeout=30)
+    assert failed.returncode == 1
+    assert f"{bad}:1: unknown profile 'openia'" in failed.stderr
+
+
+# --- curl ----------------------------------------------------------------------------
+
+CURL = shutil.which("curl")
+
+
+def curl(*args: str) -> subprocess.CompletedProcess[str]:
+    assert CURL, "curl is required for these tests (.ci/run installs it)"
+    return subprocess.run([CURL, "-sS", *args], capture_output=True, text=True, timeout=30)
+
+
+def test_curl_upload_list_content_delete(served: Running, tmp_path: Path) -> None:
+    path = tmp_path / "mydata.jsonl"
+    line = {"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini"}}
+    path.write_text(json.dumps(line) + "\n")
+    auth = "Authorization: Bearer sk-curl"
+    created = json.loads(curl(f"{served.url}/v1/files", "-H", auth, "-F", "purpose=batch", "-F", f"file=@{path}").stdout)
+    assert created["filename"] == "mydata.jsonl" and created["purpose"] == "batch"
+    listed = json.loads(curl(f"{served.url}/v1/files", "-H", auth).stdout)
+    assert [f["id"] for f in listed["data"]] == [created["id"]]
+    content = curl(f"{served.url}/v1/files/{created['id']}/content", "-H", auth)
+    assert content.stdout == path.read_text()
+    deleted = json.loads(curl("-X", "DELETE", f"{served.url}/v1/files/{created['id']}", "-H", auth).stdout)
+    assert deleted == {"id": created["id"], "object": "file", "deleted": True}
+
+
+def test_curl_with_expires_after_fields(served: Running, tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    out = curl(f"{served.url}/v1/files", "-H", "Authorization: Bearer sk-curl", "-F", "purpose=user_data",
+               "-F", f"file=@{path}", "-F", "expires_after[anchor]=created_at", "-F", "expires_after[seconds]=3600")  # fmt: skip
+    created = json.loads(out.stdout)
+    assert created["expires_at"] == created["created_at"] + 3600
+
+
+def test_curl_without_key_gets_401(served: Running) -> None:
+    out = curl("-i", f"{served.url}/v1/files")
+    assert out.stdout.startswith("HTTP/1.1 401")
+    assert "x-request-id: req_" in out.stdout

@@ -1,0 +1,98 @@
+"""The pytest plugin, used the way a downstream suite uses it: installed, no conftest."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+DOWNSTREAM = '''
+import openai
+import pytest
+
+
+def test_fixture_gives_a_fresh_server(mockfiles):
+    client = openai.OpenAI(base_url=mockfiles.base_url, api_key=mockfiles.api_key)
+    assert list(client.files.list()) == []
+    client.files.create(file=b"left behind", purpose="assistants")
+
+
+def test_state_does_not_leak_between_tests(mockfiles):
+    client = mockfiles.client()
+    assert list(client.files.list()) == []
+    assert mockfiles.requests[-1]["endpoint"] == "files.list"
+
+
+def test_session_server_is_shared(mockfiles, mockfiles_server):
+    assert mockfiles is mockfiles_server
+
+
+@pytest.mark.mockfiles(profile="dashscope")
+def test_marker_profile(mockfiles):
+    assert mockfiles.emulator.profile.name == "dashscope"
+
+
+@pytest.mark.mockfiles(scenario={"auth": {"keys": ["only-me"]}})
+def test_marker_scenario_dict(mockfiles):
+    assert mockfiles.api_key == "only-me"
+    with pytest.raises(openai.AuthenticationError):
+        mockfiles.client(api_key="someone-else", max_retries=0).files.list()
+
+
+def test_marker_does_not_stick(mockfiles):
+    assert mockfiles.emulator.profile.name == "openai"
+    assert mockfiles.emulator.keys is None
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_many(mockfiles, n):
+    c = mockfiles.client()
+    c.files.create(file=str(n).encode(), purpose="assistants")
+    assert len(list(c.files.list())) == 1
+'''
+
+
+def test_downstream_suite_uses_the_fixture_with_no_conftest(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_downstream=DOWNSTREAM)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=12)
+
+
+def test_downstream_suite_under_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_downstream=DOWNSTREAM.replace("def test_session_server_is_shared", "def _skip"))
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=11)
+
+
+def test_marker_with_a_bad_scenario_fails_the_test_clearly(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_bad="""
+import pytest
+
+@pytest.mark.mockfiles(scenario={"rate_limits": {"uplod": 3}})
+def test_it(mockfiles):
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*mockfiles scenario: <scenario>: unknown key 'uplod' in rate_limits; did you mean 'upload'?*"])
+
+
+def test_marker_scenario_from_a_file(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", limits="limits:\n  max_files: 1\n")
+    pytester.makepyfile(
+        test_file="""
+import openai
+import pytest
+
+@pytest.mark.mockfiles(scenario="limits.yaml", rate_limits=False)
+def test_it(mockfiles):
+    c = mockfiles.client(max_retries=0)
+    c.files.create(file=b"1", purpose="assistants")
+    with pytest.raises(openai.BadRequestError, match="File count limit"):
+        c.files.create(file=b"2", purpose="assistants")
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
