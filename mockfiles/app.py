@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.types import Message, Receive, Scope, Send
@@ -43,6 +43,7 @@ class MockFilesApp:
                 MockFilesError: self.render_error,
                 HTTPException: self.render_http_exception,
                 Dropped: no_response,
+                ClientDisconnect: self.client_gone,
                 Exception: self.render_crash,
             },
         )
@@ -63,7 +64,13 @@ class MockFilesApp:
         ctx.connection = Connection(send, receive)
         ctx.journaled = not path.startswith(admin.PREFIX + "/") and path != admin.PREFIX
         scope["mockfiles"] = ctx
-        state = {"dropped": False, "recorded": not ctx.journaled}
+        state = {"dropped": False, "recorded": not ctx.journaled, "body_read": not has_body(scope)}
+
+        async def receive_tracking() -> Message:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                state["body_read"] = True
+            return message
 
         def record() -> None:
             # Before the last byte goes out, so a client that has its answer finds its entry.
@@ -86,6 +93,10 @@ class MockFilesApp:
                 headers = list(message.get("headers", []))
                 headers += dialect.headers(ctx) if ctx.journaled else [(b"x-request-id", ctx.request_id.encode())]
                 headers += [(k.encode(), v.encode()) for k, v in ctx.headers.items()]
+                if not state["body_read"]:
+                    # Answered before the body was read (a refused upload): close the connection
+                    # rather than let the server drain the rest of the body for keep-alive.
+                    headers.append((b"connection", b"close"))
                 message = {**message, "headers": headers}
             elif message["type"] == "http.response.body":
                 if ctx.action == "truncate":
@@ -101,7 +112,7 @@ class MockFilesApp:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, receive_tracking, send_with_headers)
         finally:
             record()
 
@@ -130,6 +141,10 @@ class MockFilesApp:
             error.status = exc.status_code
         return await self.render_error(request, error)
 
+    async def client_gone(self, request: Request, exc: Exception) -> Response:
+        self._context(request).action = "client_disconnected"
+        return _NoResponse()
+
     async def render_crash(self, request: Request, exc: Exception) -> Response:
         log.exception("mockfiles: unexpected error while answering %s %s", request.method, request.url.path)
         return await self.render_error(request, ServerError(str(exc)))
@@ -147,6 +162,15 @@ class _NoResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         return None
+
+
+def has_body(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            return value.strip() not in (b"0", b"")
+        if name == b"transfer-encoding":
+            return True
+    return False
 
 
 def journal_entry(ctx: RequestContext, now: float, scope: Scope) -> dict[str, Any]:
