@@ -7,7 +7,7 @@ A failed check does not reject the upload: the file ends in ``status: error`` wi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 
 def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -36,7 +36,7 @@ def check_content(kind: str | None, chunks: Iterable[bytes], batch_urls: tuple[s
     return None
 
 
-def _check_jsonl(chunks: Iterable[bytes], check_line: object) -> str | None:
+def _check_jsonl(chunks: Iterable[bytes], check_line: Callable[[dict[str, object]], str | None]) -> str | None:
     count = 0
     for number, raw in enumerate(iter_lines(chunks), start=1):
         count = number
@@ -44,14 +44,16 @@ def _check_jsonl(chunks: Iterable[bytes], check_line: object) -> str | None:
         if not line.strip():
             return f"line {number}: empty line"
         try:
-            obj = json.loads(line)
+            text = line.decode("utf-8")
         except UnicodeDecodeError:
             return f"line {number}: not valid UTF-8"
+        try:
+            obj = json.loads(text)
         except ValueError:
             return f"line {number}: invalid JSON"
         if not isinstance(obj, dict):
             return f"line {number}: expected a JSON object"
-        problem = check_line(obj)  # type: ignore[operator]
+        problem = check_line(obj)
         if problem:
             return f"line {number}: {problem}"
     if count == 0:
