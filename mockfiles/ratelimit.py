@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .profiles import RateLimits
 
@@ -17,8 +17,7 @@ ENDPOINT_KIND = {
 }
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     allowed: bool
     kind: str
     limit: int
@@ -36,33 +35,31 @@ class RateLimiter:
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
 
-    def limit_for(self, kind: str) -> int | None:
-        if self.limits is None:
-            return None
-        return self.limits.upload if kind == "upload" else self.limits.query
-
     def check(self, key: str, endpoint: str, now: float) -> Decision | None:
         """Take a slot for this request, or say when one frees; None when unlimited."""
+        limits = self.limits
         kind = ENDPOINT_KIND.get(endpoint)
-        limit = self.limit_for(kind) if kind else None
-        if kind is None or limit is None or self.limits is None:
+        if limits is None or kind is None:
             return None
-        window = self.limits.window
+        limit = limits.upload if kind == "upload" else limits.query
+        if limit is None:
+            return None
+        window = limits.window
         with self._lock:
             stamps = self._windows.get((key, kind))
             if stamps is None:
                 stamps = self._windows[(key, kind)] = deque()
-            if stamps and stamps[-1] > now:  # the clock was moved back: start afresh
+            elif stamps and stamps[-1] > now:  # the clock was moved back: start afresh
                 stamps.clear()
             horizon = now - window
             while stamps and stamps[0] <= horizon:
                 stamps.popleft()
-            if len(stamps) < limit:
+            used = len(stamps)
+            if used < limit:
                 stamps.append(now)
-                retry_after = stamps[0] + window - now if len(stamps) == limit else 0.0
-                return Decision(True, kind, limit, limit - len(stamps), window, max(0.0, retry_after))
-            reset = stamps[-1] + window - now
-            return Decision(False, kind, limit, 0, max(0.0, reset), max(0.0, stamps[0] + window - now))
+                retry_after = stamps[0] + window - now if used + 1 == limit else 0.0
+                return Decision(True, kind, limit, limit - used - 1, window, retry_after)
+            return Decision(False, kind, limit, 0, stamps[-1] + window - now, stamps[0] + window - now)
 
     def clear(self) -> None:
         with self._lock:
