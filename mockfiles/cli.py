@@ -28,6 +28,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
                      help="accept only this key (repeatable); default: any non-empty key")  # fmt: skip
     run.add_argument("--no-rate-limits", action="store_true", help="turn the per-key rate limits off")
+    run.add_argument("--quiet", action="store_true", help="log warnings only (no access log)")
 
     check = commands.add_parser("check", help="validate scenario files")
     check.add_argument("files", nargs="+", metavar="FILE")
@@ -70,7 +71,7 @@ def run_server(args: argparse.Namespace) -> int:
         print(f"mockfiles serving on {url} (profile {emulator.profile.name}; SDK base_url {url}/v1)", flush=True)
 
     try:
-        serve(emulator, args.host, args.port, announce=announce)
+        serve(emulator, args.host, args.port, announce=announce, quiet=args.quiet)
     except StartupError as exc:
         print(f"mockfiles: {exc}", file=sys.stderr)
         return 2

@@ -237,13 +237,13 @@ class _AnnouncingServer(uvicorn.Server):
             self._announce()
 
 
-def serve(emulator: Emulator, host: str, port: int, *, announce: Callable[[str], None]) -> None:
+def serve(emulator: Emulator, host: str, port: int, *, announce: Callable[[str], None], quiet: bool = False) -> None:
     """Serve in the foreground until Ctrl-C (which uvicorn turns into a graceful
     shutdown, then re-raises as KeyboardInterrupt); ``announce`` gets the URL once
     connections are accepted."""
     sock = bind(host, port)
     url = f"http://{f'[{host}]' if ':' in host else host}:{sock.getsockname()[1]}"
-    server = _AnnouncingServer(uvicorn_config(build_app(emulator), host, quiet=False), lambda: announce(url))
+    server = _AnnouncingServer(uvicorn_config(build_app(emulator), host, quiet=quiet), lambda: announce(url))
     loop = freeze_proof_loop(_loop_factory(server.config))
     try:
         loop.run_until_complete(server.serve(sockets=[sock]))
