@@ -61,10 +61,9 @@ class MockFilesApp:
         path: str = scope["path"]
         dialect = self.dialect_for(path)
         ctx = RequestContext(request_id(), dialect.name, scope["method"], path)
-        ctx.connection = Connection(send, receive)
         ctx.journaled = not path.startswith(admin.PREFIX + "/") and path != admin.PREFIX
         scope["mockfiles"] = ctx
-        state = {"dropped": False, "recorded": not ctx.journaled, "body_read": not has_body(scope)}
+        state: dict[str, Any] = {"dropped": False, "entry": None, "body_read": not has_body(scope)}
 
         async def receive_tracking() -> Message:
             message = await receive()
@@ -73,10 +72,13 @@ class MockFilesApp:
             return message
 
         def record() -> None:
-            # Before the last byte goes out, so a client that has its answer finds its entry.
-            if not state["recorded"]:
-                state["recorded"] = True
-                self.emulator.journal.record(journal_entry(ctx, self.emulator.clock.now(), scope))
+            # Before the last byte goes out (or the connection is dropped), so that a client
+            # that has its answer finds its entry; the duration is brought up to date at the end.
+            if ctx.journaled and state["entry"] is None:
+                state["entry"] = journal_entry(ctx, self.emulator.clock.now(), scope)
+                self.emulator.journal.record(state["entry"])
+
+        ctx.connection = Connection(send, receive, before_drop=record)
 
         async def send_with_headers(message: Message) -> None:
             if state["dropped"]:
@@ -87,7 +89,6 @@ class MockFilesApp:
                     ctx.details["committed_status"] = ctx.status
                     ctx.status = None
                     state["dropped"] = True
-                    record()
                     await ctx.connection.drop(hard=True)
                     return
                 headers = list(message.get("headers", []))
@@ -114,7 +115,10 @@ class MockFilesApp:
         try:
             await self.app(scope, receive_tracking, send_with_headers)
         finally:
-            record()
+            if state["entry"] is None:
+                record()
+            else:
+                state["entry"]["duration_ms"] = round(ctx.elapsed_ms(), 3)
 
     # --- errors: every error response is made here -------------------------------------
 

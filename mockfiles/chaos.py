@@ -12,7 +12,7 @@ import random
 import socket
 import struct
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .context import RequestContext
@@ -100,6 +100,7 @@ class Chaos:
             raise Dropped()
         if rule.action == "timeout":
             ctx.action = "timeout"
+            ctx.connection.before_drop()  # the entry is visible while the request is held
             await self._hold(ctx, rule.hold)
             await ctx.connection.drop(hard=False)
             raise Dropped()
@@ -159,10 +160,11 @@ class Connection:
     (or an in-memory transport) dropping falls back to raising, which yields a 500.
     """
 
-    def __init__(self, send: Any, receive: Any) -> None:
+    def __init__(self, send: Any, receive: Any, before_drop: Callable[[], None] = lambda: None) -> None:
         self._transport = getattr(getattr(send, "__self__", None), "transport", None)
         self._receive = receive
         self._disconnected = False
+        self.before_drop = before_drop
 
     @property
     def available(self) -> bool:
@@ -173,6 +175,7 @@ class Connection:
         transport = self._transport
         if transport is None:
             raise RuntimeError("this server gives no access to the connection; cannot drop it")
+        self.before_drop()
         if hard:
             sock = transport.get_extra_info("socket")
             if sock is not None:

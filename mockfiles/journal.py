@@ -39,3 +39,4 @@ class Journal:
     def clear(self, cap: int | None = None) -> None:
         with self._lock:
             self._entries = deque(maxlen=cap if cap is not None else self.cap)
+            self._seq = 0
