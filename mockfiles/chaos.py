@@ -49,7 +49,7 @@ class Chaos:
         self.rules = rules
         self.seen = [0] * len(rules)
         self.fired = [0] * len(rules)
-        self.rngs = [random.Random(f"mockfiles:{seed}:{i}") for i in range(len(rules))]
+        self.rngs = [random.Random(f"mockfiles:{seed}:{rule.identity}:{twin}") for rule, twin in _twins(rules)]
         self._lock = threading.Lock()
         self._holds: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
 
@@ -136,6 +136,16 @@ class Chaos:
         for loop, event in holds:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(event.set)
+
+
+def _twins(rules: tuple[FaultRule, ...]) -> list[tuple[FaultRule, int]]:
+    """Each rule with how many identical rules come before it (their streams must differ)."""
+    seen: dict[str, int] = {}
+    out = []
+    for rule in rules:
+        out.append((rule, seen.get(rule.identity, 0)))
+        seen[rule.identity] = seen.get(rule.identity, 0) + 1
+    return out
 
 
 def injected_error(rule: FaultRule) -> InjectedError:

@@ -6,6 +6,7 @@ Rules are parsed and checked here; ``chaos.py`` applies them to live requests.
 from __future__ import annotations
 
 import fnmatch
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,7 @@ class FaultRule:
     action: str | None = None
     processing: ProcessingFault | None = None
     hold: float = DEFAULT_HOLD
+    identity: str = ""  # the rule as written: seeds its random stream, whatever its position
 
     @property
     def label(self) -> str:
@@ -89,7 +91,7 @@ class FaultRule:
 def parse_faults(node: Located) -> Iterator[FaultRule]:
     for item in node.items():
         entries = item.mapping(RULE_KEYS)
-        rule: dict[str, Any] = {"index": item.path[-1]}
+        rule: dict[str, Any] = {"index": item.path[-1], "identity": json.dumps(item.value, sort_keys=True, default=str)}
         if "name" in entries:
             rule["name"] = string(entries["name"])
         if "match" in entries:
