@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -18,25 +18,42 @@ from starlette.types import Message, Receive, Scope, Send
 from . import admin
 from .chaos import Connection, Dropped
 from .context import RequestContext
+from .dialects.dashscope_compatible import CompatibleDialect
+from .dialects.dashscope_native import NativeDialect, NativeFilesAPI
 from .dialects.openai import OpenAIDialect
 from .emulator import Emulator
 from .errors import MethodNotAllowed, MockFilesError, NotFound, ServerError
 from .files_api import FilesAPI
-from .ids import request_id
 
 log = logging.getLogger("mockfiles")
 
 
+class Dialect(Protocol):
+    """How one wire dialect shows request ids, headers and errors."""
+
+    name: str
+    prefix: str
+
+    def new_request_id(self) -> str: ...
+    def headers(self, ctx: RequestContext) -> list[tuple[bytes, bytes]]: ...
+    def error(self, err: MockFilesError, ctx: RequestContext) -> tuple[int, dict[str, Any], dict[str, str]]: ...
+
+
 class MockFilesApp:
-    """The outer ASGI layer around the Starlette app."""
+    """The outer ASGI layer around the Starlette app. Every dialect is always mounted;
+    the path decides which one answers."""
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
         self.openai = OpenAIDialect()
-        self.dialects = [(self.openai.prefix + "/", self.openai)]
+        compatible = CompatibleDialect()
+        native = NativeDialect()
+        self.dialects: list[Dialect] = [compatible, native, self.openai]
         self.app = Starlette(
             routes=[
                 Mount(self.openai.prefix, routes=FilesAPI(emulator, self.openai).routes()),
+                Mount(compatible.prefix, routes=FilesAPI(emulator, compatible).routes()),
+                Mount(native.prefix, routes=NativeFilesAPI(emulator, native).routes()),
                 Mount(admin.PREFIX, routes=admin.routes(emulator)),
             ],
             exception_handlers={
@@ -48,9 +65,9 @@ class MockFilesApp:
             },
         )
 
-    def dialect_for(self, path: str) -> OpenAIDialect:
-        for prefix, dialect in self.dialects:
-            if path.startswith(prefix) or path == prefix[:-1]:
+    def dialect_for(self, path: str) -> Dialect:
+        for dialect in self.dialects:
+            if path.startswith(dialect.prefix + "/") or path == dialect.prefix:
                 return dialect
         return self.openai
 
@@ -60,7 +77,7 @@ class MockFilesApp:
             return
         path: str = scope["path"]
         dialect = self.dialect_for(path)
-        ctx = RequestContext(request_id(), dialect.name, scope["method"], path)
+        ctx = RequestContext(dialect.new_request_id(), dialect.name, scope["method"], path)
         ctx.journaled = not path.startswith(admin.PREFIX + "/") and path != admin.PREFIX
         scope["mockfiles"] = ctx
         state: dict[str, Any] = {"dropped": False, "entry": None, "body_read": not has_body(scope)}

@@ -20,7 +20,6 @@ from .lifecycle import Files
 from .profiles import Profile
 from .ratelimit import RateLimiter
 from .scenario import Scenario, ScenarioSource, load_scenario
-from .units import format_duration
 
 DEFAULT_FAULT_SEED = 0
 
@@ -101,13 +100,7 @@ class Emulator:
         decision = self.limiter.check(ctx.key, ctx.endpoint, self.clock.now())
         if decision is None:
             return
-        ctx.headers.update(
-            {
-                "x-ratelimit-limit-requests": str(decision.limit),
-                "x-ratelimit-remaining-requests": str(decision.remaining),
-                "x-ratelimit-reset-requests": format_duration(decision.reset),
-            }
-        )
+        ctx.rate = decision
         if not decision.allowed:
             ctx.action = "rate_limited"
             raise RateLimited(

@@ -33,6 +33,14 @@ class InvalidRequest(MockFilesError):
     type = "invalid_request_error"
 
 
+class InvalidValue(InvalidRequest):
+    """A parameter outside its allowed values; ``choices`` lists them for dialects that word it so."""
+
+    def __init__(self, message: str, *, param: str, choices: list[str]) -> None:
+        super().__init__(message, param=param, code="invalid_value")
+        self.choices = choices
+
+
 class AuthenticationFailed(MockFilesError):
     """401. ``missing`` tells a request with no usable key from one with a wrong key."""
 

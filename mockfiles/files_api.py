@@ -4,7 +4,7 @@ and errors look on the wire."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
@@ -31,6 +31,7 @@ class FilesDialect(Protocol):
     def file_object(self, f: StoredFile, now: float) -> dict[str, Any]: ...
     def list_object(self, page: Page, now: float) -> dict[str, Any]: ...
     def deleted_object(self, f: StoredFile) -> dict[str, Any]: ...
+    def list_filters(self, query: Mapping[str, str]) -> dict[str, Any]: ...
 
 
 class FilesAPI:
@@ -84,7 +85,7 @@ class FilesAPI:
         part = upload_part(form)
         details = fault_request(ctx, request, purpose=purpose, filename=part.filename if part else None)
         outcome: Outcome | None = await self.emulator.chaos.apply(ctx, details)
-        rules = files.rules(purpose)
+        rules = files.rules(purpose, self.dialect.name)
         if part is None:
             raise InvalidRequest("Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
         assert purpose is not None
@@ -119,7 +120,8 @@ class FilesAPI:
         after = query.get("after") or None
         purpose = query.get("purpose") or None
         files = self.emulator.files
-        page = files.page(ctx.key or "", limit=limit, order=order, after=after, purpose=purpose)
+        filters = self.dialect.list_filters(query)
+        page = files.page(ctx.key or "", limit=limit, order=order, after=after, purpose=purpose, **filters)
         return JSONResponse(self.dialect.list_object(page, files.clock.now()))
 
     async def retrieve(self, request: Request) -> JSONResponse:

@@ -8,11 +8,12 @@ import random
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from . import ids
 from .clock import Clock
-from .errors import InvalidRequest, QuotaExceeded
-from .profiles import Profile, PurposeRules
+from .errors import InvalidRequest, InvalidValue, QuotaExceeded
+from .profiles import IdShape, Profile, PurposeRules
 from .store import FileStore, Page, StoredFile
 from .validation import check_content
 
@@ -104,19 +105,23 @@ class Files:
 
     # --- checks made before and while the body streams in ------------------------
 
-    def rules(self, purpose: str | None) -> PurposeRules:
+    def purposes(self, dialect: str = "openai") -> list[str]:
+        """The upload purposes a dialect accepts under this profile."""
+        return [p for p, r in self.profile.purposes.items() if r.dialects is None or dialect in r.dialects]
+
+    def rules(self, purpose: str | None, dialect: str = "openai") -> PurposeRules:
         if purpose is None:
             raise InvalidRequest(
                 "Missing required parameter: 'purpose'.", param="purpose", code="missing_required_parameter"
             )
-        rules = self.profile.purposes.get(purpose)
-        if rules is None:
-            raise InvalidRequest(
-                f"Invalid value: '{purpose}'. Supported values are: {quote_list(list(self.profile.purposes))}.",
+        accepted = self.purposes(dialect)
+        if purpose not in accepted:
+            raise InvalidValue(
+                f"Invalid value: '{purpose}'. Supported values are: {quote_list(accepted)}.",
                 param="purpose",
-                code="invalid_value",
+                choices=accepted,
             )
-        return rules
+        return self.profile.purposes[purpose]
 
     def max_upload_bytes(self, purpose: str | None) -> int:
         """The per-file limit while streaming; before the purpose is known, the largest one."""
@@ -125,7 +130,7 @@ class Files:
         return self.profile.max_file_bytes
 
     def check_file_type(self, purpose: str, filename: str) -> None:
-        allowed = self.rules(purpose).extensions
+        allowed = self.profile.purposes[purpose].extensions
         if allowed is None:
             return
         dot = filename.rfind(".")
@@ -183,8 +188,10 @@ class Files:
         expires_after: int | None = None,
         outcome: Outcome | None = None,
         dialect: str = "openai",
+        description: str | None = None,
+        id_shape: IdShape | None = None,
     ) -> StoredFile:
-        rules = self.rules(purpose)
+        rules = self.rules(purpose, dialect)
         if size == 0:
             raise InvalidRequest("The uploaded file is empty.", param="file", code="empty_file")
         details = None if outcome is not None else check_content(rules.content, chunks, self.profile.batch_urls)
@@ -200,7 +207,7 @@ class Files:
                 status = "processed" if details is None else "error"
                 final_details, delay = details, rules.processing_delay
             f = StoredFile(
-                id=self._new_id(rules),
+                id=self._new_id(id_shape or rules.id_shape),
                 account=account,
                 filename=filename,
                 purpose=purpose,
@@ -213,6 +220,7 @@ class Files:
                 chunks=tuple(chunks),
                 seq=self.store.next_seq(),
                 dialect=dialect,
+                description=description,
             )
             return self.store.add(f)
 
@@ -224,17 +232,14 @@ class Files:
         with self.lock:
             return self.store.delete(account, file_id, self.clock.now())
 
-    def page(
-        self,
-        account: str,
-        *,
-        limit: int,
-        order: str = "desc",
-        after: str | None = None,
-        purpose: str | None = None,
-    ) -> Page:
+    def page(self, account: str, **query: Any) -> Page:
+        """A cursor page: limit, order, after, purpose, created_from, created_to."""
         with self.lock:
-            return self.store.page(account, self.clock.now(), limit=limit, order=order, after=after, purpose=purpose)
+            return self.store.page(account, self.clock.now(), **query)
+
+    def page_at(self, account: str, *, offset: int, limit: int) -> tuple[list[StoredFile], int]:
+        with self.lock:
+            return self.store.page_at(account, self.clock.now(), offset=offset, limit=limit)
 
     def all_files(self) -> list[StoredFile]:
         with self.lock:
@@ -244,10 +249,9 @@ class Files:
         with self.lock:
             self.store.clear()
 
-    def _new_id(self, rules: PurposeRules) -> str:
-        shape = rules.id_shape
+    def _new_id(self, shape: IdShape) -> str:
         while True:
-            candidate = shape.prefix + ids.random_token(self.rng, shape.alphabet, shape.length)
+            candidate = shape.make(ids.random_token(self.rng, shape.alphabet, shape.length))
             if not self.store.contains_id(candidate):
                 return candidate
 

@@ -38,6 +38,12 @@ class IdShape:
     prefix: str = "file-"
     alphabet: str = ids.BASE58
     length: int = 22
+    uuid: bool = False  # 32 hex characters shown as a UUID (8-4-4-4-12)
+
+    def make(self, token: str) -> str:
+        if self.uuid:
+            token = f"{token[:8]}-{token[8:12]}-{token[12:16]}-{token[16:20]}-{token[20:]}"
+        return self.prefix + token
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class PurposeRules:
     content: str | None = None  # "batch" or "fine-tune": the content check run while processing
     processing_delay: float = 0.0  # seconds on the emulator clock from uploaded to processed
     id_shape: IdShape = IdShape()
+    dialects: tuple[str, ...] | None = None  # the dialects that accept this purpose; None: all
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,11 @@ def dashscope_profile() -> Profile:
                 500 * MiB, (".jsonl",), content="batch", id_shape=IdShape("file-batch-", **hex24)
             ),
             "fine-tune": PurposeRules(
-                300 * MiB, (".jsonl",), content="fine-tune", id_shape=IdShape("file-ft-", **hex24)
+                300 * MiB,
+                (".jsonl",),
+                content="fine-tune",
+                id_shape=IdShape("file-ft-", **hex24),
+                dialects=("dashscope-native", "openai"),
             ),
         },
         max_files=10_000,

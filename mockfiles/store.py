@@ -7,6 +7,7 @@ at the start of each operation, so nothing runs in the background.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
@@ -32,6 +33,8 @@ class StoredFile:
     chunks: tuple[bytes, ...]
     seq: int
     dialect: str = "openai"
+    description: str | None = None
+    _md5: str | None = None
 
     @property
     def key(self) -> SortKey:
@@ -45,6 +48,16 @@ class StoredFile:
 
     def content(self) -> bytes:
         return b"".join(self.chunks)
+
+    @property
+    def md5(self) -> str:
+        """Computed on first use (only the DashScope native dialect shows it)."""
+        if self._md5 is None:
+            digest = hashlib.md5(usedforsecurity=False)
+            for chunk in self.chunks:
+                digest.update(chunk)
+            self._md5 = digest.hexdigest()
+        return self._md5
 
 
 class _Index:
@@ -70,6 +83,10 @@ class _Index:
     def discard(self, live: dict[str, StoredFile]) -> None:
         self.dead += 1
         if self.dead > 64 and self.dead * 2 > len(self.keys):
+            self.compact(live)
+
+    def compact(self, live: dict[str, StoredFile]) -> None:
+        if self.dead:
             self.keys = [e for e in self.keys if e[2] in live]
             self.dead = 0
 
@@ -115,7 +132,11 @@ class FileStore:
         order: str = "desc",
         after: str | None = None,
         purpose: str | None = None,
+        created_from: int | None = None,
+        created_to: int | None = None,
     ) -> Page:
+        """A cursor page, newest first by default; ``created_from``/``created_to`` bound
+        ``created_at`` (inclusive) by bisection, so they cost no scan."""
         self.expire(now)
         acct = self._accounts.get(account)
         if acct is None:
@@ -132,12 +153,14 @@ class FileStore:
                 raise InvalidRequest(f"Invalid 'after': no file with id '{after}'.", param="after")
         files = acct.files
         found: list[StoredFile] = []
+        low = 0 if created_from is None else bisect_left(keys, (created_from,))
+        high = len(keys) if created_to is None else bisect_left(keys, (created_to + 1,))
         if order == "asc":
-            start = 0 if cursor is None else bisect_right(keys, (cursor[0], cursor[1], "\uffff"))
-            positions: Iterator[int] = iter(range(start, len(keys)))
+            start = low if cursor is None else max(low, bisect_right(keys, (cursor[0], cursor[1], "\uffff")))
+            positions: Iterator[int] = iter(range(start, high))
         else:
-            stop = len(keys) if cursor is None else bisect_left(keys, (cursor[0], cursor[1], ""))
-            positions = iter(range(stop - 1, -1, -1))
+            stop = high if cursor is None else min(high, bisect_left(keys, (cursor[0], cursor[1], "")))
+            positions = iter(range(stop - 1, low - 1, -1))
         for i in positions:
             f = files.get(keys[i][2])
             if f is None:
@@ -146,6 +169,19 @@ class FileStore:
                 return Page(found, True)
             found.append(f)
         return Page(found, False)
+
+    def page_at(self, account: str, now: float, *, offset: int, limit: int) -> tuple[list[StoredFile], int]:
+        """Page by position (newest first) and the total count: for page-numbered listings."""
+        self.expire(now)
+        acct = self._accounts.get(account)
+        if acct is None:
+            return [], 0
+        index = acct.indexes[None]
+        index.compact(acct.files)
+        total = len(index.keys)
+        stop = max(0, total - offset)
+        entries = index.keys[max(0, stop - limit) : stop]
+        return [acct.files[e[2]] for e in reversed(entries)], total
 
     def usage(self, account: str, now: float) -> tuple[int, int]:
         """(file count, total bytes) of an account."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
+from .. import ids
 from ..context import RequestContext
 from ..errors import AuthenticationFailed, MockFilesError, RateLimited, ServerError
 from ..ids import mask_key
@@ -50,6 +52,10 @@ class OpenAIDialect:
     def deleted_object(self, f: StoredFile) -> dict[str, Any]:
         return {"id": f.id, "object": "file", "deleted": True}
 
+    def list_filters(self, query: Mapping[str, str]) -> dict[str, Any]:
+        """Filters beyond purpose/limit/order/after that this dialect's list accepts."""
+        return {}
+
     # --- errors and headers -------------------------------------------------------
 
     def error(self, err: MockFilesError, ctx: RequestContext) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -74,13 +80,23 @@ class OpenAIDialect:
         body = {"error": {"message": message, "type": type_, "param": err.param, "code": code}}
         return err.status, body, headers
 
+    def new_request_id(self) -> str:
+        return ids.request_id()
+
     def headers(self, ctx: RequestContext) -> list[tuple[bytes, bytes]]:
-        return [
+        headers = [
             (b"x-request-id", ctx.request_id.encode()),
             (b"openai-processing-ms", str(int(ctx.elapsed_ms())).encode()),
             (b"openai-version", b"2020-10-01"),
             (b"access-control-expose-headers", b"X-Request-ID"),
         ]
+        if ctx.rate is not None:
+            headers += [
+                (b"x-ratelimit-limit-requests", str(ctx.rate.limit).encode()),
+                (b"x-ratelimit-remaining-requests", str(ctx.rate.remaining).encode()),
+                (b"x-ratelimit-reset-requests", format_duration(ctx.rate.reset).encode()),
+            ]
+        return headers
 
 
 def retry_headers(seconds: float) -> dict[str, str]:

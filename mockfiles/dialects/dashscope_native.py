@@ -1,0 +1,230 @@
+"""DashScope's native file API (``/api/v1/files``).
+
+Two upload forms share the route, told apart by the file field's name:
+- the documented form — one ``file`` part and a ``purpose`` — answers with the
+  ``{"success", "code", "message", "data": {...file...}}`` envelope;
+- the official ``dashscope`` SDK's form — repeated ``files`` parts, optional
+  ``descriptions`` and ``purpose`` — answers as the live service does, with
+  ``{"data": {"uploaded_files", "failed_uploads"}, "request_id"}`` and per-file
+  failures (``BadRequest.TooMany``, ``BadRequest.TooLarge``…) in ``failed_uploads``.
+List, get and delete answer in the live service's shapes. Every error is
+``{"success": false, "code", "message", "request_id"}``: the documented envelope, and
+the fields the SDK reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from ..context import RequestContext
+from ..emulator import Emulator
+from ..errors import (
+    AuthenticationFailed,
+    InjectedError,
+    InvalidRequest,
+    MethodNotAllowed,
+    MockFilesError,
+    NotFound,
+    PayloadTooLarge,
+    QuotaExceeded,
+    RateLimited,
+)
+from ..files_api import by_method, fault_request
+from ..lifecycle import check_range, parse_int
+from ..profiles import IdShape
+from ..store import StoredFile
+from ..upload import FilePart, Form, read_form
+from .dashscope_compatible import BEIJING, dashscope_headers, uuid_request_id
+from .openai import retry_headers
+
+DEFAULT_PURPOSE = "fine-tune"  # the SDK's default purpose, which it does not send
+PAGE_SIZE_MAX = 100
+NATIVE_ID = IdShape(prefix="", alphabet="0123456789abcdef", length=32, uuid=True)  # the SDK form's ids
+
+
+class NativeDialect:
+    name = "dashscope-native"
+    prefix = "/api/v1"
+
+    def new_request_id(self) -> str:
+        return uuid_request_id()
+
+    def headers(self, ctx: RequestContext) -> list[tuple[bytes, bytes]]:
+        return dashscope_headers(ctx)
+
+    def error(self, err: MockFilesError, ctx: RequestContext) -> tuple[int, dict[str, Any], dict[str, str]]:
+        code, message = native_code(err), err.message
+        headers = dict(err.headers)
+        if isinstance(err, AuthenticationFailed):
+            message = "Invalid API-key provided."
+        elif isinstance(err, RateLimited):
+            message = "Requests rate limit exceeded, please try again later."
+            headers.update(retry_headers(err.retry_after))
+        elif isinstance(err, QuotaExceeded):
+            message = quota_message(err)
+        body = {"success": False, "code": code, "message": message, "request_id": ctx.request_id}
+        return err.status, body, headers
+
+    # --- objects ------------------------------------------------------------------
+
+    def file_item(self, f: StoredFile, base_url: str, *, with_purpose: bool) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "id": f.seq,
+            "name": f.filename,
+            "description": f.description or "",
+            "size": f.size,
+            "md5": f.md5,
+            "region": "cn-beijing",
+            "file_id": f.id,
+            "url": f"{base_url}compatible-mode/v1/files/{f.id}/content",
+            "user_id": account_number(f.account, "user"),
+            "api_key_id": account_number(f.account, "key"),
+            "gmt_create": datetime.fromtimestamp(f.created_at, BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        if with_purpose:
+            item["purpose"] = f.purpose
+        return item
+
+    def documented_object(self, f: StoredFile) -> dict[str, Any]:
+        return {
+            "id": f.id,
+            "object": "file",
+            "bytes": f.size,
+            "created_at": f.created_at,
+            "filename": f.filename,
+            "purpose": f.purpose,
+        }
+
+
+def native_code(err: MockFilesError) -> str:
+    """DashScope's error codes, by kind of error."""
+    if isinstance(err, InjectedError):
+        return err.code or INJECTED_CODES.get(err.status, "InvalidParameter" if err.status < 500 else "InternalError")
+    if isinstance(err, QuotaExceeded):
+        return "BadRequest.TooMany" if err.which == "file_count" else "BadRequest.TooLarge"
+    for kind, code in KIND_CODES:
+        if isinstance(err, kind):
+            return code
+    return "InternalError"
+
+
+KIND_CODES: list[tuple[type[MockFilesError], str]] = [
+    (AuthenticationFailed, "InvalidApiKey"),
+    (RateLimited, "Throttling.RateQuota"),
+    (NotFound, "NotFound"),
+    (MethodNotAllowed, "MethodNotAllowed"),
+    (PayloadTooLarge, "BadRequest.FileTooLarge"),
+    (InvalidRequest, "InvalidParameter"),
+]
+INJECTED_CODES = {429: "Throttling.RateQuota", 500: "InternalError", 502: "InternalError",
+                  503: "ServiceUnavailable", 504: "RequestTimeOut"}  # fmt: skip
+
+
+def quota_message(err: QuotaExceeded) -> str:
+    """The live service's words for a full account."""
+    if err.which == "file_count":
+        return f"Out of number, <{err.used}> of <{err.limit}> files has been uploaded."
+    return f"Out of space, <{err.used}> B of <{err.limit}> B storage space has been used."
+
+
+def account_number(account: str, what: str) -> str:
+    """Stable numeric ids for an account, as the live service shows its user and key ids."""
+    return str(int(hashlib.sha256(f"{what}:{account}".encode()).hexdigest()[:15], 16))
+
+
+class NativeFilesAPI:
+    def __init__(self, emulator: Emulator, dialect: NativeDialect) -> None:
+        self.emulator = emulator
+        self.dialect = dialect
+
+    def routes(self) -> list[Route]:
+        return [
+            by_method("/files", GET=self.list, POST=self.upload),
+            by_method("/files/{file_id}", GET=self.get, DELETE=self.delete),
+        ]
+
+    async def admit(self, request: Request, endpoint: str) -> RequestContext:
+        ctx: RequestContext = request.scope["mockfiles"]
+        ctx.endpoint = endpoint
+        self.emulator.authenticate(ctx, request.headers.get("authorization"))
+        self.emulator.check_rate(ctx)
+        if endpoint != "files.create":
+            await self.emulator.chaos.apply(ctx, fault_request(ctx, request))
+        return ctx
+
+    async def upload(self, request: Request) -> JSONResponse:
+        ctx = await self.admit(request, "files.create")
+        key = ctx.key or ""
+        files = self.emulator.files
+
+        def file_limit(field: str, form: Form) -> int:
+            return files.max_upload_bytes(form.value("purpose") or DEFAULT_PURPOSE)
+
+        form = await read_form(request.stream(), request.headers.get("content-type"), file_limit)
+        purpose = form.value("purpose") or DEFAULT_PURPOSE
+        documented = [p for p in form.files if p.field == "file"]
+        parts = documented or [p for p in form.files if p.field == "files"]
+        details = fault_request(ctx, request, purpose=purpose, filename=parts[0].filename if parts else None)
+        outcome = await self.emulator.chaos.apply(ctx, details)
+        files.rules(purpose, self.dialect.name)
+        if not parts:
+            raise InvalidRequest("Missing required parameter: 'files'.", param="files", code="missing_required_parameter")
+        descriptions = form.values("descriptions")
+
+        def store(i: int, part: FilePart) -> StoredFile:
+            files.check_file_type(purpose, part.filename)
+            return files.create(
+                key, purpose=purpose, filename=part.filename, chunks=part.chunks, size=part.size, outcome=outcome,
+                dialect=self.dialect.name, description=descriptions[i] if i < len(descriptions) else None,
+                id_shape=None if documented else NATIVE_ID,
+            )  # fmt: skip
+
+        if documented:
+            if len(documented) > 1:
+                raise InvalidRequest("Only one 'file' may be uploaded per request.", param="file")
+            f = store(0, documented[0])
+            return JSONResponse(
+                {"success": True, "code": "200", "message": "success", "data": self.dialect.documented_object(f),
+                 "request_id": ctx.request_id}  # fmt: skip
+            )
+        uploaded, failed = [], []
+        for i, part in enumerate(parts):
+            try:
+                f = store(i, part)
+            except (QuotaExceeded, InvalidRequest) as exc:
+                _, body, _ = self.dialect.error(exc, ctx)
+                failed.append({"name": part.filename, "code": body["code"], "message": body["message"]})
+            else:
+                uploaded.append({"name": part.filename, "file_id": f.id})
+        return JSONResponse({"data": {"uploaded_files": uploaded, "failed_uploads": failed},
+                             "request_id": ctx.request_id})  # fmt: skip
+
+    async def list(self, request: Request) -> JSONResponse:
+        ctx = await self.admit(request, "files.list")
+        query = request.query_params
+        page_no = parse_int(query.get("page_no", "1"), "page_no")
+        check_range(page_no, "page_no", 1, 2**31)
+        page_size = parse_int(query.get("page_size", "10"), "page_size")
+        check_range(page_size, "page_size", 1, PAGE_SIZE_MAX)
+        found, total = self.emulator.files.page_at(ctx.key or "", offset=(page_no - 1) * page_size, limit=page_size)
+        base = str(request.base_url)
+        data = {"total": total, "files": [self.dialect.file_item(f, base, with_purpose=False) for f in found],
+                "page_no": page_no, "page_size": page_size}  # fmt: skip
+        return JSONResponse({"data": data, "request_id": ctx.request_id})
+
+    async def get(self, request: Request) -> JSONResponse:
+        ctx = await self.admit(request, "files.retrieve")
+        f = self.emulator.files.get(ctx.key or "", request.path_params["file_id"])
+        item = self.dialect.file_item(f, str(request.base_url), with_purpose=True)
+        return JSONResponse({"data": item, "request_id": ctx.request_id})
+
+    async def delete(self, request: Request) -> JSONResponse:
+        ctx = await self.admit(request, "files.delete")
+        self.emulator.files.delete(ctx.key or "", request.path_params["file_id"])
+        return JSONResponse({"request_id": ctx.request_id})
