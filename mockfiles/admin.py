@@ -63,12 +63,12 @@ def routes(emulator: Emulator) -> list[Route]:
         return JSONResponse({"source": emulator.scenario.source, "scenario": emulator.scenario.document})
 
     return [
-        Route("/health", health, methods=["GET"]),
-        Route("/reset", reset, methods=["POST"]),
-        Route("/clock", clock, methods=["GET", "POST"]),
-        Route("/requests", requests, methods=["GET"]),
-        Route("/files", files, methods=["GET"]),
-        Route("/scenario", scenario, methods=["GET", "PUT", "DELETE"]),
+        Route(PREFIX + "/health", health, methods=["GET"]),
+        Route(PREFIX + "/reset", reset, methods=["POST"]),
+        Route(PREFIX + "/clock", clock, methods=["GET", "POST"]),
+        Route(PREFIX + "/requests", requests, methods=["GET"]),
+        Route(PREFIX + "/files", files, methods=["GET"]),
+        Route(PREFIX + "/scenario", scenario, methods=["GET", "PUT", "DELETE"]),
     ]
 
 

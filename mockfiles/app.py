@@ -12,7 +12,6 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount
 from starlette.types import Message, Receive, Scope, Send
 
 from . import admin
@@ -50,11 +49,11 @@ class MockFilesApp:
         native = NativeDialect()
         self.dialects: list[Dialect] = [compatible, native, self.openai]
         self.app = Starlette(
-            routes=[
-                Mount(self.openai.prefix, routes=FilesAPI(emulator, self.openai).routes()),
-                Mount(compatible.prefix, routes=FilesAPI(emulator, compatible).routes()),
-                Mount(native.prefix, routes=NativeFilesAPI(emulator, native).routes()),
-                Mount(admin.PREFIX, routes=admin.routes(emulator)),
+            routes=[  # flat: one routing level, no Mount to walk through
+                *FilesAPI(emulator, self.openai).routes(self.openai.prefix),
+                *FilesAPI(emulator, compatible).routes(compatible.prefix),
+                *NativeFilesAPI(emulator, native).routes(native.prefix),
+                *admin.routes(emulator),
             ],
             exception_handlers={
                 MockFilesError: self.render_error,
@@ -195,8 +194,7 @@ def has_body(scope: Scope) -> bool:
 
 
 def journal_entry(ctx: RequestContext, now: float, scope: Scope) -> dict[str, Any]:
-    headers = dict(scope.get("headers", []))
-    retry = headers.get(b"x-stainless-retry-count")
+    retry = next((v for k, v in scope["headers"] if k == b"x-stainless-retry-count"), None)
     return {
         "time": now,
         "wall_time": time.time(),

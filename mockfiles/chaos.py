@@ -75,14 +75,17 @@ class Chaos:
                 return rule, delay
         return None
 
-    async def apply(self, ctx: RequestContext, request: Mapping[str, Any]) -> Outcome | None:
-        """Run the first firing rule's effect before the operation.
+    async def apply(self, ctx: RequestContext, request: Callable[[], Mapping[str, Any]]) -> Outcome | None:
+        """Run the first firing rule's effect before the operation; ``request`` makes the
+        view of the request that rules match on (only built when there are rules).
 
         Raises InjectedError or Dropped; returns a processing Outcome for uploads that
         a rule sends to ``error``; marks ``ctx.action`` for effects that happen after
         the operation (``truncate``, ``reset_after_commit``).
         """
-        picked = self.pick(request)
+        if not self.rules:
+            return None
+        picked = self.pick(request())
         if picked is None:
             return None
         rule, delay = picked

@@ -39,11 +39,11 @@ class FilesAPI:
         self.emulator = emulator
         self.dialect = dialect
 
-    def routes(self) -> list[Route]:
+    def routes(self, prefix: str) -> list[Route]:
         return [
-            by_method("/files", GET=self.list, POST=self.create),
-            by_method("/files/{file_id}", GET=self.retrieve, DELETE=self.delete),
-            by_method("/files/{file_id}/content", GET=self.content),
+            by_method(prefix + "/files", GET=self.list, POST=self.create),
+            by_method(prefix + "/files/{file_id}", GET=self.retrieve, DELETE=self.delete),
+            by_method(prefix + "/files/{file_id}/content", GET=self.content),
         ]
 
     async def admit(self, request: Request, endpoint: str) -> RequestContext:
@@ -53,7 +53,7 @@ class FilesAPI:
         self.emulator.authenticate(ctx, request.headers.get("authorization"))
         self.emulator.check_rate(ctx)
         if endpoint != "files.create":
-            await self.emulator.chaos.apply(ctx, fault_request(ctx, request))
+            await self.emulator.chaos.apply(ctx, lambda: fault_request(ctx, request))
         return ctx
 
     async def create(self, request: Request) -> JSONResponse:
@@ -83,7 +83,7 @@ class FilesAPI:
             raise
         purpose = form.value("purpose")
         part = upload_part(form)
-        details = fault_request(ctx, request, purpose=purpose, filename=part.filename if part else None)
+        details = lambda: fault_request(ctx, request, purpose=purpose, filename=part.filename if part else None)  # noqa: E731
         outcome: Outcome | None = await self.emulator.chaos.apply(ctx, details)
         rules = files.rules(purpose, self.dialect.name)
         if part is None:

@@ -238,16 +238,23 @@ class _AnnouncingServer(uvicorn.Server):
 
 
 def serve(emulator: Emulator, host: str, port: int, *, announce: Callable[[str], None], quiet: bool = False) -> None:
-    """Serve in the foreground until Ctrl-C (which uvicorn turns into a graceful
-    shutdown, then re-raises as KeyboardInterrupt); ``announce`` gets the URL once
-    connections are accepted."""
+    """Serve in the foreground until Ctrl-C; ``announce`` gets the URL once connections are accepted."""
     sock = bind(host, port)
     url = f"http://{f'[{host}]' if ':' in host else host}:{sock.getsockname()[1]}"
-    server = _AnnouncingServer(uvicorn_config(build_app(emulator), host, quiet=quiet), lambda: announce(url))
+    try:
+        serve_app(build_app(emulator), sock, lambda: announce(url), quiet=quiet)
+    finally:
+        emulator.shutdown()
+
+
+def serve_app(app: Any, sock: socket.socket, announce: Callable[[], None], *, quiet: bool) -> None:
+    """Any ASGI app on a bound socket, with mockfiles' uvicorn settings, until Ctrl-C (which
+    uvicorn turns into a graceful shutdown, then re-raises as KeyboardInterrupt)."""
+    host = sock.getsockname()[0]
+    server = _AnnouncingServer(uvicorn_config(app, host, quiet=quiet), announce)
     loop = freeze_proof_loop(_loop_factory(server.config))
     try:
         loop.run_until_complete(server.serve(sockets=[sock]))
     finally:
-        emulator.shutdown()
         sock.close()
         loop.close()

@@ -143,10 +143,10 @@ class NativeFilesAPI:
         self.emulator = emulator
         self.dialect = dialect
 
-    def routes(self) -> list[Route]:
+    def routes(self, prefix: str) -> list[Route]:
         return [
-            by_method("/files", GET=self.list, POST=self.upload),
-            by_method("/files/{file_id}", GET=self.get, DELETE=self.delete),
+            by_method(prefix + "/files", GET=self.list, POST=self.upload),
+            by_method(prefix + "/files/{file_id}", GET=self.get, DELETE=self.delete),
         ]
 
     async def admit(self, request: Request, endpoint: str) -> RequestContext:
@@ -155,7 +155,7 @@ class NativeFilesAPI:
         self.emulator.authenticate(ctx, request.headers.get("authorization"))
         self.emulator.check_rate(ctx)
         if endpoint != "files.create":
-            await self.emulator.chaos.apply(ctx, fault_request(ctx, request))
+            await self.emulator.chaos.apply(ctx, lambda: fault_request(ctx, request))
         return ctx
 
     async def upload(self, request: Request) -> JSONResponse:
@@ -170,8 +170,8 @@ class NativeFilesAPI:
         purpose = form.value("purpose") or DEFAULT_PURPOSE
         documented = [p for p in form.files if p.field == "file"]
         parts = documented or [p for p in form.files if p.field == "files"]
-        details = fault_request(ctx, request, purpose=purpose, filename=parts[0].filename if parts else None)
-        outcome = await self.emulator.chaos.apply(ctx, details)
+        first = parts[0].filename if parts else None
+        outcome = await self.emulator.chaos.apply(ctx, lambda: fault_request(ctx, request, purpose=purpose, filename=first))
         files.rules(purpose, self.dialect.name)
         if not parts:
             raise InvalidRequest("Missing required parameter: 'files'.", param="files", code="missing_required_parameter")

@@ -1,0 +1,333 @@
+"""The benchmark suite: each figure beside a baseline measured in the same run.
+
+    python -m bench                 # everything, full sizes (a few minutes)
+    python -m bench --quick         # tiny sizes: proves the benchmarks work
+    python -m bench --only cycle,load
+
+Servers run in their own processes (the same uvicorn settings for mockfiles and for
+baseline (a), the bare Starlette app in bench/baseline.py), so that the client never
+shares their interpreter. Every figure is a median; ratios compare runs interleaved
+with their baseline, so machine noise falls on both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+import httpx2
+import openai
+
+BATCH = b'{"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}\n'
+MiB = 1024 * 1024
+
+
+@dataclass
+class Sizes:
+    cycles: int = 300
+    rounds: int = 5
+    load_requests: int = 20_000
+    connections: int = 32
+    big_mib: int = 200
+    many_files: int = 100_000
+    probes: int = 300
+
+
+QUICK = Sizes(cycles=10, rounds=2, load_requests=400, connections=8, big_mib=4, many_files=2_000, probes=20)
+
+
+# --- servers in their own processes ---------------------------------------------------------
+
+
+@dataclass
+class Served:
+    url: str
+    pid: int
+
+
+@contextlib.contextmanager
+def served(*command: str) -> Iterator[Served]:
+    process = subprocess.Popen([sys.executable, "-m", *command], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        match = re.search(r"http://[\d.]+:\d+", process.stdout.readline())
+        assert match, f"{command} did not start"
+        yield Served(match.group(0), process.pid)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def mockfiles_server() -> contextlib.AbstractContextManager[Served]:
+    return served("mockfiles", "serve", "--port", "0", "--quiet", "--no-rate-limits")
+
+
+def baseline_server() -> contextlib.AbstractContextManager[Served]:
+    return served("bench.baseline", "--port", "0")
+
+
+def rss(pid: int) -> tuple[int, int]:
+    """(current, peak) resident memory of a process, in bytes (Linux)."""
+    fields = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status").read().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
+
+
+def median_of(rounds: int, *measures: Callable[[], float]) -> list[float]:
+    """Interleaved rounds of several measures; the median of each."""
+    results: list[list[float]] = [[] for _ in measures]
+    for _ in range(rounds):
+        for i, measure in enumerate(measures):
+            results[i].append(measure())
+    return [statistics.median(r) for r in results]
+
+
+def report(name: str, lines: list[str]) -> None:
+    print(f"\n## {name}")
+    for line in lines:
+        print(f"  {line}")
+    sys.stdout.flush()
+
+
+# --- 1. the SDK cycle -------------------------------------------------------------------------------
+
+
+def sdk_cycle(client: openai.OpenAI, cycles: int) -> float:
+    """Milliseconds per (create, retrieve, list, content, delete)."""
+    started = time.perf_counter()
+    for _ in range(cycles):
+        f = client.files.create(file=("data.jsonl", BATCH), purpose="batch")
+        client.files.retrieve(f.id)
+        client.files.list()
+        client.files.content(f.id).read()
+        client.files.delete(f.id)
+    return (time.perf_counter() - started) / cycles * 1000
+
+
+def canned_transport() -> httpx2.MockTransport:
+    from bench.baseline import DELETED_BODY, FILE_BODY, LIST_BODY
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        path = request.url.path
+        if path.endswith("/content"):
+            return httpx2.Response(200, content=BATCH)
+        if path.endswith("/files"):
+            return httpx2.Response(200, content=FILE_BODY if request.method == "POST" else LIST_BODY)
+        return httpx2.Response(200, content=DELETED_BODY if request.method == "DELETE" else FILE_BODY)
+
+    return httpx2.MockTransport(handler)
+
+
+def bench_cycle(sizes: Sizes) -> None:
+    with mockfiles_server() as ours, baseline_server() as base:
+        clients = [openai.OpenAI(base_url=s.url + "/v1", api_key="bench", max_retries=0) for s in (ours, base)]
+        floor = openai.OpenAI(base_url="http://sdk.floor/v1", api_key="bench", max_retries=0,
+                              http_client=httpx2.Client(transport=canned_transport()))  # fmt: skip
+        for c in (*clients, floor):
+            sdk_cycle(c, max(1, sizes.cycles // 10))  # warm-up
+        ours_ms, base_ms, floor_ms = median_of(sizes.rounds, *(lambda c=c: sdk_cycle(c, sizes.cycles)
+                                                              for c in (*clients, floor)))  # fmt: skip
+    report(f"1. SDK cycle: {sizes.cycles} x (create, retrieve, list, content, delete), rate limits off", [
+        f"mockfiles      {ours_ms:7.2f} ms/cycle",
+        f"baseline (a)   {base_ms:7.2f} ms/cycle   bare Starlette, same uvicorn, canned bodies",
+        f"baseline (b)   {floor_ms:7.2f} ms/cycle   the SDK on an in-memory transport (its own floor)",
+        f"ratio mockfiles / (a): {ours_ms / base_ms:.3f}   (target <= 1.15)",
+    ])  # fmt: skip
+
+
+# --- 2. retrieve under concurrent load ---------------------------------------------------------------------
+
+
+async def load(url: str, path: str, requests: int, connections: int) -> float:
+    """Requests per second from ``connections`` concurrent keep-alive clients."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=url, limits=limits, headers={"Authorization": "Bearer bench"}) as http:
+        per_worker = requests // connections
+
+        async def worker() -> None:
+            for _ in range(per_worker):
+                r = await http.get(path)
+                assert r.status_code == 200, r.text
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        return per_worker * connections / (time.perf_counter() - started)
+
+
+def bench_load(sizes: Sizes) -> None:
+    with mockfiles_server() as ours, baseline_server() as base:
+        file_id = httpx.post(ours.url + "/v1/files", headers={"Authorization": "Bearer bench"},
+                             files={"file": ("a.txt", b"x")}, data={"purpose": "assistants"}).json()["id"]  # fmt: skip
+        path = f"/v1/files/{file_id}"
+        run = lambda s: asyncio.run(load(s.url, path, sizes.load_requests, sizes.connections))  # noqa: E731
+        run(ours), run(base)  # warm-up
+        ours_rps, base_rps = median_of(sizes.rounds, lambda: run(ours), lambda: run(base))
+    report(f"2. GET /v1/files/{{id}}: {sizes.load_requests} requests over {sizes.connections} connections", [
+        f"mockfiles      {ours_rps:9,.0f} req/s",
+        f"baseline (a)   {base_rps:9,.0f} req/s",
+        f"ratio mockfiles / (a): {ours_rps / base_rps:.3f}   (target >= 0.8; the load generator is Python asyncio)",
+    ])  # fmt: skip
+
+
+# --- 3. a large upload and download --------------------------------------------------------------------------
+
+
+def multipart_stream(mib: int) -> Iterator[bytes]:
+    yield (b'--B\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nuser_data\r\n'
+           b'--B\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n')  # fmt: skip
+    chunk = os.urandom(MiB)
+    for _ in range(mib):
+        yield chunk
+    yield b"\r\n--B--\r\n"
+
+
+def upload_mb_s(url: str, mib: int) -> tuple[float, str]:
+    started = time.perf_counter()
+    r = httpx.post(url + "/v1/files", content=multipart_stream(mib), timeout=300,
+                   headers={"Authorization": "Bearer bench", "Content-Type": "multipart/form-data; boundary=B"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    return mib / (time.perf_counter() - started), r.json()["id"]
+
+
+def download_mb_s(url: str) -> float:
+    got = 0
+    started = time.perf_counter()
+    with httpx.stream("GET", url, headers={"Authorization": "Bearer bench"}, timeout=300) as r:
+        for piece in r.iter_raw():
+            got += len(piece)
+    return got / MiB / (time.perf_counter() - started)
+
+
+def bench_big(sizes: Sizes) -> None:
+    mib = sizes.big_mib
+    with mockfiles_server() as ours, baseline_server() as base:
+        before, _ = rss(ours.pid)
+        ours_up, base_up = median_of(3, lambda: upload_mb_s(ours.url, mib)[0], lambda: upload_mb_s(base.url, mib)[0])
+        httpx.post(ours.url + "/_mockfiles/reset")
+        base_rss, _ = rss(ours.pid)
+        _, file_id = upload_mb_s(ours.url, mib)
+        after, peak = rss(ours.pid)
+        ours_down, base_down = median_of(3, lambda: download_mb_s(f"{ours.url}/v1/files/{file_id}/content"),
+                                         lambda: download_mb_s(f"{base.url}/v1/files/x/content?size={mib * MiB}"))  # fmt: skip
+    report(f"3. a {mib} MiB file", [
+        f"upload    mockfiles {ours_up:7.1f} MiB/s   baseline (a) reads and discards: {base_up:7.1f} MiB/s   "
+        f"ratio {ours_up / base_up:.3f} (target >= 0.75)",
+        f"memory    server RSS {before / MiB:.0f} MiB at start; {after / MiB:.0f} MiB holding the file after a reset "
+        f"from {base_rss / MiB:.0f} MiB; peak {peak / MiB:.0f} MiB",
+        f"          growth for the stored file {(after - base_rss) / MiB:.0f} MiB; peak growth over start "
+        f"{(peak - before) / MiB:.0f} MiB (target <= file + 64 = {mib + 64} MiB)",
+        f"download  mockfiles {ours_down:7.1f} MiB/s   baseline (a) streams canned bytes: {base_down:7.1f} MiB/s   "
+        f"ratio {ours_down / base_down:.3f} (target >= 0.8)",
+    ])  # fmt: skip
+
+
+# --- 4. many stored files -------------------------------------------------------------------------------------
+
+
+def bench_many(sizes: Sizes) -> None:
+    """In one process: fill a server's store directly, then time HTTP calls against it."""
+    from mockfiles import MockFilesServer
+
+    results = {}
+    for count in (100, sizes.many_files):
+        with MockFilesServer(rate_limits=False) as server:
+            files = server.emulator.files
+            gc.collect()
+            tracemalloc.start()
+            ids = fill(files, count)
+            held, _ = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            middle = ids[len(ids) // 2]
+            with httpx.Client(base_url=server.base_url, headers={"Authorization": "Bearer bench"}) as http:
+                probe = lambda path, **params: probe_ms(http, path, params, sizes.probes)  # noqa: E731
+                results[count] = {
+                    "list(limit=100)": probe("/files", limit=100),
+                    "list(limit=100, after=middle)": probe("/files", limit=100, after=middle),
+                    "list(limit=100, purpose)": probe("/files", limit=100, purpose="user_data"),
+                    "retrieve": probe(f"/files/{middle}"),
+                    "bytes per file": held / count,
+                }
+    small, large = results[100], results[sizes.many_files]
+    lines = [f"{'':32} {'100 files':>12} {sizes.many_files:>10,} files  ratio"]
+    for name in small:
+        unit = "" if name == "bytes per file" else " ms"
+        lines.append(f"{name:32} {small[name]:>9.3f}{unit:3} {large[name]:>9.3f}{unit:3}  {large[name] / small[name]:6.2f}")
+    report("4. one account with many files (time per call over HTTP, median; memory per stored file's metadata)", lines)
+
+
+def fill(files: object, count: int) -> list[str]:
+    """Store ``count`` one-byte files straight through the domain API (no HTTP)."""
+    create = files.create  # type: ignore[attr-defined]
+    return [create("bench", purpose="user_data", filename=f"f{i}.txt", chunks=(b"x",), size=1).id for i in range(count)]
+
+
+def probe_ms(http: httpx.Client, path: str, params: dict[str, object], probes: int) -> float:
+    timings = []
+    for _ in range(probes):
+        started = time.perf_counter()
+        r = http.get(path, params=params)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert r.status_code == 200, r.text
+    return statistics.median(timings)
+
+
+# --- 5. the pytest fixture -----------------------------------------------------------------------------------------
+
+
+def bench_fixture(sizes: Sizes) -> None:
+    from mockfiles import MockFilesServer
+
+    starts = []
+    for _ in range(max(3, sizes.rounds)):
+        started = time.perf_counter()
+        server = MockFilesServer().start()
+        starts.append((time.perf_counter() - started) * 1000)
+        server.stop()
+    with MockFilesServer() as server:
+        resets = []
+        for _ in range(1000):
+            started = time.perf_counter()
+            server.reset()
+            resets.append((time.perf_counter() - started) * 1e6)
+        marker_resets = []
+        for _ in range(1000):
+            started = time.perf_counter()
+            server.reset(profile="dashscope", rate_limits=False, scenario={"faults": [{"status": 500}]})
+            marker_resets.append((time.perf_counter() - started) * 1e6)
+    report("5. the pytest fixture", [
+        f"session start-up (MockFilesServer().start())  {statistics.median(starts):7.1f} ms",
+        f"per-test reset, empty store                   {statistics.median(resets):7.1f} us",
+        f"per-test reset with a marker (profile, dict scenario) {statistics.median(marker_resets):7.1f} us",
+    ])  # fmt: skip
+
+
+BENCHES = {"cycle": bench_cycle, "load": bench_load, "big": bench_big, "many": bench_many, "fixture": bench_fixture}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the benchmarks run")
+    parser.add_argument("--only", help=f"comma-separated: {','.join(BENCHES)}")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else Sizes()
+    chosen = args.only.split(",") if args.only else list(BENCHES)
+    print(f"# mockfiles benchmarks ({'quick' if args.quick else 'full'}): python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} cores, {json.dumps({k: v for k, v in vars(sizes).items()})}")  # fmt: skip
+    for name in chosen:
+        BENCHES[name](sizes)
