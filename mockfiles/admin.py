@@ -5,15 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import functools
+import hmac
+from importlib import resources
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from . import __version__
+from .auth import bearer_key
 from .dialects.openai import OpenAIDialect
 from .emulator import Emulator
-from .errors import InvalidRequest
+from .errors import AuthenticationFailed, InvalidRequest
 from .located import ScenarioError
+from .responses import JSONResponse
 from .scenario import scenario_from_text
 
 PREFIX = "/_mockfiles"
@@ -62,14 +68,35 @@ def routes(emulator: Emulator) -> list[Route]:
             emulator.use_scenario(None)
         return JSONResponse({"source": emulator.scenario.source, "scenario": emulator.scenario.document})
 
+    async def openapi(request: Request) -> JSONResponse:
+        return JSONResponse(openapi_document())
+
+    def guarded(endpoint: Callable[[Request], Awaitable[JSONResponse]]) -> Callable[[Request], Awaitable[JSONResponse]]:
+        async def check_token(request: Request) -> JSONResponse:
+            token = emulator.admin_token
+            if token is not None:
+                given = bearer_key(request.headers.get("authorization"))
+                if not hmac.compare_digest(given.encode(), token.encode()):
+                    raise AuthenticationFailed("Incorrect admin token.", missing=False, key=given)
+            return await endpoint(request)
+
+        return check_token
+
     return [
-        Route(PREFIX + "/health", health, methods=["GET"]),
-        Route(PREFIX + "/reset", reset, methods=["POST"]),
-        Route(PREFIX + "/clock", clock, methods=["GET", "POST"]),
-        Route(PREFIX + "/requests", requests, methods=["GET"]),
-        Route(PREFIX + "/files", files, methods=["GET"]),
-        Route(PREFIX + "/scenario", scenario, methods=["GET", "PUT", "DELETE"]),
+        Route(PREFIX + "/health", guarded(health), methods=["GET"]),
+        Route(PREFIX + "/reset", guarded(reset), methods=["POST"]),
+        Route(PREFIX + "/clock", guarded(clock), methods=["GET", "POST"]),
+        Route(PREFIX + "/requests", guarded(requests), methods=["GET"]),
+        Route(PREFIX + "/files", guarded(files), methods=["GET"]),
+        Route(PREFIX + "/scenario", guarded(scenario), methods=["GET", "PUT", "DELETE"]),
+        Route(PREFIX + "/openapi.json", guarded(openapi), methods=["GET"]),
     ]
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI description of the routes served at /v1 (shipped with the package)."""
+    return json.loads(resources.files("mockfiles").joinpath("openapi.json").read_text(encoding="utf-8"))
 
 
 async def json_body(request: Request) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from . import admin
@@ -23,6 +23,7 @@ from .dialects.openai import OpenAIDialect
 from .emulator import Emulator
 from .errors import MethodNotAllowed, MockFilesError, NotFound, ServerError
 from .files_api import FilesAPI
+from .responses import JSONResponse
 
 log = logging.getLogger("mockfiles")
 
@@ -134,7 +135,7 @@ class MockFilesApp:
             if state["entry"] is None:
                 record()
             else:
-                state["entry"]["duration_ms"] = round(ctx.elapsed_ms(), 3)
+                state["entry"]["duration_ms"] = ctx.elapsed_ms()
 
     # --- errors: every error response is made here -------------------------------------
 
@@ -194,24 +195,29 @@ def has_body(scope: Scope) -> bool:
 
 
 def journal_entry(ctx: RequestContext, now: float, scope: Scope) -> dict[str, Any]:
-    retry = next((v for k, v in scope["headers"] if k == b"x-stainless-retry-count"), None)
-    return {
+    retry = None
+    for name, value in scope["headers"]:
+        if name == b"x-stainless-retry-count":
+            retry = int(value) if value.isdigit() else None
+    entry = {
         "time": now,
         "wall_time": time.time(),
         "request_id": ctx.request_id,
         "dialect": ctx.dialect,
         "method": ctx.method,
         "path": ctx.path,
-        "query": scope.get("query_string", b"").decode("latin-1"),
+        "query": scope["query_string"].decode("latin-1"),
         "endpoint": ctx.endpoint,
         "account": ctx.key,
         "status": ctx.status,
         "fault": ctx.fault,
         "action": ctx.action,
-        "retry_count": int(retry) if retry and retry.isdigit() else None,
-        "duration_ms": round(ctx.elapsed_ms(), 3),
-        **ctx.details,
+        "retry_count": retry,
+        "duration_ms": ctx.elapsed_ms(),
     }
+    if ctx.details:
+        entry.update(ctx.details)
+    return entry
 
 
 def build_app(emulator: Emulator) -> MockFilesApp:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from collections.abc import Sequence
 
@@ -29,6 +30,7 @@ def parser() -> argparse.ArgumentParser:
                      help="accept only this key (repeatable); default: any non-empty key")  # fmt: skip
     run.add_argument("--no-rate-limits", action="store_true", help="turn the per-key rate limits off")
     run.add_argument("--quiet", action="store_true", help="log warnings only (no access log)")
+    run.add_argument("--admin-token", metavar="TOKEN", help="require 'Authorization: Bearer TOKEN' on /_mockfiles/*")
 
     check = commands.add_parser("check", help="validate scenario files")
     check.add_argument("files", nargs="+", metavar="FILE")
@@ -60,12 +62,21 @@ def run_server(args: argparse.Namespace) -> int:
         seed=args.seed,
         api_keys=tuple(args.api_keys) if args.api_keys else None,
         rate_limits=False if args.no_rate_limits else None,
+        admin_token=args.admin_token,
     )
     try:
         emulator = Emulator(settings)
     except ScenarioError as exc:
         print(f"mockfiles: {exc}", file=sys.stderr)
         return 2
+
+    if not is_loopback(args.host) and emulator.admin_token is None:
+        print(
+            f"mockfiles: warning: listening on {args.host}, beyond this machine, with the admin routes "
+            "(/_mockfiles/*: reset, scenario, every account's files) open to anyone who can reach it; "
+            "give --admin-token to protect them",
+            file=sys.stderr,
+        )
 
     def announce(url: str) -> None:
         print(f"mockfiles serving on {url} (profile {emulator.profile.name}; SDK base_url {url}/v1)", flush=True)
@@ -78,6 +89,15 @@ def run_server(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -33,6 +33,7 @@ class Settings:
     seed: int | None = None
     api_keys: tuple[str, ...] | None = None
     rate_limits: bool | None = None
+    admin_token: str | None = None
 
 
 class Emulator:
@@ -109,6 +110,11 @@ class Emulator:
                 limit=decision.limit,
                 kind=decision.kind,
             )
+
+    @property
+    def admin_token(self) -> str | None:
+        """The bearer token the admin routes require (None: they are open)."""
+        return self.settings.admin_token or self.scenario.admin_token
 
     def shutdown(self) -> None:
         self.chaos.release()

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from .responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 

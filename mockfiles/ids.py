@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import secrets
 
 BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 HEX = "0123456789abcdef"
@@ -13,9 +12,18 @@ def random_token(rng: random.Random, alphabet: str, length: int) -> str:
     return "".join(rng.choices(alphabet, k=length))
 
 
+_labels = random.Random()  # request ids label requests; they need no cryptographic randomness
+
+
 def request_id() -> str:
     """``req_`` + 32 hex, as OpenAI's ``x-request-id``."""
-    return "req_" + secrets.token_hex(16)
+    return f"req_{_labels.getrandbits(128):032x}"
+
+
+def uuid4() -> str:
+    """A random (version 4) UUID, as DashScope's request ids."""
+    h = f"{_labels.getrandbits(128) & ~(0xF << 76) & ~(0x3 << 62) | (0x4 << 76) | (0x2 << 62):032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def mask_key(key: str) -> str:

@@ -103,8 +103,10 @@ class MockFilesServer:
         seed: int | None = None,
         api_keys: Iterable[str] | None = None,
         rate_limits: bool | None = None,
+        admin_token: str | None = None,
     ) -> None:
-        settings = Settings(scenario, profile, seed, tuple(api_keys) if api_keys is not None else None, rate_limits)
+        keys = tuple(api_keys) if api_keys is not None else None
+        settings = Settings(scenario, profile, seed, keys, rate_limits, admin_token)
         self.emulator = Emulator(settings)
         self.host = host
         self._port = port

@@ -6,11 +6,11 @@ request ids, and no ``openai-*`` or ``x-ratelimit-*`` headers."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .. import ids
 from ..context import RequestContext
 from ..errors import AuthenticationFailed, InvalidRequest, InvalidValue, MockFilesError, RateLimited
 from ..store import Page, StoredFile
@@ -27,7 +27,7 @@ RATE_LIMITED = (
 
 
 def uuid_request_id() -> str:
-    return str(uuid.uuid4())
+    return ids.uuid4()
 
 
 class CompatibleDialect(OpenAIDialect):

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from ..responses import JSONResponse
 from starlette.routing import Route
 
 from ..context import RequestContext
