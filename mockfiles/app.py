@@ -26,6 +26,12 @@ from .files_api import FilesAPI
 from .responses import JSONResponse
 
 log = logging.getLogger("mockfiles")
+MAX_HEADER_BYTES = 32 * 1024  # the server itself (httptools) sets no limit
+
+
+class HeadersTooLarge(MockFilesError):
+    status = 431
+    type = "invalid_request_error"
 
 
 class Dialect(Protocol):
@@ -64,6 +70,7 @@ class MockFilesApp:
                 Exception: self.render_crash,
             },
         )
+        self.app.router.redirect_slashes = False  # /v1/files/ is an unknown URL, as on the real API
 
     def dialect_for(self, path: str) -> Dialect:
         for dialect in self.dialects:
@@ -80,6 +87,10 @@ class MockFilesApp:
         ctx = RequestContext(dialect.new_request_id(), dialect.name, scope["method"], path)
         ctx.journaled = not path.startswith(admin.PREFIX + "/") and path != admin.PREFIX
         scope["mockfiles"] = ctx
+        if sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADER_BYTES:
+            await self.refuse(scope, receive, send, ctx, HeadersTooLarge(
+                f"Request header fields too large: at most {MAX_HEADER_BYTES} bytes of headers are accepted."))  # fmt: skip
+            return
         state: dict[str, Any] = {"dropped": False, "entry": None, "body_read": not has_body(scope)}
 
         async def receive_tracking() -> Message:
@@ -136,6 +147,13 @@ class MockFilesApp:
                 record()
             else:
                 state["entry"]["duration_ms"] = ctx.elapsed_ms()
+
+    async def refuse(self, scope: Scope, receive: Receive, send: Send, ctx: RequestContext, err: MockFilesError) -> None:
+        """Answer before any routing (the request is not journaled)."""
+        status, body, headers = self.dialect_for(ctx.path).error(err, ctx)
+        response = JSONResponse(body, status, {**headers, "connection": "close"})
+        response.raw_headers += self.dialect_for(ctx.path).headers(ctx)
+        await response(scope, receive, send)
 
     # --- errors: every error response is made here -------------------------------------
 

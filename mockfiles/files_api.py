@@ -90,6 +90,7 @@ class FilesAPI:
             raise InvalidRequest("Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
         assert purpose is not None
         expires_after = parse_expires_after(form.value("expires_after[anchor]"), form.value("expires_after[seconds]"))
+        files.check_filename(part.filename)
         files.check_file_type(purpose, part.filename)
         create = lambda: files.create(  # noqa: E731
             key,

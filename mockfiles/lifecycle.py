@@ -19,6 +19,7 @@ from .validation import check_content
 
 EXPIRES_MIN = 3600
 EXPIRES_MAX = 2_592_000
+FILENAME_MAX = 512  # characters
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,22 @@ class Files:
         if purpose is not None and purpose in self.profile.purposes:
             return self.profile.purposes[purpose].max_bytes
         return self.profile.max_file_bytes
+
+    @staticmethod
+    def check_filename(filename: str) -> None:
+        """A file's name is a name, not a path: no separators, no control characters."""
+        problem = None
+        if not filename.strip():
+            problem = "is empty"
+        elif len(filename) > FILENAME_MAX:
+            problem = f"is longer than {FILENAME_MAX} characters ({len(filename)})"
+        elif "/" in filename or "\\" in filename:
+            problem = "contains a path separator; send the file's name only"
+        elif any(ord(c) < 32 or ord(c) == 127 for c in filename):
+            problem = "contains a control character"
+        if problem:
+            raise InvalidRequest(f"Invalid filename: the name of the uploaded file {problem}.", param="file",
+                                 code="invalid_filename")  # fmt: skip
 
     def check_file_type(self, purpose: str, filename: str) -> None:
         allowed = self.profile.purposes[purpose].extensions

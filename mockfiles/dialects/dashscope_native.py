@@ -178,6 +178,7 @@ class NativeFilesAPI:
         descriptions = form.values("descriptions")
 
         def store(i: int, part: FilePart) -> StoredFile:
+            files.check_filename(part.filename)
             files.check_file_type(purpose, part.filename)
             return files.create(
                 key, purpose=purpose, filename=part.filename, chunks=part.chunks, size=part.size, outcome=outcome,
