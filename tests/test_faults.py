@@ -181,7 +181,7 @@ def test_fixed_delay(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
     assert time.monotonic() - started >= 0.4
     entry = mockfiles.requests[-1]
     assert (entry["action"], entry["delay_ms"], entry["status"]) == ("delay", 400.0, 200)
-    assert entry["duration_ms"] >= 400
+    assert entry["duration_ms"] >= 399  # the event loop and perf_counter tick differently
 
 
 @pytest.mark.mockfiles(scenario=rules({"delay": {"min": "10ms", "max": "60ms"}}, seed=5))
