@@ -4,6 +4,7 @@ and errors look on the wire."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
@@ -89,7 +90,7 @@ class FilesAPI:
         if part is None:
             raise InvalidRequest("Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
         assert purpose is not None
-        expires_after = parse_expires_after(form.value("expires_after[anchor]"), form.value("expires_after[seconds]"))
+        expires_after = parse_expires_after(*expires_after_fields(form))
         files.check_filename(part.filename)
         files.check_file_type(purpose, part.filename)
         create = lambda: files.create(  # noqa: E731
@@ -181,6 +182,25 @@ def upload_part(form: Form) -> Any:
     if not parts and form.values("file"):
         raise InvalidRequest("'file' must be a file upload (a part with a filename), not a text field.", param="file")
     return parts[0] if parts else None
+
+
+def expires_after_fields(form: Form) -> tuple[str | None, str | int | None]:
+    """``expires_after[anchor]``/``[seconds]`` as the SDK and curl send them, or one
+    ``expires_after`` part holding a JSON object (OpenAPI's encoding of an object field)."""
+    whole = form.value("expires_after")
+    if whole is None:
+        return form.value("expires_after[anchor]"), form.value("expires_after[seconds]")
+    try:
+        value = json.loads(whole)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise InvalidRequest("'expires_after' must be a JSON object with 'anchor' and 'seconds'.",
+                             param="expires_after", code="invalid_type")  # fmt: skip
+    anchor, seconds = value.get("anchor"), value.get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, str, type(None))):
+        seconds = str(seconds)
+    return (anchor if isinstance(anchor, str) or anchor is None else str(anchor)), seconds
 
 
 def declared_length(request: Request) -> int | None:

@@ -107,6 +107,11 @@ class Page:
     has_more: bool
 
 
+def unknown_cursor(after: str) -> InvalidRequest:
+    """A 400: the API's description documents 400, not 404, for listing."""
+    return InvalidRequest(f"Invalid 'after': no file with id '{after}'.", param="after")
+
+
 class FileStore:
     def __init__(self) -> None:
         self._accounts: dict[str, _Account] = {}
@@ -141,7 +146,7 @@ class FileStore:
         acct = self._accounts.get(account)
         if acct is None:
             if after is not None:
-                raise InvalidRequest(f"Invalid 'after': no file with id '{after}'.", param="after")
+                raise unknown_cursor(after)
             return Page((), False)
         index = acct.indexes.get(purpose) if purpose is not None else acct.indexes[None]
         keys = index.keys if index is not None else []
@@ -150,7 +155,7 @@ class FileStore:
             known = acct.files.get(after)
             cursor = known.key if known is not None else acct.cursors.get(after)
             if cursor is None:
-                raise InvalidRequest(f"Invalid 'after': no file with id '{after}'.", param="after")
+                raise unknown_cursor(after)
         files = acct.files
         found: list[StoredFile] = []
         low = 0 if created_from is None else bisect_left(keys, (created_from,))
