@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .errors import InvalidRequest, NotFound
 
 SortKey = tuple[int, int]  # (created_at, seq): the order of listing, unique per file
+CURSOR_MEMORY = 10_000  # deleted ids per account that still work as `after` cursors (oldest forgotten)
 
 
 @dataclass(slots=True, eq=False)
@@ -250,5 +251,7 @@ class FileStore:
         del self._by_id[f.id]
         acct.total_bytes -= f.size
         acct.cursors[f.id] = f.key
+        if len(acct.cursors) > CURSOR_MEMORY:
+            del acct.cursors[next(iter(acct.cursors))]
         acct.indexes[None].discard(acct.files)
         acct.indexes[f.purpose].discard(acct.files)
