@@ -34,6 +34,8 @@ def conformance_server():
         client.files.create(file=("b.jsonl", b'{"custom_id": "1", "method": "POST", "url": "/v1/embeddings", '
                                              b'"body": {"model": "m"}}\n'), purpose="batch")  # fmt: skip
         yield server
+        statuses = sorted({e["status"] for e in server.requests if e["status"] is not None})
+        print(f"\nconformance: {len(server.requests)} requests, statuses {statuses}")
 
 
 def test_the_server_publishes_this_document(conformance_server: MockFilesServer) -> None:
