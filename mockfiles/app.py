@@ -85,6 +85,7 @@ class MockFilesApp:
         path: str = scope["path"]
         dialect = self.dialect_for(path)
         ctx = RequestContext(dialect.new_request_id(), dialect.name, scope["method"], path)
+        ctx.generation = self.emulator.generation
         ctx.journaled = not path.startswith(admin.PREFIX + "/") and path != admin.PREFIX
         scope["mockfiles"] = ctx
         if sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADER_BYTES:
@@ -102,7 +103,7 @@ class MockFilesApp:
         def record() -> None:
             # Before the last byte goes out (or the connection is dropped), so that a client
             # that has its answer finds its entry; the duration is brought up to date at the end.
-            if ctx.journaled and state["entry"] is None:
+            if ctx.journaled and state["entry"] is None and self.emulator.is_current(ctx):
                 state["entry"] = journal_entry(ctx, self.emulator.clock.now(), scope)
                 self.emulator.journal.record(state["entry"])
 

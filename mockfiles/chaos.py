@@ -75,7 +75,9 @@ class Chaos:
                 return rule, delay
         return None
 
-    async def apply(self, ctx: RequestContext, request: Callable[[], Mapping[str, Any]]) -> Outcome | None:
+    async def apply(
+        self, ctx: RequestContext, request: Callable[[], Mapping[str, Any]], is_current: Callable[[], bool]
+    ) -> Outcome | None:
         """Run the first firing rule's effect before the operation; ``request`` makes the
         view of the request that rules match on (only built when there are rules).
 
@@ -94,6 +96,10 @@ class Chaos:
         if delay:
             ctx.details["delay_ms"] = round(delay * 1000, 1)
             await asyncio.sleep(delay)
+            if not is_current():  # the server was reset meanwhile: this request's world is gone
+                ctx.action = "dropped_by_reset"
+                await ctx.connection.drop(hard=True)
+                raise Dropped()
         if rule.status is not None:
             ctx.action = f"status {rule.status}"
             raise injected_error(rule)

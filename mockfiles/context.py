@@ -24,6 +24,7 @@ class RequestContext:
     rate: Any = None  # the rate limiter's Decision, for dialects that send x-ratelimit-* headers
     details: dict[str, Any] = field(default_factory=dict)  # what the journal adds: rule, delay…
     connection: Any = None  # chaos.Connection, for faults that drop the connection
+    generation: int = 0  # the emulator's generation when the request began
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000

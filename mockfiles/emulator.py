@@ -47,6 +47,7 @@ class Emulator:
         self.files: Files
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
+        self.generation = 0  # grows at every reset: requests begun before one belong to a state that is gone
         self.reset()
 
     # --- configuration ------------------------------------------------------------
@@ -59,6 +60,7 @@ class Emulator:
         settings["scenario"] = overrides.get("scenario", self.settings.scenario)
         scenario = load_scenario(settings["scenario"])  # raises ScenarioError before anything changes
         with self._lock:
+            self.generation += 1
             self.chaos.release()
             self.clock.reset()
             self._apply(scenario, settings, fresh=True)
@@ -94,6 +96,10 @@ class Emulator:
     def authenticate(self, ctx: RequestContext, authorization: str | None) -> str:
         ctx.key = authenticate(authorization, self.keys)
         return ctx.key
+
+    def is_current(self, ctx: RequestContext) -> bool:
+        """False for a request that began before the last reset."""
+        return ctx.generation == self.generation
 
     def check_rate(self, ctx: RequestContext) -> None:
         """Take a rate-limit slot for the request or refuse it with 429."""

@@ -14,6 +14,7 @@ from .responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from .chaos import Dropped
 from .context import RequestContext
 from .emulator import Emulator
 from .errors import InvalidRequest, PayloadTooLarge
@@ -48,14 +49,7 @@ class FilesAPI:
         ]
 
     async def admit(self, request: Request, endpoint: str) -> RequestContext:
-        """Auth, rate limit, and (except for uploads, which wait for their form) faults."""
-        ctx: RequestContext = request.scope["mockfiles"]
-        ctx.endpoint = endpoint
-        self.emulator.authenticate(ctx, request.headers.get("authorization"))
-        self.emulator.check_rate(ctx)
-        if endpoint != "files.create":
-            await self.emulator.chaos.apply(ctx, lambda: fault_request(ctx, request))
-        return ctx
+        return await admit(self.emulator, request, endpoint)
 
     async def create(self, request: Request) -> JSONResponse:
         ctx = await self.admit(request, "files.create")
@@ -85,7 +79,7 @@ class FilesAPI:
         purpose = form.value("purpose")
         part = upload_part(form)
         details = lambda: fault_request(ctx, request, purpose=purpose, filename=part.filename if part else None)  # noqa: E731
-        outcome: Outcome | None = await self.emulator.chaos.apply(ctx, details)
+        outcome: Outcome | None = await self.emulator.chaos.apply(ctx, details, lambda: self.emulator.is_current(ctx))
         rules = files.rules(purpose, self.dialect.name)
         if part is None:
             raise InvalidRequest("Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
@@ -103,6 +97,7 @@ class FilesAPI:
             outcome=outcome,
             dialect=self.dialect.name,
         )
+        await drop_if_stale(self.emulator, ctx)
         needs_thread = rules.content is not None and outcome is None and part.size > THREAD_CHECK_BYTES
         f = await run_in_threadpool(create) if needs_thread else create()
         return JSONResponse(self.dialect.file_object(f, files.clock.now()))
@@ -161,6 +156,26 @@ class ContentResponse:
         for chunk in self.chunks:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
+
+
+async def admit(emulator: Emulator, request: Request, endpoint: str) -> RequestContext:
+    """The thin layer in front of every operation, in every dialect: authentication, the
+    rate limit, and (except for uploads, which wait for their form) the fault rules."""
+    ctx: RequestContext = request.scope["mockfiles"]
+    ctx.endpoint = endpoint
+    emulator.authenticate(ctx, request.headers.get("authorization"))
+    emulator.check_rate(ctx)
+    if endpoint != "files.create":
+        await emulator.chaos.apply(ctx, lambda: fault_request(ctx, request), lambda: emulator.is_current(ctx))
+    return ctx
+
+
+async def drop_if_stale(emulator: Emulator, ctx: RequestContext) -> None:
+    """An upload that began before a reset must not land in the fresh store."""
+    if not emulator.is_current(ctx):
+        ctx.action = "dropped_by_reset"
+        await ctx.connection.drop(hard=True)
+        raise Dropped()
 
 
 def by_method(path: str, **handlers: Callable[[Request], Awaitable[Any]]) -> Route:

@@ -383,3 +383,24 @@ def test_example_dashscope_limits(mockfiles: MockFilesServer) -> None:
         client.files.create(file=("5.txt", b"doc"), purpose="file-extract")  # type: ignore[arg-type]
     assert info.value.code == "file_count_limit_exceeded"
     assert any(e["status"] == 429 for e in mockfiles.requests)
+
+
+def test_a_request_in_flight_across_a_reset_touches_nothing_after_it(mockfiles: MockFilesServer) -> None:
+    mockfiles.reset(rate_limits=False, scenario=rules({"match": {"endpoint": "files.create"}, "delay": "500ms"}))
+    outcome: list[BaseException] = []
+
+    def slow_upload() -> None:
+        try:
+            upload(mockfiles.client(max_retries=0))
+        except BaseException as exc:  # noqa: BLE001
+            outcome.append(exc)
+
+    thread = threading.Thread(target=slow_upload)
+    thread.start()
+    time.sleep(0.2)
+    mockfiles.reset(rate_limits=False)  # a new test begins while the upload is still delayed
+    thread.join(timeout=5)
+    time.sleep(0.1)
+    assert isinstance(outcome[0], openai.APIConnectionError)
+    assert len(mockfiles.emulator.files.store) == 0
+    assert mockfiles.requests == []

@@ -38,16 +38,9 @@ class CompatibleDialect(OpenAIDialect):
         return uuid_request_id()
 
     def file_object(self, f: StoredFile, now: float) -> dict[str, Any]:
-        return {
-            "id": f.id,
-            "object": "file",
-            "bytes": f.size,
-            "created_at": f.created_at,
-            "filename": f.filename,
-            "purpose": f.purpose,
-            "status": f.status(now),
-            "status_details": f.status_details(now),
-        }
+        obj = super().file_object(f, now)
+        del obj["expires_at"]  # DashScope's files never expire, and its objects have no such field
+        return obj
 
     def list_object(self, page: Page, now: float) -> dict[str, Any]:
         return {"object": "list", "data": [self.file_object(f, now) for f in page.files], "has_more": page.has_more}

@@ -35,7 +35,7 @@ from ..errors import (
     QuotaExceeded,
     RateLimited,
 )
-from ..files_api import by_method, fault_request
+from ..files_api import admit, by_method, drop_if_stale, fault_request
 from ..lifecycle import check_range, parse_int
 from ..profiles import IdShape
 from ..store import StoredFile
@@ -150,13 +150,7 @@ class NativeFilesAPI:
         ]
 
     async def admit(self, request: Request, endpoint: str) -> RequestContext:
-        ctx: RequestContext = request.scope["mockfiles"]
-        ctx.endpoint = endpoint
-        self.emulator.authenticate(ctx, request.headers.get("authorization"))
-        self.emulator.check_rate(ctx)
-        if endpoint != "files.create":
-            await self.emulator.chaos.apply(ctx, lambda: fault_request(ctx, request))
-        return ctx
+        return await admit(self.emulator, request, endpoint)
 
     async def upload(self, request: Request) -> JSONResponse:
         ctx = await self.admit(request, "files.create")
@@ -171,11 +165,14 @@ class NativeFilesAPI:
         documented = [p for p in form.files if p.field == "file"]
         parts = documented or [p for p in form.files if p.field == "files"]
         first = parts[0].filename if parts else None
-        outcome = await self.emulator.chaos.apply(ctx, lambda: fault_request(ctx, request, purpose=purpose, filename=first))
+        outcome = await self.emulator.chaos.apply(
+            ctx, lambda: fault_request(ctx, request, purpose=purpose, filename=first), lambda: self.emulator.is_current(ctx)
+        )
         files.rules(purpose, self.dialect.name)
         if not parts:
             raise InvalidRequest("Missing required parameter: 'files'.", param="files", code="missing_required_parameter")
         descriptions = form.values("descriptions")
+        await drop_if_stale(self.emulator, ctx)
 
         def store(i: int, part: FilePart) -> StoredFile:
             files.check_filename(part.filename)
