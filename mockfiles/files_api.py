@@ -4,6 +4,7 @@ and errors look on the wire."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
@@ -58,19 +59,22 @@ class FilesAPI:
         files.check_room(key)
         declared = declared_length(request)
 
-        def file_limit(field: str, form: Form) -> int:
-            limit = min(files.max_upload_bytes(form.value("purpose")), files.room_for(key))
+        def refuse_if_declared_over(limit: int) -> None:
+            """A declared Content-Length can already rule the upload out, before any of it is read."""
             if declared is not None and declared > limit + FORM_OVERHEAD:
-                files.check_room(key, declared - FORM_OVERHEAD)
+                files.check_room(key, declared - FORM_OVERHEAD)  # the storage quota, when that is the cause
                 raise PayloadTooLarge(
                     f"Maximum content size limit ({limit}) exceeded ({declared} bytes declared)",
                     limit=limit,
                     read=declared,
                 )
+
+        def file_limit(field: str, form: Form) -> int:
+            limit = min(files.max_upload_bytes(form.value("purpose")), files.room_for(key))
+            refuse_if_declared_over(limit)
             return limit
 
-        if declared is not None and declared > files.profile.max_file_bytes + FORM_OVERHEAD:
-            file_limit("file", Form())
+        refuse_if_declared_over(min(files.profile.max_file_bytes, files.room_for(key)))
         try:
             form = await read_form(request.stream(), request.headers.get("content-type"), file_limit)
         except PayloadTooLarge as exc:
@@ -87,7 +91,8 @@ class FilesAPI:
         expires_after = parse_expires_after(*expires_after_fields(form))
         files.check_filename(part.filename)
         files.check_file_type(purpose, part.filename)
-        create = lambda: files.create(  # noqa: E731
+        create = functools.partial(
+            files.create,
             key,
             purpose=purpose,
             filename=part.filename,
