@@ -101,7 +101,7 @@ def parse_scenario(doc: Located) -> Scenario:
     out: dict[str, Any] = {"source": doc.source, "document": _plain(doc.value)}
     if "profile" in sections:
         node = sections["profile"]
-        if node.value not in PROFILES:
+        if not isinstance(node.value, str) or node.value not in PROFILES:
             node.fail(f"unknown profile {node.value!r} in profile; choose one of {', '.join(PROFILES)}")
         out["profile"] = node.value
     if "seed" in sections:
