@@ -88,11 +88,12 @@ class MockFilesApp:
         ctx.generation = self.emulator.generation
         ctx.journaled = not path.startswith(admin.PREFIX + "/") and path != admin.PREFIX
         scope["mockfiles"] = ctx
-        if sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADER_BYTES:
+        header_bytes, body_expected = scan_headers(scope)
+        if header_bytes > MAX_HEADER_BYTES:
             await self.refuse(scope, receive, send, ctx, HeadersTooLarge(
                 f"Request header fields too large: at most {MAX_HEADER_BYTES} bytes of headers are accepted."))  # fmt: skip
             return
-        state: dict[str, Any] = {"dropped": False, "entry": None, "body_read": not has_body(scope)}
+        state: dict[str, Any] = {"dropped": False, "entry": None, "body_read": not body_expected}
 
         async def receive_tracking() -> Message:
             message = await receive()
@@ -204,13 +205,16 @@ class _NoResponse(Response):
         return None
 
 
-def has_body(scope: Scope) -> bool:
-    for name, value in scope.get("headers", []):
+def scan_headers(scope: Scope) -> tuple[int, bool]:
+    """One pass over the request headers: their total size, and whether a body follows."""
+    size, body = 0, False
+    for name, value in scope["headers"]:
+        size += len(name) + len(value)
         if name == b"content-length":
-            return value.strip() not in (b"0", b"")
-        if name == b"transfer-encoding":
-            return True
-    return False
+            body = value.strip() not in (b"0", b"")
+        elif name == b"transfer-encoding":
+            body = True
+    return size, body
 
 
 def journal_entry(ctx: RequestContext, now: float, scope: Scope) -> dict[str, Any]:

@@ -168,7 +168,7 @@ async def admit(emulator: Emulator, request: Request, endpoint: str) -> RequestC
     rate limit, and (except for uploads, which wait for their form) the fault rules."""
     ctx: RequestContext = request.scope["mockfiles"]
     ctx.endpoint = endpoint
-    emulator.authenticate(ctx, request.headers.get("authorization"))
+    emulator.authenticate(ctx, header(request, b"authorization"))
     emulator.check_rate(ctx)
     if endpoint != "files.create":
         await emulator.chaos.apply(ctx, lambda: fault_request(ctx, request), lambda: emulator.is_current(ctx))
@@ -181,6 +181,14 @@ async def drop_if_stale(emulator: Emulator, ctx: RequestContext) -> None:
         ctx.action = "dropped_by_reset"
         await ctx.connection.drop(hard=True)
         raise Dropped()
+
+
+def header(request: Request, name: bytes) -> str | None:
+    """One request header, read from the ASGI scope (no Headers object on the hot path)."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
 
 
 def by_method(path: str, **handlers: Callable[[Request], Awaitable[Any]]) -> Route:
