@@ -123,7 +123,6 @@ class MockFilesApp:
                     return
                 headers = list(message.get("headers", []))
                 headers += dialect.headers(ctx) if ctx.journaled else [(b"x-request-id", ctx.request_id.encode())]
-                headers += [(k.encode(), v.encode()) for k, v in ctx.headers.items()]
                 if not state["body_read"]:
                     # Answered before the body was read (a refused upload): close the connection
                     # rather than let the server drain the rest of the body for keep-alive.

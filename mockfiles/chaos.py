@@ -185,10 +185,6 @@ class Connection:
         self._disconnected = False
         self.before_drop = before_drop
 
-    @property
-    def available(self) -> bool:
-        return self._transport is not None
-
     async def drop(self, hard: bool) -> None:
         """Close the connection (a TCP reset when ``hard``), then wait until it is gone."""
         transport = self._transport

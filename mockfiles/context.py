@@ -20,7 +20,6 @@ class RequestContext:
     fault: int | None = None  # index of the scenario fault rule that fired
     action: str | None = None  # what that rule did
     journaled: bool = True
-    headers: dict[str, str] = field(default_factory=dict)  # extra response headers
     rate: Any = None  # the rate limiter's Decision, for dialects that send x-ratelimit-* headers
     details: dict[str, Any] = field(default_factory=dict)  # what the journal adds: rule, delay…
     connection: Any = None  # chaos.Connection, for faults that drop the connection

@@ -76,7 +76,6 @@ class Emulator:
 
     def _apply(self, scenario: Scenario, settings: dict[str, Any], fresh: bool) -> None:
         self.scenario = scenario
-        self.active = settings
         self.profile = scenario.resolve(settings["profile"], settings["rate_limits"])
         seed = settings["seed"] if settings["seed"] is not None else scenario.seed
         self.seed = seed

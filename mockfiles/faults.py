@@ -35,11 +35,6 @@ class Match:
     headers: tuple[tuple[str, str], ...] = ()
     dialects: frozenset[str] | None = None
 
-    @property
-    def needs_form(self) -> bool:
-        """Purpose and filename are only known once an upload's form has been read."""
-        return self.purposes is not None or self.filename is not None
-
     def matches(self, request: Mapping[str, Any]) -> bool:
         if self.endpoints is not None and request.get("endpoint") not in self.endpoints:
             return False

@@ -6,7 +6,7 @@ override any of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from . import ids
 
@@ -76,9 +76,6 @@ class Profile:
     @property
     def max_file_bytes(self) -> int:
         return max(rules.max_bytes for rules in self.purposes.values())
-
-    def with_purposes(self, **changes: PurposeRules) -> Profile:
-        return replace(self, purposes={**self.purposes, **changes})
 
 
 def openai_profile() -> Profile:
