@@ -20,12 +20,20 @@ from starlette.types import Receive, Scope, Send
 from mockfiles.server import bind, serve_app
 
 FILE = {
-    "id": "file-4wDz5b167pAf72nx1h9eiN", "object": "file", "bytes": 120, "created_at": 1764499365,
-    "expires_at": None, "filename": "data.jsonl", "purpose": "batch", "status": "processed", "status_details": None,
-}  # fmt: skip
+    "id": "file-4wDz5b167pAf72nx1h9eiN",
+    "object": "file",
+    "bytes": 120,
+    "created_at": 1764499365,
+    "expires_at": None,
+    "filename": "data.jsonl",
+    "purpose": "batch",
+    "status": "processed",
+    "status_details": None,
+}
 FILE_BODY = json.dumps(FILE).encode()
-LIST_BODY = json.dumps({"object": "list", "data": [FILE], "first_id": FILE["id"], "last_id": FILE["id"],
-                        "has_more": False}).encode()  # fmt: skip
+LIST_BODY = json.dumps(
+    {"object": "list", "data": [FILE], "first_id": FILE["id"], "last_id": FILE["id"], "has_more": False}
+).encode()
 DELETED_BODY = json.dumps({"id": FILE["id"], "object": "file", "deleted": True}).encode()
 CHUNK = b"\0" * 65536
 
@@ -86,4 +94,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

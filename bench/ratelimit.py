@@ -1,6 +1,6 @@
 """Rate limiter overhead: the limiter alone, and over HTTP with limits on (never reached) vs off.
 
-    python -m bench.ratelimit [--requests 2000] [--rounds 5]
+python -m bench.ratelimit [--requests 2000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -38,8 +38,12 @@ def limiter_alone(checks: int, keys: int) -> float:
 @contextlib.contextmanager
 def served(*args: str) -> Iterator[str]:
     """A `mockfiles serve` in its own process (so the client does not share its GIL)."""
-    process = subprocess.Popen([sys.executable, "-m", "mockfiles", "serve", "--port", "0", "--quiet", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockfiles", "serve", "--port", "0", "--quiet", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         match = re.search(r"http://[\d.]+:\d+", process.stdout.readline())
@@ -76,8 +80,10 @@ def main() -> None:
         with served("--no-rate-limits") as off, served("--scenario", scenario.name) as on:
             rates_off, rates_on = compare(off, on, args.rounds, args.requests)
     med_off, med_on = statistics.median(rates_off), statistics.median(rates_on)
-    print(f"HTTP retrieve, limits off: {med_off:,.0f} req/s; limits on: {med_on:,.0f} req/s; "
-          f"ratio on/off {med_on / med_off:.3f} (median of {args.rounds} x {args.requests})")  # fmt: skip
+    print(
+        f"HTTP retrieve, limits off: {med_off:,.0f} req/s; limits on: {med_on:,.0f} req/s; "
+        f"ratio on/off {med_on / med_off:.3f} (median of {args.rounds} x {args.requests})"
+    )
 
 
 def compare(off: str, on: str, rounds: int, requests: int) -> tuple[list[float], list[float]]:

@@ -137,18 +137,26 @@ def canned_transport() -> httpx2.MockTransport:
 def bench_cycle(sizes: Sizes) -> None:
     with mockfiles_server() as ours, baseline_server() as base:
         clients = [openai.OpenAI(base_url=s.url + "/v1", api_key="bench", max_retries=0) for s in (ours, base)]
-        floor = openai.OpenAI(base_url="http://sdk.floor/v1", api_key="bench", max_retries=0,
-                              http_client=httpx2.Client(transport=canned_transport()))  # fmt: skip
+        floor = openai.OpenAI(
+            base_url="http://sdk.floor/v1",
+            api_key="bench",
+            max_retries=0,
+            http_client=httpx2.Client(transport=canned_transport()),
+        )
         for c in (*clients, floor):
             sdk_cycle(c, max(1, sizes.cycles // 10))  # warm-up
-        ours_ms, base_ms, floor_ms = median_of(sizes.rounds, *(lambda c=c: sdk_cycle(c, sizes.cycles)
-                                                              for c in (*clients, floor)))  # fmt: skip
-    report(f"1. SDK cycle: {sizes.cycles} x (create, retrieve, list, content, delete), rate limits off", [
-        f"mockfiles      {ours_ms:7.2f} ms/cycle",
-        f"baseline (a)   {base_ms:7.2f} ms/cycle   bare Starlette, same uvicorn, canned bodies",
-        f"baseline (b)   {floor_ms:7.2f} ms/cycle   the SDK on an in-memory transport (its own floor)",
-        f"ratio mockfiles / (a): {ours_ms / base_ms:.3f}   (target <= 1.15)",
-    ])  # fmt: skip
+        ours_ms, base_ms, floor_ms = median_of(
+            sizes.rounds, *(lambda c=c: sdk_cycle(c, sizes.cycles) for c in (*clients, floor))
+        )
+    report(
+        f"1. SDK cycle: {sizes.cycles} x (create, retrieve, list, content, delete), rate limits off",
+        [
+            f"mockfiles      {ours_ms:7.2f} ms/cycle",
+            f"baseline (a)   {base_ms:7.2f} ms/cycle   bare Starlette, same uvicorn, canned bodies",
+            f"baseline (b)   {floor_ms:7.2f} ms/cycle   the SDK on an in-memory transport (its own floor)",
+            f"ratio mockfiles / (a): {ours_ms / base_ms:.3f}   (target <= 1.15)",
+        ],
+    )
 
 
 # --- 2. retrieve under concurrent load ---------------------------------------------------------------------
@@ -181,25 +189,34 @@ async def load(url: str, path: str, requests: int, connections: int) -> float:
 
 def bench_load(sizes: Sizes) -> None:
     with mockfiles_server() as ours, baseline_server() as base:
-        file_id = httpx.post(ours.url + "/v1/files", headers={"Authorization": "Bearer bench"},
-                             files={"file": ("a.txt", b"x")}, data={"purpose": "assistants"}).json()["id"]  # fmt: skip
+        file_id = httpx.post(
+            ours.url + "/v1/files",
+            headers={"Authorization": "Bearer bench"},
+            files={"file": ("a.txt", b"x")},
+            data={"purpose": "assistants"},
+        ).json()["id"]
         path = f"/v1/files/{file_id}"
         run = lambda s: asyncio.run(load(s.url, path, sizes.load_requests, sizes.connections))  # noqa: E731
         run(ours), run(base)  # warm-up
         ours_rps, base_rps = median_of(sizes.rounds, lambda: run(ours), lambda: run(base))
-    report(f"2. GET /v1/files/{{id}}: {sizes.load_requests} requests over {sizes.connections} connections", [
-        f"mockfiles      {ours_rps:9,.0f} req/s",
-        f"baseline (a)   {base_rps:9,.0f} req/s",
-        f"ratio mockfiles / (a): {ours_rps / base_rps:.3f}   (target >= 0.8)",
-    ])  # fmt: skip
+    report(
+        f"2. GET /v1/files/{{id}}: {sizes.load_requests} requests over {sizes.connections} connections",
+        [
+            f"mockfiles      {ours_rps:9,.0f} req/s",
+            f"baseline (a)   {base_rps:9,.0f} req/s",
+            f"ratio mockfiles / (a): {ours_rps / base_rps:.3f}   (target >= 0.8)",
+        ],
+    )
 
 
 # --- 3. a large upload and download --------------------------------------------------------------------------
 
 
 def multipart_stream(mib: int) -> Iterator[bytes]:
-    yield (b'--B\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nuser_data\r\n'
-           b'--B\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n')  # fmt: skip
+    yield (
+        b'--B\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nuser_data\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n'
+    )
     chunk = os.urandom(MiB)
     for _ in range(mib):
         yield chunk
@@ -208,8 +225,12 @@ def multipart_stream(mib: int) -> Iterator[bytes]:
 
 def upload_mb_s(url: str, mib: int, keep: bool = False) -> float:
     started = time.perf_counter()
-    r = httpx.post(url + "/v1/files", content=multipart_stream(mib), timeout=300,
-                   headers={"Authorization": "Bearer bench", "Content-Type": "multipart/form-data; boundary=B"})  # fmt: skip
+    r = httpx.post(
+        url + "/v1/files",
+        content=multipart_stream(mib),
+        timeout=300,
+        headers={"Authorization": "Bearer bench", "Content-Type": "multipart/form-data; boundary=B"},
+    )
     elapsed = time.perf_counter() - started
     assert r.status_code == 200, r.text
     if not keep and "id" in r.json() and not r.json()["id"].startswith("file-4wDz"):  # baseline ids are canned
@@ -233,19 +254,26 @@ def bench_big(sizes: Sizes) -> None:
         cold = upload_mb_s(ours.url, mib, keep=True)  # a fresh process: memory from the kernel
         after, peak = rss(ours.pid)
         file_id = httpx.get(ours.url + "/v1/files", headers={"Authorization": "Bearer bench"}).json()["data"][0]["id"]
-        ours_down, base_down = median_of(3, lambda: download_mb_s(f"{ours.url}/v1/files/{file_id}/content"),
-                                         lambda: download_mb_s(f"{base.url}/v1/files/x/content?size={mib * MiB}"))  # fmt: skip
+        ours_down, base_down = median_of(
+            3,
+            lambda: download_mb_s(f"{ours.url}/v1/files/{file_id}/content"),
+            lambda: download_mb_s(f"{base.url}/v1/files/x/content?size={mib * MiB}"),
+        )
         httpx.delete(f"{ours.url}/v1/files/{file_id}", headers={"Authorization": "Bearer bench"})
         ours_up, base_up = median_of(3, lambda: upload_mb_s(ours.url, mib), lambda: upload_mb_s(base.url, mib))
-    report(f"3. a {mib} MiB file", [
-        f"upload    mockfiles {ours_up:7.1f} MiB/s (stored, then deleted; the first upload into a fresh process "
-        f"{cold:.1f} MiB/s)",
-        f"          baseline (a) reads and discards: {base_up:7.1f} MiB/s   ratio {ours_up / base_up:.3f} (target >= 0.75)",
-        f"memory    server RSS {before / MiB:.0f} MiB at start, {after / MiB:.0f} MiB holding the file, "
-        f"peak {peak / MiB:.0f} MiB: growth {(peak - before) / MiB:.0f} MiB (target <= file + 64 = {mib + 64} MiB)",
-        f"download  mockfiles {ours_down:7.1f} MiB/s   baseline (a) streams canned bytes: {base_down:7.1f} MiB/s   "
-        f"ratio {ours_down / base_down:.3f} (target >= 0.8)",
-    ])  # fmt: skip
+    report(
+        f"3. a {mib} MiB file",
+        [
+            f"upload    mockfiles {ours_up:7.1f} MiB/s (stored, then deleted; the first upload into a fresh process "
+            f"{cold:.1f} MiB/s)",
+            f"          baseline (a) reads and discards: {base_up:7.1f} MiB/s   "
+            f"ratio {ours_up / base_up:.3f} (target >= 0.75)",
+            f"memory    server RSS {before / MiB:.0f} MiB at start, {after / MiB:.0f} MiB holding the file, "
+            f"peak {peak / MiB:.0f} MiB: growth {(peak - before) / MiB:.0f} MiB (target <= file + 64 = {mib + 64} MiB)",
+            f"download  mockfiles {ours_down:7.1f} MiB/s   baseline (a) streams canned bytes: {base_down:7.1f} MiB/s   "
+            f"ratio {ours_down / base_down:.3f} (target >= 0.8)",
+        ],
+    )
 
 
 # --- 4. many stored files -------------------------------------------------------------------------------------
@@ -278,7 +306,9 @@ def bench_many(sizes: Sizes) -> None:
     lines = [f"{'':32} {'100 files':>12} {sizes.many_files:>10,} files  ratio"]
     for name in small:
         unit = "" if name == "bytes per file" else " ms"
-        lines.append(f"{name:32} {small[name]:>9.3f}{unit:3} {large[name]:>9.3f}{unit:3}  {large[name] / small[name]:6.2f}")
+        lines.append(
+            f"{name:32} {small[name]:>9.3f}{unit:3} {large[name]:>9.3f}{unit:3}  {large[name] / small[name]:6.2f}"
+        )
     report("4. one account with many files (time per call over HTTP, median; memory per stored file's metadata)", lines)
 
 
@@ -321,11 +351,14 @@ def bench_fixture(sizes: Sizes) -> None:
             started = time.perf_counter()
             server.reset(profile="dashscope", rate_limits=False, scenario={"faults": [{"status": 500}]})
             marker_resets.append((time.perf_counter() - started) * 1e6)
-    report("5. the pytest fixture", [
-        f"session start-up (MockFilesServer().start())  {statistics.median(starts):7.1f} ms",
-        f"per-test reset, empty store                   {statistics.median(resets):7.1f} us",
-        f"per-test reset with a marker (profile, dict scenario) {statistics.median(marker_resets):7.1f} us",
-    ])  # fmt: skip
+    report(
+        "5. the pytest fixture",
+        [
+            f"session start-up (MockFilesServer().start())  {statistics.median(starts):7.1f} ms",
+            f"per-test reset, empty store                   {statistics.median(resets):7.1f} us",
+            f"per-test reset with a marker (profile, dict scenario) {statistics.median(marker_resets):7.1f} us",
+        ],
+    )
 
 
 BENCHES = {"cycle": bench_cycle, "load": bench_load, "big": bench_big, "many": bench_many, "fixture": bench_fixture}
@@ -338,7 +371,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else Sizes()
     chosen = args.only.split(",") if args.only else list(BENCHES)
-    print(f"# mockfiles benchmarks ({'quick' if args.quick else 'full'}): python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} cores, {json.dumps({k: v for k, v in vars(sizes).items()})}")  # fmt: skip
+    print(
+        f"# mockfiles benchmarks ({'quick' if args.quick else 'full'}): python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores, {json.dumps({k: v for k, v in vars(sizes).items()})}"
+    )
     for name in chosen:
         BENCHES[name](sizes)

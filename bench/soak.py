@@ -31,14 +31,23 @@ SCENARIO = {
         {"name": "resets", "probability": 0.03, "action": "reset"},
         {"name": "overloaded", "probability": 0.05, "status": 503, "headers": {"retry-after-ms": 1}},
         {"name": "cut downloads", "match": {"endpoint": "files.content"}, "probability": 0.05, "action": "truncate"},
-        {"name": "lost uploads", "match": {"endpoint": "files.create"}, "probability": 0.02,
-         "action": "reset_after_commit"},
+        {
+            "name": "lost uploads",
+            "match": {"endpoint": "files.create"},
+            "probability": 0.02,
+            "action": "reset_after_commit",
+        },
     ],
-}  # fmt: skip
+}
 
 
-def one_minute(clients: dict[str, httpx.Client], rng: random.Random, known: dict[str, list[str]], per_minute: int,
-               outcomes: Counter) -> None:  # fmt: skip
+def one_minute(
+    clients: dict[str, httpx.Client],
+    rng: random.Random,
+    known: dict[str, list[str]],
+    per_minute: int,
+    outcomes: Counter,
+) -> None:
     for _ in range(per_minute):
         key = rng.choice(list(known))
         http = clients[key]
@@ -82,9 +91,11 @@ def main() -> None:
         json.dump(SCENARIO, scenario)
         scenario.flush()
         with served("mockfiles", "serve", "--port", "0", "--quiet", "--scenario", scenario.name) as server:
-            clients = {key: httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
-                       for key in known}  # fmt: skip
-            for minute in range(args.minutes):
+            clients = {
+                key: httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+                for key in known
+            }
+            for _minute in range(args.minutes):
                 one_minute(clients, rng, known, args.per_minute, outcomes)
                 httpx.post(server.url + "/_mockfiles/clock", json={"advance": 60})
                 files = httpx.get(server.url + "/_mockfiles/files").json()["data"]
@@ -97,13 +108,19 @@ def main() -> None:
     middle = slice(args.minutes // 2 - tenth, args.minutes // 2)
     early, late = statistics.median(samples[middle]), statistics.median(samples[-tenth:])
     net_early, net_late = statistics.median(net[middle]), statistics.median(net[-tenth:])
-    print(f"soak: {args.minutes} emulator minutes, {sum(outcomes.values())} requests in {elapsed:.0f}s; "
-          f"outcomes {dict(outcomes)}; {stored} files stored at the end")
+    print(
+        f"soak: {args.minutes} emulator minutes, {sum(outcomes.values())} requests in {elapsed:.0f}s; "
+        f"outcomes {dict(outcomes)}; {stored} files stored at the end"
+    )
     span = f"minutes {middle.start}-{middle.stop}"
-    print(f"server RSS (MiB): min {min(samples):.1f}, max {max(samples):.1f}; median of {span}: {early:.1f}, "
-          f"of the last {tenth}: {late:.1f} (growth {late - early:+.1f} MiB)")
-    print(f"server RSS less stored file bytes (MiB): median of {span}: {net_early:.1f}, of the last {tenth}: "
-          f"{net_late:.1f} (growth {net_late - net_early:+.1f} MiB)")
+    print(
+        f"server RSS (MiB): min {min(samples):.1f}, max {max(samples):.1f}; median of {span}: {early:.1f}, "
+        f"of the last {tenth}: {late:.1f} (growth {late - early:+.1f} MiB)"
+    )
+    print(
+        f"server RSS less stored file bytes (MiB): median of {span}: {net_early:.1f}, of the last {tenth}: "
+        f"{net_late:.1f} (growth {net_late - net_early:+.1f} MiB)"
+    )
 
 
 if __name__ == "__main__":

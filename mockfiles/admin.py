@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import functools
 import hmac
-from importlib import resources
+import json
 from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
 
 from starlette.requests import Request
 from starlette.routing import Route
@@ -28,7 +27,12 @@ PREFIX = "/_mockfiles"
 def routes(emulator: Emulator) -> list[Route]:
     async def health(request: Request) -> JSONResponse:
         return JSONResponse(
-            {"status": "ok", "version": __version__, "profile": emulator.profile.name, "files": len(emulator.files.store)}
+            {
+                "status": "ok",
+                "version": __version__,
+                "profile": emulator.profile.name,
+                "files": len(emulator.files.store),
+            }
         )
 
     async def reset(request: Request) -> JSONResponse:
@@ -52,8 +56,7 @@ def routes(emulator: Emulator) -> list[Route]:
         now = emulator.clock.now()
         view = OpenAIDialect()
         data = [
-            {**view.file_object(f, now), "account": f.account, "dialect": f.dialect}
-            for f in emulator.files.all_files()
+            {**view.file_object(f, now), "account": f.account, "dialect": f.dialect} for f in emulator.files.all_files()
         ]
         return JSONResponse({"object": "list", "data": data})
 

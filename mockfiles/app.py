@@ -90,8 +90,15 @@ class MockFilesApp:
         scope["mockfiles"] = ctx
         header_bytes, body_expected = scan_headers(scope)
         if header_bytes > MAX_HEADER_BYTES:
-            await self.refuse(scope, receive, send, ctx, HeadersTooLarge(
-                f"Request header fields too large: at most {MAX_HEADER_BYTES} bytes of headers are accepted."))  # fmt: skip
+            await self.refuse(
+                scope,
+                receive,
+                send,
+                ctx,
+                HeadersTooLarge(
+                    f"Request header fields too large: at most {MAX_HEADER_BYTES} bytes of headers are accepted."
+                ),
+            )
             return
         state: dict[str, Any] = {"dropped": False, "entry": None, "body_read": not body_expected}
 
@@ -149,7 +156,9 @@ class MockFilesApp:
             else:
                 state["entry"]["duration_ms"] = ctx.elapsed_ms()
 
-    async def refuse(self, scope: Scope, receive: Receive, send: Send, ctx: RequestContext, err: MockFilesError) -> None:
+    async def refuse(
+        self, scope: Scope, receive: Receive, send: Send, ctx: RequestContext, err: MockFilesError
+    ) -> None:
         """Answer before any routing (the request is not journaled)."""
         status, body, headers = self.dialect_for(ctx.path).error(err, ctx)
         response = JSONResponse(body, status, {**headers, "connection": "close"})

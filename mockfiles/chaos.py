@@ -28,16 +28,22 @@ DEFAULT_ERRORS: dict[int, tuple[str, str | None, str]] = {
     404: ("invalid_request_error", None, "Not found."),
     408: ("server_error", None, "Request timed out."),
     409: ("invalid_request_error", None, "Conflict: the request could not be completed. Please retry."),
-    429: ("requests", "rate_limit_exceeded",
-          "Rate limit reached for requests. Please try again in 1s. "
-          "Visit https://platform.openai.com/account/rate-limits to learn more."),
-    500: ("server_error", None,
-          "The server had an error processing your request. Sorry about that! You can retry your request, "
-          "or contact us through our help center at help.openai.com if you keep seeing this error."),
+    429: (
+        "requests",
+        "rate_limit_exceeded",
+        "Rate limit reached for requests. Please try again in 1s. "
+        "Visit https://platform.openai.com/account/rate-limits to learn more.",
+    ),
+    500: (
+        "server_error",
+        None,
+        "The server had an error processing your request. Sorry about that! You can retry your request, "
+        "or contact us through our help center at help.openai.com if you keep seeing this error.",
+    ),
     502: ("server_error", None, "Bad gateway."),
     503: ("server_error", None, "The server is overloaded or not ready yet."),
     504: ("server_error", None, "Gateway timeout."),
-}  # fmt: skip
+}
 
 
 class Dropped(Exception):
@@ -159,8 +165,9 @@ def _twins(rules: tuple[FaultRule, ...]) -> list[tuple[FaultRule, int]]:
 
 def injected_error(rule: FaultRule) -> InjectedError:
     status = rule.status or 500
-    type_, code, message = DEFAULT_ERRORS.get(status, ("server_error" if status >= 500 else "invalid_request_error",
-                                                        None, f"Injected error {status}."))  # fmt: skip
+    type_, code, message = DEFAULT_ERRORS.get(
+        status, ("server_error" if status >= 500 else "invalid_request_error", None, f"Injected error {status}.")
+    )
     given = rule.error
     return InjectedError(
         status,

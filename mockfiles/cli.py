@@ -24,10 +24,17 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one (default 8000)")
     run.add_argument("--scenario", metavar="FILE", help="a YAML scenario file")
-    run.add_argument("--profile", choices=sorted(PROFILES), help="service to emulate (default: the scenario's, else openai)")
+    run.add_argument(
+        "--profile", choices=sorted(PROFILES), help="service to emulate (default: the scenario's, else openai)"
+    )
     run.add_argument("--seed", type=int, help="seed for fault probabilities and ids (overrides the scenario's)")
-    run.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
-                     help="accept only this key (repeatable); default: any non-empty key")  # fmt: skip
+    run.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        metavar="KEY",
+        help="accept only this key (repeatable); default: any non-empty key",
+    )
     run.add_argument("--no-rate-limits", action="store_true", help="turn the per-key rate limits off")
     run.add_argument("--quiet", action="store_true", help="log warnings only (no access log)")
     run.add_argument("--admin-token", metavar="TOKEN", help="require 'Authorization: Bearer TOKEN' on /_mockfiles/*")

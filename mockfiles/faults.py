@@ -16,8 +16,20 @@ from .located import Located, duration, integer, number, string
 ENDPOINTS = ("files.create", "files.list", "files.retrieve", "files.delete", "files.content")
 DIALECTS = ("openai", "dashscope-compatible", "dashscope-native")
 ACTIONS = ("reset", "timeout", "truncate", "reset_after_commit")
-RULE_KEYS = ("name", "match", "times", "after", "probability", "status", "error", "headers", "delay", "action",
-             "processing", "hold")  # fmt: skip
+RULE_KEYS = (
+    "name",
+    "match",
+    "times",
+    "after",
+    "probability",
+    "status",
+    "error",
+    "headers",
+    "delay",
+    "action",
+    "processing",
+    "hold",
+)
 MATCH_KEYS = ("endpoint", "method", "path", "purpose", "filename", "key", "header", "dialect")
 ERROR_KEYS = ("message", "type", "code", "param")
 PROCESSING_KEYS = ("status", "status_details", "delay")
@@ -170,8 +182,10 @@ def _choices(node: Located, allowed: tuple[str, ...]) -> frozenset[str]:
     chosen = set()
     for item in _one_or_many(node):
         if item.value not in allowed:
-            item.fail(f"unknown {item.path[-1] if isinstance(item.path[-1], str) else node.path[-1]} "
-                      f"{item.value!r} in {item.name}; choose one of {', '.join(allowed)}")  # fmt: skip
+            item.fail(
+                f"unknown {item.path[-1] if isinstance(item.path[-1], str) else node.path[-1]} "
+                f"{item.value!r} in {item.name}; choose one of {', '.join(allowed)}"
+            )
         chosen.add(item.value)
     return frozenset(chosen)
 

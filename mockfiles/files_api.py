@@ -11,7 +11,6 @@ from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from .responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -20,6 +19,7 @@ from .context import RequestContext
 from .emulator import Emulator
 from .errors import InvalidRequest, PayloadTooLarge
 from .lifecycle import Outcome, check_range, parse_expires_after, parse_int
+from .responses import JSONResponse
 from .store import Page, StoredFile
 from .upload import Form, read_form
 
@@ -117,7 +117,9 @@ class FilesAPI:
         order = query.get("order", "desc")
         if order not in ("asc", "desc"):
             raise InvalidRequest(
-                f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.", param="order", code="invalid_value"
+                f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
+                param="order",
+                code="invalid_value",
             )
         after = query.get("after") or None
         purpose = query.get("purpose") or None
@@ -223,8 +225,11 @@ def expires_after_fields(form: Form) -> tuple[str | None, str | int | None]:
     except ValueError:
         value = None
     if not isinstance(value, dict):
-        raise InvalidRequest("'expires_after' must be a JSON object with 'anchor' and 'seconds'.",
-                             param="expires_after", code="invalid_type")  # fmt: skip
+        raise InvalidRequest(
+            "'expires_after' must be a JSON object with 'anchor' and 'seconds'.",
+            param="expires_after",
+            code="invalid_type",
+        )
     anchor, seconds = value.get("anchor"), value.get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, (int, str, type(None))):
         seconds = str(seconds)

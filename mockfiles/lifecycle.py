@@ -143,8 +143,9 @@ class Files:
         elif any(ord(c) < 32 or ord(c) == 127 for c in filename):
             problem = "contains a control character"
         if problem:
-            raise InvalidRequest(f"Invalid filename: the name of the uploaded file {problem}.", param="file",
-                                 code="invalid_filename")  # fmt: skip
+            raise InvalidRequest(
+                f"Invalid filename: the name of the uploaded file {problem}.", param="file", code="invalid_filename"
+            )
 
     def check_file_type(self, purpose: str, filename: str) -> None:
         allowed = self.profile.purposes[purpose].extensions
@@ -154,8 +155,7 @@ class Files:
         extension = filename[dot:].lower() if dot >= 0 else ""
         if extension not in allowed:
             raise InvalidRequest(
-                f"Invalid file format for purpose '{purpose}': '{filename}'. "
-                f"Supported formats: {', '.join(allowed)}.",
+                f"Invalid file format for purpose '{purpose}': '{filename}'. Supported formats: {', '.join(allowed)}.",
                 param="file",
                 code="invalid_file_format",
             )
@@ -271,4 +271,3 @@ class Files:
             candidate = shape.make(ids.random_token(self.rng, shape.alphabet, shape.length))
             if not self.store.contains_id(candidate):
                 return candidate
-

@@ -82,9 +82,14 @@ class Located:
 def type_name(value: Any) -> str:
     if value is None:
         return "nothing (null)"
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a mapping"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
 
 
 def parse_document(text: str, source: str) -> Located:

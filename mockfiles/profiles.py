@@ -26,9 +26,21 @@ DASHSCOPE_BATCH_URLS = (
     "/v1/responses",
 )
 DASHSCOPE_EXTRACT_TYPES = (
-    ".txt", ".docx", ".pdf", ".xlsx", ".epub", ".mobi", ".md", ".csv", ".json",
-    ".bmp", ".png", ".jpg", ".jpeg", ".gif",
-)  # fmt: skip
+    ".txt",
+    ".docx",
+    ".pdf",
+    ".xlsx",
+    ".epub",
+    ".mobi",
+    ".md",
+    ".csv",
+    ".json",
+    ".bmp",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+)
 
 
 @dataclass(frozen=True)
@@ -102,12 +114,8 @@ def dashscope_profile() -> Profile:
     return Profile(
         name="dashscope",
         purposes={
-            "file-extract": PurposeRules(
-                150 * MiB, DASHSCOPE_EXTRACT_TYPES, id_shape=IdShape("file-fe-", **hex24)
-            ),
-            "batch": PurposeRules(
-                500 * MiB, (".jsonl",), content="batch", id_shape=IdShape("file-batch-", **hex24)
-            ),
+            "file-extract": PurposeRules(150 * MiB, DASHSCOPE_EXTRACT_TYPES, id_shape=IdShape("file-fe-", **hex24)),
+            "batch": PurposeRules(500 * MiB, (".jsonl",), content="batch", id_shape=IdShape("file-batch-", **hex24)),
             "fine-tune": PurposeRules(
                 300 * MiB,
                 (".jsonl",),

@@ -21,7 +21,6 @@ DEFAULT_API_KEY = "sk-mockfiles-test"
 STARTUP_TIMEOUT = 15.0
 
 
-
 def real_monotonic_clock() -> Callable[[], float]:
     """The monotonic clock as it is without freezegun.
 
@@ -123,7 +122,9 @@ class MockFilesServer:
         self._port = sock.getsockname()[1]
         config = uvicorn_config(build_app(self.emulator), self.host, quiet=True)
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._run, args=(sock, config), name=f"mockfiles:{self._port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(sock, config), name=f"mockfiles:{self._port}", daemon=True
+        )
         self._thread.start()
         clock = real_monotonic_clock()
         deadline = clock() + STARTUP_TIMEOUT

@@ -44,6 +44,7 @@ def http(mockfiles: MockFilesServer) -> Iterator[httpx.Client]:
         yield c
 
 
-def upload(http: httpx.Client, content: bytes = b"hello", purpose: str = "assistants", filename: str = "a.txt",
-           **data: str) -> httpx.Response:  # fmt: skip
+def upload(
+    http: httpx.Client, content: bytes = b"hello", purpose: str = "assistants", filename: str = "a.txt", **data: str
+) -> httpx.Response:
     return http.post("/v1/files", files={"file": (filename, content)}, data={"purpose": purpose, **data})

@@ -76,7 +76,9 @@ def test_unicode_filenames_are_kept(http: httpx.Client) -> None:
 )
 def test_odd_file_ids_and_paths(mockfiles: MockFilesServer, raw_path: bytes, status: int) -> None:
     with socket.create_connection(("127.0.0.1", mockfiles.port), timeout=5) as sock:
-        sock.sendall(b"GET " + raw_path + b" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nConnection: close\r\n\r\n")
+        sock.sendall(
+            b"GET " + raw_path + b" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nConnection: close\r\n\r\n"
+        )
         response = b""
         while chunk := sock.recv(65536):
             response += chunk
@@ -87,7 +89,9 @@ def test_odd_file_ids_and_paths(mockfiles: MockFilesServer, raw_path: bytes, sta
 
 def test_huge_header_line_is_refused(mockfiles: MockFilesServer) -> None:
     with socket.create_connection(("127.0.0.1", mockfiles.port), timeout=5) as sock:
-        sock.sendall(b"GET /v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n")
+        sock.sendall(
+            b"GET /v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n"
+        )
         response = sock.recv(65536)
     head, _, body = response.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 431"), head[:100]
@@ -96,8 +100,11 @@ def test_huge_header_line_is_refused(mockfiles: MockFilesServer) -> None:
 
 
 def test_huge_multipart_part_header_is_400(mockfiles: MockFilesServer, http: httpx.Client) -> None:
-    body = (b'--B\r\nContent-Disposition: form-data; name="purpose"\r\nX-Pad: ' + b"p" * 20_000 +
-            b'\r\n\r\nassistants\r\n--B--\r\n')  # fmt: skip
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="purpose"\r\nX-Pad: '
+        + b"p" * 20_000
+        + b"\r\n\r\nassistants\r\n--B--\r\n"
+    )
     r = http.post("/v1/files", content=body, headers={"Content-Type": "multipart/form-data; boundary=B"})
     assert r.status_code == 400 and "header" in str(envelope(r)["message"]).lower()
 
@@ -120,9 +127,11 @@ def test_admin_json_routes_refuse_non_json(mockfiles: MockFilesServer) -> None:
 
 
 def test_aborted_uploads_leave_nothing_behind(mockfiles: MockFilesServer) -> None:
-    body = b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\n" + os.urandom(1 << 20)
-    head = (b"POST /v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
-            b"Content-Type: multipart/form-data; boundary=B\r\nContent-Length: 9999999\r\n\r\n")  # fmt: skip
+    body = b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\n' + os.urandom(1 << 20)
+    head = (
+        b"POST /v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
+        b"Content-Type: multipart/form-data; boundary=B\r\nContent-Length: 9999999\r\n\r\n"
+    )
 
     def abort_one() -> None:
         with socket.create_connection(("127.0.0.1", mockfiles.port), timeout=5) as sock:
@@ -142,7 +151,9 @@ def test_aborted_uploads_leave_nothing_behind(mockfiles: MockFilesServer) -> Non
     finally:
         tracemalloc.stop()
     assert stored(mockfiles) == 0
-    assert after - before < 2 * (1 << 20), f"{(after - before) / 2**20:.1f} MiB still held after 10 aborted 1 MiB uploads"
+    assert after - before < 2 * (1 << 20), (
+        f"{(after - before) / 2**20:.1f} MiB still held after 10 aborted 1 MiB uploads"
+    )
     statuses = [e["status"] for e in mockfiles.requests]
     assert statuses == [None] * 11 and {e["action"] for e in mockfiles.requests} == {"client_disconnected"}
 
@@ -152,14 +163,29 @@ def test_aborted_uploads_leave_nothing_behind(mockfiles: MockFilesServer) -> Non
 
 def test_admin_token_protects_admin_routes() -> None:
     with MockFilesServer(admin_token="s3cret") as server:
-        for method, path in [("GET", "/health"), ("POST", "/reset"), ("GET", "/requests"), ("GET", "/files"),
-                             ("GET", "/clock"), ("GET", "/scenario"), ("GET", "/openapi.json")]:  # fmt: skip
+        for method, path in [
+            ("GET", "/health"),
+            ("POST", "/reset"),
+            ("GET", "/requests"),
+            ("GET", "/files"),
+            ("GET", "/clock"),
+            ("GET", "/scenario"),
+            ("GET", "/openapi.json"),
+        ]:
             r = httpx.request(method, server.url + "/_mockfiles" + path)
             assert r.status_code == 401, path
-            assert httpx.request(method, server.url + "/_mockfiles" + path,
-                                 headers={"Authorization": "Bearer wrong"}).status_code == 401  # fmt: skip
-            assert httpx.request(method, server.url + "/_mockfiles" + path,
-                                 headers={"Authorization": "Bearer s3cret"}).status_code == 200  # fmt: skip
+            assert (
+                httpx.request(
+                    method, server.url + "/_mockfiles" + path, headers={"Authorization": "Bearer wrong"}
+                ).status_code
+                == 401
+            )
+            assert (
+                httpx.request(
+                    method, server.url + "/_mockfiles" + path, headers={"Authorization": "Bearer s3cret"}
+                ).status_code
+                == 200
+            )
         server.reset()  # the Python handle needs no token
         assert server.client().files.list().data == []
 
@@ -172,8 +198,12 @@ def test_admin_token_from_a_scenario(mockfiles: MockFilesServer) -> None:
 
 
 def run_serve(*args: str) -> tuple[str, str]:
-    process = subprocess.Popen([sys.executable, "-m", "mockfiles", "serve", "--port", "0", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockfiles", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None
     line = process.stdout.readline()
     url = line.split("serving on ")[1].split()[0].replace("0.0.0.0", "127.0.0.1")

@@ -10,8 +10,9 @@ ROOT = Path(__file__).parent.parent
 
 
 def test_benchmarks_run_quick() -> None:
-    result = subprocess.run([sys.executable, "-m", "bench", "--quick"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     for section in ("1. SDK cycle", "2. GET", "3. a 4 MiB file", "4. one account", "5. the pytest fixture"):
         assert section in result.stdout

@@ -135,7 +135,9 @@ def test_curl_upload_list_content_delete(served: Running, tmp_path: Path) -> Non
     line = {"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini"}}
     path.write_text(json.dumps(line) + "\n")
     auth = "Authorization: Bearer sk-curl"
-    created = json.loads(curl(f"{served.url}/v1/files", "-H", auth, "-F", "purpose=batch", "-F", f"file=@{path}").stdout)
+    created = json.loads(
+        curl(f"{served.url}/v1/files", "-H", auth, "-F", "purpose=batch", "-F", f"file=@{path}").stdout
+    )
     assert created["filename"] == "mydata.jsonl" and created["purpose"] == "batch"
     listed = json.loads(curl(f"{served.url}/v1/files", "-H", auth).stdout)
     assert [f["id"] for f in listed["data"]] == [created["id"]]
@@ -148,8 +150,19 @@ def test_curl_upload_list_content_delete(served: Running, tmp_path: Path) -> Non
 def test_curl_with_expires_after_fields(served: Running, tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("hello")
-    out = curl(f"{served.url}/v1/files", "-H", "Authorization: Bearer sk-curl", "-F", "purpose=user_data",
-               "-F", f"file=@{path}", "-F", "expires_after[anchor]=created_at", "-F", "expires_after[seconds]=3600")  # fmt: skip
+    out = curl(
+        f"{served.url}/v1/files",
+        "-H",
+        "Authorization: Bearer sk-curl",
+        "-F",
+        "purpose=user_data",
+        "-F",
+        f"file=@{path}",
+        "-F",
+        "expires_after[anchor]=created_at",
+        "-F",
+        "expires_after[seconds]=3600",
+    )
     created = json.loads(out.stdout)
     assert created["expires_at"] == created["created_at"] + 3600
 

@@ -9,8 +9,6 @@ from importlib import resources
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-
-from mockfiles import MockFilesServer
 from schemathesis.checks import (
     allow_header_conformance,
     content_type_conformance,
@@ -20,6 +18,8 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from mockfiles import MockFilesServer
 
 DOCUMENT = json.loads(resources.files("mockfiles").joinpath("openapi.json").read_text())
 schema = schemathesis.openapi.from_dict(DOCUMENT)
@@ -31,8 +31,13 @@ def conformance_server():
         # something to find: files of several purposes, one of them being processed
         client = server.client()
         client.files.create(file=("a.txt", b"hello"), purpose="assistants")
-        client.files.create(file=("b.jsonl", b'{"custom_id": "1", "method": "POST", "url": "/v1/embeddings", '
-                                             b'"body": {"model": "m"}}\n'), purpose="batch")  # fmt: skip
+        client.files.create(
+            file=(
+                "b.jsonl",
+                b'{"custom_id": "1", "method": "POST", "url": "/v1/embeddings", "body": {"model": "m"}}\n',
+            ),
+            purpose="batch",
+        )
         yield server
         statuses = sorted({e["status"] for e in server.requests if e["status"] is not None})
         print(f"\nconformance: {len(server.requests)} requests, statuses {statuses}")
@@ -54,7 +59,13 @@ def test_files_api_conforms(case: schemathesis.Case, conformance_server: MockFil
     case.call_and_validate(
         base_url=conformance_server.base_url,
         headers={"Authorization": "Bearer sk-conformance"},
-        checks=[not_a_server_error, status_code_conformance, response_schema_conformance,
-                content_type_conformance, response_headers_conformance, ignored_auth,
-                allow_header_conformance],
-    )  # fmt: skip
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            response_schema_conformance,
+            content_type_conformance,
+            response_headers_conformance,
+            ignored_auth,
+            allow_header_conformance,
+        ],
+    )

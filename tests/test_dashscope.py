@@ -75,8 +75,10 @@ def test_compatible_wire_shapes(raw: httpx.Client) -> None:
     assert raw.get(f"/compatible-mode/v1/files/{body['id']}").json() == body
     assert raw.get(f"/compatible-mode/v1/files/{body['id']}/content").content == b"abc"
     assert raw.delete(f"/compatible-mode/v1/files/{body['id']}").json() == {
-        "id": body["id"], "object": "file", "deleted": True
-    }  # fmt: skip
+        "id": body["id"],
+        "object": "file",
+        "deleted": True,
+    }
 
 
 def test_batch_ids_and_purposes(compat: openai.OpenAI) -> None:
@@ -93,7 +95,7 @@ def test_create_after_and_before_filters(mockfiles: MockFilesServer, compat: ope
     first = compat.files.create(file=("a.txt", b"1"), purpose="file-extract")  # type: ignore[arg-type]
     mockfiles.advance(3 * 86400)
     second = compat.files.create(file=("b.txt", b"2"), purpose="file-extract")  # type: ignore[arg-type]
-    from datetime import datetime, timezone, timedelta
+    from datetime import datetime, timedelta, timezone
 
     day = datetime.fromtimestamp(second.created_at, timezone(timedelta(hours=8))).strftime("%Y%m%d")
     after = compat.files.list(extra_query={"create_after": day})
@@ -111,9 +113,11 @@ def test_compatible_errors_carry_request_id_and_dashscope_wording(mockfiles: Moc
     assert no_key.status_code == 401
     assert body["error"] == {
         "message": "Incorrect API key provided. For details, see: "
-                   "https://help.aliyun.com/zh/model-studio/error-code#apikey-error",
-        "type": "invalid_request_error", "param": None, "code": "invalid_api_key",
-    }  # fmt: skip
+        "https://help.aliyun.com/zh/model-studio/error-code#apikey-error",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "invalid_api_key",
+    }
     assert body["request_id"] == no_key.headers["x-request-id"] and UUID.fullmatch(body["request_id"])
     missing = httpx.get(mockfiles.url + "/compatible-mode/v1/files/file-fe-0", headers={"Authorization": "Bearer k"})
     assert missing.status_code == 404 and set(missing.json()) == {"error", "request_id"}
@@ -121,15 +125,19 @@ def test_compatible_errors_carry_request_id_and_dashscope_wording(mockfiles: Moc
 
 @pytest.mark.mockfiles(profile="dashscope", rate_limits=True)
 def test_compatible_rate_limit_429(raw: httpx.Client) -> None:
-    responses = [raw.post("/compatible-mode/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "file-extract"})
-                 for _ in range(4)]  # fmt: skip
+    responses = [
+        raw.post("/compatible-mode/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "file-extract"})
+        for _ in range(4)
+    ]
     assert [r.status_code for r in responses] == [200, 200, 200, 429]
     refused = responses[-1]
     assert refused.json()["error"] == {
         "message": "You have exceeded your current request limit. For details, see: "
-                   "https://help.aliyun.com/zh/model-studio/error-code#rate-limit",
-        "type": "limit_requests", "param": None, "code": "limit_requests",
-    }  # fmt: skip
+        "https://help.aliyun.com/zh/model-studio/error-code#rate-limit",
+        "type": "limit_requests",
+        "param": None,
+        "code": "limit_requests",
+    }
     assert int(refused.headers["retry-after-ms"]) <= 1000
     assert "x-ratelimit-limit-requests" not in refused.headers
 
@@ -152,16 +160,36 @@ def test_docs_curl_example_works_as_written(mockfiles: MockFilesServer, tmp_path
     path.write_text("Qwen reads this.")
     assert shutil.which("curl"), "curl is required for these tests (.ci/run installs it)"
     out = subprocess.run(
-        ["curl", "-sS", "--location", "--request", "POST", f"{mockfiles.url}/api/v1/files",
-         "--header", "Authorization: Bearer sk-qwen", "--header", "Content-Type: multipart/form-data",
-         "--form", f'file=@"{path}"', "--form", 'purpose="file-extract"'],
-        capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
+        [
+            "curl",
+            "-sS",
+            "--location",
+            "--request",
+            "POST",
+            f"{mockfiles.url}/api/v1/files",
+            "--header",
+            "Authorization: Bearer sk-qwen",
+            "--header",
+            "Content-Type: multipart/form-data",
+            "--form",
+            f'file=@"{path}"',
+            "--form",
+            'purpose="file-extract"',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     body = json.loads(out.stdout)
     assert (body["success"], body["code"], body["message"]) == (True, "200", "success")
     data = body["data"]
     assert set(data) == {"id", "object", "bytes", "created_at", "filename", "purpose"}
-    assert (data["object"], data["bytes"], data["filename"], data["purpose"]) == ("file", 16, "file.txt", "file-extract")
+    assert (data["object"], data["bytes"], data["filename"], data["purpose"]) == (
+        "file",
+        16,
+        "file.txt",
+        "file-extract",
+    )
     assert data["id"].startswith("file-fe-")
 
 
@@ -174,8 +202,11 @@ def test_native_errors_use_the_envelope(mockfiles: MockFilesServer, raw: httpx.C
     no_key = httpx.post(mockfiles.url + "/api/v1/files", files={"file": ("a.txt", b"x")})
     assert no_key.status_code == 401
     assert no_key.json() | {"request_id": None} == {
-        "success": False, "code": "InvalidApiKey", "message": "Invalid API-key provided.", "request_id": None
-    }  # fmt: skip
+        "success": False,
+        "code": "InvalidApiKey",
+        "message": "Invalid API-key provided.",
+        "request_id": None,
+    }
     gone = raw.get("/api/v1/files/file-fe-000")
     assert gone.status_code == 404 and gone.json()["code"] == "NotFound"
     assert raw.put("/api/v1/files").json()["code"] == "MethodNotAllowed"
@@ -197,15 +228,29 @@ def test_sdk_upload_list_get_delete(sdk: type[dashscope.Files], tmp_path: Path) 
     assert listed.status_code == 200
     assert (listed.output["total"], listed.output["page_no"], listed.output["page_size"]) == (1, 1, 10)
     [item] = listed.output["files"]
-    assert set(item) == {"id", "name", "description", "size", "md5", "region", "file_id", "url", "user_id",
-                         "api_key_id", "gmt_create"}  # fmt: skip
+    assert set(item) == {
+        "id",
+        "name",
+        "description",
+        "size",
+        "md5",
+        "region",
+        "file_id",
+        "url",
+        "user_id",
+        "api_key_id",
+        "gmt_create",
+    }
     assert (item["file_id"], item["name"], item["description"]) == (file_id, "train.jsonl", "training data")
     assert item["md5"] == __import__("hashlib").md5(jsonl_file(tmp_path).read_bytes()).hexdigest()
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", item["gmt_create"])
 
     got = sdk.get(file_id)
     assert got.status_code == 200 and got.output["purpose"] == "fine-tune" and got.output["size"] == item["size"]
-    assert httpx.get(got.output["url"], headers={"Authorization": "Bearer sk-qwen"}).content == jsonl_file(tmp_path).read_bytes()
+    assert (
+        httpx.get(got.output["url"], headers={"Authorization": "Bearer sk-qwen"}).content
+        == jsonl_file(tmp_path).read_bytes()
+    )
 
     deleted = sdk.delete(file_id)
     assert deleted.status_code == 200 and deleted.output == {}
@@ -227,7 +272,11 @@ def test_sdk_list_pages(sdk: type[dashscope.Files], tmp_path: Path) -> None:
 @pytest.mark.mockfiles(profile="dashscope", scenario={"auth": {"keys": ["sk-right"]}})
 def test_sdk_bad_key(sdk: type[dashscope.Files]) -> None:
     response = sdk.list()
-    assert (response.status_code, response.code, response.message) == (401, "InvalidApiKey", "Invalid API-key provided.")
+    assert (response.status_code, response.code, response.message) == (
+        401,
+        "InvalidApiKey",
+        "Invalid API-key provided.",
+    )
     assert UUID.fullmatch(response.request_id)
 
 
@@ -241,7 +290,11 @@ def test_sdk_repeated_files_and_too_many(sdk: type[dashscope.Files]) -> None:
     output = upload_many(["a.jsonl", "b.jsonl", "c.jsonl", "d.jsonl"])
     assert [u["name"] for u in output["uploaded_files"]] == ["a.jsonl", "b.jsonl", "c.jsonl"]
     assert output["failed_uploads"] == [
-        {"name": "d.jsonl", "code": "BadRequest.TooMany", "message": "Out of number, <3> of <3> files has been uploaded."}
+        {
+            "name": "d.jsonl",
+            "code": "BadRequest.TooMany",
+            "message": "Out of number, <3> of <3> files has been uploaded.",
+        }
     ]
     descriptions = {f["name"]: f["description"] for f in sdk.list().output["files"]}
     assert descriptions == {"a.jsonl": "d-a.jsonl", "b.jsonl": "d-b.jsonl", "c.jsonl": "d-c.jsonl"}
@@ -292,8 +345,12 @@ def test_one_store_behind_every_dialect(mockfiles: MockFilesServer, compat: open
 def test_isolation_in_every_dialect(mockfiles: MockFilesServer, compat: openai.OpenAI, raw: httpx.Client) -> None:
     mine = compat.files.create(file=("doc.txt", b"mine"), purpose="file-extract")  # type: ignore[arg-type]
     other = {"Authorization": "Bearer sk-other"}
-    for path in (f"/v1/files/{mine.id}", f"/compatible-mode/v1/files/{mine.id}", f"/api/v1/files/{mine.id}",
-                 f"/compatible-mode/v1/files/{mine.id}/content"):  # fmt: skip
+    for path in (
+        f"/v1/files/{mine.id}",
+        f"/compatible-mode/v1/files/{mine.id}",
+        f"/api/v1/files/{mine.id}",
+        f"/compatible-mode/v1/files/{mine.id}/content",
+    ):
         assert httpx.get(mockfiles.url + path, headers=other).status_code == 404, path
     assert httpx.get(mockfiles.url + "/api/v1/files", headers=other).json()["data"]["total"] == 0
 
@@ -302,15 +359,22 @@ def test_isolation_in_every_dialect(mockfiles: MockFilesServer, compat: openai.O
 def test_rate_limits_are_shared_across_dialects(raw: httpx.Client) -> None:
     statuses = [
         raw.post("/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "file-extract"}).status_code,
-        raw.post("/compatible-mode/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "file-extract"}).status_code,
+        raw.post(
+            "/compatible-mode/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "file-extract"}
+        ).status_code,
         raw.post("/api/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "file-extract"}).status_code,
-        raw.post("/compatible-mode/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "file-extract"}).status_code,
-    ]  # fmt: skip
+        raw.post(
+            "/compatible-mode/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "file-extract"}
+        ).status_code,
+    ]
     assert statuses == [200, 200, 200, 429]
 
 
-@pytest.mark.mockfiles(profile="dashscope", rate_limits=False, scenario={
-    "faults": [{"match": {"dialect": "dashscope-native"}, "status": 503}]})  # fmt: skip
+@pytest.mark.mockfiles(
+    profile="dashscope",
+    rate_limits=False,
+    scenario={"faults": [{"match": {"dialect": "dashscope-native"}, "status": 503}]},
+)
 def test_faults_can_select_a_dialect(mockfiles: MockFilesServer, sdk, compat: openai.OpenAI) -> None:
     assert list(compat.files.list()) == []
     response = sdk.list()

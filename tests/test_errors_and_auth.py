@@ -27,13 +27,19 @@ def error_of(r: httpx.Response) -> dict[str, object]:
 
 
 def test_unknown_id_is_404_no_such_file(http: httpx.Client) -> None:
-    for method, path in [("GET", "/v1/files/file-abc123"), ("DELETE", "/v1/files/file-abc123"),
-                         ("GET", "/v1/files/file-abc123/content")]:  # fmt: skip
+    for method, path in [
+        ("GET", "/v1/files/file-abc123"),
+        ("DELETE", "/v1/files/file-abc123"),
+        ("GET", "/v1/files/file-abc123/content"),
+    ]:
         r = http.request(method, path)
         assert r.status_code == 404
         assert error_of(r) == {
-            "message": "No such File object: file-abc123", "type": "invalid_request_error", "param": "id", "code": None
-        }  # fmt: skip
+            "message": "No such File object: file-abc123",
+            "type": "invalid_request_error",
+            "param": "id",
+            "code": None,
+        }
 
 
 def test_sdk_raises_not_found_with_body(client: openai.OpenAI) -> None:
@@ -47,13 +53,24 @@ def test_sdk_raises_not_found_with_body(client: openai.OpenAI) -> None:
 @pytest.mark.parametrize(
     ("data", "files", "param", "code", "message"),
     [
-        ({}, {"file": ("a.txt", b"x")}, "purpose", "missing_required_parameter", "Missing required parameter: 'purpose'."),
+        (
+            {},
+            {"file": ("a.txt", b"x")},
+            "purpose",
+            "missing_required_parameter",
+            "Missing required parameter: 'purpose'.",
+        ),
         ({"purpose": "assistants"}, None, "file", "missing_required_parameter", "Missing required parameter: 'file'."),
-        ({"purpose": "answers"}, {"file": ("a.txt", b"x")}, "purpose", "invalid_value",
-         "Invalid value: 'answers'. Supported values are: 'assistants', 'batch', 'fine-tune', 'vision', "
-         "'user_data', and 'evals'."),
+        (
+            {"purpose": "answers"},
+            {"file": ("a.txt", b"x")},
+            "purpose",
+            "invalid_value",
+            "Invalid value: 'answers'. Supported values are: 'assistants', 'batch', 'fine-tune', 'vision', "
+            "'user_data', and 'evals'.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_form_fields_are_400_naming_the_param(http: httpx.Client, data, files, param, code, message) -> None:
     if files is None:  # a multipart body with only the purpose field
         r = http.post("/v1/files", files={"purpose": (None, "assistants")})
@@ -76,8 +93,9 @@ def test_non_multipart_upload_is_400(http: httpx.Client) -> None:
 
 
 def test_two_file_parts_are_400(http: httpx.Client) -> None:
-    r = http.post("/v1/files", data={"purpose": "assistants"},
-                  files=[("file", ("a.txt", b"a")), ("file", ("b.txt", b"b"))])  # fmt: skip
+    r = http.post(
+        "/v1/files", data={"purpose": "assistants"}, files=[("file", ("a.txt", b"a")), ("file", ("b.txt", b"b"))]
+    )
     assert r.status_code == 400 and error_of(r)["param"] == "file"
 
 
@@ -96,16 +114,28 @@ def test_empty_file_is_400(http: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("params", "param", "code", "message"),
     [
-        ({"limit": 0}, "limit", "integer_below_min_value",
-         "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got 0 instead."),
-        ({"limit": 10001}, "limit", "integer_above_max_value",
-         "Invalid 'limit': integer above maximum value. Expected a value <= 10000, but got 10001 instead."),
+        (
+            {"limit": 0},
+            "limit",
+            "integer_below_min_value",
+            "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got 0 instead.",
+        ),
+        (
+            {"limit": 10001},
+            "limit",
+            "integer_above_max_value",
+            "Invalid 'limit': integer above maximum value. Expected a value <= 10000, but got 10001 instead.",
+        ),
         ({"limit": "ten"}, "limit", "invalid_type", "Invalid 'limit': expected an integer, but got 'ten' instead."),
-        ({"order": "sideways"}, "order", "invalid_value",
-         "Invalid value: 'sideways'. Supported values are: 'asc' and 'desc'."),
+        (
+            {"order": "sideways"},
+            "order",
+            "invalid_value",
+            "Invalid value: 'sideways'. Supported values are: 'asc' and 'desc'.",
+        ),
         ({"after": "file-unknown"}, "after", None, "Invalid 'after': no file with id 'file-unknown'."),
     ],
-)  # fmt: skip
+)
 def test_bad_list_query_is_400(http: httpx.Client, params, param, code, message) -> None:
     r = http.get("/v1/files", params=params)
     assert r.status_code == 400
@@ -122,8 +152,13 @@ def test_limit_bounds_are_inclusive(http: httpx.Client) -> None:
 )
 def test_missing_or_malformed_key_is_401(mockfiles: MockFilesServer, authorization: str | None) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
-    for method, path in [("GET", "/v1/files"), ("POST", "/v1/files"), ("GET", "/v1/files/file-x"),
-                         ("DELETE", "/v1/files/file-x"), ("GET", "/v1/files/file-x/content")]:  # fmt: skip
+    for method, path in [
+        ("GET", "/v1/files"),
+        ("POST", "/v1/files"),
+        ("GET", "/v1/files/file-x"),
+        ("DELETE", "/v1/files/file-x"),
+        ("GET", "/v1/files/file-x/content"),
+    ]:
         r = httpx.request(method, mockfiles.url + path, headers=headers)
         assert r.status_code == 401, (method, path)
         assert error_of(r) == {"message": MISSING_KEY, "type": "invalid_request_error", "param": None, "code": None}
@@ -157,14 +192,16 @@ def test_accounts_are_isolated(mockfiles: MockFilesServer) -> None:
     mine = alice.files.create(file=b"alice's", purpose="assistants")
     bob.files.create(file=b"bob's", purpose="assistants")
     assert [f.id for f in alice.files.list()] == [mine.id]
-    for attempt in (lambda: bob.files.retrieve(mine.id), lambda: bob.files.content(mine.id),
-                    lambda: bob.files.delete(mine.id)):  # fmt: skip
+    for attempt in (
+        lambda: bob.files.retrieve(mine.id),
+        lambda: bob.files.content(mine.id),
+        lambda: bob.files.delete(mine.id),
+    ):
         with pytest.raises(openai.NotFoundError) as info:
             attempt()
         assert info.value.message.endswith(f"No such File object: {mine.id}")
     assert alice.files.retrieve(mine.id).id == mine.id  # bob's delete did nothing
-    r = httpx.get(mockfiles.base_url + "/files", params={"after": mine.id},
-                  headers={"Authorization": "Bearer key-bob"})  # fmt: skip
+    r = httpx.get(mockfiles.base_url + "/files", params={"after": mine.id}, headers={"Authorization": "Bearer key-bob"})
     assert r.status_code == 400  # another account's id is no cursor either
 
 
@@ -172,8 +209,11 @@ def test_unknown_route_is_404_invalid_url(http: httpx.Client) -> None:
     r = http.get("/v1/nothing/here")
     assert r.status_code == 404
     assert error_of(r) == {
-        "message": "Invalid URL (GET /v1/nothing/here)", "type": "invalid_request_error", "param": None, "code": None
-    }  # fmt: skip
+        "message": "Invalid URL (GET /v1/nothing/here)",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
     assert http.get("/elsewhere").status_code == 404
 
 

@@ -32,8 +32,11 @@ def upload(client: openai.OpenAI, content: bytes = b"x", **options: Any) -> Any:
 # --- when a rule fires ---------------------------------------------------------------------
 
 
-@pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.create"}, "times": 2, "status": 503,
-                                       "headers": {"retry-after-ms": 10}}))  # fmt: skip
+@pytest.mark.mockfiles(
+    scenario=rules(
+        {"match": {"endpoint": "files.create"}, "times": 2, "status": 503, "headers": {"retry-after-ms": 10}}
+    )
+)
 def test_times_fails_the_first_n_then_the_sdk_succeeds(mockfiles: MockFilesServer) -> None:
     created = upload(mockfiles.client())
     assert attempts(mockfiles) == [503, 503, 200]
@@ -43,14 +46,19 @@ def test_times_fails_the_first_n_then_the_sdk_succeeds(mockfiles: MockFilesServe
     assert len(mockfiles.emulator.files.store) == 1 and created.bytes == 1
 
 
-@pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.create"}, "status": 503,
-                                       "headers": {"retry-after-ms": 10}}))  # fmt: skip
+@pytest.mark.mockfiles(
+    scenario=rules({"match": {"endpoint": "files.create"}, "status": 503, "headers": {"retry-after-ms": 10}})
+)
 def test_an_error_rule_stores_nothing_and_the_sdk_gives_up(mockfiles: MockFilesServer) -> None:
     with pytest.raises(openai.InternalServerError) as info:
         upload(mockfiles.client())
     assert info.value.status_code == 503
-    assert info.value.body == {"message": "The server is overloaded or not ready yet.", "type": "server_error",
-                               "param": None, "code": None}  # fmt: skip
+    assert info.value.body == {
+        "message": "The server is overloaded or not ready yet.",
+        "type": "server_error",
+        "param": None,
+        "code": None,
+    }
     assert attempts(mockfiles) == [503, 503, 503]
     assert len(mockfiles.emulator.files.store) == 0
 
@@ -84,14 +92,22 @@ def test_probability_is_decided_by_the_seed() -> None:
     assert fault_pattern(11, extra_rule=True) == first  # a new rule does not change another's pattern
 
 
-@pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.list"}, "probability": 0.0, "status": 500},
-                                      {"match": {"endpoint": "files.list"}, "times": 1, "status": 418}))  # fmt: skip
+@pytest.mark.mockfiles(
+    scenario=rules(
+        {"match": {"endpoint": "files.list"}, "probability": 0.0, "status": 500},
+        {"match": {"endpoint": "files.list"}, "times": 1, "status": 418},
+    )
+)
 def test_first_firing_rule_wins_and_a_rule_that_does_not_fire_passes_the_request_on(http: httpx.Client) -> None:
     assert [http.get("/v1/files").status_code for _ in range(2)] == [418, 200]
 
 
-@pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.list"}, "times": 1, "status": 500},
-                                      {"match": {"endpoint": "files.list"}, "times": 1, "status": 502}))  # fmt: skip
+@pytest.mark.mockfiles(
+    scenario=rules(
+        {"match": {"endpoint": "files.list"}, "times": 1, "status": 500},
+        {"match": {"endpoint": "files.list"}, "times": 1, "status": 502},
+    )
+)
 def test_rules_in_order(http: httpx.Client) -> None:
     assert [http.get("/v1/files").status_code for _ in range(3)] == [500, 502, 200]
 
@@ -114,7 +130,7 @@ def test_rules_in_order(http: httpx.Client) -> None:
         ({"filename": "*.jsonl"}, {"create"}),
         ({"filename": "*.csv"}, set()),
     ],
-)  # fmt: skip
+)
 def test_match_fields(mockfiles: MockFilesServer, match: dict[str, Any], hit: set[str]) -> None:
     mockfiles.reset(scenario=rules({"match": match, "status": 409, "headers": {"x-should-retry": "false"}}))
     http = httpx.Client(base_url=mockfiles.base_url, headers={"Authorization": "Bearer sk-target"})
@@ -134,8 +150,15 @@ def test_match_fields(mockfiles: MockFilesServer, match: dict[str, Any], hit: se
 # --- what a rule does ---------------------------------------------------------------------------
 
 
-@pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.retrieve"}, "status": 404, "error": {
-    "message": "Custom gone", "type": "invalid_request_error", "code": "gone", "param": "id"}}))
+@pytest.mark.mockfiles(
+    scenario=rules(
+        {
+            "match": {"endpoint": "files.retrieve"},
+            "status": 404,
+            "error": {"message": "Custom gone", "type": "invalid_request_error", "code": "gone", "param": "id"},
+        }
+    )
+)
 def test_custom_error_body(client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as info:
         client.files.retrieve("file-x")
@@ -144,10 +167,18 @@ def test_custom_error_body(client: openai.OpenAI) -> None:
 
 @pytest.mark.parametrize(
     ("status", "type_", "code"),
-    [(500, "server_error", None), (503, "server_error", None), (429, "requests", "rate_limit_exceeded"),
-     (400, "invalid_request_error", None), (418, "invalid_request_error", None), (599, "server_error", None)],
-)  # fmt: skip
-def test_default_error_bodies_are_realistic(mockfiles: MockFilesServer, http: httpx.Client, status, type_, code) -> None:
+    [
+        (500, "server_error", None),
+        (503, "server_error", None),
+        (429, "requests", "rate_limit_exceeded"),
+        (400, "invalid_request_error", None),
+        (418, "invalid_request_error", None),
+        (599, "server_error", None),
+    ],
+)
+def test_default_error_bodies_are_realistic(
+    mockfiles: MockFilesServer, http: httpx.Client, status, type_, code
+) -> None:
     mockfiles.use_scenario(rules({"status": status}))
     r = http.get("/v1/files")
     assert r.status_code == status
@@ -157,16 +188,18 @@ def test_default_error_bodies_are_realistic(mockfiles: MockFilesServer, http: ht
     assert r.headers["x-request-id"].startswith("req_")
 
 
-@pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.list"}, "status": 500,
-                                       "headers": {"x-should-retry": "false"}}))  # fmt: skip
+@pytest.mark.mockfiles(
+    scenario=rules({"match": {"endpoint": "files.list"}, "status": 500, "headers": {"x-should-retry": "false"}})
+)
 def test_x_should_retry_false_stops_the_sdk(mockfiles: MockFilesServer) -> None:
     with pytest.raises(openai.InternalServerError):
         mockfiles.client().files.list()
     assert attempts(mockfiles, "files.list") == [500]
 
 
-@pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.list"}, "times": 1, "status": 429,
-                                       "headers": {"retry-after-ms": 300}}))  # fmt: skip
+@pytest.mark.mockfiles(
+    scenario=rules({"match": {"endpoint": "files.list"}, "times": 1, "status": 429, "headers": {"retry-after-ms": 300}})
+)
 def test_injected_429_with_retry_after_ms_paces_the_sdk(mockfiles: MockFilesServer) -> None:
     started = time.monotonic()
     mockfiles.client().files.list()
@@ -223,8 +256,9 @@ def test_reset_with_raw_httpx_is_a_transport_error(mockfiles: MockFilesServer) -
 @pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.retrieve"}, "action": "truncate"}))
 def test_truncate_sends_headers_and_half_a_body(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
     file_id = upload(client).id
-    with httpx.stream("GET", f"{mockfiles.base_url}/files/{file_id}",
-                      headers={"Authorization": f"Bearer {mockfiles.api_key}"}) as r:  # fmt: skip
+    with httpx.stream(
+        "GET", f"{mockfiles.base_url}/files/{file_id}", headers={"Authorization": f"Bearer {mockfiles.api_key}"}
+    ) as r:
         assert r.status_code == 200
         with pytest.raises(httpx.RemoteProtocolError):
             r.read()
@@ -233,8 +267,9 @@ def test_truncate_sends_headers_and_half_a_body(mockfiles: MockFilesServer, clie
     assert mockfiles.requests[-1]["action"] == "truncate"
 
 
-@pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.create"}, "times": 1,
-                                       "action": "reset_after_commit"}))  # fmt: skip
+@pytest.mark.mockfiles(
+    scenario=rules({"match": {"endpoint": "files.create"}, "times": 1, "action": "reset_after_commit"})
+)
 def test_reset_after_commit_makes_a_retrying_client_upload_twice(mockfiles: MockFilesServer) -> None:
     client = mockfiles.client()
     created = upload(client, b"payload")
@@ -245,8 +280,9 @@ def test_reset_after_commit_makes_a_retrying_client_upload_twice(mockfiles: Mock
     assert (first["status"], first["action"], first["committed_status"]) == (None, "reset_after_commit", 200)
 
 
-@pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.delete"}, "times": 1,
-                                       "action": "reset_after_commit"}))  # fmt: skip
+@pytest.mark.mockfiles(
+    scenario=rules({"match": {"endpoint": "files.delete"}, "times": 1, "action": "reset_after_commit"})
+)
 def test_reset_after_commit_on_delete_makes_the_retry_a_404(mockfiles: MockFilesServer) -> None:
     client = mockfiles.client()
     file_id = upload(client).id
@@ -294,8 +330,11 @@ def test_reset_releases_held_requests(mockfiles: MockFilesServer) -> None:
 def test_stopping_the_server_releases_held_requests() -> None:
     server = MockFilesServer(scenario=rules({"action": "timeout"})).start()
     errors: list[BaseException] = []
-    thread = threading.Thread(target=lambda: errors.append(
-        pytest.raises(openai.APIError, server.client(max_retries=0, timeout=30).files.list).value))  # fmt: skip
+    thread = threading.Thread(
+        target=lambda: errors.append(
+            pytest.raises(openai.APIError, server.client(max_retries=0, timeout=30).files.list).value
+        )
+    )
     thread.start()
     time.sleep(0.3)
     started = time.monotonic()
@@ -304,8 +343,14 @@ def test_stopping_the_server_releases_held_requests() -> None:
     assert time.monotonic() - started < 4 and errors
 
 
-@pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.create", "filename": "*.jsonl"}, "processing": {
-    "status": "error", "status_details": "line 1: invalid JSON", "delay": "10s"}}))
+@pytest.mark.mockfiles(
+    scenario=rules(
+        {
+            "match": {"endpoint": "files.create", "filename": "*.jsonl"},
+            "processing": {"status": "error", "status_details": "line 1: invalid JSON", "delay": "10s"},
+        }
+    )
+)
 def test_processing_rule_ends_the_file_in_error(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
     created = client.files.create(file=("ok.jsonl", batch_file()), purpose="batch")
     assert (created.status, created.status_details) == ("uploaded", None)

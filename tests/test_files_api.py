@@ -105,8 +105,12 @@ def test_list_envelope_shape_and_default_order(http: httpx.Client) -> None:
 
 def test_empty_list_has_null_cursors(http: httpx.Client) -> None:
     assert http.get("/v1/files").json() == {
-        "object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False
-    }  # fmt: skip
+        "object": "list",
+        "data": [],
+        "first_id": None,
+        "last_id": None,
+        "has_more": False,
+    }
 
 
 def test_pagination_limit_after_order(http: httpx.Client) -> None:

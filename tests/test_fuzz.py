@@ -14,8 +14,12 @@ from hypothesis import strategies as st
 from mockfiles import MockFilesServer, ScenarioError, load_scenario
 from mockfiles.scenario import TOP_KEYS, Scenario, scenario_from_text
 
-FUZZ = settings(max_examples=150, derandomize=True, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+FUZZ = settings(
+    max_examples=150,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 FIELD_NAMES = ["file", "purpose", "expires_after[anchor]", "expires_after[seconds]", "expires_after", "files"]
 PURPOSES = ["assistants", "batch", "fine-tune", "user_data", "", "nope", "batch\x00"]
@@ -32,10 +36,11 @@ part = st.fixed_dictionaries(
         "name": st.one_of(st.sampled_from(FIELD_NAMES), st.text(max_size=12)),
         "filename": st.one_of(st.none(), st.text(max_size=40), st.sampled_from(["a.jsonl", "b.txt", "../x", ""])),
         "content_type": st.one_of(st.none(), st.sampled_from(["application/octet-stream", "text/plain", "bogus"])),
-        "body": st.one_of(st.binary(max_size=300), st.sampled_from([p.encode() for p in PURPOSES]),
-                          st.just(b"x" * 70_000)),
+        "body": st.one_of(
+            st.binary(max_size=300), st.sampled_from([p.encode() for p in PURPOSES]), st.just(b"x" * 70_000)
+        ),
     }
-)  # fmt: skip
+)
 
 
 def encode(parts: list[dict], boundary: bytes, damage: int) -> bytes:
@@ -57,9 +62,16 @@ def encode(parts: list[dict], boundary: bytes, damage: int) -> bytes:
     parts=st.lists(part, max_size=6),
     boundary=st.sampled_from([b"XyZ", b"----WebKitFormBoundary7MA4YWxk", b"a b", b"x" * 71]),
     damage=st.one_of(st.just(0), st.integers(1, 40)),
-    content_type=st.sampled_from(["multipart/form-data; boundary={b}", "multipart/form-data", "text/plain",
-                                  "multipart/form-data; boundary=\"{b}\"", "multipart/mixed; boundary={b}"]),
-)  # fmt: skip
+    content_type=st.sampled_from(
+        [
+            "multipart/form-data; boundary={b}",
+            "multipart/form-data",
+            "text/plain",
+            'multipart/form-data; boundary="{b}"',
+            "multipart/mixed; boundary={b}",
+        ]
+    ),
+)
 def test_fuzzed_uploads(fuzz_server: MockFilesServer, parts, boundary, damage, content_type) -> None:
     before = len(fuzz_server.emulator.files.store)
     body = encode(parts, boundary, damage)
@@ -82,19 +94,54 @@ def test_fuzzed_uploads(fuzz_server: MockFilesServer, parts, boundary, damage, c
 @FUZZ
 @given(raw=st.binary(max_size=2000))
 def test_fuzzed_raw_bodies(fuzz_server: MockFilesServer, raw: bytes) -> None:
-    r = httpx.post(fuzz_server.base_url + "/files", content=raw, timeout=30,
-                   headers={"Authorization": "Bearer fuzz", "Content-Type": "multipart/form-data; boundary=XyZ"})  # fmt: skip
+    r = httpx.post(
+        fuzz_server.base_url + "/files",
+        content=raw,
+        timeout=30,
+        headers={"Authorization": "Bearer fuzz", "Content-Type": "multipart/form-data; boundary=XyZ"},
+    )
     assert r.status_code in (200, 400, 413)
     assert set(r.json()) == ({"error"} if r.status_code != 200 else set(r.json()))
 
 
 # --- the scenario loader -------------------------------------------------------------------------
 
-KEYS = list(TOP_KEYS) + ["match", "endpoint", "status", "times", "after", "probability", "delay", "action", "min",
-                         "max", "upload", "query", "window", "keys", "max_files", "max_file_bytes", "default", "batch",
-                         "processing", "status_details", "headers", "error", "message", "hold", "cap", "token"]  # fmt: skip
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=True),
-                    st.text(max_size=10), st.sampled_from(["1s", "10MB", "files.create", "reset", "500", "-1ms"]))  # fmt: skip
+KEYS = list(TOP_KEYS) + [
+    "match",
+    "endpoint",
+    "status",
+    "times",
+    "after",
+    "probability",
+    "delay",
+    "action",
+    "min",
+    "max",
+    "upload",
+    "query",
+    "window",
+    "keys",
+    "max_files",
+    "max_file_bytes",
+    "default",
+    "batch",
+    "processing",
+    "status_details",
+    "headers",
+    "error",
+    "message",
+    "hold",
+    "cap",
+    "token",
+]
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**6),
+    st.floats(allow_nan=True),
+    st.text(max_size=10),
+    st.sampled_from(["1s", "10MB", "files.create", "reset", "500", "-1ms"]),
+)
 documents = st.recursive(
     scalars,
     lambda children: st.one_of(
@@ -118,10 +165,23 @@ def test_fuzzed_scenario_documents(document: dict) -> None:
 
 
 @FUZZ
-@given(text=st.one_of(st.text(max_size=300), st.sampled_from([
-    "faults:\n  - status: 500\n    times: 2\n", "faults:\n- {action: reset, probability: 0.5}\n", "seed: 1\n",
-    "limits: {max_files: 1, max_file_bytes: {batch: 1MB}}\n", "rate_limits: false\n", "a: [\n", "- 1\n", "*x",
-])))  # fmt: skip
+@given(
+    text=st.one_of(
+        st.text(max_size=300),
+        st.sampled_from(
+            [
+                "faults:\n  - status: 500\n    times: 2\n",
+                "faults:\n- {action: reset, probability: 0.5}\n",
+                "seed: 1\n",
+                "limits: {max_files: 1, max_file_bytes: {batch: 1MB}}\n",
+                "rate_limits: false\n",
+                "a: [\n",
+                "- 1\n",
+                "*x",
+            ]
+        ),
+    )
+)
 def test_fuzzed_scenario_text(text: str) -> None:
     try:
         scenario_from_text(text, "fuzz.yaml")

@@ -26,8 +26,9 @@ def test_any_file_type_for_open_purposes(client: openai.OpenAI, purpose: str) ->
     assert client.files.create(file=("photo.png", b"\x89PNG"), purpose=purpose).purpose == purpose  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("purpose", "filename"), [("batch", "input.csv"), ("fine-tune", "train.txt"),
-                                                   ("batch", "noextension")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("purpose", "filename"), [("batch", "input.csv"), ("fine-tune", "train.txt"), ("batch", "noextension")]
+)
 def test_jsonl_only_purposes_refuse_other_types(client: openai.OpenAI, purpose: str, filename: str) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         client.files.create(file=(filename, batch_file()), purpose=purpose)  # type: ignore[arg-type]
@@ -59,7 +60,9 @@ def test_dashscope_profile_purposes_and_types(client: openai.OpenAI) -> None:
 
 
 @pytest.mark.mockfiles(scenario={"processing": {"default": {"delay": "2s"}, "batch": {"delay": "30s"}}})
-def test_files_are_uploaded_until_their_processing_delay_passes(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
+def test_files_are_uploaded_until_their_processing_delay_passes(
+    mockfiles: MockFilesServer, client: openai.OpenAI
+) -> None:
     plain = client.files.create(file=b"x", purpose="assistants")
     batch = client.files.create(file=("b.jsonl", batch_file()), purpose="batch")
     assert (plain.status, batch.status) == ("uploaded", "uploaded")
@@ -95,26 +98,42 @@ def test_processing_follows_freezegun(client: openai.OpenAI) -> None:
 
 
 BAD_BATCHES = [
-    (b'{"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}\nnot json\n',
-     "line 2: invalid JSON"),
-    (jsonl(batch_line("1"), batch_line("2"), batch_line("3"), batch_line("7"), batch_line("7")),
-     'line 5: duplicate custom_id "7"'),
-    (jsonl(batch_line("1"), {"custom_id": "2", "method": "GET", "url": "/v1/chat/completions", "body": {"model": "m"}}),
-     'line 2: method must be POST, got "GET"'),
-    (jsonl({"custom_id": "1", "method": "POST", "url": "/v1/images", "body": {"model": "m"}}),
-     'line 1: url must be one of /v1/responses, /v1/chat/completions, /v1/embeddings, /v1/completions, '
-     '/v1/moderations, got "/v1/images"'),
-    (jsonl(batch_line("1"), batch_line("2", url="/v1/embeddings")),
-     "line 2: all requests must use the same url; expected /v1/chat/completions, got /v1/embeddings"),
-    (jsonl({"custom_id": "1", "method": "POST", "url": "/v1/embeddings", "body": {"input": "x"}}),
-     "line 1: body.model is required"),
-    (jsonl({"custom_id": "1", "method": "POST", "url": "/v1/embeddings", "body": "text"}),
-     "line 1: body must be a JSON object"),
+    (
+        b'{"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}\nnot json\n',
+        "line 2: invalid JSON",
+    ),
+    (
+        jsonl(batch_line("1"), batch_line("2"), batch_line("3"), batch_line("7"), batch_line("7")),
+        'line 5: duplicate custom_id "7"',
+    ),
+    (
+        jsonl(
+            batch_line("1"), {"custom_id": "2", "method": "GET", "url": "/v1/chat/completions", "body": {"model": "m"}}
+        ),
+        'line 2: method must be POST, got "GET"',
+    ),
+    (
+        jsonl({"custom_id": "1", "method": "POST", "url": "/v1/images", "body": {"model": "m"}}),
+        "line 1: url must be one of /v1/responses, /v1/chat/completions, /v1/embeddings, /v1/completions, "
+        '/v1/moderations, got "/v1/images"',
+    ),
+    (
+        jsonl(batch_line("1"), batch_line("2", url="/v1/embeddings")),
+        "line 2: all requests must use the same url; expected /v1/chat/completions, got /v1/embeddings",
+    ),
+    (
+        jsonl({"custom_id": "1", "method": "POST", "url": "/v1/embeddings", "body": {"input": "x"}}),
+        "line 1: body.model is required",
+    ),
+    (
+        jsonl({"custom_id": "1", "method": "POST", "url": "/v1/embeddings", "body": "text"}),
+        "line 1: body must be a JSON object",
+    ),
     (jsonl({"method": "POST"}), "line 1: missing or non-string custom_id"),
     (jsonl([1, 2]), "line 1: expected a JSON object"),
     (jsonl(batch_line("1")) + b"\n" + jsonl(batch_line("2")), "line 2: empty line"),
     (b"\xff\xfe\n", "line 1: not valid UTF-8"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("content", "details"), BAD_BATCHES)
@@ -135,7 +154,10 @@ def test_valid_batch_without_trailing_newline_and_with_crlf(client: openai.OpenA
 def test_large_batch_file_is_checked_across_chunks(client: openai.OpenAI) -> None:
     content = jsonl(*(batch_line(f"id-{i}") for i in range(30_000)))  # ~3 MB: checked off the event loop
     assert client.files.create(file=("big.jsonl", content), purpose="batch").status == "processed"
-    broken = content + b'{"custom_id": "id-29999", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}\n'
+    broken = (
+        content
+        + b'{"custom_id": "id-29999", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}\n'
+    )
     created = client.files.create(file=("big.jsonl", broken), purpose="batch")
     assert created.status_details == 'line 30001: duplicate custom_id "id-29999"'
 
@@ -219,13 +241,15 @@ def test_storage_quota_is_enforced_while_streaming(mockfiles: MockFilesServer, h
 
 
 def test_expires_after_sets_expires_at(client: openai.OpenAI) -> None:
-    created = client.files.create(file=b"x", purpose="user_data",
-                                  expires_after={"anchor": "created_at", "seconds": 3600})  # fmt: skip
+    created = client.files.create(
+        file=b"x", purpose="user_data", expires_after={"anchor": "created_at", "seconds": 3600}
+    )
     assert created.expires_at == created.created_at + 3600
     batch = client.files.create(file=("b.jsonl", batch_file()), purpose="batch")
     assert batch.expires_at == batch.created_at + 2_592_000
-    short = client.files.create(file=("b.jsonl", batch_file()), purpose="batch",
-                                expires_after={"anchor": "created_at", "seconds": 7200})  # fmt: skip
+    short = client.files.create(
+        file=("b.jsonl", batch_file()), purpose="batch", expires_after={"anchor": "created_at", "seconds": 7200}
+    )
     assert short.expires_at == short.created_at + 7200
     assert client.files.create(file=b"x", purpose="assistants").expires_at is None
 
@@ -233,18 +257,30 @@ def test_expires_after_sets_expires_at(client: openai.OpenAI) -> None:
 @pytest.mark.parametrize(
     ("fields", "param", "code"),
     [
-        ({"expires_after[anchor]": "created_at", "expires_after[seconds]": "3599"}, "expires_after.seconds",
-         "integer_below_min_value"),
-        ({"expires_after[anchor]": "created_at", "expires_after[seconds]": "2592001"}, "expires_after.seconds",
-         "integer_above_max_value"),
-        ({"expires_after[anchor]": "created_at", "expires_after[seconds]": "soon"}, "expires_after.seconds",
-         "invalid_type"),
-        ({"expires_after[anchor]": "last_access", "expires_after[seconds]": "3600"}, "expires_after.anchor",
-         "invalid_value"),
+        (
+            {"expires_after[anchor]": "created_at", "expires_after[seconds]": "3599"},
+            "expires_after.seconds",
+            "integer_below_min_value",
+        ),
+        (
+            {"expires_after[anchor]": "created_at", "expires_after[seconds]": "2592001"},
+            "expires_after.seconds",
+            "integer_above_max_value",
+        ),
+        (
+            {"expires_after[anchor]": "created_at", "expires_after[seconds]": "soon"},
+            "expires_after.seconds",
+            "invalid_type",
+        ),
+        (
+            {"expires_after[anchor]": "last_access", "expires_after[seconds]": "3600"},
+            "expires_after.anchor",
+            "invalid_value",
+        ),
         ({"expires_after[seconds]": "3600"}, "expires_after.anchor", "missing_required_parameter"),
         ({"expires_after[anchor]": "created_at"}, "expires_after.seconds", "missing_required_parameter"),
     ],
-)  # fmt: skip
+)
 def test_bad_expires_after_is_400(mockfiles: MockFilesServer, http: httpx.Client, fields, param, code) -> None:
     r = http.post("/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "user_data", **fields})
     assert r.status_code == 400
@@ -253,15 +289,19 @@ def test_bad_expires_after_is_400(mockfiles: MockFilesServer, http: httpx.Client
 
 
 def test_expired_files_are_gone(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
-    doomed = client.files.create(file=b"x" * 100, purpose="user_data",
-                                 expires_after={"anchor": "created_at", "seconds": 3600})  # fmt: skip
+    doomed = client.files.create(
+        file=b"x" * 100, purpose="user_data", expires_after={"anchor": "created_at", "seconds": 3600}
+    )
     kept = client.files.create(file=b"y", purpose="assistants")
     mockfiles.advance(3599)
     assert client.files.retrieve(doomed.id).id == doomed.id
     mockfiles.advance(1)
     assert [f.id for f in client.files.list()] == [kept.id]
-    for gone in (lambda: client.files.retrieve(doomed.id), lambda: client.files.content(doomed.id),
-                 lambda: client.files.delete(doomed.id)):  # fmt: skip
+    for gone in (
+        lambda: client.files.retrieve(doomed.id),
+        lambda: client.files.content(doomed.id),
+        lambda: client.files.delete(doomed.id),
+    ):
         with pytest.raises(openai.NotFoundError):
             gone()
     assert mockfiles.emulator.files.store.usage(mockfiles.api_key, mockfiles.emulator.clock.now()) == (1, 1)
@@ -276,8 +316,9 @@ def test_batch_files_expire_after_thirty_days_by_admin_clock(mockfiles: MockFile
 
 def test_expiry_follows_freezegun(client: openai.OpenAI) -> None:
     with freeze_time("2030-01-01") as frozen:
-        created = client.files.create(file=b"x", purpose="user_data",
-                                      expires_after={"anchor": "created_at", "seconds": 3600})  # fmt: skip
+        created = client.files.create(
+            file=b"x", purpose="user_data", expires_after={"anchor": "created_at", "seconds": 3600}
+        )
         frozen.tick(3600)
         with pytest.raises(openai.NotFoundError):
             client.files.retrieve(created.id)
@@ -297,9 +338,16 @@ def test_expiry_frees_quota(mockfiles: MockFilesServer, client: openai.OpenAI) -
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("150MB", 150_000_000), ("1.5GB", 1_500_000_000), ("512KiB", 524_288), (1024, 1024), ("2 MiB", 2_097_152),
-     ("10b", 10), ("7", 7)],
-)  # fmt: skip
+    [
+        ("150MB", 150_000_000),
+        ("1.5GB", 1_500_000_000),
+        ("512KiB", 524_288),
+        (1024, 1024),
+        ("2 MiB", 2_097_152),
+        ("10b", 10),
+        ("7", 7),
+    ],
+)
 def test_parse_size(text: object, value: int) -> None:
     assert parse_size(text) == value
 
@@ -322,5 +370,11 @@ def test_bad_sizes_and_durations(bad: object) -> None:
 
 def test_format_duration_like_openai_headers() -> None:
     assert [format_duration(s) for s in (0.34, 0.0001, 1, 1.2, 59.9994, 360, 3700)] == [
-        "340ms", "1ms", "1s", "1.2s", "59.999s", "6m0s", "1h1m40s"
-    ]  # fmt: skip
+        "340ms",
+        "1ms",
+        "1s",
+        "1.2s",
+        "59.999s",
+        "6m0s",
+        "1h1m40s",
+    ]

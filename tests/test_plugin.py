@@ -6,7 +6,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-DOWNSTREAM = '''
+DOWNSTREAM = """
 import openai
 import pytest
 
@@ -49,7 +49,7 @@ def test_many(mockfiles, n):
     c = mockfiles.client()
     c.files.create(file=str(n).encode(), purpose="assistants")
     assert len(list(c.files.list())) == 1
-'''
+"""
 
 
 def test_downstream_suite_uses_the_fixture_with_no_conftest(pytester: pytest.Pytester) -> None:
@@ -76,7 +76,9 @@ def test_it(mockfiles):
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*mockfiles scenario: <scenario>: unknown key 'uplod' in rate_limits; did you mean 'upload'?*"])
+    result.stdout.fnmatch_lines(
+        ["*mockfiles scenario: <scenario>: unknown key 'uplod' in rate_limits; did you mean 'upload'?*"]
+    )
 
 
 def test_marker_scenario_from_a_file(pytester: pytest.Pytester) -> None:

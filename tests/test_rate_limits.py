@@ -58,8 +58,12 @@ def test_every_limited_response_has_ratelimit_headers(http: httpx.Client) -> Non
 
 def test_queries_share_one_limit_of_ten(mockfiles: MockFilesServer, http: httpx.Client) -> None:
     file_id = burst_uploads(http, 1)[0].json()["id"]
-    calls = [lambda: http.get("/v1/files"), lambda: http.get(f"/v1/files/{file_id}"),
-             lambda: http.get(f"/v1/files/{file_id}/content"), lambda: http.delete("/v1/files/file-none")]  # fmt: skip
+    calls = [
+        lambda: http.get("/v1/files"),
+        lambda: http.get(f"/v1/files/{file_id}"),
+        lambda: http.get(f"/v1/files/{file_id}/content"),
+        lambda: http.delete("/v1/files/file-none"),
+    ]
     statuses = [calls[i % 4]().status_code for i in range(12)]
     assert statuses[:10] == [200, 200, 200, 404] * 2 + [200, 200]
     assert statuses[10:] == [429, 429]
@@ -94,8 +98,15 @@ def test_advancing_the_clock_frees_slots(mockfiles: MockFilesServer, http: httpx
 def test_keys_are_limited_independently(mockfiles: MockFilesServer) -> None:
     def uploads(key: str, n: int) -> list[int]:
         headers = {"Authorization": f"Bearer {key}"}
-        return [httpx.post(mockfiles.base_url + "/files", headers=headers, files={"file": ("a", b"x")},
-                           data={"purpose": "assistants"}).status_code for _ in range(n)]  # fmt: skip
+        return [
+            httpx.post(
+                mockfiles.base_url + "/files",
+                headers=headers,
+                files={"file": ("a", b"x")},
+                data={"purpose": "assistants"},
+            ).status_code
+            for _ in range(n)
+        ]
 
     assert uploads("key-a", 5) == [200, 200, 200, 429, 429]
     assert uploads("key-b", 3) == [200, 200, 200]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import jsonschema
+import openai
 import pytest
 import yaml
 
@@ -30,36 +31,62 @@ def error_for(tmp_path: Path, text: str, name: str = "flaky.yaml") -> str:
 
 
 BAD = [
-    ("seed: 1\nfaults:\n  - match: {endpoint: files.create}\n    status: 500\n  - statuz: 503\n",
-     "flaky.yaml:5: unknown key 'statuz' in faults[1]; did you mean 'status'?"),
+    (
+        "seed: 1\nfaults:\n  - match: {endpoint: files.create}\n    status: 500\n  - statuz: 503\n",
+        "flaky.yaml:5: unknown key 'statuz' in faults[1]; did you mean 'status'?",
+    ),
     ("profil: openai\n", "flaky.yaml:1: unknown key 'profil'; did you mean 'profile'?"),
-    ("faults:\n  - match:\n      endpoint: files.upload\n    status: 500\n",
-     "flaky.yaml:3: unknown endpoint 'files.upload' in faults[0].match.endpoint; choose one of files.create, "
-     "files.list, files.retrieve, files.delete, files.content"),
-    ("faults:\n  - match:\n      endpoint: [files.list, files.nope]\n    status: 500\n",
-     "flaky.yaml:3: unknown endpoint 'files.nope' in faults[0].match.endpoint[1]; choose one of files.create, "
-     "files.list, files.retrieve, files.delete, files.content"),
-    ("faults:\n  - delay: 3 parsecs\n",
-     "flaky.yaml:2: faults[0].delay: expected a duration like 700ms, 30s, 2m, 1h, 30d or a number of seconds, "
-     "got '3 parsecs'"),
-    ("limits:\n  max_total_bytes: lots\n",
-     "flaky.yaml:2: limits.max_total_bytes: expected a size like 150MB, 1.5GB, 512KiB or a number of bytes, got 'lots'"),
-    ("limits:\n  max_file_bytes:\n    batch: 1MB\n    bacth: 2MB\n",
-     "flaky.yaml:4: unknown key 'bacth' in limits.max_file_bytes; did you mean 'batch'?"),
+    (
+        "faults:\n  - match:\n      endpoint: files.upload\n    status: 500\n",
+        "flaky.yaml:3: unknown endpoint 'files.upload' in faults[0].match.endpoint; choose one of files.create, "
+        "files.list, files.retrieve, files.delete, files.content",
+    ),
+    (
+        "faults:\n  - match:\n      endpoint: [files.list, files.nope]\n    status: 500\n",
+        "flaky.yaml:3: unknown endpoint 'files.nope' in faults[0].match.endpoint[1]; choose one of files.create, "
+        "files.list, files.retrieve, files.delete, files.content",
+    ),
+    (
+        "faults:\n  - delay: 3 parsecs\n",
+        "flaky.yaml:2: faults[0].delay: expected a duration like 700ms, 30s, 2m, 1h, 30d or a number of seconds, "
+        "got '3 parsecs'",
+    ),
+    (
+        "limits:\n  max_total_bytes: lots\n",
+        "flaky.yaml:2: limits.max_total_bytes: expected a size like 150MB, 1.5GB, 512KiB or a number of bytes, got 'lots'",
+    ),
+    (
+        "limits:\n  max_file_bytes:\n    batch: 1MB\n    bacth: 2MB\n",
+        "flaky.yaml:4: unknown key 'bacth' in limits.max_file_bytes; did you mean 'batch'?",
+    ),
     ("seed: -3\n", "flaky.yaml:1: seed must be at least 0, got -3"),
     ("seed: many\n", "flaky.yaml:1: seed must be an integer, got 'many'"),
     ("rate_limits:\n  upload: 0\n", "flaky.yaml:2: rate_limits.upload must be at least 1, got 0"),
     ("faults:\n  - status: 700\n", "flaky.yaml:2: faults[0].status must be at most 599, got 700"),
-    ("faults:\n  - probability: 1.5\n    status: 500\n", "flaky.yaml:2: faults[0].probability must be between 0.0 and 1.0, got 1.5"),
-    ("faults:\n  - match: {endpoint: files.list}\n", "flaky.yaml:2: faults[0] does nothing: give it a status, a delay, an action or processing"),
-    ("faults:\n  - action: explode\n",
-     "flaky.yaml:2: unknown action 'explode' in faults[0].action; choose one of reset, timeout, truncate, reset_after_commit"),
-    ("faults:\n  - status: 500\n    action: reset\n",
-     "flaky.yaml:2: faults[0]: status and action 'reset' cannot go together (no response is sent)"),
-    ("faults:\n  - processing: {status: error}\n",
-     "flaky.yaml:2: faults[0]: processing only applies to uploads; add match: {endpoint: files.create}"),
-    ("faults:\n  - headers: {x-should-retry: 'false'}\n    delay: 1s\n",
-     "flaky.yaml:2: faults[0]: error and headers need a status to go with"),
+    (
+        "faults:\n  - probability: 1.5\n    status: 500\n",
+        "flaky.yaml:2: faults[0].probability must be between 0.0 and 1.0, got 1.5",
+    ),
+    (
+        "faults:\n  - match: {endpoint: files.list}\n",
+        "flaky.yaml:2: faults[0] does nothing: give it a status, a delay, an action or processing",
+    ),
+    (
+        "faults:\n  - action: explode\n",
+        "flaky.yaml:2: unknown action 'explode' in faults[0].action; choose one of reset, timeout, truncate, reset_after_commit",
+    ),
+    (
+        "faults:\n  - status: 500\n    action: reset\n",
+        "flaky.yaml:2: faults[0]: status and action 'reset' cannot go together (no response is sent)",
+    ),
+    (
+        "faults:\n  - processing: {status: error}\n",
+        "flaky.yaml:2: faults[0]: processing only applies to uploads; add match: {endpoint: files.create}",
+    ),
+    (
+        "faults:\n  - headers: {x-should-retry: 'false'}\n    delay: 1s\n",
+        "flaky.yaml:2: faults[0]: error and headers need a status to go with",
+    ),
     ("faults:\n  - delay: {min: 2s, max: 1s}\n", "flaky.yaml:2: faults[0].delay: min is larger than max"),
     ("faults: {status: 500}\n", "flaky.yaml:1: faults must be a list, got a mapping"),
     ("profile: aws\n", "flaky.yaml:1: unknown profile 'aws' in profile; choose one of openai, dashscope"),
@@ -67,9 +94,12 @@ BAD = [
     ("seed: 1\nseed: 2\n", "flaky.yaml:2: duplicate key 'seed' in the scenario"),
     ("faults:\n  - status: [500\n", "flaky.yaml:3: not valid YAML: expected ',' or ']', but got '<stream end>'"),
     ("- just\n- a list\n", "flaky.yaml:1: the scenario must be a mapping, got a list"),
-    ("processing:\n  batch:\n    dealy: 2s\n", "flaky.yaml:3: unknown key 'dealy' in processing.batch; did you mean 'delay'?"),
+    (
+        "processing:\n  batch:\n    dealy: 2s\n",
+        "flaky.yaml:3: unknown key 'dealy' in processing.batch; did you mean 'delay'?",
+    ),
     ("auth:\n  keys: [k1, '']\n", "flaky.yaml:2: auth.keys[1] must be a non-empty string, got ''"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("text", "message"), BAD, ids=[m.split(": ", 1)[1][:40] for _, m in BAD])
@@ -102,9 +132,14 @@ def test_example_scenarios_pass_check_and_the_schema(path: Path) -> None:
 
 def test_there_are_the_promised_examples() -> None:
     assert {p.stem for p in SCENARIOS} >= {
-        "flaky_uploads", "rate_limit_storm", "slow_network", "connection_resets", "processing_failures",
-        "lost_responses", "dashscope_limits",
-    }  # fmt: skip
+        "flaky_uploads",
+        "rate_limit_storm",
+        "slow_network",
+        "connection_resets",
+        "processing_failures",
+        "lost_responses",
+        "dashscope_limits",
+    }
 
 
 @pytest.mark.parametrize(("text", "_"), BAD[:20], ids=[m.split(": ", 1)[1][:40] for _, m in BAD[:20]])
@@ -146,8 +181,9 @@ def test_put_get_delete_the_runtime_scenario(mockfiles: MockFilesServer) -> None
     assert put.json()["scenario"] == {"faults": [{"match": {"endpoint": "files.list"}, "status": 503}]}
     assert httpx.get(admin).json()["scenario"]["faults"][0]["status"] == 503
     client = mockfiles.client(max_retries=0)
-    with pytest.raises(Exception):
+    with pytest.raises(openai.InternalServerError) as info:
         client.files.list()
+    assert info.value.status_code == 503
     as_json = httpx.put(admin, json={"faults": [{"match": {"endpoint": "files.list"}, "status": 502}]})
     assert as_json.status_code == 200
     assert httpx.delete(admin).json()["scenario"] == {}
@@ -166,8 +202,9 @@ def test_use_scenario_keeps_files_and_reset_clears_it(mockfiles: MockFilesServer
     client = mockfiles.client(max_retries=0)
     kept = client.files.create(file=b"x", purpose="assistants")
     mockfiles.use_scenario({"faults": [{"match": {"endpoint": "files.retrieve"}, "status": 500}]})
-    with pytest.raises(Exception):
+    with pytest.raises(openai.InternalServerError) as info:
         client.files.retrieve(kept.id)
+    assert info.value.status_code == 500
     assert [f.id for f in client.files.list()] == [kept.id]
     httpx.post(mockfiles.url + "/_mockfiles/reset")
     assert list(client.files.list()) == []

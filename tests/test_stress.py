@@ -64,8 +64,16 @@ class Worker:
         file_id = self.rng.choice(sorted(self.files)) if self.files and op != "create" and op != "list" else None
         if op == "create":
             content = self.payload()
-            return None, content, {"method": "POST", "url": "/v1/files", "data": {"purpose": "assistants"},
-                                   "files": {"file": (f"f{self.rng.random()}.bin", content)}}  # fmt: skip
+            return (
+                None,
+                content,
+                {
+                    "method": "POST",
+                    "url": "/v1/files",
+                    "data": {"purpose": "assistants"},
+                    "files": {"file": (f"f{self.rng.random()}.bin", content)},
+                },
+            )
         if op == "list":
             return None, None, {"method": "GET", "url": "/v1/files"}
         suffix = "/content" if op == "content" else ""
@@ -129,5 +137,7 @@ def test_concurrent_mixed_traffic_keeps_every_invariant(mockfiles: MockFilesServ
     journal_statuses = Counter(e["status"] for e in mockfiles.requests)
     assert not any(s is None or s >= 500 for s in journal_statuses)
     verified = sum(len(w.files) for w in workers)
-    print(f"stress: {requests} requests by 12 clients over {len(ACCOUNTS)} accounts in {SECONDS:.0f}s, "
-          f"statuses {dict(journal_statuses)}, {verified} files verified byte-exact")
+    print(
+        f"stress: {requests} requests by 12 clients over {len(ACCOUNTS)} accounts in {SECONDS:.0f}s, "
+        f"statuses {dict(journal_statuses)}, {verified} files verified byte-exact"
+    )

@@ -32,17 +32,23 @@ def stored(server: MockFilesServer) -> int:
     return len(server.emulator.files.store)
 
 
-def test_declared_length_over_the_limit_is_refused_before_reading(mockfiles: MockFilesServer, http: httpx.Client) -> None:
+def test_declared_length_over_the_limit_is_refused_before_reading(
+    mockfiles: MockFilesServer, http: httpx.Client
+) -> None:
     r = http.post("/v1/files", files={"file": ("big.bin", b"x" * (3 * 1024 * 1024))}, data={"purpose": "assistants"})
     assert r.status_code == 413
     assert r.json()["error"] == {
         "message": f"Maximum content size limit (1048576) exceeded ({int(r.request.headers['content-length'])} bytes declared)",
-        "type": "server_error", "param": None, "code": None,
-    }  # fmt: skip
+        "type": "server_error",
+        "param": None,
+        "code": None,
+    }
     assert stored(mockfiles) == 0
 
 
-def test_streamed_upload_is_refused_as_soon_as_the_limit_is_crossed(mockfiles: MockFilesServer, http: httpx.Client) -> None:
+def test_streamed_upload_is_refused_as_soon_as_the_limit_is_crossed(
+    mockfiles: MockFilesServer, http: httpx.Client
+) -> None:
     sent = 0
 
     def body() -> Iterator[bytes]:
@@ -68,9 +74,10 @@ def test_a_file_exactly_at_the_limit_is_accepted(http: httpx.Client) -> None:
 
 def test_purpose_after_the_file_still_gets_its_limit(mockfiles: MockFilesServer, http: httpx.Client) -> None:
     body = (
-        b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n' + b"z" * 2_000_000 +
-        b'\r\n--B\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n--B--\r\n'
-    )  # fmt: skip
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n'
+        + b"z" * 2_000_000
+        + b'\r\n--B\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n--B--\r\n'
+    )
     r = http.post("/v1/files", content=body, headers={"Content-Type": "multipart/form-data; boundary=B"})
     assert r.status_code == 413 and stored(mockfiles) == 0
 
@@ -103,15 +110,21 @@ def test_client_disconnect_mid_upload_stores_nothing(mockfiles: MockFilesServer)
     [
         ("multipart/form-data", b"--B\r\n", "needs a boundary"),
         ("text/plain", b"purpose=assistants", "multipart/form-data"),
-        ("multipart/form-data; boundary=B",
-         b'--B\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n--B\r\n'
-         b'Content-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhello', "closing boundary"),
+        (
+            "multipart/form-data; boundary=B",
+            b'--B\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n--B\r\n'
+            b'Content-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhello',
+            "closing boundary",
+        ),
         ("multipart/form-data; boundary=B", b"this is not multipart at all", "Malformed multipart"),
-        ("multipart/form-data; boundary=B",
-         b'--B\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n--B\r\n'
-         b'Content-Disposition: form-data; name="file"; filename="\xff\xfe.txt"\r\n\r\nhi\r\n--B--\r\n', "UTF-8"),
+        (
+            "multipart/form-data; boundary=B",
+            b'--B\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n--B\r\n'
+            b'Content-Disposition: form-data; name="file"; filename="\xff\xfe.txt"\r\n\r\nhi\r\n--B--\r\n',
+            "UTF-8",
+        ),
     ],
-)  # fmt: skip
+)
 def test_malformed_multipart_is_400_and_stores_nothing(
     mockfiles: MockFilesServer, http: httpx.Client, content_type: str, body: bytes, fragment: str
 ) -> None:
@@ -129,8 +142,9 @@ def test_too_many_fields_is_400(http: httpx.Client) -> None:
 
 
 def test_repeated_purpose_is_400(http: httpx.Client) -> None:
-    r = http.post("/v1/files", files=[("purpose", (None, "assistants")), ("purpose", (None, "batch")),
-                                      ("file", ("a.txt", b"x"))])  # fmt: skip
+    r = http.post(
+        "/v1/files", files=[("purpose", (None, "assistants")), ("purpose", (None, "batch")), ("file", ("a.txt", b"x"))]
+    )
     assert r.status_code == 400 and r.json()["error"]["param"] == "purpose"
 
 
@@ -139,8 +153,11 @@ def test_upload_memory_is_about_one_copy_of_the_file(mockfiles: MockFilesServer,
     size = 48 * 1024 * 1024
     tracemalloc.start()
     try:
-        r = http.post("/v1/files", content=multipart(chunks=size // len(CHUNK)),
-                      headers={"Content-Type": "multipart/form-data; boundary=XyZ"})  # fmt: skip
+        r = http.post(
+            "/v1/files",
+            content=multipart(chunks=size // len(CHUNK)),
+            headers={"Content-Type": "multipart/form-data; boundary=XyZ"},
+        )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

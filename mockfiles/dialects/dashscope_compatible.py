@@ -87,4 +87,3 @@ def parse_day_time(raw: str, param: str, *, end: bool) -> int:
     raise InvalidRequest(
         f"Invalid '{param}': expected YYYYMMDD or YYYYMMDDhhmmss, got '{raw}'.", param=param, code="invalid_value"
     )
-

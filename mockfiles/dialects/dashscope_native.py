@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
-from ..responses import JSONResponse
 from starlette.routing import Route
 
 from ..context import RequestContext
@@ -38,6 +37,7 @@ from ..errors import (
 from ..files_api import admit, by_method, drop_if_stale, fault_request
 from ..lifecycle import check_range, parse_int
 from ..profiles import IdShape
+from ..responses import JSONResponse
 from ..store import StoredFile
 from ..upload import FilePart, Form, read_form
 from .dashscope_compatible import BEIJING, dashscope_headers, uuid_request_id
@@ -122,8 +122,13 @@ KIND_CODES: list[tuple[type[MockFilesError], str]] = [
     (PayloadTooLarge, "BadRequest.FileTooLarge"),
     (InvalidRequest, "InvalidParameter"),
 ]
-INJECTED_CODES = {429: "Throttling.RateQuota", 500: "InternalError", 502: "InternalError",
-                  503: "ServiceUnavailable", 504: "RequestTimeOut"}  # fmt: skip
+INJECTED_CODES = {
+    429: "Throttling.RateQuota",
+    500: "InternalError",
+    502: "InternalError",
+    503: "ServiceUnavailable",
+    504: "RequestTimeOut",
+}
 
 
 def quota_message(err: QuotaExceeded) -> str:
@@ -166,11 +171,15 @@ class NativeFilesAPI:
         parts = documented or [p for p in form.files if p.field == "files"]
         first = parts[0].filename if parts else None
         outcome = await self.emulator.chaos.apply(
-            ctx, lambda: fault_request(ctx, request, purpose=purpose, filename=first), lambda: self.emulator.is_current(ctx)
+            ctx,
+            lambda: fault_request(ctx, request, purpose=purpose, filename=first),
+            lambda: self.emulator.is_current(ctx),
         )
         files.rules(purpose, self.dialect.name)
         if not parts:
-            raise InvalidRequest("Missing required parameter: 'files'.", param="files", code="missing_required_parameter")
+            raise InvalidRequest(
+                "Missing required parameter: 'files'.", param="files", code="missing_required_parameter"
+            )
         descriptions = form.values("descriptions")
         await drop_if_stale(self.emulator, ctx)
 
@@ -178,18 +187,29 @@ class NativeFilesAPI:
             files.check_filename(part.filename)
             files.check_file_type(purpose, part.filename)
             return files.create(
-                key, purpose=purpose, filename=part.filename, chunks=part.chunks, size=part.size, outcome=outcome,
-                dialect=self.dialect.name, description=descriptions[i] if i < len(descriptions) else None,
+                key,
+                purpose=purpose,
+                filename=part.filename,
+                chunks=part.chunks,
+                size=part.size,
+                outcome=outcome,
+                dialect=self.dialect.name,
+                description=descriptions[i] if i < len(descriptions) else None,
                 id_shape=None if documented else NATIVE_ID,
-            )  # fmt: skip
+            )
 
         if documented:
             if len(documented) > 1:
                 raise InvalidRequest("Only one 'file' may be uploaded per request.", param="file")
             f = store(0, documented[0])
             return JSONResponse(
-                {"success": True, "code": "200", "message": "success", "data": self.dialect.documented_object(f),
-                 "request_id": ctx.request_id}  # fmt: skip
+                {
+                    "success": True,
+                    "code": "200",
+                    "message": "success",
+                    "data": self.dialect.documented_object(f),
+                    "request_id": ctx.request_id,
+                }
             )
         uploaded, failed = [], []
         for i, part in enumerate(parts):
@@ -200,8 +220,9 @@ class NativeFilesAPI:
                 failed.append({"name": part.filename, "code": body["code"], "message": body["message"]})
             else:
                 uploaded.append({"name": part.filename, "file_id": f.id})
-        return JSONResponse({"data": {"uploaded_files": uploaded, "failed_uploads": failed},
-                             "request_id": ctx.request_id})  # fmt: skip
+        return JSONResponse(
+            {"data": {"uploaded_files": uploaded, "failed_uploads": failed}, "request_id": ctx.request_id}
+        )
 
     async def list(self, request: Request) -> JSONResponse:
         ctx = await self.admit(request, "files.list")
@@ -212,8 +233,12 @@ class NativeFilesAPI:
         check_range(page_size, "page_size", 1, PAGE_SIZE_MAX)
         found, total = self.emulator.files.page_at(ctx.key or "", offset=(page_no - 1) * page_size, limit=page_size)
         base = str(request.base_url)
-        data = {"total": total, "files": [self.dialect.file_item(f, base, with_purpose=False) for f in found],
-                "page_no": page_no, "page_size": page_size}  # fmt: skip
+        data = {
+            "total": total,
+            "files": [self.dialect.file_item(f, base, with_purpose=False) for f in found],
+            "page_no": page_no,
+            "page_size": page_size,
+        }
         return JSONResponse({"data": data, "request_id": ctx.request_id})
 
     async def get(self, request: Request) -> JSONResponse:
