@@ -102,10 +102,7 @@ class Chaos:
         if delay:
             ctx.details["delay_ms"] = round(delay * 1000, 1)
             await asyncio.sleep(delay)
-            if not is_current():  # the server was reset meanwhile: this request's world is gone
-                ctx.action = "dropped_by_reset"
-                await ctx.connection.drop(hard=True)
-                raise Dropped()
+            await drop_stale(ctx, is_current())  # the server may have been reset meanwhile
         if rule.status is not None:
             ctx.action = f"status {rule.status}"
             raise injected_error(rule)
@@ -151,6 +148,14 @@ class Chaos:
         for loop, event in holds:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(event.set)
+
+
+async def drop_stale(ctx: RequestContext, current: bool) -> None:
+    """A request that began before a reset must not touch the state after it: drop it."""
+    if not current:
+        ctx.action = "dropped_by_reset"
+        await ctx.connection.drop(hard=True)
+        raise Dropped()
 
 
 def _twins(rules: tuple[FaultRule, ...]) -> list[tuple[FaultRule, int]]:

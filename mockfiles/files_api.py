@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from .chaos import Dropped
+from .chaos import drop_stale
 from .context import RequestContext
 from .emulator import Emulator
 from .errors import InvalidRequest, PayloadTooLarge
@@ -102,7 +102,7 @@ class FilesAPI:
             outcome=outcome,
             dialect=self.dialect.name,
         )
-        await drop_if_stale(self.emulator, ctx)
+        await drop_stale(ctx, self.emulator.is_current(ctx))  # not into a store reset meanwhile
         needs_thread = rules.content is not None and outcome is None and part.size > THREAD_CHECK_BYTES
         f = await run_in_threadpool(create) if needs_thread else create()
         return JSONResponse(self.dialect.file_object(f, files.clock.now()))
@@ -175,14 +175,6 @@ async def admit(emulator: Emulator, request: Request, endpoint: str) -> RequestC
     if endpoint != "files.create":
         await emulator.chaos.apply(ctx, lambda: fault_request(ctx, request), lambda: emulator.is_current(ctx))
     return ctx
-
-
-async def drop_if_stale(emulator: Emulator, ctx: RequestContext) -> None:
-    """An upload that began before a reset must not land in the fresh store."""
-    if not emulator.is_current(ctx):
-        ctx.action = "dropped_by_reset"
-        await ctx.connection.drop(hard=True)
-        raise Dropped()
 
 
 def header(request: Request, name: bytes) -> str | None:

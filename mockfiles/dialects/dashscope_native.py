@@ -21,6 +21,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
+from ..chaos import drop_stale
 from ..context import RequestContext
 from ..emulator import Emulator
 from ..errors import (
@@ -34,7 +35,7 @@ from ..errors import (
     QuotaExceeded,
     RateLimited,
 )
-from ..files_api import admit, by_method, drop_if_stale, fault_request
+from ..files_api import admit, by_method, fault_request
 from ..lifecycle import check_range, parse_int
 from ..profiles import IdShape
 from ..responses import JSONResponse
@@ -181,7 +182,7 @@ class NativeFilesAPI:
                 "Missing required parameter: 'files'.", param="files", code="missing_required_parameter"
             )
         descriptions = form.values("descriptions")
-        await drop_if_stale(self.emulator, ctx)
+        await drop_stale(ctx, self.emulator.is_current(ctx))  # not into a store reset meanwhile
 
         def store(i: int, part: FilePart) -> StoredFile:
             files.check_filename(part.filename)
