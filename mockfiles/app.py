@@ -94,6 +94,7 @@ class MockFilesApp:
                 scope,
                 receive,
                 send,
+                dialect,
                 ctx,
                 HeadersTooLarge(
                     f"Request header fields too large: at most {MAX_HEADER_BYTES} bytes of headers are accepted."
@@ -157,12 +158,12 @@ class MockFilesApp:
                 state["entry"]["duration_ms"] = ctx.elapsed_ms()
 
     async def refuse(
-        self, scope: Scope, receive: Receive, send: Send, ctx: RequestContext, err: MockFilesError
+        self, scope: Scope, receive: Receive, send: Send, dialect: Dialect, ctx: RequestContext, err: MockFilesError
     ) -> None:
         """Answer before any routing (the request is not journaled)."""
-        status, body, headers = self.dialect_for(ctx.path).error(err, ctx)
+        status, body, headers = dialect.error(err, ctx)
         response = JSONResponse(body, status, {**headers, "connection": "close"})
-        response.raw_headers += self.dialect_for(ctx.path).headers(ctx)
+        response.raw_headers += dialect.headers(ctx)
         await response(scope, receive, send)
 
     # --- errors: every error response is made here -------------------------------------

@@ -49,11 +49,8 @@ class FilesAPI:
             by_method(prefix + "/files/{file_id}/content", GET=self.content),
         ]
 
-    async def admit(self, request: Request, endpoint: str) -> RequestContext:
-        return await admit(self.emulator, request, endpoint)
-
     async def create(self, request: Request) -> JSONResponse:
-        ctx = await self.admit(request, "files.create")
+        ctx = await admit(self.emulator, request, "files.create")
         key = ctx.key or ""
         files = self.emulator.files
         files.check_room(key)
@@ -108,7 +105,7 @@ class FilesAPI:
         return JSONResponse(self.dialect.file_object(f, files.clock.now()))
 
     async def list(self, request: Request) -> JSONResponse:
-        ctx = await self.admit(request, "files.list")
+        ctx = await admit(self.emulator, request, "files.list")
         query = request.query_params
         limit = LIST_LIMIT_MAX
         if "limit" in query:
@@ -129,18 +126,18 @@ class FilesAPI:
         return JSONResponse(self.dialect.list_object(page, files.clock.now()))
 
     async def retrieve(self, request: Request) -> JSONResponse:
-        ctx = await self.admit(request, "files.retrieve")
+        ctx = await admit(self.emulator, request, "files.retrieve")
         files = self.emulator.files
         f = files.get(ctx.key or "", request.path_params["file_id"])
         return JSONResponse(self.dialect.file_object(f, files.clock.now()))
 
     async def delete(self, request: Request) -> JSONResponse:
-        ctx = await self.admit(request, "files.delete")
+        ctx = await admit(self.emulator, request, "files.delete")
         f = self.emulator.files.delete(ctx.key or "", request.path_params["file_id"])
         return JSONResponse(self.dialect.deleted_object(f))
 
     async def content(self, request: Request) -> ContentResponse:
-        ctx = await self.admit(request, "files.content")
+        ctx = await admit(self.emulator, request, "files.content")
         f = self.emulator.files.get(ctx.key or "", request.path_params["file_id"])
         return ContentResponse(f.chunks, f.size)
 

@@ -155,11 +155,8 @@ class NativeFilesAPI:
             by_method(prefix + "/files/{file_id}", GET=self.get, DELETE=self.delete),
         ]
 
-    async def admit(self, request: Request, endpoint: str) -> RequestContext:
-        return await admit(self.emulator, request, endpoint)
-
     async def upload(self, request: Request) -> JSONResponse:
-        ctx = await self.admit(request, "files.create")
+        ctx = await admit(self.emulator, request, "files.create")
         key = ctx.key or ""
         files = self.emulator.files
 
@@ -226,7 +223,7 @@ class NativeFilesAPI:
         )
 
     async def list(self, request: Request) -> JSONResponse:
-        ctx = await self.admit(request, "files.list")
+        ctx = await admit(self.emulator, request, "files.list")
         query = request.query_params
         page_no = parse_int(query.get("page_no", "1"), "page_no")
         check_range(page_no, "page_no", 1, 2**31)
@@ -243,12 +240,12 @@ class NativeFilesAPI:
         return JSONResponse({"data": data, "request_id": ctx.request_id})
 
     async def get(self, request: Request) -> JSONResponse:
-        ctx = await self.admit(request, "files.retrieve")
+        ctx = await admit(self.emulator, request, "files.retrieve")
         f = self.emulator.files.get(ctx.key or "", request.path_params["file_id"])
         item = self.dialect.file_item(f, str(request.base_url), with_purpose=True)
         return JSONResponse({"data": item, "request_id": ctx.request_id})
 
     async def delete(self, request: Request) -> JSONResponse:
-        ctx = await self.admit(request, "files.delete")
+        ctx = await admit(self.emulator, request, "files.delete")
         self.emulator.files.delete(ctx.key or "", request.path_params["file_id"])
         return JSONResponse({"request_id": ctx.request_id})
