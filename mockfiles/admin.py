@@ -19,6 +19,7 @@ from .emulator import Emulator
 from .errors import AuthenticationFailed, InvalidRequest
 from .located import ScenarioError
 from .responses import JSONResponse
+from .routes import by_method
 from .scenario import scenario_from_text
 
 PREFIX = "/_mockfiles"
@@ -86,13 +87,13 @@ def routes(emulator: Emulator) -> list[Route]:
         return check_token
 
     return [
-        Route(PREFIX + "/health", guarded(health), methods=["GET"]),
-        Route(PREFIX + "/reset", guarded(reset), methods=["POST"]),
-        Route(PREFIX + "/clock", guarded(clock), methods=["GET", "POST"]),
-        Route(PREFIX + "/requests", guarded(requests), methods=["GET"]),
-        Route(PREFIX + "/files", guarded(files), methods=["GET"]),
-        Route(PREFIX + "/scenario", guarded(scenario), methods=["GET", "PUT", "DELETE"]),
-        Route(PREFIX + "/openapi.json", guarded(openapi), methods=["GET"]),
+        by_method(PREFIX + "/health", GET=guarded(health)),
+        by_method(PREFIX + "/reset", POST=guarded(reset)),
+        by_method(PREFIX + "/clock", GET=guarded(clock), POST=guarded(clock)),
+        by_method(PREFIX + "/requests", GET=guarded(requests)),
+        by_method(PREFIX + "/files", GET=guarded(files)),
+        by_method(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
+        by_method(PREFIX + "/openapi.json", GET=guarded(openapi)),
     ]
 
 

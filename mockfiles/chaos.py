@@ -192,10 +192,14 @@ class Connection:
     """
 
     def __init__(self, send: Any, receive: Any, before_drop: Callable[[], None] = lambda: None) -> None:
-        self._transport = getattr(getattr(send, "__self__", None), "transport", None)
+        self._send = send
         self._receive = receive
         self._disconnected = False
         self.before_drop = before_drop
+
+    @property
+    def _transport(self) -> Any:
+        return getattr(getattr(self._send, "__self__", None), "transport", None)
 
     async def drop(self, hard: bool) -> None:
         """Close the connection (a TCP reset when ``hard``), then wait until it is gone."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +20,7 @@ from .emulator import Emulator
 from .errors import InvalidRequest, PayloadTooLarge
 from .lifecycle import Outcome, check_range, parse_expires_after, parse_int
 from .responses import JSONResponse
+from .routes import by_method
 from .store import Page, StoredFile
 from .upload import Form, read_form
 
@@ -169,7 +170,7 @@ async def admit(emulator: Emulator, request: Request, endpoint: str) -> RequestC
     ctx.endpoint = endpoint
     emulator.authenticate(ctx, header(request, b"authorization"))
     emulator.check_rate(ctx)
-    if endpoint != "files.create":
+    if endpoint != "files.create" and emulator.chaos.rules:
         await emulator.chaos.apply(ctx, lambda: fault_request(ctx, request), lambda: emulator.is_current(ctx))
     return ctx
 
@@ -180,17 +181,6 @@ def header(request: Request, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
-
-
-def by_method(path: str, **handlers: Callable[[Request], Awaitable[Any]]) -> Route:
-    """One route per path, so that a 405 lists every method the path allows."""
-    if "GET" in handlers:
-        handlers.setdefault("HEAD", handlers["GET"])
-
-    async def endpoint(request: Request) -> Any:
-        return await handlers[request.method](request)
-
-    return Route(path, endpoint, methods=list(handlers))
 
 
 def upload_part(form: Form) -> Any:

@@ -7,36 +7,39 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
+from .context import RequestContext
+
 Entry = dict[str, Any]
 
 
 class Journal:
-    """A bounded log of requests, oldest dropped first."""
+    """A bounded log of requests, oldest dropped first. It keeps each request's context
+    and makes the entries when they are read, so that recording costs next to nothing."""
 
     def __init__(self, cap: int = 10_000) -> None:
-        self._entries: deque[Entry] = deque(maxlen=cap)
+        self._records: deque[RequestContext] = deque(maxlen=cap)
         self._lock = threading.Lock()
         self._seq = 0
 
     @property
     def cap(self) -> int:
-        return self._entries.maxlen or 0
+        return self._records.maxlen or 0
 
-    def record(self, entry: Entry) -> None:
+    def record(self, ctx: RequestContext) -> None:
         with self._lock:
             self._seq += 1
-            entry["seq"] = self._seq
-            self._entries.append(entry)
+            ctx.seq = self._seq
+            self._records.append(ctx)
 
     def entries(self, endpoint: str | Iterable[str] | None = None) -> list[Entry]:
         with self._lock:
-            items = list(self._entries)
-        if endpoint is None:
-            return items
-        wanted = {endpoint} if isinstance(endpoint, str) else set(endpoint)
-        return [e for e in items if e.get("endpoint") in wanted]
+            records = list(self._records)
+        if endpoint is not None:
+            wanted = {endpoint} if isinstance(endpoint, str) else set(endpoint)
+            records = [r for r in records if r.endpoint in wanted]
+        return [r.entry() for r in records]
 
     def clear(self, cap: int | None = None) -> None:
         with self._lock:
-            self._entries = deque(maxlen=cap if cap is not None else self.cap)
+            self._records = deque(maxlen=cap if cap is not None else self.cap)
             self._seq = 0

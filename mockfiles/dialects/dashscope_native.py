@@ -35,10 +35,11 @@ from ..errors import (
     QuotaExceeded,
     RateLimited,
 )
-from ..files_api import admit, by_method, fault_request
+from ..files_api import admit, fault_request
 from ..lifecycle import check_range, parse_int
 from ..profiles import IdShape
 from ..responses import JSONResponse
+from ..routes import by_method
 from ..store import StoredFile
 from ..upload import FilePart, Form, read_form
 from .dashscope_compatible import BEIJING, dashscope_headers, uuid_request_id
