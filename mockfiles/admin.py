@@ -10,7 +10,6 @@ from importlib import resources
 from typing import Any
 
 from starlette.requests import Request
-from starlette.routing import Route
 
 from . import __version__
 from .auth import bearer_key
@@ -19,7 +18,7 @@ from .emulator import Emulator
 from .errors import AuthenticationFailed, InvalidRequest
 from .located import ScenarioError
 from .responses import JSONResponse
-from .routes import by_method
+from .routes import Route, by_method
 from .scenario import scenario_from_text
 
 PREFIX = "/_mockfiles"

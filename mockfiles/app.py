@@ -8,9 +8,8 @@ import logging
 import time
 from typing import Any, Protocol
 
-from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
-from starlette.routing import Router
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from . import admin
@@ -20,9 +19,10 @@ from .dialects.dashscope_compatible import CompatibleDialect
 from .dialects.dashscope_native import NativeDialect, NativeFilesAPI
 from .dialects.openai import OpenAIDialect
 from .emulator import Emulator
-from .errors import MethodNotAllowed, MockFilesError, NotFound, ServerError
+from .errors import MockFilesError, ServerError
 from .files_api import FilesAPI
 from .responses import JSONResponse
+from .routes import Router
 
 log = logging.getLogger("mockfiles")
 MAX_HEADER_BYTES = 32 * 1024  # the server itself (httptools) sets no limit
@@ -62,8 +62,7 @@ class MockFilesApp:
                 *FilesAPI(emulator, compatible).routes(compatible.prefix),
                 *NativeFilesAPI(emulator, native).routes(native.prefix),
                 *admin.routes(emulator),
-            ],
-            redirect_slashes=False,  # /v1/files/ is an unknown URL, as on the real API
+            ]
         )
 
     def dialect_for(self, path: str) -> Dialect:
@@ -75,7 +74,7 @@ class MockFilesApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.router(scope, receive, send)  # lifespan
+            await other_protocol(scope, receive, send)
             return
         path: str = scope["path"]
         dialect = self.dialect_for(path)
@@ -83,61 +82,64 @@ class MockFilesApp:
         ctx.generation = self.emulator.generation
         ctx.journaled = not path.startswith(admin.PREFIX + "/") and path != admin.PREFIX
         scope["mockfiles"] = ctx
-        scope["app"] = self  # the router then raises 404/405 as HTTPException, rendered below
         exchange = Exchange(self.emulator, dialect, ctx, scope, receive, send)
         header_bytes, body_expected = scan_headers(scope, ctx)
         exchange.body_read = not body_expected
         ctx.connection = Connection(send, receive, before_drop=exchange.record)
         try:
-            if header_bytes > MAX_HEADER_BYTES:
-                raise HeadersTooLarge(
-                    f"Request header fields too large: at most {MAX_HEADER_BYTES} bytes of headers are accepted.",
-                    headers={"connection": "close"},
-                )
-            await self.router(scope, exchange.receive if body_expected else receive, exchange.send)
-        except Exception as exc:
-            await self.answer_error(exchange, exc)
+            response: Response | None
+            try:
+                if header_bytes > MAX_HEADER_BYTES:
+                    raise HeadersTooLarge(
+                        f"Request header fields too large: at most {MAX_HEADER_BYTES} bytes of headers are accepted.",
+                        headers={"connection": "close"},
+                    )
+                response = await self.router.respond(scope, exchange.receive if body_expected else receive)
+            except Exception as exc:
+                response = error_response(dialect, ctx, exc)
+            if response is not None:
+                await exchange.respond(response)
         finally:
             exchange.finish()
 
-    async def answer_error(self, exchange: Exchange, exc: Exception) -> None:
-        """The one place where exceptions become responses (or no response)."""
-        ctx = exchange.ctx
-        if isinstance(exc, Dropped):
-            return
-        if isinstance(exc, ClientDisconnect):
-            ctx.action = "client_disconnected"
-            return
-        if exchange.started:
-            raise exc  # part of a response is out: the server closes the connection
-        if isinstance(exc, HTTPException):
-            exc = http_error(exc, ctx)
-        elif not isinstance(exc, MockFilesError):
-            log.exception("mockfiles: unexpected error while answering %s %s", ctx.method, ctx.path, exc_info=exc)
-            exc = ServerError(str(exc))
-        status, body, headers = exchange.dialect.error(exc, ctx)
-        ctx.details.setdefault("error", body.get("error", body))
-        await JSONResponse(body, status, headers)(exchange.scope, exchange.receive, exchange.send)
+
+def error_response(dialect: Dialect, ctx: RequestContext, exc: Exception) -> Response | None:
+    """The one place where exceptions become responses (or no response)."""
+    if isinstance(exc, Dropped):
+        return None
+    if isinstance(exc, ClientDisconnect):
+        ctx.action = "client_disconnected"
+        return None
+    if not isinstance(exc, MockFilesError):
+        log.exception("mockfiles: unexpected error while answering %s %s", ctx.method, ctx.path, exc_info=exc)
+        exc = ServerError(str(exc))
+    status, body, headers = dialect.error(exc, ctx)
+    ctx.details.setdefault("error", body.get("error", body))
+    return JSONResponse(body, status, headers)
 
 
-def http_error(exc: HTTPException, ctx: RequestContext) -> MockFilesError:
-    """The router's 404 and 405, as the real API words them."""
-    where = f"{ctx.method} {ctx.path}"
-    if exc.status_code == 405:
-        return MethodNotAllowed(f"Invalid method for URL ({where})", headers=exc.headers)
-    if exc.status_code == 404:
-        return NotFound(f"Invalid URL ({where})")
-    error = MockFilesError(str(exc.detail))
-    error.status = exc.status_code
-    return error
+async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
+    """Lifespan events are acknowledged (there is nothing to start or stop); websockets are
+    refused."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            kind = message["type"].rsplit(".", 1)[-1]  # startup / shutdown
+            await send({"type": f"lifespan.{kind}.complete"})
+            if kind == "shutdown":
+                return
+    elif scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        await send({"type": "websocket.close", "code": 1000})
 
 
 class Exchange:
     """One request between the server and the router: stamps the dialect's headers on
-    the response, records the journal entry, and carries out the faults that act on the
-    response itself (``truncate``, ``reset_after_commit``)."""
+    the response, records the journal entry before any of the response goes out (so that
+    a client that has its answer finds its entry), and carries out the faults that act
+    on the response itself (``truncate``, ``reset_after_commit``)."""
 
-    __slots__ = ("emulator", "dialect", "ctx", "scope", "_receive", "_send", "body_read", "started", "dropped")
+    __slots__ = ("emulator", "dialect", "ctx", "scope", "_receive", "_send", "body_read", "dropped")
 
     def __init__(
         self, emulator: Emulator, dialect: Dialect, ctx: RequestContext, scope: Scope, receive: Receive, send: Send
@@ -149,7 +151,6 @@ class Exchange:
         self._receive = receive
         self._send = send
         self.body_read = True
-        self.started = False
         self.dropped = False
 
     async def receive(self) -> Message:
@@ -158,41 +159,37 @@ class Exchange:
             self.body_read = True
         return message
 
-    async def send(self, message: Message) -> None:
+    async def respond(self, response: Response) -> None:
+        ctx = self.ctx
+        ctx.status = response.status_code
+        headers = response.raw_headers
+        headers += self.dialect.headers(ctx) if ctx.journaled else [(b"x-request-id", ctx.request_id.encode())]
+        if not self.body_read:
+            # Answered before the body was read (a refused upload): close the connection
+            # rather than let the server drain the rest of the body for keep-alive.
+            headers.append((b"connection", b"close"))
+        if ctx.action == "reset_after_commit":
+            ctx.details["committed_status"] = ctx.status
+            ctx.status = None
+            await ctx.connection.drop(hard=True)
+            return
+        self.record()
+        await response(self.scope, self._receive, self.truncate if ctx.action == "truncate" else self._send)
+
+    async def truncate(self, message: Message) -> None:
+        """Send the head and half of the first piece of the body, then close the connection."""
         if self.dropped:
             return
-        ctx = self.ctx
-        if message["type"] == "http.response.start":
-            self.started = True
-            ctx.status = message["status"]
-            if ctx.action == "reset_after_commit":
-                ctx.details["committed_status"] = ctx.status
-                ctx.status = None
-                self.dropped = True
-                await ctx.connection.drop(hard=True)
-                return
-            ours = self.dialect.headers(ctx) if ctx.journaled else [(b"x-request-id", ctx.request_id.encode())]
-            message["headers"] = headers = [*message["headers"], *ours]
-            if not self.body_read:
-                # Answered before the body was read (a refused upload): close the connection
-                # rather than let the server drain the rest of the body for keep-alive.
-                headers.append((b"connection", b"close"))
-        elif message["type"] == "http.response.body":
-            if ctx.action == "truncate":
-                body: bytes = message.get("body", b"")
-                self.dropped = True
-                self.record()
-                await self._send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
-                ctx.connection.close_after_flush()
-                await ctx.connection.closed()
-                return
-            if not message.get("more_body", False):
-                self.record()
+        if message["type"] == "http.response.body":
+            self.dropped = True
+            body: bytes = message.get("body", b"")
+            await self._send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+            self.ctx.connection.close_after_flush()
+            await self.ctx.connection.closed()
+            return
         await self._send(message)
 
     def record(self) -> None:
-        """Journal the request before the last byte goes out (or the connection is dropped),
-        so that a client that has its answer finds its entry."""
         ctx = self.ctx
         if ctx.journaled and ctx.time is None and self.emulator.is_current(ctx):
             ctx.time, ctx.wall_time = self.emulator.clock.now(), time.time()

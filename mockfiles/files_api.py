@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.routing import Route
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .chaos import drop_stale
@@ -20,7 +20,7 @@ from .emulator import Emulator
 from .errors import InvalidRequest, PayloadTooLarge
 from .lifecycle import Outcome, check_range, parse_expires_after, parse_int
 from .responses import JSONResponse
-from .routes import by_method
+from .routes import Route, by_method
 from .store import Page, StoredFile
 from .upload import Form, read_form
 
@@ -143,18 +143,17 @@ class FilesAPI:
         return ContentResponse(f.chunks, f.size)
 
 
-class ContentResponse:
+class ContentResponse(Response):
     """A file's bytes sent chunk by chunk as stored: never joined into one copy."""
 
     media_type = "application/octet-stream"
 
     def __init__(self, chunks: tuple[bytes, ...], size: int) -> None:
+        super().__init__(headers={"content-length": str(size)})
         self.chunks = chunks
-        self.size = size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = [(b"content-type", self.media_type.encode()), (b"content-length", str(self.size).encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         if len(self.chunks) == 1:
             await send({"type": "http.response.body", "body": self.chunks[0]})
             return

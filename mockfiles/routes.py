@@ -1,30 +1,39 @@
-"""How a request reaches its handler: one Starlette ``Route`` per path, whose endpoint
-picks the handler for the request's method.
+"""How a request reaches its handler.
 
-The endpoint is a plain ASGI app rather than a request/response function, so that no
-per-route exception wrapper runs: every error rises to the outer layer (``app.py``),
-which renders it, in the dialect of the path, in one place.
+Every route is a path template whose variable parts are whole segments
+(``/v1/files/{file_id}/content``), so a path finds its route with one dictionary
+lookup on its segments. Starlette's ``Router`` tries each route's regular expression
+in turn: with the 21 routes here that cost about 9 µs of a 55 µs retrieve, and a
+fifth of the throughput under load (bench/README.md). Handlers stay Starlette
+request/response functions.
+
+Unknown paths raise ``NotFound`` and known paths with another method
+``MethodNotAllowed`` (with ``Allow``): the outer layer renders them like every other
+error, in the dialect of the path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
 
 from starlette.requests import Request
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Receive, Scope
 
-Handler = Callable[[Request], Awaitable[Any]]
+from .errors import MethodNotAllowed, NotFound
+
+Handler = Callable[[Request], Awaitable[Response]]
 
 
-class Endpoint:
-    def __init__(self, handlers: dict[str, Handler]) -> None:
-        self.handlers = handlers
+@dataclass(frozen=True)
+class Route:
+    path: str
+    handlers: dict[str, Handler]  # by method
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self.handlers[scope["method"]](Request(scope, receive, send))
-        await response(scope, receive, send)
+    @property
+    def allow(self) -> str:
+        return ", ".join(self.handlers)
 
 
 def by_method(path: str, **handlers: Handler) -> Route:
@@ -32,4 +41,51 @@ def by_method(path: str, **handlers: Handler) -> Route:
     answered as GET."""
     if "GET" in handlers:
         handlers.setdefault("HEAD", handlers["GET"])
-    return Route(path, Endpoint(handlers), methods=list(handlers))
+    return Route(path, handlers)
+
+
+# A template's segments with its variable ones left empty, and where those are: (position, name).
+_Shape = tuple[str, ...]
+_Params = tuple[tuple[int, str], ...]
+
+
+class Router:
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = routes
+        self._index: dict[_Shape, tuple[Route, _Params]] = {}
+        self._variable: dict[int, set[tuple[int, ...]]] = {}  # by segment count: positions of variables
+        for route in routes:
+            segments = route.path.split("/")
+            params = tuple((i, s[1:-1]) for i, s in enumerate(segments) if s.startswith("{") and s.endswith("}"))
+            shape = tuple("" if s.startswith("{") else s for s in segments)
+            assert shape not in self._index, f"two routes for {route.path}"
+            self._index[shape] = (route, params)
+            self._variable.setdefault(len(segments), set()).add(tuple(i for i, _ in params))
+
+    def match(self, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The route for a path and the values of its variables (each a non-empty segment)."""
+        segments = path.split("/")
+        for positions in self._variable.get(len(segments), ()):
+            if not all(segments[i] for i in positions):
+                continue
+            shape = list(segments)
+            for i in positions:
+                shape[i] = ""
+            found = self._index.get(tuple(shape))
+            if found is not None:
+                route, params = found
+                return route, {name: segments[i] for i, name in params}
+        return None
+
+    async def respond(self, scope: Scope, receive: Receive) -> Response:
+        """The handler's response, not yet sent."""
+        found = self.match(scope["path"])
+        if found is None:
+            raise NotFound(f"Invalid URL ({scope['method']} {scope['path']})")
+        route, scope["path_params"] = found
+        handler = route.handlers.get(scope["method"])
+        if handler is None:
+            raise MethodNotAllowed(
+                f"Invalid method for URL ({scope['method']} {scope['path']})", headers={"Allow": route.allow}
+            )
+        return await handler(Request(scope, receive))

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.routing import Route
 
 from ..chaos import drop_stale
 from ..context import RequestContext
@@ -39,7 +38,7 @@ from ..files_api import admit, fault_request
 from ..lifecycle import check_range, parse_int
 from ..profiles import IdShape
 from ..responses import JSONResponse
-from ..routes import by_method
+from ..routes import Route, by_method
 from ..store import StoredFile
 from ..upload import FilePart, Form, read_form
 from .dashscope_compatible import BEIJING, dashscope_headers, uuid_request_id
