@@ -103,6 +103,8 @@ class Emulator:
     def check_rate(self, ctx: RequestContext) -> None:
         """Take a rate-limit slot for the request or refuse it with 429."""
         assert ctx.key is not None and ctx.endpoint is not None
+        if self.limiter.limits is None:
+            return
         decision = self.limiter.check(ctx.key, ctx.endpoint, self.clock.now())
         if decision is None:
             return

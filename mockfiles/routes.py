@@ -52,29 +52,40 @@ _Params = tuple[tuple[int, str], ...]
 class Router:
     def __init__(self, routes: list[Route]) -> None:
         self.routes = routes
+        self._static: dict[str, Route] = {}  # routes without variables, by path
         self._index: dict[_Shape, tuple[Route, _Params]] = {}
-        self._variable: dict[int, set[tuple[int, ...]]] = {}  # by segment count: positions of variables
+        self._variable: dict[int, list[tuple[int, ...]]] = {}  # by segment count: positions of variables
         for route in routes:
             segments = route.path.split("/")
             params = tuple((i, s[1:-1]) for i, s in enumerate(segments) if s.startswith("{") and s.endswith("}"))
+            if not params:
+                assert route.path not in self._static, f"two routes for {route.path}"
+                self._static[route.path] = route
+                continue
             shape = tuple("" if s.startswith("{") else s for s in segments)
             assert shape not in self._index, f"two routes for {route.path}"
             self._index[shape] = (route, params)
-            self._variable.setdefault(len(segments), set()).add(tuple(i for i, _ in params))
+            positions = self._variable.setdefault(len(segments), [])
+            if tuple(i for i, _ in params) not in positions:
+                positions.append(tuple(i for i, _ in params))
 
     def match(self, path: str) -> tuple[Route, dict[str, str]] | None:
         """The route for a path and the values of its variables (each a non-empty segment)."""
+        route = self._static.get(path)
+        if route is not None:
+            return route, {}
         segments = path.split("/")
         for positions in self._variable.get(len(segments), ()):
-            if not all(segments[i] for i in positions):
-                continue
-            shape = list(segments)
+            shape = segments.copy()
             for i in positions:
+                if not shape[i]:
+                    break
                 shape[i] = ""
-            found = self._index.get(tuple(shape))
-            if found is not None:
-                route, params = found
-                return route, {name: segments[i] for i, name in params}
+            else:
+                found = self._index.get(tuple(shape))
+                if found is not None:
+                    route, params = found
+                    return route, {name: segments[i] for i, name in params}
         return None
 
     async def respond(self, scope: Scope, receive: Receive) -> Response:
