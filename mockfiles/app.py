@@ -26,6 +26,7 @@ from .routes import Router
 
 log = logging.getLogger("mockfiles")
 MAX_HEADER_BYTES = 32 * 1024  # the server itself (httptools) sets no limit
+ADMIN_PATHS = admin.PREFIX + "/"
 
 
 class HeadersTooLarge(MockFilesError):
@@ -80,12 +81,12 @@ class MockFilesApp:
         dialect = self.dialect_for(path)
         ctx = RequestContext(dialect.new_request_id(), dialect.name, scope["method"], path, scope["query_string"])
         ctx.generation = self.emulator.generation
-        ctx.journaled = not path.startswith(admin.PREFIX + "/") and path != admin.PREFIX
+        ctx.journaled = not path.startswith(ADMIN_PATHS)
         scope["mockfiles"] = ctx
         exchange = Exchange(self.emulator, dialect, ctx, scope, receive, send)
         header_bytes, body_expected = scan_headers(scope, ctx)
         exchange.body_read = not body_expected
-        ctx.connection = Connection(send, receive, before_drop=exchange.record)
+        ctx.connection = exchange
         try:
             response: Response | None
             try:
@@ -133,23 +134,20 @@ async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": 1000})
 
 
-class Exchange:
-    """One request between the server and the router: stamps the dialect's headers on
+class Exchange(Connection):
+    """One request between the server and the router, and the connection it came on: stamps the dialect's headers on
     the response, records the journal entry before any of the response goes out (so that
     a client that has its answer finds its entry), and carries out the faults that act
     on the response itself (``truncate``, ``reset_after_commit``)."""
 
-    __slots__ = ("emulator", "dialect", "ctx", "scope", "_receive", "_send", "body_read", "dropped")
-
     def __init__(
         self, emulator: Emulator, dialect: Dialect, ctx: RequestContext, scope: Scope, receive: Receive, send: Send
     ) -> None:
+        super().__init__(send, receive)
         self.emulator = emulator
         self.dialect = dialect
         self.ctx = ctx
         self.scope = scope
-        self._receive = receive
-        self._send = send
         self.body_read = True
         self.dropped = False
 
@@ -171,7 +169,7 @@ class Exchange:
         if ctx.action == "reset_after_commit":
             ctx.details["committed_status"] = ctx.status
             ctx.status = None
-            await ctx.connection.drop(hard=True)
+            await self.drop(hard=True)
             return
         self.record()
         await response(self.scope, self._receive, self.truncate if ctx.action == "truncate" else self._send)
@@ -184,8 +182,8 @@ class Exchange:
             self.dropped = True
             body: bytes = message.get("body", b"")
             await self._send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
-            self.ctx.connection.close_after_flush()
-            await self.ctx.connection.closed()
+            self.close_after_flush()
+            await self.closed()
             return
         await self._send(message)
 
@@ -195,13 +193,16 @@ class Exchange:
             ctx.time, ctx.wall_time = self.emulator.clock.now(), time.time()
             self.emulator.journal.record(ctx)
 
+    def before_drop(self) -> None:
+        self.record()
+
     def finish(self) -> None:
         ctx = self.ctx
         if ctx.time is None:
             self.record()
         ctx.ended = time.perf_counter()
-        # The connection handle refers back to this exchange: without this reference cycle,
-        # the request's objects are freed at once rather than by the cyclic garbage collector.
+        # Without this reference cycle (context -> exchange -> context) the request's objects
+        # are freed at once rather than by the cyclic garbage collector.
         ctx.connection = None
 
 

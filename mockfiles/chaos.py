@@ -191,11 +191,13 @@ class Connection:
     (or an in-memory transport) dropping falls back to raising, which yields a 500.
     """
 
-    def __init__(self, send: Any, receive: Any, before_drop: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, send: Any, receive: Any) -> None:
         self._send = send
         self._receive = receive
         self._disconnected = False
-        self.before_drop = before_drop
+
+    def before_drop(self) -> None:
+        """Called before the connection is dropped (and while a request is held)."""
 
     @property
     def _transport(self) -> Any:

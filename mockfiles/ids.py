@@ -17,7 +17,7 @@ _labels = random.Random()  # request ids label requests; they need no cryptograp
 
 def request_id() -> str:
     """``req_`` + 32 hex, as OpenAI's ``x-request-id``."""
-    return f"req_{_labels.getrandbits(128):032x}"
+    return "req_" + _labels.randbytes(16).hex()
 
 
 def uuid4() -> str:

@@ -75,6 +75,7 @@ def uvicorn_config(app: Any, host: str, *, quiet: bool, **options: Any) -> uvico
         log_level="warning" if quiet else "info",
         log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
         access_log=not quiet,
+        proxy_headers=False,  # nothing here depends on the client's address: no X-Forwarded-* parsing per request
         timeout_graceful_shutdown=2,
         **options,
     )
