@@ -223,3 +223,45 @@ def test_wrong_method_is_405_in_the_envelope(http: httpx.Client) -> None:
     assert error_of(r)["message"] == "Invalid method for URL (PUT /v1/files)"
     assert "GET" in r.headers["allow"] and "POST" in r.headers["allow"]
     assert http.post("/v1/files/file-x").status_code == 405
+
+
+def test_routes_take_whole_non_empty_segments(http: httpx.Client) -> None:
+    f = upload(http).json()
+    assert http.get(f"/v1/files/{f['id']}/content").status_code == 200
+    for path in [
+        "/v1/files//content",  # an empty id is no id
+        f"/v1/files/{f['id']}/content/",
+        f"/v1/files/{f['id']}/contents",
+        f"/v1/files/{f['id']}/x/content",
+        "/v1/files/",
+        "/v1//files",
+        "/v1",
+        "/",
+        "/_mockfiles",
+    ]:
+        r = http.get(path)
+        assert r.status_code == 404, path
+        assert error_of(r)["message"] == f"Invalid URL (GET {path})"
+
+
+def test_405_lists_exactly_the_methods_of_the_path(http: httpx.Client) -> None:
+    f = upload(http).json()
+    cases = {
+        "/v1/files": ("PUT", {"GET", "POST", "HEAD"}),
+        f"/v1/files/{f['id']}": ("POST", {"GET", "DELETE", "HEAD"}),
+        f"/v1/files/{f['id']}/content": ("DELETE", {"GET", "HEAD"}),
+    }
+    for path, (method, allowed) in cases.items():
+        r = http.request(method, path)
+        assert r.status_code == 405, path
+        assert {m.strip() for m in r.headers["allow"].split(",")} == allowed
+        assert r.headers["x-request-id"].startswith("req_")
+
+
+def test_head_answers_like_get_without_a_body(http: httpx.Client) -> None:
+    f = upload(http).json()
+    get = http.get(f"/v1/files/{f['id']}")
+    head = http.head(f"/v1/files/{f['id']}")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert head.headers["content-type"] == "application/json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import socket
 import threading
@@ -168,3 +169,33 @@ def test_concurrent_clients_from_threads(mockfiles: MockFilesServer) -> None:
         t.join()
     assert errors == []
     assert len(httpx.get(mockfiles.url + "/_mockfiles/files").json()["data"]) == 80
+
+
+def test_the_app_speaks_lifespan_and_refuses_websockets() -> None:
+    """Under a server that sends lifespan events (uvicorn's default), start-up and shut-down
+    are acknowledged; a websocket is closed at once."""
+    from mockfiles.app import build_app
+    from mockfiles.emulator import Emulator
+
+    app = build_app(Emulator())
+
+    async def drive(scope: dict[str, object], incoming: list[dict[str, object]]) -> list[dict[str, object]]:
+        sent: list[dict[str, object]] = []
+
+        async def receive() -> dict[str, object]:
+            return incoming.pop(0)
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        await asyncio.wait_for(app(scope, receive, send), timeout=5)
+        return sent
+
+    lifespan = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    assert asyncio.run(drive({"type": "lifespan", "asgi": {"version": "3.0"}}, lifespan)) == [
+        {"type": "lifespan.startup.complete"},
+        {"type": "lifespan.shutdown.complete"},
+    ]
+    websocket = {"type": "websocket", "path": "/v1/files", "headers": []}
+    sent = asyncio.run(drive(websocket, [{"type": "websocket.connect"}]))
+    assert [m["type"] for m in sent] == ["websocket.close"]
