@@ -266,7 +266,9 @@ def bench_big(sizes: Sizes) -> None:
             lambda: download_mb_s(f"{base.url}/v1/files/x/content?size={mib * MiB}"),
         )
         httpx.delete(f"{ours.url}/v1/files/{file_id}", headers={"Authorization": "Bearer bench"})
-        ours_up, base_up = median_of(sizes.rounds, lambda: upload_mb_s(ours.url, mib), lambda: upload_mb_s(base.url, mib))
+        ours_up, base_up = median_of(
+            sizes.rounds, lambda: upload_mb_s(ours.url, mib), lambda: upload_mb_s(base.url, mib)
+        )
     report(
         f"3. a {mib} MiB file",
         [
