@@ -95,6 +95,11 @@ def test_journal_records_each_request(mockfiles: MockFilesServer, client: openai
     assert entries[0]["path"] == "/v1/files" and entries[2]["path"] == "/v1/files/file-nope/content"
     assert entries[0]["retry_count"] == 0  # the SDK's x-stainless-retry-count
     assert all(isinstance(e["time"], float) and e["duration_ms"] >= 0 for e in entries)
+    assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5]
+    time.sleep(0.05)  # the server finishes the last request just after its last byte
+    durations = [e["duration_ms"] for e in mockfiles.requests]
+    time.sleep(0.05)
+    assert [e["duration_ms"] for e in mockfiles.requests] == durations  # final once answered
     over_http = httpx.get(mockfiles.url + "/_mockfiles/requests", params={"endpoint": "files.content"}).json()
     assert [e["status"] for e in over_http["data"]] == [404]
     assert [e["endpoint"] for e in mockfiles.requests_for("files.create")] == ["files.create"]
