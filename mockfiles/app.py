@@ -58,7 +58,7 @@ class MockFilesApp:
             d.prefix.split("/")[1]: d for d in (self.openai, compatible, native)
         }
         self.router = Router(
-            routes=[  # flat: one routing level, no Mount to walk through
+            routes=[
                 *FilesAPI(emulator, self.openai).routes(self.openai.prefix),
                 *FilesAPI(emulator, compatible).routes(compatible.prefix),
                 *NativeFilesAPI(emulator, native).routes(native.prefix),
@@ -135,10 +135,11 @@ async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 class Exchange(Connection):
-    """One request between the server and the router, and the connection it came on: stamps the dialect's headers on
-    the response, records the journal entry before any of the response goes out (so that
-    a client that has its answer finds its entry), and carries out the faults that act
-    on the response itself (``truncate``, ``reset_after_commit``)."""
+    """One request between the server and the router, and the connection it came on:
+    stamps the dialect's headers on the response, records the journal entry before any of
+    the response goes out (so that a client that has its answer finds its entry), and
+    carries out the faults that act on the response itself (``truncate``,
+    ``reset_after_commit``)."""
 
     def __init__(
         self, emulator: Emulator, dialect: Dialect, ctx: RequestContext, scope: Scope, receive: Receive, send: Send
@@ -201,8 +202,8 @@ class Exchange(Connection):
         if ctx.time is None:
             self.record()
         ctx.ended = time.perf_counter()
-        # Without this reference cycle (context -> exchange -> context) the request's objects
-        # are freed at once rather than by the cyclic garbage collector.
+        # Breaking the cycle context -> exchange -> context frees the request's objects at
+        # once, rather than leaving them to the cyclic garbage collector.
         ctx.connection = None
 
 
