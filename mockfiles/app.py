@@ -190,8 +190,8 @@ class Exchange(Connection):
 
     def record(self) -> None:
         ctx = self.ctx
-        if ctx.journaled and ctx.time is None and self.emulator.is_current(ctx):
-            ctx.time, ctx.wall_time = self.emulator.clock.now(), time.time()
+        if ctx.journaled and ctx.recorded_at is None and self.emulator.is_current(ctx):
+            ctx.recorded_at, ctx.recorded_wall = self.emulator.clock.now(), time.time()
             self.emulator.journal.record(ctx)
 
     def before_drop(self) -> None:
@@ -199,7 +199,7 @@ class Exchange(Connection):
 
     def finish(self) -> None:
         ctx = self.ctx
-        if ctx.time is None:
+        if ctx.recorded_at is None:
             self.record()
         ctx.ended = time.perf_counter()
         # Breaking the cycle context -> exchange -> context frees the request's objects at

@@ -28,8 +28,8 @@ class RequestContext:
     details: dict[str, Any] = field(default_factory=dict)  # what the journal adds: rule, delay, error…
     connection: Any = None  # chaos.Connection, for faults that drop the connection
     generation: int = 0  # the emulator's generation when the request began
-    time: float | None = None  # emulator time when it was journaled
-    wall_time: float | None = None
+    recorded_at: float | None = None  # emulator time when it was journaled
+    recorded_wall: float | None = None  # the same, on the wall clock
     seq: int = 0  # its place in the journal
 
     def elapsed_ms(self) -> float:
@@ -39,8 +39,8 @@ class RequestContext:
         """The journal entry: what the request was, how it was answered, and why."""
         entry = {
             "seq": self.seq,
-            "time": self.time,
-            "wall_time": self.wall_time,
+            "time": self.recorded_at,
+            "wall_time": self.recorded_wall,
             "request_id": self.request_id,
             "dialect": self.dialect,
             "method": self.method,
