@@ -5,6 +5,7 @@ processing states and expiry. Knows nothing about HTTP; every dialect calls this
 from __future__ import annotations
 
 import random
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from .validation import check_content
 EXPIRES_MIN = 3600
 EXPIRES_MAX = 2_592_000
 FILENAME_MAX = 512  # characters
+CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ class Files:
             problem = f"is longer than {FILENAME_MAX} characters ({len(filename)})"
         elif "/" in filename or "\\" in filename:
             problem = "contains a path separator; send the file's name only"
-        elif any(ord(c) < 32 or ord(c) == 127 for c in filename):
+        elif CONTROL_CHARACTER.search(filename):
             problem = "contains a control character"
         if problem:
             raise InvalidRequest(
