@@ -141,6 +141,8 @@ class Exchange(Connection):
     carries out the faults that act on the response itself (``truncate``,
     ``reset_after_commit``)."""
 
+    __slots__ = ("emulator", "dialect", "ctx", "scope", "body_read", "dropped")
+
     def __init__(
         self, emulator: Emulator, dialect: Dialect, ctx: RequestContext, scope: Scope, receive: Receive, send: Send
     ) -> None:

@@ -191,6 +191,8 @@ class Connection:
     (or an in-memory transport) dropping falls back to raising, which yields a 500.
     """
 
+    __slots__ = ("_send", "_receive", "_disconnected")
+
     def __init__(self, send: Any, receive: Any) -> None:
         self._send = send
         self._receive = receive

@@ -85,7 +85,10 @@ class Router:
                 found = self._index.get(tuple(shape))
                 if found is not None:
                     route, params = found
-                    return route, {name: segments[i] for i, name in params}
+                    values = {}
+                    for i, name in params:
+                        values[name] = segments[i]
+                    return route, values
         return None
 
     async def respond(self, scope: Scope, receive: Receive) -> Response:
