@@ -107,7 +107,7 @@ class FilesAPI:
 
     async def list(self, request: Request) -> JSONResponse:
         ctx = await admit(self.emulator, request, "files.list")
-        query = request.query_params
+        query = query_of(request)
         limit = LIST_LIMIT_MAX
         if "limit" in query:
             limit = parse_int(query["limit"], "limit")
@@ -212,6 +212,12 @@ def expires_after_fields(form: Form) -> tuple[str | None, str | int | None]:
     if isinstance(seconds, bool) or not isinstance(seconds, (int, str, type(None))):
         seconds = str(seconds)
     return (anchor if isinstance(anchor, str) or anchor is None else str(anchor)), seconds
+
+
+def query_of(request: Request) -> dict[str, str]:
+    """The query's parameters as a plain dict (a repeated one keeps its last value, as
+    Starlette reads it); most requests have none, and then nothing is parsed."""
+    return dict(request.query_params) if request.scope["query_string"] else {}
 
 
 def declared_length(request: Request) -> int | None:

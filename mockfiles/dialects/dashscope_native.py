@@ -34,7 +34,7 @@ from ..errors import (
     QuotaExceeded,
     RateLimited,
 )
-from ..files_api import admit, fault_request
+from ..files_api import admit, fault_request, query_of
 from ..lifecycle import check_range, parse_int
 from ..profiles import IdShape
 from ..responses import JSONResponse
@@ -224,7 +224,7 @@ class NativeFilesAPI:
 
     async def list(self, request: Request) -> JSONResponse:
         ctx = await admit(self.emulator, request, "files.list")
-        query = request.query_params
+        query = query_of(request)
         page_no = parse_int(query.get("page_no", "1"), "page_no")
         check_range(page_no, "page_no", 1, 2**31)
         page_size = parse_int(query.get("page_size", "10"), "page_size")
