@@ -83,10 +83,8 @@ class MockFilesApp:
         ctx.generation = self.emulator.generation
         ctx.journaled = not path.startswith(ADMIN_PATHS)
         scope["mockfiles"] = ctx
-        exchange = Exchange(self.emulator, dialect, ctx, scope, receive, send)
         header_bytes, body_expected = scan_headers(scope, ctx)
-        exchange.body_read = not body_expected
-        ctx.connection = exchange
+        ctx.connection = exchange = Exchange(self.emulator, dialect, ctx, scope, receive, send, body_expected)
         try:
             response: Response | None
             try:
@@ -144,14 +142,21 @@ class Exchange(Connection):
     __slots__ = ("emulator", "dialect", "ctx", "scope", "body_read", "dropped")
 
     def __init__(
-        self, emulator: Emulator, dialect: Dialect, ctx: RequestContext, scope: Scope, receive: Receive, send: Send
+        self,
+        emulator: Emulator,
+        dialect: Dialect,
+        ctx: RequestContext,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        body_expected: bool,
     ) -> None:
         super().__init__(send, receive)
         self.emulator = emulator
         self.dialect = dialect
         self.ctx = ctx
         self.scope = scope
-        self.body_read = True
+        self.body_read = not body_expected
         self.dropped = False
 
     async def receive(self) -> Message:
