@@ -51,7 +51,6 @@ _Params = tuple[tuple[int, str], ...]
 
 class Router:
     def __init__(self, routes: list[Route]) -> None:
-        self.routes = routes
         self._static: dict[str, Route] = {}  # routes without variables, by path
         self._index: dict[_Shape, tuple[Route, _Params]] = {}
         self._variable: dict[int, list[tuple[int, ...]]] = {}  # by segment count: positions of variables
