@@ -1,5 +1,6 @@
 // Uploads files to mockfiles with the official `openai` npm client, one after another, and prints
-// one JSON line: what the client saw for each upload (the file id, or the error's status and class).
+// one JSON line: what the client saw for each upload (the file id, or the error's status and class),
+// and every HTTP response its fetch received, retries included (null for a failed connection).
 //
 //   node upload.mjs '{"base_url": "...", "api_key": "...", "max_retries": 0,
 //                     "uploads": [{"bytes": 100000, "purpose": "assistants", "api_key": "other"}]}'
@@ -11,6 +12,19 @@ import OpenAI, { toFile } from "openai";
 
 const spec = JSON.parse(process.argv[2]);
 const clients = new Map();
+const responses = [];
+
+async function watchedFetch(url, init) {
+  if (!String(url).startsWith("http")) return fetch(url, init); // toFile reads data: URLs with fetch too
+  try {
+    const response = await fetch(url, init);
+    responses.push(response.status);
+    return response;
+  } catch (err) {
+    responses.push(null);
+    throw err;
+  }
+}
 
 function clientFor(apiKey) {
   if (!clients.has(apiKey)) {
@@ -21,6 +35,7 @@ function clientFor(apiKey) {
         apiKey,
         maxRetries: spec.max_retries ?? 2,
         timeout: spec.timeout_ms ?? 30000,
+        fetch: watchedFetch,
       }),
     );
   }
@@ -43,4 +58,4 @@ for (const upload of spec.uploads) {
     });
   }
 }
-process.stdout.write(JSON.stringify(results) + "\n");
+process.stdout.write(JSON.stringify({ uploads: results, responses }) + "\n");
