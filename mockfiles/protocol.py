@@ -12,7 +12,7 @@ depend on all of it.
    stored: memory stays flat) and the connection is kept for the next request when the body ends.
    uvicorn alone discards such a body too, but with no bound at all; here the drain is bounded as
    nginx bounds it (``lingering_time`` 30 s, ``lingering_timeout`` 5 s): LINGER_TIME in all,
-   LINGER_IDLE without a byte, and LINGER_BYTES in all. Past a bound the connection is closed.
+   LINGER_IDLE without a byte (or the body timeout, if shorter), and LINGER_BYTES in all. Past a bound the connection is closed.
    When the connection must close anyway while the client may still be sending (the response says
    ``Connection: close``, or the client asked for it), it closes gracefully: the response, a FIN
    (``write_eof``), then discarding what still comes until the client closes, in the same bounds.
@@ -147,6 +147,7 @@ class MockFilesProtocol(HttpToolsProtocol):
         self._drained = 0
         self._last_read = 0.0
         self._deadline = 0.0
+        self._linger_idle = LINGER_IDLE
         self._timer: asyncio.TimerHandle | None = None  # one at a time: head, body, or drain
         self._guarded: _Guarded | None = None
 
@@ -273,11 +274,12 @@ class MockFilesProtocol(HttpToolsProtocol):
         now = self.loop.time()
         self._last_read = now
         self._deadline = now + LINGER_TIME
-        self._arm(LINGER_IDLE, self._linger_check)
+        self._linger_idle = min(LINGER_IDLE, self.answers.timeouts().body)
+        self._arm(self._linger_idle, self._linger_check)
 
     def _linger_check(self) -> None:
         self._timer = None
-        wake = min(self._deadline, self._last_read + LINGER_IDLE)
+        wake = min(self._deadline, self._last_read + self._linger_idle)
         remaining = wake - self.loop.time()
         if remaining > 0:
             self._arm(remaining, self._linger_check)
