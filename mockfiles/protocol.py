@@ -12,7 +12,8 @@ depend on all of it.
    stored: memory stays flat) and the connection is kept for the next request when the body ends.
    uvicorn alone discards such a body too, but with no bound at all; here the drain is bounded as
    nginx bounds it (``lingering_time`` 30 s, ``lingering_timeout`` 5 s): LINGER_TIME in all,
-   LINGER_IDLE without a byte (or the body timeout, if shorter), and LINGER_BYTES in all. Past a bound the connection is closed.
+   LINGER_IDLE without a byte (or the body timeout, if shorter), and LINGER_BYTES in all. Past a
+   bound the connection is closed.
    When the connection must close anyway while the client may still be sending (the response says
    ``Connection: close``, or the client asked for it), it closes gracefully: the response, a FIN
    (``write_eof``), then discarding what still comes until the client closes, in the same bounds.
