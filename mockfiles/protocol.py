@@ -52,6 +52,13 @@ NO_BODY_METHODS = frozenset({"GET", "HEAD"})
 
 Headers = list[tuple[bytes, bytes]]
 
+# uvicorn's handlers, called directly from the overrides below: cheaper than super() on every request
+_data_received = HttpToolsProtocol.data_received
+_on_message_begin = HttpToolsProtocol.on_message_begin
+_on_headers_complete = HttpToolsProtocol.on_headers_complete
+_on_message_complete = HttpToolsProtocol.on_message_complete
+_on_response_complete = HttpToolsProtocol.on_response_complete
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -133,6 +140,10 @@ class _Guarded(asyncio.Transport):
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return self._transport.get_extra_info(name, default)
 
+    def detach(self) -> None:
+        """Forget the protocol once the connection is gone (no reference cycle left behind)."""
+        self._close = self._transport.close
+
 
 class MockFilesProtocol(HttpToolsProtocol):
     answers: ClassVar[Answers] = PlainAnswers()
@@ -160,13 +171,15 @@ class MockFilesProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._guarded is not None:
+            self._guarded.detach()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self._discarding:
             self._discard(len(data))
             return
-        super().data_received(data)
+        _data_received(self, data)
         if self._head_open:
             self._head_arrived(len(data))
         elif self._body_open:
@@ -198,12 +211,12 @@ class MockFilesProtocol(HttpToolsProtocol):
     # --- httptools' callbacks -------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        _on_message_begin(self)
         self._head_open = self._head_fresh = True
         self._head_bytes = 0
 
     def on_headers_complete(self) -> None:
-        super().on_headers_complete()
+        _on_headers_complete(self)
         self._head_open = False
         self._body_open = True
         if self._timer is not None:
@@ -217,7 +230,7 @@ class MockFilesProtocol(HttpToolsProtocol):
             cycle.transport = self._guarded
 
     def on_message_complete(self) -> None:
-        super().on_message_complete()
+        _on_message_complete(self)
         self._body_open = False
         if self._timer is not None:
             self._disarm()
@@ -231,7 +244,7 @@ class MockFilesProtocol(HttpToolsProtocol):
         if self._discarding:
             self.server_state.total_requests += 1
             return
-        super().on_response_complete()
+        _on_response_complete(self)
         if self._body_open and self.cycle.response_complete and not self.transport.is_closing():
             self._unset_keepalive_if_required()
             self._disarm()
