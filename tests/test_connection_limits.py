@@ -120,10 +120,13 @@ def test_a_silent_connection_is_closed_without_an_answer(mockfiles: MockFilesSer
     assert len(mockfiles.requests) == before  # nothing was asked: nothing is journaled
 
 
-def test_a_kept_connection_gives_each_head_its_own_time(mockfiles: MockFilesServer) -> None:
+def test_a_kept_connection_is_not_cut_by_the_header_timeout(mockfiles: MockFilesServer) -> None:
+    """The header timeout counts until a head has arrived; between requests, the keep-alive
+    timeout (5 s) applies instead."""
+    mockfiles.use_scenario({"server": {"header_timeout": "1s"}})
     with connect(mockfiles) as sock:
-        for _ in range(3):
-            time.sleep(0.3)  # idle between requests, under the header timeout each time
+        for pause in (0, 0.4, 0.4, 0.4):  # 1.2 s in all, longer than the header timeout
+            time.sleep(pause)
             sock.sendall(b"GET /v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n\r\n")
             assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
 
@@ -135,14 +138,15 @@ def test_a_slow_but_steady_upload_is_never_cut(mockfiles: MockFilesServer) -> No
         + b"s" * 40
         + b"\r\n--B--\r\n"
     )
+    mockfiles.use_scenario({"server": {"body_timeout": "1s"}})
     with connect(mockfiles) as sock:
         sock.sendall(
             b"POST /v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
             b"Content-Type: multipart/form-data; boundary=B\r\n" + f"Content-Length: {len(parts)}\r\n\r\n".encode()
         )
         pieces = [parts[i : i + 25] for i in range(0, len(parts), 25)]
-        for piece in pieces:  # 1.4 s in all, about three times the 0.5 s body timeout
-            time.sleep(0.2)
+        for piece in pieces:  # 1.75 s in all, longer than the 1 s body timeout
+            time.sleep(0.25)
             sock.sendall(piece)
         answer = sock.recv(65536)
     assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
@@ -167,7 +171,7 @@ def test_a_refused_body_that_stalls_is_closed_within_the_body_timeout(mockfiles:
 
 
 def test_an_answer_whose_client_left_is_journaled_unsent(mockfiles: MockFilesServer) -> None:
-    mockfiles.use_scenario({**SHORT, "faults": [{"match": {"endpoint": "files.list"}, "delay": "600ms"}]})
+    mockfiles.use_scenario({**SHORT, "faults": [{"match": {"endpoint": "files.list"}, "delay": "1500ms"}]})
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(mockfiles.base_url + "/files", headers={"Authorization": "Bearer k"}, timeout=0.2)
     deadline = time.monotonic() + 5
