@@ -20,7 +20,7 @@ from .dialects.dashscope_compatible import CompatibleDialect
 from .dialects.dashscope_native import NativeDialect, NativeFilesAPI
 from .dialects.openai import OpenAIDialect
 from .emulator import Emulator
-from .errors import MockFilesError, ServerError
+from .errors import InvalidRequest, MockFilesError, ServerError
 from .files_api import FilesAPI
 from .protocol import Headers, Refusal, RequestSoFar
 from .responses import JSONResponse
@@ -37,10 +37,10 @@ class HeadersTooLarge(MockFilesError):
     type = "invalid_request_error"
 
 
-class ConnectionRefusal(MockFilesError):
-    """An answer the connection gave before the application could (431, 408): see protocol.py."""
-
-    type = "invalid_request_error"
+class ConnectionRefusal(InvalidRequest):
+    """An answer the connection gave before the application could (431, 408): see protocol.py.
+    A request error (the client's head or body did not come as it should): DashScope's native
+    dialect words it ``InvalidParameter``."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
