@@ -175,6 +175,13 @@ class MockFilesProtocol(HttpToolsProtocol):
             self._guarded.detach()
         super().connection_lost(exc)
 
+    def shutdown(self) -> None:
+        """The server is stopping: a connection being closed gracefully is closed now."""
+        if self._discarding:
+            self.transport.close()
+        else:
+            HttpToolsProtocol.shutdown(self)
+
     def data_received(self, data: bytes) -> None:
         if self._discarding:
             self._discard(len(data))

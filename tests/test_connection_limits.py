@@ -100,7 +100,7 @@ def test_a_body_shorter_than_its_content_length_is_answered_408(mockfiles: MockF
     assert "no part of the request body arrived for 0.5s" in str(envelope(answer)["message"])
     entry = last_entry(mockfiles)
     assert (entry["endpoint"], entry["status"], entry["action"]) == ("files.create", 408, "body_timeout")
-    assert mockfiles.emulator.files.store.__len__() == 0
+    assert len(mockfiles.emulator.files.store) == 0
 
 
 def test_a_head_that_stops_coming_is_answered_408(mockfiles: MockFilesServer) -> None:
