@@ -8,6 +8,7 @@ import logging
 import time
 from typing import Any, Protocol
 
+import orjson
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -19,10 +20,12 @@ from .dialects.dashscope_compatible import CompatibleDialect
 from .dialects.dashscope_native import NativeDialect, NativeFilesAPI
 from .dialects.openai import OpenAIDialect
 from .emulator import Emulator
-from .errors import MockFilesError, ServerError
+from .errors import InvalidRequest, MockFilesError, ServerError
 from .files_api import FilesAPI
+from .protocol import Headers, Refusal, RequestSoFar
 from .responses import JSONResponse
 from .routes import Router
+from .timeouts import Timeouts
 
 log = logging.getLogger("mockfiles")
 MAX_HEADER_BYTES = 32 * 1024  # the server itself (httptools) sets no limit
@@ -32,6 +35,16 @@ ADMIN_PATHS = admin.PREFIX + "/"
 class HeadersTooLarge(MockFilesError):
     status = 431
     type = "invalid_request_error"
+
+
+class ConnectionRefusal(InvalidRequest):
+    """An answer the connection gave before the application could (431, 408): see protocol.py.
+    A request error (the client's head or body did not come as it should): DashScope's native
+    dialect words it ``InvalidParameter``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class Dialect(Protocol):
@@ -101,13 +114,40 @@ class MockFilesApp:
         finally:
             exchange.finish()
 
+    # --- what the connection asks (protocol.Answers) ---------------------------------
+
+    def timeouts(self) -> Timeouts:
+        return self.emulator.timeouts
+
+    def refuse(self, refusal: Refusal, request: RequestSoFar) -> tuple[int, Headers, bytes]:
+        """A refusal by the connection itself, in the request's dialect, journaled like any answer:
+        the request it cuts short if the application has it, else a new entry."""
+        ctx: RequestContext | None = request.scope.get("mockfiles") if request.scope is not None else None
+        if ctx is None:
+            path = request.target.partition(b"?")[0].decode("latin-1")
+            dialect = self.dialect_for(path)
+            ctx = RequestContext(dialect.new_request_id(), dialect.name, request.method or "", path)
+            ctx.generation = self.emulator.generation
+            ctx.journaled = not path.startswith(ADMIN_PATHS)
+        else:
+            dialect = self.dialect_for(ctx.path)
+        status, body, extra = dialect.error(ConnectionRefusal(refusal.status, refusal.message), ctx)
+        ctx.status, ctx.action = status, refusal.action
+        ctx.details.setdefault("error", body.get("error", body))
+        record(self.emulator, ctx)
+        headers = [(b"content-type", b"application/json")]
+        headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()]
+        headers += dialect.headers(ctx) if ctx.journaled else [(b"x-request-id", ctx.request_id.encode())]
+        return status, headers, orjson.dumps(body)
+
 
 def error_response(dialect: Dialect, ctx: RequestContext, exc: Exception) -> Response | None:
     """The one place where exceptions become responses (or no response)."""
     if isinstance(exc, Dropped):
         return None
     if isinstance(exc, ClientDisconnect):
-        ctx.action = "client_disconnected"
+        if ctx.recorded_at is None:  # else the connection already said how it ended (a timeout)
+            ctx.action = "client_disconnected"
         return None
     if not isinstance(exc, MockFilesError):
         log.exception("mockfiles: unexpected error while answering %s %s", ctx.method, ctx.path, exc_info=exc)
@@ -170,10 +210,18 @@ class Exchange(Connection):
         ctx.status = response.status_code
         headers = response.raw_headers
         headers += self.dialect.headers(ctx) if ctx.journaled else [(b"x-request-id", ctx.request_id.encode())]
-        if not self.body_read:
-            # Answered before the body was read (a refused upload): close the connection
-            # rather than let the server drain the rest of the body for keep-alive.
+        if not self.body_read and expects_continue(self.scope):
+            # Answered before the body was read (a refused upload) to a client that waits for
+            # "100 Continue" before sending it: it may never send it, so the connection cannot
+            # carry another request. Any other client's body is drained (protocol.py).
             headers.append((b"connection", b"close"))
+        if self.client_gone():
+            # The client went away while the answer was being made (it timed out during a
+            # fault's delay): nothing reaches it, and the journal says so.
+            ctx.details["unsent_status"] = ctx.status
+            ctx.status, ctx.action = None, "client_disconnected"
+            self.record()
+            return
         if ctx.action == "reset_after_commit":
             ctx.details["committed_status"] = ctx.status
             ctx.status = None
@@ -196,10 +244,7 @@ class Exchange(Connection):
         await self._send(message)
 
     def record(self) -> None:
-        ctx = self.ctx
-        if ctx.journaled and ctx.recorded_at is None and self.emulator.is_current(ctx):
-            ctx.recorded_at, ctx.recorded_wall = self.emulator.clock.now(), time.time()
-            self.emulator.journal.record(ctx)
+        record(self.emulator, self.ctx)
 
     def before_drop(self) -> None:
         self.record()
@@ -212,6 +257,17 @@ class Exchange(Connection):
         # Breaking the cycle context -> exchange -> context frees the request's objects at
         # once, rather than leaving them to the cyclic garbage collector.
         ctx.connection = None
+
+
+def record(emulator: Emulator, ctx: RequestContext) -> None:
+    """Journal the request, once, unless it belongs to a state a reset has replaced."""
+    if ctx.journaled and ctx.recorded_at is None and emulator.is_current(ctx):
+        ctx.recorded_at, ctx.recorded_wall = emulator.clock.now(), time.time()
+        emulator.journal.record(ctx)
+
+
+def expects_continue(scope: Scope) -> bool:
+    return any(name == b"expect" and value.lower() == b"100-continue" for name, value in scope["headers"])
 
 
 def scan_headers(scope: Scope, ctx: RequestContext) -> tuple[int, bool]:

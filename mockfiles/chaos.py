@@ -223,6 +223,11 @@ class Connection:
             transport.close()
         await asyncio.wait_for(self.closed(), timeout=5)
 
+    def client_gone(self) -> bool:
+        """Whether the client has closed the connection: uvicorn's request cycle knows (under
+        another server, a client is taken to be there)."""
+        return self._disconnected or getattr(getattr(self._send, "__self__", None), "disconnected", False) is True
+
     async def closed(self) -> None:
         """Wait for the client to be gone (reading and discarding any body left)."""
         while not self._disconnected:

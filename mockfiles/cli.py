@@ -13,6 +13,8 @@ from .located import ScenarioError
 from .profiles import PROFILES
 from .scenario import load_scenario
 from .server import StartupError, serve
+from .timeouts import MAX_TIMEOUT
+from .units import parse_duration
 
 
 def parser() -> argparse.ArgumentParser:
@@ -38,6 +40,18 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--no-rate-limits", action="store_true", help="turn the per-key rate limits off")
     run.add_argument("--quiet", action="store_true", help="log warnings only (no access log)")
     run.add_argument("--admin-token", metavar="TOKEN", help="require 'Authorization: Bearer TOKEN' on /_mockfiles/*")
+    run.add_argument(
+        "--header-timeout",
+        type=timeout,
+        metavar="DURATION",
+        help="time for a request's line and headers to arrive, e.g. 30s (default 30s; answered 408)",
+    )
+    run.add_argument(
+        "--body-timeout",
+        type=timeout,
+        metavar="DURATION",
+        help="longest wait for the next byte of a request body, e.g. 60s (default 60s; answered 408)",
+    )
 
     check = commands.add_parser("check", help="validate scenario files")
     check.add_argument("files", nargs="+", metavar="FILE")
@@ -70,6 +84,8 @@ def run_server(args: argparse.Namespace) -> int:
         api_keys=tuple(args.api_keys) if args.api_keys else None,
         rate_limits=False if args.no_rate_limits else None,
         admin_token=args.admin_token,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
     )
     try:
         emulator = Emulator(settings)
@@ -96,6 +112,17 @@ def run_server(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def timeout(text: str) -> float:
+    """A duration as in scenarios (``30s``, ``700ms``, ``2m``, or seconds), above 0 and at most a day."""
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not 0 < seconds <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"must be longer than 0 and at most 1d, got {text!r}")
+    return seconds
 
 
 def is_loopback(host: str) -> bool:

@@ -20,6 +20,7 @@ from .lifecycle import Files
 from .profiles import Profile
 from .ratelimit import RateLimiter
 from .scenario import Scenario, ScenarioSource, load_scenario
+from .timeouts import Timeouts
 
 DEFAULT_FAULT_SEED = 0
 
@@ -34,6 +35,8 @@ class Settings:
     api_keys: tuple[str, ...] | None = None
     rate_limits: bool | None = None
     admin_token: str | None = None
+    header_timeout: float | None = None  # seconds; None: the scenario's, else the default
+    body_timeout: float | None = None
 
 
 class Emulator:
@@ -47,6 +50,7 @@ class Emulator:
         self.files: Files
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
+        self.timeouts = Timeouts()
         self.generation = 0  # grows at every reset: requests begun before one belong to a state that is gone
         self.reset()
 
@@ -88,6 +92,7 @@ class Emulator:
         else:
             self.files.profile = self.profile
         self.limiter = RateLimiter(self.profile.rate_limits)
+        self.timeouts = effective_timeouts(settings, scenario)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED)
 
     # --- the thin layer in front of every operation ----------------------------------
@@ -125,3 +130,11 @@ class Emulator:
 
     def shutdown(self) -> None:
         self.chaos.release()
+
+
+def effective_timeouts(settings: dict[str, Any], scenario: Scenario) -> Timeouts:
+    """The connection timeouts: what the server was started with, else the scenario's, else the defaults."""
+    default = Timeouts()
+    header = settings["header_timeout"] or scenario.header_timeout or default.header
+    body = settings["body_timeout"] or scenario.body_timeout or default.body
+    return Timeouts(header=header, body=body)

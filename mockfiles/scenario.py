@@ -17,10 +17,12 @@ from typing import Any, Union
 from .faults import FaultRule, parse_faults
 from .located import Located, ScenarioError, duration, from_mapping, integer, parse_document, size, string
 from .profiles import PROFILES, Profile, RateLimits, get_profile
+from .timeouts import MAX_TIMEOUT
 
-TOP_KEYS = ("profile", "seed", "auth", "rate_limits", "limits", "processing", "faults", "journal", "admin")
+TOP_KEYS = ("profile", "seed", "auth", "rate_limits", "limits", "processing", "faults", "journal", "admin", "server")
 RATE_KEYS = ("upload", "query", "window")
 LIMIT_KEYS = ("max_files", "max_total_bytes", "max_file_bytes")
+SERVER_KEYS = ("header_timeout", "body_timeout")
 KNOWN_PURPOSES = tuple(dict.fromkeys(p for make in PROFILES.values() for p in make().purposes))
 
 ScenarioSource = Union["Scenario", Mapping[str, Any], str, os.PathLike[str]]
@@ -39,6 +41,8 @@ class Scenario:
     faults: tuple[FaultRule, ...] = ()
     journal_cap: int | None = None
     admin_token: str | None = None
+    header_timeout: float | None = None  # the server's connection timeouts (mockfiles/timeouts.py)
+    body_timeout: float | None = None
 
     def apply(self, profile: Profile) -> Profile:
         """The profile with this scenario's limits, processing delays and rate limits."""
@@ -127,7 +131,17 @@ def parse_scenario(doc: Located) -> Scenario:
         admin = sections["admin"].mapping(("token",))
         if "token" in admin:
             out["admin_token"] = string(admin["token"])
+    if "server" in sections:
+        for key, node in sections["server"].mapping(SERVER_KEYS).items():
+            out[key] = _timeout(node)
     return Scenario(**out)
+
+
+def _timeout(node: Located) -> float:
+    seconds = duration(node, positive=True)
+    if seconds > MAX_TIMEOUT:
+        node.fail(f"{node.name} must be at most 1d, got {node.value!r}")
+    return seconds
 
 
 def _rate_limits(node: Located) -> RateLimits | bool:

@@ -15,6 +15,7 @@ import uvicorn
 from .app import build_app
 from .emulator import Emulator, Settings
 from .journal import Entry
+from .protocol import Answers, protocol_class
 from .scenario import Scenario, ScenarioSource
 
 DEFAULT_API_KEY = "sk-mockfiles-test"
@@ -67,10 +68,15 @@ def freeze_proof_loop(factory: Callable[[], asyncio.AbstractEventLoop] | None = 
     return loop
 
 
-def uvicorn_config(app: Any, host: str, *, quiet: bool, **options: Any) -> uvicorn.Config:
+def uvicorn_config(
+    app: Any, host: str, *, quiet: bool, answers: Answers | None = None, **options: Any
+) -> uvicorn.Config:
+    """mockfiles' uvicorn settings; ``answers`` words the connection's own refusals (431, 408) and
+    gives its timeouts (mockfiles/protocol.py)."""
     return uvicorn.Config(
         app,
         host=host,
+        http=protocol_class(answers),
         lifespan="off",
         log_level="warning" if quiet else "info",
         log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
@@ -104,9 +110,11 @@ class MockFilesServer:
         api_keys: Iterable[str] | None = None,
         rate_limits: bool | None = None,
         admin_token: str | None = None,
+        header_timeout: float | None = None,
+        body_timeout: float | None = None,
     ) -> None:
         keys = tuple(api_keys) if api_keys is not None else None
-        settings = Settings(scenario, profile, seed, keys, rate_limits, admin_token)
+        settings = Settings(scenario, profile, seed, keys, rate_limits, admin_token, header_timeout, body_timeout)
         self.emulator = Emulator(settings)
         self.host = host
         self._port = port
@@ -121,7 +129,8 @@ class MockFilesServer:
             return self
         sock = bind(self.host, self._port)
         self._port = sock.getsockname()[1]
-        config = uvicorn_config(build_app(self.emulator), self.host, quiet=True)
+        app = build_app(self.emulator)
+        config = uvicorn_config(app, self.host, quiet=True, answers=app)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._run, args=(sock, config), name=f"mockfiles:{self._port}", daemon=True
@@ -245,17 +254,20 @@ def serve(emulator: Emulator, host: str, port: int, *, announce: Callable[[str],
     """Serve in the foreground until Ctrl-C; ``announce`` gets the URL once connections are accepted."""
     sock = bind(host, port)
     url = f"http://{f'[{host}]' if ':' in host else host}:{sock.getsockname()[1]}"
+    app = build_app(emulator)
     try:
-        serve_app(build_app(emulator), sock, lambda: announce(url), quiet=quiet)
+        serve_app(app, sock, lambda: announce(url), quiet=quiet, answers=app)
     finally:
         emulator.shutdown()
 
 
-def serve_app(app: Any, sock: socket.socket, announce: Callable[[], None], *, quiet: bool) -> None:
+def serve_app(
+    app: Any, sock: socket.socket, announce: Callable[[], None], *, quiet: bool, answers: Answers | None = None
+) -> None:
     """Any ASGI app on a bound socket, with mockfiles' uvicorn settings, until Ctrl-C (which
     uvicorn turns into a graceful shutdown, then re-raises as KeyboardInterrupt)."""
     host = sock.getsockname()[0]
-    server = _AnnouncingServer(uvicorn_config(app, host, quiet=quiet), announce)
+    server = _AnnouncingServer(uvicorn_config(app, host, quiet=quiet, answers=answers), announce)
     loop = freeze_proof_loop(_loop_factory(server.config))
     try:
         loop.run_until_complete(server.serve(sockets=[sock]))

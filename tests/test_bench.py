@@ -17,3 +17,12 @@ def test_benchmarks_run_quick() -> None:
     for section in ("1. SDK cycle", "2. GET", "3. a 4 MiB file", "4. one account", "5. the pytest fixture"):
         assert section in result.stdout
     assert "ratio" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_connection_benchmark_runs_quick() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.connections", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "HTTP/1.1 431" in result.stdout and "closed by the server" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,358 @@
+"""The HTTP/1.1 connection: uvicorn's httptools protocol, plus what a real service's front end
+(nginx, a cloud load balancer) does and httptools does not. The clients mockfiles exists for
+depend on all of it.
+
+1. **Refused uploads are drained, not reset** (nginx's lingering close). An upload refused before
+   its body is read (401, 429, 413 on the declared length, a quota 400) is answered while the
+   client is still sending. Closing the socket then, with unread bytes in it, makes the kernel
+   send a TCP reset, and a client that writes its whole body before it reads (async httpx, so
+   ``AsyncOpenAI``; Node's fetch, so the ``openai`` npm package) loses the answer it had not read
+   yet: it raises a connection error and retries on its own backoff, not on the ``retry-after-ms``
+   it was sent. So once the response is out, the rest of the body is read and discarded (never
+   stored: memory stays flat) and the connection is kept for the next request when the body ends.
+   uvicorn alone discards such a body too, but with no bound at all; here the drain is bounded as
+   nginx bounds it (``lingering_time`` 30 s, ``lingering_timeout`` 5 s): LINGER_TIME in all,
+   LINGER_IDLE without a byte (or the body timeout, if shorter), and LINGER_BYTES in all. Past a
+   bound the connection is closed.
+   When the connection must close anyway while the client may still be sending (the response says
+   ``Connection: close``, or the client asked for it), it closes gracefully: the response, a FIN
+   (``write_eof``), then discarding what still comes until the client closes, in the same bounds.
+2. **The request head is capped while it arrives.** httptools sets no limit on the request line
+   and headers, and keeps an unfinished header by concatenation: one connection streaming a header
+   that never ends stalled every other client and grew memory by hundreds of MB. A head still
+   unfinished after HEAD_LIMIT bytes is answered 431, then closed as above.
+3. **Timeouts** (mockfiles/timeouts.py): a head that has not arrived within the header timeout and
+   a body with no byte for the body timeout are answered 408, then closed as above; a connection
+   that never sent a byte is closed after the header timeout, with no answer (nothing was asked).
+
+The fast path pays nearly nothing: a request whose head and body come in one read (every GET)
+sets and tests a few flags; timers exist only while a head or body is unfinished. What the 431 and
+408 answers say, and their journal entries, come from ``Answers`` (mockfiles/app.py renders them
+in the request's dialect); ``PlainAnswers`` gives the OpenAI envelope and journals nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+import orjson
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from .timeouts import Timeouts
+
+HEAD_LIMIT = 64 * 1024  # bytes of an unfinished request head (request line and headers)
+LINGER_TIME = 30.0  # seconds, in all, to read and discard a refused request's remaining body
+LINGER_IDLE = 5.0  # seconds without a byte, meanwhile
+LINGER_BYTES = 1 << 30  # bytes, in all: 1 GiB, twice the largest per-file limit of any profile
+TARGET_SHOWN = 1024  # bytes of a request target kept for the journal of a refused head
+NO_BODY_METHODS = frozenset({"GET", "HEAD"})
+
+Headers = list[tuple[bytes, bytes]]
+
+# uvicorn's handlers, called directly from the overrides below: cheaper than super() on every request
+_data_received = HttpToolsProtocol.data_received
+_on_message_begin = HttpToolsProtocol.on_message_begin
+_on_headers_complete = HttpToolsProtocol.on_headers_complete
+_on_message_complete = HttpToolsProtocol.on_message_complete
+_on_response_complete = HttpToolsProtocol.on_response_complete
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An answer the connection gives on its own, before or instead of the application's."""
+
+    status: int
+    message: str
+    action: str  # what the journal says happened: headers_too_large, header_timeout, body_timeout
+
+
+@dataclass(frozen=True)
+class RequestSoFar:
+    """What had arrived of a request when the connection refused it."""
+
+    method: str | None  # None when not even the request line was read
+    target: bytes  # the request target as received, cut to TARGET_SHOWN bytes
+    scope: dict[str, Any] | None  # the ASGI scope, once the whole head had arrived
+
+
+class Answers(Protocol):
+    """What the connection asks of the application it serves."""
+
+    def timeouts(self) -> Timeouts: ...
+
+    def refuse(self, refusal: Refusal, request: RequestSoFar) -> tuple[int, Headers, bytes]:
+        """Status, headers and body of the refusal (journaling it, if the application journals)."""
+        ...
+
+
+class PlainAnswers:
+    """The OpenAI error envelope and fixed timeouts, for an application that says nothing itself."""
+
+    def __init__(self, timeouts: Timeouts | None = None) -> None:
+        self._timeouts = timeouts or Timeouts()
+
+    def timeouts(self) -> Timeouts:
+        return self._timeouts
+
+    def refuse(self, refusal: Refusal, request: RequestSoFar) -> tuple[int, Headers, bytes]:
+        error = {"message": refusal.message, "type": "invalid_request_error", "param": None, "code": None}
+        return refusal.status, [(b"content-type", b"application/json")], orjson.dumps({"error": error})
+
+
+def protocol_class(answers: Answers | None = None) -> type[MockFilesProtocol]:
+    """The protocol class for ``uvicorn.Config(http=...)``, answering through ``answers``."""
+    return type("MockFilesProtocol", (MockFilesProtocol,), {"answers": answers or PlainAnswers()})
+
+
+def encode_response(status: int, headers: Headers, body: bytes) -> bytes:
+    """A whole response that closes the connection, for the connection's own answers."""
+    out = [STATUS_LINE[status]]
+    for name, value in headers:
+        out += [name, b": ", value, b"\r\n"]
+    out += [b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body), body]
+    return b"".join(out)
+
+
+class _Guarded(asyncio.Transport):
+    """The transport as a request's cycle (and mockfiles' faults) see it: closing it closes
+    gracefully when the client may still be sending the body. Everything else goes through."""
+
+    def __init__(self, transport: asyncio.Transport, close: Callable[[], None]) -> None:
+        super().__init__()
+        self._transport = transport
+        self._close = close
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._transport.write(data)
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def close(self) -> None:
+        self._close()
+
+    def abort(self) -> None:
+        self._transport.abort()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+    def detach(self) -> None:
+        """Forget the protocol once the connection is gone (no reference cycle left behind)."""
+        self._close = self._transport.close
+
+
+class MockFilesProtocol(HttpToolsProtocol):
+    answers: ClassVar[Answers] = PlainAnswers()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_open = False  # a request head has begun and not ended
+        self._head_fresh = False  # ... and began in the read being parsed, which is not counted
+        self._head_bytes = 0
+        self._body_open = False  # the head has ended, the body not
+        self._draining = False  # answered before the body ended: the rest is read and discarded
+        self._discarding = False  # closing gracefully: the FIN is sent, whatever comes is discarded
+        self._drained = 0
+        self._last_read = 0.0
+        self._deadline = 0.0
+        self._linger_idle = LINGER_IDLE
+        self._timer: asyncio.TimerHandle | None = None  # one at a time: head, body, or drain
+        self._guarded: _Guarded | None = None
+
+    # --- the connection -------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm(self.answers.timeouts().header, self._head_timed_out)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        if self._guarded is not None:
+            self._guarded.detach()
+        super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        """The server is stopping: a connection being closed gracefully is closed now."""
+        if self._discarding:
+            self.transport.close()
+        else:
+            HttpToolsProtocol.shutdown(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self._discarding:
+            self._discard(len(data))
+            return
+        _data_received(self, data)
+        if self._head_open:
+            self._head_arrived(len(data))
+        elif self._body_open:
+            self._body_arrived(len(data))
+
+    def _head_arrived(self, size: int) -> None:
+        if self._head_fresh:
+            self._head_fresh = False  # httptools holds at most this one read of the head so far
+        else:
+            self._head_bytes += size
+            if self._head_bytes > HEAD_LIMIT:
+                message = (
+                    f"Request header fields too large: the request line and headers must end within {HEAD_LIMIT} bytes."
+                )
+                self._refuse(Refusal(431, message, "headers_too_large"))
+                return
+        if self._timer is None:  # a later request on a kept connection: its head has its own time
+            self._arm(self.answers.timeouts().header, self._head_timed_out)
+
+    def _body_arrived(self, size: int) -> None:
+        self._last_read = self.loop.time()
+        if self._draining:
+            self._drained += size
+            if self._drained > LINGER_BYTES:
+                self.transport.close()
+        elif self._timer is None:
+            self._arm(self.answers.timeouts().body, self._body_idle)
+
+    # --- httptools' callbacks -------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        _on_message_begin(self)
+        self._head_open = self._head_fresh = True
+        self._head_bytes = 0
+
+    def on_headers_complete(self) -> None:
+        _on_headers_complete(self)
+        self._head_open = False
+        self._body_open = True
+        if self._timer is not None:
+            self._disarm()
+        if self.timeout_keep_alive_task is not None:  # set when a drained body ended in this read
+            self._unset_keepalive_if_required()
+        cycle = self.cycle
+        if cycle is not None and cycle.scope is self.scope and self.scope["method"] not in NO_BODY_METHODS:
+            if self._guarded is None:
+                self._guarded = _Guarded(self.transport, self._close_after_response)
+            cycle.transport = self._guarded
+
+    def on_message_complete(self) -> None:
+        _on_message_complete(self)
+        self._body_open = False
+        if self._timer is not None:
+            self._disarm()
+        if self._draining:  # the refused body ended within the bounds: keep the connection, idle
+            self._draining = False
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
+
+    def on_response_complete(self) -> None:
+        if self._discarding:
+            self.server_state.total_requests += 1
+            return
+        _on_response_complete(self)
+        if self._body_open and self.cycle.response_complete and not self.transport.is_closing():
+            self._unset_keepalive_if_required()
+            self._disarm()
+            self._draining = True
+            self._drained = 0
+            self._start_lingering()
+
+    # --- closing gracefully ---------------------------------------------------------
+
+    def _close_after_response(self) -> None:
+        """The cycle (or a fault) closes the connection once its response is out."""
+        if self._body_open:
+            self._close_gracefully()
+        else:
+            self.transport.close()
+
+    def _close_gracefully(self) -> None:
+        """Send a FIN after the response, and read and discard until the client closes too."""
+        transport = self.transport
+        if self._discarding or transport.is_closing():
+            return
+        self._unset_keepalive_if_required()
+        self._disarm()
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        self._discarding = True
+        self._draining = False
+        self._drained = 0
+        transport.write_eof()
+        self.flow.resume_reading()
+        self._start_lingering()
+
+    def _discard(self, size: int) -> None:
+        self._last_read = self.loop.time()
+        self._drained += size
+        if self._drained > LINGER_BYTES:
+            self.transport.close()
+
+    def _start_lingering(self) -> None:
+        now = self.loop.time()
+        self._last_read = now
+        self._deadline = now + LINGER_TIME
+        self._linger_idle = min(LINGER_IDLE, self.answers.timeouts().body)
+        self._arm(self._linger_idle, self._linger_check)
+
+    def _linger_check(self) -> None:
+        self._timer = None
+        wake = min(self._deadline, self._last_read + self._linger_idle)
+        remaining = wake - self.loop.time()
+        if remaining > 0:
+            self._arm(remaining, self._linger_check)
+        elif not self.transport.is_closing():
+            self.transport.close()
+
+    # --- the connection's own answers -----------------------------------------------
+
+    def _head_timed_out(self) -> None:
+        self._timer = None
+        if not self._head_open:  # not a byte of a request: nothing to answer
+            self.transport.close()
+            return
+        timeout = self.answers.timeouts().header
+        message = f"Request timed out: the request line and headers did not arrive within {timeout:g}s."
+        self._refuse(Refusal(408, message, "header_timeout"))
+
+    def _body_idle(self) -> None:
+        self._timer = None
+        cycle = self.cycle
+        if not self._body_open or cycle is None or cycle.response_started:
+            return
+        timeout = self.answers.timeouts().body
+        now = self.loop.time()
+        if self.flow.read_paused:  # the application is not reading: the client is not the one waiting
+            self._last_read = now
+        remaining = self._last_read + timeout - now
+        if remaining > 0:
+            self._arm(remaining, self._body_idle)
+            return
+        message = f"Request timed out: no part of the request body arrived for {timeout:g}s."
+        self._refuse(Refusal(408, message, "body_timeout"), cycle.scope)
+        cycle.disconnected = True  # the application's receive() now says so; its send() does nothing
+        cycle.message_event.set()
+
+    def _refuse(self, refusal: Refusal, scope: Any = None) -> None:
+        if self.transport.is_closing():
+            return
+        url: bytes = getattr(self, "url", b"")
+        method = self.parser.get_method().decode("ascii", "replace") if url else None
+        request = RequestSoFar(method, bytes(url[:TARGET_SHOWN]), scope)
+        status, headers, body = self.answers.refuse(refusal, request)
+        self.transport.write(encode_response(status, self.server_state.default_headers + headers, body))
+        self._close_gracefully()
+
+    # --- the one timer ---------------------------------------------------------------
+
+    def _arm(self, delay: float, callback: Callable[[], None]) -> None:
+        self._disarm()
+        self._timer = self.loop.call_later(delay, callback)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

@@ -1,0 +1,29 @@
+"""How long the server waits for a client that has stopped sending.
+
+Two waits, as a real front end has them (nginx: ``client_header_timeout`` and
+``client_body_timeout``, both 60 s by default):
+
+- ``header``: from the connection's opening (or a later request's first byte) until the request
+  head (request line and headers) has fully arrived. A head is a few hundred bytes; a live client
+  sends it in milliseconds, so 30 s only ever ends a connection that sends nothing, or a head one
+  byte at a time (the slow-headers attack that otherwise keeps a connection forever).
+- ``body``: how long the body may go with no byte at all while the server is reading it. It is an
+  idle timeout, not a total: an upload that trickles in at one byte every few seconds is live and
+  is never cut, however long it takes; one that declared more than it sends is.
+
+Between requests on a kept-alive connection, uvicorn's keep-alive timeout (5 s) applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_HEADER_TIMEOUT = 30.0
+DEFAULT_BODY_TIMEOUT = 60.0
+MAX_TIMEOUT = 86_400.0  # one day: longer is no timeout at all, and event loops refuse absurd delays
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    header: float = DEFAULT_HEADER_TIMEOUT
+    body: float = DEFAULT_BODY_TIMEOUT
