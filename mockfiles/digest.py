@@ -8,7 +8,8 @@ the first ``INLINE_BYTES`` are hashed inline (a small upload pays a few microsec
 and starts no thread), and the rest on a thread of the upload's own, fed in order
 through a queue: ``hashlib`` releases the GIL while it hashes, so the event loop keeps
 parsing meanwhile, and at the end of the part the digest is at most a chunk or two
-behind.
+behind. The queue is bounded (``MAX_QUEUED`` pieces, a few MiB): a thread starved of CPU
+makes the upload wait rather than pin the pieces of a file that is not being kept.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import queue
 import threading
 
 INLINE_BYTES = 1024 * 1024
+MAX_QUEUED = 16  # pieces waiting for the thread (each at most the server's read size, 64-256 KiB)
 
 Data = bytes | memoryview
 _END: Data = b""  # the queue's end marker (an empty piece is never queued)
@@ -33,7 +35,7 @@ class StreamDigest:
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
         self._inline = 0
-        self._queue: queue.SimpleQueue[Data] | None = None
+        self._queue: queue.Queue[Data] | None = None
         self._result: concurrent.futures.Future[str] | None = None
         self._cancelled = False
 
@@ -47,7 +49,7 @@ class StreamDigest:
         self._hash.update(data)
         self._inline += len(data)
         if self._inline >= INLINE_BYTES:
-            self._queue = queue.SimpleQueue()
+            self._queue = queue.Queue(MAX_QUEUED)
             self._result = concurrent.futures.Future()
             threading.Thread(target=self._run, name="mockfiles-sha256", daemon=True).start()
 
@@ -62,7 +64,10 @@ class StreamDigest:
         """No digest is wanted any more (the upload was refused or broken): stop the thread."""
         if self._queue is not None and not self._cancelled:
             self._cancelled = True
-            self._queue.put(_END)
+            try:
+                self._queue.put_nowait(_END)
+            except queue.Full:  # the thread is busy: it sees the flag at its next piece
+                pass
 
     def _run(self) -> None:
         assert self._queue is not None and self._result is not None

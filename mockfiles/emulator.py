@@ -49,6 +49,7 @@ class Emulator:
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
         self.generation = 0  # grows at every reset: requests begun before one belong to a state that is gone
+        self.options: dict[str, Any] = {}  # the explicit options of this configuration (those of the last reset)
         self.reset()
 
     # --- configuration ------------------------------------------------------------
@@ -65,13 +66,16 @@ class Emulator:
             self.chaos.release()
             self.clock.reset()
             self._apply(scenario, settings, fresh=True)
+            self.options = settings
 
     def use_scenario(self, source: ScenarioSource | None) -> Scenario:
         """Replace the active scenario. Stored files, the journal (cut to the new cap, newest
-        kept), the clock and the rate-limit windows stay; the fault rules start afresh.
-        docs/scenarios.md says exactly what changes and what stays."""
+        kept), the clock and the rate-limit windows stay; the fault rules start afresh; the
+        options given to the last reset (profile, seed, api_keys, rate_limits: a test's
+        marker) still win over the scenario's own. docs/scenarios.md says exactly what
+        changes and what stays."""
         scenario = load_scenario(source)
-        settings = {**self.settings.__dict__, "scenario": source}
+        settings = {**self.options, "scenario": source}
         with self._lock:
             self.chaos.release()
             self._apply(scenario, settings, fresh=False)

@@ -483,6 +483,14 @@ def test_the_sdk_waits_as_an_injected_429_says(mockfiles: MockFilesServer) -> No
     assert mockfiles.requests[0]["advice"] == {"retry-after": "1", "retry-after-ms": "1000"}
 
 
+@pytest.mark.mockfiles(scenario=limited({"match": {"endpoint": "files.create"}, "times": 1, "status": 429}))
+async def test_the_async_sdk_waits_as_an_injected_429_says(mockfiles: MockFilesServer) -> None:
+    async with mockfiles.async_client() as client:
+        created = await client.files.create(file=b"x", purpose="assistants")
+    assert attempts(mockfiles) == [429, 200]
+    assert mockfiles.requests[-1]["file_id"] == created.id
+
+
 @pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.list"}, "status": 429}))
 def test_an_injected_429_without_limits_has_no_ratelimit_headers(http: httpx.Client) -> None:
     r = http.get("/v1/files")

@@ -95,6 +95,12 @@ def test_sdk_default_retries_get_ten_uploads_through_under_freeze_time(mockfiles
         client = mockfiles.client()  # default max_retries=2
         created = [client.files.create(file=f"{i}".encode(), purpose="assistants") for i in range(10)]
         assert {f.created_at for f in created} == {1893456000}  # the emulator clock is frozen with the test
+        short = client.files.create(
+            file=b"x", purpose="user_data", expires_after={"anchor": "created_at", "seconds": 3600}
+        )
+        mockfiles.advance(3600)  # advance() still expires files under freeze_time
+        with pytest.raises(openai.NotFoundError):
+            client.files.retrieve(short.id)
     assert len({f.id for f in created}) == 10
     assert mockfiles.requests_for("files.create")[-1]["status"] == 200
 
@@ -312,3 +318,12 @@ def test_the_reset_header_has_one_format(http: httpx.Client) -> None:
     refused = http.get("/v1/files")
     assert refused.status_code == 429
     assert re.fullmatch(r"[1-5]?\d(\.\d{1,3})?s|1m0s", refused.headers["x-ratelimit-reset-requests"])
+
+
+@pytest.mark.mockfiles(profile="dashscope", rate_limits=False)
+def test_a_scenario_change_keeps_the_markers_options(mockfiles: MockFilesServer, http: httpx.Client) -> None:
+    mockfiles.use_scenario({"faults": [{"match": {"endpoint": "files.delete"}, "status": 500}]})
+    assert mockfiles.emulator.profile.name == "dashscope"
+    assert {http.get("/v1/files").status_code for _ in range(15)} == {200}  # still no rate limits
+    mockfiles.reset()  # a reset without options comes back to the start-up settings
+    assert mockfiles.emulator.profile.name == "openai"
