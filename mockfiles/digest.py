@@ -30,7 +30,7 @@ _END: Data = b""  # the queue's end marker (an empty piece is never queued)
 class StreamDigest:
     """sha256 over pieces given in order; ``hexdigest()`` once they are all given."""
 
-    __slots__ = ("_hash", "_inline", "_queue", "_result", "_cancelled")
+    __slots__ = ("_hash", "_inline", "_queue", "_result", "_cancelled", "_finished")
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
@@ -38,6 +38,7 @@ class StreamDigest:
         self._queue: queue.Queue[Data] | None = None
         self._result: concurrent.futures.Future[str] | None = None
         self._cancelled = False
+        self._finished = False
 
     def update(self, data: Data) -> None:
         """Add the next piece. It must not change afterwards (bytes, or a view of bytes)."""
@@ -53,17 +54,26 @@ class StreamDigest:
             self._result = concurrent.futures.Future()
             threading.Thread(target=self._run, name="mockfiles-sha256", daemon=True).start()
 
+    def finish(self) -> None:
+        """Every piece has been given: the thread can finish its work and end (it does not
+        wait for ``hexdigest()``, so a form of many large files holds no idle threads)."""
+        if self._queue is not None and not self._finished:
+            self._finished = True
+            self._queue.put(_END)
+
     async def hexdigest(self) -> str:
         """The digest of every piece given; waits (without blocking the loop) for the thread to catch up."""
         if self._queue is None or self._result is None:
             return self._hash.hexdigest()
-        self._queue.put(_END)
+        self.finish()
         return await asyncio.wrap_future(self._result)
 
     def cancel(self) -> None:
         """No digest is wanted any more (the upload was refused or broken): stop the thread."""
         if self._queue is not None and not self._cancelled:
             self._cancelled = True
+            if self._finished:
+                return  # the thread ends by itself
             try:
                 self._queue.put_nowait(_END)
             except queue.Full:  # the thread is busy: it sees the flag at its next piece

@@ -203,7 +203,7 @@ async def read_upload(
     finally:
         purposes = form.values("purpose")
         ctx.upload = Upload(
-            purpose=purposes[0] if purposes else default_purpose,
+            purpose=(purposes[0] if purposes else None) or default_purpose,
             files=[UploadedFile(p.filename, p.size if p.complete else None, p.sha256) for p in uploaded(form)],
         )
     return form, ctx.upload

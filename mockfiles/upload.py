@@ -53,11 +53,6 @@ class FilePart:
         if self.room_of is not None:
             self._room = self.room_of()
 
-    @property
-    def dropped(self) -> bool:
-        """Its bytes were not kept: it is larger than the account's room."""
-        return self.room_left is not None
-
     def write(self, data: bytes, start: int, end: int) -> None:
         n = end - start
         self.size += n
@@ -269,6 +264,7 @@ class _Reader:
         if self._file is not None:
             self._file.flush()
             self._file.complete = True
+            self._file.digest.finish()
             self._file = None
         else:
             self.form.fields.append((self._name, _text(bytes(self._text), f"field '{self._name}'")))

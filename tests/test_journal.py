@@ -14,6 +14,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
+from mockfiles.digest import StreamDigest
 from tests.test_upload_limits import file_head, file_part, form, post, streamed, text_part
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)
@@ -193,3 +194,17 @@ def test_journal_over_http_has_the_same_entries(mockfiles: MockFilesServer, clie
     over_http = httpx.get(mockfiles.url + "/_mockfiles/requests").json()["data"]
     assert over_http[0]["sha256"] == sha256(b"abc") and over_http[0]["received_at"] is not None
     assert over_http == mockfiles.requests
+
+
+async def test_stream_digest_unit() -> None:
+    """The digest is the file's sha256 whatever the pieces, inline (small) or on its thread (large)."""
+    for size in (0, 10, 1024 * 1024 - 1, 5 * 1024 * 1024 + 7):
+        data = os.urandom(size)
+        digest = StreamDigest()
+        for i in range(0, size, 100_003):
+            digest.update(memoryview(data)[i : i + 100_003])
+        digest.finish()
+        assert await digest.hexdigest() == sha256(data)
+    abandoned = StreamDigest()
+    abandoned.update(os.urandom(3 * 1024 * 1024))
+    abandoned.cancel()  # a refused upload: its thread stops, nothing waits for it
