@@ -96,9 +96,11 @@ def test_the_purpose_limit_holds_whatever_the_part_order(
 def test_a_purpose_after_the_file_refuses_it_at_once(mockfiles: MockFilesServer, http: httpx.Client) -> None:
     sent = 0
 
+    content = batch_bytes(int(1.5 * MB))
+
     def body() -> Iterator[bytes]:
         nonlocal sent
-        pieces = [file_part("big.jsonl", batch_bytes(int(1.5 * MB))), text_part("purpose", "batch")]
+        pieces = [file_part("big.jsonl", content), text_part("purpose", "batch")]
         pieces.append(file_head("padding.bin", name="padding"))
         pieces += [b"\0" * (1024 * 1024)] * 400  # 400 MiB more, if the server kept reading
         for piece in pieces:
@@ -107,7 +109,8 @@ def test_a_purpose_after_the_file_refuses_it_at_once(mockfiles: MockFilesServer,
 
     r = post(http, body())
     assert r.status_code == 413
-    assert r.json()["error"]["message"].startswith(f"Maximum content size limit ({MB}) exceeded (")
+    # refused for the file already read, as soon as its purpose was (not for the part after it)
+    assert r.json()["error"]["message"] == f"Maximum content size limit ({MB}) exceeded ({len(content)} bytes read)"
     assert sent < 64 * 1024 * 1024, f"the client could send {sent} bytes: the server kept reading"
     assert stored(mockfiles) == 0
 
@@ -325,3 +328,18 @@ async def test_concurrent_async_sdk_uploads_only_see_400_quota_refusals(mockfile
     assert outcomes.count(400) > 10 and set(outcomes) == {200, 400}
     assert watch.peak <= LIMIT
     assert sum(f.size for f in mockfiles.emulator.files.all_files()) <= LIMIT
+
+
+def test_native_upload_without_purpose_gets_the_default_purposes_limit(mockfiles: MockFilesServer) -> None:
+    from mockfiles.dialects.dashscope_native import DEFAULT_PURPOSE
+    from mockfiles.profiles import get_profile
+
+    extensions = get_profile("dashscope").purposes[DEFAULT_PURPOSE].extensions
+    filename = "data" + (extensions[0] if extensions else ".bin")
+    mockfiles.reset(
+        profile="dashscope", rate_limits=False, scenario={"limits": {"max_file_bytes": {DEFAULT_PURPOSE: "1MB"}}}
+    )
+    with httpx.Client(base_url=mockfiles.url, headers={"Authorization": "Bearer sk-qwen"}) as http:
+        r = post(http, streamed(form(file_part(filename, b"x" * int(1.5 * MB)))), path="/api/v1/files")
+    assert r.status_code == 413 and r.json()["code"] == "BadRequest.FileTooLarge"
+    assert stored(mockfiles) == 0
