@@ -94,6 +94,7 @@ class MockFilesApp:
         dialect = self.dialect_for(path)
         ctx = RequestContext(dialect.new_request_id(), dialect.name, scope["method"], path, scope["query_string"])
         ctx.generation = self.emulator.generation
+        ctx.received_at, ctx.received_wall = self.emulator.clock.now(), time.time()
         ctx.journaled = not path.startswith(ADMIN_PATHS)
         scope["mockfiles"] = ctx
         header_bytes, body_expected = scan_headers(scope, ctx)
@@ -209,7 +210,13 @@ class Exchange(Connection):
         ctx = self.ctx
         ctx.status = response.status_code
         headers = response.raw_headers
-        headers += self.dialect.headers(ctx) if ctx.journaled else [(b"x-request-id", ctx.request_id.encode())]
+        stamped = self.dialect.headers(ctx) if ctx.journaled else [(b"x-request-id", ctx.request_id.encode())]
+        if ctx.fault is not None:  # a fault rule's own headers win over the dialect's
+            given = {name for name, _ in headers}
+            stamped = [h for h in stamped if h[0] not in given]
+        headers += stamped
+        if ctx.status >= 400 and ctx.journaled:
+            ctx.advice = retry_advice(headers)
         if not self.body_read and expects_continue(self.scope):
             # Answered before the body was read (a refused upload) to a client that waits for
             # "100 Continue" before sending it: it may never send it, so the connection cannot
@@ -268,6 +275,15 @@ def record(emulator: Emulator, ctx: RequestContext) -> None:
 
 def expects_continue(scope: Scope) -> bool:
     return any(name == b"expect" and value.lower() == b"100-continue" for name, value in scope["headers"])
+
+
+ADVICE_HEADERS = (b"retry-after", b"retry-after-ms", b"x-should-retry")
+
+
+def retry_advice(headers: list[tuple[bytes, bytes]]) -> dict[str, str] | None:
+    """The response headers that tell a client whether and when to retry, for the journal."""
+    advice = {name.decode(): value.decode("latin-1") for name, value in headers if name in ADVICE_HEADERS}
+    return advice or None
 
 
 def scan_headers(scope: Scope, ctx: RequestContext) -> tuple[int, bool]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .context import RequestContext
-from .errors import InjectedError
+from .errors import InjectedError, InjectedRateLimit, MockFilesError
 from .faults import FaultRule
 from .lifecycle import Outcome
 
@@ -82,10 +82,16 @@ class Chaos:
         return None
 
     async def apply(
-        self, ctx: RequestContext, request: Callable[[], Mapping[str, Any]], is_current: Callable[[], bool]
+        self,
+        ctx: RequestContext,
+        request: Callable[[], Mapping[str, Any]],
+        is_current: Callable[[], bool],
+        instead: Callable[[], None] = lambda: None,
     ) -> Outcome | None:
         """Run the first firing rule's effect before the operation; ``request`` makes the
-        view of the request that rules match on (only built when there are rules).
+        view of the request that rules match on (only built when there are rules);
+        ``instead`` is called as soon as a rule that answers instead of the operation (a
+        status, ``reset``, ``timeout``) fires.
 
         Raises InjectedError or Dropped; returns a processing Outcome for uploads that
         a rule sends to ``error``; marks ``ctx.action`` for effects that happen after
@@ -99,6 +105,8 @@ class Chaos:
         rule, delay = picked
         ctx.fault = rule.index
         ctx.details["rule"] = rule.label
+        if rule.status is not None or rule.action in ("reset", "timeout"):
+            instead()
         if delay:
             ctx.details["delay_ms"] = round(delay * 1000, 1)
             await asyncio.sleep(delay)
@@ -168,8 +176,10 @@ def _twins(rules: tuple[FaultRule, ...]) -> list[tuple[FaultRule, int]]:
     return out
 
 
-def injected_error(rule: FaultRule) -> InjectedError:
+def injected_error(rule: FaultRule) -> MockFilesError:
     status = rule.status or 500
+    if status == 429:
+        return InjectedRateLimit(retry_after=advised_wait(rule.headers), given=rule.error, headers=rule.headers)
     type_, code, message = DEFAULT_ERRORS.get(
         status, ("server_error" if status >= 500 else "invalid_request_error", None, f"Injected error {status}.")
     )
@@ -182,6 +192,22 @@ def injected_error(rule: FaultRule) -> InjectedError:
         param=given.get("param"),
         headers=rule.headers,
     )
+
+
+DEFAULT_RETRY_AFTER = 1.0  # seconds an injected 429 asks the client to wait, unless its headers say otherwise
+
+
+def advised_wait(headers: Mapping[str, str]) -> float:
+    """The wait a rule's headers advise (``retry-after-ms``, else ``retry-after`` in
+    seconds), so that an injected 429's message says the same; 1 s when they say nothing."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            seconds = float(headers[name]) * scale
+        except (KeyError, ValueError):
+            continue
+        if seconds >= 0 and seconds != float("inf"):
+            return seconds
+    return DEFAULT_RETRY_AFTER
 
 
 class Connection:

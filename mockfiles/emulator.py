@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,11 +15,11 @@ from .auth import authenticate
 from .chaos import Chaos
 from .clock import Clock
 from .context import RequestContext
-from .errors import RateLimited
+from .errors import InjectedRateLimit, RateLimited
 from .journal import Journal
-from .lifecycle import Files
+from .lifecycle import Files, Outcome
 from .profiles import Profile
-from .ratelimit import RateLimiter
+from .ratelimit import Decision, RateLimiter
 from .scenario import Scenario, ScenarioSource, load_scenario
 from .timeouts import Timeouts
 
@@ -52,6 +53,7 @@ class Emulator:
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
         self.timeouts = Timeouts()
         self.generation = 0  # grows at every reset: requests begun before one belong to a state that is gone
+        self.options: dict[str, Any] = {}  # the explicit options of this configuration (those of the last reset)
         self.reset()
 
     # --- configuration ------------------------------------------------------------
@@ -68,11 +70,16 @@ class Emulator:
             self.chaos.release()
             self.clock.reset()
             self._apply(scenario, settings, fresh=True)
+            self.options = settings
 
     def use_scenario(self, source: ScenarioSource | None) -> Scenario:
-        """Replace the active scenario; stored files, the journal and the clock stay."""
+        """Replace the active scenario. Stored files, the journal (cut to the new cap, newest
+        kept), the clock and the rate-limit windows stay; the fault rules start afresh; the
+        options given to the last reset (profile, seed, api_keys, rate_limits: a test's
+        marker) still win over the scenario's own. docs/scenarios.md says exactly what
+        changes and what stays."""
         scenario = load_scenario(source)
-        settings = {**self.settings.__dict__, "scenario": source}
+        settings = {**self.options, "scenario": source}
         with self._lock:
             self.chaos.release()
             self._apply(scenario, settings, fresh=False)
@@ -89,9 +96,11 @@ class Emulator:
             rng = random.Random(seed) if seed is not None else random.Random()
             self.files = Files(self.profile, self.clock, rng)
             self.journal.clear(scenario.journal_cap or 10_000)
+            self.limiter = RateLimiter(self.profile.rate_limits)
         else:
             self.files.profile = self.profile
-        self.limiter = RateLimiter(self.profile.rate_limits)
+            self.journal.resize(scenario.journal_cap or 10_000)
+            self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
         self.timeouts = effective_timeouts(settings, scenario)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED)
 
@@ -110,7 +119,7 @@ class Emulator:
         assert ctx.key is not None and ctx.endpoint is not None
         if self.limiter.limits is None:
             return
-        decision = self.limiter.check(ctx.key, ctx.endpoint, self.clock.now())
+        decision = self.limiter.check(ctx.key, ctx.endpoint, self.clock.pacing())
         if decision is None:
             return
         ctx.rate = decision
@@ -122,6 +131,26 @@ class Emulator:
                 limit=decision.limit,
                 kind=decision.kind,
             )
+
+    async def apply_faults(self, ctx: RequestContext, request: Callable[[], Mapping[str, Any]]) -> Outcome | None:
+        """The scenario's fault rules, for a request that has passed authentication and the
+        rate limit. A request a fault answers instead of the operation (an error status, a
+        reset, a timeout) gives back its rate-limit slot: a test of retries expects the
+        retry, not the injected failure, to meet the limit. An injected 429 is dressed as a
+        real refusal: the x-ratelimit-* headers say the window is full."""
+        try:
+            return await self.chaos.apply(ctx, request, lambda: self.is_current(ctx), lambda: self.refund_rate(ctx))
+        except InjectedRateLimit as err:
+            limited = self.limiter.limit_for(ctx.endpoint)
+            if limited is not None:
+                err.kind, err.limit = limited
+                ctx.rate = Decision(False, err.kind, err.limit, 0, err.retry_after, err.retry_after)
+            raise
+
+    def refund_rate(self, ctx: RequestContext) -> None:
+        """Give back the rate-limit slot the request took."""
+        if ctx.rate is not None and ctx.key is not None:
+            ctx.rate = self.limiter.refund(ctx.key, ctx.rate)
 
     @property
     def admin_token(self) -> str | None:

@@ -89,15 +89,42 @@ class QuotaExceeded(MockFilesError):
 
 
 class RateLimited(MockFilesError):
+    """429. ``kind`` (upload or query) and ``limit`` are None for an injected 429 on a
+    request class that has no limit."""
+
     status = 429
     type = "requests"
     code = "rate_limit_exceeded"
 
-    def __init__(self, message: str, *, retry_after: float, limit: int, kind: str) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float,
+        limit: int | None,
+        kind: str | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, headers=headers)
         self.retry_after = retry_after
         self.limit = limit
         self.kind = kind
+
+
+class InjectedRateLimit(RateLimited):
+    """A 429 a scenario's fault rule asked for: each dialect answers it as it answers a real
+    rate-limit refusal (wording, ``retry-after``…), then the rule's ``error`` fields and
+    ``headers`` go over that."""
+
+    def __init__(
+        self, *, retry_after: float, given: Mapping[str, str | None], headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__("", retry_after=retry_after, limit=None, kind=None, headers=headers)
+        self.given = dict(given)
+
+    def overrides(self) -> dict[str, str | None]:
+        """The body fields the rule sets: a null ``message`` or ``type`` keeps the dialect's."""
+        return {k: v for k, v in self.given.items() if v is not None or k in ("code", "param")}
 
 
 class InjectedError(MockFilesError):

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
@@ -15,14 +16,14 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .chaos import drop_stale
-from .context import RequestContext
+from .context import RequestContext, Upload, UploadedFile
 from .emulator import Emulator
 from .errors import InvalidRequest, PayloadTooLarge
-from .lifecycle import Outcome, check_range, parse_expires_after, parse_int
+from .lifecycle import Files, Outcome, check_range, json_type, parse_expires_after, parse_int
 from .responses import JSONResponse
 from .routes import Route, by_method
 from .store import Page, StoredFile
-from .upload import Form, read_form
+from .upload import FilePart, Form, read_form
 
 FORM_OVERHEAD = 64 * 1024  # room for the non-file parts when judging a declared Content-Length
 LIST_LIMIT_MAX = 10_000
@@ -54,39 +55,19 @@ class FilesAPI:
         ctx = await admit(self.emulator, request, "files.create")
         key = ctx.key or ""
         files = self.emulator.files
-        files.check_room(key)
-        declared = declared_length(request)
-
-        def refuse_if_declared_over(limit: int) -> None:
-            """A declared Content-Length can already rule the upload out, before any of it is read."""
-            if declared is not None and declared > limit + FORM_OVERHEAD:
-                files.check_room(key, declared - FORM_OVERHEAD)  # the storage quota, when that is the cause
-                raise PayloadTooLarge(
-                    f"Maximum content size limit ({limit}) exceeded ({declared} bytes declared)",
-                    limit=limit,
-                    read=declared,
-                )
-
-        def file_limit(field: str, form: Form) -> int:
-            limit = min(files.max_upload_bytes(form.value("purpose")), files.room_for(key))
-            refuse_if_declared_over(limit)
-            return limit
-
-        refuse_if_declared_over(min(files.profile.max_file_bytes, files.room_for(key)))
-        try:
-            form = await read_form(request.stream(), request.headers.get("content-type"), file_limit)
-        except PayloadTooLarge as exc:
-            files.check_room(key, exc.read)  # the storage quota, when that is what was crossed
-            raise
+        files.check_room(key)  # the file count, before any of the body is read
+        form, upload = await read_upload(request, files, key, ctx, file_parts)
         purpose = form.value("purpose")
         part = upload_part(form)
+        if part is not None and part.room_left is not None:
+            raise files.storage_refusal(part.size, part.room_left)
         details = lambda: fault_request(ctx, request, purpose=purpose, filename=part.filename if part else None)  # noqa: E731
-        outcome: Outcome | None = await self.emulator.chaos.apply(ctx, details, lambda: self.emulator.is_current(ctx))
+        outcome: Outcome | None = await self.emulator.apply_faults(ctx, details)
         rules = files.rules(purpose, self.dialect.name)
         if part is None:
             raise InvalidRequest("Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
         assert purpose is not None
-        expires_after = parse_expires_after(*expires_after_fields(form))
+        expires_after = expires_after_of(form)
         files.check_filename(part.filename)
         files.check_file_type(purpose, part.filename)
         create = functools.partial(
@@ -103,6 +84,7 @@ class FilesAPI:
         await drop_stale(ctx, self.emulator.is_current(ctx))  # not into a store reset meanwhile
         needs_thread = rules.content is not None and outcome is None and part.size > THREAD_CHECK_BYTES
         f = await run_in_threadpool(create) if needs_thread else create()
+        upload.files[0].file_id = f.id
         return JSONResponse(self.dialect.file_object(f, files.clock.now()))
 
     async def list(self, request: Request) -> JSONResponse:
@@ -170,7 +152,7 @@ async def admit(emulator: Emulator, request: Request, endpoint: str) -> RequestC
     emulator.authenticate(ctx, header(request, b"authorization"))
     emulator.check_rate(ctx)
     if endpoint != "files.create" and emulator.chaos.rules:
-        await emulator.chaos.apply(ctx, lambda: fault_request(ctx, request), lambda: emulator.is_current(ctx))
+        await emulator.apply_faults(ctx, lambda: fault_request(ctx, request))
     return ctx
 
 
@@ -182,9 +164,58 @@ def header(request: Request, name: bytes) -> str | None:
     return None
 
 
-def upload_part(form: Form) -> Any:
+async def read_upload(
+    request: Request,
+    files: Files,
+    key: str,
+    ctx: RequestContext,
+    uploaded: Callable[[Form], list[FilePart]],
+    default_purpose: str | None = None,
+) -> tuple[Form, Upload]:
+    """Read an upload's form, streaming its file parts against their size limits and the
+    account's room, and note what it carried for the journal (even when it is refused):
+    ``uploaded`` picks the parts that are the files to store, in the order they are stored."""
+    declared = declared_length(request)
+
+    def refuse_if_declared_over(limit: int) -> None:
+        """A declared Content-Length can already rule the upload out, before any of it is read."""
+        if declared is not None and declared > limit + FORM_OVERHEAD:
+            raise PayloadTooLarge(
+                f"Maximum content size limit ({limit}) exceeded ({declared} bytes declared)", limit=limit, read=declared
+            )
+
+    def file_limit(field: str, form: Form) -> int:
+        """The purpose's limit once it is known (before: the largest), asked again when it arrives after the file."""
+        limit = files.max_upload_bytes(form.value("purpose"))
+        refuse_if_declared_over(limit)
+        return limit
+
+    refuse_if_declared_over(files.profile.max_file_bytes)
+    form = Form()
+    try:
+        await read_form(
+            request.stream(),
+            request.headers.get("content-type"),
+            file_limit,
+            room=lambda: files.room_for(key),
+            form=form,
+        )
+    finally:
+        purposes = form.values("purpose")
+        ctx.upload = Upload(
+            purpose=(purposes[0] if purposes else None) or default_purpose,
+            files=[UploadedFile(p.filename, p.size if p.complete else None, p.sha256) for p in uploaded(form)],
+        )
+    return form, ctx.upload
+
+
+def file_parts(form: Form) -> list[FilePart]:
+    return [p for p in form.files if p.field == "file"]
+
+
+def upload_part(form: Form) -> FilePart | None:
     """The one ``file`` part of an upload (None when there is none)."""
-    parts = [p for p in form.files if p.field == "file"]
+    parts = file_parts(form)
     if len(parts) > 1:
         raise InvalidRequest("Only one 'file' may be uploaded per request.", param="file")
     if not parts and form.values("file"):
@@ -192,26 +223,50 @@ def upload_part(form: Form) -> Any:
     return parts[0] if parts else None
 
 
-def expires_after_fields(form: Form) -> tuple[str | None, str | int | None]:
-    """``expires_after[anchor]``/``[seconds]`` as the SDK and curl send them, or one
-    ``expires_after`` part holding a JSON object (OpenAPI's encoding of an object field)."""
+BRACKETED = re.compile(r"expires_after\[([^\[\]]*)\]")
+
+
+def expires_after_of(form: Form) -> int | None:
+    """The upload's ``expires_after`` seconds, from ``expires_after[anchor]``/``[seconds]`` as
+    the SDK and curl send them, or from one ``expires_after`` part holding a JSON object
+    (OpenAPI's encoding of an object field): both checked alike; both at once is a 400."""
     whole = form.value("expires_after")
-    if whole is None:
-        return form.value("expires_after[anchor]"), form.value("expires_after[seconds]")
+    names = dict.fromkeys(name for name, _ in form.fields if name.startswith("expires_after["))
+    if whole is not None and names:
+        raise InvalidRequest(
+            f"'expires_after' was given twice: as one JSON part and as {', '.join(repr(n) for n in names)}. "
+            "Send one or the other.",
+            param="expires_after",
+        )
+    if whole is not None:
+        return parse_expires_after(json_object(whole), text=False)
+    if not names:
+        return None
+    fields: dict[str, object] = {}
+    for name in names:
+        bracketed = BRACKETED.fullmatch(name)
+        fields[bracketed.group(1) if bracketed else name[len("expires_after") :]] = form.value(name)
+    return parse_expires_after(fields, text=True)
+
+
+def json_object(text: str) -> dict[str, object]:
+    """The ``expires_after`` part's JSON object."""
     try:
-        value = json.loads(whole)
+        value = json.loads(text)
     except ValueError:
-        value = None
+        raise InvalidRequest(
+            "Invalid 'expires_after': expected a JSON object with 'anchor' and 'seconds', "
+            f"but got {text[:100]!r} instead.",
+            param="expires_after",
+            code="invalid_type",
+        ) from None
     if not isinstance(value, dict):
         raise InvalidRequest(
-            "'expires_after' must be a JSON object with 'anchor' and 'seconds'.",
+            f"Invalid type for 'expires_after': expected an object, but got {json_type(value)} instead.",
             param="expires_after",
             code="invalid_type",
         )
-    anchor, seconds = value.get("anchor"), value.get("seconds")
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, str, type(None))):
-        seconds = str(seconds)
-    return (anchor if isinstance(anchor, str) or anchor is None else str(anchor)), seconds
+    return value
 
 
 def query_of(request: Request) -> dict[str, str]:

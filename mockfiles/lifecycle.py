@@ -7,17 +7,18 @@ from __future__ import annotations
 import random
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from . import ids
 from .clock import Clock
-from .errors import InvalidRequest, InvalidValue, QuotaExceeded
+from .errors import InvalidRequest, InvalidValue, PayloadTooLarge, QuotaExceeded
 from .profiles import IdShape, Profile, PurposeRules
 from .store import FileStore, Page, StoredFile
 from .validation import check_content
 
+T = TypeVar("T")
 EXPIRES_MIN = 3600
 EXPIRES_MAX = 2_592_000
 FILENAME_MAX = 512  # characters
@@ -41,30 +42,66 @@ def quote_list(values: Sequence[str]) -> str:
     return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
 
 
-def parse_expires_after(anchor: str | None, seconds: str | int | None) -> int | None:
-    """Validate ``expires_after`` (both parts together, or neither) and return its seconds."""
-    if anchor is None and seconds is None:
-        return None
-    if anchor is None:
-        raise InvalidRequest(
-            "Missing required parameter: 'expires_after.anchor'.",
-            param="expires_after.anchor",
-            code="missing_required_parameter",
-        )
+EXPIRES_AFTER_KEYS = ("anchor", "seconds")
+
+
+def parse_expires_after(fields: Mapping[str, object], *, text: bool) -> int:
+    """Validate an ``expires_after`` object and return its seconds; every problem is a 400
+    naming the nested parameter (``expires_after.seconds``). ``text``: the values came as
+    form fields (``expires_after[seconds]=3600``), where every value is text and ``seconds``
+    is read as a number; otherwise they are JSON values, and ``seconds`` must be a JSON
+    integer (``"3600"`` is a type error, as the API's JSON validation says)."""
+    for key in fields:
+        if key not in EXPIRES_AFTER_KEYS:
+            raise InvalidRequest(
+                f"Unknown parameter: 'expires_after.{key}'.", param=f"expires_after.{key}", code="unknown_parameter"
+            )
+    anchor = required(fields, "anchor", str)
     if anchor != "created_at":
         raise InvalidRequest(
             f"Invalid value: '{anchor}'. Supported values are: 'created_at'.",
             param="expires_after.anchor",
             code="invalid_value",
         )
-    if seconds is None:
+    raw = fields.get("seconds")
+    seconds = (
+        parse_int(str(raw), "expires_after.seconds") if text and raw is not None else required(fields, "seconds", int)
+    )
+    check_range(seconds, "expires_after.seconds", EXPIRES_MIN, EXPIRES_MAX)
+    return seconds
+
+
+JSON_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "a boolean"),  # before int: a JSON true is not an integer
+    (int, "an integer"),
+    (float, "a decimal number"),
+    (str, "a string"),
+    (list, "an array"),
+    (dict, "an object"),
+)
+
+
+def json_type(value: object) -> str:
+    """How the API's validation names a JSON value's type."""
+    for kind, name in JSON_TYPES:
+        if isinstance(value, kind):
+            return name
+    return "null"
+
+
+def required(fields: Mapping[str, object], key: str, kind: type[T]) -> T:
+    """``expires_after.<key>``: present, and a JSON value of ``kind``."""
+    param = f"expires_after.{key}"
+    if key not in fields:
+        raise InvalidRequest(f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
+    value = fields[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        expected = dict(JSON_TYPES)[kind]
         raise InvalidRequest(
-            "Missing required parameter: 'expires_after.seconds'.",
-            param="expires_after.seconds",
-            code="missing_required_parameter",
+            f"Invalid type for '{param}': expected {expected}, but got {json_type(value)} instead.",
+            param=param,
+            code="invalid_type",
         )
-    value = parse_int(seconds, "expires_after.seconds")
-    check_range(value, "expires_after.seconds", EXPIRES_MIN, EXPIRES_MAX)
     return value
 
 
@@ -94,6 +131,16 @@ def check_range(value: int, param: str, low: int, high: int) -> None:
             param=param,
             code="integer_above_max_value",
         )
+
+
+def storage_exceeded(used: int, limit: int, size: int) -> QuotaExceeded:
+    return QuotaExceeded(
+        f"Storage limit reached: this account stores {used} of {limit} bytes, "
+        f"and this upload needs {size} more. Delete files to make room.",
+        which="storage",
+        limit=limit,
+        used=used,
+    )
 
 
 class Files:
@@ -127,10 +174,19 @@ class Files:
         return self.profile.purposes[purpose]
 
     def max_upload_bytes(self, purpose: str | None) -> int:
-        """The per-file limit while streaming; before the purpose is known, the largest one."""
+        """The per-file limit while streaming; before the purpose is known (or when it is not
+        one of this profile's), the largest one."""
         if purpose is not None and purpose in self.profile.purposes:
             return self.profile.purposes[purpose].max_bytes
         return self.profile.max_file_bytes
+
+    def check_size(self, purpose: str, size: int) -> None:
+        """The purpose's per-file limit, whatever order the form's parts came in."""
+        limit = self.profile.purposes[purpose].max_bytes
+        if size > limit:
+            raise PayloadTooLarge(
+                f"Maximum content size limit ({limit}) exceeded ({size} bytes read)", limit=limit, read=size
+            )
 
     @staticmethod
     def check_filename(filename: str) -> None:
@@ -172,7 +228,8 @@ class Files:
         return max(0, limit - used)
 
     def check_room(self, account: str, incoming: int = 0) -> None:
-        """Refuse an upload that would take the account past its file count or storage limit."""
+        """Refuse an upload that would take the account past its file count or storage limit
+        (``incoming``: the file's size; 0 checks the file count only)."""
         with self.lock:
             count, used = self.store.usage(account, self.clock.now())
         limit_files = self.profile.max_files
@@ -185,14 +242,16 @@ class Files:
                 used=count,
             )
         limit_bytes = self.profile.max_total_bytes
-        if limit_bytes is not None and used + incoming > limit_bytes:
-            raise QuotaExceeded(
-                f"Storage limit reached: this account stores {used} of {limit_bytes} bytes, "
-                f"and this upload needs {incoming} more. Delete files to make room.",
-                which="storage",
-                limit=limit_bytes,
-                used=used,
-            )
+        if limit_bytes is not None and incoming and used + incoming > limit_bytes:
+            raise storage_exceeded(used, limit_bytes, incoming)
+
+    def storage_refusal(self, size: int, room_left: int) -> QuotaExceeded:
+        """The refusal of a file whose bytes were dropped while it streamed in, because it
+        outgrew the ``room_left`` in its account: told as things stood then (another upload
+        may have freed room since, but the bytes are gone)."""
+        limit = self.profile.max_total_bytes
+        limit = room_left if limit is None else limit
+        return storage_exceeded(max(0, limit - room_left), limit, size)
 
     # --- operations ---------------------------------------------------------------
 
@@ -213,6 +272,7 @@ class Files:
         rules = self.rules(purpose, dialect)
         if size == 0:
             raise InvalidRequest("The uploaded file is empty.", param="file", code="empty_file")
+        self.check_size(purpose, size)
         details = None if outcome is not None else check_content(rules.content, chunks, self.profile.batch_urls)
         with self.lock:
             self.check_room(account, size)

@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from .app import build_app
+from .clock import real_monotonic_clock
 from .emulator import Emulator, Settings
 from .journal import Entry
 from .protocol import Answers, protocol_class
@@ -20,17 +21,6 @@ from .scenario import Scenario, ScenarioSource
 
 DEFAULT_API_KEY = "sk-mockfiles-test"
 STARTUP_TIMEOUT = 15.0
-
-
-def real_monotonic_clock() -> Callable[[], float]:
-    """The monotonic clock as it is without freezegun.
-
-    Looked up on each call: while time is frozen, freezegun replaces every module-level
-    reference to ``time.monotonic`` in every loaded module (ours too), but not its own.
-    """
-    import freezegun.api
-
-    return freezegun.api.real_monotonic
 
 
 class StartupError(RuntimeError):

@@ -52,13 +52,17 @@ def parse_duration(value: object) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """Go-style durations as in OpenAI's ``x-ratelimit-reset-*`` headers: ``340ms``, ``1s``, ``1.5s``, ``6m0s``."""
-    if seconds < 1:
-        return f"{max(0, math.ceil(seconds * 1000))}ms"
-    if seconds < 60:
-        text = f"{seconds:.3f}".rstrip("0").rstrip(".")
+    """Go-style durations as in OpenAI's ``x-ratelimit-reset-*`` headers: ``340ms``, ``1s``, ``1.5s``, ``6m0s``.
+
+    Rounded up to the millisecond first (a client told to wait must not wait too little),
+    then formatted, so that 0.9996 s is ``1s``, never ``1000ms``."""
+    ms = max(0, math.ceil(seconds * 1000))
+    if ms < 1000:
+        return f"{ms}ms"
+    if ms < 60_000:
+        text = f"{ms / 1000:.3f}".rstrip("0").rstrip(".")
         return f"{text}s"
-    minutes, rest = divmod(int(math.ceil(seconds)), 60)
+    minutes, rest = divmod(math.ceil(ms / 1000), 60)
     if minutes < 60:
         return f"{minutes}m{rest}s"
     hours, minutes = divmod(minutes, 60)

@@ -9,6 +9,7 @@ the rest of the body is read.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -16,20 +17,41 @@ from dataclasses import dataclass, field
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from .digest import StreamDigest
 from .errors import InvalidRequest, PayloadTooLarge
 
 FLUSH_BYTES = 64 * 1024  # small pieces are gathered into chunks of about this size
 
 
+UNLIMITED = 2**63
+
+
 @dataclass(eq=False)
 class FilePart:
+    """One file part as it streams in: its bytes kept as the store will keep them, its size
+    and sha256 counted on the way. ``limit`` is its size limit (413 when crossed);
+    ``room_of`` says how many bytes the account can still store, and is asked again each
+    time the part outgrows the last answer: once the part is larger than the room left, its
+    bytes are dropped (it cannot be stored), but it is still counted and hashed to its end,
+    so that the refusal can name its size."""
+
     field: str
     filename: str
     content_type: str | None
     limit: int
-    chunks: list[bytes] = field(default_factory=list)
+    room_of: Callable[[], int] | None = None
+    chunks: list[bytes] = dataclasses.field(default_factory=list)
     size: int = 0
-    _pending: bytearray = field(default_factory=bytearray)
+    complete: bool = False  # its closing boundary was read
+    room_left: int | None = None  # the room the account had when the part outgrew it (its bytes were dropped)
+    sha256: str | None = None  # once complete
+    digest: StreamDigest = dataclasses.field(default_factory=StreamDigest)
+    _room: int = UNLIMITED
+    _pending: bytearray = dataclasses.field(default_factory=bytearray)
+
+    def __post_init__(self) -> None:
+        if self.room_of is not None:
+            self._room = self.room_of()
 
     def write(self, data: bytes, start: int, end: int) -> None:
         n = end - start
@@ -40,8 +62,13 @@ class FilePart:
                 limit=self.limit,
                 read=self.size,
             )
+        if self.size > self._room:
+            self._outgrow_room()
+        if self.room_left is not None:
+            self.digest.update(memoryview(data)[start:end])
+            return
         if n >= FLUSH_BYTES // 4 and not self._pending:
-            self.chunks.append(data[start:end])
+            self._keep(data[start:end])
             return
         self._pending += data[start:end]
         if len(self._pending) >= FLUSH_BYTES:
@@ -49,8 +76,24 @@ class FilePart:
 
     def flush(self) -> None:
         if self._pending:
-            self.chunks.append(bytes(self._pending))
+            self._keep(bytes(self._pending))
             self._pending.clear()
+
+    def _keep(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+        self.digest.update(chunk)
+
+    def _outgrow_room(self) -> None:
+        """Ask the account's room again (other uploads may have freed or taken some); drop the
+        bytes if the part no longer fits."""
+        room = self.room_of() if self.room_of is not None else UNLIMITED
+        if self.size <= room:
+            self._room = room
+            return
+        self.flush()
+        self.chunks.clear()
+        self.room_left = room
+        self._room = UNLIMITED  # asked no more
 
 
 @dataclass(eq=False)
@@ -70,7 +113,11 @@ class Form:
 
 
 # Given a file part's field name and the form read so far, the most bytes it may have.
+# Asked when the part begins, and again for the parts already read each time a text
+# field ends (a ``purpose`` sent after the file decides the file's limit).
 FileLimit = Callable[[str, Form], int]
+# How many more bytes the account can store now (see FilePart).
+Room = Callable[[], int]
 
 
 @dataclass(frozen=True)
@@ -98,32 +145,41 @@ async def read_form(
     content_type: str | None,
     file_limit: FileLimit,
     limits: FormLimits = FormLimits(),
+    *,
+    room: Room | None = None,
+    form: Form | None = None,
 ) -> Form:
-    """Parse the whole multipart body; raises InvalidRequest or PayloadTooLarge."""
-    reader = _Reader(file_limit, limits)
+    """Parse the whole multipart body into ``form`` (which then shows what was read even
+    when this raises); raises InvalidRequest or PayloadTooLarge. Each complete file part
+    has its ``sha256`` when this returns."""
+    reader = _Reader(file_limit, limits, room, form if form is not None else Form())
     try:
-        parser = MultipartParser(boundary_of(content_type), reader.callbacks())
-    except ValueError as exc:
-        raise InvalidRequest(f"Invalid multipart boundary: {exc}") from None
-    try:
-        async for chunk in stream:
-            if chunk:
-                parser.write(chunk)
-        parser.finalize()
-    except FormParserError as exc:
-        raise InvalidRequest(f"Malformed multipart body: {exc}") from None
-    if not reader.ended:
-        raise InvalidRequest("Malformed multipart body: the closing boundary is missing.")
+        try:
+            parser = MultipartParser(boundary_of(content_type), reader.callbacks())
+        except ValueError as exc:
+            raise InvalidRequest(f"Invalid multipart boundary: {exc}") from None
+        try:
+            async for chunk in stream:
+                if chunk:
+                    parser.write(chunk)
+            parser.finalize()
+        except FormParserError as exc:
+            raise InvalidRequest(f"Malformed multipart body: {exc}") from None
+        if not reader.ended:
+            raise InvalidRequest("Malformed multipart body: the closing boundary is missing.")
+    finally:
+        await reader.finish_digests()
     return reader.form
 
 
 class _Reader:
     """The callbacks python-multipart calls while it parses."""
 
-    def __init__(self, file_limit: FileLimit, limits: FormLimits) -> None:
-        self.form = Form()
+    def __init__(self, file_limit: FileLimit, limits: FormLimits, room: Room | None, form: Form) -> None:
+        self.form = form
         self.file_limit = file_limit
         self.limits = limits
+        self.room = room
         self.ended = False
         self.parts = 0
         self._header_field = bytearray()
@@ -190,7 +246,8 @@ class _Reader:
             filename = _text(options[b"filename"], "filename")
             content_type = self._part_type.decode("latin-1").strip() if self._part_type else None
             limit = self.file_limit(self._name, self.form)
-            self._file = FilePart(self._name, filename, content_type, limit)
+            self._file = FilePart(self._name, filename, content_type, limit, self.room)
+            self.form.files.append(self._file)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._file is not None:
@@ -206,10 +263,33 @@ class _Reader:
     def on_part_end(self) -> None:
         if self._file is not None:
             self._file.flush()
-            self.form.files.append(self._file)
+            self._file.complete = True
+            self._file.digest.finish()
             self._file = None
         else:
             self.form.fields.append((self._name, _text(bytes(self._text), f"field '{self._name}'")))
+            self._recheck_files()
+
+    def _recheck_files(self) -> None:
+        """A field read after a file can change its limit (``purpose`` decides it): a file
+        already over its new limit is refused at once."""
+        for part in self.form.files:
+            limit = self.file_limit(part.field, self.form)
+            if part.size > limit:
+                raise PayloadTooLarge(
+                    f"Maximum content size limit ({limit}) exceeded ({part.size} bytes read)",
+                    limit=limit,
+                    read=part.size,
+                )
+            part.limit = limit
+
+    async def finish_digests(self) -> None:
+        """The sha256 of every complete file part; the digests of the others are dropped."""
+        for part in self.form.files:
+            if part.complete:
+                part.sha256 = await part.digest.hexdigest()
+            else:
+                part.digest.cancel()
 
     def on_end(self) -> None:
         self.ended = True

@@ -449,3 +449,112 @@ def test_a_request_in_flight_across_a_reset_touches_nothing_after_it(mockfiles: 
     assert isinstance(outcome[0], openai.APIConnectionError)
     assert len(mockfiles.emulator.files.store) == 0
     assert mockfiles.requests == []
+
+
+# --- an injected 429 looks like a real one; faults take no rate-limit slot --------------------------
+
+
+def limited(*faults: dict[str, Any]) -> dict[str, Any]:
+    return {"rate_limits": {"upload": 3, "query": 10, "window": "1m"}, "faults": list(faults)}
+
+
+@pytest.mark.mockfiles(scenario=limited({"match": {"endpoint": "files.list"}, "times": 1, "status": 429}))
+def test_an_injected_429_looks_like_a_real_one(mockfiles: MockFilesServer, http: httpx.Client) -> None:
+    r = http.get("/v1/files")
+    assert r.status_code == 429
+    assert r.json()["error"] == {
+        "message": "Rate limit reached for query requests (files.list) on requests per second: Limit 10, Used 10, "
+        "Requested 1. Please try again in 1s. Visit https://platform.openai.com/account/rate-limits to learn more.",
+        "type": "requests",
+        "param": None,
+        "code": "rate_limit_exceeded",
+    }
+    assert (r.headers["retry-after"], r.headers["retry-after-ms"]) == ("1", "1000")
+    assert r.headers["x-ratelimit-limit-requests"] == "10"
+    assert r.headers["x-ratelimit-remaining-requests"] == "0"
+    assert r.headers["x-ratelimit-reset-requests"] == "1s"
+    assert http.get("/v1/files").headers["x-ratelimit-remaining-requests"] == "9"  # the 429 took no slot
+
+
+@pytest.mark.mockfiles(scenario=limited({"match": {"endpoint": "files.list"}, "times": 1, "status": 429}))
+def test_the_sdk_waits_as_an_injected_429_says(mockfiles: MockFilesServer) -> None:
+    assert list(mockfiles.client().files.list()) == []
+    assert attempts(mockfiles, "files.list") == [429, 200]
+    assert mockfiles.requests[0]["advice"] == {"retry-after": "1", "retry-after-ms": "1000"}
+
+
+@pytest.mark.mockfiles(scenario=limited({"match": {"endpoint": "files.create"}, "times": 1, "status": 429}))
+async def test_the_async_sdk_waits_as_an_injected_429_says(mockfiles: MockFilesServer) -> None:
+    async with mockfiles.async_client() as client:
+        created = await client.files.create(file=b"x", purpose="assistants")
+    assert attempts(mockfiles) == [429, 200]
+    assert mockfiles.requests[-1]["file_id"] == created.id
+
+
+@pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.list"}, "status": 429}))
+def test_an_injected_429_without_limits_has_no_ratelimit_headers(http: httpx.Client) -> None:
+    r = http.get("/v1/files")
+    assert r.json()["error"]["message"].startswith("Rate limit reached for requests. Please try again in 1s. ")
+    assert r.headers["retry-after-ms"] == "1000"
+    assert not any(name.startswith("x-ratelimit") for name in r.headers)
+
+
+@pytest.mark.mockfiles(
+    scenario=limited(
+        {
+            "match": {"endpoint": "files.list"},
+            "status": 429,
+            "headers": {"retry-after-ms": 250, "x-ratelimit-remaining-requests": 7},
+            "error": {"code": "custom_code"},
+        }
+    )
+)
+def test_an_injected_429s_own_headers_and_fields_win(http: httpx.Client) -> None:
+    r = http.get("/v1/files")
+    assert "Please try again in 250ms." in r.json()["error"]["message"]  # the message follows the headers
+    assert r.json()["error"]["code"] == "custom_code" and r.json()["error"]["type"] == "requests"
+    assert (r.headers["retry-after"], r.headers["retry-after-ms"]) == ("1", "250")
+    assert r.headers.get_list("x-ratelimit-remaining-requests") == ["7"]
+    assert r.headers["x-ratelimit-reset-requests"] == "250ms"
+
+
+@pytest.mark.mockfiles(profile="dashscope", scenario=limited({"match": {"endpoint": "files.list"}, "status": 429}))
+def test_injected_429s_in_the_dashscope_dialects_look_like_theirs(mockfiles: MockFilesServer) -> None:
+    with httpx.Client(base_url=mockfiles.url, headers={"Authorization": "Bearer sk-qwen"}) as http:
+        compatible = http.get("/compatible-mode/v1/files")
+        native = http.get("/api/v1/files")
+    assert compatible.status_code == native.status_code == 429
+    error = compatible.json()["error"]
+    assert (error["type"], error["code"]) == ("limit_requests", "limit_requests")
+    assert error["message"].startswith("You have exceeded your current request limit.")
+    assert native.json()["code"] == "Throttling.RateQuota"
+    assert native.json()["message"] == "Requests rate limit exceeded, please try again later."
+    for r in (compatible, native):
+        assert (r.headers["retry-after"], r.headers["retry-after-ms"]) == ("1", "1000")
+        assert not any(name.startswith("x-ratelimit") for name in r.headers)
+
+
+@pytest.mark.mockfiles(
+    scenario=limited(
+        {"match": {"endpoint": "files.create"}, "times": 2, "status": 503, "headers": {"retry-after-ms": 10}},
+        {"match": {"endpoint": "files.create"}, "times": 1, "action": "reset"},
+    )
+)
+def test_requests_answered_by_a_fault_take_no_rate_limit_slot(mockfiles: MockFilesServer) -> None:
+    created = upload(mockfiles.client(max_retries=3))  # 503, 503, reset, then stored
+    assert created.bytes == 1
+    assert attempts(mockfiles) == [503, 503, None, 200]
+    once = mockfiles.client(max_retries=0)
+    upload(once)
+    upload(once)  # three uploads stored: the window's three slots, none eaten by the faults
+    with pytest.raises(openai.RateLimitError):
+        upload(once)
+
+
+@pytest.mark.mockfiles(scenario=limited({"match": {"endpoint": "files.create"}, "times": 1, "delay": "10ms"}))
+def test_a_request_only_delayed_by_a_fault_takes_its_slot(mockfiles: MockFilesServer) -> None:
+    once = mockfiles.client(max_retries=0)
+    for _ in range(3):
+        upload(once)
+    with pytest.raises(openai.RateLimitError):
+        upload(once)

@@ -288,6 +288,153 @@ def test_bad_expires_after_is_400(mockfiles: MockFilesServer, http: httpx.Client
     assert len(mockfiles.emulator.files.store) == 0
 
 
+EXPIRES_CASES = [  # (bracket fields, the same as one JSON object, param, code, message)
+    (
+        {"anchor": "created_at", "seconds": "3599"},
+        {"anchor": "created_at", "seconds": 3599},
+        "expires_after.seconds",
+        "integer_below_min_value",
+        "Invalid 'expires_after.seconds': integer below minimum value. Expected a value >= 3600, but got 3599 instead.",
+    ),
+    (
+        {"anchor": "created_at", "seconds": "2592001"},
+        {"anchor": "created_at", "seconds": 2592001},
+        "expires_after.seconds",
+        "integer_above_max_value",
+        "Invalid 'expires_after.seconds': integer above maximum value. Expected a value <= 2592000, but got 2592001 instead.",
+    ),
+    (
+        {"anchor": "last_access", "seconds": "3600"},
+        {"anchor": "last_access", "seconds": 3600},
+        "expires_after.anchor",
+        "invalid_value",
+        "Invalid value: 'last_access'. Supported values are: 'created_at'.",
+    ),
+    (
+        {"seconds": "3600"},
+        {"seconds": 3600},
+        "expires_after.anchor",
+        "missing_required_parameter",
+        "Missing required parameter: 'expires_after.anchor'.",
+    ),
+    (
+        {"anchor": "created_at"},
+        {"anchor": "created_at"},
+        "expires_after.seconds",
+        "missing_required_parameter",
+        "Missing required parameter: 'expires_after.seconds'.",
+    ),
+    (
+        {"anchor": "created_at", "seconds": "3600", "foo": "1"},
+        {"anchor": "created_at", "seconds": 3600, "foo": 1},
+        "expires_after.foo",
+        "unknown_parameter",
+        "Unknown parameter: 'expires_after.foo'.",
+    ),
+]
+
+
+def post_upload(http: httpx.Client, **fields: str) -> httpx.Response:
+    return http.post("/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "user_data", **fields})
+
+
+@pytest.mark.parametrize(("brackets", "whole", "param", "code", "message"), EXPIRES_CASES)
+def test_both_forms_of_expires_after_are_checked_alike(
+    mockfiles: MockFilesServer, http: httpx.Client, brackets, whole, param, code, message
+) -> None:
+    as_brackets = post_upload(http, **{f"expires_after[{k}]": v for k, v in brackets.items()})
+    as_json = post_upload(http, expires_after=json.dumps(whole))
+    for r in (as_brackets, as_json):
+        assert r.status_code == 400
+        assert r.json()["error"] == {"message": message, "type": "invalid_request_error", "param": param, "code": code}
+    assert len(mockfiles.emulator.files.store) == 0
+
+
+@pytest.mark.parametrize(
+    ("whole", "param", "code", "message"),
+    [
+        (
+            {},
+            "expires_after.anchor",
+            "missing_required_parameter",
+            "Missing required parameter: 'expires_after.anchor'.",
+        ),
+        ({"foo": 1}, "expires_after.foo", "unknown_parameter", "Unknown parameter: 'expires_after.foo'."),
+        (
+            {"anchor": "created_at", "seconds": "3600"},
+            "expires_after.seconds",
+            "invalid_type",
+            "Invalid type for 'expires_after.seconds': expected an integer, but got a string instead.",
+        ),
+        (
+            {"anchor": "created_at", "seconds": 3600.5},
+            "expires_after.seconds",
+            "invalid_type",
+            "Invalid type for 'expires_after.seconds': expected an integer, but got a decimal number instead.",
+        ),
+        (
+            {"anchor": "created_at", "seconds": True},
+            "expires_after.seconds",
+            "invalid_type",
+            "Invalid type for 'expires_after.seconds': expected an integer, but got a boolean instead.",
+        ),
+        (
+            {"anchor": None, "seconds": 3600},
+            "expires_after.anchor",
+            "invalid_type",
+            "Invalid type for 'expires_after.anchor': expected a string, but got null instead.",
+        ),
+        (
+            [3600],
+            "expires_after",
+            "invalid_type",
+            "Invalid type for 'expires_after': expected an object, but got an array instead.",
+        ),
+    ],
+)
+def test_the_json_form_of_expires_after_is_validated_as_json(
+    mockfiles: MockFilesServer, http: httpx.Client, whole, param, code, message
+) -> None:
+    r = post_upload(http, expires_after=json.dumps(whole))
+    assert r.status_code == 400
+    assert r.json()["error"] == {"message": message, "type": "invalid_request_error", "param": param, "code": code}
+    assert len(mockfiles.emulator.files.store) == 0
+
+
+def test_expires_after_that_is_not_json_is_400(http: httpx.Client) -> None:
+    r = post_upload(http, expires_after="in an hour")
+    assert r.status_code == 400
+    assert (r.json()["error"]["param"], r.json()["error"]["code"]) == ("expires_after", "invalid_type")
+
+
+def test_expires_after_in_both_forms_at_once_is_400(mockfiles: MockFilesServer, http: httpx.Client) -> None:
+    r = post_upload(
+        http,
+        expires_after=json.dumps({"anchor": "created_at", "seconds": 3600}),
+        **{"expires_after[anchor]": "created_at", "expires_after[seconds]": "3600"},
+    )
+    assert r.status_code == 400
+    error = r.json()["error"]
+    assert error["param"] == "expires_after"
+    assert error["message"] == (
+        "'expires_after' was given twice: as one JSON part and as 'expires_after[anchor]', "
+        "'expires_after[seconds]'. Send one or the other."
+    )
+    assert len(mockfiles.emulator.files.store) == 0
+
+
+def test_expires_after_as_one_json_part_sets_expires_at(http: httpx.Client) -> None:
+    r = post_upload(http, expires_after=json.dumps({"anchor": "created_at", "seconds": 7200}))
+    assert r.status_code == 200
+    assert r.json()["expires_at"] == r.json()["created_at"] + 7200
+
+
+def test_the_sdk_sees_expires_after_errors(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        client.files.create(file=b"x", purpose="user_data", expires_after={"anchor": "created_at", "seconds": 60})  # type: ignore[arg-type]
+    assert (info.value.param, info.value.code) == ("expires_after.seconds", "integer_below_min_value")
+
+
 def test_expired_files_are_gone(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
     doomed = client.files.create(
         file=b"x" * 100, purpose="user_data", expires_after={"anchor": "created_at", "seconds": 3600}
@@ -369,7 +516,7 @@ def test_bad_sizes_and_durations(bad: object) -> None:
 
 
 def test_format_duration_like_openai_headers() -> None:
-    assert [format_duration(s) for s in (0.34, 0.0001, 1, 1.2, 59.9994, 360, 3700)] == [
+    assert [format_duration(s) for s in (0.34, 0.0001, 1, 1.2, 59.9984, 360, 3700)] == [
         "340ms",
         "1ms",
         "1s",
@@ -378,3 +525,5 @@ def test_format_duration_like_openai_headers() -> None:
         "6m0s",
         "1h1m40s",
     ]
+    # rounded up to the millisecond before choosing the unit: one format for one wait
+    assert [format_duration(s) for s in (0.9996, 0.9990001, 59.9996, 3599.9999)] == ["1s", "1s", "1m0s", "1h0m0s"]

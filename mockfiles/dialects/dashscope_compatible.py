@@ -12,7 +12,14 @@ from typing import Any
 
 from .. import ids
 from ..context import RequestContext
-from ..errors import AuthenticationFailed, InvalidRequest, InvalidValue, MockFilesError, RateLimited
+from ..errors import (
+    AuthenticationFailed,
+    InjectedRateLimit,
+    InvalidRequest,
+    InvalidValue,
+    MockFilesError,
+    RateLimited,
+)
 from ..store import Page, StoredFile
 from .openai import OpenAIDialect
 
@@ -60,6 +67,8 @@ class CompatibleDialect(OpenAIDialect):
             error.update(message=INVALID_KEY, code="invalid_api_key")
         elif isinstance(err, RateLimited):
             error.update(message=RATE_LIMITED, type="limit_requests", code="limit_requests")
+            if isinstance(err, InjectedRateLimit):
+                error.update(err.overrides())
         elif isinstance(err, InvalidValue) and err.param == "purpose":
             error["message"] = f"'purpose' must be one of {', '.join(repr(p) for p in err.choices)}"
         body["request_id"] = ctx.request_id

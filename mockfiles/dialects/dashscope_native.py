@@ -26,6 +26,7 @@ from ..emulator import Emulator
 from ..errors import (
     AuthenticationFailed,
     InjectedError,
+    InjectedRateLimit,
     InvalidRequest,
     MethodNotAllowed,
     MockFilesError,
@@ -34,13 +35,13 @@ from ..errors import (
     QuotaExceeded,
     RateLimited,
 )
-from ..files_api import admit, fault_request, query_of
+from ..files_api import admit, fault_request, query_of, read_upload
 from ..lifecycle import check_range, parse_int
 from ..profiles import IdShape
 from ..responses import JSONResponse
 from ..routes import Route, by_method
 from ..store import StoredFile
-from ..upload import FilePart, Form, read_form
+from ..upload import FilePart, Form
 from .dashscope_compatible import BEIJING, dashscope_headers, uuid_request_id
 from .openai import retry_headers
 
@@ -66,7 +67,10 @@ class NativeDialect:
             message = "Invalid API-key provided."
         elif isinstance(err, RateLimited):
             message = "Requests rate limit exceeded, please try again later."
-            headers.update(retry_headers(err.retry_after))
+            headers = {**retry_headers(err.retry_after), **headers}  # an injected 429's own headers win
+            if isinstance(err, InjectedRateLimit):
+                given = err.overrides()
+                code, message = given.get("code") or code, given.get("message") or message
         elif isinstance(err, QuotaExceeded):
             message = quota_message(err)
         body = {"success": False, "code": code, "message": message, "request_id": ctx.request_id}
@@ -144,6 +148,12 @@ def account_number(account: str, what: str) -> str:
     return str(int(hashlib.sha256(f"{what}:{account}".encode()).hexdigest()[:15], 16))
 
 
+def native_parts(form: Form) -> list[FilePart]:
+    """The files an upload stores: the documented form's one ``file`` part, else the SDK's ``files`` parts."""
+    documented = [p for p in form.files if p.field == "file"]
+    return documented or [p for p in form.files if p.field == "files"]
+
+
 class NativeFilesAPI:
     def __init__(self, emulator: Emulator, dialect: NativeDialect) -> None:
         self.emulator = emulator
@@ -159,19 +169,15 @@ class NativeFilesAPI:
         ctx = await admit(self.emulator, request, "files.create")
         key = ctx.key or ""
         files = self.emulator.files
-
-        def file_limit(field: str, form: Form) -> int:
-            return files.max_upload_bytes(form.value("purpose") or DEFAULT_PURPOSE)
-
-        form = await read_form(request.stream(), request.headers.get("content-type"), file_limit)
+        form, upload = await read_upload(request, files, key, ctx, native_parts, DEFAULT_PURPOSE)
         purpose = form.value("purpose") or DEFAULT_PURPOSE
         documented = [p for p in form.files if p.field == "file"]
-        parts = documented or [p for p in form.files if p.field == "files"]
+        parts = native_parts(form)
+        if documented and documented[0].room_left is not None:
+            raise files.storage_refusal(documented[0].size, documented[0].room_left)
         first = parts[0].filename if parts else None
-        outcome = await self.emulator.chaos.apply(
-            ctx,
-            lambda: fault_request(ctx, request, purpose=purpose, filename=first),
-            lambda: self.emulator.is_current(ctx),
+        outcome = await self.emulator.apply_faults(
+            ctx, lambda: fault_request(ctx, request, purpose=purpose, filename=first)
         )
         files.rules(purpose, self.dialect.name)
         if not parts:
@@ -184,7 +190,9 @@ class NativeFilesAPI:
         def store(i: int, part: FilePart) -> StoredFile:
             files.check_filename(part.filename)
             files.check_file_type(purpose, part.filename)
-            return files.create(
+            if part.room_left is not None:
+                raise files.storage_refusal(part.size, part.room_left)
+            f = files.create(
                 key,
                 purpose=purpose,
                 filename=part.filename,
@@ -195,6 +203,8 @@ class NativeFilesAPI:
                 description=descriptions[i] if i < len(descriptions) else None,
                 id_shape=None if documented else NATIVE_ID,
             )
+            upload.files[i].file_id = f.id
+            return f
 
         if documented:
             if len(documented) > 1:

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import ids
 from ..context import RequestContext
-from ..errors import AuthenticationFailed, MockFilesError, RateLimited, ServerError
+from ..errors import AuthenticationFailed, InjectedRateLimit, MockFilesError, RateLimited, ServerError
 from ..ids import mask_key
 from ..store import Page, StoredFile
 from ..units import format_duration
@@ -68,17 +68,14 @@ class OpenAIDialect:
                 "You can find your API key at https://platform.openai.com/account/api-keys."
             )
         elif isinstance(err, RateLimited):
-            message = (
-                f"Rate limit reached for {err.kind} requests ({ctx.endpoint}) on requests per second: "
-                f"Limit {err.limit}, Used {err.limit}, Requested 1. "
-                f"Please try again in {format_duration(err.retry_after)}. "
-                "Visit https://platform.openai.com/account/rate-limits to learn more."
-            )
-            headers.update(retry_headers(err.retry_after))
+            message = rate_limit_message(err, ctx)
+            headers = {**retry_headers(err.retry_after), **headers}  # an injected 429's own headers win
         elif isinstance(err, ServerError):
             message = SERVER_ERROR.format(request_id=ctx.request_id)
-        body = {"error": {"message": message, "type": type_, "param": err.param, "code": code}}
-        return err.status, body, headers
+        error = {"message": message, "type": type_, "param": err.param, "code": code}
+        if isinstance(err, InjectedRateLimit):
+            error.update(err.overrides())
+        return err.status, {"error": error}, headers
 
     def new_request_id(self) -> str:
         return ids.request_id()
@@ -97,6 +94,18 @@ class OpenAIDialect:
                 (b"x-ratelimit-reset-requests", format_duration(ctx.rate.reset).encode()),
             ]
         return headers
+
+
+def rate_limit_message(err: RateLimited, ctx: RequestContext) -> str:
+    """OpenAI's words for a 429, with the limit when there is one."""
+    wait = f"Please try again in {format_duration(err.retry_after)}. "
+    visit = "Visit https://platform.openai.com/account/rate-limits to learn more."
+    if err.limit is None:
+        return f"Rate limit reached for requests. {wait}{visit}"
+    return (
+        f"Rate limit reached for {err.kind} requests ({ctx.endpoint}) on requests per second: "
+        f"Limit {err.limit}, Used {err.limit}, Requested 1. {wait}{visit}"
+    )
 
 
 def retry_headers(seconds: float) -> dict[str, str]:
