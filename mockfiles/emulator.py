@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .auth import authenticate
+from .batches import Batches
 from .chaos import Chaos
 from .clock import Clock
 from .context import RequestContext
@@ -45,6 +46,7 @@ class Emulator:
         self.scenario = Scenario()
         self.profile: Profile
         self.files: Files
+        self.batches: Batches
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
         self.generation = 0  # grows at every reset: requests begun before one belong to a state that is gone
@@ -84,9 +86,11 @@ class Emulator:
         if fresh or not hasattr(self, "files"):
             rng = random.Random(seed) if seed is not None else random.Random()
             self.files = Files(self.profile, self.clock, rng)
+            self.batches = Batches(self.files, scenario.batches, seed)
             self.journal.clear(scenario.journal_cap or 10_000)
         else:
             self.files.profile = self.profile
+            self.batches.configure(scenario.batches, seed)
         self.limiter = RateLimiter(self.profile.rate_limits)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED)
 

@@ -1,5 +1,10 @@
 """The Files service's rules over the store: purposes, file types, sizes, quotas,
 processing states and expiry. Knows nothing about HTTP; every dialect calls this.
+
+File content is not checked here: OpenAI accepts a ``.jsonl`` batch or fine-tune file
+whose lines are bad (``processed``) and reports the problems where the file is used (a
+batch's ``errors``, a fine-tuning job's ``error``). Only a scenario's processing rule
+(``Outcome``) makes an upload end in ``error``.
 """
 
 from __future__ import annotations
@@ -7,7 +12,7 @@ from __future__ import annotations
 import random
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +21,6 @@ from .clock import Clock
 from .errors import InvalidRequest, InvalidValue, QuotaExceeded
 from .profiles import IdShape, Profile, PurposeRules
 from .store import FileStore, Page, StoredFile
-from .validation import check_content
 
 EXPIRES_MIN = 3600
 EXPIRES_MAX = 2_592_000
@@ -41,30 +45,31 @@ def quote_list(values: Sequence[str]) -> str:
     return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
 
 
-def parse_expires_after(anchor: str | None, seconds: str | int | None) -> int | None:
-    """Validate ``expires_after`` (both parts together, or neither) and return its seconds."""
+def parse_expires_after(anchor: str | None, seconds: str | int | None, name: str = "expires_after") -> int | None:
+    """Validate ``expires_after`` (both parts together, or neither) and return its seconds;
+    ``name`` is the parameter's (a batch's is ``output_expires_after``)."""
     if anchor is None and seconds is None:
         return None
     if anchor is None:
         raise InvalidRequest(
-            "Missing required parameter: 'expires_after.anchor'.",
-            param="expires_after.anchor",
+            f"Missing required parameter: '{name}.anchor'.",
+            param=f"{name}.anchor",
             code="missing_required_parameter",
         )
     if anchor != "created_at":
         raise InvalidRequest(
             f"Invalid value: '{anchor}'. Supported values are: 'created_at'.",
-            param="expires_after.anchor",
+            param=f"{name}.anchor",
             code="invalid_value",
         )
     if seconds is None:
         raise InvalidRequest(
-            "Missing required parameter: 'expires_after.seconds'.",
-            param="expires_after.seconds",
+            f"Missing required parameter: '{name}.seconds'.",
+            param=f"{name}.seconds",
             code="missing_required_parameter",
         )
-    value = parse_int(seconds, "expires_after.seconds")
-    check_range(value, "expires_after.seconds", EXPIRES_MIN, EXPIRES_MAX)
+    value = parse_int(seconds, f"{name}.seconds")
+    check_range(value, f"{name}.seconds", EXPIRES_MIN, EXPIRES_MAX)
     return value
 
 
@@ -105,6 +110,26 @@ class Files:
         self.rng = rng
         self.store = FileStore()
         self.lock = threading.RLock()
+        self._hooks: list[Callable[[float], None]] = []
+        self._in_hook = False
+
+    def on_read(self, hook: Callable[[float], None]) -> None:
+        """Call ``hook(now)`` before every operation: batches write their output files lazily,
+        once the clock has passed their end, and must have done so before anyone lists,
+        reads or counts files."""
+        self._hooks.append(hook)
+
+    def now(self) -> float:
+        """The clock, after the hooks have caught up with it (call with the lock held)."""
+        now = self.clock.now()
+        if self._hooks and not self._in_hook:
+            self._in_hook = True
+            try:
+                for hook in self._hooks:
+                    hook(now)
+            finally:
+                self._in_hook = False
+        return now
 
     # --- checks made before and while the body streams in ------------------------
 
@@ -168,13 +193,13 @@ class Files:
         if limit is None:
             return 2**63
         with self.lock:
-            _, used = self.store.usage(account, self.clock.now())
+            _, used = self.store.usage(account, self.now())
         return max(0, limit - used)
 
     def check_room(self, account: str, incoming: int = 0) -> None:
         """Refuse an upload that would take the account past its file count or storage limit."""
         with self.lock:
-            count, used = self.store.usage(account, self.clock.now())
+            count, used = self.store.usage(account, self.now())
         limit_files = self.profile.max_files
         if limit_files is not None and count + 1 > limit_files:
             raise QuotaExceeded(
@@ -213,18 +238,15 @@ class Files:
         rules = self.rules(purpose, dialect)
         if size == 0:
             raise InvalidRequest("The uploaded file is empty.", param="file", code="empty_file")
-        details = None if outcome is not None else check_content(rules.content, chunks, self.profile.batch_urls)
         with self.lock:
             self.check_room(account, size)
-            now = self.clock.now()
+            now = self.now()
             created_at = int(now)
             lifetime = expires_after if expires_after is not None else rules.expires_after
+            status, final_details, delay = "processed", None, rules.processing_delay
             if outcome is not None:
                 status, final_details = outcome.status, outcome.status_details
                 delay = outcome.delay if outcome.delay is not None else rules.processing_delay
-            else:
-                status = "processed" if details is None else "error"
-                final_details, delay = details, rules.processing_delay
             f = StoredFile(
                 id=self._new_id(id_shape or rules.id_shape),
                 account=account,
@@ -243,26 +265,60 @@ class Files:
             )
             return self.store.add(f)
 
+    def add_generated(
+        self,
+        account: str,
+        *,
+        purpose: str,
+        filename: str,
+        chunks: tuple[bytes, ...],
+        size: int,
+        created_at: int,
+        expires_after: int | None,
+        id_shape: IdShape,
+        dialect: str = "openai",
+    ) -> StoredFile:
+        """A file the service writes itself (a batch's output or errors): processed at once,
+        counted in the account's quotas but never refused by them (a choice: the batch has
+        run; the account is over its limit until files are deleted)."""
+        with self.lock:
+            f = StoredFile(
+                id=self._new_id(id_shape),
+                account=account,
+                filename=filename,
+                purpose=purpose,
+                size=size,
+                created_at=created_at,
+                expires_at=None if expires_after is None else created_at + expires_after,
+                ready_at=created_at,
+                final_status="processed",
+                final_details=None,
+                chunks=chunks,
+                seq=self.store.next_seq(),
+                dialect=dialect,
+            )
+            return self.store.add(f)
+
     def get(self, account: str, file_id: str) -> StoredFile:
         with self.lock:
-            return self.store.get(account, file_id, self.clock.now())
+            return self.store.get(account, file_id, self.now())
 
     def delete(self, account: str, file_id: str) -> StoredFile:
         with self.lock:
-            return self.store.delete(account, file_id, self.clock.now())
+            return self.store.delete(account, file_id, self.now())
 
     def page(self, account: str, **query: Any) -> Page:
         """A cursor page: limit, order, after, purpose, created_from, created_to."""
         with self.lock:
-            return self.store.page(account, self.clock.now(), **query)
+            return self.store.page(account, self.now(), **query)
 
     def page_at(self, account: str, *, offset: int, limit: int) -> tuple[list[StoredFile], int]:
         with self.lock:
-            return self.store.page_at(account, self.clock.now(), offset=offset, limit=limit)
+            return self.store.page_at(account, self.now(), offset=offset, limit=limit)
 
     def all_files(self) -> list[StoredFile]:
         with self.lock:
-            return self.store.all_files(self.clock.now())
+            return self.store.all_files(self.now())
 
     def clear(self) -> None:
         with self.lock:

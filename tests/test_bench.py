@@ -17,3 +17,15 @@ def test_benchmarks_run_quick() -> None:
     for section in ("1. SDK cycle", "2. GET", "3. a 4 MiB file", "4. one account", "5. the pytest fixture"):
         assert section in result.stdout
     assert "ratio" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_the_batch_benchmark_runs_small() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.batches", "--lines", "300", "--rounds", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "batch of 300 lines" in result.stdout and "peak traced memory while completing" in result.stdout
