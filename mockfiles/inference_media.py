@@ -211,7 +211,8 @@ def images(body: Body, ident: bytes, created: int) -> Body:
     out: Body = {"created": created, "data": [{"b64_json": picture} for _ in range(n)]}
     if model.startswith("gpt-image"):
         text = tokens(body["prompt"])
-        given = IMAGE_TOKENS_PER_MEGAPIXEL * len(body.get("image") or []) if isinstance(body.get("image"), list) else 0
+        images = body.get("image")
+        given = IMAGE_TOKENS_PER_MEGAPIXEL * (len(images) if isinstance(images, list) else 1 if images else 0)
         output = n * max(1, round(IMAGE_TOKENS_PER_MEGAPIXEL * width * height / (1024 * 1024)))
         out.update(
             background=body.get("background") if body.get("background") in ("transparent", "opaque") else "opaque",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from freezegun import freeze_time
 
-from mockfiles.errors import Conflict
+from mockfiles.errors import Conflict, NotFound
 from tests.batching import CHAT, KEY, World, chat_file, chat_line, typed
 from tests.conftest import jsonl
 
@@ -264,3 +264,12 @@ def test_the_lifecycle_follows_freezegun() -> None:
         frozen.tick(1800)
         done = world.get(batch["id"])
         assert done["status"] == "completed" and done["completed_at"] == batch["created_at"] + 3600
+
+
+def test_a_reset_forgets_batches_and_their_files() -> None:
+    world = World()
+    batch = world.create(chat_file("a"))
+    world.emulator.reset()
+    with pytest.raises(NotFound):
+        world.emulator.batches.get(KEY, batch["id"])
+    assert len(world.emulator.batches) == 0 and not world.emulator.files.page(KEY, limit=10).files

@@ -268,9 +268,7 @@ def test_result_files_are_files_of_the_account() -> None:
     assert (error.purpose, error.filename) == ("batch_output", f"{batch['id']}_error.jsonl")
     assert re.fullmatch(r"file-[1-9A-HJ-NP-Za-km-z]{22}", output.id)
     assert output.expires_at == output.created_at + 30 * 86400  # OpenAI's default for batch results
-    assert [f.id for f in world.files.page(KEY, limit=10, purpose="batch_output").files] == sorted(
-        [output.id, error.id], key=lambda i: [f.id for f in listed.files].index(i)
-    )
+    assert {f.id for f in world.files.page(KEY, limit=10, purpose="batch_output").files} == {output.id, error.id}
     count, used = world.files.store.usage(KEY, world.emulator.clock.now())
     assert count == 3 and used == sum(f.size for f in listed.files)
     assert output.size == len(output.content()) and output.content().endswith(b"\n")
