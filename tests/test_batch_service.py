@@ -377,3 +377,34 @@ def test_a_50000_line_batch_validates_and_completes_in_bounded_memory() -> None:
     assert completing_peak < output.size * 1.25  # the output once, never a second copy of it
     assert len(output.chunks) > 100 and max(map(len, output.chunks)) < 128 * 1024
     assert world.batches.store.find(batch["id"]).plan.chunks == ()  # the input is let go
+
+
+# --- the domain stays HTTP-free ------------------------------------------------------------------
+
+WEB = {"starlette", "uvicorn", "multipart", "python_multipart", "orjson", "httptools", "uvloop", "httpx"}
+
+
+def imported_modules(module: str, seen: set[str]) -> set[str]:
+    """Every module ``mockfiles.<module>`` imports, following the package's own modules."""
+    import ast
+    from pathlib import Path
+
+    found: set[str] = set()
+    seen.add(module)
+    tree = ast.parse((Path(__file__).parent.parent / "mockfiles" / f"{module}.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            names = [node.module.split(".")[0]] if node.module else [a.name for a in node.names]
+            for name in names:
+                if name not in seen and (Path(__file__).parent.parent / "mockfiles" / f"{name}.py").exists():
+                    found |= imported_modules(name, seen)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+    return found
+
+
+@pytest.mark.parametrize("module", ["batches", "batch_scenario", "inference", "inference_media"])
+def test_the_batches_domain_imports_no_web_framework(module: str) -> None:
+    assert imported_modules(module, set()) & WEB == set()
