@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .auth import authenticate
+from .batches import Batches
 from .chaos import Chaos
 from .clock import Clock
 from .context import RequestContext
@@ -49,6 +50,7 @@ class Emulator:
         self.scenario = Scenario()
         self.profile: Profile
         self.files: Files
+        self.batches: Batches
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
         self.timeouts = Timeouts()
@@ -95,12 +97,14 @@ class Emulator:
         if fresh or not hasattr(self, "files"):
             rng = random.Random(seed) if seed is not None else random.Random()
             self.files = Files(self.profile, self.clock, rng)
+            self.batches = Batches(self.files, scenario.batches, seed)
             self.journal.clear(scenario.journal_cap or 10_000)
             self.limiter = RateLimiter(self.profile.rate_limits)
         else:
             self.files.profile = self.profile
             self.journal.resize(scenario.journal_cap or 10_000)
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
+            self.batches.configure(scenario.batches, seed)
         self.timeouts = effective_timeouts(settings, scenario)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED)
 

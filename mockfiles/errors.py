@@ -58,6 +58,13 @@ class NotFound(MockFilesError):
     type = "invalid_request_error"
 
 
+class Conflict(MockFilesError):
+    """409: the object is not in a state that allows the operation (cancelling a finished batch)."""
+
+    status = 409
+    type = "invalid_request_error"
+
+
 class MethodNotAllowed(MockFilesError):
     status = 405
     type = "invalid_request_error"

@@ -1,5 +1,10 @@
 """The Files service's rules over the store: purposes, file types, sizes, quotas,
 processing states and expiry. Knows nothing about HTTP; every dialect calls this.
+
+File content is not checked here: OpenAI accepts a ``.jsonl`` batch or fine-tune file
+whose lines are bad (``processed``) and reports the problems where the file is used (a
+batch's ``errors``, a fine-tuning job's ``error``). Only a scenario's processing rule
+(``Outcome``) makes an upload end in ``error``.
 """
 
 from __future__ import annotations
@@ -7,7 +12,7 @@ from __future__ import annotations
 import random
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -16,7 +21,6 @@ from .clock import Clock
 from .errors import InvalidRequest, InvalidValue, PayloadTooLarge, QuotaExceeded
 from .profiles import IdShape, Profile, PurposeRules
 from .store import FileStore, Page, StoredFile
-from .validation import check_content
 
 T = TypeVar("T")
 EXPIRES_MIN = 3600
@@ -45,29 +49,28 @@ def quote_list(values: Sequence[str]) -> str:
 EXPIRES_AFTER_KEYS = ("anchor", "seconds")
 
 
-def parse_expires_after(fields: Mapping[str, object], *, text: bool) -> int:
+def parse_expires_after(fields: Mapping[str, object], *, text: bool, name: str = "expires_after") -> int:
     """Validate an ``expires_after`` object and return its seconds; every problem is a 400
-    naming the nested parameter (``expires_after.seconds``). ``text``: the values came as
-    form fields (``expires_after[seconds]=3600``), where every value is text and ``seconds``
-    is read as a number; otherwise they are JSON values, and ``seconds`` must be a JSON
+    naming the nested parameter (``expires_after.seconds``; ``name`` is the object's own
+    parameter: a batch's is ``output_expires_after``). ``text``: the values came as form
+    fields (``expires_after[seconds]=3600``), where every value is text and ``seconds`` is
+    read as a number; otherwise they are JSON values, and ``seconds`` must be a JSON
     integer (``"3600"`` is a type error, as the API's JSON validation says)."""
     for key in fields:
         if key not in EXPIRES_AFTER_KEYS:
-            raise InvalidRequest(
-                f"Unknown parameter: 'expires_after.{key}'.", param=f"expires_after.{key}", code="unknown_parameter"
-            )
-    anchor = required(fields, "anchor", str)
+            raise InvalidRequest(f"Unknown parameter: '{name}.{key}'.", param=f"{name}.{key}", code="unknown_parameter")
+    anchor = required(fields, "anchor", str, name)
     if anchor != "created_at":
         raise InvalidRequest(
             f"Invalid value: '{anchor}'. Supported values are: 'created_at'.",
-            param="expires_after.anchor",
+            param=f"{name}.anchor",
             code="invalid_value",
         )
     raw = fields.get("seconds")
     seconds = (
-        parse_int(str(raw), "expires_after.seconds") if text and raw is not None else required(fields, "seconds", int)
+        parse_int(str(raw), f"{name}.seconds") if text and raw is not None else required(fields, "seconds", int, name)
     )
-    check_range(seconds, "expires_after.seconds", EXPIRES_MIN, EXPIRES_MAX)
+    check_range(seconds, f"{name}.seconds", EXPIRES_MIN, EXPIRES_MAX)
     return seconds
 
 
@@ -89,9 +92,9 @@ def json_type(value: object) -> str:
     return "null"
 
 
-def required(fields: Mapping[str, object], key: str, kind: type[T]) -> T:
-    """``expires_after.<key>``: present, and a JSON value of ``kind``."""
-    param = f"expires_after.{key}"
+def required(fields: Mapping[str, object], key: str, kind: type[T], name: str = "expires_after") -> T:
+    """``<name>.<key>``: present, and a JSON value of ``kind``."""
+    param = f"{name}.{key}"
     if key not in fields:
         raise InvalidRequest(f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
     value = fields[key]
@@ -152,6 +155,26 @@ class Files:
         self.rng = rng
         self.store = FileStore()
         self.lock = threading.RLock()
+        self._hooks: list[Callable[[float], None]] = []
+        self._in_hook = False
+
+    def on_read(self, hook: Callable[[float], None]) -> None:
+        """Call ``hook(now)`` before every operation: batches write their output files lazily,
+        once the clock has passed their end, and must have done so before anyone lists,
+        reads or counts files."""
+        self._hooks.append(hook)
+
+    def now(self) -> float:
+        """The clock, after the hooks have caught up with it (call with the lock held)."""
+        now = self.clock.now()
+        if self._hooks and not self._in_hook:
+            self._in_hook = True
+            try:
+                for hook in self._hooks:
+                    hook(now)
+            finally:
+                self._in_hook = False
+        return now
 
     # --- checks made before and while the body streams in ------------------------
 
@@ -224,14 +247,14 @@ class Files:
         if limit is None:
             return 2**63
         with self.lock:
-            _, used = self.store.usage(account, self.clock.now())
+            _, used = self.store.usage(account, self.now())
         return max(0, limit - used)
 
     def check_room(self, account: str, incoming: int = 0) -> None:
         """Refuse an upload that would take the account past its file count or storage limit
         (``incoming``: the file's size; 0 checks the file count only)."""
         with self.lock:
-            count, used = self.store.usage(account, self.clock.now())
+            count, used = self.store.usage(account, self.now())
         limit_files = self.profile.max_files
         if limit_files is not None and count + 1 > limit_files:
             raise QuotaExceeded(
@@ -273,18 +296,15 @@ class Files:
         if size == 0:
             raise InvalidRequest("The uploaded file is empty.", param="file", code="empty_file")
         self.check_size(purpose, size)
-        details = None if outcome is not None else check_content(rules.content, chunks, self.profile.batch_urls)
         with self.lock:
             self.check_room(account, size)
-            now = self.clock.now()
+            now = self.now()
             created_at = int(now)
             lifetime = expires_after if expires_after is not None else rules.expires_after
+            status, final_details, delay = "processed", None, rules.processing_delay
             if outcome is not None:
                 status, final_details = outcome.status, outcome.status_details
                 delay = outcome.delay if outcome.delay is not None else rules.processing_delay
-            else:
-                status = "processed" if details is None else "error"
-                final_details, delay = details, rules.processing_delay
             f = StoredFile(
                 id=self._new_id(id_shape or rules.id_shape),
                 account=account,
@@ -303,26 +323,60 @@ class Files:
             )
             return self.store.add(f)
 
+    def add_generated(
+        self,
+        account: str,
+        *,
+        purpose: str,
+        filename: str,
+        chunks: tuple[bytes, ...],
+        size: int,
+        created_at: int,
+        expires_after: int | None,
+        id_shape: IdShape,
+        dialect: str = "openai",
+    ) -> StoredFile:
+        """A file the service writes itself (a batch's output or errors): processed at once,
+        counted in the account's quotas but never refused by them (a choice: the batch has
+        run; the account is over its limit until files are deleted)."""
+        with self.lock:
+            f = StoredFile(
+                id=self._new_id(id_shape),
+                account=account,
+                filename=filename,
+                purpose=purpose,
+                size=size,
+                created_at=created_at,
+                expires_at=None if expires_after is None else created_at + expires_after,
+                ready_at=created_at,
+                final_status="processed",
+                final_details=None,
+                chunks=chunks,
+                seq=self.store.next_seq(),
+                dialect=dialect,
+            )
+            return self.store.add(f)
+
     def get(self, account: str, file_id: str) -> StoredFile:
         with self.lock:
-            return self.store.get(account, file_id, self.clock.now())
+            return self.store.get(account, file_id, self.now())
 
     def delete(self, account: str, file_id: str) -> StoredFile:
         with self.lock:
-            return self.store.delete(account, file_id, self.clock.now())
+            return self.store.delete(account, file_id, self.now())
 
     def page(self, account: str, **query: Any) -> Page:
         """A cursor page: limit, order, after, purpose, created_from, created_to."""
         with self.lock:
-            return self.store.page(account, self.clock.now(), **query)
+            return self.store.page(account, self.now(), **query)
 
     def page_at(self, account: str, *, offset: int, limit: int) -> tuple[list[StoredFile], int]:
         with self.lock:
-            return self.store.page_at(account, self.clock.now(), offset=offset, limit=limit)
+            return self.store.page_at(account, self.now(), offset=offset, limit=limit)
 
     def all_files(self) -> list[StoredFile]:
         with self.lock:
-            return self.store.all_files(self.clock.now())
+            return self.store.all_files(self.now())
 
     def clear(self) -> None:
         with self.lock:

@@ -6,24 +6,31 @@ override any of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import ids
 
 MiB = 1024**2
 DAY = 86400
 
+# The endpoints a batch can run. OpenAI also documents /v1/videos, left out here: a video job's
+# result is a download this emulator does not serve (docs/batches.md).
 OPENAI_BATCH_URLS = (
     "/v1/responses",
     "/v1/chat/completions",
     "/v1/embeddings",
     "/v1/completions",
     "/v1/moderations",
+    "/v1/images/generations",
+    "/v1/images/edits",
 )
+DASHSCOPE_TEST_URL = "/v1/chat/ds-test"  # with model batch-test-model: DashScope's inference-free test run
+DASHSCOPE_TEST_MODEL = "batch-test-model"
 DASHSCOPE_BATCH_URLS = (
     "/v1/chat/completions",
     "/v1/embeddings",
     "/v1/responses",
+    DASHSCOPE_TEST_URL,
 )
 DASHSCOPE_EXTRACT_TYPES = (
     ".txt",
@@ -63,10 +70,24 @@ class PurposeRules:
     max_bytes: int
     extensions: tuple[str, ...] | None = None  # None: any file type
     expires_after: int | None = None  # default lifetime in seconds; None: never expires
-    content: str | None = None  # "batch" or "fine-tune": the content check run while processing
+    content: str | None = None  # "batch" or "fine-tune": what the file holds (checked where it is used, not here)
     processing_delay: float = 0.0  # seconds on the emulator clock from uploaded to processed
     id_shape: IdShape = IdShape()
     dialects: tuple[str, ...] | None = None  # the dialects that accept this purpose; None: all
+
+
+@dataclass(frozen=True)
+class BatchRules:
+    """What the Batches API of one service accepts and hands out."""
+
+    urls: tuple[str, ...]  # the endpoints a batch can run
+    id_shape: IdShape  # batch ids
+    output_id_shape: IdShape  # output and error file ids
+    output_expires_after: int | None  # default lifetime of output and error files; None: never expire
+    max_requests: int = 50_000
+    max_embedding_inputs: int = 50_000  # over all the requests of an /v1/embeddings batch
+    test_url: str | None = None  # an endpoint that runs no inference, with its own smaller limit
+    test_max_requests: int = 100
 
 
 @dataclass(frozen=True)
@@ -83,11 +104,26 @@ class Profile:
     max_files: int | None
     max_total_bytes: int | None
     rate_limits: RateLimits | None
-    batch_urls: tuple[str, ...] = field(default=OPENAI_BATCH_URLS)
+    batches: BatchRules
 
     @property
     def max_file_bytes(self) -> int:
         return max(rules.max_bytes for rules in self.purposes.values())
+
+
+OPENAI_BATCHES = BatchRules(
+    urls=OPENAI_BATCH_URLS,
+    id_shape=IdShape("batch_", alphabet=ids.HEX, length=32),
+    output_id_shape=IdShape(),
+    output_expires_after=30 * DAY,
+)
+DASHSCOPE_BATCHES = BatchRules(
+    urls=DASHSCOPE_BATCH_URLS,
+    id_shape=IdShape("batch_", alphabet=ids.HEX, length=32, uuid=True),
+    output_id_shape=IdShape("file-batch_output-", alphabet=ids.HEX, length=24),
+    output_expires_after=None,
+    test_url=DASHSCOPE_TEST_URL,
+)
 
 
 def openai_profile() -> Profile:
@@ -105,30 +141,33 @@ def openai_profile() -> Profile:
         max_files=None,
         max_total_bytes=2_500_000_000_000,
         rate_limits=RateLimits(upload=3, query=10),
-        batch_urls=OPENAI_BATCH_URLS,
+        batches=OPENAI_BATCHES,
     )
 
 
 def dashscope_profile() -> Profile:
-    hex24 = dict(alphabet=ids.HEX, length=24)
     return Profile(
         name="dashscope",
         purposes={
-            "file-extract": PurposeRules(150 * MiB, DASHSCOPE_EXTRACT_TYPES, id_shape=IdShape("file-fe-", **hex24)),
-            "batch": PurposeRules(500 * MiB, (".jsonl",), content="batch", id_shape=IdShape("file-batch-", **hex24)),
+            "file-extract": PurposeRules(150 * MiB, DASHSCOPE_EXTRACT_TYPES, id_shape=_hex24("file-fe-")),
+            "batch": PurposeRules(500 * MiB, (".jsonl",), content="batch", id_shape=_hex24("file-batch-")),
             "fine-tune": PurposeRules(
                 300 * MiB,
                 (".jsonl",),
                 content="fine-tune",
-                id_shape=IdShape("file-ft-", **hex24),
+                id_shape=_hex24("file-ft-"),
                 dialects=("dashscope-native", "openai"),
             ),
         },
         max_files=10_000,
         max_total_bytes=100 * 1024**3,
         rate_limits=RateLimits(upload=3, query=10),
-        batch_urls=DASHSCOPE_BATCH_URLS,
+        batches=DASHSCOPE_BATCHES,
     )
+
+
+def _hex24(prefix: str) -> IdShape:
+    return IdShape(prefix, alphabet=ids.HEX, length=24)
 
 
 PROFILES = {"openai": openai_profile, "dashscope": dashscope_profile}

@@ -14,12 +14,25 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Union
 
+from .batch_scenario import BatchSettings, parse_batches
 from .faults import FaultRule, parse_faults
 from .located import Located, ScenarioError, duration, from_mapping, integer, parse_document, size, string
 from .profiles import PROFILES, Profile, RateLimits, get_profile
 from .timeouts import MAX_TIMEOUT
 
-TOP_KEYS = ("profile", "seed", "auth", "rate_limits", "limits", "processing", "faults", "journal", "admin", "server")
+TOP_KEYS = (
+    "profile",
+    "seed",
+    "auth",
+    "rate_limits",
+    "limits",
+    "processing",
+    "faults",
+    "journal",
+    "admin",
+    "server",
+    "batches",
+)
 RATE_KEYS = ("upload", "query", "window")
 LIMIT_KEYS = ("max_files", "max_total_bytes", "max_file_bytes")
 SERVER_KEYS = ("header_timeout", "body_timeout")
@@ -39,6 +52,7 @@ class Scenario:
     limits: dict[str, Any] = field(default_factory=dict)  # only the keys the scenario sets
     processing: dict[str, float] = field(default_factory=dict)  # purpose or "default" -> delay
     faults: tuple[FaultRule, ...] = ()
+    batches: BatchSettings = BatchSettings()
     journal_cap: int | None = None
     admin_token: str | None = None
     header_timeout: float | None = None  # the server's connection timeouts (mockfiles/timeouts.py)
@@ -123,6 +137,8 @@ def parse_scenario(doc: Located) -> Scenario:
         out["processing"] = _processing(sections["processing"], out.get("profile"))
     if "faults" in sections:
         out["faults"] = tuple(parse_faults(sections["faults"]))
+    if "batches" in sections:
+        out["batches"] = parse_batches(sections["batches"])
     if "journal" in sections:
         journal = sections["journal"].mapping(("cap",))
         if "cap" in journal:

@@ -26,3 +26,15 @@ def test_connection_benchmark_runs_quick() -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "HTTP/1.1 431" in result.stdout and "closed by the server" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_the_batch_benchmark_runs_small() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.batches", "--lines", "300", "--rounds", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "batch of 300 lines" in result.stdout and "peak traced memory while completing" in result.stdout

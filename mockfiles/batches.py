@@ -1,0 +1,323 @@
+"""The Batches service: create, retrieve, list and cancel batches, per account.
+
+Knows nothing about HTTP. A batch is validated when it is created (its input file read
+line by line from the store) and then lives on the emulator clock: its status and counts
+are computed whenever it is read (``batch_timeline``), and its output and error files are
+written, through the Files service, the first time anything is read after it has ended
+(``settle``) — so they are listed, downloadable and counted like any other file.
+
+Every error message of the service is in ``batch_params.MESSAGES``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left, insort
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from . import ids
+from .batch_input import Limits
+from .batch_params import (
+    COMPLETION_WINDOWS,
+    MESSAGES,
+    check_metadata,
+    check_output_expires_after,
+    invalid_value,
+    page_limit,
+    required_string,
+)
+from .batch_run import Plan, Usage, plan, write_results
+from .batch_scenario import BatchSettings
+from .batch_timeline import CANCELLABLE, FINAL, Timeline
+from .errors import Conflict, InvalidRequest, NotFound
+from .lifecycle import Files
+from .store import StoredFile
+
+DEFAULT_SEED = 0  # probabilities of request rules when the scenario sets no seed
+
+
+@dataclass(slots=True, eq=False)
+class StoredBatch:
+    id: str
+    account: str
+    endpoint: str
+    input_file_id: str
+    metadata: dict[str, str] | None
+    output_expires_after: int | None  # the output and error files' lifetime; None: the profile's
+    dialect: str
+    seq: int
+    timeline: Timeline
+    plan: Plan
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    settled: bool = False  # its results are written (or it has none)
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        return (int(self.timeline.created), self.seq, self.id)
+
+
+@dataclass(frozen=True)
+class BatchPage:
+    data: list[dict[str, Any]]
+    has_more: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """OpenAI's list object."""
+        return {
+            "object": "list",
+            "data": self.data,
+            "first_id": self.data[0]["id"] if self.data else None,
+            "last_id": self.data[-1]["id"] if self.data else None,
+            "has_more": self.has_more,
+        }
+
+
+class BatchStore:
+    """Every account's batches: by id, and per account in creation order. Batches are never
+    deleted (the API has no delete)."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, StoredBatch] = {}
+        self._order: dict[str, list[tuple[int, int, str]]] = {}
+        self._seq = 0
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def add(self, batch: StoredBatch) -> None:
+        self._by_id[batch.id] = batch
+        insort(self._order.setdefault(batch.account, []), batch.key)
+
+    def get(self, account: str, batch_id: str) -> StoredBatch:
+        batch = self._by_id.get(batch_id)
+        if batch is None or batch.account != account:
+            raise NotFound(MESSAGES["no_batch"].format(batch_id=batch_id))
+        return batch
+
+    def find(self, batch_id: str) -> StoredBatch | None:
+        return self._by_id.get(batch_id)
+
+    def contains_id(self, batch_id: str) -> bool:
+        return batch_id in self._by_id
+
+    def page(self, account: str, *, limit: int, after: str | None) -> tuple[list[StoredBatch], bool]:
+        """Newest first, from just after ``after``."""
+        keys = self._order.get(account, [])
+        stop = len(keys)
+        if after is not None:
+            cursor = self._by_id.get(after)
+            if cursor is None or cursor.account != account:
+                raise InvalidRequest(MESSAGES["cursor"].format(after=after), param="after")
+            stop = bisect_left(keys, cursor.key)
+        start = max(0, stop - limit)
+        return [self._by_id[key[2]] for key in reversed(keys[start:stop])], start > 0
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+
+class Batches:
+    """One emulator's Batches service, over its Files service (same lock, clock and rng)."""
+
+    def __init__(self, files: Files, settings: BatchSettings | None = None, seed: int | None = None) -> None:
+        self.files = files
+        self.settings = BatchSettings()
+        self.seed = DEFAULT_SEED
+        self.configure(settings or BatchSettings(), seed)
+        self.store = BatchStore()
+        self._due: list[tuple[float, int, str]] = []  # (when a batch ends, seq, id): a heap
+        files.on_read(self.settle)
+
+    def configure(self, settings: BatchSettings, seed: int | None) -> None:
+        """The scenario's settings for batches created from now on (each batch keeps those it
+        was created with)."""
+        self.settings = settings
+        self.seed = DEFAULT_SEED if seed is None else seed
+
+    # --- operations ------------------------------------------------------------------
+
+    def create(
+        self,
+        account: str,
+        *,
+        input_file_id: object,
+        endpoint: object,
+        completion_window: object,
+        metadata: object = None,
+        output_expires_after: object = None,
+        dialect: str = "openai",
+    ) -> dict[str, Any]:
+        """A new batch, ``validating``; its input is validated now, the outcome shown when the
+        validating phase has passed."""
+        rules = self.files.profile.batches
+        file_id = required_string(input_file_id, "input_file_id")
+        url = required_string(endpoint, "endpoint")
+        if url not in rules.urls:
+            invalid_value(url, "endpoint", rules.urls)
+        window = required_string(completion_window, "completion_window")
+        if window not in COMPLETION_WINDOWS:
+            invalid_value(window, "completion_window", COMPLETION_WINDOWS)
+        pairs = check_metadata(metadata)
+        lifetime = check_output_expires_after(output_expires_after)
+        with self.files.lock:
+            now = self.files.now()
+            source = self._input_file(account, file_id)
+        limit = rules.test_max_requests if url == rules.test_url else rules.max_requests
+        settings = self.settings
+        the_plan = plan(source.chunks, url, Limits(limit, rules.max_embedding_inputs), settings, self.seed)
+        with self.files.lock:
+            batch = StoredBatch(
+                id=self._new_id(),
+                account=account,
+                endpoint=url,
+                input_file_id=file_id,
+                metadata=pairs,
+                output_expires_after=lifetime,
+                dialect=dialect,
+                seq=self.store.next_seq(),
+                timeline=Timeline(now, settings.timing, the_plan.total, the_plan.valid),
+                plan=the_plan,
+            )
+            self.store.add(batch)
+            heapq.heappush(self._due, (batch.timeline.final[1], batch.seq, batch.id))
+            return self.snapshot(batch, now, until="validating")
+
+    def get(self, account: str, batch_id: str) -> dict[str, Any]:
+        with self.files.lock:
+            now = self.files.now()
+            return self.snapshot(self.store.get(account, batch_id), now)
+
+    def page(self, account: str, *, limit: int | str | None = None, after: str | None = None) -> BatchPage:
+        """Newest first; ``limit`` 1-100 (default 20), ``after`` a batch id."""
+        count = page_limit(limit)
+        with self.files.lock:
+            now = self.files.now()
+            found, has_more = self.store.page(account, limit=count, after=after)
+            return BatchPage([self.snapshot(batch, now) for batch in found], has_more)
+
+    def cancel(self, account: str, batch_id: str) -> dict[str, Any]:
+        """``cancelling`` now, ``cancelled`` after the cancelling phase; requests not done by
+        now get ``batch_cancelled``. Cancelling a cancelling batch answers it again (a retried
+        cancel must not fail); any other status but validating and in_progress is a 409."""
+        with self.files.lock:
+            now = self.files.now()
+            batch = self.store.get(account, batch_id)
+            status = batch.timeline.status(now)
+            if status == "cancelling":
+                return self.snapshot(batch, now)
+            if status not in CANCELLABLE:
+                raise Conflict(MESSAGES["cancel"].format(status=status))
+            batch.timeline = replace(batch.timeline, cancel_at=now)
+            heapq.heappush(self._due, (batch.timeline.final[1], batch.seq, batch.id))
+            answer = self.snapshot(batch, now, until="cancelling")
+            self.settle(now)
+            return answer
+
+    def settle(self, now: float) -> None:
+        """Write the results of every batch that has ended by ``now`` (call with the lock held)."""
+        while self._due and self._due[0][0] <= now:
+            at, _, batch_id = heapq.heappop(self._due)
+            batch = self.store.find(batch_id)
+            if batch is None or batch.settled or batch.timeline.final[1] != at:
+                continue  # a cancel moved its end: a newer entry stands for it
+            self._finish(batch)
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    # --- the Batch object ------------------------------------------------------------
+
+    def snapshot(self, batch: StoredBatch, now: float, until: str | None = None) -> dict[str, Any]:
+        """The Batch object at ``now``, as the SDK's ``Batch`` types it."""
+        timeline = batch.timeline
+        passed = timeline.passed(now, until)
+        status = passed[-1][0]
+        stamps = {f"{name}_at": int(at) for name, at in passed if name != "validating"}
+        done = status in FINAL and batch.settled
+        errors = None
+        if status == "failed":
+            errors = {"object": "list", "data": [e.as_dict() for e in batch.plan.validation.errors]}
+        created = int(timeline.created)
+        return {
+            "id": batch.id,
+            "object": "batch",
+            "endpoint": batch.endpoint,
+            "model": batch.plan.validation.model,
+            "errors": errors,
+            "input_file_id": batch.input_file_id,
+            "completion_window": COMPLETION_WINDOWS[0],
+            "status": status,
+            "output_file_id": batch.output_file_id if done else None,
+            "error_file_id": batch.error_file_id if done else None,
+            "created_at": created,
+            "in_progress_at": stamps.get("in_progress_at"),
+            "expires_at": created + int(timeline.window),
+            "finalizing_at": stamps.get("finalizing_at"),
+            "completed_at": stamps.get("completed_at"),
+            "failed_at": stamps.get("failed_at"),
+            "expired_at": stamps.get("expired_at"),
+            "cancelling_at": stamps.get("cancelling_at"),
+            "cancelled_at": stamps.get("cancelled_at"),
+            "request_counts": timeline.counts(now, batch.plan.failing, until).as_dict(),
+            "usage": batch.usage.as_dict(),
+            "metadata": batch.metadata,
+        }
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _input_file(self, account: str, file_id: str) -> StoredFile:
+        try:
+            source = self.files.get(account, file_id)
+        except NotFound:
+            raise NotFound(MESSAGES["no_file"].format(file_id=file_id), param="input_file_id") from None
+        if source.purpose != "batch":
+            message = MESSAGES["purpose"].format(file_id=file_id, purpose=source.purpose)
+            raise InvalidRequest(message, param="input_file_id", code="invalid_value")
+        status = source.status(self.files.clock.now())
+        if status != "processed":
+            message = MESSAGES["not_ready" if status == "uploaded" else "file_error"].format(file_id=file_id)
+            raise InvalidRequest(message, param="input_file_id", code="invalid_value")
+        return source
+
+    def _finish(self, batch: StoredBatch) -> None:
+        """Write an ended batch's output and error files (none when no request ever ran)."""
+        final, at = batch.timeline.final
+        if any(name == "in_progress" for name, _ in batch.timeline.events()):
+            results = write_results(batch.plan, batch.timeline, batch.id)
+            rules = self.files.profile.batches
+            lifetime = batch.output_expires_after
+            if lifetime is None:
+                lifetime = rules.output_expires_after
+            for writer, suffix in ((results.output, "output"), (results.errors, "error")):
+                if not writer.lines:
+                    continue
+                chunks = writer.close()
+                made = self.files.add_generated(
+                    batch.account,
+                    purpose="batch_output",
+                    filename=f"{batch.id}_{suffix}.jsonl",
+                    chunks=chunks,
+                    size=writer.size,
+                    created_at=int(at),
+                    expires_after=lifetime,
+                    id_shape=rules.output_id_shape,
+                    dialect=batch.dialect,
+                )
+                if suffix == "output":
+                    batch.output_file_id = made.id
+                else:
+                    batch.error_file_id = made.id
+            batch.usage = results.usage
+        batch.plan = replace(batch.plan, chunks=())  # the input's bytes are no longer needed
+        batch.settled = True
+
+    def _new_id(self) -> str:
+        shape = self.files.profile.batches.id_shape
+        while True:
+            candidate = shape.make(ids.random_token(self.files.rng, shape.alphabet, shape.length))
+            if not self.store.contains_id(candidate):
+                return candidate
