@@ -20,6 +20,7 @@ from .lifecycle import Files
 from .profiles import Profile
 from .ratelimit import RateLimiter
 from .scenario import Scenario, ScenarioSource, load_scenario
+from .uploads import Uploads
 
 DEFAULT_FAULT_SEED = 0
 
@@ -45,6 +46,7 @@ class Emulator:
         self.scenario = Scenario()
         self.profile: Profile
         self.files: Files
+        self.uploads: Uploads
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
         self.generation = 0  # grows at every reset: requests begun before one belong to a state that is gone
@@ -84,6 +86,7 @@ class Emulator:
         if fresh or not hasattr(self, "files"):
             rng = random.Random(seed) if seed is not None else random.Random()
             self.files = Files(self.profile, self.clock, rng)
+            self.uploads = Uploads(self.files)  # reads the profile through files: follows it
             self.journal.clear(scenario.journal_cap or 10_000)
         else:
             self.files.profile = self.profile
