@@ -48,7 +48,8 @@ def complete_once(parts: list[list[bytes]], total: int, md5: str | None, trace: 
     elapsed = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] if trace else 0
     tracemalloc.stop()
-    assert done.file is not None and done.file.size == total
+    f = uploads.file_of(done)
+    assert f is not None and f.size == total
     return elapsed, peak
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import ids
-from .errors import InvalidRequest, MockFilesError, QuotaExceeded
+from .errors import InvalidRequest, MockFilesError, NotFound, QuotaExceeded
 from .lifecycle import Files, Outcome
 from .profiles import UploadRules
 from .store import StoredFile
@@ -55,7 +55,7 @@ class Upload:
     completing: bool = False  # between the checks of a completion and its File
     held: int = 0  # bytes in parts
     parts: dict[str, Part] = field(default_factory=dict)
-    file: StoredFile | None = None
+    file_id: str | None = None  # the File it became (an id: a deleted File's bytes must not live on here)
 
     def status(self, now: float) -> str:
         if self.state == "pending" and now >= self.expires_at:
@@ -182,6 +182,15 @@ class Uploads:
             self._now()
             return self._find(account, upload_id)
 
+    def file_of(self, upload: Upload) -> StoredFile | None:
+        """The File a completed Upload became, while it exists (deleted or expired: None)."""
+        if upload.file_id is None:
+            return None
+        try:
+            return self.files.get(upload.account, upload.file_id)
+        except NotFound:
+            return None
+
     def part_budget(self, account: str, upload_id: str) -> PartBudget:
         """Refuses at once (404, or 400 when the Upload takes no more Parts); else the limits."""
         with self.files.lock:
@@ -256,7 +265,7 @@ class Uploads:
                 raise self._state_error(upload, "complete")
             held = files.store.release(upload.id)  # the File takes the held bytes' place
             try:
-                upload.file = files.create(
+                f = files.create(
                     account,
                     purpose=upload.purpose,
                     filename=upload.filename,
@@ -269,6 +278,7 @@ class Uploads:
             except BaseException:
                 files.store.hold(upload.id, account, held, upload.expires_at)
                 raise
+            upload.file_id = f.id
             upload.state = "completed"
             upload.parts = {}  # the listed Parts live on in the File; the others are freed
             upload.held = 0
@@ -322,9 +332,8 @@ class Uploads:
     def _state_error(self, upload: Upload, action: str) -> MockFilesError:
         if upload.state == "pending" and upload.completing:
             return refuse("completing", action=action, id=upload.id)
-        file_id = upload.file.id if upload.file is not None else None
         state = "expired" if upload.state == "pending" else upload.state
-        return refuse(state, action=action, id=upload.id, file_id=file_id, expires_at=upload.expires_at)
+        return refuse(state, action=action, id=upload.id, file_id=upload.file_id, expires_at=upload.expires_at)
 
     def _listed_parts(self, upload: Upload, part_ids: Sequence[str]) -> list[Part]:
         seen: set[str] = set()
@@ -357,10 +366,8 @@ class Uploads:
 # --- the objects as the API shows them ---------------------------------------------------------
 
 
-def upload_object(
-    upload: Upload, now: float, file_object: Callable[[StoredFile, float], dict[str, Any]]
-) -> dict[str, Any]:
-    """The Upload object (``file_object`` renders the completed File as the dialect shows Files)."""
+def upload_object(upload: Upload, now: float, file: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Upload object; ``file`` is its File (``Uploads.file_of``) as the dialect shows Files."""
     return {
         "id": upload.id,
         "object": "upload",
@@ -370,7 +377,7 @@ def upload_object(
         "purpose": upload.purpose,
         "status": upload.status(now),
         "expires_at": upload.expires_at,
-        "file": None if upload.file is None else file_object(upload.file, now),
+        "file": file,
     }
 
 

@@ -5,6 +5,7 @@ accounts, memory. The routes' tests drive the same rules through the real SDK.""
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import random
 import threading
@@ -242,7 +243,7 @@ def test_a_new_upload_is_pending_for_an_hour() -> None:
     uploads = service()
     upload = create(uploads, 2048, filename="train.jsonl", purpose="fine-tune")
     now = uploads.files.clock.now()
-    shown = upload_object(upload, now, OpenAIDialect().file_object)
+    shown = upload_object(upload, now)
     assert shown == {
         "id": upload.id,
         "object": "upload",
@@ -390,7 +391,7 @@ def test_parts_in_any_order_from_many_threads() -> None:
         t.join()
     assert len(upload.parts) == 64 and upload.held == used(uploads) == upload.bytes
     done = complete(uploads, upload, *(found[i] for i in range(64)))
-    assert done.file is not None and done.file.content() == b"".join(pieces)
+    assert (f := uploads.file_of(done)) is not None and f.content() == b"".join(pieces)
 
 
 def test_threads_never_take_the_account_past_its_storage() -> None:
@@ -471,14 +472,14 @@ def test_complete_assembles_parts_in_the_listed_order_into_a_file() -> None:
     first, second, third = add(uploads, upload, b"lo "), add(uploads, upload, b"hel"), add(uploads, upload, b"world")
     md5 = hashlib.md5(b"hello world").hexdigest().upper()
     done = complete(uploads, upload, second, first, third, md5=parse_complete({"part_ids": [], "md5": md5}).md5)
-    f = done.file
+    f = uploads.file_of(done)
     assert done is upload and done.status(uploads.files.clock.now()) == "completed" and f is not None
     assert f.content() == b"hello world" and (f.filename, f.purpose, f.size) == ("notes.txt", "assistants", 11)
     assert f.chunks == (*second.chunks, *first.chunks, *third.chunks)
     assert all(a is b for a, b in zip(f.chunks, [*second.chunks, *first.chunks, *third.chunks], strict=True))  # no copy
     assert uploads.files.get("k", f.id) is f  # a normal File of the account
     now = uploads.files.clock.now()
-    shown = upload_object(done, now, OpenAIDialect().file_object)
+    shown = upload_object(done, now, OpenAIDialect().file_object(f, now))
     model = openai.types.Upload.model_validate(shown)
     assert model.status == "completed" and model.file is not None and model.file.id == f.id and model.file.bytes == 11
     assert model.file.status == "processed" and f.id.startswith("file-")
@@ -494,18 +495,36 @@ def test_unlisted_parts_are_freed_at_completion() -> None:
     assert spare.id not in upload.parts
 
 
+def test_a_completed_upload_does_not_keep_its_files_bytes_alive() -> None:
+    uploads = service()
+    upload = create(uploads, 1000)
+    data = bytes(1000)
+    complete(uploads, upload, uploads.add_part("k", upload.id, [data], 1000))
+    f = uploads.file_of(upload)
+    assert f is not None and f.chunks[0] is data and upload.file_id == f.id
+
+    def holders() -> list[object]:
+        return [r for r in gc.get_referrers(data) if isinstance(r, (list, tuple, dict))]
+
+    file_id = f.id
+    del f
+    assert len(holders()) == 1  # the File's chunk tuple
+    uploads.files.delete("k", file_id)
+    assert uploads.file_of(upload) is None and holders() == []
+
+
 def test_the_file_follows_its_purpose_and_expires_after() -> None:
     uploads = service()
     batch = create(uploads, 3, filename="in.jsonl", purpose="batch")
-    f = complete(uploads, batch, add(uploads, batch, b"{}\n")).file
+    f = uploads.file_of(complete(uploads, batch, add(uploads, batch, b"{}\n")))
     assert f is not None and f.expires_at == f.created_at + 30 * 86400  # batch files' default
     uploads.files.clock.advance(600)
     timed = create(uploads, 3, expires_after={"anchor": "created_at", "seconds": 7200})
     uploads.files.clock.advance(100)
-    f = complete(uploads, timed, add(uploads, timed, b"abc")).file
+    f = uploads.file_of(complete(uploads, timed, add(uploads, timed, b"abc")))
     assert f is not None and f.expires_at == f.created_at + 7200 and f.created_at == timed.created_at + 100
     kept = create(uploads, 3)
-    f = complete(uploads, kept, add(uploads, kept, b"abc")).file
+    f = uploads.file_of(complete(uploads, kept, add(uploads, kept, b"abc")))
     assert f is not None and f.expires_at is None
 
 
@@ -516,14 +535,14 @@ def test_processing_as_for_post_files() -> None:
     )
     uploads = service(slow)
     upload = create(uploads, 3)
-    f = complete(uploads, upload, add(uploads, upload, b"abc")).file
+    f = uploads.file_of(complete(uploads, upload, add(uploads, upload, b"abc")))
     assert f is not None and f.status(uploads.files.clock.now()) == "uploaded"
     uploads.files.clock.advance(5)
     assert f.status(uploads.files.clock.now()) == "processed"
     failing = create(uploads, 3)
     part = add(uploads, failing, b"abc")
     request = CompleteRequest((part.id,), None)
-    f = uploads.complete("k", failing.id, request, outcome=Outcome("error", "injected", 0)).file
+    f = uploads.file_of(uploads.complete("k", failing.id, request, outcome=Outcome("error", "injected", 0)))
     assert f is not None and f.status(uploads.files.clock.now()) == "error"
 
 
@@ -547,7 +566,7 @@ def test_a_refused_completion_changes_nothing(listed, code: str, words: str) -> 
     assert (info.value.status, info.value.code) == (400, code) and words in info.value.message
     assert upload.status(uploads.files.clock.now()) == "pending" and len(upload.parts) == 2
     assert uploads.files.all_files() == [] and used(uploads) == 9
-    assert complete(uploads, upload, a, b).file is not None  # fixed, it completes
+    assert uploads.file_of(complete(uploads, upload, a, b)) is not None  # fixed, it completes
 
 
 def test_md5_must_match_and_a_mismatch_leaves_the_upload_pending() -> None:
@@ -560,14 +579,14 @@ def test_md5_must_match_and_a_mismatch_leaves_the_upload_pending() -> None:
     assert (info.value.param, info.value.code) == ("md5", "md5_mismatch")
     assert f"'md5' is {right}" in info.value.message and "still pending" in info.value.message
     assert upload.state == "pending" and not upload.completing and uploads.files.all_files() == []
-    assert complete(uploads, upload, a, b, md5=right).file is not None
+    assert uploads.file_of(complete(uploads, upload, a, b, md5=right)) is not None
 
 
 def test_completing_twice_is_refused_and_names_the_file() -> None:
     uploads = service()
     upload = create(uploads, 3)
     part = add(uploads, upload, b"abc")
-    f = complete(uploads, upload, part).file
+    f = uploads.file_of(complete(uploads, upload, part))
     assert f is not None
     with pytest.raises(InvalidRequest) as info:
         complete(uploads, upload, part)
@@ -587,7 +606,7 @@ def test_a_completion_the_files_service_refuses_leaves_the_parts_held() -> None:
         complete(uploads, upload, part)
     assert upload.state == "pending" and used(uploads) == 4 and upload.parts == {part.id: part}
     uploads.files.delete("k", uploads.files.all_files()[0].id)
-    assert complete(uploads, upload, part).file is not None and used(uploads) == 3
+    assert uploads.file_of(complete(uploads, upload, part)) is not None and used(uploads) == 3
 
 
 class Watched(list[bytes]):
@@ -675,7 +694,7 @@ def test_an_upload_expires_after_an_hour_and_its_parts_are_freed() -> None:
     clock.advance(1)
     assert uploads.files.room_for("k") == 100  # the store lets the held bytes go by itself
     assert uploads.get("k", upload.id).status(clock.now()) == "expired" and upload.parts == {}
-    shown = upload_object(upload, clock.now(), OpenAIDialect().file_object)
+    shown = upload_object(upload, clock.now())
     assert shown["status"] == "expired" and shown["file"] is None
     for call in (lambda: add(uploads, upload, b"x"), lambda: complete(uploads, upload)):
         with pytest.raises(InvalidRequest) as info:
@@ -687,7 +706,7 @@ def test_an_upload_expires_after_an_hour_and_its_parts_are_freed() -> None:
 def test_a_completed_upload_does_not_expire() -> None:
     uploads = service()
     upload = create(uploads, 1)
-    f = complete(uploads, upload, add(uploads, upload, b"x")).file
+    f = uploads.file_of(complete(uploads, upload, add(uploads, upload, b"x")))
     uploads.files.clock.advance(7200)
     assert uploads.get("k", upload.id).status(uploads.files.clock.now()) == "completed"
     assert f is not None and uploads.files.get("k", f.id) is f
@@ -751,7 +770,7 @@ def test_completion_allocates_per_chunk_not_per_byte() -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    f = done.file
+    f = uploads.file_of(done)
     assert f is not None and f.size == total and len(f.chunks) == 1024
     assert all(a is b for a, b in zip(f.chunks, (c for chunks in parts_data for c in chunks), strict=True))
     assert peak < 64 * len(f.chunks)  # measured: 19 KiB, about 19 bytes per chunk, for 64 MiB of bytes
