@@ -31,6 +31,8 @@ from .upload_requests import CompleteRequest, CreateRequest
 
 @dataclass(slots=True, eq=False)
 class Part:
+    """Bytes for one Upload, in the order the client decides only at completion."""
+
     id: str
     upload_id: str
     created_at: int
@@ -40,6 +42,9 @@ class Part:
 
 @dataclass(slots=True, eq=False)
 class Upload:
+    """One file on its way in. ``state`` changes only under the Files service's lock; a pending
+    Upload past ``expires_at`` shows ``expired`` even before the heap has caught up with it."""
+
     id: str
     account: str
     filename: str
@@ -238,7 +243,7 @@ class Uploads:
     ) -> Upload:
         """Assemble the listed Parts into a File. Every check comes before anything changes: a
         refused completion leaves the Upload pending, to be completed again or cancelled. The
-        md5 (about 1.5 s per GiB) is computed outside the lock, so call this off the event loop
+        md5 (1.4 s per GiB, docs/uploads.md) is computed outside the lock, so call this off the event loop
         when ``request.md5`` is given."""
         files = self.files
         with files.lock:
@@ -249,8 +254,8 @@ class Uploads:
             if total != upload.bytes:
                 raise refuse("bytes_mismatch", total=total, id=upload.id, bytes=upload.bytes)
             upload.completing = True
-        chunks = [chunk for p in parts for chunk in p.chunks]  # references, one per chunk
         try:
+            chunks = [chunk for p in parts for chunk in p.chunks]  # references, one per chunk
             if request.md5 is not None:
                 actual = md5_of(chunks)
                 if actual != request.md5:

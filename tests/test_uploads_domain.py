@@ -641,6 +641,23 @@ def test_nothing_else_happens_to_an_upload_while_it_completes() -> None:
     assert seen == ["upload_being_completed"] * 3 and done.state == "completed"
 
 
+def test_a_completion_that_fails_midway_leaves_the_upload_open() -> None:
+    uploads = service()
+    upload = create(uploads, 3)
+    failures = [RuntimeError("disk on fire")]
+
+    def fail_once() -> None:
+        if failures:
+            raise failures.pop()
+
+    uploads.add_part("k", upload.id, Watched(b"abc", fail_once), 3)
+    request = CompleteRequest(tuple(upload.parts), None)
+    with pytest.raises(RuntimeError):
+        uploads.complete("k", upload.id, request)
+    assert upload.state == "pending" and not upload.completing and used(uploads) == 3
+    assert uploads.complete("k", upload.id, request).state == "completed"
+
+
 def test_an_upload_that_expires_while_its_md5_is_computed_is_not_completed() -> None:
     uploads = service()
     upload = create(uploads, 3)
