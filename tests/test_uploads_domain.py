@@ -25,6 +25,7 @@ from mockfiles.emulator import Emulator
 from mockfiles.errors import InvalidRequest, InvalidValue, MockFilesError, NotFound, PayloadTooLarge, QuotaExceeded
 from mockfiles.lifecycle import Files, Outcome
 from mockfiles.profiles import MiB, Profile, dashscope_profile, openai_profile
+from mockfiles.store import FileStore
 from mockfiles.upload_errors import ERRORS, size_text
 from mockfiles.upload_requests import CompleteRequest, CreateRequest, parse_complete, parse_create
 from mockfiles.uploads import Part, Upload, Uploads, md5_of, part_object, upload_object
@@ -429,6 +430,20 @@ def test_unknown_and_other_accounts_uploads_are_not_found() -> None:
             call()
         assert info.value.status == 404 and info.value.message.startswith("No such Upload object: upload_")
     assert mine.status(0) == "pending" and used(uploads, "bob") == 0
+
+
+def test_held_bytes_are_released_once() -> None:
+    store = FileStore()
+    store.hold("upload_a", "k", 5, expires_at=100)
+    store.hold("upload_a", "k", 7, expires_at=100)  # a second Part: one hold, one expiry
+    store.hold("upload_b", "k", 1, expires_at=50)
+    assert store.usage("k", 0) == (0, 13)
+    assert store.release("upload_a") == 12 and store.release("upload_a") == 0
+    assert store.usage("k", 49) == (0, 1) and store.usage("k", 50) == (0, 0)
+    assert store.usage("k", 100) == (0, 0)  # the released hold's expiry finds nothing to free
+    store.hold("upload_c", "k", 3, expires_at=200)
+    store.clear()
+    assert store.usage("k", 0) == (0, 0) and store.release("upload_c") == 0
 
 
 # --- the budget a streaming reader works with ----------------------------------------------------
