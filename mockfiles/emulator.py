@@ -23,6 +23,7 @@ from .profiles import Profile
 from .ratelimit import Decision, RateLimiter
 from .scenario import Scenario, ScenarioSource, load_scenario
 from .timeouts import Timeouts
+from .uploads import Uploads
 
 DEFAULT_FAULT_SEED = 0
 
@@ -51,6 +52,7 @@ class Emulator:
         self.profile: Profile
         self.files: Files
         self.batches: Batches
+        self.uploads: Uploads
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
         self.timeouts = Timeouts()
@@ -98,6 +100,7 @@ class Emulator:
             rng = random.Random(seed) if seed is not None else random.Random()
             self.files = Files(self.profile, self.clock, rng)
             self.batches = Batches(self.files, scenario.batches, seed)
+            self.uploads = Uploads(self.files)  # reads the profile through files: follows it
             self.journal.clear(scenario.journal_cap or 10_000)
             self.limiter = RateLimiter(self.profile.rate_limits)
         else:

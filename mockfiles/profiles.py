@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from . import ids
 
 MiB = 1024**2
+GiB = 1024**3
+HOUR = 3600
 DAY = 86400
 
 # The endpoints a batch can run. OpenAI also documents /v1/videos, left out here: a video job's
@@ -91,6 +93,25 @@ class BatchRules:
 
 
 @dataclass(frozen=True)
+class UploadRules:
+    """The Uploads API: one file sent as Parts, then assembled (OpenAPI ``createUpload`` and
+    ``addUploadPart``: "an Upload can accept at most 8 GB in total and expires after an hour",
+    "Each Part can be at most 64 MB"). "MB"/"GB" are read as MiB/GiB, as every documented
+    limit here: the SDK's own default part, ``DEFAULT_PART_SIZE = 67108864``, is 64 MiB and
+    must fit; 8 GiB is then exactly 128 such parts."""
+
+    max_bytes: int = 8 * GiB  # an Upload's declared size, and the most its Parts may hold together
+    max_part_bytes: int = 64 * MiB
+    lifetime: int = HOUR  # seconds from created_at to expires_at
+    # Purposes whose file limit is the purpose's own and binds an Upload too (OpenAI's `batch`:
+    # "The Batch API only supports .jsonl files up to 200 MB"); the others' limit is that of a
+    # single POST /files (512 MB), which Uploads exist to go beyond. None: every purpose's.
+    capped_purposes: tuple[str, ...] | None = None
+    id_shape: IdShape = IdShape("upload_", alphabet=ids.HEX, length=32)
+    part_id_shape: IdShape = IdShape("part_", alphabet=ids.HEX, length=32)
+
+
+@dataclass(frozen=True)
 class RateLimits:
     upload: int | None = 3  # files.create per rolling second, per key; None: unlimited
     query: int | None = 10  # list/retrieve/content/delete together, per rolling second, per key
@@ -105,6 +126,7 @@ class Profile:
     max_total_bytes: int | None
     rate_limits: RateLimits | None
     batches: BatchRules
+    uploads: UploadRules = UploadRules()
 
     @property
     def max_file_bytes(self) -> int:
@@ -142,6 +164,7 @@ def openai_profile() -> Profile:
         max_total_bytes=2_500_000_000_000,
         rate_limits=RateLimits(upload=3, query=10),
         batches=OPENAI_BATCHES,
+        uploads=UploadRules(capped_purposes=("batch",)),
     )
 
 

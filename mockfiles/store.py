@@ -3,6 +3,10 @@
 Knows nothing about HTTP. Lookups are O(1), pagination is O(log n + page) through
 per-account sorted indexes, and expiry is lazy: a heap of expiry times is drained
 at the start of each operation, so nothing runs in the background.
+
+Bytes that are not a file yet also count toward an account's storage: the parts of a
+pending upload are *held* under the upload's id until it completes, is cancelled, or
+expires (through the same heap), so the room left for new files shrinks as they arrive.
 """
 
 from __future__ import annotations
@@ -99,7 +103,16 @@ class _Account:
         self.files: dict[str, StoredFile] = {}
         self.indexes: dict[str | None, _Index] = {None: _Index()}
         self.cursors: dict[str, SortKey] = {}  # deleted ids keep working as `after` cursors
-        self.total_bytes = 0
+        self.total_bytes = 0  # the files' bytes and the held bytes together
+
+
+@dataclass(slots=True, eq=False)
+class _Hold:
+    """Bytes an account holds under a key (a pending upload's id) that are not a file yet."""
+
+    account: str
+    size: int
+    seq: int
 
 
 @dataclass(frozen=True)
@@ -117,7 +130,8 @@ class FileStore:
     def __init__(self) -> None:
         self._accounts: dict[str, _Account] = {}
         self._by_id: dict[str, StoredFile] = {}
-        self._expiry: list[tuple[int, int, str]] = []
+        self._expiry: list[tuple[int, int, str]] = []  # files' and holds' expiry times
+        self._holds: dict[str, _Hold] = {}
         self._seq = 0
 
     # --- reads -----------------------------------------------------------------
@@ -190,7 +204,7 @@ class FileStore:
         return [acct.files[e[2]] for e in reversed(entries)], total
 
     def usage(self, account: str, now: float) -> tuple[int, int]:
-        """(file count, total bytes) of an account."""
+        """(file count, total bytes) of an account; the bytes include those it holds."""
         self.expire(now)
         acct = self._accounts.get(account)
         return (0, 0) if acct is None else (len(acct.files), acct.total_bytes)
@@ -212,9 +226,7 @@ class FileStore:
         return file_id in self._by_id
 
     def add(self, f: StoredFile) -> StoredFile:
-        acct = self._accounts.get(f.account)
-        if acct is None:
-            acct = self._accounts[f.account] = _Account()
+        acct = self._account(f.account)
         acct.files[f.id] = f
         acct.total_bytes += f.size
         acct.indexes[None].add(f)
@@ -232,18 +244,47 @@ class FileStore:
         self._remove(f)
         return f
 
+    def hold(self, key: str, account: str, size: int, expires_at: int) -> None:
+        """Count ``size`` more bytes toward the account's storage under ``key`` until
+        ``release(key)`` or ``expires_at``, whichever comes first."""
+        held = self._holds.get(key)
+        if held is None:
+            held = self._holds[key] = _Hold(account, 0, self.next_seq())
+            heapq.heappush(self._expiry, (expires_at, held.seq, key))
+        held.size += size
+        self._account(account).total_bytes += size
+
+    def release(self, key: str) -> int:
+        """Stop counting what ``key`` holds; returns the bytes freed (0 when nothing was held)."""
+        held = self._holds.pop(key, None)
+        if held is None:
+            return 0
+        self._accounts[held.account].total_bytes -= held.size
+        return held.size
+
     def expire(self, now: float) -> None:
         heap = self._expiry
         while heap and heap[0][0] <= now:
-            _, seq, file_id = heapq.heappop(heap)
-            f = self._by_id.get(file_id)
+            _, seq, key = heapq.heappop(heap)
+            f = self._by_id.get(key)
             if f is not None and f.seq == seq:
                 self._remove(f)
+                continue
+            held = self._holds.get(key)
+            if held is not None and held.seq == seq:
+                self.release(key)
 
     def clear(self) -> None:
         self._accounts.clear()
         self._by_id.clear()
         self._expiry.clear()
+        self._holds.clear()
+
+    def _account(self, account: str) -> _Account:
+        acct = self._accounts.get(account)
+        if acct is None:
+            acct = self._accounts[account] = _Account()
+        return acct
 
     def _remove(self, f: StoredFile) -> None:
         acct = self._accounts[f.account]
