@@ -28,11 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Literal, TypedDict
 
 from .attempts import Attempt
 
 Grouping = Literal["explicit", "retry-count", "inferred"]
+_ARRIVAL = attrgetter("arrived", "seq")
 INFERRED_GAP = 30.0  # seconds of silence after which the same request again is a new call
 Lane = tuple[str | None, str | None, str | None]
 Content = tuple[str, str, str, str | None, str | None, str | None]
@@ -69,7 +71,7 @@ def content(a: Attempt) -> Content:
 
 def group_calls(attempts: Iterable[Attempt], *, max_gap: float = INFERRED_GAP) -> list[Call]:
     """The calls these attempts make up, in the order their first attempts arrived."""
-    ordered = sorted(attempts, key=_arrival)
+    ordered = sorted(attempts, key=_ARRIVAL)
     counted = {lane(a) for a in ordered if a.retry_count}
     calls: list[Call] = []
     explicit: dict[tuple[Lane, str], Call] = {}
@@ -133,10 +135,6 @@ def _start(calls: list[Call], a: Attempt, grouping: Grouping, key: str | None = 
     call = Call([a], grouping, key)
     calls.append(call)
     return call
-
-
-def _arrival(a: Attempt) -> tuple[float, int]:
-    return (a.arrived, a.seq)
 
 
 class AttemptDict(TypedDict):

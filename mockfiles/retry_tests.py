@@ -162,7 +162,7 @@ class RetryTests:
     def _queue(self, endpoint: object, items: object) -> tuple[Instruction, ...]:
         param = f"instructions.{endpoint}"
         if endpoint not in self.endpoints:
-            hint = difflib.get_close_matches(str(endpoint), self.endpoints, n=1)
+            hint = difflib.get_close_matches(str(endpoint), self.endpoints, n=1, cutoff=0.8)
             guess = f"did you mean '{hint[0]}'? " if hint else ""
             raise RetryTestError(
                 f"unknown endpoint {endpoint!r} in instructions; {guess}endpoints: {', '.join(self.endpoints)}",

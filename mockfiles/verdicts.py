@@ -106,6 +106,9 @@ def retryable(a: Attempt, policy: Policy = DEFAULT_POLICY) -> bool:
 
 def judge(call: Call, policy: Policy = DEFAULT_POLICY) -> Verdict:
     problems: list[Problem] = []
+    if len(call.attempts) == 1:  # most calls: only giving up can be wrong
+        gave_up = _gave_up(call, policy)
+        return {"ok": gave_up is None, "problems": [] if gave_up is None else [gave_up]}
     for i in range(1, len(call.attempts)):
         problems.extend(_retry_problems(call.attempts[i - 1], call.attempts[i], i + 1, policy))
     for check in (_no_backoff, _retry_storm, _duplicate, _gave_up):
@@ -118,9 +121,14 @@ def judge(call: Call, policy: Policy = DEFAULT_POLICY) -> Verdict:
 def _retry_problems(previous: Attempt, a: Attempt, number: int, policy: Policy) -> list[Problem]:
     found: list[Problem] = []
     waited = gap(previous, a)
-    before = f"attempt {number} came {_s(waited)} after attempt {number - 1} ended with {previous.label}"
+
+    def before() -> str:
+        return f"attempt {number} came {_s(waited)} after attempt {number - 1} ended with {previous.label}"
+
     if previous.should_retry is False:
-        found.append(_problem("retried_non_retryable", a, number, f"{before}, although it said x-should-retry: false"))
+        found.append(
+            _problem("retried_non_retryable", a, number, f"{before()}, although it said x-should-retry: false")
+        )
     elif previous.outcome == "status" and previous.status is not None and not retryable(previous, policy):
         if 400 <= previous.status < 500:
             found.append(
@@ -128,7 +136,7 @@ def _retry_problems(previous: Attempt, a: Attempt, number: int, policy: Policy) 
                     "retried_non_retryable",
                     a,
                     number,
-                    f"{before}: a {previous.status} is final (only 408, 409, 429 and 5xx are retried, "
+                    f"{before()}: a {previous.status} is final (only 408, 409, 429 and 5xx are retried, "
                     "or any status with x-should-retry: true)",
                     status=previous.status,
                 )
@@ -141,7 +149,7 @@ def _retry_problems(previous: Attempt, a: Attempt, number: int, policy: Policy) 
                     "retry_after_ignored",
                     a,
                     number,
-                    f"{before} and {previous.advice_text}: it waited {_s(waited)} of the {_s(previous.wait)} advised "
+                    f"{before()} and {previous.advice_text}: it waited {_s(waited)} of the {_s(previous.wait)} advised "
                     f"(at least {_s(max(least, 0.0))} passes)",
                     advised=round(previous.wait, 4),
                     waited=round(waited, 4),
