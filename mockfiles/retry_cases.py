@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .faults import ENDPOINTS
+from .retry_report import timeline
 from .retry_tests import RetryTestError, RetryTests
 from .verdicts import PROBLEMS, CallDict
 
@@ -206,20 +207,9 @@ def _completed_failure(case: Case, test: Mapping[str, Any]) -> str:
 def _timeline(calls: Sequence[CallDict]) -> str:
     if not calls:
         return "none"
-    parts = []
-    for call in calls:
-        steps = []
-        for a in call["attempts"]:
-            label = str(a["status"]) if a["outcome"] == "status" else a["outcome"].replace("_", " ")
-            if a["advice"]:
-                label += " [" + ", ".join(f"{k}: {v}" for k, v in a["advice"].items()) + "]"
-            if a["waited"] is not None:
-                label = f"(+{a['waited']:.2f} s) {label}"
-            steps.append(label)
-        parts.append(" -> ".join(steps))
-    if len(parts) == 1:
-        return parts[0]
-    return "; ".join(f"call {i} ({c['grouping']}): {p}" for i, (c, p) in enumerate(zip(calls, parts, strict=True), 1))
+    if len(calls) == 1:
+        return timeline(calls[0])
+    return "; ".join(f"call {i} ({c['grouping']}): {timeline(c)}" for i, c in enumerate(calls, 1))
 
 
 def format_reports(reports: Iterable[CaseReport]) -> str:
@@ -252,11 +242,15 @@ def load_cases(source: str | Path | None = None, endpoints: Iterable[str] = ENDP
     if not isinstance(document, dict) or not isinstance(document.get("cases"), list):
         raise CaseError(f'{name}: expected an object with "cases": [...]')
     registry = RetryTests(endpoints)
+    tags = document.get("tags", {})
     cases: list[Case] = []
     for i, raw in enumerate(document["cases"]):
         case = _case(raw, registry, f"{name}: cases[{i}]")
         if any(c.id == case.id for c in cases):
             raise CaseError(f"{name}: cases[{i}]: the id {case.id!r} is used twice")
+        unknown = [t for t in case.tags if t not in tags]
+        if unknown:
+            raise CaseError(f'{name}: cases[{i}] ({case.id}): the tag {unknown[0]!r} is not described in "tags"')
         cases.append(case)
     return tuple(cases)
 

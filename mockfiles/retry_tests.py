@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from .located import type_name
 from .retry_instructions import (
@@ -29,6 +29,9 @@ from .retry_instructions import (
     InstructionError,
     parse_instruction,
 )
+
+if TYPE_CHECKING:
+    from .verdicts import CallDict
 
 DEFAULT_CAP = 1_000
 MAX_INSTRUCTIONS = 1_000  # per test: more is a mistake, and would make the test's view large
@@ -61,7 +64,7 @@ class RetryTestView(TypedDict):
     instructions: dict[str, list[str]]
     remaining: dict[str, list[str]]
     completed: bool
-    calls: list[Any]
+    calls: list[CallDict]  # filled by whoever holds the journal; the registry knows only instructions
 
 
 @dataclass(frozen=True, slots=True)

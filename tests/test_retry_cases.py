@@ -239,6 +239,10 @@ BAD_FILES = [
         '{"id": "x", "description": "d", "operation": "list", "instructions": {}, "expect": {"result": "success", "attempts": 1}}]}',
         "cases.json: cases[1]: the id 'x' is used twice",
     ),
+    (
+        '{"tags": {"a": "b"}, "cases": [{"id": "x", "description": "d", "operation": "list", "instructions": {}, "expect": {"result": "success", "attempts": 1}, "tags": ["slow"]}]}',
+        "cases.json: cases[0] (x): the tag 'slow' is not described in \"tags\"",
+    ),
 ]
 
 
