@@ -84,7 +84,7 @@ class Attempt(NamedTuple):
 
     @property
     def label(self) -> str:
-        """How it ended, in a few words: ``503``, ``reset``, ``200 (lost: reset after commit)``."""
+        """How it ended, in a few words: ``503``, ``reset``, ``200, then reset (answer lost)``."""
         if self.outcome == "status":
             return str(self.status)
         if self.outcome == "committed_dropped":

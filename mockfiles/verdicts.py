@@ -129,18 +129,17 @@ def _retry_problems(previous: Attempt, a: Attempt, number: int, policy: Policy) 
         found.append(
             _problem("retried_non_retryable", a, number, f"{before()}, although it said x-should-retry: false")
         )
-    elif previous.outcome == "status" and previous.status is not None and not retryable(previous, policy):
-        if 400 <= previous.status < 500:
-            found.append(
-                _problem(
-                    "retried_non_retryable",
-                    a,
-                    number,
-                    f"{before()}: a {previous.status} is final (only 408, 409, 429 and 5xx are retried, "
-                    "or any status with x-should-retry: true)",
-                    status=previous.status,
-                )
+    elif _final_status(previous):
+        found.append(
+            _problem(
+                "retried_non_retryable",
+                a,
+                number,
+                f"{before()}: a {previous.status} is final (only 408, 409, 429 and 5xx are retried, "
+                "or any status with x-should-retry: true)",
+                status=previous.status,
             )
+        )
     if previous.outcome == "status" and previous.wait is not None and previous.wait > 0 and waited is not None:
         least = previous.wait * (1 - policy.tolerance) - policy.slack
         if waited < least:
@@ -157,6 +156,17 @@ def _retry_problems(previous: Attempt, a: Attempt, number: int, policy: Policy) 
                 )
             )
     return found
+
+
+def _final_status(a: Attempt) -> bool:
+    """A 4xx no client retries unless told to (a long Retry-After on a 429 is not this: waiting it out is fine)."""
+    return (
+        a.outcome == "status"
+        and a.status is not None
+        and 400 <= a.status < 500
+        and a.status not in RETRYABLE_STATUSES
+        and a.should_retry is not True
+    )
 
 
 def _no_backoff(call: Call, policy: Policy) -> Problem | None:

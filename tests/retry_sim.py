@@ -232,7 +232,11 @@ def run_case(case: Case, client: str, seed: int = 0, **options: Any) -> tuple[Cl
     sim = Sim()
     test = sim.tests.create(case.document)["id"]
     content = bytes(range(256)) * (case.file_size // 256 + 1)
-    attempt = {"test": test, "content": content[: case.file_size], "client_timeout": case.client_timeout}
+    attempt: dict[str, Any] = {
+        "test": test,
+        "content": content[: case.file_size],
+        "client_timeout": case.client_timeout,
+    }
     if client == "sdk":
         result = sdk(sim, case.operation, rng=random.Random(seed), **attempt, **options)
     elif client == "naive":

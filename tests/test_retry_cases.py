@@ -22,6 +22,11 @@ from mockfiles.retry_cases import (
 )
 from tests.retry_sim import run_case
 
+try:  # the transport the openai SDK ships with: httpx2 in recent releases, httpx before
+    import httpx2
+except ImportError:  # pragma: no cover
+    import httpx as httpx2  # type: ignore[no-redef]
+
 CASES = load_cases()
 BY_ID = {c.id: c for c in CASES}
 
@@ -175,13 +180,20 @@ def _response(status: int) -> httpx.Response:
     return httpx.Response(status, request=httpx.Request("GET", "http://x/v1/files"), json={"error": {}})
 
 
+def _sdk_response(status: int) -> httpx2.Response:
+    """The openai SDK's errors carry httpx2 objects (the transport it ships with)."""
+    return httpx2.Response(status, request=httpx2.Request("GET", "http://x/v1/files"), json={"error": {}})
+
+
 @pytest.mark.parametrize(
     ("exc", "status", "kind"),
     [
-        (lambda: openai.BadRequestError("bad", response=_response(400), body=None), 400, "status"),
-        (lambda: openai.InternalServerError("x", response=_response(503), body=None), 503, "status"),
-        (lambda: openai.APITimeoutError(request=httpx.Request("GET", "http://x")), None, "timeout"),
-        (lambda: openai.APIConnectionError(request=httpx.Request("GET", "http://x")), None, "connection"),
+        (lambda: openai.BadRequestError("bad", response=_sdk_response(400), body=None), 400, "status"),
+        (lambda: openai.InternalServerError("x", response=_sdk_response(503), body=None), 503, "status"),
+        (lambda: openai.APITimeoutError(request=httpx2.Request("GET", "http://x")), None, "timeout"),
+        (lambda: openai.APIConnectionError(request=httpx2.Request("GET", "http://x")), None, "connection"),
+        (lambda: httpx2.ReadTimeout("slow"), None, "timeout"),
+        (lambda: httpx2.RemoteProtocolError("peer closed"), None, "connection"),
         (lambda: httpx.HTTPStatusError("x", request=_response(502).request, response=_response(502)), 502, "status"),
         (lambda: httpx.ReadTimeout("slow"), None, "timeout"),
         (lambda: httpx.RemoteProtocolError("peer closed"), None, "connection"),

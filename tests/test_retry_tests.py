@@ -86,7 +86,7 @@ def test_list_and_delete(tests: RetryTests) -> None:
     assert tests.list() == [] and len(tests) == 0
 
 
-BAD_DOCUMENTS = [
+BAD_DOCUMENTS: list[tuple[object, str | None, str]] = [
     (
         ["return-503"],
         None,

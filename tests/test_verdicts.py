@@ -22,7 +22,8 @@ def problems(call: dict[str, Any]) -> list[str]:
 def only_call(sim: Sim) -> dict[str, Any]:
     calls = sim.calls()
     assert len(calls) == 1, calls
-    return calls[0]
+    call: dict[str, Any] = calls[0]
+    return call
 
 
 def retry_after(advice: dict[str, str], waited: float) -> dict[str, Any]:
@@ -106,6 +107,12 @@ def test_retrying_what_is_final_is_flagged(status: int, advice: dict[str, str], 
     sim.sleep(0.5)
     sim.attempt("retrieve", retry_count=1)
     assert ("retried_non_retryable" in problems(only_call(sim))) is flagged
+
+
+def test_waiting_out_a_long_retry_after_is_no_problem() -> None:
+    """openai-python gives up on advice over 120 s; openai-node waits it out. Both are fine."""
+    call = retry_after({"retry-after": "300"}, 300.0)
+    assert call["verdict"] == {"ok": True, "problems": []}
 
 
 def test_retried_non_retryable_says_why() -> None:
