@@ -17,16 +17,22 @@ from .context import RequestContext
 from .errors import RateLimited
 from .journal import Journal
 from .lifecycle import Files
+from .located import MAX_SEED
 from .profiles import Profile
 from .ratelimit import RateLimiter
-from .scenario import Scenario, ScenarioSource, load_scenario
+from .scenario import Scenario, ScenarioSource, load_scenario, token_problem
 
 DEFAULT_FAULT_SEED = 0
+DEFAULT_JOURNAL_CAP = 10_000
 
 
 @dataclass(frozen=True)
 class Settings:
-    """What the emulator is told at start-up; ``reset()`` comes back to it."""
+    """What the emulator is told at start-up; ``reset()`` comes back to it.
+
+    Raises ValueError for a setting that could never work: an empty admin token (it would
+    leave the admin routes open while looking set), an empty API key, a seed out of range.
+    """
 
     scenario: ScenarioSource | None = None
     profile: str | None = None
@@ -34,6 +40,18 @@ class Settings:
     api_keys: tuple[str, ...] | None = None
     rate_limits: bool | None = None
     admin_token: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.admin_token is not None:
+            problem = token_problem(self.admin_token)
+            if problem:
+                raise ValueError(f"the admin token {problem}")
+        if self.api_keys is not None and not all(isinstance(k, str) and k.strip() for k in self.api_keys):
+            raise ValueError("API keys must be non-empty strings")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+            raise ValueError(f"the seed must be an integer, got {self.seed!r}")
+        if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"the seed must be between 0 and {MAX_SEED}, got {self.seed}")
 
 
 class Emulator:
@@ -48,6 +66,8 @@ class Emulator:
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
         self.generation = 0  # grows at every reset: requests begun before one belong to a state that is gone
+        self.admin_token: str | None = None  # the bearer token the admin routes require (None: open)
+        self.ignored: dict[str, str] = {}  # settings of the active scenario that do not apply, and why
         self.reset()
 
     # --- configuration ------------------------------------------------------------
@@ -58,15 +78,20 @@ class Emulator:
         seed, api_keys, rate_limits)."""
         settings = {**self.settings.__dict__, **{k: v for k, v in overrides.items() if v is not None}}
         settings["scenario"] = overrides.get("scenario", self.settings.scenario)
+        Settings(**settings)  # raises ValueError for a setting that cannot work
         scenario = load_scenario(settings["scenario"])  # raises ScenarioError before anything changes
         with self._lock:
             self.generation += 1
             self.chaos.release()
             self.clock.reset()
+            # The admin token belongs to the configuration (start-up, or a reset's), never
+            # to a scenario swapped in at run time: that could lock the operator out.
+            self.admin_token = settings["admin_token"] or scenario.admin_token
             self._apply(scenario, settings, fresh=True)
 
     def use_scenario(self, source: ScenarioSource | None) -> Scenario:
-        """Replace the active scenario; stored files, the journal and the clock stay."""
+        """Replace the active scenario; stored files, the journal and the clock stay, and
+        so do the start-up settings that win over a scenario's (see ``ignored``)."""
         scenario = load_scenario(source)
         settings = {**self.settings.__dict__, "scenario": source}
         with self._lock:
@@ -75,6 +100,7 @@ class Emulator:
         return scenario
 
     def _apply(self, scenario: Scenario, settings: dict[str, Any], fresh: bool) -> None:
+        self.ignored = overridden(scenario, settings, runtime=not fresh)
         self.scenario = scenario
         self.profile = scenario.resolve(settings["profile"], settings["rate_limits"])
         seed = settings["seed"] if settings["seed"] is not None else scenario.seed
@@ -84,9 +110,10 @@ class Emulator:
         if fresh or not hasattr(self, "files"):
             rng = random.Random(seed) if seed is not None else random.Random()
             self.files = Files(self.profile, self.clock, rng)
-            self.journal.clear(scenario.journal_cap or 10_000)
+            self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
         else:
             self.files.profile = self.profile
+            self.journal.resize(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
         self.limiter = RateLimiter(self.profile.rate_limits)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED)
 
@@ -118,10 +145,29 @@ class Emulator:
                 kind=decision.kind,
             )
 
-    @property
-    def admin_token(self) -> str | None:
-        """The bearer token the admin routes require (None: they are open)."""
-        return self.settings.admin_token or self.scenario.admin_token
-
     def shutdown(self) -> None:
         self.chaos.release()
+
+
+def overridden(scenario: Scenario, settings: dict[str, Any], *, runtime: bool) -> dict[str, str]:
+    """The settings a scenario makes that do not apply, each with the reason: the explicit
+    settings (command line, ``MockFilesServer`` arguments, marker options) win over a
+    scenario's, and a scenario swapped in at run time cannot change the admin token."""
+    ignored: dict[str, str] = {}
+    if runtime and scenario.admin_token is not None:
+        ignored["admin.token"] = (
+            "the admin token is set at start-up (--admin-token, admin_token=, or the start-up scenario); "
+            "a scenario put at run time cannot change it"
+        )
+    if scenario.profile not in (None, settings["profile"]) and settings["profile"] is not None:
+        ignored["profile"] = f"the profile given at start-up ({settings['profile']}) wins"
+    if scenario.seed not in (None, settings["seed"]) and settings["seed"] is not None:
+        ignored["seed"] = f"the seed given at start-up ({settings['seed']}) wins"
+    keys = settings["api_keys"]
+    if scenario.keys is not None and keys is not None and set(scenario.keys) != set(keys):
+        ignored["auth.keys"] = "the API keys given at start-up (--api-key, api_keys=) win"
+    if settings["rate_limits"] is False and scenario.rate_limits not in (None, False):
+        ignored["rate_limits"] = "rate limits were turned off at start-up (--no-rate-limits, rate_limits=False)"
+    elif settings["rate_limits"] is True and scenario.rate_limits is False:
+        ignored["rate_limits"] = "rate limits were turned on at start-up (rate_limits=True)"
+    return ignored

@@ -39,6 +39,12 @@ class Journal:
             records = [r for r in records if r.endpoint in wanted]
         return [r.entry() for r in records]
 
+    def resize(self, cap: int) -> None:
+        """Keep the newest ``cap`` entries, and that many from now on."""
+        with self._lock:
+            if cap != self._records.maxlen:
+                self._records = deque(self._records, maxlen=cap)
+
     def clear(self, cap: int | None = None) -> None:
         with self._lock:
             self._records = deque(maxlen=cap if cap is not None else self.cap)

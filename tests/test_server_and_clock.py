@@ -71,7 +71,7 @@ def test_admin_reset_and_files_routes(mockfiles: MockFilesServer) -> None:
     for key in ("k1", "k2"):
         mockfiles.client(api_key=key).files.create(file=b"x", purpose="assistants")
     every = httpx.get(mockfiles.url + "/_mockfiles/files").json()["data"]
-    assert sorted(f["account"] for f in every) == ["k1", "k2"]
+    assert sorted(f["account"] for f in every) == sorted(mockfiles.account_id(k) for k in ("k1", "k2"))
     assert httpx.post(mockfiles.url + "/_mockfiles/reset").json() == {"reset": True}
     assert httpx.get(mockfiles.url + "/_mockfiles/files").json()["data"] == []
 
@@ -91,7 +91,7 @@ def test_journal_records_each_request(mockfiles: MockFilesServer, client: openai
         ("GET", "files.list", 200),
         ("DELETE", "files.delete", 200),
     ]
-    assert all(e["account"] == mockfiles.api_key and e["dialect"] == "openai" for e in entries)
+    assert all(e["account"] == mockfiles.account_id(mockfiles.api_key) and e["dialect"] == "openai" for e in entries)
     assert entries[0]["path"] == "/v1/files" and entries[2]["path"] == "/v1/files/file-nope/content"
     assert entries[0]["retry_count"] == 0  # the SDK's x-stainless-retry-count
     assert all(isinstance(e["time"], float) and e["duration_ms"] >= 0 for e in entries)
