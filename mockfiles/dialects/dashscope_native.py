@@ -1,15 +1,19 @@
-"""DashScope's native file API (``/api/v1/files``).
+"""DashScope's native file API (``/api/v1/files``), in the live service's shapes.
 
-Two upload forms share the route, told apart by the file field's name:
-- the documented form — one ``file`` part and a ``purpose`` — answers with the
-  ``{"success", "code", "message", "data": {...file...}}`` envelope;
-- the official ``dashscope`` SDK's form — repeated ``files`` parts, optional
-  ``descriptions`` and ``purpose`` — answers as the live service does, with
-  ``{"data": {"uploaded_files", "failed_uploads"}, "request_id"}`` and per-file
-  failures (``BadRequest.TooMany``, ``BadRequest.TooLarge``…) in ``failed_uploads``.
-List, get and delete answer in the live service's shapes. Every error is
-``{"success": false, "code", "message", "request_id"}``: the documented envelope, and
-the fields the SDK reads.
+Uploads carry one or more file parts (``files``, as the ``dashscope`` SDK and the docs'
+curl send them, or ``file``, as other SDKs do), an optional ``purpose`` and optional
+``descriptions`` (or ``description``); the answer is ``{"data": {"uploaded_files",
+"failed_uploads"}, "request_id"}`` with per-file failures (``BadRequest.TooMany``,
+``BadRequest.TooLarge``…) and UUID file ids, as recorded from the live service.
+
+The ``dashscope`` SDK never sends ``purpose`` (its ``purpose`` argument only decides
+whether it checks the JSONL itself), and its users upload documents and media that way,
+so a file sent without a purpose is checked against no purpose's types: it is stored as
+``fine-tune`` when it is ``.jsonl`` (the SDK's default purpose), else as ``file-extract``
+(``user_data`` under the ``openai`` profile). See docs/dashscope.md.
+
+Errors are ``{"code", "message", "request_id"}``, as recorded; list, get and delete answer
+in the live service's shapes.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from ..errors import (
     RateLimited,
 )
 from ..files_api import admit, fault_request, query_of
-from ..lifecycle import check_range, parse_int
+from ..lifecycle import Files, Outcome, check_range, parse_int
 from ..profiles import IdShape
 from ..responses import JSONResponse
 from ..routes import Route, by_method
@@ -44,7 +48,8 @@ from ..upload import FilePart, Form, read_form
 from .dashscope_compatible import BEIJING, dashscope_headers, uuid_request_id
 from .openai import retry_headers
 
-DEFAULT_PURPOSE = "fine-tune"  # the SDK's default purpose, which it does not send
+FILE_FIELDS = ("files", "file")
+IMPLIED_PURPOSES = ("file-extract", "user_data")  # for a file sent without purpose that is not .jsonl
 PAGE_SIZE_MAX = 100
 NATIVE_ID = IdShape(prefix="", alphabet="0123456789abcdef", length=32, uuid=True)  # the SDK form's ids
 
@@ -69,7 +74,7 @@ class NativeDialect:
             headers.update(retry_headers(err.retry_after))
         elif isinstance(err, QuotaExceeded):
             message = quota_message(err)
-        body = {"success": False, "code": code, "message": message, "request_id": ctx.request_id}
+        body = {"code": code, "message": message, "request_id": ctx.request_id}
         return err.status, body, headers
 
     # --- objects ------------------------------------------------------------------
@@ -91,16 +96,6 @@ class NativeDialect:
         if with_purpose:
             item["purpose"] = f.purpose
         return item
-
-    def documented_object(self, f: StoredFile) -> dict[str, Any]:
-        return {
-            "id": f.id,
-            "object": "file",
-            "bytes": f.size,
-            "created_at": f.created_at,
-            "filename": f.filename,
-            "purpose": f.purpose,
-        }
 
 
 def native_code(err: MockFilesError) -> str:
@@ -139,6 +134,25 @@ def quota_message(err: QuotaExceeded) -> str:
     return f"Out of space, <{err.used}> B of <{err.limit}> B storage space has been used."
 
 
+def implied_purpose(files: Files, filename: str) -> str:
+    """The purpose of a file sent without one: ``fine-tune`` for JSONL (the SDK's default
+    purpose, whose lines the SDK checks before sending), else the profile's any-document purpose."""
+    if filename.lower().endswith(".jsonl") and "fine-tune" in files.profile.purposes:
+        return "fine-tune"
+    return next((p for p in IMPLIED_PURPOSES if p in files.profile.purposes), "fine-tune")
+
+
+def check_size(files: Files, purpose: str, part: FilePart) -> None:
+    """The per-file limit of a purpose the file did not name (the stream was held to the largest one)."""
+    limit = files.profile.purposes[purpose].max_bytes
+    if part.size > limit:
+        raise PayloadTooLarge(
+            f"File '{part.filename}' is {part.size} bytes; files for '{purpose}' may be at most {limit} bytes.",
+            limit=limit,
+            read=part.size,
+        )
+
+
 def account_number(account: str, what: str) -> str:
     """Stable numeric ids for an account, as the live service shows its user and key ids."""
     return str(int(hashlib.sha256(f"{what}:{account}".encode()).hexdigest()[:15], 16))
@@ -161,59 +175,51 @@ class NativeFilesAPI:
         files = self.emulator.files
 
         def file_limit(field: str, form: Form) -> int:
-            return files.max_upload_bytes(form.value("purpose") or DEFAULT_PURPOSE)
+            return files.max_upload_bytes(form.value("purpose"))  # no purpose: the largest limit
 
         form = await read_form(request.stream(), request.headers.get("content-type"), file_limit)
-        purpose = form.value("purpose") or DEFAULT_PURPOSE
-        documented = [p for p in form.files if p.field == "file"]
-        parts = documented or [p for p in form.files if p.field == "files"]
-        first = parts[0].filename if parts else None
+        given = form.value("purpose")
+        parts = [p for p in form.files if p.field in FILE_FIELDS]
+        first = parts[0].filename if parts else ""
         outcome = await self.emulator.chaos.apply(
             ctx,
-            lambda: fault_request(ctx, request, purpose=purpose, filename=first),
+            lambda: fault_request(ctx, request, purpose=given or implied_purpose(files, first), filename=first or None),
             lambda: self.emulator.is_current(ctx),
         )
-        files.rules(purpose, self.dialect.name)
+        if given is not None:
+            files.rules(given, self.dialect.name)  # a purpose this service does not have: 400
         if not parts:
             raise InvalidRequest(
                 "Missing required parameter: 'files'.", param="files", code="missing_required_parameter"
             )
-        descriptions = form.values("descriptions")
+        descriptions = form.values("descriptions") or form.values("description")
         await drop_stale(ctx, self.emulator.is_current(ctx))  # not into a store reset meanwhile
 
         def store(i: int, part: FilePart) -> StoredFile:
             files.check_filename(part.filename)
-            files.check_file_type(purpose, part.filename)
+            purpose = given or implied_purpose(files, part.filename)
+            if given is not None:
+                files.check_file_type(purpose, part.filename)
+            else:
+                check_size(files, purpose, part)
             return files.create(
                 key,
                 purpose=purpose,
                 filename=part.filename,
                 chunks=part.chunks,
                 size=part.size,
-                outcome=outcome,
+                # Without a purpose there is no purpose's content to check the file against.
+                outcome=outcome if outcome is not None or given is not None else Outcome(),
                 dialect=self.dialect.name,
                 description=descriptions[i] if i < len(descriptions) else None,
-                id_shape=None if documented else NATIVE_ID,
+                id_shape=NATIVE_ID,
             )
 
-        if documented:
-            if len(documented) > 1:
-                raise InvalidRequest("Only one 'file' may be uploaded per request.", param="file")
-            f = store(0, documented[0])
-            return JSONResponse(
-                {
-                    "success": True,
-                    "code": "200",
-                    "message": "success",
-                    "data": self.dialect.documented_object(f),
-                    "request_id": ctx.request_id,
-                }
-            )
         uploaded, failed = [], []
         for i, part in enumerate(parts):
             try:
                 f = store(i, part)
-            except (QuotaExceeded, InvalidRequest) as exc:
+            except (QuotaExceeded, InvalidRequest, PayloadTooLarge) as exc:
                 _, body, _ = self.dialect.error(exc, ctx)
                 failed.append({"name": part.filename, "code": body["code"], "message": body["message"]})
             else:
