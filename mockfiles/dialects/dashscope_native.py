@@ -91,7 +91,7 @@ class NativeDialect:
             "url": f"{base_url}compatible-mode/v1/files/{f.id}/content",
             "user_id": account_number(f.account, "user"),
             "api_key_id": account_number(f.account, "key"),
-            "gmt_create": datetime.fromtimestamp(f.created_at, BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+            "gmt_create": beijing_time(f.created_at),
         }
         if with_purpose:
             item["purpose"] = f.purpose
@@ -151,6 +151,15 @@ def check_size(files: Files, purpose: str, part: FilePart) -> None:
             limit=limit,
             read=part.size,
         )
+
+
+def beijing_time(timestamp: int) -> str:
+    """``2025-11-30 19:37:33`` in China Standard Time; a time beyond the calendar's years
+    1-9999 (freezegun can set the clock anywhere) shows as that calendar's end."""
+    try:
+        return datetime.fromtimestamp(timestamp, BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, ValueError, OSError):
+        return "9999-12-31 23:59:59" if timestamp > 0 else "0001-01-01 00:00:00"
 
 
 def account_number(account: str, what: str) -> str:
