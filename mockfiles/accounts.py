@@ -26,10 +26,10 @@ def account_id(key: str) -> str:
 
 
 def key_hint(key: str) -> str:
-    """The key masked: ``sk-vi…1234`` (5 characters, an ellipsis, the last 4) for a key of 16
-    characters or more; a shorter key shows a quarter of it at each end (``sk…-1`` for
-    ``sk-test-1``), so that at least half of any key stays hidden."""
-    if len(key) >= 16:
+    """The key masked: ``sk-vi…1234`` (5 characters, an ellipsis, the last 4) for a key of 20
+    characters or more (real keys have 35 to 170); a shorter key shows a quarter of it at
+    each end (``sk…-1`` for ``sk-test-1``), so that at least half of any key stays hidden."""
+    if len(key) >= 20:
         return f"{key[:5]}…{key[-4:]}"
     visible = len(key) // 4
     return f"{key[:visible]}…{key[-visible:]}" if visible else "…"
