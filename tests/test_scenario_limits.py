@@ -340,3 +340,16 @@ def test_a_big_scenario_is_parsed_while_other_requests_are_served(mockfiles: Moc
     assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
     assert served >= 10, f"only {served} health checks were answered while the scenario was parsed"
     assert len(mockfiles.emulator.scenario.faults) == 50_000
+
+
+@pytest.mark.parametrize(("text", "message"), [n for n in NUMBERS if str(HUGE) in n[0]], ids=lambda v: str(v)[:30])
+def test_the_json_schema_has_the_same_bounds(text: str, message: str) -> None:
+    import json
+    from importlib import resources
+
+    import jsonschema
+    import yaml
+
+    schema = json.loads(resources.files("mockfiles").joinpath("scenario.schema.json").read_text())
+    with pytest.raises(jsonschema.ValidationError, match="is greater than the maximum"):
+        jsonschema.validate(yaml.safe_load(text), schema)
