@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -143,10 +144,19 @@ def serve_lines(*args: str) -> list[str]:
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    assert process.stdout is not None
-    lines = [process.stdout.readline().rstrip("\n")]
-    while "admin routes" not in lines[-1] and lines[-1]:
-        lines.append(process.stdout.readline().rstrip("\n"))
+    stdout = process.stdout
+    assert stdout is not None
+    lines: list[str] = []
+
+    def read() -> None:  # in a thread, so that a missing line fails the test instead of hanging it
+        for line in stdout:
+            lines.append(line.rstrip("\n"))
+            if "admin routes" in line:
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=30)
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=10)
     return lines
