@@ -358,6 +358,15 @@ def test_sdk_without_purpose_keeps_the_implied_purposes_size_limit(sdk: type[das
     assert upload_many(["small.txt"], content=b"x" * 10)["uploaded_files"][0]["name"] == "small.txt"
 
 
+@pytest.mark.mockfiles(profile="openai", rate_limits=False)
+def test_sdk_without_purpose_under_the_openai_profile(sdk: type[dashscope.Files], compat) -> None:
+    ids = {u["name"]: u["file_id"] for u in upload_many(["train.jsonl", "doc.txt"])["uploaded_files"]}
+    assert {name: compat.files.retrieve(fid).purpose for name, fid in ids.items()} == {
+        "train.jsonl": "fine-tune",
+        "doc.txt": "user_data",  # the openai profile has no file-extract
+    }
+
+
 def test_sdk_with_a_purpose_checks_its_types(raw: httpx.Client) -> None:
     files = [("files", ("ok.jsonl", FT_LINE.encode())), ("files", ("notes.txt", b"words"))]
     body = raw.post("/api/v1/files", files=files, data={"purpose": "fine-tune"}).json()
