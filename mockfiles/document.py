@@ -111,11 +111,10 @@ class _Reader:
                 continue
             else:
                 continue
-            if done is not None:
-                if self.stack:
-                    self.add(*done)
-                else:
-                    result = done[0]
+            if self.stack:
+                self.add(*done)
+            else:
+                result = done[0]
         return result
 
     # --- one event each -------------------------------------------------------------
@@ -126,8 +125,8 @@ class _Reader:
             tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
         if tag == _STR:
             value: Any = event.value
-        elif tag == _MERGE:
-            value = _MergeKey()
+        elif tag == _MERGE:  # `<<`: an instruction where a mapping's key goes, else the text
+            value = _MergeKey() if self.stack and self.awaits_key(self.stack[-1]) else event.value
         else:
             marks: tuple[Any, Any] = (event.start_mark, event.end_mark)
             node = yaml.ScalarNode(tag, event.value, *marks, style=event.style)
@@ -157,6 +156,10 @@ class _Reader:
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
         self.stack.append(_Frame({} if mapping else [], path, line, event.anchor))
+
+    @staticmethod
+    def awaits_key(frame: _Frame) -> bool:
+        return isinstance(frame.container, dict) and not frame.has_key
 
     def close(self) -> tuple[Any, int, int]:
         frame = self.stack.pop()
