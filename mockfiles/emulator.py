@@ -159,6 +159,8 @@ def overridden(scenario: Scenario, settings: dict[str, Any], *, runtime: bool) -
             "the admin token is set at start-up (--admin-token, admin_token=, or the start-up scenario); "
             "a scenario put at run time cannot change it"
         )
+    elif scenario.admin_token not in (None, settings["admin_token"]) and settings["admin_token"] is not None:
+        ignored["admin.token"] = "the admin token given at start-up (--admin-token, admin_token=) wins"
     if scenario.profile not in (None, settings["profile"]) and settings["profile"] is not None:
         ignored["profile"] = f"the profile given at start-up ({settings['profile']}) wins"
     if scenario.seed not in (None, settings["seed"]) and settings["seed"] is not None:

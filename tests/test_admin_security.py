@@ -215,6 +215,15 @@ def test_put_cannot_change_the_start_up_token_or_keys_and_says_so() -> None:
         )
 
 
+def test_the_start_up_token_wins_over_the_start_up_scenarios() -> None:
+    with MockFilesServer(admin_token="flag", scenario={"admin": {"token": "file"}}) as server:
+        assert (health(server, "flag"), health(server, "file")) == (200, 401)
+        shown = httpx.get(server.url + "/_mockfiles/scenario", headers={"Authorization": "Bearer flag"}).json()
+        assert shown["ignored"] == {
+            "admin.token": "the admin token given at start-up (--admin-token, admin_token=) wins"
+        }
+
+
 def test_put_cannot_lock_out_an_operator_who_set_no_token(mockfiles: MockFilesServer) -> None:
     r = put(mockfiles, "admin: {token: lockout}\n")
     assert r.status_code == 200 and "admin.token" in r.json()["ignored"]

@@ -358,4 +358,6 @@ def test_the_json_schema_has_the_same_bounds(text: str, message: str) -> None:
 def test_the_merge_key_is_text_where_it_is_not_a_key() -> None:
     scenario = scenario_from_text("faults: [{status: 500, name: <<}]\n", "x.yaml")
     assert scenario.faults[0].name == "<<"
-    assert message_for("faults: [{<<: 5, status: 500}]\n") == "x.yaml:1: << (merge) needs a mapping or a list of mappings"
+    assert (
+        message_for("faults: [{<<: 5, status: 500}]\n") == "x.yaml:1: << (merge) needs a mapping or a list of mappings"
+    )
