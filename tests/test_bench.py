@@ -17,3 +17,11 @@ def test_benchmarks_run_quick() -> None:
     for section in ("1. SDK cycle", "2. GET", "3. a 4 MiB file", "4. one account", "5. the pytest fixture"):
         assert section in result.stdout
     assert "ratio" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_big_scenario_benchmark_runs_quick() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.scenarios", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "1. mockfiles check" in result.stdout and "during PUT" in result.stdout
