@@ -5,11 +5,17 @@ Fixtures:
   mockfiles         that server with a fresh state for each test, configured by
                     ``@pytest.mark.mockfiles(scenario=..., profile=..., seed=...,
                     api_keys=..., rate_limits=...)``
+
+A relative ``scenario=`` path is looked for next to the test file first, then in the
+rootdir, then in the working directory: a suite finds its scenarios wherever pytest is
+started from.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -45,8 +51,27 @@ def mockfiles(mockfiles_server: MockFilesServer, request: pytest.FixtureRequest)
                 f"expected {', '.join(MARKER_OPTIONS)}"
             )
         options.update(marker.kwargs)
+    scenario = options.get("scenario")
+    if isinstance(scenario, (str, os.PathLike)):
+        options["scenario"] = scenario_path(Path(scenario), request)
     try:
         mockfiles_server.reset(**options)
     except ScenarioError as exc:
         pytest.fail(f"mockfiles scenario: {exc}", pytrace=False)
+    except ValueError as exc:  # a marker option that cannot work (an empty key, a seed out of range)
+        pytest.fail(f"mockfiles: {exc}", pytrace=False)
     yield mockfiles_server
+
+
+def scenario_path(path: Path, request: pytest.FixtureRequest) -> Path:
+    """Where a marker's scenario file is: as given if absolute; else the first of the test
+    file's directory, the rootdir and the working directory that has it."""
+    if path.is_absolute():
+        return path
+    test_file: Path = request.node.path
+    places = dict.fromkeys([test_file.parent, request.config.rootpath, Path.cwd()])
+    for place in places:
+        if (place / path).is_file():
+            return place / path
+    looked = ", ".join(str(place) for place in places)
+    pytest.fail(f"mockfiles scenario: no such scenario file {str(path)!r} (looked in {looked})", pytrace=False)

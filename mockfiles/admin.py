@@ -1,4 +1,10 @@
-"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, scenario."""
+"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, scenario.
+
+They never show an API key: accounts appear as ``acct_…`` ids with the key masked
+(accounts.py). Bodies are bounded (a scenario at most 4 MiB, anything else 64 KiB), and a
+scenario is parsed in a worker thread, so that even the largest one (4 MiB, some 140,000
+rules, a few seconds of parsing) never holds up the requests being served meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +15,30 @@ from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from . import __version__
+from .accounts import account_id, key_hint
 from .auth import bearer_key
 from .dialects.openai import OpenAIDialect
 from .emulator import Emulator
-from .errors import AuthenticationFailed, InvalidRequest
+from .errors import AuthenticationFailed, InvalidRequest, MockFilesError
 from .located import ScenarioError
 from .responses import JSONResponse
 from .routes import Route, by_method
 from .scenario import scenario_from_text
 
 PREFIX = "/_mockfiles"
+MAX_SCENARIO_BYTES = 4 * 1024 * 1024  # 50,000 fault rules take 1.4 MB; a real scenario a few KB
+MAX_JSON_BYTES = 64 * 1024  # the other bodies: {"advance": 3600}
+SCENARIO_SOURCE = "<PUT /_mockfiles/scenario>"
+
+
+class BodyTooLarge(MockFilesError):
+    status = 413
+    type = "invalid_request_error"
+    code = "request_too_large"
 
 
 def routes(emulator: Emulator) -> list[Route]:
@@ -43,9 +60,12 @@ def routes(emulator: Emulator) -> list[Route]:
         if request.method == "POST":
             body = await json_body(request)
             seconds = body.get("advance")
-            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
                 raise InvalidRequest("'advance' must be a number of seconds >= 0.", param="advance")
-            emulator.clock.advance(seconds)
+            try:
+                emulator.clock.advance(seconds)
+            except ValueError as exc:  # NaN, infinite, negative, more than 100 years, or too far in all
+                raise InvalidRequest(f"Invalid 'advance': {exc}.", param="advance") from None
         return JSONResponse({"now": emulator.clock.now(), "offset": emulator.clock.offset})
 
     async def requests(request: Request) -> JSONResponse:
@@ -56,20 +76,29 @@ def routes(emulator: Emulator) -> list[Route]:
         now = emulator.clock.now()
         view = OpenAIDialect()
         data = [
-            {**view.file_object(f, now), "account": f.account, "dialect": f.dialect} for f in emulator.files.all_files()
+            {
+                **view.file_object(f, now),
+                "account": account_id(f.account),
+                "key": key_hint(f.account),
+                "dialect": f.dialect,
+            }
+            for f in emulator.files.all_files()
         ]
         return JSONResponse({"object": "list", "data": data})
 
     async def scenario(request: Request) -> JSONResponse:
         if request.method == "PUT":
-            text = (await request.body()).decode("utf-8", errors="replace")
+            raw = await bounded_body(request, MAX_SCENARIO_BYTES, "A scenario")
+            text = raw.decode("utf-8", errors="replace")
             try:
-                emulator.use_scenario(scenario_from_text(text, "<PUT /_mockfiles/scenario>"))
+                parsed = await run_in_threadpool(scenario_from_text, text, SCENARIO_SOURCE)
             except ScenarioError as exc:
                 raise InvalidRequest(str(exc), param="scenario") from None
+            emulator.use_scenario(parsed)
         elif request.method == "DELETE":
             emulator.use_scenario(None)
-        return JSONResponse({"source": emulator.scenario.source, "scenario": emulator.scenario.document})
+        active = emulator.scenario
+        return JSONResponse({"source": active.source, "scenario": active.document, "ignored": emulator.ignored})
 
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(openapi_document())
@@ -102,8 +131,27 @@ def openapi_document() -> dict[str, Any]:
     return json.loads(resources.files("mockfiles").joinpath("openapi.json").read_text(encoding="utf-8"))
 
 
+async def bounded_body(request: Request, limit: int, what: str) -> bytes:
+    """The body, refused with 413 once it is longer than ``limit`` (at once when its declared
+    length already is)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large(what, limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(what, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def too_large(what: str, limit: int) -> BodyTooLarge:
+    return BodyTooLarge(f"{what} may be at most {limit // 1024} KiB ({limit} bytes).")
+
+
 async def json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    raw = await bounded_body(request, MAX_JSON_BYTES, "This request's body")
     try:
         body = json.loads(raw or b"{}")
     except ValueError:

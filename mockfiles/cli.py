@@ -77,19 +77,19 @@ def check(paths: Sequence[str]) -> int:
 
 
 def run_server(args: argparse.Namespace) -> int:
-    settings = Settings(
-        scenario=args.scenario,
-        profile=args.profile,
-        seed=args.seed,
-        api_keys=tuple(args.api_keys) if args.api_keys else None,
-        rate_limits=False if args.no_rate_limits else None,
-        admin_token=args.admin_token,
-        header_timeout=args.header_timeout,
-        body_timeout=args.body_timeout,
-    )
     try:
+        settings = Settings(
+            scenario=args.scenario,
+            profile=args.profile,
+            seed=args.seed,
+            api_keys=tuple(args.api_keys) if args.api_keys is not None else None,
+            rate_limits=False if args.no_rate_limits else None,
+            admin_token=args.admin_token,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+        )
         emulator = Emulator(settings)
-    except ScenarioError as exc:
+    except ValueError as exc:  # ScenarioError too
         print(f"mockfiles: {exc}", file=sys.stderr)
         return 2
 
@@ -102,7 +102,7 @@ def run_server(args: argparse.Namespace) -> int:
         )
 
     def announce(url: str) -> None:
-        print(f"mockfiles serving on {url} (profile {emulator.profile.name}; SDK base_url {url}/v1)", flush=True)
+        print(startup_lines(url, emulator.profile.name, emulator.admin_token is not None), flush=True)
 
     try:
         serve(emulator, args.host, args.port, announce=announce, quiet=args.quiet)
@@ -112,6 +112,22 @@ def run_server(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def startup_lines(url: str, profile: str, admin_protected: bool) -> str:
+    """What ``serve`` says once it accepts connections: where to point the clients of this
+    profile, and whether the admin routes are open."""
+    lines = [f"mockfiles serving on {url} (profile {profile})"]
+    if profile == "dashscope":
+        lines.append(f"  OpenAI SDK base_url (compatible mode):        {url}/compatible-mode/v1")
+        lines.append(f"  dashscope SDK base_http_api_url (native API): {url}/api/v1")
+    else:
+        lines.append(f"  OpenAI SDK base_url: {url}/v1")
+    if admin_protected:
+        lines.append("  admin routes (/_mockfiles/*): need 'Authorization: Bearer <admin token>'")
+    else:
+        lines.append("  admin routes (/_mockfiles/*): open, no token needed (--admin-token TOKEN closes them)")
+    return "\n".join(lines)
 
 
 def timeout(text: str) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +16,11 @@ def real_monotonic_clock() -> Callable[[], float]:
     reference to ``time.monotonic`` in every loaded module (ours too), but not its own.
     """
     return freezegun.api.real_monotonic
+
+
+YEAR = 365.25 * 86400
+MAX_ADVANCE = 100 * YEAR  # one advance: 3,155,760,000 s
+MAX_OFFSET = 1000 * YEAR  # all advances since the last reset
 
 
 class Clock:
@@ -50,12 +54,24 @@ class Clock:
         return self._offset
 
     def advance(self, seconds: float) -> float:
-        """Move the clock forward; time never runs backwards through this door."""
+        """Move the clock forward; time never runs backwards through this door.
+
+        One advance is at most 100 years and the offset at most 1000 years: far beyond any
+        expiry (30 days) or window, and it keeps every time the emulator shows a 64-bit
+        integer and a calendar date (year < 10000) that clients can parse.
+        """
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
-            raise TypeError("seconds must be a number")
-        if not math.isfinite(seconds) or seconds < 0:
-            raise ValueError("seconds must be a finite number >= 0")
+            raise TypeError(f"seconds must be a number, got {type(seconds).__name__}")
+        if not 0 <= seconds <= MAX_ADVANCE:  # also refuses NaN and infinities
+            raise ValueError(
+                f"the clock advances by 0 to {MAX_ADVANCE:.0f} seconds (100 years) at a time, not {seconds}"
+            )
         with self._lock:
+            if self._offset + seconds > MAX_OFFSET:
+                raise ValueError(
+                    f"the clock can run at most {MAX_OFFSET:.0f} seconds (1000 years) ahead of real time; "
+                    f"it is {self._offset:.0f} s ahead; reset the server to start again"
+                )
             self._offset += float(seconds)
         return self.now()
 

@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .accounts import account_id, key_hint
+
 
 @dataclass(eq=False, slots=True)
 class UploadedFile:
@@ -75,7 +77,8 @@ class RequestContext:
             "path": self.path,
             "query": self.query.decode("latin-1"),
             "endpoint": self.endpoint,
-            "account": self.key,
+            "account": account_id(self.key) if self.key is not None else None,
+            "key": key_hint(self.key) if self.key is not None else None,
             "status": self.status,
             "fault": self.fault,
             "rule": None,

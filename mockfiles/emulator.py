@@ -19,18 +19,24 @@ from .context import RequestContext
 from .errors import InjectedRateLimit, RateLimited
 from .journal import Journal
 from .lifecycle import Files, Outcome
+from .located import MAX_SEED
 from .profiles import Profile
 from .ratelimit import Decision, RateLimiter
-from .scenario import Scenario, ScenarioSource, load_scenario
+from .scenario import Scenario, ScenarioSource, load_scenario, token_problem
 from .timeouts import Timeouts
 from .uploads import Uploads
 
 DEFAULT_FAULT_SEED = 0
+DEFAULT_JOURNAL_CAP = 10_000
 
 
 @dataclass(frozen=True)
 class Settings:
-    """What the emulator is told at start-up; ``reset()`` comes back to it."""
+    """What the emulator is told at start-up; ``reset()`` comes back to it.
+
+    Raises ValueError for a setting that could never work: an empty admin token (it would
+    leave the admin routes open while looking set), an empty API key, a seed out of range.
+    """
 
     scenario: ScenarioSource | None = None
     profile: str | None = None
@@ -40,6 +46,18 @@ class Settings:
     admin_token: str | None = None
     header_timeout: float | None = None  # seconds; None: the scenario's, else the default
     body_timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.admin_token is not None:
+            problem = token_problem(self.admin_token)
+            if problem:
+                raise ValueError(f"the admin token {problem}")
+        if self.api_keys is not None and not all(isinstance(k, str) and k.strip() for k in self.api_keys):
+            raise ValueError("API keys must be non-empty strings")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+            raise ValueError(f"the seed must be an integer, got {self.seed!r}")
+        if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"the seed must be between 0 and {MAX_SEED}, got {self.seed}")
 
 
 class Emulator:
@@ -58,6 +76,8 @@ class Emulator:
         self.timeouts = Timeouts()
         self.generation = 0  # grows at every reset: requests begun before one belong to a state that is gone
         self.options: dict[str, Any] = {}  # the explicit options of this configuration (those of the last reset)
+        self.admin_token: str | None = None  # the bearer token the admin routes require (None: open)
+        self.ignored: dict[str, str] = {}  # settings of the active scenario that do not apply, and why
         self.reset()
 
     # --- configuration ------------------------------------------------------------
@@ -68,11 +88,15 @@ class Emulator:
         seed, api_keys, rate_limits)."""
         settings = {**self.settings.__dict__, **{k: v for k, v in overrides.items() if v is not None}}
         settings["scenario"] = overrides.get("scenario", self.settings.scenario)
+        Settings(**settings)  # raises ValueError for a setting that cannot work
         scenario = load_scenario(settings["scenario"])  # raises ScenarioError before anything changes
         with self._lock:
             self.generation += 1
             self.chaos.release()
             self.clock.reset()
+            # The admin token belongs to the configuration (start-up, or a reset's), never
+            # to a scenario swapped in at run time: that could lock the operator out.
+            self.admin_token = settings["admin_token"] or scenario.admin_token
             self._apply(scenario, settings, fresh=True)
             self.options = settings
 
@@ -80,8 +104,8 @@ class Emulator:
         """Replace the active scenario. Stored files, the journal (cut to the new cap, newest
         kept), the clock and the rate-limit windows stay; the fault rules start afresh; the
         options given to the last reset (profile, seed, api_keys, rate_limits: a test's
-        marker) still win over the scenario's own. docs/scenarios.md says exactly what
-        changes and what stays."""
+        marker) still win over the scenario's own (see ``ignored``). docs/scenarios.md says
+        exactly what changes and what stays."""
         scenario = load_scenario(source)
         settings = {**self.options, "scenario": source}
         with self._lock:
@@ -90,6 +114,7 @@ class Emulator:
         return scenario
 
     def _apply(self, scenario: Scenario, settings: dict[str, Any], fresh: bool) -> None:
+        self.ignored = overridden(scenario, settings, runtime=not fresh)
         self.scenario = scenario
         self.profile = scenario.resolve(settings["profile"], settings["rate_limits"])
         seed = settings["seed"] if settings["seed"] is not None else scenario.seed
@@ -101,11 +126,11 @@ class Emulator:
             self.files = Files(self.profile, self.clock, rng)
             self.batches = Batches(self.files, scenario.batches, seed)
             self.uploads = Uploads(self.files)  # reads the profile through files: follows it
-            self.journal.clear(scenario.journal_cap or 10_000)
+            self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter = RateLimiter(self.profile.rate_limits)
         else:
             self.files.profile = self.profile
-            self.journal.resize(scenario.journal_cap or 10_000)
+            self.journal.resize(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
             self.batches.configure(scenario.batches, seed)
         self.timeouts = effective_timeouts(settings, scenario)
@@ -159,11 +184,6 @@ class Emulator:
         if ctx.rate is not None and ctx.key is not None:
             ctx.rate = self.limiter.refund(ctx.key, ctx.rate)
 
-    @property
-    def admin_token(self) -> str | None:
-        """The bearer token the admin routes require (None: they are open)."""
-        return self.settings.admin_token or self.scenario.admin_token
-
     def shutdown(self) -> None:
         self.chaos.release()
 
@@ -174,3 +194,29 @@ def effective_timeouts(settings: dict[str, Any], scenario: Scenario) -> Timeouts
     header = settings["header_timeout"] or scenario.header_timeout or default.header
     body = settings["body_timeout"] or scenario.body_timeout or default.body
     return Timeouts(header=header, body=body)
+
+
+def overridden(scenario: Scenario, settings: dict[str, Any], *, runtime: bool) -> dict[str, str]:
+    """The settings a scenario makes that do not apply, each with the reason: the explicit
+    settings (command line, ``MockFilesServer`` arguments, marker options) win over a
+    scenario's, and a scenario swapped in at run time cannot change the admin token."""
+    ignored: dict[str, str] = {}
+    if runtime and scenario.admin_token is not None:
+        ignored["admin.token"] = (
+            "the admin token is set at start-up (--admin-token, admin_token=, or the start-up scenario); "
+            "a scenario put at run time cannot change it"
+        )
+    elif scenario.admin_token not in (None, settings["admin_token"]) and settings["admin_token"] is not None:
+        ignored["admin.token"] = "the admin token given at start-up (--admin-token, admin_token=) wins"
+    if scenario.profile not in (None, settings["profile"]) and settings["profile"] is not None:
+        ignored["profile"] = f"the profile given at start-up ({settings['profile']}) wins"
+    if scenario.seed not in (None, settings["seed"]) and settings["seed"] is not None:
+        ignored["seed"] = f"the seed given at start-up ({settings['seed']}) wins"
+    keys = settings["api_keys"]
+    if scenario.keys is not None and keys is not None and set(scenario.keys) != set(keys):
+        ignored["auth.keys"] = "the API keys given at start-up (--api-key, api_keys=) win"
+    if settings["rate_limits"] is False and scenario.rate_limits not in (None, False):
+        ignored["rate_limits"] = "rate limits were turned off at start-up (--no-rate-limits, rate_limits=False)"
+    elif settings["rate_limits"] is True and scenario.rate_limits is False:
+        ignored["rate_limits"] = "rate limits were turned on at start-up (rate_limits=True)"
+    return ignored

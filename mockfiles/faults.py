@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .document import plain_copy
 from .located import Located, duration, integer, number, string
 
 ENDPOINTS = ("files.create", "files.list", "files.retrieve", "files.delete", "files.content")
@@ -98,7 +99,7 @@ class FaultRule:
 def parse_faults(node: Located) -> Iterator[FaultRule]:
     for item in node.items():
         entries = item.mapping(RULE_KEYS)
-        rule: dict[str, Any] = {"index": item.path[-1], "identity": json.dumps(item.value, sort_keys=True, default=str)}
+        rule: dict[str, Any] = {"index": item.path[-1]}
         if "name" in entries:
             rule["name"] = string(entries["name"])
         if "match" in entries:
@@ -131,7 +132,16 @@ def parse_faults(node: Located) -> Iterator[FaultRule]:
         if "processing" in entries:
             rule["processing"] = _processing(entries["processing"])
         _check_rule(item, rule)
+        rule["identity"] = _identity(item)
         yield FaultRule(**rule)
+
+
+def _identity(item: Located) -> str:
+    """The rule as written, as text: it seeds the rule's random stream (see chaos.py)."""
+    try:
+        return json.dumps(item.value, sort_keys=True, default=str)
+    except TypeError:  # keys of mixed types (`headers: {1: a, b: c}`) cannot be sorted
+        return json.dumps(plain_copy(item.value, item.source), sort_keys=True)
 
 
 def _check_rule(item: Located, rule: dict[str, Any]) -> None:

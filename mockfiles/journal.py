@@ -40,9 +40,9 @@ class Journal:
         return [r.entry() for r in records]
 
     def resize(self, cap: int) -> None:
-        """A new cap; the newest entries are kept."""
+        """Keep the newest ``cap`` entries, and that many from now on."""
         with self._lock:
-            if cap != self.cap:
+            if cap != self._records.maxlen:
                 self._records = deque(self._records, maxlen=cap)
 
     def clear(self, cap: int | None = None) -> None:

@@ -7,11 +7,16 @@ import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
 
-import yaml
-
 from .units import parse_duration, parse_size
 
 Path = tuple[str | int, ...]
+
+# Upper bounds, so that no number in a scenario can overflow what it feeds (a C integer,
+# a timer, a JSON answer): each is far beyond any real use and well inside 64 bits.
+MAX_COUNT = 1_000_000_000  # times, after, max_files, requests per window
+MAX_SEED = 2**63 - 1
+MAX_SIZE = 2**50  # 1 PiB: sizes of files and of an account's storage
+MAX_DURATION = 365 * 86400.0  # 365d: delays, holds, processing delays, rate windows
 
 
 class ScenarioError(ValueError):
@@ -92,53 +97,15 @@ def type_name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def parse_document(text: str, source: str) -> Located:
-    """Parse YAML (JSON is YAML too), remembering the line of every key and item."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        value = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise ScenarioError(source, line, f"not valid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(source, None, f"not valid YAML: {exc}") from None
-    lines: dict[Path, int] = {}
-    if node is not None:
-        _record_lines(node, (), lines, source)
-    return Located({} if value is None else value, (), source, lines)
-
-
-def from_mapping(value: Mapping[str, Any], source: str = "<scenario>") -> Located:
-    return Located(dict(value), (), source, {})
-
-
-def _record_lines(node: yaml.Node, path: Path, lines: dict[Path, int], source: str) -> None:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
-            if key in seen:
-                raise ScenarioError(source, key_node.start_mark.line + 1, f"duplicate key '{key}' in {describe(path)}")
-            seen.add(key)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            _record_lines(value_node, (*path, key), lines, source)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _record_lines(item, (*path, i), lines, source)
-
-
 # --- scalar readers ------------------------------------------------------------------
 
 
-def integer(node: Located, minimum: int | None = None, maximum: int | None = None) -> int:
+def integer(node: Located, minimum: int | None = None, maximum: int = MAX_COUNT) -> int:
     if isinstance(node.value, bool) or not isinstance(node.value, int):
         node.fail(f"{node.name} must be an integer, got {_show(node.value)}")
     if minimum is not None and node.value < minimum:
         node.fail(f"{node.name} must be at least {minimum}, got {node.value}")
-    if maximum is not None and node.value > maximum:
+    if node.value > maximum:
         node.fail(f"{node.name} must be at most {maximum}, got {node.value}")
     return node.value
 
@@ -157,21 +124,42 @@ def string(node: Located) -> str:
     return node.value
 
 
-def size(node: Located) -> int:
+def size(node: Located, maximum: int = MAX_SIZE) -> int:
     try:
-        return parse_size(node.value)
+        value = parse_size(node.value)
     except ValueError as exc:
         node.fail(f"{node.name}: {exc}")
+    if value > maximum:
+        node.fail(f"{node.name} must be at most {_size_text(maximum)} ({maximum} bytes), got {node.value}")
+    return value
 
 
-def duration(node: Located, positive: bool = False) -> float:
+def duration(node: Located, positive: bool = False, maximum: float = MAX_DURATION) -> float:
     try:
         seconds = parse_duration(node.value)
     except ValueError as exc:
         node.fail(f"{node.name}: {exc}")
     if positive and seconds <= 0:
         node.fail(f"{node.name} must be longer than 0")
+    if seconds > maximum:
+        node.fail(f"{node.name} must be at most {_duration_text(maximum)} ({maximum:.0f} seconds), got {node.value}")
     return seconds
+
+
+def _size_text(size: int) -> str:
+    """``1PiB``, ``512MiB``, or bytes: how a bound reads in a message."""
+    for unit, factor in (("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return f"{size} bytes"
+
+
+def _duration_text(seconds: float) -> str:
+    """``365d``, ``2h``, or seconds: how a bound reads in a message."""
+    for unit, factor in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= factor and seconds % factor == 0:
+            return f"{seconds / factor:g}{unit}"
+    return f"{seconds:g}s"
 
 
 def _show(value: Any) -> str:

@@ -7,16 +7,17 @@ profile to give the limits the emulator enforces.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Union
 
+from .accounts import key_hint
 from .batch_scenario import BatchSettings, parse_batches
+from .document import from_mapping, parse_document, plain_copy
 from .faults import FaultRule, parse_faults
-from .located import Located, ScenarioError, duration, from_mapping, integer, parse_document, size, string
+from .located import MAX_SEED, Located, ScenarioError, duration, integer, size, string
 from .profiles import PROFILES, Profile, RateLimits, get_profile
 from .timeouts import MAX_TIMEOUT
 
@@ -37,6 +38,8 @@ RATE_KEYS = ("upload", "query", "window")
 LIMIT_KEYS = ("max_files", "max_total_bytes", "max_file_bytes")
 SERVER_KEYS = ("header_timeout", "body_timeout")
 KNOWN_PURPOSES = tuple(dict.fromkeys(p for make in PROFILES.values() for p in make().purposes))
+
+JOURNAL_CAP_MAX = 1_000_000  # entries; each keeps its request's context (about 1 KB)
 
 ScenarioSource = Union["Scenario", Mapping[str, Any], str, os.PathLike[str]]
 
@@ -98,7 +101,7 @@ def load_scenario(source: ScenarioSource | None) -> Scenario:
     if isinstance(source, Scenario):
         return source
     if isinstance(source, Mapping):
-        return parse_scenario(from_mapping(_plain(source)))
+        return parse_scenario(from_mapping(source))
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
@@ -116,14 +119,14 @@ def scenario_from_text(text: str, source: str = "<scenario>") -> Scenario:
 
 def parse_scenario(doc: Located) -> Scenario:
     sections = doc.mapping(TOP_KEYS)
-    out: dict[str, Any] = {"source": doc.source, "document": _plain(doc.value)}
+    out: dict[str, Any] = {"source": doc.source}
     if "profile" in sections:
         node = sections["profile"]
         if not isinstance(node.value, str) or node.value not in PROFILES:
             node.fail(f"unknown profile {node.value!r} in profile; choose one of {', '.join(PROFILES)}")
         out["profile"] = node.value
     if "seed" in sections:
-        out["seed"] = integer(sections["seed"], minimum=0)
+        out["seed"] = integer(sections["seed"], minimum=0, maximum=MAX_SEED)
     if "auth" in sections:
         auth = sections["auth"].mapping(("keys",))
         if "keys" in auth:
@@ -142,14 +145,19 @@ def parse_scenario(doc: Located) -> Scenario:
     if "journal" in sections:
         journal = sections["journal"].mapping(("cap",))
         if "cap" in journal:
-            out["journal_cap"] = integer(journal["cap"], minimum=1)
+            out["journal_cap"] = integer(journal["cap"], minimum=1, maximum=JOURNAL_CAP_MAX)
     if "admin" in sections:
         admin = sections["admin"].mapping(("token",))
         if "token" in admin:
-            out["admin_token"] = string(admin["token"])
+            token = admin["token"]
+            problem = token_problem(token.value) if isinstance(token.value, str) else None
+            if problem:
+                token.fail(f"{token.name} {problem}")
+            out["admin_token"] = string(token)
     if "server" in sections:
         for key, node in sections["server"].mapping(SERVER_KEYS).items():
             out[key] = _timeout(node)
+    out["document"] = _shown(plain_copy(doc.value, doc.source, for_json=True))
     return Scenario(**out)
 
 
@@ -158,6 +166,32 @@ def _timeout(node: Located) -> float:
     if seconds > MAX_TIMEOUT:
         node.fail(f"{node.name} must be at most 1d, got {node.value!r}")
     return seconds
+
+
+def _shown(document: dict[str, Any]) -> dict[str, Any]:
+    """The document as ``GET /_mockfiles/scenario`` shows it (it is valid by now): API keys
+    and the admin token masked, like everything the admin routes show."""
+    auth, admin = document.get("auth"), document.get("admin")
+    if isinstance(auth, dict) and isinstance(auth.get("keys"), list):
+        auth["keys"] = [key_hint(k) for k in auth["keys"]]
+    if isinstance(admin, dict) and isinstance(admin.get("token"), str):
+        admin["token"] = key_hint(admin["token"])
+    for rule in document.get("faults") or ():
+        match = rule.get("match")
+        if isinstance(match, dict) and "key" in match:
+            keys = match["key"]
+            match["key"] = [key_hint(k) for k in keys] if isinstance(keys, list) else key_hint(keys)
+    return document
+
+
+def token_problem(token: str) -> str | None:
+    """Why a string cannot be an admin token (None if it can): it is sent as
+    ``Authorization: Bearer TOKEN``, so an empty one or one with spaces could never match."""
+    if not isinstance(token, str) or not token:
+        return "must not be empty"
+    if not all("!" <= c <= "~" for c in token):
+        return "must be printable ASCII without spaces"
+    return None
 
 
 def _rate_limits(node: Located) -> RateLimits | bool:
@@ -206,8 +240,3 @@ def _processing(node: Located, profile: str | None) -> dict[str, float]:
         if "delay" in settings:
             delays[purpose] = duration(settings["delay"])
     return delays
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-safe copy of a scenario document (for GET /_mockfiles/scenario)."""
-    return json.loads(json.dumps(value, default=str))

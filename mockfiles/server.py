@@ -8,10 +8,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from types import ModuleType
 from typing import Any
 
 import uvicorn
 
+from .accounts import account_id
 from .app import build_app
 from .clock import real_monotonic_clock
 from .emulator import Emulator, Settings
@@ -21,6 +23,21 @@ from .scenario import Scenario, ScenarioSource
 
 DEFAULT_API_KEY = "sk-mockfiles-test"
 STARTUP_TIMEOUT = 15.0
+
+
+def openai_module() -> ModuleType:
+    """The ``openai`` package, which mockfiles itself does not need: only ``client()`` does."""
+    try:
+        import openai
+    except ModuleNotFoundError as exc:
+        if exc.name != "openai":
+            raise
+        raise ModuleNotFoundError(
+            "client() and async_client() need the openai package, which is not installed: "
+            "pip install openai (or pip install 'mockfiles[openai]')",
+            name="openai",
+        ) from None
+    return openai
 
 
 class StartupError(RuntimeError):
@@ -211,16 +228,19 @@ class MockFilesServer:
     def requests_for(self, endpoint: str | Iterable[str]) -> list[Entry]:
         return self.emulator.journal.entries(endpoint)
 
+    @staticmethod
+    def account_id(key: str) -> str:
+        """The ``account`` that the journal and ``/_mockfiles/files`` show for an API key:
+        ``acct_`` + 16 hex digits, the same in every run (the key itself is never shown)."""
+        return account_id(key)
+
     def client(self, **options: Any) -> Any:
         """An ``openai.OpenAI`` client pointed at this server."""
-        import openai
-
-        return openai.OpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
+        return openai_module().OpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
 
     def async_client(self, **options: Any) -> Any:
         """An ``openai.AsyncOpenAI`` client pointed at this server."""
-        import openai
-
+        openai = openai_module()
         return openai.AsyncOpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
 
     def __repr__(self) -> str:

@@ -12,10 +12,12 @@ _SIZE_UNITS = {
     "mb": 1000**2,
     "gb": 1000**3,
     "tb": 1000**4,
+    "pb": 1000**5,
     "kib": 1024,
     "mib": 1024**2,
     "gib": 1024**3,
     "tib": 1024**4,
+    "pib": 1024**5,
 }
 _DURATION_UNITS = {"": 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _NUMBER_UNIT = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*([A-Za-z]*)\s*$")
@@ -32,7 +34,10 @@ def parse_size(value: object) -> int:
     if isinstance(value, str):
         m = _NUMBER_UNIT.match(value)
         if m and m.group(2).lower() in _SIZE_UNITS:
-            return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+            size = float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()]
+            if not math.isfinite(size):
+                raise ValueError(f"a size must be a finite number, got {value!r}")
+            return int(size)
     raise ValueError(f"expected a size like 150MB, 1.5GB, 512KiB or a number of bytes, got {value!r}")
 
 
@@ -47,7 +52,10 @@ def parse_duration(value: object) -> float:
     if isinstance(value, str):
         m = _NUMBER_UNIT.match(value)
         if m and m.group(2).lower() in _DURATION_UNITS:
-            return float(m.group(1)) * _DURATION_UNITS[m.group(2).lower()]
+            seconds = float(m.group(1)) * _DURATION_UNITS[m.group(2).lower()]
+            if not math.isfinite(seconds):
+                raise ValueError(f"a duration must be a finite number, got {value!r}")
+            return seconds
     raise ValueError(f"expected a duration like 700ms, 30s, 2m, 1h, 30d or a number of seconds, got {value!r}")
 
 

@@ -38,3 +38,11 @@ def test_the_batch_benchmark_runs_small() -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "batch of 300 lines" in result.stdout and "peak traced memory while completing" in result.stdout
+
+
+def test_big_scenario_benchmark_runs_quick() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.scenarios", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "1. mockfiles check" in result.stdout and "during PUT" in result.stdout

@@ -152,7 +152,7 @@ def test_compatible_size_limit_and_types(compat: openai.OpenAI) -> None:
     assert info.value.body["code"] == "invalid_file_format"  # type: ignore[index]
 
 
-# --- native: the documented form ---------------------------------------------------------------------
+# --- native: curl, and other clients' `file` field ----------------------------------------------------
 
 
 def test_docs_curl_example_works_as_written(mockfiles: MockFilesServer, tmp_path: Path) -> None:
@@ -181,34 +181,43 @@ def test_docs_curl_example_works_as_written(mockfiles: MockFilesServer, tmp_path
         timeout=30,
     )
     body = json.loads(out.stdout)
-    assert (body["success"], body["code"], body["message"]) == (True, "200", "success")
-    data = body["data"]
-    assert set(data) == {"id", "object", "bytes", "created_at", "filename", "purpose"}
-    assert (data["object"], data["bytes"], data["filename"], data["purpose"]) == (
-        "file",
-        16,
-        "file.txt",
-        "file-extract",
-    )
-    assert data["id"].startswith("file-fe-")
+    # The live service's answer to a `file` upload (recorded: cnblogs/dashscope-sdk RawHttpData/upload-file-nosse)
+    assert set(body) == {"data", "request_id"} and UUID.fullmatch(body["request_id"])
+    assert body["data"]["failed_uploads"] == []
+    [entry] = body["data"]["uploaded_files"]
+    assert entry["name"] == "file.txt" and UUID.fullmatch(entry["file_id"])
+    got = httpx.get(f"{mockfiles.url}/api/v1/files/{entry['file_id']}", headers={"Authorization": "Bearer sk-qwen"})
+    assert (got.json()["data"]["purpose"], got.json()["data"]["size"]) == ("file-extract", 16)
+
+
+def test_several_file_parts_with_a_description_each(raw: httpx.Client) -> None:
+    files = [("file", ("a.txt", b"first")), ("file", ("b.txt", b"second"))]
+    body = raw.post(
+        "/api/v1/files", files=files, data={"purpose": "file-extract", "description": ["one", "two"]}
+    ).json()
+    assert [u["name"] for u in body["data"]["uploaded_files"]] == ["a.txt", "b.txt"]
+    listed = {f["name"]: f["description"] for f in raw.get("/api/v1/files").json()["data"]["files"]}
+    assert listed == {"a.txt": "one", "b.txt": "two"}
 
 
 def test_native_errors_use_the_envelope(mockfiles: MockFilesServer, raw: httpx.Client) -> None:
     bad_purpose = raw.post("/api/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "nope"})
     assert bad_purpose.status_code == 400
     body = bad_purpose.json()
-    assert (body["success"], body["code"]) == (False, "InvalidParameter") and "nope" in body["message"]
+    # As recorded live (RawHttpData/auth-error-nosse): code, message, request_id, and nothing else
+    assert set(body) == {"code", "message", "request_id"}
+    assert body["code"] == "InvalidParameter" and "nope" in body["message"]
     assert body["request_id"] == bad_purpose.headers["x-request-id"]
     no_key = httpx.post(mockfiles.url + "/api/v1/files", files={"file": ("a.txt", b"x")})
     assert no_key.status_code == 401
     assert no_key.json() | {"request_id": None} == {
-        "success": False,
         "code": "InvalidApiKey",
         "message": "Invalid API-key provided.",
         "request_id": None,
     }
     gone = raw.get("/api/v1/files/file-fe-000")
-    assert gone.status_code == 404 and gone.json()["code"] == "NotFound"
+    assert gone.status_code == 404 and set(gone.json()) == {"code", "message", "request_id"}
+    assert gone.json()["code"] == "NotFound"
     assert raw.put("/api/v1/files").json()["code"] == "MethodNotAllowed"
 
 
@@ -309,11 +318,60 @@ def test_sdk_too_large_for_the_account(sdk: type[dashscope.Files]) -> None:
     assert re.fullmatch(r"Out of space, <\d+> B of <200> B storage space has been used\.", failed["message"])
 
 
-def test_sdk_per_file_type_failure(sdk: type[dashscope.Files]) -> None:
-    output = upload_many(["ok.jsonl", "notes.txt"])
-    assert [u["name"] for u in output["uploaded_files"]] == ["ok.jsonl"]
-    assert output["failed_uploads"][0]["name"] == "notes.txt"
-    assert output["failed_uploads"][0]["code"] == "InvalidParameter"
+def test_sdk_per_file_failure(sdk: type[dashscope.Files]) -> None:
+    output = upload_many(["ok.jsonl", "empty.txt"], content=b"")
+    assert output["uploaded_files"] == []
+    assert [(f["name"], f["code"]) for f in output["failed_uploads"]] == [
+        ("ok.jsonl", "InvalidParameter"),
+        ("empty.txt", "InvalidParameter"),
+    ]
+
+
+def test_sdk_uploads_a_document_for_file_extract(sdk: type[dashscope.Files], tmp_path: Path) -> None:
+    """The SDK sends no purpose: a document goes through (as it does on the live service) as file-extract."""
+    doc = tmp_path / "doc.txt"
+    doc.write_text("Qwen-Long reads this.")
+    uploaded = sdk.upload(file_path=str(doc), purpose="file-extract")
+    assert uploaded.status_code == 200 and uploaded.output["failed_uploads"] == []
+    file_id = uploaded.output["uploaded_files"][0]["file_id"]
+    got = sdk.get(file_id).output
+    assert (got["name"], got["purpose"], got["size"]) == ("doc.txt", "file-extract", 21)
+
+
+def test_sdk_without_purpose_takes_any_file_type_each_as_its_purpose(sdk: type[dashscope.Files], compat) -> None:
+    output = upload_many(["train.jsonl", "talk.mp3", "scan.pdf"])
+    assert output["failed_uploads"] == []
+    ids = {u["name"]: u["file_id"] for u in output["uploaded_files"]}
+    purposes = {name: compat.files.retrieve(fid).purpose for name, fid in ids.items()}
+    assert purposes == {"train.jsonl": "fine-tune", "talk.mp3": "file-extract", "scan.pdf": "file-extract"}
+    # nothing the service was not told is checked: no content check, so every file is processed
+    assert {compat.files.retrieve(fid).status for fid in ids.values()} == {"processed"}
+
+
+@pytest.mark.mockfiles(
+    profile="dashscope", rate_limits=False, scenario={"limits": {"max_file_bytes": {"file-extract": 10}}}
+)
+def test_sdk_without_purpose_keeps_the_implied_purposes_size_limit(sdk: type[dashscope.Files]) -> None:
+    output = upload_many(["small.txt", "big.txt"], content=b"x" * 11)
+    assert output["uploaded_files"] == []
+    assert {f["code"] for f in output["failed_uploads"]} == {"BadRequest.FileTooLarge"}
+    assert upload_many(["small.txt"], content=b"x" * 10)["uploaded_files"][0]["name"] == "small.txt"
+
+
+@pytest.mark.mockfiles(profile="openai", rate_limits=False)
+def test_sdk_without_purpose_under_the_openai_profile(sdk: type[dashscope.Files], compat) -> None:
+    ids = {u["name"]: u["file_id"] for u in upload_many(["train.jsonl", "doc.txt"])["uploaded_files"]}
+    assert {name: compat.files.retrieve(fid).purpose for name, fid in ids.items()} == {
+        "train.jsonl": "fine-tune",
+        "doc.txt": "user_data",  # the openai profile has no file-extract
+    }
+
+
+def test_sdk_with_a_purpose_checks_its_types(raw: httpx.Client) -> None:
+    files = [("files", ("ok.jsonl", FT_LINE.encode())), ("files", ("notes.txt", b"words"))]
+    body = raw.post("/api/v1/files", files=files, data={"purpose": "fine-tune"}).json()
+    assert [u["name"] for u in body["data"]["uploaded_files"]] == ["ok.jsonl"]
+    assert [(f["name"], f["code"]) for f in body["data"]["failed_uploads"]] == [("notes.txt", "InvalidParameter")]
 
 
 @pytest.mark.mockfiles(profile="dashscope", rate_limits=True)

@@ -4,14 +4,18 @@ store holds exactly the accepted uploads, and a bad scenario is a ScenarioError.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
+import orjson
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockfiles import MockFilesServer, ScenarioError, load_scenario
+from mockfiles.emulator import Emulator, Settings
 from mockfiles.scenario import TOP_KEYS, Scenario, scenario_from_text
 
 FUZZ = settings(
@@ -138,9 +142,11 @@ scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-5, 10**6),
+    st.integers(-(2**80), 2**80),  # beyond 64 bits, where C integers and JSON encoders overflow
+    st.sampled_from([2**63 - 1, 2**63, 2**64 + 1, 10**30, 10**400]),
     st.floats(allow_nan=True),
     st.text(max_size=10),
-    st.sampled_from(["1s", "10MB", "files.create", "reset", "500", "-1ms"]),
+    st.sampled_from(["1s", "10MB", "files.create", "reset", "500", "-1ms", "1PiB", "9" * 400 + "s", "1e400MB"]),
 )
 documents = st.recursive(
     scalars,
@@ -152,16 +158,35 @@ documents = st.recursive(
 )
 
 
+def nest(document: dict, depth: int, key: str) -> dict:
+    """The document with one key's value wrapped in ``depth`` lists (built inside the test, so
+    that hypothesis reports the depth, not a structure too deep to print)."""
+    value = document.get(key)
+    for _ in range(depth):
+        value = [value]
+    return {**document, key: value} if depth else document
+
+
+depths = st.one_of(st.just(0), st.integers(1, 3000))
+
+
+def applies_cleanly(scenario: Scenario) -> None:
+    """A scenario that loads can always be applied, served and shown."""
+    assert isinstance(scenario, Scenario)
+    scenario.resolve()
+    Emulator(Settings(scenario=scenario))  # journal, limiter, fault streams: nothing overflows
+    orjson.dumps(scenario.document)  # what GET /_mockfiles/scenario sends
+
+
 @FUZZ
-@given(document=st.dictionaries(st.sampled_from(KEYS), documents, max_size=6))
-def test_fuzzed_scenario_documents(document: dict) -> None:
+@given(document=st.dictionaries(st.sampled_from(KEYS), documents, max_size=6), depth=depths, key=st.sampled_from(KEYS))
+def test_fuzzed_scenario_documents(document: dict, depth: int, key: str) -> None:
     try:
-        scenario = load_scenario(document)
+        scenario = load_scenario(nest(document, depth, key))
     except ScenarioError as exc:
         assert str(exc).startswith("<scenario>")
     else:
-        assert isinstance(scenario, Scenario)
-        scenario.resolve()  # a scenario that loads can always be applied
+        applies_cleanly(scenario)
 
 
 @FUZZ
@@ -184,6 +209,49 @@ def test_fuzzed_scenario_documents(document: dict) -> None:
 )
 def test_fuzzed_scenario_text(text: str) -> None:
     try:
-        scenario_from_text(text, "fuzz.yaml")
+        scenario = scenario_from_text(text, "fuzz.yaml")
     except ScenarioError as exc:
         assert str(exc).startswith("fuzz.yaml")
+    else:
+        applies_cleanly(scenario)
+
+
+@FUZZ
+@given(
+    document=st.dictionaries(st.sampled_from(KEYS), documents, max_size=6),
+    depth=depths,
+    key=st.sampled_from(KEYS),
+    style=st.sampled_from(["flow", "block", "json"]),
+)
+def test_fuzzed_scenario_documents_as_text(document: dict, depth: int, key: str, style: str) -> None:
+    """The same documents written out as YAML or JSON text: big numbers and deep nesting
+    meet the text reader's limits, with a line."""
+    document = nest(document, depth, key)
+    try:
+        if style == "json":
+            text = json.dumps(document, default=str)
+        else:
+            text = yaml.safe_dump(document, default_flow_style=style == "flow", width=10**6)
+    except RecursionError:  # the writers recurse; the reader is what is tested here
+        return
+    try:
+        scenario = scenario_from_text(text, "fuzz.yaml")
+    except ScenarioError as exc:
+        assert str(exc).startswith("fuzz.yaml")
+    else:
+        applies_cleanly(scenario)
+
+
+@FUZZ
+@given(depth=st.integers(1, 5000), opener=st.sampled_from(["[", "{a: ", "- "]), key=st.sampled_from(KEYS))
+def test_fuzzed_nesting_text(depth: int, opener: str, key: str) -> None:
+    if opener == "- ":
+        text = f"{key}:\n" + "".join("  " * (i + 1) + "- \n" for i in range(min(depth, 400)))
+    else:
+        text = f"{key}: " + opener * depth + "1" + ("]" if opener == "[" else "}") * depth + "\n"
+    try:
+        scenario = scenario_from_text(text, "fuzz.yaml")
+    except ScenarioError as exc:
+        assert str(exc).startswith("fuzz.yaml:")
+    else:
+        applies_cleanly(scenario)

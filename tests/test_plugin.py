@@ -98,3 +98,50 @@ def test_it(mockfiles):
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+LIMITED = """
+import openai
+import pytest
+
+@pytest.mark.mockfiles(scenario="{path}", rate_limits=False)
+def test_it(mockfiles):
+    c = mockfiles.client(max_retries=0)
+    c.files.create(file=b"1", purpose="assistants")
+    with pytest.raises(openai.BadRequestError, match="File count limit"):
+        c.files.create(file=b"2", purpose="assistants")
+"""
+
+
+def test_marker_scenario_next_to_the_test_file_wins(pytester: pytest.Pytester) -> None:
+    """pytest started from the rootdir finds a scenario that sits beside a test in a subdirectory."""
+    sub = pytester.mkpydir("suite")
+    (sub / "limits.yaml").write_text("limits:\n  max_files: 1\n")
+    pytester.path.joinpath("limits.yaml").write_text("limits:\n  max_files: 5\n")  # the rootdir's: not this one
+    (sub / "test_here.py").write_text(LIMITED.format(path="limits.yaml"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "suite")
+    result.assert_outcomes(passed=1)
+
+
+def test_marker_scenario_from_the_rootdir_when_started_elsewhere(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\n")  # marks the rootdir
+    scenarios = pytester.mkdir("scenarios")
+    (scenarios / "limits.yaml").write_text("limits:\n  max_files: 1\n")
+    sub = pytester.mkpydir("suite")
+    (sub / "test_there.py").write_text(LIMITED.format(path="scenarios/limits.yaml"))
+    elsewhere = pytester.mkdir("elsewhere")
+    monkeypatch.chdir(elsewhere)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--rootdir", str(pytester.path), str(sub))
+    result.assert_outcomes(passed=1)
+
+
+def test_marker_scenario_that_is_nowhere_names_where_it_looked(pytester: pytest.Pytester) -> None:
+    sub = pytester.mkpydir("suite")
+    (sub / "test_missing.py").write_text(LIMITED.format(path="nowhere.yaml"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "suite")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [f"*mockfiles scenario: no such scenario file 'nowhere.yaml' (looked in {sub}, {pytester.path}*"]
+    )

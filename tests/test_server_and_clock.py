@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import calendar
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -71,7 +73,7 @@ def test_admin_reset_and_files_routes(mockfiles: MockFilesServer) -> None:
     for key in ("k1", "k2"):
         mockfiles.client(api_key=key).files.create(file=b"x", purpose="assistants")
     every = httpx.get(mockfiles.url + "/_mockfiles/files").json()["data"]
-    assert sorted(f["account"] for f in every) == ["k1", "k2"]
+    assert sorted(f["account"] for f in every) == sorted(mockfiles.account_id(k) for k in ("k1", "k2"))
     assert httpx.post(mockfiles.url + "/_mockfiles/reset").json() == {"reset": True}
     assert httpx.get(mockfiles.url + "/_mockfiles/files").json()["data"] == []
 
@@ -91,7 +93,7 @@ def test_journal_records_each_request(mockfiles: MockFilesServer, client: openai
         ("GET", "files.list", 200),
         ("DELETE", "files.delete", 200),
     ]
-    assert all(e["account"] == mockfiles.api_key and e["dialect"] == "openai" for e in entries)
+    assert all(e["account"] == mockfiles.account_id(mockfiles.api_key) and e["dialect"] == "openai" for e in entries)
     assert entries[0]["path"] == "/v1/files" and entries[2]["path"] == "/v1/files/file-nope/content"
     assert entries[0]["retry_count"] == 0  # the SDK's x-stainless-retry-count
     assert all(isinstance(e["time"], float) and e["duration_ms"] >= 0 for e in entries)
@@ -204,3 +206,104 @@ def test_the_app_speaks_lifespan_and_refuses_websockets() -> None:
     websocket = {"type": "websocket", "path": "/v1/files", "headers": []}
     sent = asyncio.run(drive(websocket, [{"type": "websocket.connect"}]))
     assert [m["type"] for m in sent] == ["websocket.close"]
+
+
+# --- the clock cannot be moved anywhere the emulator cannot follow --------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"advance": 1e20}',
+        b'{"advance": NaN}',
+        b'{"advance": Infinity}',
+        b'{"advance": -Infinity}',
+        b'{"advance": 1e400}',
+    ],
+    ids=["1e20", "nan", "inf", "-inf", "1e400"],
+)
+def test_absurd_advances_are_400_and_nothing_breaks(
+    mockfiles: MockFilesServer, client: openai.OpenAI, body: bytes
+) -> None:
+    client.files.create(file=b"x", purpose="assistants")
+    r = httpx.post(mockfiles.url + "/_mockfiles/clock", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    error = r.json()["error"]
+    assert error["param"] == "advance" and "100 years" in error["message"]
+    assert mockfiles.emulator.clock.offset == 0
+    client.files.create(file=b"y", purpose="assistants")  # every upload and list still works
+    assert len(client.files.list().data) == 2
+
+
+def test_advance_from_python_refuses_what_the_route_refuses(mockfiles: MockFilesServer) -> None:
+    for seconds in (1e20, float("nan"), float("inf"), -1):
+        with pytest.raises(ValueError, match=r"advances by 0 to 3155760000 seconds \(100 years\) at a time"):
+            mockfiles.advance(seconds)
+    with pytest.raises(TypeError):
+        mockfiles.advance("60")  # type: ignore[arg-type]
+    assert mockfiles.emulator.clock.offset == 0
+
+
+def test_the_clock_runs_at_most_1000_years_ahead(mockfiles: MockFilesServer) -> None:
+    century = 100 * 365.25 * 86400
+    for _ in range(10):
+        mockfiles.advance(century)
+    with pytest.raises(ValueError, match=r"at most 31557600000 seconds \(1000 years\) ahead"):
+        mockfiles.advance(1)
+    r = httpx.post(mockfiles.url + "/_mockfiles/clock", json={"advance": 1})
+    assert r.status_code == 400 and "1000 years" in r.json()["error"]["message"]
+    httpx.post(mockfiles.url + "/_mockfiles/reset")
+    assert httpx.post(mockfiles.url + "/_mockfiles/clock", json={"advance": 1}).status_code == 200
+
+
+def test_every_dialect_works_at_the_furthest_reachable_time(mockfiles: MockFilesServer) -> None:
+    """freezegun at the calendar's last day, and the clock 1000 years beyond it."""
+    headers = {"Authorization": "Bearer sk-far"}
+    with freeze_time("9999-12-31 23:00:00"):
+        for _ in range(10):
+            mockfiles.advance(100 * 365.25 * 86400 - 1)
+        up = [
+            httpx.post(
+                mockfiles.base_url + "/files",
+                files={"file": ("a.txt", b"x")},
+                data={"purpose": "assistants"},
+                headers=headers,
+            ),
+            httpx.post(mockfiles.url + "/api/v1/files", files={"files": ("b.txt", b"y")}, headers=headers),
+        ]
+        assert [r.status_code for r in up] == [200, 200]
+        for path in ("/v1/files", "/compatible-mode/v1/files", "/api/v1/files"):
+            assert httpx.get(mockfiles.url + path, headers=headers).status_code == 200, path
+        native = httpx.get(mockfiles.url + "/api/v1/files", headers=headers).json()["data"]["files"]
+        assert {f["gmt_create"] for f in native} == {"9999-12-31 23:59:59"}
+        assert httpx.get(mockfiles.url + "/_mockfiles/files").status_code == 200
+        assert httpx.get(mockfiles.url + "/_mockfiles/requests").status_code == 200
+
+
+def test_client_without_the_openai_package_says_how_to_install_it() -> None:
+    code = """
+import sys
+
+class NoOpenAI:
+    def find_spec(self, name, path=None, target=None):
+        if name == "openai" or name.startswith("openai."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoOpenAI())
+from mockfiles import MockFilesServer
+
+with MockFilesServer() as server:
+    for make in (server.client, server.async_client):
+        try:
+            make()
+        except ModuleNotFoundError as exc:
+            print(exc.name, "|", exc)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        assert line.startswith("openai | ")
+        assert "pip install openai" in line and "pip install 'mockfiles[openai]'" in line

@@ -122,7 +122,7 @@ def test_concurrent_mixed_traffic_keeps_every_invariant(mockfiles: MockFilesServ
     stored = httpx.get(mockfiles.url + "/_mockfiles/files").json()["data"]
     for account in ACCOUNTS:
         expected = {fid: data for w in workers if w.account == account for fid, data in w.files.items()}
-        mine = [f for f in stored if f["account"] == account]
+        mine = [f for f in stored if f["account"] == mockfiles.account_id(account)]
         assert {f["id"] for f in mine} == set(expected)
         assert sum(f["bytes"] for f in mine) == sum(map(len, expected.values()))
         count, total = mockfiles.emulator.files.store.usage(account, mockfiles.emulator.clock.now())
@@ -132,7 +132,7 @@ def test_concurrent_mixed_traffic_keeps_every_invariant(mockfiles: MockFilesServ
             assert {f["id"] for f in listed} == set(expected)
             for fid, data in expected.items():
                 assert http.get(f"/files/{fid}/content").content == data
-            others = [f["id"] for f in stored if f["account"] != account][:20]
+            others = [f["id"] for f in stored if f["account"] != mockfiles.account_id(account)][:20]
             assert all(http.get(f"/files/{fid}").status_code == 404 for fid in others)
     journal_statuses = Counter(e["status"] for e in mockfiles.requests)
     assert not any(s is None or s >= 500 for s in journal_statuses)

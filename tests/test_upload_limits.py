@@ -147,7 +147,8 @@ def test_native_file_first_is_not_held_to_another_purposes_limit(
     body = form(file_part("in.jsonl", content), text_part("purpose", "batch"))
     r = post(http, streamed(body), path="/api/v1/files")
     assert r.status_code == 200, r.text
-    assert r.json()["data"]["bytes"] == len(content)
+    (uploaded,) = r.json()["data"]["uploaded_files"]
+    assert http.get(f"/api/v1/files/{uploaded['file_id']}").json()["data"]["size"] == len(content)
 
 
 # --- storage quota ------------------------------------------------------------------------------------
@@ -199,11 +200,14 @@ def test_a_file_over_its_own_limit_is_413_even_when_over_the_quota(
 def test_native_storage_refusal_names_the_limit(mockfiles: MockFilesServer, http: httpx.Client) -> None:
     body = form(text_part("purpose", "file-extract"), file_part("doc.txt", b"x" * 1_500_000))
     r = post(http, streamed(body), path="/api/v1/files")
-    assert r.status_code == 400
-    assert (r.json()["code"], r.json()["message"]) == (
-        "BadRequest.TooLarge",
-        "Out of space, <0> B of <1000000> B storage space has been used.",
-    )
+    assert r.status_code == 200  # per-file failures are reported in the answer, as the live service does
+    assert r.json()["data"]["failed_uploads"] == [
+        {
+            "name": "doc.txt",
+            "code": "BadRequest.TooLarge",
+            "message": "Out of space, <0> B of <1000000> B storage space has been used.",
+        }
+    ]
     assert stored(mockfiles) == 0
 
 
@@ -331,16 +335,14 @@ async def test_concurrent_async_sdk_uploads_only_see_400_quota_refusals(mockfile
     assert sum(f.size for f in mockfiles.emulator.files.all_files()) <= LIMIT
 
 
-def test_native_upload_without_purpose_gets_the_default_purposes_limit(mockfiles: MockFilesServer) -> None:
-    from mockfiles.dialects.dashscope_native import DEFAULT_PURPOSE
-    from mockfiles.profiles import get_profile
-
-    extensions = get_profile("dashscope").purposes[DEFAULT_PURPOSE].extensions
-    filename = "data" + (extensions[0] if extensions else ".bin")
+def test_native_upload_without_purpose_is_held_to_its_implied_purposes_limit(mockfiles: MockFilesServer) -> None:
+    """Sent without purpose, a .txt is stored as file-extract: that purpose's limit holds (a per-file failure)."""
     mockfiles.reset(
-        profile="dashscope", rate_limits=False, scenario={"limits": {"max_file_bytes": {DEFAULT_PURPOSE: "1MB"}}}
+        profile="dashscope", rate_limits=False, scenario={"limits": {"max_file_bytes": {"file-extract": "1MB"}}}
     )
     with httpx.Client(base_url=mockfiles.url, headers={"Authorization": "Bearer sk-qwen"}) as http:
-        r = post(http, streamed(form(file_part(filename, b"x" * int(1.5 * MB)))), path="/api/v1/files")
-    assert r.status_code == 413 and r.json()["code"] == "BadRequest.FileTooLarge"
+        r = post(http, streamed(form(file_part("doc.txt", b"x" * int(1.5 * MB)))), path="/api/v1/files")
+    assert r.status_code == 200
+    (failed,) = r.json()["data"]["failed_uploads"]
+    assert failed["code"] == "BadRequest.FileTooLarge" and "file-extract" in failed["message"]
     assert stored(mockfiles) == 0

@@ -1,15 +1,19 @@
-"""DashScope's native file API (``/api/v1/files``).
+"""DashScope's native file API (``/api/v1/files``), in the live service's shapes.
 
-Two upload forms share the route, told apart by the file field's name:
-- the documented form — one ``file`` part and a ``purpose`` — answers with the
-  ``{"success", "code", "message", "data": {...file...}}`` envelope;
-- the official ``dashscope`` SDK's form — repeated ``files`` parts, optional
-  ``descriptions`` and ``purpose`` — answers as the live service does, with
-  ``{"data": {"uploaded_files", "failed_uploads"}, "request_id"}`` and per-file
-  failures (``BadRequest.TooMany``, ``BadRequest.TooLarge``…) in ``failed_uploads``.
-List, get and delete answer in the live service's shapes. Every error is
-``{"success": false, "code", "message", "request_id"}``: the documented envelope, and
-the fields the SDK reads.
+Uploads carry one or more file parts (``files``, as the ``dashscope`` SDK and the docs'
+curl send them, or ``file``, as other SDKs do), an optional ``purpose`` and optional
+``descriptions`` (or ``description``); the answer is ``{"data": {"uploaded_files",
+"failed_uploads"}, "request_id"}`` with per-file failures (``BadRequest.TooMany``,
+``BadRequest.TooLarge``…) and UUID file ids, as recorded from the live service.
+
+The ``dashscope`` SDK never sends ``purpose`` (its ``purpose`` argument only decides
+whether it checks the JSONL itself), and its users upload documents and media that way,
+so a file sent without a purpose is checked against no purpose's types: it is stored as
+``fine-tune`` when it is ``.jsonl`` (the SDK's default purpose), else as ``file-extract``
+(``user_data`` under the ``openai`` profile). See docs/dashscope.md.
+
+Errors are ``{"code", "message", "request_id"}``, as recorded; list, get and delete answer
+in the live service's shapes.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from ..errors import (
     RateLimited,
 )
 from ..files_api import admit, fault_request, query_of, read_upload
-from ..lifecycle import check_range, parse_int
+from ..lifecycle import Files, check_range, parse_int
 from ..profiles import IdShape
 from ..responses import JSONResponse
 from ..routes import Route, by_method
@@ -45,7 +49,8 @@ from ..upload import FilePart, Form
 from .dashscope_compatible import BEIJING, dashscope_headers, uuid_request_id
 from .openai import retry_headers
 
-DEFAULT_PURPOSE = "fine-tune"  # the SDK's default purpose, which it does not send
+FILE_FIELDS = ("files", "file")
+IMPLIED_PURPOSES = ("file-extract", "user_data")  # for a file sent without purpose that is not .jsonl
 PAGE_SIZE_MAX = 100
 NATIVE_ID = IdShape(prefix="", alphabet="0123456789abcdef", length=32, uuid=True)  # the SDK form's ids
 
@@ -73,7 +78,7 @@ class NativeDialect:
                 code, message = given.get("code") or code, given.get("message") or message
         elif isinstance(err, QuotaExceeded):
             message = quota_message(err)
-        body = {"success": False, "code": code, "message": message, "request_id": ctx.request_id}
+        body = {"code": code, "message": message, "request_id": ctx.request_id}
         return err.status, body, headers
 
     # --- objects ------------------------------------------------------------------
@@ -90,21 +95,11 @@ class NativeDialect:
             "url": f"{base_url}compatible-mode/v1/files/{f.id}/content",
             "user_id": account_number(f.account, "user"),
             "api_key_id": account_number(f.account, "key"),
-            "gmt_create": datetime.fromtimestamp(f.created_at, BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+            "gmt_create": beijing_time(f.created_at),
         }
         if with_purpose:
             item["purpose"] = f.purpose
         return item
-
-    def documented_object(self, f: StoredFile) -> dict[str, Any]:
-        return {
-            "id": f.id,
-            "object": "file",
-            "bytes": f.size,
-            "created_at": f.created_at,
-            "filename": f.filename,
-            "purpose": f.purpose,
-        }
 
 
 def native_code(err: MockFilesError) -> str:
@@ -143,15 +138,42 @@ def quota_message(err: QuotaExceeded) -> str:
     return f"Out of space, <{err.used}> B of <{err.limit}> B storage space has been used."
 
 
-def account_number(account: str, what: str) -> str:
-    """Stable numeric ids for an account, as the live service shows its user and key ids."""
-    return str(int(hashlib.sha256(f"{what}:{account}".encode()).hexdigest()[:15], 16))
+def implied_purpose(files: Files, filename: str) -> str:
+    """The purpose of a file sent without one: ``fine-tune`` for JSONL (the SDK's default
+    purpose, whose lines the SDK checks before sending), else the profile's any-document purpose."""
+    if filename.lower().endswith(".jsonl") and "fine-tune" in files.profile.purposes:
+        return "fine-tune"
+    return next((p for p in IMPLIED_PURPOSES if p in files.profile.purposes), "fine-tune")
+
+
+def check_size(files: Files, purpose: str, part: FilePart) -> None:
+    """The per-file limit of a purpose the file did not name (the stream was held to the largest one)."""
+    limit = files.profile.purposes[purpose].max_bytes
+    if part.size > limit:
+        raise PayloadTooLarge(
+            f"File '{part.filename}' is {part.size} bytes; files for '{purpose}' may be at most {limit} bytes.",
+            limit=limit,
+            read=part.size,
+        )
 
 
 def native_parts(form: Form) -> list[FilePart]:
-    """The files an upload stores: the documented form's one ``file`` part, else the SDK's ``files`` parts."""
-    documented = [p for p in form.files if p.field == "file"]
-    return documented or [p for p in form.files if p.field == "files"]
+    """The files an upload stores, in the order they came."""
+    return [p for p in form.files if p.field in FILE_FIELDS]
+
+
+def beijing_time(timestamp: int) -> str:
+    """``2025-11-30 19:37:33`` in China Standard Time; a time beyond the calendar's years
+    1-9999 (freezegun can set the clock anywhere) shows as that calendar's end."""
+    try:
+        return datetime.fromtimestamp(timestamp, BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, ValueError, OSError):
+        return "9999-12-31 23:59:59" if timestamp > 0 else "0001-01-01 00:00:00"
+
+
+def account_number(account: str, what: str) -> str:
+    """Stable numeric ids for an account, as the live service shows its user and key ids."""
+    return str(int(hashlib.sha256(f"{what}:{account}".encode()).hexdigest()[:15], 16))
 
 
 class NativeFilesAPI:
@@ -169,27 +191,33 @@ class NativeFilesAPI:
         ctx = await admit(self.emulator, request, "files.create")
         key = ctx.key or ""
         files = self.emulator.files
-        form, upload = await read_upload(request, files, key, ctx, native_parts, DEFAULT_PURPOSE)
-        purpose = form.value("purpose") or DEFAULT_PURPOSE
-        documented = [p for p in form.files if p.field == "file"]
+
+        form, upload = await read_upload(request, files, key, ctx, native_parts)
+        given = form.value("purpose")
         parts = native_parts(form)
-        if documented and documented[0].room_left is not None:
-            raise files.storage_refusal(documented[0].size, documented[0].room_left)
-        first = parts[0].filename if parts else None
+        first = parts[0].filename if parts else ""
+        if given is None and parts:
+            upload.purpose = implied_purpose(files, first)
         outcome = await self.emulator.apply_faults(
-            ctx, lambda: fault_request(ctx, request, purpose=purpose, filename=first)
+            ctx,
+            lambda: fault_request(ctx, request, purpose=given or implied_purpose(files, first), filename=first or None),
         )
-        files.rules(purpose, self.dialect.name)
+        if given is not None:
+            files.rules(given, self.dialect.name)  # a purpose this service does not have: 400
         if not parts:
             raise InvalidRequest(
                 "Missing required parameter: 'files'.", param="files", code="missing_required_parameter"
             )
-        descriptions = form.values("descriptions")
+        descriptions = form.values("descriptions") or form.values("description")
         await drop_stale(ctx, self.emulator.is_current(ctx))  # not into a store reset meanwhile
 
         def store(i: int, part: FilePart) -> StoredFile:
             files.check_filename(part.filename)
-            files.check_file_type(purpose, part.filename)
+            purpose = given or implied_purpose(files, part.filename)
+            if given is not None:
+                files.check_file_type(purpose, part.filename)
+            else:
+                check_size(files, purpose, part)
             if part.room_left is not None:
                 raise files.storage_refusal(part.size, part.room_left)
             f = files.create(
@@ -201,29 +229,16 @@ class NativeFilesAPI:
                 outcome=outcome,
                 dialect=self.dialect.name,
                 description=descriptions[i] if i < len(descriptions) else None,
-                id_shape=None if documented else NATIVE_ID,
+                id_shape=NATIVE_ID,
             )
             upload.files[i].file_id = f.id
             return f
 
-        if documented:
-            if len(documented) > 1:
-                raise InvalidRequest("Only one 'file' may be uploaded per request.", param="file")
-            f = store(0, documented[0])
-            return JSONResponse(
-                {
-                    "success": True,
-                    "code": "200",
-                    "message": "success",
-                    "data": self.dialect.documented_object(f),
-                    "request_id": ctx.request_id,
-                }
-            )
         uploaded, failed = [], []
         for i, part in enumerate(parts):
             try:
                 f = store(i, part)
-            except (QuotaExceeded, InvalidRequest) as exc:
+            except (QuotaExceeded, InvalidRequest, PayloadTooLarge) as exc:
                 _, body, _ = self.dialect.error(exc, ctx)
                 failed.append({"name": part.filename, "code": body["code"], "message": body["message"]})
             else:
