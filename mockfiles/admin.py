@@ -23,7 +23,7 @@ from .accounts import account_id, key_hint
 from .auth import bearer_key
 from .dialects.openai import OpenAIDialect
 from .emulator import Emulator
-from .errors import AuthenticationFailed, InvalidRequest, MockFilesError
+from .errors import AuthenticationFailed, BodyTooLarge, InvalidRequest
 from .located import ScenarioError
 from .responses import JSONResponse
 from .routes import Route, by_method
@@ -33,12 +33,6 @@ PREFIX = "/_mockfiles"
 MAX_SCENARIO_BYTES = 4 * 1024 * 1024  # 50,000 fault rules take 1.4 MB; a real scenario a few KB
 MAX_JSON_BYTES = 64 * 1024  # the other bodies: {"advance": 3600}
 SCENARIO_SOURCE = "<PUT /_mockfiles/scenario>"
-
-
-class BodyTooLarge(MockFilesError):
-    status = 413
-    type = "invalid_request_error"
-    code = "request_too_large"
 
 
 def routes(emulator: Emulator) -> list[Route]:
@@ -61,11 +55,11 @@ def routes(emulator: Emulator) -> list[Route]:
             body = await json_body(request)
             seconds = body.get("advance")
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-                raise InvalidRequest("'advance' must be a number of seconds >= 0.", param="advance")
+                raise InvalidRequest("advance_not_a_number", param="advance")
             try:
                 emulator.clock.advance(seconds)
             except ValueError as exc:  # NaN, infinite, negative, more than 100 years, or too far in all
-                raise InvalidRequest(f"Invalid 'advance': {exc}.", param="advance") from None
+                raise InvalidRequest("advance_refused", param="advance", detail=str(exc)) from None
         return JSONResponse({"now": emulator.clock.now(), "offset": emulator.clock.offset})
 
     async def requests(request: Request) -> JSONResponse:
@@ -88,12 +82,12 @@ def routes(emulator: Emulator) -> list[Route]:
 
     async def scenario(request: Request) -> JSONResponse:
         if request.method == "PUT":
-            raw = await bounded_body(request, MAX_SCENARIO_BYTES, "A scenario")
+            raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
             text = raw.decode("utf-8", errors="replace")
             try:
                 parsed = await run_in_threadpool(scenario_from_text, text, SCENARIO_SOURCE)
             except ScenarioError as exc:
-                raise InvalidRequest(str(exc), param="scenario") from None
+                raise InvalidRequest("scenario_refused", param="scenario", detail=str(exc)) from None
             emulator.use_scenario(parsed)
         elif request.method == "DELETE":
             emulator.use_scenario(None)
@@ -109,7 +103,7 @@ def routes(emulator: Emulator) -> list[Route]:
             if token is not None:
                 given = bearer_key(request.headers.get("authorization"))
                 if not hmac.compare_digest(given.encode(), token.encode()):
-                    raise AuthenticationFailed("Incorrect admin token.", missing=False, key=given)
+                    raise AuthenticationFailed(missing=False, key=given)
             return await endpoint(request)
 
         return check_token
@@ -133,29 +127,25 @@ def openapi_document() -> dict[str, Any]:
 
 async def bounded_body(request: Request, limit: int, what: str) -> bytes:
     """The body, refused with 413 once it is longer than ``limit`` (at once when its declared
-    length already is)."""
+    length already is); ``what``: ``scenario`` or ``body``, for the refusal's words."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise too_large(what, limit)
+        raise BodyTooLarge(what, limit)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_large(what, limit)
+            raise BodyTooLarge(what, limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def too_large(what: str, limit: int) -> BodyTooLarge:
-    return BodyTooLarge(f"{what} may be at most {limit // 1024} KiB ({limit} bytes).")
-
-
 async def json_body(request: Request) -> dict[str, Any]:
-    raw = await bounded_body(request, MAX_JSON_BYTES, "This request's body")
+    raw = await bounded_body(request, MAX_JSON_BYTES, "body")
     try:
         body = json.loads(raw or b"{}")
     except ValueError:
-        raise InvalidRequest("The request body must be a JSON object.") from None
+        raise InvalidRequest("body_not_object") from None
     if not isinstance(body, dict):
-        raise InvalidRequest("The request body must be a JSON object.")
+        raise InvalidRequest("body_not_object")
     return body

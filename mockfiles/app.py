@@ -20,7 +20,7 @@ from .dialects.dashscope_compatible import CompatibleDialect
 from .dialects.dashscope_native import NativeDialect, NativeFilesAPI
 from .dialects.openai import OpenAIDialect
 from .emulator import Emulator
-from .errors import InvalidRequest, MockFilesError, ServerError
+from .errors import ConnectionRefusal, HeadersTooLarge, MockFilesError, ServerError
 from .files_api import FilesAPI
 from .protocol import Headers, Refusal, RequestSoFar
 from .responses import JSONResponse
@@ -30,21 +30,6 @@ from .timeouts import Timeouts
 log = logging.getLogger("mockfiles")
 MAX_HEADER_BYTES = 32 * 1024  # the server itself (httptools) sets no limit
 ADMIN_PATHS = admin.PREFIX + "/"
-
-
-class HeadersTooLarge(MockFilesError):
-    status = 431
-    type = "invalid_request_error"
-
-
-class ConnectionRefusal(InvalidRequest):
-    """An answer the connection gave before the application could (431, 408): see protocol.py.
-    A request error (the client's head or body did not come as it should): DashScope's native
-    dialect words it ``InvalidParameter``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class Dialect(Protocol):
@@ -103,10 +88,7 @@ class MockFilesApp:
             response: Response | None
             try:
                 if header_bytes > MAX_HEADER_BYTES:
-                    raise HeadersTooLarge(
-                        f"Request header fields too large: at most {MAX_HEADER_BYTES} bytes of headers are accepted.",
-                        headers={"connection": "close"},
-                    )
+                    raise HeadersTooLarge(MAX_HEADER_BYTES)
                 response = await self.router.respond(scope, exchange.receive if body_expected else receive)
             except Exception as exc:
                 response = error_response(dialect, ctx, exc)

@@ -16,34 +16,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .context import RequestContext
+from .error_table import injected_defaults
 from .errors import InjectedError, InjectedRateLimit, MockFilesError
 from .faults import FaultRule
 from .lifecycle import Outcome
-
-# Realistic defaults for injected errors, by status.
-DEFAULT_ERRORS: dict[int, tuple[str, str | None, str]] = {
-    400: ("invalid_request_error", None, "Invalid request."),
-    401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
-    403: ("invalid_request_error", None, "You are not allowed to perform this request."),
-    404: ("invalid_request_error", None, "Not found."),
-    408: ("server_error", None, "Request timed out."),
-    409: ("invalid_request_error", None, "Conflict: the request could not be completed. Please retry."),
-    429: (
-        "requests",
-        "rate_limit_exceeded",
-        "Rate limit reached for requests. Please try again in 1s. "
-        "Visit https://platform.openai.com/account/rate-limits to learn more.",
-    ),
-    500: (
-        "server_error",
-        None,
-        "The server had an error processing your request. Sorry about that! You can retry your request, "
-        "or contact us through our help center at help.openai.com if you keep seeing this error.",
-    ),
-    502: ("server_error", None, "Bad gateway."),
-    503: ("server_error", None, "The server is overloaded or not ready yet."),
-    504: ("server_error", None, "Gateway timeout."),
-}
 
 
 class Dropped(Exception):
@@ -188,13 +164,11 @@ def injected_error(rule: FaultRule) -> MockFilesError:
     status = rule.status or 500
     if status == 429:
         return InjectedRateLimit(retry_after=advised_wait(rule.headers), given=rule.error, headers=rule.headers)
-    type_, code, message = DEFAULT_ERRORS.get(
-        status, ("server_error" if status >= 500 else "invalid_request_error", None, f"Injected error {status}.")
-    )
+    type_, code, message = injected_defaults(status, f"Injected error {status}.")
     given = rule.error
     return InjectedError(
         status,
-        given.get("message") or message,
+        message=given.get("message") or message,
         type=given.get("type") or type_,
         code=given["code"] if "code" in given else code,
         param=given.get("param"),

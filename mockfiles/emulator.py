@@ -158,10 +158,7 @@ class Emulator:
         if not decision.allowed:
             ctx.action = "rate_limited"
             raise RateLimited(
-                f"Rate limit of {decision.limit} {decision.kind} requests per second reached.",
-                retry_after=decision.retry_after,
-                limit=decision.limit,
-                kind=decision.kind,
+                retry_after=decision.retry_after, limit=decision.limit, kind=decision.kind, endpoint=ctx.endpoint
             )
 
     async def apply_faults(self, ctx: RequestContext, request: Callable[[], Mapping[str, Any]]) -> Outcome | None:
@@ -174,10 +171,11 @@ class Emulator:
             return await self.chaos.apply(ctx, request, lambda: self.is_current(ctx), lambda: self.refund_rate(ctx))
         except InjectedRateLimit as err:
             limited = self.limiter.limit_for(ctx.endpoint)
-            if limited is not None:
-                err.kind, err.limit = limited
-                ctx.rate = Decision(False, err.kind, err.limit, 0, err.retry_after, err.retry_after)
-            raise
+            if limited is None:
+                raise
+            kind, limit = limited
+            ctx.rate = Decision(False, kind, limit, 0, err.retry_after, err.retry_after)
+            raise err.limited(kind, limit, ctx.endpoint or "") from None
 
     def refund_rate(self, ctx: RequestContext) -> None:
         """Give back the rate-limit slot the request took."""

@@ -18,12 +18,13 @@ from starlette.types import Receive, Scope, Send
 from .chaos import drop_stale
 from .context import RequestContext, Upload, UploadedFile
 from .emulator import Emulator
-from .errors import InvalidRequest, PayloadTooLarge
-from .lifecycle import Files, Outcome, check_range, json_type, parse_expires_after, parse_int
+from .errors import InvalidRequest, InvalidType, InvalidValue, MissingParameter, PayloadTooLarge
+from .lifecycle import Files, Outcome
 from .responses import JSONResponse
 from .routes import Route, by_method
 from .store import Page, StoredFile
 from .upload import FilePart, Form, read_form
+from .validation import check_range, json_type, parse_expires_after, parse_int
 
 FORM_OVERHEAD = 64 * 1024  # room for the non-file parts when judging a declared Content-Length
 LIST_LIMIT_MAX = 10_000
@@ -65,7 +66,7 @@ class FilesAPI:
         outcome: Outcome | None = await self.emulator.apply_faults(ctx, details)
         rules = files.rules(purpose, self.dialect.name)
         if part is None:
-            raise InvalidRequest("Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
+            raise MissingParameter("file")
         assert purpose is not None
         expires_after = expires_after_of(form)
         files.check_filename(part.filename)
@@ -96,11 +97,7 @@ class FilesAPI:
             check_range(limit, "limit", 1, LIST_LIMIT_MAX)
         order = query.get("order", "desc")
         if order not in ("asc", "desc"):
-            raise InvalidRequest(
-                f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
-                param="order",
-                code="invalid_value",
-            )
+            raise InvalidValue("order", order, ("asc", "desc"))
         after = query.get("after") or None
         purpose = query.get("purpose") or None
         files = self.emulator.files
@@ -180,9 +177,7 @@ async def read_upload(
     def refuse_if_declared_over(limit: int) -> None:
         """A declared Content-Length can already rule the upload out, before any of it is read."""
         if declared is not None and declared > limit + FORM_OVERHEAD:
-            raise PayloadTooLarge(
-                f"Maximum content size limit ({limit}) exceeded ({declared} bytes declared)", limit=limit, read=declared
-            )
+            raise PayloadTooLarge("size_limit_declared", limit=limit, read=declared)
 
     def file_limit(field: str, form: Form) -> int:
         """The purpose's limit once it is known (before: the largest), asked again when it arrives after the file."""
@@ -217,9 +212,9 @@ def upload_part(form: Form) -> FilePart | None:
     """The one ``file`` part of an upload (None when there is none)."""
     parts = file_parts(form)
     if len(parts) > 1:
-        raise InvalidRequest("Only one 'file' may be uploaded per request.", param="file")
+        raise InvalidRequest("one_file_only", param="file")
     if not parts and form.values("file"):
-        raise InvalidRequest("'file' must be a file upload (a part with a filename), not a text field.", param="file")
+        raise InvalidRequest("file_not_a_file", param="file")
     return parts[0] if parts else None
 
 
@@ -233,11 +228,7 @@ def expires_after_of(form: Form) -> int | None:
     whole = form.value("expires_after")
     names = dict.fromkeys(name for name, _ in form.fields if name.startswith("expires_after["))
     if whole is not None and names:
-        raise InvalidRequest(
-            f"'expires_after' was given twice: as one JSON part and as {', '.join(repr(n) for n in names)}. "
-            "Send one or the other.",
-            param="expires_after",
-        )
+        raise InvalidRequest("expires_twice", param="expires_after", names=tuple(names))
     if whole is not None:
         return parse_expires_after(json_object(whole), text=False)
     if not names:
@@ -254,18 +245,9 @@ def json_object(text: str) -> dict[str, object]:
     try:
         value = json.loads(text)
     except ValueError:
-        raise InvalidRequest(
-            "Invalid 'expires_after': expected a JSON object with 'anchor' and 'seconds', "
-            f"but got {text[:100]!r} instead.",
-            param="expires_after",
-            code="invalid_type",
-        ) from None
+        raise InvalidRequest("expires_not_json", param="expires_after", text=text[:100]) from None
     if not isinstance(value, dict):
-        raise InvalidRequest(
-            f"Invalid type for 'expires_after': expected an object, but got {json_type(value)} instead.",
-            param="expires_after",
-            code="invalid_type",
-        )
+        raise InvalidType("expires_after", expected="an object", got=json_type(value))
     return value
 
 
@@ -282,7 +264,7 @@ def declared_length(request: Request) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise InvalidRequest("Invalid Content-Length header.") from None
+        raise InvalidRequest("bad_content_length") from None
 
 
 def fault_request(ctx: RequestContext, request: Request, **extra: Any) -> dict[str, Any]:

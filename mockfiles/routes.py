@@ -94,11 +94,11 @@ class Router:
         """The handler's response, not yet sent."""
         found = self.match(scope["path"])
         if found is None:
-            raise NotFound(f"Invalid URL ({scope['method']} {scope['path']})")
+            raise NotFound("no_route", method=scope["method"], path=scope["path"])
         route, scope["path_params"] = found
         handler = route.handlers.get(scope["method"])
         if handler is None:
             raise MethodNotAllowed(
-                f"Invalid method for URL ({scope['method']} {scope['path']})", headers={"Allow": route.allow}
+                "bad_method", method=scope["method"], path=scope["path"], headers={"Allow": route.allow}
             )
         return await handler(Request(scope, receive))

@@ -12,25 +12,11 @@ from typing import Any
 
 from .. import ids
 from ..context import RequestContext
-from ..errors import (
-    AuthenticationFailed,
-    InjectedRateLimit,
-    InvalidRequest,
-    InvalidValue,
-    MockFilesError,
-    RateLimited,
-)
+from ..errors import InvalidRequest, MockFilesError
 from ..store import Page, StoredFile
 from .openai import OpenAIDialect
 
 BEIJING = timezone(timedelta(hours=8))  # DashScope's dates are China Standard Time
-INVALID_KEY = (
-    "Incorrect API key provided. For details, see: https://help.aliyun.com/zh/model-studio/error-code#apikey-error"
-)
-RATE_LIMITED = (
-    "You have exceeded your current request limit. For details, see: "
-    "https://help.aliyun.com/zh/model-studio/error-code#rate-limit"
-)
 
 
 def uuid_request_id() -> str:
@@ -62,15 +48,6 @@ class CompatibleDialect(OpenAIDialect):
 
     def error(self, err: MockFilesError, ctx: RequestContext) -> tuple[int, dict[str, Any], dict[str, str]]:
         status, body, headers = super().error(err, ctx)
-        error = body["error"]
-        if isinstance(err, AuthenticationFailed):
-            error.update(message=INVALID_KEY, code="invalid_api_key")
-        elif isinstance(err, RateLimited):
-            error.update(message=RATE_LIMITED, type="limit_requests", code="limit_requests")
-            if isinstance(err, InjectedRateLimit):
-                error.update(err.overrides())
-        elif isinstance(err, InvalidValue) and err.param == "purpose":
-            error["message"] = f"'purpose' must be one of {', '.join(repr(p) for p in err.choices)}"
         body["request_id"] = ctx.request_id
         return status, body, headers
 
@@ -93,6 +70,4 @@ def parse_day_time(raw: str, param: str, *, end: bool) -> int:
         except ValueError:
             continue
         return int(moment.timestamp()) + (span if end else 0)
-    raise InvalidRequest(
-        f"Invalid '{param}': expected YYYYMMDD or YYYYMMDDhhmmss, got '{raw}'.", param=param, code="invalid_value"
-    )
+    raise InvalidRequest("bad_day_time", param=param, raw=raw)

@@ -27,27 +27,16 @@ from starlette.requests import Request
 from ..chaos import drop_stale
 from ..context import RequestContext
 from ..emulator import Emulator
-from ..errors import (
-    AuthenticationFailed,
-    InjectedError,
-    InjectedRateLimit,
-    InvalidRequest,
-    MethodNotAllowed,
-    MockFilesError,
-    NotFound,
-    PayloadTooLarge,
-    QuotaExceeded,
-    RateLimited,
-)
+from ..errors import InvalidRequest, MissingParameter, MockFilesError, PayloadTooLarge, QuotaExceeded, say
 from ..files_api import admit, fault_request, query_of, read_upload
-from ..lifecycle import Files, check_range, parse_int
+from ..lifecycle import Files
 from ..profiles import IdShape
 from ..responses import JSONResponse
 from ..routes import Route, by_method
 from ..store import StoredFile
 from ..upload import FilePart, Form
+from ..validation import check_range, parse_int
 from .dashscope_compatible import BEIJING, dashscope_headers, uuid_request_id
-from .openai import retry_headers
 
 FILE_FIELDS = ("files", "file")
 IMPLIED_PURPOSES = ("file-extract", "user_data")  # for a file sent without purpose that is not .jsonl
@@ -66,20 +55,8 @@ class NativeDialect:
         return dashscope_headers(ctx)
 
     def error(self, err: MockFilesError, ctx: RequestContext) -> tuple[int, dict[str, Any], dict[str, str]]:
-        code, message = native_code(err), err.message
-        headers = dict(err.headers)
-        if isinstance(err, AuthenticationFailed):
-            message = "Invalid API-key provided."
-        elif isinstance(err, RateLimited):
-            message = "Requests rate limit exceeded, please try again later."
-            headers = {**retry_headers(err.retry_after), **headers}  # an injected 429's own headers win
-            if isinstance(err, InjectedRateLimit):
-                given = err.overrides()
-                code, message = given.get("code") or code, given.get("message") or message
-        elif isinstance(err, QuotaExceeded):
-            message = quota_message(err)
-        body = {"code": code, "message": message, "request_id": ctx.request_id}
-        return err.status, body, headers
+        said = say(err, self.name, ctx.request_id)
+        return said.status, {"code": said.code, "message": said.message, "request_id": ctx.request_id}, said.headers
 
     # --- objects ------------------------------------------------------------------
 
@@ -102,42 +79,6 @@ class NativeDialect:
         return item
 
 
-def native_code(err: MockFilesError) -> str:
-    """DashScope's error codes, by kind of error."""
-    if isinstance(err, InjectedError):
-        return err.code or INJECTED_CODES.get(err.status, "InvalidParameter" if err.status < 500 else "InternalError")
-    if isinstance(err, QuotaExceeded):
-        return "BadRequest.TooMany" if err.which == "file_count" else "BadRequest.TooLarge"
-    for kind, code in KIND_CODES:
-        if isinstance(err, kind):
-            return code
-    return "InternalError"
-
-
-KIND_CODES: list[tuple[type[MockFilesError], str]] = [
-    (AuthenticationFailed, "InvalidApiKey"),
-    (RateLimited, "Throttling.RateQuota"),
-    (NotFound, "NotFound"),
-    (MethodNotAllowed, "MethodNotAllowed"),
-    (PayloadTooLarge, "BadRequest.FileTooLarge"),
-    (InvalidRequest, "InvalidParameter"),
-]
-INJECTED_CODES = {
-    429: "Throttling.RateQuota",
-    500: "InternalError",
-    502: "InternalError",
-    503: "ServiceUnavailable",
-    504: "RequestTimeOut",
-}
-
-
-def quota_message(err: QuotaExceeded) -> str:
-    """The live service's words for a full account."""
-    if err.which == "file_count":
-        return f"Out of number, <{err.used}> of <{err.limit}> files has been uploaded."
-    return f"Out of space, <{err.used}> B of <{err.limit}> B storage space has been used."
-
-
 def implied_purpose(files: Files, filename: str) -> str:
     """The purpose of a file sent without one: ``fine-tune`` for JSONL (the SDK's default
     purpose, whose lines the SDK checks before sending), else the profile's any-document purpose."""
@@ -151,9 +92,7 @@ def check_size(files: Files, purpose: str, part: FilePart) -> None:
     limit = files.profile.purposes[purpose].max_bytes
     if part.size > limit:
         raise PayloadTooLarge(
-            f"File '{part.filename}' is {part.size} bytes; files for '{purpose}' may be at most {limit} bytes.",
-            limit=limit,
-            read=part.size,
+            "implied_purpose_size", limit=limit, read=part.size, filename=part.filename, purpose=purpose
         )
 
 
@@ -205,9 +144,7 @@ class NativeFilesAPI:
         if given is not None:
             files.rules(given, self.dialect.name)  # a purpose this service does not have: 400
         if not parts:
-            raise InvalidRequest(
-                "Missing required parameter: 'files'.", param="files", code="missing_required_parameter"
-            )
+            raise MissingParameter("files")
         descriptions = form.values("descriptions") or form.values("description")
         await drop_stale(ctx, self.emulator.is_current(ctx))  # not into a store reset meanwhile
 

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from .. import ids
 from ..context import RequestContext
-from ..errors import AuthenticationFailed, InjectedRateLimit, MockFilesError, RateLimited, ServerError
-from ..ids import mask_key
+from ..errors import MockFilesError, say
 from ..store import Page, StoredFile
 from ..units import format_duration
-
-SERVER_ERROR = (
-    "The server had an error processing your request. Sorry about that! You can retry your request, "
-    "or contact us through our help center at help.openai.com if you keep seeing this error. "
-    "(Please include the request ID {request_id} in your email.)"
-)
 
 
 class OpenAIDialect:
@@ -59,23 +51,10 @@ class OpenAIDialect:
     # --- errors and headers -------------------------------------------------------
 
     def error(self, err: MockFilesError, ctx: RequestContext) -> tuple[int, dict[str, Any], dict[str, str]]:
-        """Status, body and extra headers of an error response."""
-        message, code, type_ = err.message, err.code, err.type
-        headers = dict(err.headers)
-        if isinstance(err, AuthenticationFailed) and not err.missing:
-            message = (
-                f"Incorrect API key provided: {mask_key(err.key or '')}. "
-                "You can find your API key at https://platform.openai.com/account/api-keys."
-            )
-        elif isinstance(err, RateLimited):
-            message = rate_limit_message(err, ctx)
-            headers = {**retry_headers(err.retry_after), **headers}  # an injected 429's own headers win
-        elif isinstance(err, ServerError):
-            message = SERVER_ERROR.format(request_id=ctx.request_id)
-        error = {"message": message, "type": type_, "param": err.param, "code": code}
-        if isinstance(err, InjectedRateLimit):
-            error.update(err.overrides())
-        return err.status, {"error": error}, headers
+        """Status, body and extra headers of an error response, as the error table words it."""
+        said = say(err, self.name, ctx.request_id)
+        error = {"message": said.message, "type": said.type, "param": said.param, "code": said.code}
+        return said.status, {"error": error}, said.headers
 
     def new_request_id(self) -> str:
         return ids.request_id()
@@ -94,23 +73,3 @@ class OpenAIDialect:
                 (b"x-ratelimit-reset-requests", format_duration(ctx.rate.reset).encode()),
             ]
         return headers
-
-
-def rate_limit_message(err: RateLimited, ctx: RequestContext) -> str:
-    """OpenAI's words for a 429, with the limit when there is one."""
-    wait = f"Please try again in {format_duration(err.retry_after)}. "
-    visit = "Visit https://platform.openai.com/account/rate-limits to learn more."
-    if err.limit is None:
-        return f"Rate limit reached for requests. {wait}{visit}"
-    return (
-        f"Rate limit reached for {err.kind} requests ({ctx.endpoint}) on requests per second: "
-        f"Limit {err.limit}, Used {err.limit}, Requested 1. {wait}{visit}"
-    )
-
-
-def retry_headers(seconds: float) -> dict[str, str]:
-    """``retry-after`` in whole seconds (rounded up) and the exact ``retry-after-ms``."""
-    return {
-        "retry-after": str(max(1, math.ceil(seconds))),
-        "retry-after-ms": str(max(1, math.ceil(seconds * 1000))),
-    }
