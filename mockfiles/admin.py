@@ -18,7 +18,6 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from . import __version__
 from .accounts import account_id, key_hint
 from .auth import bearer_key
 from .dialects.openai import OpenAIDialect
@@ -28,6 +27,7 @@ from .located import ScenarioError
 from .responses import JSONResponse
 from .routes import Route, by_method
 from .scenario import scenario_from_text
+from .version import __version__
 
 PREFIX = "/_mockfiles"
 MAX_SCENARIO_BYTES = 4 * 1024 * 1024  # 50,000 fault rules take 1.4 MB; a real scenario a few KB

@@ -21,7 +21,7 @@ from .journal import Journal
 from .lifecycle import Files, Outcome
 from .located import MAX_SEED
 from .profiles import Profile
-from .ratelimit import Decision, RateLimiter
+from .ratelimit import RateDecision, RateLimiter
 from .scenario import Scenario, ScenarioSource, load_scenario, token_problem
 from .timeouts import Timeouts
 from .uploads import Uploads
@@ -174,7 +174,7 @@ class Emulator:
             if limited is None:
                 raise
             kind, limit = limited
-            ctx.rate = Decision(False, kind, limit, 0, err.retry_after, err.retry_after)
+            ctx.rate = RateDecision(False, kind, limit, 0, err.retry_after, err.retry_after)
             raise err.limited(kind, limit, ctx.endpoint or "") from None
 
     def refund_rate(self, ctx: RequestContext) -> None:

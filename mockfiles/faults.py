@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .document import plain_copy
+from .endpoints import NAMES
 from .located import Located, duration, integer, number, string
 
-ENDPOINTS = ("files.create", "files.list", "files.retrieve", "files.delete", "files.content")
+ENDPOINTS = NAMES  # the registry's (endpoints.py)
 DIALECTS = ("openai", "dashscope-compatible", "dashscope-native")
 ACTIONS = ("reset", "timeout", "truncate", "reset_after_commit")
 RULE_KEYS = (
