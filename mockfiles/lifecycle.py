@@ -1,6 +1,13 @@
 """The Files service's rules over the store: purposes, file types, sizes, quotas,
 processing states and expiry. Knows nothing about HTTP; every dialect calls this.
 
+An upload takes one path whatever its dialect: ``budget`` (what the account can take, from one
+look at its usage, before any of the body is read), the form streamed against it (the edge),
+``accept`` (the file's name, type and size for its purpose) and ``commit`` (stored under the
+lock, the quotas checked again against whatever happened meanwhile). Dialects keep only their
+field names and shapes: OpenAI's refuses a full account before reading the body, DashScope's
+native API reports each file's refusal in its answer.
+
 File content is not checked here: OpenAI accepts a ``.jsonl`` batch or fine-tune file
 whose lines are bad (``processed``) and reports the problems where the file is used (a
 batch's ``errors``, a fine-tuning job's ``error``). Only a scenario's processing rule
@@ -14,7 +21,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from . import ids
 from .clock import Clock
@@ -23,6 +30,8 @@ from .profiles import IdShape, Profile, PurposeRules
 from .store import FileStore, Page, StoredFile
 
 FILENAME_MAX = 512  # characters
+UNLIMITED = 2**63  # the room of an account without a storage limit
+IMPLIED_PURPOSES = ("file-extract", "user_data")  # for a file sent without purpose that is not .jsonl
 CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
 
 
@@ -37,6 +46,50 @@ class Outcome:
 
 def storage_exceeded(used: int, limit: int, size: int) -> QuotaExceeded:
     return QuotaExceeded("storage_limit", which="storage", limit=limit, used=used, size=size)
+
+
+class Incoming(Protocol):
+    """One uploaded file as the form reader kept it (form_reader.FilePart)."""
+
+    filename: str
+    chunks: list[bytes]
+    size: int
+    room_left: int | None  # the room its account had when the file outgrew it (its bytes were dropped)
+
+
+class UploadBudget:
+    """What one upload may take, worked out before its body is read from one look at the
+    account's usage: the file count now, and the room for bytes (asked afresh only when a file
+    outgrows it: other uploads may have freed or taken room meanwhile)."""
+
+    def __init__(self, files: Files, account: str) -> None:
+        self.files = files
+        self.account = account
+        with files.lock:
+            self.count, self.used = files.store.usage(account, files.now())
+        limit = files.profile.max_total_bytes
+        self._room: int | None = UNLIMITED if limit is None else max(0, limit - self.used)
+
+    def check_count(self) -> None:
+        """Refuse at once when the account already holds its most files."""
+        limit = self.files.profile.max_files
+        if limit is not None and self.count + 1 > limit:
+            raise QuotaExceeded("file_count_limit", which="file_count", limit=limit, used=self.count)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.files.profile.max_file_bytes
+
+    def file_limit(self, purpose: str | None) -> int:
+        return self.files.max_upload_bytes(purpose)
+
+    def room(self) -> int:
+        """Bytes the account can still store: the budget's own figure first, then afresh."""
+        room, self._room = self._room, None
+        return room if room is not None else self.files.room_for(self.account)
+
+    def storage_refusal(self, size: int, room_left: int) -> QuotaExceeded:
+        return self.files.storage_refusal(size, room_left)
 
 
 class Files:
@@ -126,7 +179,7 @@ class Files:
         """Bytes the account can still store (a very large number when unlimited)."""
         limit = self.profile.max_total_bytes
         if limit is None:
-            return 2**63
+            return UNLIMITED
         with self.lock:
             _, used = self.store.usage(account, self.now())
         return max(0, limit - used)
@@ -150,6 +203,60 @@ class Files:
         limit = self.profile.max_total_bytes
         limit = room_left if limit is None else limit
         return storage_exceeded(max(0, limit - room_left), limit, size)
+
+    # --- one upload -------------------------------------------------------------------
+
+    def budget(self, account: str) -> UploadBudget:
+        return UploadBudget(self, account)
+
+    def implied_purpose(self, filename: str) -> str:
+        """The purpose of a file sent without one (DashScope's native form): ``fine-tune`` for JSONL
+        (the SDK's default purpose, whose lines the SDK checks before sending), else the profile's
+        any-document purpose."""
+        if filename.lower().endswith(".jsonl") and "fine-tune" in self.profile.purposes:
+            return "fine-tune"
+        return next((p for p in IMPLIED_PURPOSES if p in self.profile.purposes), "fine-tune")
+
+    def accept(self, part: Incoming, purpose: str, *, implied: bool = False) -> None:
+        """A file's name, and its type for its purpose; a purpose the client did not name (``implied``)
+        accepts any type but holds the file to its size (the stream was held to the largest)."""
+        self.check_filename(part.filename)
+        if not implied:
+            self.check_file_type(purpose, part.filename)
+        else:
+            limit = self.profile.purposes[purpose].max_bytes
+            if part.size > limit:
+                raise PayloadTooLarge(
+                    "implied_purpose_size", limit=limit, read=part.size, filename=part.filename, purpose=purpose
+                )
+        if part.room_left is not None:
+            raise self.storage_refusal(part.size, part.room_left)
+
+    def commit(
+        self,
+        budget: UploadBudget,
+        part: Incoming,
+        purpose: str,
+        *,
+        expires_after: int | None = None,
+        outcome: Outcome | None = None,
+        dialect: str = "openai",
+        description: str | None = None,
+        id_shape: IdShape | None = None,
+    ) -> StoredFile:
+        """Store an accepted file: its quotas are checked again under the lock (``create``)."""
+        return self.create(
+            budget.account,
+            purpose=purpose,
+            filename=part.filename,
+            chunks=part.chunks,
+            size=part.size,
+            expires_after=expires_after,
+            outcome=outcome,
+            dialect=dialect,
+            description=description,
+            id_shape=id_shape,
+        )
 
     # --- operations ---------------------------------------------------------------
 

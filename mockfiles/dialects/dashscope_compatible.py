@@ -7,20 +7,14 @@ request ids, and no ``openai-*`` or ``x-ratelimit-*`` headers."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
-from .. import ids
-from ..context import RequestContext
 from ..errors import InvalidRequest, MockFilesError
+from ..record import Record
 from ..store import Page, StoredFile
+from .dashscope import BEIJING, dashscope_headers, uuid_request_id
 from .openai import OpenAIDialect
-
-BEIJING = timezone(timedelta(hours=8))  # DashScope's dates are China Standard Time
-
-
-def uuid_request_id() -> str:
-    return ids.uuid4()
 
 
 class CompatibleDialect(OpenAIDialect):
@@ -46,19 +40,13 @@ class CompatibleDialect(OpenAIDialect):
             filters["created_to"] = parse_day_time(query["create_before"], "create_before", end=True)
         return filters
 
-    def error(self, err: MockFilesError, ctx: RequestContext) -> tuple[int, dict[str, Any], dict[str, str]]:
-        status, body, headers = super().error(err, ctx)
-        body["request_id"] = ctx.request_id
+    def error(self, err: MockFilesError, record: Record) -> tuple[int, dict[str, Any], dict[str, str]]:
+        status, body, headers = super().error(err, record)
+        body["request_id"] = record.request_id
         return status, body, headers
 
-    def headers(self, ctx: RequestContext) -> list[tuple[bytes, bytes]]:
-        return dashscope_headers(ctx)
-
-
-def dashscope_headers(ctx: RequestContext) -> list[tuple[bytes, bytes]]:
-    """DashScope sends its request id and timing, and no rate-limit headers (a 429 still
-    carries ``retry-after``/``retry-after-ms``, added with the error)."""
-    return [(b"x-request-id", ctx.request_id.encode()), (b"req-cost-time", str(int(ctx.elapsed_ms())).encode())]
+    def headers(self, record: Record) -> list[tuple[bytes, bytes]]:
+        return dashscope_headers(record)
 
 
 def parse_day_time(raw: str, param: str, *, end: bool) -> int:

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import ids
-from ..context import RequestContext
 from ..errors import MockFilesError, say
+from ..record import Record
 from ..store import Page, StoredFile
 from ..units import format_duration
 
@@ -50,26 +50,27 @@ class OpenAIDialect:
 
     # --- errors and headers -------------------------------------------------------
 
-    def error(self, err: MockFilesError, ctx: RequestContext) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def error(self, err: MockFilesError, record: Record) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Status, body and extra headers of an error response, as the error table words it."""
-        said = say(err, self.name, ctx.request_id)
+        said = say(err, self.name, record.request_id)
         error = {"message": said.message, "type": said.type, "param": said.param, "code": said.code}
         return said.status, {"error": error}, said.headers
 
     def new_request_id(self) -> str:
         return ids.request_id()
 
-    def headers(self, ctx: RequestContext) -> list[tuple[bytes, bytes]]:
+    def headers(self, record: Record) -> list[tuple[bytes, bytes]]:
         headers = [
-            (b"x-request-id", ctx.request_id.encode()),
-            (b"openai-processing-ms", str(int(ctx.elapsed_ms())).encode()),
+            (b"x-request-id", record.arrival.request_id.encode()),
+            (b"openai-processing-ms", str(int(record.elapsed_ms())).encode()),
             (b"openai-version", b"2020-10-01"),
             (b"access-control-expose-headers", b"X-Request-ID"),
         ]
-        if ctx.rate is not None:
+        rate = record.rate
+        if rate is not None:
             headers += [
-                (b"x-ratelimit-limit-requests", str(ctx.rate.limit).encode()),
-                (b"x-ratelimit-remaining-requests", str(ctx.rate.remaining).encode()),
-                (b"x-ratelimit-reset-requests", format_duration(ctx.rate.reset).encode()),
+                (b"x-ratelimit-limit-requests", str(rate.limit).encode()),
+                (b"x-ratelimit-remaining-requests", str(rate.remaining).encode()),
+                (b"x-ratelimit-reset-requests", format_duration(rate.reset).encode()),
             ]
         return headers

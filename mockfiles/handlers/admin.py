@@ -11,23 +11,23 @@ from __future__ import annotations
 import functools
 import hmac
 import json
-from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import Response
 
-from .accounts import account_id, key_hint
-from .auth import bearer_key
-from .dialects.openai import OpenAIDialect
-from .emulator import Emulator
-from .errors import AuthenticationFailed, BodyTooLarge, InvalidRequest
-from .located import ScenarioError
-from .responses import JSONResponse
-from .routes import Route, by_method
-from .scenario import scenario_from_text
-from .version import __version__
+from ..accounts import account_id, key_hint
+from ..auth import bearer_key
+from ..errors import AuthenticationFailed, BodyTooLarge, InvalidRequest
+from ..located import ScenarioError
+from ..responses import JSONResponse
+from ..routes import Handler, Route, route
+from ..scenario import scenario_from_text
+from ..transport import Exchange
+from ..version import __version__
+from . import Api
 
 PREFIX = "/_mockfiles"
 MAX_SCENARIO_BYTES = 4 * 1024 * 1024  # 50,000 fault rules take 1.4 MB; a real scenario a few KB
@@ -35,8 +35,10 @@ MAX_JSON_BYTES = 64 * 1024  # the other bodies: {"advance": 3600}
 SCENARIO_SOURCE = "<PUT /_mockfiles/scenario>"
 
 
-def routes(emulator: Emulator) -> list[Route]:
-    async def health(request: Request) -> JSONResponse:
+def routes(api: Api) -> list[Route]:
+    emulator = api.emulator
+
+    async def health(request: Request, ex: Exchange) -> JSONResponse:
         return JSONResponse(
             {
                 "status": "ok",
@@ -46,11 +48,11 @@ def routes(emulator: Emulator) -> list[Route]:
             }
         )
 
-    async def reset(request: Request) -> JSONResponse:
+    async def reset(request: Request, ex: Exchange) -> JSONResponse:
         emulator.reset()
         return JSONResponse({"reset": True})
 
-    async def clock(request: Request) -> JSONResponse:
+    async def clock(request: Request, ex: Exchange) -> JSONResponse:
         if request.method == "POST":
             body = await json_body(request)
             seconds = body.get("advance")
@@ -62,13 +64,13 @@ def routes(emulator: Emulator) -> list[Route]:
                 raise InvalidRequest("advance_refused", param="advance", detail=str(exc)) from None
         return JSONResponse({"now": emulator.clock.now(), "offset": emulator.clock.offset})
 
-    async def requests(request: Request) -> JSONResponse:
+    async def requests(request: Request, ex: Exchange) -> JSONResponse:
         endpoint = request.query_params.get("endpoint")
         return JSONResponse({"object": "list", "data": emulator.journal.entries(endpoint)})
 
-    async def files(request: Request) -> JSONResponse:
+    async def files(request: Request, ex: Exchange) -> JSONResponse:
         now = emulator.clock.now()
-        view = OpenAIDialect()
+        view = api.openai
         data = [
             {
                 **view.file_object(f, now),
@@ -80,7 +82,7 @@ def routes(emulator: Emulator) -> list[Route]:
         ]
         return JSONResponse({"object": "list", "data": data})
 
-    async def scenario(request: Request) -> JSONResponse:
+    async def scenario(request: Request, ex: Exchange) -> JSONResponse:
         if request.method == "PUT":
             raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
             text = raw.decode("utf-8", errors="replace")
@@ -94,35 +96,36 @@ def routes(emulator: Emulator) -> list[Route]:
         active = emulator.scenario
         return JSONResponse({"source": active.source, "scenario": active.document, "ignored": emulator.ignored})
 
-    async def openapi(request: Request) -> JSONResponse:
+    async def openapi(request: Request, ex: Exchange) -> JSONResponse:
         return JSONResponse(openapi_document())
 
-    def guarded(endpoint: Callable[[Request], Awaitable[JSONResponse]]) -> Callable[[Request], Awaitable[JSONResponse]]:
-        async def check_token(request: Request) -> JSONResponse:
+    def guarded(endpoint: Handler) -> Handler:
+        async def check_token(request: Request, ex: Exchange) -> Response:
             token = emulator.admin_token
             if token is not None:
                 given = bearer_key(request.headers.get("authorization"))
                 if not hmac.compare_digest(given.encode(), token.encode()):
                     raise AuthenticationFailed(missing=False, key=given)
-            return await endpoint(request)
+            return await endpoint(request, ex)
 
         return check_token
 
     return [
-        by_method(PREFIX + "/health", GET=guarded(health)),
-        by_method(PREFIX + "/reset", POST=guarded(reset)),
-        by_method(PREFIX + "/clock", GET=guarded(clock), POST=guarded(clock)),
-        by_method(PREFIX + "/requests", GET=guarded(requests)),
-        by_method(PREFIX + "/files", GET=guarded(files)),
-        by_method(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
-        by_method(PREFIX + "/openapi.json", GET=guarded(openapi)),
+        route(PREFIX + "/health", GET=guarded(health)),
+        route(PREFIX + "/reset", POST=guarded(reset)),
+        route(PREFIX + "/clock", GET=guarded(clock), POST=guarded(clock)),
+        route(PREFIX + "/requests", GET=guarded(requests)),
+        route(PREFIX + "/files", GET=guarded(files)),
+        route(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
+        route(PREFIX + "/openapi.json", GET=guarded(openapi)),
     ]
 
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI description of the routes served at /v1 (shipped with the package)."""
-    return json.loads(resources.files("mockfiles").joinpath("openapi.json").read_text(encoding="utf-8"))
+    document: dict[str, Any] = json.loads(resources.files("mockfiles").joinpath("openapi.json").read_text("utf-8"))
+    return document
 
 
 async def bounded_body(request: Request, limit: int, what: str) -> bytes:
