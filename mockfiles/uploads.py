@@ -18,7 +18,6 @@ import hashlib
 import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from . import ids
 from .errors import InvalidRequest, MockFilesError, NotFound, PayloadTooLarge, QuotaExceeded
@@ -366,25 +365,3 @@ class Uploads:
             candidate = shape.make(ids.random_token(self.files.rng, shape.alphabet, shape.length))
             if candidate not in upload.parts:
                 return candidate
-
-
-# --- the objects as the API shows them ---------------------------------------------------------
-
-
-def upload_object(upload: Upload, now: float, file: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The Upload object; ``file`` is its File (``Uploads.file_of``) as the dialect shows Files."""
-    return {
-        "id": upload.id,
-        "object": "upload",
-        "bytes": upload.bytes,
-        "created_at": upload.created_at,
-        "filename": upload.filename,
-        "purpose": upload.purpose,
-        "status": upload.status(now),
-        "expires_at": upload.expires_at,
-        "file": file,
-    }
-
-
-def part_object(part: Part) -> dict[str, Any]:
-    return {"id": part.id, "object": "upload.part", "created_at": part.created_at, "upload_id": part.upload_id}

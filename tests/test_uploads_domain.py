@@ -29,9 +29,11 @@ from mockfiles.lifecycle import Files, Outcome
 from mockfiles.profiles import MiB, Profile, dashscope_profile, openai_profile
 from mockfiles.store import FileStore
 from mockfiles.upload_requests import CompleteRequest, CreateRequest, parse_complete, parse_create
-from mockfiles.uploads import Part, Upload, Uploads, md5_of, part_object, upload_object
+from mockfiles.uploads import Part, Upload, Uploads, md5_of
 
 GiB = 1024**3
+upload_object = OpenAIDialect().upload_object  # the objects as the API shows them
+part_object = OpenAIDialect().part_object
 HEX32 = r"[0-9a-f]{32}"
 
 

@@ -10,6 +10,7 @@ from ..errors import MockFilesError, say
 from ..record import Record
 from ..store import Page, StoredFile
 from ..units import format_duration
+from ..uploads import Part, Upload
 
 
 class OpenAIDialect:
@@ -43,6 +44,23 @@ class OpenAIDialect:
 
     def deleted_object(self, f: StoredFile) -> dict[str, Any]:
         return {"id": f.id, "object": "file", "deleted": True}
+
+    def upload_object(self, upload: Upload, now: float, file: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The Upload object; ``file`` is its File (``Uploads.file_of``) as this dialect shows Files."""
+        return {
+            "id": upload.id,
+            "object": "upload",
+            "bytes": upload.bytes,
+            "created_at": upload.created_at,
+            "filename": upload.filename,
+            "purpose": upload.purpose,
+            "status": upload.status(now),
+            "expires_at": upload.expires_at,
+            "file": file,
+        }
+
+    def part_object(self, part: Part) -> dict[str, Any]:
+        return {"id": part.id, "object": "upload.part", "created_at": part.created_at, "upload_id": part.upload_id}
 
     def list_filters(self, query: Mapping[str, str]) -> dict[str, Any]:
         """Filters beyond purpose/limit/order/after that this dialect's list accepts."""
