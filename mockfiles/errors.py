@@ -124,8 +124,11 @@ class QuotaExceeded(MockFilesError):
 
     category = "quota"
 
-    def __init__(self, reason: str, *, which: str, limit: int, used: int, param: str | None = "file", **fields: object):
-        super().__init__(reason, param=param, limit=limit, used=used, **fields)
+    def __init__(
+        self, reason: str, *, which: str, limit: int, used: int, param: str | None = "file", **fields: object
+    ) -> None:
+        super().__init__(reason, param=param, limit=limit, used=used)
+        self.fields.update(fields)
         self.which = which
         self.limit = limit
         self.used = used
@@ -165,7 +168,8 @@ class PayloadTooLarge(MockFilesError):
     category = "payload_too_large"
 
     def __init__(self, reason: str, *, limit: int, read: int, **fields: object) -> None:
-        super().__init__(reason, limit=limit, read=read, **fields)
+        super().__init__(reason, limit=limit, read=read)
+        self.fields.update(fields)
         self.limit = limit
         self.read = read
 
@@ -222,7 +226,8 @@ class InjectedRateLimit(RateLimited):
 
     def limited(self, kind: str, limit: int, endpoint: str) -> InjectedRateLimit:
         """The same refusal told as a real one of this request class (the x-ratelimit-* headers say so)."""
-        dressed = InjectedRateLimit(retry_after=self.retry_after, given=self.given, headers=self.headers)
+        wait = self.retry_after or 0.0
+        dressed = InjectedRateLimit(retry_after=wait, given=self.given, headers=self.headers)
         dressed.kind, dressed.limit, dressed.reason = kind, limit, "rate_limited"
         dressed.fields.update(kind=kind, limit=limit, endpoint=endpoint)
         return dressed

@@ -123,7 +123,8 @@ class Front:
         if limited is None:
             return err
         kind, limit = limited
-        record.rate = RateDecision(False, kind, limit, 0, err.retry_after, err.retry_after)
+        wait = err.retry_after or 0.0
+        record.rate = RateDecision(False, kind, limit, 0, wait, wait)
         return err.limited(kind, limit, endpoint.id)
 
 

@@ -106,7 +106,8 @@ class InstructionError(InvalidRequest, ValueError):
     are in the error table, ``error_table.py``)."""
 
     def __init__(self, reason: str, instruction: str, **fields: object) -> None:
-        super().__init__(reason, text=instruction, **fields)
+        super().__init__(reason, text=instruction)
+        self.fields.update(fields)
         self.instruction = instruction
 
 

@@ -44,7 +44,8 @@ class RetryTestError(InvalidRequest, ValueError):
     the words are in the error table (``error_table.py``)."""
 
     def __init__(self, reason: str, param: str | None = None, **fields: object) -> None:
-        super().__init__(reason, param=param, **fields)
+        super().__init__(reason, param=param)
+        self.fields.update(fields)
 
 
 class UnknownRetryTest(NotFound, KeyError):

@@ -129,7 +129,7 @@ class Holds:
         with self._lock:
             self._held.add(entry)
         try:
-            released = asyncio.ensure_future(entry[1].wait())
+            released = asyncio.ensure_future(_set(entry[1]))
             await asyncio.wait([released, gone], timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
             released.cancel()
         finally:
@@ -142,6 +142,10 @@ class Holds:
         for loop, event in held:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(event.set)
+
+
+async def _set(event: asyncio.Event) -> None:
+    await event.wait()
 
 
 class Transport:
@@ -158,8 +162,20 @@ class Transport:
 class Exchange:
     """One request between the server and its handler, and the connection it came on."""
 
-    __slots__ = ("transport", "dialect", "record", "scope", "_receive", "_send", "connection", "body_read")
-    __slots__ += ("dropped", "disconnected", "after", "decided")
+    __slots__ = (
+        "transport",
+        "dialect",
+        "record",
+        "scope",
+        "_receive",
+        "_send",
+        "connection",
+        "body_read",
+        "dropped",
+        "disconnected",
+        "after",
+        "decided",
+    )
 
     def __init__(
         self,
@@ -194,7 +210,8 @@ class Exchange:
         """One request header, read from the ASGI scope (no Headers object on the hot path)."""
         for key, value in self.scope["headers"]:
             if key == name:
-                return value.decode("latin-1")
+                text: str = value.decode("latin-1")
+                return text
         return None
 
     # --- carrying out a decision ------------------------------------------------------
