@@ -50,7 +50,8 @@ class MockFilesApp:
         }
         self.front = Front(emulator)
         self.transport = Transport(emulator, connections)
-        self.router = Router(mount(Api(emulator, self.front, self.openai, compatible, native)))
+        self.api = Api(emulator, self.front, self.openai, compatible, native)
+        self.router = Router(mount(self.api))
 
     def dialect_for(self, path: str) -> Dialect:
         end = path.find("/", 1)
