@@ -51,6 +51,15 @@ class Decision:
     at_bytes: int | None = None
     body: Body | None = None
     stall: float = 0.0
+    notes: tuple[tuple[str, object], ...] = ()  # more journal fields (a retry test's id, what is left of its queue)
+
+    @property
+    def counted(self) -> bool:
+        """Whether an effect waits for bytes of a body, stalls, or changes the answer's form: kinds
+        that retry instructions need and the transport does not carry out yet."""
+        return (
+            self.at_bytes is not None or self.stall > 0 or self.error_form != "json" or self.after == "malformed_json"
+        )
 
     @property
     def instead(self) -> bool:

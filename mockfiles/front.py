@@ -93,9 +93,12 @@ class Front:
         return None
 
     async def _carry_out(self, ex: Exchange, endpoint: Endpoint, decision: Decision) -> None:
+        if decision.counted:
+            raise NotImplementedError(f"the transport does not carry out {decision.action!r} yet")
         record = ex.record
         record.fault = decision.index
         record.details["rule"] = decision.label
+        record.details.update(decision.notes)
         if decision.instead:
             self._refund(record)
         if decision.delay:

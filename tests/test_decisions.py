@@ -133,7 +133,9 @@ class MemoryConnection:
         self.closes += 1
 
 
-def drive(app: MockFilesApp, method: str, path: str) -> list[dict[str, Any]]:
+def drive(
+    app: MockFilesApp, method: str, path: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
     scope = {
         "type": "http",
@@ -142,7 +144,7 @@ def drive(app: MockFilesApp, method: str, path: str) -> list[dict[str, Any]]:
         "query_string": b"",
         "root_path": "",
         "scheme": "http",
-        "headers": [(b"authorization", b"Bearer sk-a")],
+        "headers": headers or [(b"authorization", b"Bearer sk-a")],
         "server": ("x", 1),
         "client": ("y", 2),
         "http_version": "1.1",
@@ -174,3 +176,45 @@ def test_a_reset_decision_reaches_the_connection_through_its_handle_and_sends_no
     assert (entry["action"], entry["status"], entry["rule"]) == ("reset", None, "faults[0]")
     answered = drive(app, "GET", "/v1/files/file-x")  # not matched: answered as usual
     assert answered[0]["status"] == 404 and connections[-1].resets == 0
+
+
+class ByHeader:
+    """A second decision source, as retry tests will be: it decides for requests that carry its header."""
+
+    def __init__(self, decision: Decision) -> None:
+        self.decision = decision
+        self.asked: list[str] = []
+
+    def decide(self, view: RequestView) -> Decision | None:
+        self.asked.append(view.stage)
+        return self.decision if "x-retry-test-id" in view.headers else None
+
+
+def test_a_second_decision_source_is_asked_first_and_its_decision_carried_out() -> None:
+    error = InjectedError(503, message="from the queue", type="server_error", code=None, param=None)
+    source = ByHeader(Decision("return-503", "status 503", error=error, notes=(("instruction", "return-503"),)))
+    emulator = Emulator(Settings(scenario={"faults": [{"match": {"endpoint": "files.list"}, "status": 500}]}))
+    emulator.deciders = (source, emulator.chaos)
+    app = MockFilesApp(emulator, connections=lambda send: MemoryConnection())
+    scope_headers = [(b"authorization", b"Bearer sk-a"), (b"x-retry-test-id", b"t1")]
+    sent = drive(app, "GET", "/v1/files", scope_headers)
+    assert sent[0]["status"] == 503 and b"from the queue" in sent[1]["body"]
+    assert drive(app, "GET", "/v1/files")[0]["status"] == 500  # the scenario's rule, for requests without it
+    first = emulator.journal.entries()[0]
+    assert (first["rule"], first["action"], first["instruction"], first["fault"]) == (
+        "return-503",
+        "status 503",
+        "return-503",
+        None,
+    )
+    assert source.asked == ["arrival", "arrival"]
+
+
+def test_a_decision_the_transport_cannot_carry_out_yet_is_a_server_error_not_a_silent_pass() -> None:
+    emulator = Emulator()
+    emulator.deciders = (ByHeader(Decision("reset-after-64K", "reset", drop="reset", at_bytes=65536, body="request")),)
+    app = MockFilesApp(emulator, connections=lambda send: MemoryConnection())
+    assert (
+        drive(app, "GET", "/v1/files", [(b"authorization", b"Bearer k"), (b"x-retry-test-id", b"t")])[0]["status"]
+        == 500
+    )

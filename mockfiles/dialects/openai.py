@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import ids
+from ..batches import BatchPage
 from ..errors import MockFilesError, say
 from ..record import Record
 from ..store import Page, StoredFile
@@ -61,6 +62,14 @@ class OpenAIDialect:
 
     def part_object(self, part: Part) -> dict[str, Any]:
         return {"id": part.id, "object": "upload.part", "created_at": part.created_at, "upload_id": part.upload_id}
+
+    def batch_object(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """The Batch object: the Batches service's snapshot (batches.py) is OpenAI's shape already,
+        which DashScope's compatible mode shares."""
+        return batch
+
+    def batch_list_object(self, page: BatchPage) -> dict[str, Any]:
+        return page.as_dict()
 
     def list_filters(self, query: Mapping[str, str]) -> dict[str, Any]:
         """Filters beyond purpose/limit/order/after that this dialect's list accepts."""
