@@ -20,8 +20,9 @@ from starlette.responses import Response
 
 from ..accounts import account_id, key_hint
 from ..auth import bearer_key
-from ..errors import AuthenticationFailed, BodyTooLarge, InvalidRequest
+from ..errors import AuthenticationFailed, InvalidRequest
 from ..located import ScenarioError
+from ..params import bounded_body
 from ..responses import JSONResponse
 from ..routes import Handler, Route, route
 from ..scenario import scenario_from_text
@@ -126,21 +127,6 @@ def openapi_document() -> dict[str, Any]:
     """The OpenAPI description of the routes served at /v1 (shipped with the package)."""
     document: dict[str, Any] = json.loads(resources.files("mockfiles").joinpath("openapi.json").read_text("utf-8"))
     return document
-
-
-async def bounded_body(request: Request, limit: int, what: str) -> bytes:
-    """The body, refused with 413 once it is longer than ``limit`` (at once when its declared
-    length already is); ``what``: ``scenario`` or ``body``, for the refusal's words."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(what, limit)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(what, limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def json_body(request: Request) -> dict[str, Any]:
