@@ -1,4 +1,4 @@
-"""The Uploads API's domain (mockfiles/uploads.py, upload_requests.py, upload_errors.py),
+"""The Uploads API's domain (mockfiles/uploads.py, upload_requests.py, its rows of error_table.py),
 driven directly, without HTTP: requests, limits, Parts, completion, cancellation, expiry,
 accounts, memory. The routes' tests drive the same rules through the real SDK."""
 
