@@ -23,6 +23,8 @@ from .lifecycle import Outcome
 
 
 class Chaos:
+    reads_forms = True  # rules match an upload's purpose and filename: decided once its form is read
+
     def __init__(self, rules: tuple[FaultRule, ...], seed: int) -> None:
         self.rules = rules
         self.seen = [0] * len(rules)

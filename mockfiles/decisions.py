@@ -7,15 +7,18 @@ front layer (``front.py``) asks the sources, the transport layer (``transport.py
 decision out, and the journal keeps its ``label`` and ``action``.
 
 The front layer asks at two moments: on ``arrival`` (before any of the body is read) and, for an
-upload, once its ``form`` is read (its ``purpose`` and ``filename`` known). A request gets at most
-one decision: the first a source gives.
+upload, once its ``form`` is read (its ``purpose`` and ``filename`` known). A source that
+``reads_forms`` (the scenario's rules, which can match a purpose or a filename) decides uploads at
+the second; the others decide every request on arrival (retry instructions that act part-way
+through an upload's body must be known before it is read). A request gets at most one decision:
+the first a source gives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from .errors import MockFilesError
 from .lifecycle import Outcome
@@ -68,9 +71,9 @@ class Decision:
         return self.error is not None or self.drop is not None
 
 
-@dataclass(frozen=True, slots=True)
-class RequestView:
-    """What a decision source looks at: the request as the front layer knows it at ``stage``."""
+class RequestView(NamedTuple):
+    """What a decision source looks at: the request as the front layer knows it at ``stage`` (a
+    named tuple: made for every request while a scenario has fault rules, so it must be cheap)."""
 
     stage: Stage
     endpoint: str
@@ -85,6 +88,8 @@ class RequestView:
 
 
 class DecisionSource(Protocol):
+    reads_forms: bool  # it decides an upload once its form is read (else: every request on arrival)
+
     def decide(self, view: RequestView) -> Decision | None:
         """A decision for this request, or None (the next source is asked)."""
         ...

@@ -77,7 +77,9 @@ class Emulator:
         self.uploads: Uploads
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
-        self.deciders: tuple[DecisionSource, ...] = ()  # asked in turn for each request's fault decision
+        self._deciders: tuple[DecisionSource, ...] = ()
+        self.arrival_deciders: tuple[DecisionSource, ...] = ()  # asked for an upload before its body is read
+        self.form_deciders: tuple[DecisionSource, ...] = ()  # asked for an upload once its form is read
         self._on_release: list[Callable[[], None]] = []
         self.timeouts = Timeouts()
         self.generation = 0  # grows at every reset: requests begun before one belong to a state that is gone
@@ -144,6 +146,17 @@ class Emulator:
         self.deciders = (self.chaos,) if self.chaos.rules else ()
 
     # --- what the request layers ask ------------------------------------------------
+
+    @property
+    def deciders(self) -> tuple[DecisionSource, ...]:
+        """The decision sources, asked in turn for each request's fault decision (front.py)."""
+        return self._deciders
+
+    @deciders.setter
+    def deciders(self, sources: tuple[DecisionSource, ...]) -> None:
+        self._deciders = sources
+        self.arrival_deciders = tuple(s for s in sources if not s.reads_forms)
+        self.form_deciders = tuple(s for s in sources if s.reads_forms)
 
     def is_current(self, generation: int) -> bool:
         """False for a request that began before the last reset (``generation`` is its arrival's)."""

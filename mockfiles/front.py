@@ -4,9 +4,10 @@ dialect, in this order:
 1. **authentication**: the bearer key is the account (401 otherwise);
 2. **the rate limit** of the endpoint's class (429 with ``retry-after`` otherwise);
 3. **the fault decision**: the decision sources (the scenario's fault rules, ``Emulator.deciders``)
-   are asked in turn, and the first decision is carried out by the transport layer. An upload is
-   decided once its form is read (``admit_form``), so that rules can match its purpose and
-   filename: it is rate-limited before its body is read, faulted after.
+   are asked in turn, and the first decision is carried out by the transport layer. The scenario's
+   rules decide an upload once its form is read (``admit_form``), so that they can match its
+   purpose and filename: it is rate-limited before its body is read, faulted after; a source that
+   does not read forms decides it on arrival.
 
 The application admits every request this way before its handler runs (routes name their
 endpoint), so a new endpoint gets all three without a line of its own. A request a fault answers
@@ -17,8 +18,10 @@ dressed as a real refusal: the ``x-ratelimit-*`` headers say the window is full.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
+
 from .auth import authenticate
-from .decisions import Decision, RequestView, Stage
+from .decisions import Decision, DecisionSource, RequestView, Stage
 from .emulator import Emulator
 from .endpoints import Endpoint
 from .errors import InjectedRateLimit, MockFilesError, RateLimited
@@ -41,17 +44,19 @@ class Front:
         key = record.key = authenticate(ex.header(b"authorization"), emulator.keys)
         if emulator.limiter.limits is not None:
             self._limit(record, endpoint)
-        if emulator.deciders:
-            await self._decide(ex, endpoint, "arrival")
+        deciders = emulator.deciders if endpoint.body != "upload" else emulator.arrival_deciders
+        if deciders:
+            await self._decide(deciders, ex, endpoint, "arrival")
         return key
 
     async def admit_form(self, ex: Exchange, purpose: str | None, filename: str | None) -> Outcome | None:
         """The fault decision of an upload whose form has been read; how its processing ends
         when a rule decides it."""
-        if not ex.decided and self.emulator.deciders:
+        deciders = self.emulator.form_deciders
+        if deciders and not ex.decided:
             endpoint = Endpoint.named(ex.record.endpoint or "")
             if endpoint is not None:
-                return await self._decide(ex, endpoint, "form", purpose, filename)
+                return await self._decide(deciders, ex, endpoint, "form", purpose, filename)
         return None
 
     # --- the steps ------------------------------------------------------------------------
@@ -69,7 +74,13 @@ class Front:
             )
 
     async def _decide(
-        self, ex: Exchange, endpoint: Endpoint, stage: Stage, purpose: str | None = None, filename: str | None = None
+        self,
+        deciders: tuple[DecisionSource, ...],
+        ex: Exchange,
+        endpoint: Endpoint,
+        stage: Stage,
+        purpose: str | None = None,
+        filename: str | None = None,
     ) -> Outcome | None:
         record, arrival = ex.record, ex.record.arrival
         view = RequestView(
@@ -80,11 +91,11 @@ class Front:
             arrival.path,
             arrival.dialect,
             record.key,
-            headers_of(ex),
+            ScopeHeaders(ex.scope["headers"]),
             purpose,
             filename,
         )
-        for source in self.emulator.deciders:
+        for source in deciders:
             decision = source.decide(view)
             if decision is not None:
                 ex.decided = True
@@ -131,9 +142,40 @@ class Front:
         return err.limited(kind, limit, endpoint.id)
 
 
-def headers_of(ex: Exchange) -> dict[str, str]:
-    """The request's headers for a decision source: lower-case names, the first of a repeated one."""
-    headers: dict[str, str] = {}
-    for name, value in ex.scope["headers"]:
-        headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
-    return headers
+class ScopeHeaders(Mapping[str, str]):
+    """A request's headers for decision sources: lower-case names, the first of a repeated one,
+    read from the ASGI scope only if a source looks at them (most rules match no header)."""
+
+    __slots__ = ("_raw", "_read")
+
+    def __init__(self, raw: Iterable[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+        self._read: dict[str, str] | None = None
+
+    def _headers(self) -> dict[str, str]:
+        if self._read is None:
+            self._read = {}
+            for name, value in self._raw:
+                self._read.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        return self._read
+
+    def __getitem__(self, name: str) -> str:
+        found = self.get(name, "\0")
+        if found == "\0":
+            raise KeyError(name)
+        return found
+
+    def get(self, name: str, default: str = "") -> str:  # type: ignore[override]
+        """One header, found by a scan of the raw ones (no mapping built, no KeyError raised and caught)."""
+        key = name.encode("latin-1")
+        for raw, value in self._raw:
+            if raw == key:
+                text: str = value.decode("latin-1")
+                return text
+        return default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers())
+
+    def __len__(self) -> int:
+        return len(self._headers())
