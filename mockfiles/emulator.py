@@ -77,7 +77,7 @@ class Emulator:
         self.uploads: Uploads
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
-        self._deciders: tuple[DecisionSource, ...] = ()
+        self.deciders: tuple[DecisionSource, ...] = ()  # see use_deciders
         self.arrival_deciders: tuple[DecisionSource, ...] = ()  # asked for an upload before its body is read
         self.form_deciders: tuple[DecisionSource, ...] = ()  # asked for an upload once its form is read
         self._on_release: list[Callable[[], None]] = []
@@ -143,18 +143,15 @@ class Emulator:
             self.batches.configure(scenario.batches, seed)
         self.timeouts = effective_timeouts(settings, scenario)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED)
-        self.deciders = (self.chaos,) if self.chaos.rules else ()
+        self.use_deciders((self.chaos,) if self.chaos.rules else ())
 
     # --- what the request layers ask ------------------------------------------------
 
-    @property
-    def deciders(self) -> tuple[DecisionSource, ...]:
-        """The decision sources, asked in turn for each request's fault decision (front.py)."""
-        return self._deciders
-
-    @deciders.setter
-    def deciders(self, sources: tuple[DecisionSource, ...]) -> None:
-        self._deciders = sources
+    def use_deciders(self, sources: tuple[DecisionSource, ...]) -> None:
+        """The decision sources, asked in turn for each request's fault decision (front.py): all of
+        them on a request's arrival, except that the sources that read forms decide an upload once
+        its form is read."""
+        self.deciders = sources
         self.arrival_deciders = tuple(s for s in sources if not s.reads_forms)
         self.form_deciders = tuple(s for s in sources if s.reads_forms)
 

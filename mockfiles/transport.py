@@ -81,10 +81,15 @@ class UvicornConnection:
     transport is guarded by mockfiles' protocol (protocol.py: closing while the client still sends
     closes gracefully). Under another server, dropping raises, which answers 500."""
 
-    __slots__ = ("_cycle",)
+    __slots__ = ("_send",)
 
     def __init__(self, send: Send) -> None:
-        self._cycle: _Cycle | None = getattr(send, "__self__", None)
+        self._send = send
+
+    @property
+    def _cycle(self) -> _Cycle | None:
+        cycle: _Cycle | None = getattr(self._send, "__self__", None)
+        return cycle
 
     def _transport(self) -> _Transport | None:
         transport: _Transport | None = getattr(self._cycle, "transport", None)
@@ -94,7 +99,7 @@ class UvicornConnection:
         return self._transport() is not None
 
     def client_gone(self) -> bool:
-        return getattr(self._cycle, "disconnected", False) is True
+        return getattr(getattr(self._send, "__self__", None), "disconnected", False) is True
 
     def reset(self) -> None:
         transport = self._transport()

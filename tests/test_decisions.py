@@ -196,7 +196,7 @@ def test_a_second_decision_source_is_asked_first_and_its_decision_carried_out() 
     error = InjectedError(503, message="from the queue", type="server_error", code=None, param=None)
     source = ByHeader(Decision("return-503", "status 503", error=error, notes=(("instruction", "return-503"),)))
     emulator = Emulator(Settings(scenario={"faults": [{"match": {"endpoint": "files.list"}, "status": 500}]}))
-    emulator.deciders = (source, emulator.chaos)
+    emulator.use_deciders((source, emulator.chaos))
     app = MockFilesApp(emulator, connections=lambda send: MemoryConnection())
     scope_headers = [(b"authorization", b"Bearer sk-a"), (b"x-retry-test-id", b"t1")]
     sent = drive(app, "GET", "/v1/files", scope_headers)
@@ -214,7 +214,9 @@ def test_a_second_decision_source_is_asked_first_and_its_decision_carried_out() 
 
 def test_a_decision_the_transport_cannot_carry_out_yet_is_a_server_error_not_a_silent_pass() -> None:
     emulator = Emulator()
-    emulator.deciders = (ByHeader(Decision("reset-after-64K", "reset", drop="reset", at_bytes=65536, body="request")),)
+    emulator.use_deciders(
+        (ByHeader(Decision("reset-after-64K", "reset", drop="reset", at_bytes=65536, body="request")),)
+    )
     app = MockFilesApp(emulator, connections=lambda send: MemoryConnection())
     assert (
         drive(app, "GET", "/v1/files", [(b"authorization", b"Bearer k"), (b"x-retry-test-id", b"t")])[0]["status"]
