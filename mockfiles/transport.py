@@ -26,6 +26,7 @@ from typing import NoReturn, Protocol
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from .decisions import After
 from .dialects import Dialect
 from .emulator import Emulator
 from .record import Record
@@ -202,7 +203,7 @@ class Exchange:
         self.body_read = not body_expected
         self.dropped = False
         self.disconnected = False  # the client's disconnect was read
-        self.after: str | None = None  # what the decision does to the answer (decisions.After)
+        self.after: After | None = None  # what the fault decision does to the answer
         self.decided = False  # a fault decision was taken for this request
 
     async def receive(self) -> Message:
