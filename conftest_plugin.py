@@ -1,10 +1,12 @@
 """The mockfiles pytest plugin (registered under the ``pytest11`` entry point).
 
 Fixtures:
+  mockfiles_options the session server's ``MockFilesServer`` keyword arguments (none by
+                    default); override it in a conftest.py to start the server otherwise
   mockfiles_server  one emulator for the whole session (per xdist worker)
   mockfiles         that server with a fresh state for each test, configured by
                     ``@pytest.mark.mockfiles(scenario=..., profile=..., seed=...,
-                    api_keys=..., rate_limits=...)``
+                    api_keys=..., rate_limits=...)`` over the session's options
 
 A relative ``scenario=`` path is looked for next to the test file first, then in the
 rootdir, then in the working directory: a suite finds its scenarios wherever pytest is
@@ -20,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from mockfiles import MockFilesServer, ScenarioError
+from mockfiles.server import ServerOptions
 
 MARKER_OPTIONS = ("scenario", "profile", "seed", "api_keys", "rate_limits")
 
@@ -33,8 +36,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def mockfiles_server() -> Iterator[MockFilesServer]:
-    with MockFilesServer() as server:
+def mockfiles_options() -> ServerOptions:
+    """How the session's server starts: ``MockFilesServer``'s keyword arguments. Override it in a
+    conftest.py (session scope), e.g. ``return {"profile": "dashscope", "admin_token": "t"}``;
+    each test's reset comes back to these, and its marker's options go over them."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def mockfiles_server(mockfiles_options: ServerOptions) -> Iterator[MockFilesServer]:
+    try:
+        server = MockFilesServer(**mockfiles_options)
+    except (TypeError, ValueError) as exc:  # an unknown option, or one that cannot work (ScenarioError too)
+        raise pytest.UsageError(f"mockfiles_options: {exc}") from None
+    with server:
         yield server
 
 

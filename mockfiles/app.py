@@ -1,83 +1,57 @@
-"""The ASGI application: every dialect mounted under its prefix, the admin routes,
-and the outer layer that stamps request ids and headers, records the journal, and
-carries out faults that act on the response itself."""
+"""The ASGI application: the dialect of a request by its path, the request's record, the router,
+the front layer before every endpoint's handler, and the one place where exceptions become
+responses (in the request's dialect). docs/architecture.md follows one request through it.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from typing import Any, Protocol
 
 import orjson
-from starlette.requests import ClientDisconnect
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from . import admin
-from .chaos import Connection, Dropped
-from .context import RequestContext
+from .dialects import Dialect
 from .dialects.dashscope_compatible import CompatibleDialect
-from .dialects.dashscope_native import NativeDialect, NativeFilesAPI
+from .dialects.dashscope_native import NativeDialect
 from .dialects.openai import OpenAIDialect
 from .emulator import Emulator
-from .errors import InvalidRequest, MockFilesError, ServerError
-from .files_api import FilesAPI
+from .errors import ConnectionRefusal, HeadersTooLarge, MockFilesError, ServerError
+from .front import Front
+from .handlers import Api, mount
+from .handlers.admin import PREFIX as ADMIN_PREFIX
 from .protocol import Headers, Refusal, RequestSoFar
+from .record import Arrival, Record
 from .responses import JSONResponse
 from .routes import Router
 from .timeouts import Timeouts
+from .transport import ConnectionFactory, Dropped, Exchange, Transport, UvicornConnection
 
 log = logging.getLogger("mockfiles")
+new_arrival = functools.partial(tuple.__new__, Arrival)  # Arrival(*fields) without the Python-level __new__
 MAX_HEADER_BYTES = 32 * 1024  # the server itself (httptools) sets no limit
-ADMIN_PATHS = admin.PREFIX + "/"
-
-
-class HeadersTooLarge(MockFilesError):
-    status = 431
-    type = "invalid_request_error"
-
-
-class ConnectionRefusal(InvalidRequest):
-    """An answer the connection gave before the application could (431, 408): see protocol.py.
-    A request error (the client's head or body did not come as it should): DashScope's native
-    dialect words it ``InvalidParameter``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class Dialect(Protocol):
-    """How one wire dialect shows request ids, headers and errors."""
-
-    name: str
-    prefix: str
-
-    def new_request_id(self) -> str: ...
-    def headers(self, ctx: RequestContext) -> list[tuple[bytes, bytes]]: ...
-    def error(self, err: MockFilesError, ctx: RequestContext) -> tuple[int, dict[str, Any], dict[str, str]]: ...
+ADMIN_PATHS = ADMIN_PREFIX + "/"
 
 
 class MockFilesApp:
     """The outer ASGI layer around the router. Every dialect is always mounted; the
-    path decides which one answers, and every error is rendered here, in its shape."""
+    path decides which one answers, and every error is rendered here, in its shape.
+    ``connections`` gives each request's connection handle (transport.py)."""
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: Emulator, connections: ConnectionFactory = UvicornConnection) -> None:
         self.emulator = emulator
         self.openai = OpenAIDialect()
-        compatible = CompatibleDialect()
-        native = NativeDialect()
+        compatible, native = CompatibleDialect(), NativeDialect()
         self.dialects: dict[str, Dialect] = {  # by the first segment of their prefix
             d.prefix.split("/")[1]: d for d in (self.openai, compatible, native)
         }
-        self.router = Router(
-            routes=[
-                *FilesAPI(emulator, self.openai).routes(self.openai.prefix),
-                *FilesAPI(emulator, compatible).routes(compatible.prefix),
-                *NativeFilesAPI(emulator, native).routes(native.prefix),
-                *admin.routes(emulator),
-            ]
-        )
+        self.front = Front(emulator)
+        self.transport = Transport(emulator, connections)
+        self.api = Api(emulator, self.front, self.openai, compatible, native)
+        self.router = Router(mount(self.api))
 
     def dialect_for(self, path: str) -> Dialect:
         end = path.find("/", 1)
@@ -92,24 +66,37 @@ class MockFilesApp:
             return
         path: str = scope["path"]
         dialect = self.dialect_for(path)
-        ctx = RequestContext(dialect.new_request_id(), dialect.name, scope["method"], path, scope["query_string"])
-        ctx.generation = self.emulator.generation
-        ctx.received_at, ctx.received_wall = self.emulator.clock.now(), time.time()
-        ctx.journaled = not path.startswith(ADMIN_PATHS)
-        scope["mockfiles"] = ctx
-        header_bytes, body_expected = scan_headers(scope, ctx)
-        ctx.connection = exchange = Exchange(self.emulator, dialect, ctx, scope, receive, send, body_expected)
+        header_bytes, body_expected, retry_count = scan_headers(scope)
+        emulator = self.emulator
+        arrival = new_arrival(  # the fields of Arrival, in order
+            (
+                dialect.new_request_id(),
+                dialect.name,
+                scope["method"],
+                path,
+                scope["query_string"],
+                retry_count,
+                emulator.generation,
+                not path.startswith(ADMIN_PATHS),
+                emulator.clock.now(),
+                time.time(),
+                time.perf_counter(),
+            )
+        )
+        record = scope["mockfiles"] = Record(arrival)
+        exchange = Exchange(self.transport, dialect, record, scope, receive, send, body_expected)
         try:
             response: Response | None
             try:
                 if header_bytes > MAX_HEADER_BYTES:
-                    raise HeadersTooLarge(
-                        f"Request header fields too large: at most {MAX_HEADER_BYTES} bytes of headers are accepted.",
-                        headers={"connection": "close"},
-                    )
-                response = await self.router.respond(scope, exchange.receive if body_expected else receive)
+                    raise HeadersTooLarge(MAX_HEADER_BYTES)
+                operation = self.router.resolve(scope)
+                if operation.endpoint is not None:
+                    await self.front.admit(exchange, operation.endpoint)
+                request = Request(scope, exchange.receive if body_expected else receive)
+                response = await operation.handler(request, exchange)
             except Exception as exc:
-                response = error_response(dialect, ctx, exc)
+                response = error_response(dialect, record, exc)
             if response is not None:
                 await exchange.respond(response)
         finally:
@@ -123,38 +110,49 @@ class MockFilesApp:
     def refuse(self, refusal: Refusal, request: RequestSoFar) -> tuple[int, Headers, bytes]:
         """A refusal by the connection itself, in the request's dialect, journaled like any answer:
         the request it cuts short if the application has it, else a new entry."""
-        ctx: RequestContext | None = request.scope.get("mockfiles") if request.scope is not None else None
-        if ctx is None:
+        record: Record | None = request.scope.get("mockfiles") if request.scope is not None else None
+        if record is None:
             path = request.target.partition(b"?")[0].decode("latin-1")
             dialect = self.dialect_for(path)
-            ctx = RequestContext(dialect.new_request_id(), dialect.name, request.method or "", path)
-            ctx.generation = self.emulator.generation
-            ctx.journaled = not path.startswith(ADMIN_PATHS)
+            arrival = Arrival(
+                dialect.new_request_id(),
+                dialect.name,
+                request.method or "",
+                path,
+                generation=self.emulator.generation,
+                journaled=not path.startswith(ADMIN_PATHS),
+                started=time.perf_counter(),
+            )
+            record = Record(arrival)
         else:
-            dialect = self.dialect_for(ctx.path)
-        status, body, extra = dialect.error(ConnectionRefusal(refusal.status, refusal.message), ctx)
-        ctx.status, ctx.action = status, refusal.action
-        ctx.details.setdefault("error", body.get("error", body))
-        record(self.emulator, ctx)
+            dialect = self.dialect_for(record.arrival.path)
+        status, body, extra = dialect.error(ConnectionRefusal(refusal.status, refusal.message), record)
+        record.status, record.action = status, refusal.action
+        record.details.setdefault("error", body.get("error", body))
+        self.emulator.record(record)
         headers = [(b"content-type", b"application/json")]
         headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()]
-        headers += dialect.headers(ctx) if ctx.journaled else [(b"x-request-id", ctx.request_id.encode())]
+        if record.arrival.journaled:
+            headers += dialect.headers(record)
+        else:
+            headers.append((b"x-request-id", record.request_id.encode()))
         return status, headers, orjson.dumps(body)
 
 
-def error_response(dialect: Dialect, ctx: RequestContext, exc: Exception) -> Response | None:
+def error_response(dialect: Dialect, record: Record, exc: Exception) -> Response | None:
     """The one place where exceptions become responses (or no response)."""
     if isinstance(exc, Dropped):
         return None
     if isinstance(exc, ClientDisconnect):
-        if ctx.recorded_at is None:  # else the connection already said how it ended (a timeout)
-            ctx.action = "client_disconnected"
+        if record.recorded_at is None:  # else the connection already said how it ended (a timeout)
+            record.action = "client_disconnected"
         return None
     if not isinstance(exc, MockFilesError):
-        log.exception("mockfiles: unexpected error while answering %s %s", ctx.method, ctx.path, exc_info=exc)
+        arrival = record.arrival
+        log.exception("mockfiles: unexpected error while answering %s %s", arrival.method, arrival.path, exc_info=exc)
         exc = ServerError(str(exc))
-    status, body, headers = dialect.error(exc, ctx)
-    ctx.details.setdefault("error", body.get("error", body))
+    status, body, headers = dialect.error(exc, record)
+    record.details.setdefault("error", body.get("error", body))
     return JSONResponse(body, status, headers)
 
 
@@ -173,123 +171,10 @@ async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": 1000})
 
 
-class Exchange(Connection):
-    """One request between the server and the router, and the connection it came on:
-    stamps the dialect's headers on the response, records the journal entry before any of
-    the response goes out (so that a client that has its answer finds its entry), and
-    carries out the faults that act on the response itself (``truncate``,
-    ``reset_after_commit``)."""
-
-    __slots__ = ("emulator", "dialect", "ctx", "scope", "body_read", "dropped")
-
-    def __init__(
-        self,
-        emulator: Emulator,
-        dialect: Dialect,
-        ctx: RequestContext,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        body_expected: bool,
-    ) -> None:
-        super().__init__(send, receive)
-        self.emulator = emulator
-        self.dialect = dialect
-        self.ctx = ctx
-        self.scope = scope
-        self.body_read = not body_expected
-        self.dropped = False
-
-    async def receive(self) -> Message:
-        message = await self._receive()
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            self.body_read = True
-        return message
-
-    async def respond(self, response: Response) -> None:
-        ctx = self.ctx
-        ctx.status = response.status_code
-        headers = response.raw_headers
-        stamped = self.dialect.headers(ctx) if ctx.journaled else [(b"x-request-id", ctx.request_id.encode())]
-        if ctx.fault is not None:  # a fault rule's own headers win over the dialect's
-            given = {name for name, _ in headers}
-            stamped = [h for h in stamped if h[0] not in given]
-        headers += stamped
-        if ctx.status >= 400 and ctx.journaled:
-            ctx.advice = retry_advice(headers)
-        if not self.body_read and expects_continue(self.scope):
-            # Answered before the body was read (a refused upload) to a client that waits for
-            # "100 Continue" before sending it: it may never send it, so the connection cannot
-            # carry another request. Any other client's body is drained (protocol.py).
-            headers.append((b"connection", b"close"))
-        if self.client_gone():
-            # The client went away while the answer was being made (it timed out during a
-            # fault's delay): nothing reaches it, and the journal says so.
-            ctx.details["unsent_status"] = ctx.status
-            ctx.status, ctx.action = None, "client_disconnected"
-            self.record()
-            return
-        if ctx.action == "reset_after_commit":
-            ctx.details["committed_status"] = ctx.status
-            ctx.status = None
-            await self.drop(hard=True)
-            return
-        self.record()
-        await response(self.scope, self._receive, self.truncate if ctx.action == "truncate" else self._send)
-
-    async def truncate(self, message: Message) -> None:
-        """Send the head and half of the first piece of the body, then close the connection."""
-        if self.dropped:
-            return
-        if message["type"] == "http.response.body":
-            self.dropped = True
-            body: bytes = message.get("body", b"")
-            await self._send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
-            self.close_after_flush()
-            await self.closed()
-            return
-        await self._send(message)
-
-    def record(self) -> None:
-        record(self.emulator, self.ctx)
-
-    def before_drop(self) -> None:
-        self.record()
-
-    def finish(self) -> None:
-        ctx = self.ctx
-        if ctx.recorded_at is None:
-            self.record()
-        ctx.ended = time.perf_counter()
-        # Breaking the cycle context -> exchange -> context frees the request's objects at
-        # once, rather than leaving them to the cyclic garbage collector.
-        ctx.connection = None
-
-
-def record(emulator: Emulator, ctx: RequestContext) -> None:
-    """Journal the request, once, unless it belongs to a state a reset has replaced."""
-    if ctx.journaled and ctx.recorded_at is None and emulator.is_current(ctx):
-        ctx.recorded_at, ctx.recorded_wall = emulator.clock.now(), time.time()
-        emulator.journal.record(ctx)
-
-
-def expects_continue(scope: Scope) -> bool:
-    return any(name == b"expect" and value.lower() == b"100-continue" for name, value in scope["headers"])
-
-
-ADVICE_HEADERS = (b"retry-after", b"retry-after-ms", b"x-should-retry")
-
-
-def retry_advice(headers: list[tuple[bytes, bytes]]) -> dict[str, str] | None:
-    """The response headers that tell a client whether and when to retry, for the journal."""
-    advice = {name.decode(): value.decode("latin-1") for name, value in headers if name in ADVICE_HEADERS}
-    return advice or None
-
-
-def scan_headers(scope: Scope, ctx: RequestContext) -> tuple[int, bool]:
+def scan_headers(scope: Scope) -> tuple[int, bool, int | None]:
     """One pass over the request headers: their total size, whether a body follows, and
     (for the journal) the SDK's retry count."""
-    size, body = 0, False
+    size, body, retry_count = 0, False, None
     for name, value in scope["headers"]:
         size += len(name) + len(value)
         if name == b"content-length":
@@ -297,8 +182,8 @@ def scan_headers(scope: Scope, ctx: RequestContext) -> tuple[int, bool]:
         elif name == b"transfer-encoding":
             body = True
         elif name == b"x-stainless-retry-count":
-            ctx.retry_count = int(value) if value.isdigit() else None
-    return size, body
+            retry_count = int(value) if value.isdigit() else None
+    return size, body, retry_count
 
 
 def build_app(emulator: Emulator) -> MockFilesApp:

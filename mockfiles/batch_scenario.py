@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .chaos import DEFAULT_ERRORS
+from .error_table import injected_defaults
 from .inference import Answer
 from .located import Located, duration, integer, number, string, type_name
 from .profiles import PROFILES
@@ -98,9 +98,7 @@ class RequestRule:
         status = self.status if self.status is not None else 200
         if self.body is not None:
             return Answer(status, self.body)
-        kind, default_code, message = DEFAULT_ERRORS.get(
-            status, ("server_error" if status >= 500 else "invalid_request_error", None, f"Error {status}.")
-        )
+        kind, default_code, message = injected_defaults(status, f"Error {status}.")
         given = self.error
         error = {
             "message": given.get("message") or message,

@@ -6,7 +6,7 @@ are computed whenever it is read (``batch_timeline``), and its output and error 
 written, through the Files service, the first time anything is read after it has ended
 (``settle``) — so they are listed, downloadable and counted like any other file.
 
-Every error message of the service is in ``batch_params.MESSAGES``.
+Every refusal of the service is worded in the one error table (``error_table.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from . import ids
 from .batch_input import Limits
 from .batch_params import (
     COMPLETION_WINDOWS,
-    MESSAGES,
     check_metadata,
     check_output_expires_after,
     invalid_value,
@@ -95,7 +94,7 @@ class BatchStore:
     def get(self, account: str, batch_id: str) -> StoredBatch:
         batch = self._by_id.get(batch_id)
         if batch is None or batch.account != account:
-            raise NotFound(MESSAGES["no_batch"].format(batch_id=batch_id))
+            raise NotFound("no_such_batch", batch_id=batch_id)
         return batch
 
     def find(self, batch_id: str) -> StoredBatch | None:
@@ -111,7 +110,7 @@ class BatchStore:
         if after is not None:
             cursor = self._by_id.get(after)
             if cursor is None or cursor.account != account:
-                raise InvalidRequest(MESSAGES["cursor"].format(after=after), param="after")
+                raise InvalidRequest("unknown_batch_cursor", param="after", after=after)
             stop = bisect_left(keys, cursor.key)
         start = max(0, stop - limit)
         return [self._by_id[key[2]] for key in reversed(keys[start:stop])], start > 0
@@ -210,7 +209,7 @@ class Batches:
             if status == "cancelling":
                 return self.snapshot(batch, now)
             if status not in CANCELLABLE:
-                raise Conflict(MESSAGES["cancel"].format(status=status))
+                raise Conflict("batch_not_cancellable", status=status)
             batch.timeline = replace(batch.timeline, cancel_at=now)
             heapq.heappush(self._due, (batch.timeline.final[1], batch.seq, batch.id))
             answer = self.snapshot(batch, now, until="cancelling")
@@ -273,14 +272,13 @@ class Batches:
         try:
             source = self.files.get(account, file_id)
         except NotFound:
-            raise NotFound(MESSAGES["no_file"].format(file_id=file_id), param="input_file_id") from None
+            raise NotFound("no_such_file", param="input_file_id", id=file_id) from None
         if source.purpose != "batch":
-            message = MESSAGES["purpose"].format(file_id=file_id, purpose=source.purpose)
-            raise InvalidRequest(message, param="input_file_id", code="invalid_value")
+            raise InvalidRequest("batch_input_purpose", param="input_file_id", file_id=file_id, purpose=source.purpose)
         status = source.status(self.files.clock.now())
         if status != "processed":
-            message = MESSAGES["not_ready" if status == "uploaded" else "file_error"].format(file_id=file_id)
-            raise InvalidRequest(message, param="input_file_id", code="invalid_value")
+            reason = "batch_input_processing" if status == "uploaded" else "batch_input_failed"
+            raise InvalidRequest(reason, param="input_file_id", file_id=file_id)
         return source
 
     def _finish(self, batch: StoredBatch) -> None:

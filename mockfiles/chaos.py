@@ -1,56 +1,30 @@
-"""Applying a scenario's fault rules to live requests.
+"""Deciding which requests a scenario's fault rules make fail, slow, or vanish.
+
+``Chaos.decide`` picks the first rule that fires for a request and returns a frozen ``Decision``;
+it never sleeps, raises or touches a connection (transport.py carries the decision out).
 
 Deciding is deterministic: each rule counts the requests it matched and draws its
 probabilities and delays from its own random stream, seeded from the scenario's
 seed and the rule's position, so adding a rule never changes another's pattern.
+An upload is decided once its form is read, so that rules can match its purpose and filename.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
-import socket
-import struct
 import threading
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
-from .context import RequestContext
+from .decisions import Decision, RequestView
+from .error_table import injected_defaults
 from .errors import InjectedError, InjectedRateLimit, MockFilesError
 from .faults import FaultRule
 from .lifecycle import Outcome
 
-# Realistic defaults for injected errors, by status.
-DEFAULT_ERRORS: dict[int, tuple[str, str | None, str]] = {
-    400: ("invalid_request_error", None, "Invalid request."),
-    401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
-    403: ("invalid_request_error", None, "You are not allowed to perform this request."),
-    404: ("invalid_request_error", None, "Not found."),
-    408: ("server_error", None, "Request timed out."),
-    409: ("invalid_request_error", None, "Conflict: the request could not be completed. Please retry."),
-    429: (
-        "requests",
-        "rate_limit_exceeded",
-        "Rate limit reached for requests. Please try again in 1s. "
-        "Visit https://platform.openai.com/account/rate-limits to learn more.",
-    ),
-    500: (
-        "server_error",
-        None,
-        "The server had an error processing your request. Sorry about that! You can retry your request, "
-        "or contact us through our help center at help.openai.com if you keep seeing this error.",
-    ),
-    502: ("server_error", None, "Bad gateway."),
-    503: ("server_error", None, "The server is overloaded or not ready yet."),
-    504: ("server_error", None, "Gateway timeout."),
-}
-
-
-class Dropped(Exception):
-    """The connection was closed on purpose: there is no response to send."""
-
 
 class Chaos:
+    reads_forms = True  # rules match an upload's purpose and filename: decided once its form is read
+
     def __init__(self, rules: tuple[FaultRule, ...], seed: int) -> None:
         self.rules = rules
         self.seen = [0] * len(rules)
@@ -61,9 +35,15 @@ class Chaos:
         # Twister holds 2.5 KB, which 50,000 rules that never draw need not pay for.
         self.rngs: list[random.Random | None] = [None] * len(rules)
         self._lock = threading.Lock()
-        self._holds: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
 
-    def pick(self, request: Mapping[str, Any]) -> tuple[FaultRule, float] | None:
+    def decide(self, view: RequestView) -> Decision | None:
+        """The first firing rule's decision for this request (None when no rule fires)."""
+        if not self.rules or (view.upload and view.stage != "form"):
+            return None
+        picked = self.pick(view)
+        return None if picked is None else decision_of(*picked)
+
+    def pick(self, request: RequestView) -> tuple[FaultRule, float] | None:
         """The first rule that fires for this request, with the delay it adds."""
         with self._lock:
             for i, rule in enumerate(self.rules):
@@ -89,89 +69,24 @@ class Chaos:
         rng = self.rngs[i] = random.Random(f"mockfiles:{self.seed}:{self.rules[i].identity}:{self.twins[i]}")
         return rng
 
-    async def apply(
-        self,
-        ctx: RequestContext,
-        request: Callable[[], Mapping[str, Any]],
-        is_current: Callable[[], bool],
-        instead: Callable[[], None] = lambda: None,
-    ) -> Outcome | None:
-        """Run the first firing rule's effect before the operation; ``request`` makes the
-        view of the request that rules match on (only built when there are rules);
-        ``instead`` is called as soon as a rule that answers instead of the operation (a
-        status, ``reset``, ``timeout``) fires.
 
-        Raises InjectedError or Dropped; returns a processing Outcome for uploads that
-        a rule sends to ``error``; marks ``ctx.action`` for effects that happen after
-        the operation (``truncate``, ``reset_after_commit``).
-        """
-        if not self.rules:
-            return None
-        picked = self.pick(request())
-        if picked is None:
-            return None
-        rule, delay = picked
-        ctx.fault = rule.index
-        ctx.details["rule"] = rule.label
-        if rule.status is not None or rule.action in ("reset", "timeout"):
-            instead()
-        if delay:
-            ctx.details["delay_ms"] = round(delay * 1000, 1)
-            await asyncio.sleep(delay)
-            await drop_stale(ctx, is_current())  # the server may have been reset meanwhile
-        if rule.status is not None:
-            ctx.action = f"status {rule.status}"
-            raise injected_error(rule)
-        if rule.action == "reset":
-            ctx.action = "reset"
-            await ctx.connection.drop(hard=True)
-            raise Dropped()
-        if rule.action == "timeout":
-            ctx.action = "timeout"
-            ctx.connection.before_drop()  # the entry is visible while the request is held
-            await self._hold(ctx, rule.hold)
-            await ctx.connection.drop(hard=False)
-            raise Dropped()
-        if rule.action in ("truncate", "reset_after_commit"):
-            ctx.action = rule.action
-        if rule.processing is not None:
-            ctx.action = f"processing {rule.processing.status}"
-            return Outcome(rule.processing.status, rule.processing.status_details, rule.processing.delay)
-        if ctx.action is None:
-            ctx.action = "delay"
-        return None
-
-    async def _hold(self, ctx: RequestContext, seconds: float) -> None:
-        """Wait until the client gives up, the server resets or stops, or ``seconds`` pass."""
-        loop = asyncio.get_running_loop()
-        released = asyncio.Event()
-        entry = (loop, released)
-        with self._lock:
-            self._holds.add(entry)
-        try:
-            waiters = [asyncio.ensure_future(released.wait()), asyncio.ensure_future(ctx.connection.closed())]
-            _, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-            for task in waiters:
-                task.cancel()
-        finally:
-            with self._lock:
-                self._holds.discard(entry)
-
-    def release(self) -> None:
-        """Let every held request go (on reset and shutdown); safe from any thread."""
-        with self._lock:
-            holds = list(self._holds)
-        for loop, event in holds:
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(event.set)
-
-
-async def drop_stale(ctx: RequestContext, current: bool) -> None:
-    """A request that began before a reset must not touch the state after it: drop it."""
-    if not current:
-        ctx.action = "dropped_by_reset"
-        await ctx.connection.drop(hard=True)
-        raise Dropped()
+def decision_of(rule: FaultRule, delay: float) -> Decision:
+    """What a fired rule does, with the delay it drew."""
+    label, index = rule.label, rule.index
+    if rule.status is not None:
+        return Decision(label, f"status {rule.status}", index, delay, error=injected_error(rule))
+    if rule.action == "reset":
+        return Decision(label, "reset", index, delay, drop="reset")
+    if rule.action == "timeout":
+        return Decision(label, "timeout", index, delay, drop="hold", hold=rule.hold)
+    if rule.processing is not None:
+        outcome = Outcome(rule.processing.status, rule.processing.status_details, rule.processing.delay)
+        return Decision(label, f"processing {rule.processing.status}", index, delay, outcome=outcome)
+    if rule.action == "truncate":
+        return Decision(label, "truncate", index, delay, after="truncate")
+    if rule.action == "reset_after_commit":
+        return Decision(label, "reset_after_commit", index, delay, after="reset_after_commit")
+    return Decision(label, "delay", index, delay)
 
 
 def _twins(rules: tuple[FaultRule, ...]) -> list[tuple[FaultRule, int]]:
@@ -188,13 +103,11 @@ def injected_error(rule: FaultRule) -> MockFilesError:
     status = rule.status or 500
     if status == 429:
         return InjectedRateLimit(retry_after=advised_wait(rule.headers), given=rule.error, headers=rule.headers)
-    type_, code, message = DEFAULT_ERRORS.get(
-        status, ("server_error" if status >= 500 else "invalid_request_error", None, f"Injected error {status}.")
-    )
+    type_, code, message = injected_defaults(status, f"Injected error {status}.")
     given = rule.error
     return InjectedError(
         status,
-        given.get("message") or message,
+        message=given.get("message") or message,
         type=given.get("type") or type_,
         code=given["code"] if "code" in given else code,
         param=given.get("param"),
@@ -216,59 +129,3 @@ def advised_wait(headers: Mapping[str, str]) -> float:
         if seconds >= 0 and seconds != float("inf"):
             return seconds
     return DEFAULT_RETRY_AFTER
-
-
-class Connection:
-    """The client's TCP connection, for faults that answer with no response at all.
-
-    Reaches the transport through uvicorn's ``send`` callable; under another server
-    (or an in-memory transport) dropping falls back to raising, which yields a 500.
-    """
-
-    __slots__ = ("_send", "_receive", "_disconnected")
-
-    def __init__(self, send: Any, receive: Any) -> None:
-        self._send = send
-        self._receive = receive
-        self._disconnected = False
-
-    def before_drop(self) -> None:
-        """Called before the connection is dropped (and while a request is held)."""
-
-    @property
-    def _transport(self) -> Any:
-        return getattr(getattr(self._send, "__self__", None), "transport", None)
-
-    async def drop(self, hard: bool) -> None:
-        """Close the connection (a TCP reset when ``hard``), then wait until it is gone."""
-        transport = self._transport
-        if transport is None:
-            raise RuntimeError("this server gives no access to the connection; cannot drop it")
-        self.before_drop()
-        if hard:
-            sock = transport.get_extra_info("socket")
-            if sock is not None:
-                try:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                except OSError:
-                    pass
-            transport.abort()
-        else:
-            transport.close()
-        await asyncio.wait_for(self.closed(), timeout=5)
-
-    def client_gone(self) -> bool:
-        """Whether the client has closed the connection: uvicorn's request cycle knows (under
-        another server, a client is taken to be there)."""
-        return self._disconnected or getattr(getattr(self._send, "__self__", None), "disconnected", False) is True
-
-    async def closed(self) -> None:
-        """Wait for the client to be gone (reading and discarding any body left)."""
-        while not self._disconnected:
-            message = await self._receive()
-            if message["type"] == "http.disconnect":
-                self._disconnected = True
-
-    def close_after_flush(self) -> None:
-        if self._transport is not None:
-            self._transport.close()

@@ -7,14 +7,13 @@ import ipaddress
 import sys
 from collections.abc import Sequence
 
-from . import __version__
 from .emulator import Emulator, Settings
 from .located import ScenarioError
 from .profiles import PROFILES
 from .scenario import load_scenario
-from .server import StartupError, serve
 from .timeouts import MAX_TIMEOUT
 from .units import parse_duration
+from .version import __version__
 
 
 def parser() -> argparse.ArgumentParser:
@@ -77,6 +76,8 @@ def check(paths: Sequence[str]) -> int:
 
 
 def run_server(args: argparse.Namespace) -> int:
+    from .server import StartupError, serve  # the web stack, only when serving
+
     try:
         settings = Settings(
             scenario=args.scenario,

@@ -206,7 +206,8 @@ class _Reader:
             if not isinstance(value, _MergeKey) and value in container:
                 raise self.fail(line, f"duplicate key '{value}' in {describe(frame.path)}")
             frame.key, frame.key_line, frame.has_key = value, line, True
-            self.lines[(*frame.path, value if not isinstance(value, _MergeKey) else "<<")] = line
+            path = (*frame.path, value if not isinstance(value, _MergeKey) else "<<")
+            self.lines[path] = line
         else:
             frame.has_key = False
             if isinstance(frame.key, _MergeKey):
@@ -229,7 +230,8 @@ class _Reader:
             merged.update(source)
             for key in source:
                 if key not in frame.container:
-                    self.lines[(*frame.path, key)] = line
+                    path = (*frame.path, key)
+                    self.lines[path] = line
         merged.update(frame.container)
         return merged
 

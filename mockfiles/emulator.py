@@ -1,27 +1,31 @@
-"""One emulator's whole state: clock, files, journal, limits, faults.
+"""One emulator's whole state: clock, files, batches, uploads, journal, limits, faults; and its
+configuration (``Settings``, the active scenario, ``reset`` and ``use_scenario``).
 
-Two servers in one process each have their own Emulator and share nothing.
+The composition root of the domain: it builds the services from the scenario and the profile and
+hands them out; the front layer (front.py) asks it who may call and what the faults decide. It
+knows nothing of HTTP or event loops: requests held by a fault are released through the callbacks
+given to ``on_release``. Two servers in one process each have their own Emulator and share nothing.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .auth import authenticate
 from .batches import Batches
 from .chaos import Chaos
 from .clock import Clock
-from .context import RequestContext
-from .errors import InjectedRateLimit, RateLimited
+from .decisions import DecisionSource
 from .journal import Journal
-from .lifecycle import Files, Outcome
+from .lifecycle import Files
 from .located import MAX_SEED
 from .profiles import Profile
-from .ratelimit import Decision, RateLimiter
+from .ratelimit import RateLimiter
+from .record import Record
 from .scenario import Scenario, ScenarioSource, load_scenario, token_problem
 from .timeouts import Timeouts
 from .uploads import Uploads
@@ -73,6 +77,10 @@ class Emulator:
         self.uploads: Uploads
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
+        self.deciders: tuple[DecisionSource, ...] = ()  # see use_deciders
+        self.arrival_deciders: tuple[DecisionSource, ...] = ()  # asked for an upload before its body is read
+        self.form_deciders: tuple[DecisionSource, ...] = ()  # asked for an upload once its form is read
+        self._on_release: list[Callable[[], None]] = []
         self.timeouts = Timeouts()
         self.generation = 0  # grows at every reset: requests begun before one belong to a state that is gone
         self.options: dict[str, Any] = {}  # the explicit options of this configuration (those of the last reset)
@@ -92,7 +100,7 @@ class Emulator:
         scenario = load_scenario(settings["scenario"])  # raises ScenarioError before anything changes
         with self._lock:
             self.generation += 1
-            self.chaos.release()
+            self.release()
             self.clock.reset()
             # The admin token belongs to the configuration (start-up, or a reset's), never
             # to a scenario swapped in at run time: that could lock the operator out.
@@ -109,7 +117,7 @@ class Emulator:
         scenario = load_scenario(source)
         settings = {**self.options, "scenario": source}
         with self._lock:
-            self.chaos.release()
+            self.release()
             self._apply(scenario, settings, fresh=False)
         return scenario
 
@@ -135,57 +143,40 @@ class Emulator:
             self.batches.configure(scenario.batches, seed)
         self.timeouts = effective_timeouts(settings, scenario)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED)
+        self.use_deciders((self.chaos,) if self.chaos.rules else ())
 
-    # --- the thin layer in front of every operation ----------------------------------
+    # --- what the request layers ask ------------------------------------------------
 
-    def authenticate(self, ctx: RequestContext, authorization: str | None) -> str:
-        ctx.key = authenticate(authorization, self.keys)
-        return ctx.key
+    def use_deciders(self, sources: tuple[DecisionSource, ...]) -> None:
+        """The decision sources, asked in turn for each request's fault decision (front.py): all of
+        them on a request's arrival, except that the sources that read forms decide an upload once
+        its form is read."""
+        self.deciders = sources
+        self.arrival_deciders = tuple(s for s in sources if not s.reads_forms)
+        self.form_deciders = tuple(s for s in sources if s.reads_forms)
 
-    def is_current(self, ctx: RequestContext) -> bool:
-        """False for a request that began before the last reset."""
-        return ctx.generation == self.generation
+    def is_current(self, generation: int) -> bool:
+        """False for a request that began before the last reset (``generation`` is its arrival's)."""
+        return generation == self.generation
 
-    def check_rate(self, ctx: RequestContext) -> None:
-        """Take a rate-limit slot for the request or refuse it with 429."""
-        assert ctx.key is not None and ctx.endpoint is not None
-        if self.limiter.limits is None:
-            return
-        decision = self.limiter.check(ctx.key, ctx.endpoint, self.clock.pacing())
-        if decision is None:
-            return
-        ctx.rate = decision
-        if not decision.allowed:
-            ctx.action = "rate_limited"
-            raise RateLimited(
-                f"Rate limit of {decision.limit} {decision.kind} requests per second reached.",
-                retry_after=decision.retry_after,
-                limit=decision.limit,
-                kind=decision.kind,
-            )
+    def record(self, record: Record) -> None:
+        """Journal a request, once, unless it belongs to a state a reset has replaced."""
+        arrival = record.arrival
+        if arrival.journaled and record.recorded_at is None and arrival.generation == self.generation:
+            record.recorded_at, record.recorded_wall = self.clock.now(), time.time()
+            self.journal.record(record)
 
-    async def apply_faults(self, ctx: RequestContext, request: Callable[[], Mapping[str, Any]]) -> Outcome | None:
-        """The scenario's fault rules, for a request that has passed authentication and the
-        rate limit. A request a fault answers instead of the operation (an error status, a
-        reset, a timeout) gives back its rate-limit slot: a test of retries expects the
-        retry, not the injected failure, to meet the limit. An injected 429 is dressed as a
-        real refusal: the x-ratelimit-* headers say the window is full."""
-        try:
-            return await self.chaos.apply(ctx, request, lambda: self.is_current(ctx), lambda: self.refund_rate(ctx))
-        except InjectedRateLimit as err:
-            limited = self.limiter.limit_for(ctx.endpoint)
-            if limited is not None:
-                err.kind, err.limit = limited
-                ctx.rate = Decision(False, err.kind, err.limit, 0, err.retry_after, err.retry_after)
-            raise
+    def on_release(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (from any thread) whenever held requests must let go: at every reset,
+        scenario change and shutdown. The transport layer holds requests for ``timeout`` faults."""
+        self._on_release.append(callback)
 
-    def refund_rate(self, ctx: RequestContext) -> None:
-        """Give back the rate-limit slot the request took."""
-        if ctx.rate is not None and ctx.key is not None:
-            ctx.rate = self.limiter.refund(ctx.key, ctx.rate)
+    def release(self) -> None:
+        for callback in self._on_release:
+            callback()
 
     def shutdown(self) -> None:
-        self.chaos.release()
+        self.release()
 
 
 def effective_timeouts(settings: dict[str, Any], scenario: Scenario) -> Timeouts:

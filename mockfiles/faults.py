@@ -1,20 +1,22 @@
 """Fault rules: which requests a scenario makes fail, slow, or vanish, and how.
 
-Rules are parsed and checked here; ``chaos.py`` applies them to live requests.
+Rules are parsed and checked here; ``chaos.py`` decides with them for live requests.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .decisions import RequestView
 from .document import plain_copy
+from .endpoints import NAMES
 from .located import Located, duration, integer, number, string
 
-ENDPOINTS = ("files.create", "files.list", "files.retrieve", "files.delete", "files.content")
+ENDPOINTS = NAMES  # the registry's (endpoints.py)
 DIALECTS = ("openai", "dashscope-compatible", "dashscope-native")
 ACTIONS = ("reset", "timeout", "truncate", "reset_after_commit")
 RULE_KEYS = (
@@ -48,22 +50,22 @@ class Match:
     headers: tuple[tuple[str, str], ...] = ()
     dialects: frozenset[str] | None = None
 
-    def matches(self, request: Mapping[str, Any]) -> bool:
-        if self.endpoints is not None and request.get("endpoint") not in self.endpoints:
+    def matches(self, request: RequestView) -> bool:
+        if self.endpoints is not None and request.endpoint not in self.endpoints:
             return False
-        if self.methods is not None and request.get("method") not in self.methods:
+        if self.methods is not None and request.method not in self.methods:
             return False
-        if self.dialects is not None and request.get("dialect") not in self.dialects:
+        if self.dialects is not None and request.dialect not in self.dialects:
             return False
-        if self.path is not None and not fnmatch.fnmatchcase(request.get("path", ""), self.path):
+        if self.path is not None and not fnmatch.fnmatchcase(request.path, self.path):
             return False
-        if self.keys is not None and request.get("key") not in self.keys:
+        if self.keys is not None and request.key not in self.keys:
             return False
-        if self.purposes is not None and request.get("purpose") not in self.purposes:
+        if self.purposes is not None and request.purpose not in self.purposes:
             return False
-        if self.filename is not None and not fnmatch.fnmatchcase(request.get("filename") or "", self.filename):
+        if self.filename is not None and not fnmatch.fnmatchcase(request.filename or "", self.filename):
             return False
-        headers: Mapping[str, str] = request.get("headers", {})
+        headers = request.headers
         return all(fnmatch.fnmatchcase(headers.get(name, ""), value) for name, value in self.headers)
 
 

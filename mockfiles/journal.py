@@ -7,17 +7,17 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from .context import RequestContext
+from .record import Record
 
 Entry = dict[str, Any]
 
 
 class Journal:
-    """A bounded log of requests, oldest dropped first. It keeps each request's context
+    """A bounded log of requests, oldest dropped first. It keeps each request's record
     and makes the entries when they are read, so that recording costs next to nothing."""
 
     def __init__(self, cap: int = 10_000) -> None:
-        self._records: deque[RequestContext] = deque(maxlen=cap)
+        self._records: deque[Record] = deque(maxlen=cap)
         self._lock = threading.Lock()
         self._seq = 0
 
@@ -25,11 +25,11 @@ class Journal:
     def cap(self) -> int:
         return self._records.maxlen or 0
 
-    def record(self, ctx: RequestContext) -> None:
+    def record(self, record: Record) -> None:
         with self._lock:
             self._seq += 1
-            ctx.seq = self._seq
-            self._records.append(ctx)
+            record.seq = self._seq
+            self._records.append(record)
 
     def entries(self, endpoint: str | Iterable[str] | None = None) -> list[Entry]:
         with self._lock:

@@ -1,6 +1,13 @@
 """The Files service's rules over the store: purposes, file types, sizes, quotas,
 processing states and expiry. Knows nothing about HTTP; every dialect calls this.
 
+An upload takes one path whatever its dialect: ``budget`` (what the account can take, from one
+look at its usage, before any of the body is read), the form streamed against it (the edge),
+``accept`` (the file's name, type and size for its purpose) and ``commit`` (stored under the
+lock, the quotas checked again against whatever happened meanwhile). Dialects keep only their
+field names and shapes: OpenAI's refuses a full account before reading the body, DashScope's
+native API reports each file's refusal in its answer.
+
 File content is not checked here: OpenAI accepts a ``.jsonl`` batch or fine-tune file
 whose lines are bad (``processed``) and reports the problems where the file is used (a
 batch's ``errors``, a fine-tuning job's ``error``). Only a scenario's processing rule
@@ -12,20 +19,19 @@ from __future__ import annotations
 import random
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol
 
 from . import ids
 from .clock import Clock
-from .errors import InvalidRequest, InvalidValue, PayloadTooLarge, QuotaExceeded
+from .errors import InvalidRequest, InvalidValue, MissingParameter, PayloadTooLarge, QuotaExceeded
 from .profiles import IdShape, Profile, PurposeRules
 from .store import FileStore, Page, StoredFile
 
-T = TypeVar("T")
-EXPIRES_MIN = 3600
-EXPIRES_MAX = 2_592_000
 FILENAME_MAX = 512  # characters
+UNLIMITED = 2**63  # the room of an account without a storage limit
+IMPLIED_PURPOSES = ("file-extract", "user_data")  # for a file sent without purpose that is not .jsonl
 CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
 
 
@@ -38,112 +44,52 @@ class Outcome:
     delay: float | None = None
 
 
-def quote_list(values: Sequence[str]) -> str:
-    """``'a', 'b', and 'c'`` as in OpenAI's validation messages."""
-    quoted = [f"'{v}'" for v in values]
-    if len(quoted) <= 2:
-        return " and ".join(quoted)
-    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
-
-
-EXPIRES_AFTER_KEYS = ("anchor", "seconds")
-
-
-def parse_expires_after(fields: Mapping[str, object], *, text: bool, name: str = "expires_after") -> int:
-    """Validate an ``expires_after`` object and return its seconds; every problem is a 400
-    naming the nested parameter (``expires_after.seconds``; ``name`` is the object's own
-    parameter: a batch's is ``output_expires_after``). ``text``: the values came as form
-    fields (``expires_after[seconds]=3600``), where every value is text and ``seconds`` is
-    read as a number; otherwise they are JSON values, and ``seconds`` must be a JSON
-    integer (``"3600"`` is a type error, as the API's JSON validation says)."""
-    for key in fields:
-        if key not in EXPIRES_AFTER_KEYS:
-            raise InvalidRequest(f"Unknown parameter: '{name}.{key}'.", param=f"{name}.{key}", code="unknown_parameter")
-    anchor = required(fields, "anchor", str, name)
-    if anchor != "created_at":
-        raise InvalidRequest(
-            f"Invalid value: '{anchor}'. Supported values are: 'created_at'.",
-            param=f"{name}.anchor",
-            code="invalid_value",
-        )
-    raw = fields.get("seconds")
-    seconds = (
-        parse_int(str(raw), f"{name}.seconds") if text and raw is not None else required(fields, "seconds", int, name)
-    )
-    check_range(seconds, f"{name}.seconds", EXPIRES_MIN, EXPIRES_MAX)
-    return seconds
-
-
-JSON_TYPES: tuple[tuple[type, str], ...] = (
-    (bool, "a boolean"),  # before int: a JSON true is not an integer
-    (int, "an integer"),
-    (float, "a decimal number"),
-    (str, "a string"),
-    (list, "an array"),
-    (dict, "an object"),
-)
-
-
-def json_type(value: object) -> str:
-    """How the API's validation names a JSON value's type."""
-    for kind, name in JSON_TYPES:
-        if isinstance(value, kind):
-            return name
-    return "null"
-
-
-def required(fields: Mapping[str, object], key: str, kind: type[T], name: str = "expires_after") -> T:
-    """``<name>.<key>``: present, and a JSON value of ``kind``."""
-    param = f"{name}.{key}"
-    if key not in fields:
-        raise InvalidRequest(f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
-    value = fields[key]
-    if not isinstance(value, kind) or isinstance(value, bool):
-        expected = dict(JSON_TYPES)[kind]
-        raise InvalidRequest(
-            f"Invalid type for '{param}': expected {expected}, but got {json_type(value)} instead.",
-            param=param,
-            code="invalid_type",
-        )
-    return value
-
-
-def parse_int(raw: str | int, param: str) -> int:
-    if isinstance(raw, int):
-        return raw
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidRequest(
-            f"Invalid '{param}': expected an integer, but got '{raw}' instead.",
-            param=param,
-            code="invalid_type",
-        ) from None
-
-
-def check_range(value: int, param: str, low: int, high: int) -> None:
-    if value < low:
-        raise InvalidRequest(
-            f"Invalid '{param}': integer below minimum value. Expected a value >= {low}, but got {value} instead.",
-            param=param,
-            code="integer_below_min_value",
-        )
-    if value > high:
-        raise InvalidRequest(
-            f"Invalid '{param}': integer above maximum value. Expected a value <= {high}, but got {value} instead.",
-            param=param,
-            code="integer_above_max_value",
-        )
-
-
 def storage_exceeded(used: int, limit: int, size: int) -> QuotaExceeded:
-    return QuotaExceeded(
-        f"Storage limit reached: this account stores {used} of {limit} bytes, "
-        f"and this upload needs {size} more. Delete files to make room.",
-        which="storage",
-        limit=limit,
-        used=used,
-    )
+    return QuotaExceeded("storage_limit", which="storage", limit=limit, used=used, size=size)
+
+
+class Incoming(Protocol):
+    """One uploaded file as the form reader kept it (form_reader.FilePart)."""
+
+    filename: str
+    chunks: list[bytes]
+    size: int
+    room_left: int | None  # the room its account had when the file outgrew it (its bytes were dropped)
+
+
+class UploadBudget:
+    """What one upload may take, worked out before its body is read from one look at the
+    account's usage: the file count now, and the room for bytes (asked afresh only when a file
+    outgrows it: other uploads may have freed or taken room meanwhile)."""
+
+    def __init__(self, files: Files, account: str) -> None:
+        self.files = files
+        self.account = account
+        with files.lock:
+            self.count, self.used = files.store.usage(account, files.now())
+        limit = files.profile.max_total_bytes
+        self._room: int | None = UNLIMITED if limit is None else max(0, limit - self.used)
+
+    def check_count(self) -> None:
+        """Refuse at once when the account already holds its most files."""
+        limit = self.files.profile.max_files
+        if limit is not None and self.count + 1 > limit:
+            raise QuotaExceeded("file_count_limit", which="file_count", limit=limit, used=self.count)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.files.profile.max_file_bytes
+
+    def file_limit(self, purpose: str | None) -> int:
+        return self.files.max_upload_bytes(purpose)
+
+    def room(self) -> int:
+        """Bytes the account can still store: the budget's own figure first, then afresh."""
+        room, self._room = self._room, None
+        return room if room is not None else self.files.room_for(self.account)
+
+    def storage_refusal(self, size: int, room_left: int) -> QuotaExceeded:
+        return self.files.storage_refusal(size, room_left)
 
 
 class Files:
@@ -184,16 +130,10 @@ class Files:
 
     def rules(self, purpose: str | None, dialect: str = "openai") -> PurposeRules:
         if purpose is None:
-            raise InvalidRequest(
-                "Missing required parameter: 'purpose'.", param="purpose", code="missing_required_parameter"
-            )
+            raise MissingParameter("purpose")
         accepted = self.purposes(dialect)
         if purpose not in accepted:
-            raise InvalidValue(
-                f"Invalid value: '{purpose}'. Supported values are: {quote_list(accepted)}.",
-                param="purpose",
-                choices=accepted,
-            )
+            raise InvalidValue("purpose", purpose, accepted, reason="invalid_purpose")
         return self.profile.purposes[purpose]
 
     def max_upload_bytes(self, purpose: str | None) -> int:
@@ -207,26 +147,22 @@ class Files:
         """The purpose's per-file limit, whatever order the form's parts came in."""
         limit = self.profile.purposes[purpose].max_bytes
         if size > limit:
-            raise PayloadTooLarge(
-                f"Maximum content size limit ({limit}) exceeded ({size} bytes read)", limit=limit, read=size
-            )
+            raise PayloadTooLarge("size_limit_read", limit=limit, read=size)
 
     @staticmethod
     def check_filename(filename: str) -> None:
         """A file's name is a name, not a path: no separators, no control characters."""
         problem = None
         if not filename.strip():
-            problem = "is empty"
+            problem = "filename_empty"
         elif len(filename) > FILENAME_MAX:
-            problem = f"is longer than {FILENAME_MAX} characters ({len(filename)})"
+            problem = "filename_too_long"
         elif "/" in filename or "\\" in filename:
-            problem = "contains a path separator; send the file's name only"
+            problem = "filename_separator"
         elif CONTROL_CHARACTER.search(filename):
-            problem = "contains a control character"
+            problem = "filename_control"
         if problem:
-            raise InvalidRequest(
-                f"Invalid filename: the name of the uploaded file {problem}.", param="file", code="invalid_filename"
-            )
+            raise InvalidRequest(problem, param="file", limit=FILENAME_MAX, length=len(filename))
 
     def check_file_type(self, purpose: str, filename: str) -> None:
         allowed = self.profile.purposes[purpose].extensions
@@ -236,16 +172,14 @@ class Files:
         extension = filename[dot:].lower() if dot >= 0 else ""
         if extension not in allowed:
             raise InvalidRequest(
-                f"Invalid file format for purpose '{purpose}': '{filename}'. Supported formats: {', '.join(allowed)}.",
-                param="file",
-                code="invalid_file_format",
+                "invalid_file_format", param="file", purpose=purpose, filename=filename, formats=allowed
             )
 
     def room_for(self, account: str) -> int:
         """Bytes the account can still store (a very large number when unlimited)."""
         limit = self.profile.max_total_bytes
         if limit is None:
-            return 2**63
+            return UNLIMITED
         with self.lock:
             _, used = self.store.usage(account, self.now())
         return max(0, limit - used)
@@ -257,13 +191,7 @@ class Files:
             count, used = self.store.usage(account, self.now())
         limit_files = self.profile.max_files
         if limit_files is not None and count + 1 > limit_files:
-            raise QuotaExceeded(
-                f"File count limit reached: this account already stores {count} of {limit_files} files. "
-                "Delete files to make room.",
-                which="file_count",
-                limit=limit_files,
-                used=count,
-            )
+            raise QuotaExceeded("file_count_limit", which="file_count", limit=limit_files, used=count)
         limit_bytes = self.profile.max_total_bytes
         if limit_bytes is not None and incoming and used + incoming > limit_bytes:
             raise storage_exceeded(used, limit_bytes, incoming)
@@ -275,6 +203,60 @@ class Files:
         limit = self.profile.max_total_bytes
         limit = room_left if limit is None else limit
         return storage_exceeded(max(0, limit - room_left), limit, size)
+
+    # --- one upload -------------------------------------------------------------------
+
+    def budget(self, account: str) -> UploadBudget:
+        return UploadBudget(self, account)
+
+    def implied_purpose(self, filename: str) -> str:
+        """The purpose of a file sent without one (DashScope's native form): ``fine-tune`` for JSONL
+        (the SDK's default purpose, whose lines the SDK checks before sending), else the profile's
+        any-document purpose."""
+        if filename.lower().endswith(".jsonl") and "fine-tune" in self.profile.purposes:
+            return "fine-tune"
+        return next((p for p in IMPLIED_PURPOSES if p in self.profile.purposes), "fine-tune")
+
+    def accept(self, part: Incoming, purpose: str, *, implied: bool = False) -> None:
+        """A file's name, and its type for its purpose; a purpose the client did not name (``implied``)
+        accepts any type but holds the file to its size (the stream was held to the largest)."""
+        self.check_filename(part.filename)
+        if not implied:
+            self.check_file_type(purpose, part.filename)
+        else:
+            limit = self.profile.purposes[purpose].max_bytes
+            if part.size > limit:
+                raise PayloadTooLarge(
+                    "implied_purpose_size", limit=limit, read=part.size, filename=part.filename, purpose=purpose
+                )
+        if part.room_left is not None:
+            raise self.storage_refusal(part.size, part.room_left)
+
+    def commit(
+        self,
+        budget: UploadBudget,
+        part: Incoming,
+        purpose: str,
+        *,
+        expires_after: int | None = None,
+        outcome: Outcome | None = None,
+        dialect: str = "openai",
+        description: str | None = None,
+        id_shape: IdShape | None = None,
+    ) -> StoredFile:
+        """Store an accepted file: its quotas are checked again under the lock (``create``)."""
+        return self.create(
+            budget.account,
+            purpose=purpose,
+            filename=part.filename,
+            chunks=part.chunks,
+            size=part.size,
+            expires_after=expires_after,
+            outcome=outcome,
+            dialect=dialect,
+            description=description,
+            id_shape=id_shape,
+        )
 
     # --- operations ---------------------------------------------------------------
 
@@ -294,7 +276,7 @@ class Files:
     ) -> StoredFile:
         rules = self.rules(purpose, dialect)
         if size == 0:
-            raise InvalidRequest("The uploaded file is empty.", param="file", code="empty_file")
+            raise InvalidRequest("empty_file", param="file")
         self.check_size(purpose, size)
         with self.lock:
             self.check_room(account, size)

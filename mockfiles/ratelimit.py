@@ -7,18 +7,11 @@ import threading
 from collections import deque
 from typing import NamedTuple
 
+from .endpoints import Endpoint
 from .profiles import RateLimits
 
-ENDPOINT_KIND = {
-    "files.create": "upload",
-    "files.list": "query",
-    "files.retrieve": "query",
-    "files.content": "query",
-    "files.delete": "query",
-}
 
-
-class Decision(NamedTuple):
+class RateDecision(NamedTuple):
     allowed: bool
     kind: str
     limit: int
@@ -43,15 +36,17 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def limit_for(self, endpoint: str | None) -> tuple[str, int] | None:
-        """The request class of an endpoint and its limit per window; None when unlimited."""
+        """The request class of an endpoint (by its name, endpoints.py) and its limit per window;
+        None when unlimited."""
         limits = self.limits
-        kind = ENDPOINT_KIND.get(endpoint or "")
-        if limits is None or kind is None:
+        known = Endpoint.named(endpoint or "")
+        if limits is None or known is None:
             return None
+        kind = known.rate
         limit = limits.upload if kind == "upload" else limits.query
         return None if limit is None else (kind, limit)
 
-    def check(self, key: str, endpoint: str, now: float) -> Decision | None:
+    def check(self, key: str, endpoint: str, now: float) -> RateDecision | None:
         """Take a slot for this request, or say when one frees; None when unlimited."""
         limited = self.limit_for(endpoint)
         if limited is None or self.limits is None:
@@ -71,13 +66,13 @@ class RateLimiter:
             if used < limit:
                 stamps.append(now)
                 retry_after = stamps[0] + window - now if used + 1 == limit else 0.0
-                return Decision(True, kind, limit, limit - used - 1, window, retry_after, now)
+                return RateDecision(True, kind, limit, limit - used - 1, window, retry_after, now)
             # a slot frees when the log is down to limit - 1 (more than `limit` entries are
             # left behind when the limit was lowered)
             frees = stamps[used - limit] + window - now
-            return Decision(False, kind, limit, 0, stamps[-1] + window - now, frees)
+            return RateDecision(False, kind, limit, 0, stamps[-1] + window - now, frees)
 
-    def refund(self, key: str, decision: Decision) -> Decision:
+    def refund(self, key: str, decision: RateDecision) -> RateDecision:
         """Give back the slot an allowed request took (it was answered by a fault, and did
         nothing); returns the decision as it stands after the refund."""
         if not decision.allowed:

@@ -1,4 +1,4 @@
-"""JSON responses, encoded by orjson, with their headers built directly.
+"""Responses: JSON encoded by orjson with its headers built directly, and a file's bytes as stored.
 
 On the hot path the standard library's encoder cost more than everything else a
 retrieve does (about 6 µs for one file object, against 0.5 µs), and Starlette's
@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 
 class JSONResponse(Response):
@@ -24,3 +25,22 @@ class JSONResponse(Response):
         self.raw_headers = [(b"content-length", b"%d" % len(body)), (b"content-type", b"application/json")]
         if headers:
             self.raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
+class ContentResponse(Response):
+    """A file's bytes sent chunk by chunk as stored: never joined into one copy."""
+
+    media_type = "application/octet-stream"
+
+    def __init__(self, chunks: tuple[bytes, ...], size: int) -> None:
+        super().__init__(headers={"content-length": str(size)})
+        self.chunks = chunks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        if len(self.chunks) == 1:
+            await send({"type": "http.response.body", "body": self.chunks[0]})
+            return
+        for chunk in self.chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from .faults import ENDPOINTS
+from .endpoints import NAMES as ENDPOINTS
 from .retry_report import timeline
 from .retry_tests import RetryTestError, RetryTests
 from .verdicts import PROBLEMS, CallDict

@@ -29,6 +29,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from .errors import InvalidRequest
 from .faults import DEFAULT_HOLD
 
 Kind = Literal[
@@ -100,13 +101,14 @@ _STALL = re.compile(r"stall-for-" + _DUR + r"-after-(?P<after>[0-9]+)K")
 _DELAY = re.compile(r"delay-" + _DUR)
 
 
-class InstructionError(ValueError):
-    """An instruction that cannot be used; the message names it and says what would do."""
+class InstructionError(InvalidRequest, ValueError):
+    """An instruction that cannot be used; the message names it and says what would do (the words
+    are in the error table, ``error_table.py``)."""
 
-    def __init__(self, instruction: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, instruction: str, **fields: object) -> None:
+        super().__init__(reason, text=instruction)
+        self.fields.update(fields)
         self.instruction = instruction
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +151,7 @@ def parse_instruction(
     """The instruction ``text`` for a request to ``endpoint``; InstructionError when it is not
     one, or makes no sense there (``broken-stream-after-4K`` on an upload)."""
     if not isinstance(text, str):
-        raise InstructionError(repr(text), f"an instruction must be a string like 'return-503', got {text!r}")
+        raise InstructionError("instruction_not_text", repr(text), value=text)
     instruction = _parse(text)
     _check_fits(instruction, endpoint, uploads, downloads)
     if instruction.after_bytes is not None:
@@ -174,7 +176,10 @@ def _parse(text: str) -> Instruction:
         return Instruction(text, "stall", after_bytes=_kib(text, m.group("after")), seconds=seconds)
     if m := _DELAY.fullmatch(text):
         return Instruction(text, "delay", seconds=_seconds(text, m.group("dur"), m.group("unit")))
-    raise InstructionError(text, _unknown(text))
+    hint = difflib.get_close_matches(text, _EXAMPLES, n=1, cutoff=0.6)
+    if hint:
+        raise InstructionError("instruction_unknown_near", text, hint=hint[0], forms=", ".join(FORMS))
+    raise InstructionError("instruction_unknown", text, forms=", ".join(FORMS))
 
 
 _SIMPLE = {
@@ -191,9 +196,7 @@ def _return(text: str, m: re.Match[str]) -> Instruction:
     if m.group("ra") is not None:
         value = m.group("ra")
         if "." in value:
-            raise InstructionError(
-                text, f"'{text}': Retry-After takes whole numbers; write e.g. -retry-after-2s or -retry-after-1500ms"
-            )
+            raise InstructionError("instruction_fraction", text)
         name = "retry-after-ms" if m.group("ra_unit") == "ms" else "retry-after"
         headers.append((name, str(int(value))))
     if m.group("sr") is not None:
@@ -205,53 +208,36 @@ def _return(text: str, m: re.Match[str]) -> Instruction:
 def _status(text: str, digits: str) -> int:
     status = int(digits)
     if not 400 <= status <= 599:
-        raise InstructionError(text, f"'{text}': {digits} is not an error status; use 400 to 599")
+        raise InstructionError("instruction_status", text, digits=digits)
     return status
 
 
 def _kib(text: str, digits: str) -> int:
     kib = int(digits)
     if kib > MAX_KIB:
-        raise InstructionError(text, f"'{text}': {kib}K is more than any body the emulator takes (at most {MAX_KIB}K)")
+        raise InstructionError("instruction_kib", text, kib=kib, limit=MAX_KIB)
     return kib * 1024
 
 
 def _seconds(text: str, number: str, unit: str) -> float:
     seconds = float(number) / 1000 if unit == "ms" else float(number)
     if seconds > MAX_SECONDS:
-        raise InstructionError(text, f"'{text}': {number}{unit} is longer than {MAX_SECONDS:g} s, the longest hold")
+        raise InstructionError("instruction_seconds", text, number=number, unit=unit, limit=MAX_SECONDS)
     return seconds
-
-
-def _unknown(text: str) -> str:
-    hint = difflib.get_close_matches(text, _EXAMPLES, n=1, cutoff=0.6)
-    lead = f"unknown instruction '{text}'"
-    if hint:
-        return f"{lead}; did you mean '{hint[0]}'? Instructions: {', '.join(FORMS)}"
-    return f"{lead}; instructions: {', '.join(FORMS)}"
 
 
 def _check_fits(instruction: Instruction, endpoint: str, uploads: Collection[str], downloads: Collection[str]) -> None:
     text, kind = instruction.text, instruction.kind
     upload, download = endpoint in uploads, endpoint in downloads
+    names = {"endpoint": endpoint, "uploads": _names(uploads), "downloads": _names(downloads)}
     if kind == "broken_stream" and not download:
-        raise InstructionError(
-            text, f"'{text}' breaks a downloaded body; it applies to {_names(downloads)}, not {endpoint}"
-        )
+        raise InstructionError("instruction_not_download", text, **names)
     if kind == "stall" and not (upload or download):
-        raise InstructionError(
-            text,
-            f"'{text}' stalls a body counted in KiB; it applies to uploads ({_names(uploads)}) "
-            f"and downloads ({_names(downloads)}), not {endpoint}; use delay-<dur> for a slow answer",
-        )
+        raise InstructionError("instruction_no_body", text, **names)
     if kind in ("error", "reset") and instruction.after_bytes is not None and not upload:
-        raise InstructionError(
-            text, f"'{text}' acts part-way through an upload; it applies to {_names(uploads)}, not {endpoint}"
-        )
+        raise InstructionError("instruction_not_upload", text, **names)
     if kind == "malformed_json" and download:
-        raise InstructionError(
-            text, f"'{text}' mangles a JSON answer; {endpoint} answers with the file's bytes, not JSON"
-        )
+        raise InstructionError("instruction_not_json", text, **names)
 
 
 def _names(endpoints: Collection[str]) -> str:

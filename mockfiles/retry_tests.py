@@ -21,6 +21,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
+from .errors import InvalidRequest, NotFound
 from .located import type_name
 from .retry_instructions import (
     DOWNLOAD_ENDPOINTS,
@@ -38,25 +39,21 @@ MAX_INSTRUCTIONS = 1_000  # per test: more is a mistake, and would make the test
 DOCUMENT_KEYS = ("instructions",)
 
 
-class RetryTestError(ValueError):
-    """A retry-test document that cannot be used. ``param`` says where (``instructions.files.create[1]``)."""
+class RetryTestError(InvalidRequest, ValueError):
+    """A retry-test document that cannot be used. ``param`` says where (``instructions.files.create[1]``);
+    the words are in the error table (``error_table.py``)."""
 
-    def __init__(self, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.param = param
+    def __init__(self, reason: str, param: str | None = None, **fields: object) -> None:
+        super().__init__(reason, param=param)
+        self.fields.update(fields)
 
 
-class UnknownRetryTest(KeyError):
+class UnknownRetryTest(NotFound, KeyError):
     """No retry test has this id (never created, deleted, or dropped to keep the registry bounded)."""
 
     def __init__(self, test_id: str) -> None:
-        super().__init__(test_id)
+        super().__init__("no_such_retry_test", test_id=test_id)
         self.test_id = test_id
-        self.message = f"no retry test '{test_id}': it was never created, was deleted, or was dropped (oldest first)"
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class RetryTestView(TypedDict):
@@ -136,51 +133,40 @@ class RetryTests:
 
     def parse(self, document: object) -> dict[str, tuple[Instruction, ...]]:
         if not isinstance(document, Mapping):
-            raise RetryTestError(
-                f'a retry test is a JSON object like {{"instructions": {{"files.create": ["return-503"]}}}}, '
-                f"got {type_name(document)}"
-            )
+            raise RetryTestError("retry_test_not_object", got=type_name(document))
         for key in document:
             if key not in DOCUMENT_KEYS:
-                raise RetryTestError(f"unknown key {key!r} in the retry test; expected 'instructions'", param=str(key))
+                raise RetryTestError("retry_test_unknown_key", param=str(key), key=key)
         if "instructions" not in document:
-            raise RetryTestError(
-                'a retry test needs "instructions": {endpoint: [instruction, ...]}', param="instructions"
-            )
+            raise RetryTestError("retry_test_no_instructions", param="instructions")
         instructions = document["instructions"]
         if not isinstance(instructions, Mapping):
-            raise RetryTestError(
-                f'"instructions" must be an object mapping endpoints to lists of instructions, '
-                f"got {type_name(instructions)}",
-                param="instructions",
-            )
+            raise RetryTestError("retry_test_instructions_type", param="instructions", got=type_name(instructions))
         scripted = {str(e): self._queue(e, items) for e, items in instructions.items()}
         total = sum(len(items) for items in scripted.values())
         if total > MAX_INSTRUCTIONS:
-            raise RetryTestError(
-                f"a retry test holds at most {MAX_INSTRUCTIONS} instructions, got {total}", param="instructions"
-            )
+            raise RetryTestError("retry_test_too_many", param="instructions", limit=MAX_INSTRUCTIONS, total=total)
         return scripted
 
     def _queue(self, endpoint: object, items: object) -> tuple[Instruction, ...]:
         param = f"instructions.{endpoint}"
         if endpoint not in self.endpoints:
             hint = difflib.get_close_matches(str(endpoint), self.endpoints, n=1, cutoff=0.8)
-            guess = f"did you mean '{hint[0]}'? " if hint else ""
             raise RetryTestError(
-                f"unknown endpoint {endpoint!r} in instructions; {guess}endpoints: {', '.join(self.endpoints)}",
+                "retry_test_unknown_endpoint",
                 param=param,
+                endpoint=endpoint,
+                hint=hint[0] if hint else None,
+                endpoints=", ".join(self.endpoints),
             )
         if not isinstance(items, list):
-            raise RetryTestError(
-                f'{param} must be a list of instructions like ["return-503"], got {type_name(items)}', param=param
-            )
+            raise RetryTestError("retry_test_queue_type", param=param, got=type_name(items))
         queue = []
         for i, text in enumerate(items):
             try:
                 queue.append(parse_instruction(text, str(endpoint), uploads=self.uploads, downloads=self.downloads))
             except InstructionError as exc:
-                raise RetryTestError(f"{param}[{i}]: {exc.message}", param=f"{param}[{i}]") from None
+                raise RetryTestError("retry_test_bad_instruction", param=f"{param}[{i}]", detail=exc.message) from None
         return tuple(queue)
 
     def get(self, test_id: str) -> RetryTestView:

@@ -5,11 +5,13 @@ Every route is a path template whose variable parts are whole segments
 lookup on its segments. Starlette's ``Router`` tries each route's regular expression
 in turn: with the 21 routes here that cost about 9 µs of a 55 µs retrieve, and a
 fifth of the throughput under load (bench/README.md). Handlers stay Starlette
-request/response functions.
+request/response functions, given the request's ``Exchange`` too.
 
-Unknown paths raise ``NotFound`` and known paths with another method
-``MethodNotAllowed`` (with ``Allow``): the outer layer renders them like every other
-error, in the dialect of the path.
+Each method of a route is an ``Operation``: its handler and the endpoint it serves
+(endpoints.py), which the application admits through the front layer before the handler
+runs (control routes serve none). Unknown paths raise ``NotFound`` and known paths with
+another method ``MethodNotAllowed`` (with ``Allow``): the outer layer renders them like
+every other error, in the dialect of the path.
 """
 
 from __future__ import annotations
@@ -19,29 +21,38 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope
+from starlette.types import Scope
 
+from .endpoints import Endpoint
 from .errors import MethodNotAllowed, NotFound
+from .transport import Exchange
 
-Handler = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Request, Exchange], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    handler: Handler
+    endpoint: Endpoint | None = None  # None: a control route, not admitted by the front layer
 
 
 @dataclass(frozen=True)
 class Route:
     path: str
-    handlers: dict[str, Handler]  # by method
+    operations: dict[str, Operation]  # by method
 
     @property
     def allow(self) -> str:
-        return ", ".join(self.handlers)
+        return ", ".join(self.operations)
 
 
-def by_method(path: str, **handlers: Handler) -> Route:
+def route(path: str, **operations: Operation | Handler) -> Route:
     """One route per path, so that a 405 lists every method the path allows; HEAD is
-    answered as GET."""
-    if "GET" in handlers:
-        handlers.setdefault("HEAD", handlers["GET"])
-    return Route(path, handlers)
+    answered as GET. A bare handler is an operation that serves no endpoint."""
+    ops = {method: op if isinstance(op, Operation) else Operation(op) for method, op in operations.items()}
+    if "GET" in ops:
+        ops.setdefault("HEAD", ops["GET"])
+    return Route(path, ops)
 
 
 # A template's segments with its variable ones left empty, and where those are: (position, name).
@@ -90,15 +101,18 @@ class Router:
                     return route, values
         return None
 
-    async def respond(self, scope: Scope, receive: Receive) -> Response:
-        """The handler's response, not yet sent."""
+    def resolve(self, scope: Scope) -> Operation:
+        """The operation for the request's path and method (its path parameters put in the scope)."""
         found = self.match(scope["path"])
         if found is None:
-            raise NotFound(f"Invalid URL ({scope['method']} {scope['path']})")
+            raise NotFound("no_route", method=scope["method"], path=scope["path"])
         route, scope["path_params"] = found
-        handler = route.handlers.get(scope["method"])
-        if handler is None:
+        operation = route.operations.get(scope["method"])
+        if operation is None:
             raise MethodNotAllowed(
-                f"Invalid method for URL ({scope['method']} {scope['path']})", headers={"Allow": route.allow}
+                "bad_method", method=scope["method"], path=scope["path"], headers={"Allow": route.allow}
             )
-        return await handler(Request(scope, receive))
+        return operation
+
+    def routes(self) -> list[Route]:
+        return [*self._static.values(), *(route for route, _ in self._index.values())]

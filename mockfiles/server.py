@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from types import ModuleType
-from typing import Any
+from typing import Any, TypedDict
 
 import uvicorn
 
@@ -38,6 +38,21 @@ def openai_module() -> ModuleType:
             name="openai",
         ) from None
     return openai
+
+
+class ServerOptions(TypedDict, total=False):
+    """``MockFilesServer``'s keyword arguments (the pytest plugin's ``mockfiles_options``)."""
+
+    scenario: ScenarioSource | None
+    profile: str | None
+    host: str
+    port: int
+    seed: int | None
+    api_keys: Iterable[str] | None
+    rate_limits: bool | None
+    admin_token: str | None
+    header_timeout: float | None
+    body_timeout: float | None
 
 
 class StartupError(RuntimeError):

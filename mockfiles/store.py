@@ -123,7 +123,7 @@ class Page:
 
 def unknown_cursor(after: str) -> InvalidRequest:
     """A 400: the API's description documents 400, not 404, for listing."""
-    return InvalidRequest(f"Invalid 'after': no file with id '{after}'.", param="after")
+    return InvalidRequest("unknown_file_cursor", param="after", after=after)
 
 
 class FileStore:
@@ -140,7 +140,7 @@ class FileStore:
         self.expire(now)
         f = self._by_id.get(file_id)
         if f is None or f.account != account:
-            raise NotFound(f"No such File object: {file_id}", param="id")
+            raise NotFound("no_such_file", param="id", id=file_id)
         return f
 
     def page(

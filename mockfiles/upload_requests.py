@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from .lifecycle import check_range, parse_expires_after
-from .upload_errors import refuse
+from .errors import InvalidRequest, InvalidType, MissingParameter, UnknownParameter
+from .validation import check_range, parse_expires_after
 
 MD5_HEX = re.compile(r"[0-9a-fA-F]{32}")
 CREATE_FIELDS = ("bytes", "filename", "mime_type", "purpose", "expires_after")
@@ -56,12 +56,12 @@ def parse_complete(body: object) -> CompleteRequest:
     ids: list[str] = []
     for i, part_id in enumerate(part_ids):
         if not isinstance(part_id, str):
-            raise refuse("type", name=f"part_ids[{i}]", expected="a string", got=kind(part_id))
+            raise InvalidType(f"part_ids[{i}]", expected="a string", got=kind(part_id))
         ids.append(part_id)
     raw = fields.get("md5")
     md5 = None if raw is None else _typed(raw, "md5", str)
     if md5 is not None and not MD5_HEX.fullmatch(md5):
-        raise refuse("md5_format", md5=md5[:64])
+        raise InvalidRequest("md5_format", param="md5", md5=md5[:64])
     return CompleteRequest(tuple(ids), None if md5 is None else md5.lower())
 
 
@@ -85,24 +85,24 @@ _EXPECTED = {int: "an integer", str: "a string", list: "an array", dict: "an obj
 def _object(body: object, known: tuple[str, ...], prefix: str = "") -> Mapping[str, object]:
     if not isinstance(body, dict):
         if prefix:
-            raise refuse("type", name=prefix.rstrip("."), expected="an object", got=kind(body))
-        raise refuse("not_object", got=kind(body))
+            raise InvalidType(prefix.rstrip("."), expected="an object", got=kind(body))
+        raise InvalidRequest("upload_body_not_object", got=kind(body))
     for name in body:
         if name not in known:
-            raise refuse("unknown_parameter", name=prefix + str(name))
+            raise UnknownParameter(prefix + str(name))
     return body
 
 
 def _required(fields: Mapping[str, object], name: str, cls: type[T]) -> T:
     """A field that must be there, of type ``cls`` (a JSON true is no integer)."""
     if name not in fields:
-        raise refuse("missing", name=name)
+        raise MissingParameter(name)
     return _typed(fields[name], name, cls)
 
 
 def _typed(value: object, name: str, cls: type[T]) -> T:
     if not isinstance(value, cls) or (cls is int and isinstance(value, bool)):
-        raise refuse("type", name=name, expected=_EXPECTED[cls], got=kind(value))
+        raise InvalidType(name, expected=_EXPECTED[cls], got=kind(value))
     return value
 
 

@@ -8,8 +8,8 @@ no byte is copied. Until then a pending Upload's Parts count toward the account'
 (held in the store under the Upload's id), and they are freed when it completes, is
 cancelled or expires. Expiry is lazy, as the store's: a heap drained at each operation.
 
-Every refusal is worded in ``upload_errors``; the request bodies are read in
-``upload_requests``. docs/uploads.md describes the whole API.
+Every refusal is worded in the one error table (``error_table.py``); the request bodies are read
+in ``upload_requests``. docs/uploads.md describes the whole API.
 """
 
 from __future__ import annotations
@@ -18,14 +18,12 @@ import hashlib
 import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from . import ids
-from .errors import InvalidRequest, MockFilesError, NotFound, QuotaExceeded
+from .errors import InvalidRequest, MockFilesError, NotFound, PayloadTooLarge, QuotaExceeded
 from .lifecycle import Files, Outcome
 from .profiles import UploadRules
 from .store import StoredFile
-from .upload_errors import part_over_storage, part_too_large, refuse, size_text
 from .upload_requests import CompleteRequest, CreateRequest
 
 
@@ -99,15 +97,21 @@ class PartBudget:
         if self.storage_limit is not None and read > self.account_room:
             return part_over_storage(read, self.storage_limit, self.storage_used)
         if read > self.upload_room:
-            return refuse(
-                "parts_over_max",
-                id=self.upload_id,
-                held=self.upload_held,
-                size=read,
-                limit=self.upload_max,
-                limit_text=size_text(self.upload_max),
-            )
+            return parts_over_max(self.upload_id, self.upload_held, read, self.upload_max)
         return part_too_large(self.part_max, read)
+
+
+def part_too_large(limit: int, read: int) -> PayloadTooLarge:
+    """A Part over its maximum: a 413 worded as POST /files words an oversized file."""
+    return PayloadTooLarge("size_limit_read", limit=limit, read=read)
+
+
+def part_over_storage(size: int, limit: int, used: int) -> QuotaExceeded:
+    return QuotaExceeded("part_over_storage", which="storage", limit=limit, used=used, size=size, param="data")
+
+
+def parts_over_max(upload_id: str, held: int, size: int, limit: int) -> InvalidRequest:
+    return InvalidRequest("parts_over_max", param="data", id=upload_id, held=held, size=size, limit=limit)
 
 
 def md5_of(chunks: Iterable[bytes]) -> str:
@@ -152,10 +156,10 @@ class Uploads:
             err.param = "filename"
             raise
         if size > rules.max_bytes:
-            raise refuse("too_large", limit=rules.max_bytes, limit_text=size_text(rules.max_bytes), bytes=size)
+            raise InvalidRequest("upload_too_large", param="bytes", limit=rules.max_bytes, bytes=size)
         limit = self.max_bytes(purpose)
         if size > limit:
-            raise refuse("purpose_too_large", purpose=purpose, limit=limit, limit_text=size_text(limit), bytes=size)
+            raise InvalidRequest("upload_purpose_too_large", param="bytes", purpose=purpose, limit=limit, bytes=size)
         with files.lock:
             now = self._now()
             try:
@@ -220,14 +224,7 @@ class Uploads:
             if size > rules.max_part_bytes:
                 raise part_too_large(rules.max_part_bytes, size)
             if upload.held + size > rules.max_bytes:
-                raise refuse(
-                    "parts_over_max",
-                    id=upload.id,
-                    held=upload.held,
-                    size=size,
-                    limit=rules.max_bytes,
-                    limit_text=size_text(rules.max_bytes),
-                )
+                raise parts_over_max(upload.id, upload.held, size, rules.max_bytes)
             storage = files.profile.max_total_bytes
             _, used = files.store.usage(account, now)
             if storage is not None and used + size > storage:
@@ -252,14 +249,14 @@ class Uploads:
             parts = self._listed_parts(upload, request.part_ids)
             total = sum(p.size for p in parts)
             if total != upload.bytes:
-                raise refuse("bytes_mismatch", total=total, id=upload.id, bytes=upload.bytes)
+                raise InvalidRequest("bytes_mismatch", param="part_ids", total=total, id=upload.id, bytes=upload.bytes)
             upload.completing = True
         try:
             chunks = [chunk for p in parts for chunk in p.chunks]  # references, one per chunk
             if request.md5 is not None:
                 actual = md5_of(chunks)
                 if actual != request.md5:
-                    raise refuse("md5_mismatch", actual=actual, given=request.md5)
+                    raise InvalidRequest("md5_mismatch", param="md5", actual=actual, given=request.md5)
         except BaseException:
             with files.lock:
                 upload.completing = False
@@ -324,7 +321,7 @@ class Uploads:
     def _find(self, account: str, upload_id: str) -> Upload:
         upload = self._uploads.get(upload_id)
         if upload is None or upload.account != account:
-            raise refuse("not_found", id=upload_id)
+            raise NotFound("no_such_upload", param="id", id=upload_id)
         return upload
 
     def _open(self, account: str, upload_id: str, action: str) -> Upload:
@@ -336,20 +333,22 @@ class Uploads:
 
     def _state_error(self, upload: Upload, action: str) -> MockFilesError:
         if upload.state == "pending" and upload.completing:
-            return refuse("completing", action=action, id=upload.id)
+            return InvalidRequest("upload_completing", action=action, id=upload.id)
         state = "expired" if upload.state == "pending" else upload.state
-        return refuse(state, action=action, id=upload.id, file_id=upload.file_id, expires_at=upload.expires_at)
+        return InvalidRequest(
+            f"upload_{state}", action=action, id=upload.id, file_id=upload.file_id, expires_at=upload.expires_at
+        )
 
     def _listed_parts(self, upload: Upload, part_ids: Sequence[str]) -> list[Part]:
         seen: set[str] = set()
         parts = []
         for part_id in part_ids:
             if part_id in seen:
-                raise refuse("duplicate_part", part_id=part_id)
+                raise InvalidRequest("duplicate_part", param="part_ids", part_id=part_id)
             seen.add(part_id)
             part = upload.parts.get(part_id)
             if part is None:
-                raise refuse("unknown_part", part_id=part_id, id=upload.id)
+                raise InvalidRequest("unknown_part", param="part_ids", part_id=part_id, id=upload.id)
             parts.append(part)
         return parts
 
@@ -366,25 +365,3 @@ class Uploads:
             candidate = shape.make(ids.random_token(self.files.rng, shape.alphabet, shape.length))
             if candidate not in upload.parts:
                 return candidate
-
-
-# --- the objects as the API shows them ---------------------------------------------------------
-
-
-def upload_object(upload: Upload, now: float, file: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The Upload object; ``file`` is its File (``Uploads.file_of``) as the dialect shows Files."""
-    return {
-        "id": upload.id,
-        "object": "upload",
-        "bytes": upload.bytes,
-        "created_at": upload.created_at,
-        "filename": upload.filename,
-        "purpose": upload.purpose,
-        "status": upload.status(now),
-        "expires_at": upload.expires_at,
-        "file": file,
-    }
-
-
-def part_object(part: Part) -> dict[str, Any]:
-    return {"id": part.id, "object": "upload.part", "created_at": part.created_at, "upload_id": part.upload_id}

@@ -9,7 +9,7 @@ from openai.types import Batch
 
 from mockfiles.emulator import Emulator, Settings
 from mockfiles.scenario import ScenarioSource
-from tests.conftest import batch_line, jsonl
+from tests.helpers import batch_line, jsonl
 
 CHAT = "/v1/chat/completions"
 KEY = "sk-test"

@@ -8,7 +8,7 @@ from freezegun import freeze_time
 
 from mockfiles.errors import Conflict, NotFound
 from tests.batching import CHAT, KEY, World, chat_file, chat_line, typed
-from tests.conftest import jsonl
+from tests.helpers import jsonl
 
 TIMED = {"batches": {"timing": {"validating": "1s", "in_progress": "10s", "finalizing": "2s", "cancelling": "5s"}}}
 

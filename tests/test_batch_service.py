@@ -14,7 +14,7 @@ import pytest
 from mockfiles.errors import InvalidRequest, InvalidValue, NotFound, QuotaExceeded
 from mockfiles.lifecycle import Outcome
 from tests.batching import CHAT, KEY, World, chat_file, chat_line
-from tests.conftest import jsonl
+from tests.helpers import jsonl
 
 # --- create ----------------------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ from schemathesis.checks import (
 )
 
 from mockfiles import MockFilesServer
+from mockfiles.app import build_app
+from mockfiles.emulator import Emulator
 
 DOCUMENT = json.loads(resources.files("mockfiles").joinpath("openapi.json").read_text())
 schema = schemathesis.openapi.from_dict(DOCUMENT)
@@ -48,7 +50,10 @@ def test_the_server_publishes_this_document(conformance_server: MockFilesServer)
 
     published = httpx.get(conformance_server.url + "/_mockfiles/openapi.json").json()
     assert published == DOCUMENT
-    assert set(published["paths"]) == {"/files", "/files/{file_id}", "/files/{file_id}/content"}
+    routes = build_app(Emulator()).router.routes()
+    served = {route.path.removeprefix("/v1") for route in routes if route.path.startswith("/v1/")}
+    assert set(published["paths"]) == served  # every route served at /v1, and only those
+    assert served >= {"/files", "/files/{file_id}", "/files/{file_id}/content"}
 
 
 @schema.parametrize()

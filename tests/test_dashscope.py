@@ -17,7 +17,7 @@ import pytest
 from dashscope.client.base_api import FileUploadMixin
 
 from mockfiles import MockFilesServer
-from tests.conftest import batch_file
+from tests.helpers import batch_file
 
 pytestmark = pytest.mark.mockfiles(profile="dashscope", rate_limits=False)
 

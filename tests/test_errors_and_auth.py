@@ -7,7 +7,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
-from tests.conftest import upload
+from tests.helpers import upload
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)
 

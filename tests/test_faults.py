@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
-from tests.conftest import batch_file
+from tests.helpers import batch_file
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 

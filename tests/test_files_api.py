@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
-from tests.conftest import batch_file, upload
+from tests.helpers import batch_file, upload
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)
 

@@ -145,3 +145,54 @@ def test_marker_scenario_that_is_nowhere_names_where_it_looked(pytester: pytest.
     result.stdout.fnmatch_lines(
         [f"*mockfiles scenario: no such scenario file 'nowhere.yaml' (looked in {sub}, {pytester.path}*"]
     )
+
+
+def test_session_options_start_the_server_and_markers_go_over_them(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+
+@pytest.fixture(scope="session")
+def mockfiles_options():
+    return {"profile": "dashscope", "api_keys": ["sk-suite-key"], "admin_token": "suite-token"}
+"""
+    )
+    pytester.makepyfile(
+        test_options="""
+import httpx
+import pytest
+
+
+def test_the_session_options_apply(mockfiles):
+    assert mockfiles.emulator.profile.name == "dashscope" and mockfiles.api_key == "sk-suite-key"
+    assert httpx.get(mockfiles.url + "/_mockfiles/health").status_code == 401
+    assert list(mockfiles.client().files.list()) == []
+
+
+@pytest.mark.mockfiles(profile="openai")
+def test_a_marker_goes_over_them(mockfiles):
+    assert mockfiles.emulator.profile.name == "openai" and mockfiles.api_key == "sk-suite-key"
+
+
+def test_the_next_test_is_back_to_them(mockfiles):
+    assert mockfiles.emulator.profile.name == "dashscope"
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+
+
+def test_session_options_that_cannot_work_stop_the_run_with_their_reason(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+
+@pytest.fixture(scope="session")
+def mockfiles_options():
+    return {"profil": "dashscope"}
+"""
+    )
+    pytester.makepyfile(test_it="def test_it(mockfiles):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*mockfiles_options: *unexpected keyword argument 'profil'*"])

@@ -103,13 +103,12 @@ BAD_DOCUMENTS: list[tuple[object, str | None, str]] = [
     (
         {"instructions": {"files.retreive": ["return-503"]}},
         "instructions.files.retreive",
-        "unknown endpoint 'files.retreive' in instructions; did you mean 'files.retrieve'? endpoints: files.create, "
-        "files.list, files.retrieve, files.delete, files.content",
+        f"unknown endpoint 'files.retreive' in instructions; did you mean 'files.retrieve'? endpoints: {', '.join(ENDPOINTS)}",
     ),
     (
-        {"instructions": {"batches.create": ["return-503"]}},
-        "instructions.batches.create",
-        "unknown endpoint 'batches.create' in instructions; endpoints: files.create",
+        {"instructions": {"nothing.create": ["return-503"]}},
+        "instructions.nothing.create",
+        "unknown endpoint 'nothing.create' in instructions; endpoints: files.create",
     ),
     (
         {"instructions": {"files.create": "return-503"}},

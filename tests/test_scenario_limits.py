@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from mockfiles import MockFilesServer, ScenarioError, load_scenario
-from mockfiles.admin import MAX_SCENARIO_BYTES
+from mockfiles.handlers.admin import MAX_SCENARIO_BYTES
 from mockfiles.scenario import scenario_from_text
 
 pytest_plugins = ["pytester"]

@@ -15,6 +15,9 @@ import yaml
 
 from mockfiles import MockFilesServer, ScenarioError, load_scenario
 from mockfiles.cli import main as cli_main
+from mockfiles.endpoints import NAMES
+
+ENDPOINTS = ", ".join(NAMES)  # the registry's, in its order: files.create, files.list, ...
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
 SCHEMA = json.loads(resources.files("mockfiles").joinpath("scenario.schema.json").read_text())
@@ -38,13 +41,11 @@ BAD = [
     ("profil: openai\n", "flaky.yaml:1: unknown key 'profil'; did you mean 'profile'?"),
     (
         "faults:\n  - match:\n      endpoint: files.upload\n    status: 500\n",
-        "flaky.yaml:3: unknown endpoint 'files.upload' in faults[0].match.endpoint; choose one of files.create, "
-        "files.list, files.retrieve, files.delete, files.content",
+        f"flaky.yaml:3: unknown endpoint 'files.upload' in faults[0].match.endpoint; choose one of {ENDPOINTS}",
     ),
     (
         "faults:\n  - match:\n      endpoint: [files.list, files.nope]\n    status: 500\n",
-        "flaky.yaml:3: unknown endpoint 'files.nope' in faults[0].match.endpoint[1]; choose one of files.create, "
-        "files.list, files.retrieve, files.delete, files.content",
+        f"flaky.yaml:3: unknown endpoint 'files.nope' in faults[0].match.endpoint[1]; choose one of {ENDPOINTS}",
     ),
     (
         "faults:\n  - delay: 3 parsecs\n",

@@ -16,7 +16,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
-from tests.conftest import batch_line, jsonl
+from tests.helpers import batch_line, jsonl
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)
 

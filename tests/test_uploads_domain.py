@@ -1,4 +1,4 @@
-"""The Uploads API's domain (mockfiles/uploads.py, upload_requests.py, upload_errors.py),
+"""The Uploads API's domain (mockfiles/uploads.py, upload_requests.py, its rows of error_table.py),
 driven directly, without HTTP: requests, limits, Parts, completion, cancellation, expiry,
 accounts, memory. The routes' tests drive the same rules through the real SDK."""
 
@@ -19,18 +19,21 @@ import pytest
 from freezegun import freeze_time
 from openai.resources.uploads.uploads import DEFAULT_PART_SIZE
 
+from mockfiles import errors
 from mockfiles.clock import Clock
 from mockfiles.dialects.openai import OpenAIDialect
 from mockfiles.emulator import Emulator
+from mockfiles.error_table import ROWS, size_text
 from mockfiles.errors import InvalidRequest, InvalidValue, MockFilesError, NotFound, PayloadTooLarge, QuotaExceeded
 from mockfiles.lifecycle import Files, Outcome
 from mockfiles.profiles import MiB, Profile, dashscope_profile, openai_profile
 from mockfiles.store import FileStore
-from mockfiles.upload_errors import ERRORS, size_text
 from mockfiles.upload_requests import CompleteRequest, CreateRequest, parse_complete, parse_create
-from mockfiles.uploads import Part, Upload, Uploads, md5_of, part_object, upload_object
+from mockfiles.uploads import Part, Upload, Uploads, md5_of
 
 GiB = 1024**3
+upload_object = OpenAIDialect().upload_object  # the objects as the API shows them
+part_object = OpenAIDialect().part_object
 HEX32 = r"[0-9a-f]{32}"
 
 
@@ -811,9 +814,29 @@ def test_completion_allocates_per_chunk_not_per_byte() -> None:
 # --- wording and the domain's imports -----------------------------------------------------------------
 
 
+def refusals(module: str) -> list[tuple[str, str]]:
+    """(error class, reason) of every error ``mockfiles.<module>`` raises by reason."""
+    source = (Path(__file__).parent.parent / "mockfiles" / f"{module}.py").read_text()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in BY_REASON:
+            first = node.args[0] if node.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.append((node.func.id, first.value))
+            elif isinstance(first, ast.JoinedStr):  # upload_{state}
+                found += [(node.func.id, f"upload_{state}") for state in ("completed", "cancelled", "expired")]
+    return found
+
+
+BY_REASON = ("MockFilesError", "InvalidRequest", "NotFound", "Conflict", "PayloadTooLarge", "QuotaExceeded")
+
+
 def test_every_refusal_is_a_client_error_with_its_fields() -> None:
-    for name, (cls, message, param, code) in ERRORS.items():
-        assert cls(message, param=param, code=code).status in (400, 404), name
+    found = refusals("uploads") + refusals("upload_requests")
+    assert len(found) >= 15
+    for cls, reason in found:
+        assert reason in ROWS, reason
+        assert getattr(errors, cls) in (InvalidRequest, NotFound, PayloadTooLarge, QuotaExceeded), (cls, reason)
     assert size_text(8 * GiB) == "8 GiB" and size_text(200 * MiB) == "200 MiB" and size_text(1536) == "1.5 KiB"
     assert size_text(12) == "12 bytes"
 
@@ -838,6 +861,6 @@ def imported_modules(module: str, seen: set[str]) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("module", ["uploads", "upload_requests", "upload_errors"])
+@pytest.mark.parametrize("module", ["uploads", "upload_requests", "error_table"])
 def test_the_uploads_domain_imports_no_web_framework(module: str) -> None:
     assert imported_modules(module, set()) & WEB == set()

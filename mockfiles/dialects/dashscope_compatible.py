@@ -7,34 +7,14 @@ request ids, and no ``openai-*`` or ``x-ratelimit-*`` headers."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
-from .. import ids
-from ..context import RequestContext
-from ..errors import (
-    AuthenticationFailed,
-    InjectedRateLimit,
-    InvalidRequest,
-    InvalidValue,
-    MockFilesError,
-    RateLimited,
-)
+from ..errors import InvalidRequest, MockFilesError
+from ..record import Record
 from ..store import Page, StoredFile
+from .dashscope import BEIJING, dashscope_headers, uuid_request_id
 from .openai import OpenAIDialect
-
-BEIJING = timezone(timedelta(hours=8))  # DashScope's dates are China Standard Time
-INVALID_KEY = (
-    "Incorrect API key provided. For details, see: https://help.aliyun.com/zh/model-studio/error-code#apikey-error"
-)
-RATE_LIMITED = (
-    "You have exceeded your current request limit. For details, see: "
-    "https://help.aliyun.com/zh/model-studio/error-code#rate-limit"
-)
-
-
-def uuid_request_id() -> str:
-    return ids.uuid4()
 
 
 class CompatibleDialect(OpenAIDialect):
@@ -60,28 +40,13 @@ class CompatibleDialect(OpenAIDialect):
             filters["created_to"] = parse_day_time(query["create_before"], "create_before", end=True)
         return filters
 
-    def error(self, err: MockFilesError, ctx: RequestContext) -> tuple[int, dict[str, Any], dict[str, str]]:
-        status, body, headers = super().error(err, ctx)
-        error = body["error"]
-        if isinstance(err, AuthenticationFailed):
-            error.update(message=INVALID_KEY, code="invalid_api_key")
-        elif isinstance(err, RateLimited):
-            error.update(message=RATE_LIMITED, type="limit_requests", code="limit_requests")
-            if isinstance(err, InjectedRateLimit):
-                error.update(err.overrides())
-        elif isinstance(err, InvalidValue) and err.param == "purpose":
-            error["message"] = f"'purpose' must be one of {', '.join(repr(p) for p in err.choices)}"
-        body["request_id"] = ctx.request_id
+    def error(self, err: MockFilesError, record: Record) -> tuple[int, dict[str, Any], dict[str, str]]:
+        status, body, headers = super().error(err, record)
+        body["request_id"] = record.request_id
         return status, body, headers
 
-    def headers(self, ctx: RequestContext) -> list[tuple[bytes, bytes]]:
-        return dashscope_headers(ctx)
-
-
-def dashscope_headers(ctx: RequestContext) -> list[tuple[bytes, bytes]]:
-    """DashScope sends its request id and timing, and no rate-limit headers (a 429 still
-    carries ``retry-after``/``retry-after-ms``, added with the error)."""
-    return [(b"x-request-id", ctx.request_id.encode()), (b"req-cost-time", str(int(ctx.elapsed_ms())).encode())]
+    def headers(self, record: Record) -> list[tuple[bytes, bytes]]:
+        return dashscope_headers(record)
 
 
 def parse_day_time(raw: str, param: str, *, end: bool) -> int:
@@ -93,6 +58,4 @@ def parse_day_time(raw: str, param: str, *, end: bool) -> int:
         except ValueError:
             continue
         return int(moment.timestamp()) + (span if end else 0)
-    raise InvalidRequest(
-        f"Invalid '{param}': expected YYYYMMDD or YYYYMMDDhhmmss, got '{raw}'.", param=param, code="invalid_value"
-    )
+    raise InvalidRequest("bad_day_time", param=param, raw=raw)

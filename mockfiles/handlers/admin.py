@@ -11,23 +11,24 @@ from __future__ import annotations
 import functools
 import hmac
 import json
-from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import Response
 
-from . import __version__
-from .accounts import account_id, key_hint
-from .auth import bearer_key
-from .dialects.openai import OpenAIDialect
-from .emulator import Emulator
-from .errors import AuthenticationFailed, InvalidRequest, MockFilesError
-from .located import ScenarioError
-from .responses import JSONResponse
-from .routes import Route, by_method
-from .scenario import scenario_from_text
+from ..accounts import account_id, key_hint
+from ..auth import bearer_key
+from ..errors import AuthenticationFailed, InvalidRequest
+from ..located import ScenarioError
+from ..params import bounded_body
+from ..responses import JSONResponse
+from ..routes import Handler, Route, route
+from ..scenario import scenario_from_text
+from ..transport import Exchange
+from ..version import __version__
+from . import Api
 
 PREFIX = "/_mockfiles"
 MAX_SCENARIO_BYTES = 4 * 1024 * 1024  # 50,000 fault rules take 1.4 MB; a real scenario a few KB
@@ -35,14 +36,10 @@ MAX_JSON_BYTES = 64 * 1024  # the other bodies: {"advance": 3600}
 SCENARIO_SOURCE = "<PUT /_mockfiles/scenario>"
 
 
-class BodyTooLarge(MockFilesError):
-    status = 413
-    type = "invalid_request_error"
-    code = "request_too_large"
+def routes(api: Api) -> list[Route]:
+    emulator = api.emulator
 
-
-def routes(emulator: Emulator) -> list[Route]:
-    async def health(request: Request) -> JSONResponse:
+    async def health(request: Request, ex: Exchange) -> JSONResponse:
         return JSONResponse(
             {
                 "status": "ok",
@@ -52,29 +49,29 @@ def routes(emulator: Emulator) -> list[Route]:
             }
         )
 
-    async def reset(request: Request) -> JSONResponse:
+    async def reset(request: Request, ex: Exchange) -> JSONResponse:
         emulator.reset()
         return JSONResponse({"reset": True})
 
-    async def clock(request: Request) -> JSONResponse:
+    async def clock(request: Request, ex: Exchange) -> JSONResponse:
         if request.method == "POST":
             body = await json_body(request)
             seconds = body.get("advance")
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-                raise InvalidRequest("'advance' must be a number of seconds >= 0.", param="advance")
+                raise InvalidRequest("advance_not_a_number", param="advance")
             try:
                 emulator.clock.advance(seconds)
             except ValueError as exc:  # NaN, infinite, negative, more than 100 years, or too far in all
-                raise InvalidRequest(f"Invalid 'advance': {exc}.", param="advance") from None
+                raise InvalidRequest("advance_refused", param="advance", detail=str(exc)) from None
         return JSONResponse({"now": emulator.clock.now(), "offset": emulator.clock.offset})
 
-    async def requests(request: Request) -> JSONResponse:
+    async def requests(request: Request, ex: Exchange) -> JSONResponse:
         endpoint = request.query_params.get("endpoint")
         return JSONResponse({"object": "list", "data": emulator.journal.entries(endpoint)})
 
-    async def files(request: Request) -> JSONResponse:
+    async def files(request: Request, ex: Exchange) -> JSONResponse:
         now = emulator.clock.now()
-        view = OpenAIDialect()
+        view = api.openai
         data = [
             {
                 **view.file_object(f, now),
@@ -86,76 +83,58 @@ def routes(emulator: Emulator) -> list[Route]:
         ]
         return JSONResponse({"object": "list", "data": data})
 
-    async def scenario(request: Request) -> JSONResponse:
+    async def scenario(request: Request, ex: Exchange) -> JSONResponse:
         if request.method == "PUT":
-            raw = await bounded_body(request, MAX_SCENARIO_BYTES, "A scenario")
+            raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
             text = raw.decode("utf-8", errors="replace")
             try:
                 parsed = await run_in_threadpool(scenario_from_text, text, SCENARIO_SOURCE)
             except ScenarioError as exc:
-                raise InvalidRequest(str(exc), param="scenario") from None
+                raise InvalidRequest("scenario_refused", param="scenario", detail=str(exc)) from None
             emulator.use_scenario(parsed)
         elif request.method == "DELETE":
             emulator.use_scenario(None)
         active = emulator.scenario
         return JSONResponse({"source": active.source, "scenario": active.document, "ignored": emulator.ignored})
 
-    async def openapi(request: Request) -> JSONResponse:
+    async def openapi(request: Request, ex: Exchange) -> JSONResponse:
         return JSONResponse(openapi_document())
 
-    def guarded(endpoint: Callable[[Request], Awaitable[JSONResponse]]) -> Callable[[Request], Awaitable[JSONResponse]]:
-        async def check_token(request: Request) -> JSONResponse:
+    def guarded(endpoint: Handler) -> Handler:
+        async def check_token(request: Request, ex: Exchange) -> Response:
             token = emulator.admin_token
             if token is not None:
                 given = bearer_key(request.headers.get("authorization"))
                 if not hmac.compare_digest(given.encode(), token.encode()):
-                    raise AuthenticationFailed("Incorrect admin token.", missing=False, key=given)
-            return await endpoint(request)
+                    raise AuthenticationFailed(missing=False, key=given)
+            return await endpoint(request, ex)
 
         return check_token
 
     return [
-        by_method(PREFIX + "/health", GET=guarded(health)),
-        by_method(PREFIX + "/reset", POST=guarded(reset)),
-        by_method(PREFIX + "/clock", GET=guarded(clock), POST=guarded(clock)),
-        by_method(PREFIX + "/requests", GET=guarded(requests)),
-        by_method(PREFIX + "/files", GET=guarded(files)),
-        by_method(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
-        by_method(PREFIX + "/openapi.json", GET=guarded(openapi)),
+        route(PREFIX + "/health", GET=guarded(health)),
+        route(PREFIX + "/reset", POST=guarded(reset)),
+        route(PREFIX + "/clock", GET=guarded(clock), POST=guarded(clock)),
+        route(PREFIX + "/requests", GET=guarded(requests)),
+        route(PREFIX + "/files", GET=guarded(files)),
+        route(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
+        route(PREFIX + "/openapi.json", GET=guarded(openapi)),
     ]
 
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI description of the routes served at /v1 (shipped with the package)."""
-    return json.loads(resources.files("mockfiles").joinpath("openapi.json").read_text(encoding="utf-8"))
-
-
-async def bounded_body(request: Request, limit: int, what: str) -> bytes:
-    """The body, refused with 413 once it is longer than ``limit`` (at once when its declared
-    length already is)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large(what, limit)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large(what, limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def too_large(what: str, limit: int) -> BodyTooLarge:
-    return BodyTooLarge(f"{what} may be at most {limit // 1024} KiB ({limit} bytes).")
+    document: dict[str, Any] = json.loads(resources.files("mockfiles").joinpath("openapi.json").read_text("utf-8"))
+    return document
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    raw = await bounded_body(request, MAX_JSON_BYTES, "This request's body")
+    raw = await bounded_body(request, MAX_JSON_BYTES, "body")
     try:
         body = json.loads(raw or b"{}")
     except ValueError:
-        raise InvalidRequest("The request body must be a JSON object.") from None
+        raise InvalidRequest("body_not_object") from None
     if not isinstance(body, dict):
-        raise InvalidRequest("The request body must be a JSON object.")
+        raise InvalidRequest("body_not_object")
     return body

@@ -1,13 +1,33 @@
-"""What the emulator knows about one request while it answers it; the journal keeps
-it afterwards and shows it as an entry."""
+"""What the emulator knows of one request: what was known when it arrived (``Arrival``, never
+changed), and what is recorded while it is answered (``Record``). The journal keeps records and
+makes each entry only when it is read, so that recording costs next to nothing.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .accounts import account_id, key_hint
+from .endpoints import UPLOADS
+from .ratelimit import RateDecision
+
+
+class Arrival(NamedTuple):
+    """The request as it arrived (a named tuple: made once per request, cheaply)."""
+
+    request_id: str
+    dialect: str
+    method: str
+    path: str
+    query: bytes = b""
+    retry_count: int | None = None  # the SDK's x-stainless-retry-count
+    generation: int = 0  # the emulator's generation when the request began (see Emulator.is_current)
+    journaled: bool = True  # the control routes (/_mockfiles) are not journaled
+    received_at: float | None = None  # emulator time when it arrived
+    received_wall: float | None = None  # the same, on the wall clock
+    started: float = 0.0  # time.perf_counter() when it arrived
 
 
 @dataclass(eq=False, slots=True)
@@ -33,49 +53,45 @@ NO_FILE = {"filename": None, "size": None, "sha256": None, "file_id": None}
 
 
 @dataclass(eq=False, slots=True)
-class RequestContext:
-    request_id: str
-    dialect: str
-    method: str
-    path: str
-    query: bytes = b""
-    retry_count: int | None = None  # the SDK's x-stainless-retry-count
-    started: float = field(default_factory=time.perf_counter)
-    ended: float | None = None
+class Record:
+    """How the request was answered, and why."""
+
+    arrival: Arrival
     endpoint: str | None = None
     key: str | None = None
     status: int | None = None
     fault: int | None = None  # index of the scenario fault rule that fired
-    action: str | None = None  # what that rule did
-    journaled: bool = True
-    rate: Any = None  # the rate limiter's Decision, for dialects that send x-ratelimit-* headers
+    action: str | None = None  # what happened besides answering (a fault's action, rate_limited…)
+    rate: RateDecision | None = None  # the rate limiter's decision, for dialects that send x-ratelimit-*
     details: dict[str, Any] = field(default_factory=dict)  # what the journal adds: rule, delay, error…
-    connection: Any = None  # chaos.Connection, for faults that drop the connection
-    generation: int = 0  # the emulator's generation when the request began
-    received_at: float | None = None  # emulator time when it arrived
-    received_wall: float | None = None  # the same, on the wall clock
-    recorded_at: float | None = None  # emulator time when it was journaled (as it was answered)
-    recorded_wall: float | None = None  # the same, on the wall clock
     advice: dict[str, str] | None = None  # the retry advice the response carried (retry-after…)
     upload: Upload | None = None  # for uploads: what the form carried
+    recorded_at: float | None = None  # emulator time when it was journaled (as it was answered)
+    recorded_wall: float | None = None  # the same, on the wall clock
+    ended: float | None = None  # time.perf_counter() when it ended
     seq: int = 0  # its place in the journal
 
+    @property
+    def request_id(self) -> str:
+        return self.arrival.request_id
+
     def elapsed_ms(self) -> float:
-        return ((self.ended or time.perf_counter()) - self.started) * 1000
+        return ((self.ended or time.perf_counter()) - self.arrival.started) * 1000
 
     def entry(self) -> dict[str, Any]:
         """The journal entry: what the request was, how it was answered, and why."""
+        arrival = self.arrival
         entry = {
             "seq": self.seq,
             "time": self.recorded_at,
             "wall_time": self.recorded_wall,
-            "received_at": self.received_at,
-            "received_wall_time": self.received_wall,
-            "request_id": self.request_id,
-            "dialect": self.dialect,
-            "method": self.method,
-            "path": self.path,
-            "query": self.query.decode("latin-1"),
+            "received_at": arrival.received_at,
+            "received_wall_time": arrival.received_wall,
+            "request_id": arrival.request_id,
+            "dialect": arrival.dialect,
+            "method": arrival.method,
+            "path": arrival.path,
+            "query": arrival.query.decode("latin-1"),
             "endpoint": self.endpoint,
             "account": account_id(self.key) if self.key is not None else None,
             "key": key_hint(self.key) if self.key is not None else None,
@@ -84,10 +100,10 @@ class RequestContext:
             "rule": None,
             "action": self.action,
             "advice": self.advice,
-            "retry_count": self.retry_count,
+            "retry_count": arrival.retry_count,
             "duration_ms": self.elapsed_ms(),
         }
-        if self.endpoint == "files.create":
+        if self.endpoint in UPLOADS:
             entry.update(self.upload_fields())
         if self.details:
             entry.update(self.details)

@@ -13,9 +13,13 @@ import dataclasses
 import functools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 from .digest import StreamDigest
 from .errors import InvalidRequest, PayloadTooLarge
@@ -57,11 +61,7 @@ class FilePart:
         n = end - start
         self.size += n
         if self.size > self.limit:
-            raise PayloadTooLarge(
-                f"Maximum content size limit ({self.limit}) exceeded ({self.size} bytes read)",
-                limit=self.limit,
-                read=self.size,
-            )
+            raise PayloadTooLarge("size_limit_read", limit=self.limit, read=self.size)
         if self.size > self._room:
             self._outgrow_room()
         if self.room_left is not None:
@@ -108,7 +108,7 @@ class Form:
         """The one value of a single-valued field; a repeated field is a 400."""
         found = self.values(name)
         if len(found) > 1:
-            raise InvalidRequest(f"'{name}' was given more than once.", param=name)
+            raise InvalidRequest("repeated_field", param=name)
         return found[0] if found else None
 
 
@@ -130,13 +130,10 @@ class FormLimits:
 def boundary_of(content_type: str | None) -> bytes:
     mime, options = parse_options_header(content_type or "")
     if mime != b"multipart/form-data":
-        raise InvalidRequest(
-            "Invalid Content-Type: this endpoint expects multipart/form-data "
-            f"(got {content_type or 'no Content-Type'}).",
-        )
+        raise InvalidRequest("not_multipart", content_type=content_type)
     boundary = options.get(b"boundary")
     if not boundary:
-        raise InvalidRequest("Invalid Content-Type: multipart/form-data needs a boundary parameter.")
+        raise InvalidRequest("no_boundary")
     return boundary
 
 
@@ -157,16 +154,16 @@ async def read_form(
         try:
             parser = MultipartParser(boundary_of(content_type), reader.callbacks())
         except ValueError as exc:
-            raise InvalidRequest(f"Invalid multipart boundary: {exc}") from None
+            raise InvalidRequest("bad_boundary", detail=str(exc)) from None
         try:
             async for chunk in stream:
                 if chunk:
                     parser.write(chunk)
             parser.finalize()
         except FormParserError as exc:
-            raise InvalidRequest(f"Malformed multipart body: {exc}") from None
+            raise InvalidRequest("malformed_multipart", detail=str(exc)) from None
         if not reader.ended:
-            raise InvalidRequest("Malformed multipart body: the closing boundary is missing.")
+            raise InvalidRequest("no_closing_boundary")
     finally:
         await reader.finish_digests()
     return reader.form
@@ -191,7 +188,7 @@ class _Reader:
         self._name = ""
         self._text = bytearray()
 
-    def callbacks(self) -> dict[str, Callable[..., None]]:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self.on_part_begin,
             "on_header_field": self.on_header_field,
@@ -206,7 +203,7 @@ class _Reader:
     def on_part_begin(self) -> None:
         self.parts += 1
         if self.parts > self.limits.max_parts:
-            raise InvalidRequest(f"Too many form fields: at most {self.limits.max_parts} are accepted.")
+            raise InvalidRequest("too_many_parts", limit=self.limits.max_parts)
         self._disposition = None
         self._part_type = None
         self._file = None
@@ -216,9 +213,7 @@ class _Reader:
     def _count_header(self, n: int) -> None:
         self._header_bytes += n
         if self._header_bytes > self.limits.max_header_bytes:
-            raise InvalidRequest(
-                f"Malformed multipart body: part headers longer than {self.limits.max_header_bytes} bytes."
-            )
+            raise InvalidRequest("part_headers_too_long", limit=self.limits.max_header_bytes)
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._count_header(end - start)
@@ -240,10 +235,10 @@ class _Reader:
     def on_headers_finished(self) -> None:
         disposition, options = part_disposition(self._disposition or b"")
         if disposition != b"form-data" or b"name" not in options:
-            raise InvalidRequest("Malformed multipart body: a part has no Content-Disposition name.")
-        self._name = _text(options[b"name"], "field name")
+            raise InvalidRequest("no_part_name")
+        self._name = _text(options[b"name"], "name")
         if b"filename" in options:
-            filename = _text(options[b"filename"], "filename")
+            filename = _text(options[b"filename"], "filename", self._name)
             content_type = self._part_type.decode("latin-1").strip() if self._part_type else None
             limit = self.file_limit(self._name, self.form)
             self._file = FilePart(self._name, filename, content_type, limit, self.room)
@@ -254,10 +249,7 @@ class _Reader:
             self._file.write(data, start, end)
             return
         if len(self._text) + end - start > self.limits.max_field_bytes:
-            raise InvalidRequest(
-                f"Form field '{self._name}' is longer than {self.limits.max_field_bytes} bytes.",
-                param=self._name,
-            )
+            raise InvalidRequest("field_too_long", param=self._name, limit=self.limits.max_field_bytes)
         self._text += data[start:end]
 
     def on_part_end(self) -> None:
@@ -267,7 +259,7 @@ class _Reader:
             self._file.digest.finish()
             self._file = None
         else:
-            self.form.fields.append((self._name, _text(bytes(self._text), f"field '{self._name}'")))
+            self.form.fields.append((self._name, _text(bytes(self._text), "value", self._name)))
             self._recheck_files()
 
     def _recheck_files(self) -> None:
@@ -276,11 +268,7 @@ class _Reader:
         for part in self.form.files:
             limit = self.file_limit(part.field, self.form)
             if part.size > limit:
-                raise PayloadTooLarge(
-                    f"Maximum content size limit ({limit}) exceeded ({part.size} bytes read)",
-                    limit=limit,
-                    read=part.size,
-                )
+                raise PayloadTooLarge("size_limit_read", limit=limit, read=part.size)
             part.limit = limit
 
     async def finish_digests(self) -> None:
@@ -303,9 +291,10 @@ def part_disposition(raw: bytes) -> tuple[bytes, dict[bytes, bytes]]:
     return parse_options_header(raw)
 
 
-def _text(raw: bytes, what: str) -> str:
-    """Header parameters arrive as raw bytes; clients send UTF-8 in them."""
+def _text(raw: bytes, part: str, field: str = "") -> str:
+    """Header parameters arrive as raw bytes; clients send UTF-8 in them (``part``: the field's
+    ``name``, a file's ``filename`` or a field's ``value``)."""
     try:
         return raw.decode("utf-8")
     except UnicodeError:
-        raise InvalidRequest(f"The {what} is not valid UTF-8.") from None
+        raise InvalidRequest(f"{part}_not_utf8", field=field) from None

@@ -1,0 +1,122 @@
+"""The OpenAI-shaped Files routes (create, list, retrieve, delete, content), served for every
+dialect that speaks that shape (OpenAI's ``/v1``, DashScope's ``/compatible-mode/v1``): the
+dialect only decides how objects and errors look on the wire."""
+
+from __future__ import annotations
+
+import functools
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from ..dialects.openai import OpenAIDialect
+from ..endpoints import Endpoint
+from ..errors import InvalidRequest, InvalidValue, MissingParameter
+from ..form_reader import FilePart, Form
+from ..lifecycle import Files
+from ..params import expires_after_of, query_of, read_upload
+from ..responses import ContentResponse, JSONResponse
+from ..routes import Operation, Route, route
+from ..transport import Exchange
+from ..validation import check_range, parse_int
+from . import Api
+
+LIST_LIMIT_MAX = 10_000
+THREAD_CHECK_BYTES = 1024 * 1024  # content checks of larger files run off the event loop
+
+
+def routes(api: Api) -> list[Route]:
+    return [*FilesAPI(api, api.openai).routes(), *FilesAPI(api, api.compatible).routes()]
+
+
+class FilesAPI:
+    def __init__(self, api: Api, dialect: OpenAIDialect) -> None:
+        self.api = api
+        self.dialect = dialect
+
+    @property
+    def files(self) -> Files:
+        return self.api.emulator.files  # a reset makes a new one
+
+    def routes(self) -> list[Route]:
+        prefix = self.dialect.prefix
+        return [
+            route(
+                prefix + "/files",
+                GET=Operation(self.list, Endpoint.FILES_LIST),
+                POST=Operation(self.create, Endpoint.FILES_CREATE),
+            ),
+            route(
+                prefix + "/files/{file_id}",
+                GET=Operation(self.retrieve, Endpoint.FILES_RETRIEVE),
+                DELETE=Operation(self.delete, Endpoint.FILES_DELETE),
+            ),
+            route(prefix + "/files/{file_id}/content", GET=Operation(self.content, Endpoint.FILES_CONTENT)),
+        ]
+
+    async def create(self, request: Request, ex: Exchange) -> JSONResponse:
+        files = self.files
+        budget = files.budget(ex.record.key or "")
+        budget.check_count()  # the file count, before any of the body is read
+        form, upload = await read_upload(request, budget, ex.record, file_parts)
+        purpose = form.value("purpose")
+        part = upload_part(form)
+        if part is not None and part.room_left is not None:
+            raise budget.storage_refusal(part.size, part.room_left)
+        outcome = await self.api.front.admit_form(ex, purpose, part.filename if part else None)
+        rules = files.rules(purpose, self.dialect.name)
+        if part is None:
+            raise MissingParameter("file")
+        assert purpose is not None
+        expires_after = expires_after_of(form)
+        files.accept(part, purpose)
+        commit = functools.partial(
+            files.commit, budget, part, purpose, expires_after=expires_after, outcome=outcome, dialect=self.dialect.name
+        )
+        await ex.drop_if_stale()  # not into a store reset meanwhile
+        needs_thread = rules.content is not None and outcome is None and part.size > THREAD_CHECK_BYTES
+        f = await run_in_threadpool(commit) if needs_thread else commit()
+        upload.files[0].file_id = f.id
+        return JSONResponse(self.dialect.file_object(f, files.clock.now()))
+
+    async def list(self, request: Request, ex: Exchange) -> JSONResponse:
+        query = query_of(request)
+        limit = LIST_LIMIT_MAX
+        if "limit" in query:
+            limit = parse_int(query["limit"], "limit")
+            check_range(limit, "limit", 1, LIST_LIMIT_MAX)
+        order = query.get("order", "desc")
+        if order not in ("asc", "desc"):
+            raise InvalidValue("order", order, ("asc", "desc"))
+        after = query.get("after") or None
+        purpose = query.get("purpose") or None
+        filters = self.dialect.list_filters(query)
+        page = self.files.page(ex.record.key or "", limit=limit, order=order, after=after, purpose=purpose, **filters)
+        return JSONResponse(self.dialect.list_object(page, self.files.clock.now()))
+
+    async def retrieve(self, request: Request, ex: Exchange) -> JSONResponse:
+        files = self.api.emulator.files
+        f = files.get(ex.record.key or "", request.path_params["file_id"])
+        return JSONResponse(self.dialect.file_object(f, files.clock.now()))
+
+    async def delete(self, request: Request, ex: Exchange) -> JSONResponse:
+        f = self.files.delete(ex.record.key or "", request.path_params["file_id"])
+        return JSONResponse(self.dialect.deleted_object(f))
+
+    async def content(self, request: Request, ex: Exchange) -> ContentResponse:
+        f = self.files.get(ex.record.key or "", request.path_params["file_id"])
+        return ContentResponse(f.chunks, f.size)
+
+
+def file_parts(form: Form) -> list[FilePart]:
+    return [p for p in form.files if p.field == "file"]
+
+
+def upload_part(form: Form) -> FilePart | None:
+    """The one ``file`` part of an upload (None when there is none)."""
+    parts = file_parts(form)
+    if len(parts) > 1:
+        raise InvalidRequest("one_file_only", param="file")
+    if not parts and form.values("file"):
+        raise InvalidRequest("file_not_a_file", param="file")
+    return parts[0] if parts else None

@@ -1,0 +1,90 @@
+"""The endpoint registry (mockfiles/endpoints.py) against everything that names endpoints: the
+scenario JSON Schema, the OpenAPI document, the routes of every dialect, the rate classes, the
+retry instructions' bodies. Adding an endpoint is its registry line and its handler: these tests
+say what else must agree."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from importlib import resources
+
+import pytest
+
+from mockfiles.app import build_app
+from mockfiles.emulator import Emulator
+from mockfiles.endpoints import DOWNLOADS, HANDLER_MODULES, NAMES, UPLOADS, Endpoint
+from mockfiles.faults import ENDPOINTS
+from mockfiles.profiles import RateLimits
+from mockfiles.ratelimit import RateLimiter
+from mockfiles.retry_instructions import DOWNLOAD_ENDPOINTS, UPLOAD_ENDPOINTS
+
+SCHEMA = json.loads(resources.files("mockfiles").joinpath("scenario.schema.json").read_text())
+OPENAPI = json.loads(resources.files("mockfiles").joinpath("openapi.json").read_text())
+APP = build_app(Emulator())
+
+
+def served() -> dict[str, dict[tuple[str, str], str]]:
+    """Per dialect: (method, path under its prefix) -> endpoint name, from the application's router."""
+    out: dict[str, dict[tuple[str, str], str]] = {}
+    for route in APP.router.routes():
+        dialect = APP.dialect_for(route.path)
+        for method, operation in route.operations.items():
+            if operation.endpoint is not None and method != "HEAD":
+                path = route.path.removeprefix(dialect.prefix)
+                out.setdefault(dialect.name, {})[(method, path)] = operation.endpoint.id
+    return out
+
+
+def test_the_scenario_schema_lists_the_registry() -> None:
+    assert SCHEMA["$defs"]["endpoint"]["enum"] == list(NAMES)
+    match = SCHEMA["$defs"]["rule"]["properties"]["match"]["properties"]["endpoint"]
+    assert match["oneOf"][0] == {"$ref": "#/$defs/endpoint"}
+    assert ENDPOINTS == NAMES  # what fault rules accept
+
+
+def test_every_endpoint_is_served_and_each_of_its_handler_modules_serves_it() -> None:
+    routes = served()
+    everywhere = {name for table in routes.values() for name in table.values()}
+    assert everywhere == set(NAMES)
+    api = APP.api
+    for endpoint in Endpoint:
+        for name in endpoint.handlers:
+            module = importlib.import_module(f"mockfiles.handlers.{name}")
+            declared = {op.endpoint for route in module.routes(api) for op in route.operations.values()}
+            assert endpoint in declared, (endpoint.id, name)
+    assert set(HANDLER_MODULES) == {m for e in Endpoint for m in e.handlers}
+
+
+@pytest.mark.parametrize(
+    ("dialect", "expected"),
+    [
+        ("openai", set(NAMES)),
+        ("dashscope-compatible", set(NAMES)),
+        ("dashscope-native", {"files.create", "files.list", "files.retrieve", "files.delete"}),
+    ],
+)
+def test_each_dialect_serves_its_endpoints(dialect: str, expected: set[str]) -> None:
+    assert set(served()[dialect].values()) == expected
+
+
+def test_the_openapi_document_names_the_endpoint_of_each_v1_route() -> None:
+    documented = {
+        (method.upper(), path): operation["x-mockfiles-endpoint"]
+        for path, item in OPENAPI["paths"].items()
+        for method, operation in item.items()
+    }
+    assert documented == served()["openai"]
+
+
+def test_rate_classes_come_from_the_registry() -> None:
+    limiter = RateLimiter(RateLimits(upload=3, query=10))
+    for endpoint in Endpoint:
+        assert limiter.limit_for(endpoint.id) == (endpoint.rate, 3 if endpoint.rate == "upload" else 10)
+    assert limiter.limit_for("nothing.known") is None
+    assert Endpoint.named("files.content") is Endpoint.FILES_CONTENT and str(Endpoint.FILES_LIST) == "files.list"
+
+
+def test_the_retry_instructions_bodies_agree_with_the_registry() -> None:
+    assert {e for e in UPLOAD_ENDPOINTS if e in NAMES} == UPLOADS == {"files.create"}
+    assert {e for e in DOWNLOAD_ENDPOINTS if e in NAMES} == DOWNLOADS == {"files.content"}
