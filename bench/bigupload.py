@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench.procstat import Usage, rss, usage
+from bench.procstat import Meter, Usage, rss, usage, wait_for_quiet
 from bench.servers import AUTH, Served, baseline_server, mockfiles_server
 
 MiB = 1024 * 1024
@@ -68,6 +69,8 @@ class Uploaded:
     mib_s: float
     spent: Usage  # the server's, during the upload (all its threads)
     loop: Usage  # its event loop's thread alone
+    client: float  # the client's CPU seconds (this process)
+    others: float  # the rest of the machine's CPU seconds meanwhile
 
     @property
     def faults(self) -> int:
@@ -76,15 +79,15 @@ class Uploaded:
 
 def upload(server: Served, mib: int, query: str = "", keep: bool = False) -> Uploaded:
     """One upload of ``mib`` MiB; the stored file is deleted afterwards unless ``keep``."""
-    before, loop = usage(server.pid), usage(server.pid, server.pid)
-    started = time.perf_counter()
-    r = httpx.post(f"{server.url}/v1/files{query}", content=multipart_stream(mib), timeout=300, headers=HEADERS)
-    elapsed = time.perf_counter() - started
-    spent, loop = usage(server.pid) - before, usage(server.pid, server.pid) - loop
+    stream = multipart_stream(mib)
+    loop, meter = usage(server.pid, server.pid), Meter(server.pid, resource.RUSAGE_SELF)
+    r = httpx.post(f"{server.url}/v1/files{query}", content=stream, timeout=300, headers=HEADERS)
+    elapsed, spent, client, others = meter.read()
+    loop = usage(server.pid, server.pid) - loop
     assert r.status_code == 200, r.text
     if not keep:
         httpx.delete(f"{server.url}/v1/files/{r.json()['id']}", headers=AUTH)
-    return Uploaded(mib / elapsed, spent, loop)
+    return Uploaded(mib / elapsed, spent, loop, client, others)
 
 
 def download_mib_s(url: str) -> float:
@@ -118,11 +121,13 @@ Rounds = list[dict[str, list[Uploaded]]]
 
 
 def upload_rounds(
-    mib: int, rounds: int, uploads: int, warmups: int, env: dict[str, str], servers: Servers = roles
+    mib: int, rounds: int, uploads: int, warmups: int, env: dict[str, str], servers: Servers = roles, quiet: bool = True
 ) -> Rounds:
     """Each round on fresh servers: ``warmups`` uploads each, then ``uploads`` measured, interleaved."""
     results = []
     for r in range(rounds):
+        if quiet:
+            wait_for_quiet()
         with servers(env) as by_role:
             names = list(by_role)
             for _ in range(warmups):
@@ -147,7 +152,8 @@ def summarize(results: Rounds, reference: str = "raw read") -> list[str]:
             f"{name:15} {m(u.mib_s for u in every):7.1f} MiB/s   CPU {m(u.spent.cpu for u in every):.3f} s per upload "
             f"(user {m(u.spent.user for u in every):.3f} + kernel {m(u.spent.system for u in every):.3f}; event loop "
             f"{m(u.loop.cpu for u in every):.3f})   minor page faults {m(u.faults for u in every):7,.0f} "
-            f"({min(u.faults for u in every):,}–{max(u.faults for u in every):,})"
+            f"({min(u.faults for u in every):,}–{max(u.faults for u in every):,})   client CPU "
+            f"{m(u.client for u in every):.3f} s, rest of the machine {m(u.others for u in every):.3f} s"
         )
     for name in results[0]:
         if name != reference:
@@ -192,10 +198,10 @@ def cold_and_download(mib: int) -> list[str]:
     ]
 
 
-def bench_big(mib: int, rounds: int, uploads: int) -> list[str]:
+def bench_big(mib: int, rounds: int, uploads: int, quiet: bool = True) -> list[str]:
     lines = cold_and_download(mib)
     for regime, env in REGIMES.items():
-        results = upload_rounds(mib, rounds, uploads, warmups=1, env=env)
+        results = upload_rounds(mib, rounds, uploads, warmups=1, env=env, quiet=quiet)
         lines += [f"upload, {regime}:", *("  " + line for line in summarize(results))]
         cost = fault_cost(results)
         if cost is not None:

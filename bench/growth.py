@@ -24,7 +24,7 @@ def fill(files: object, count: int) -> list[str]:
     return [create("bench", purpose="user_data", filename=f"f{i}.txt", chunks=(b"x",), size=1).id for i in range(count)]
 
 
-def probe_ms(http: httpx.Client, path: str, params: dict[str, object], probes: int) -> float:
+def probe_ms(http: httpx.Client, path: str, params: dict[str, str | int], probes: int) -> float:
     timings = []
     for _ in range(probes):
         started = time.perf_counter()
@@ -46,7 +46,10 @@ def bench_many(many_files: int, probes: int) -> list[str]:
             tracemalloc.stop()
             middle = ids[len(ids) // 2]
             with httpx.Client(base_url=server.base_url, headers={"Authorization": "Bearer bench"}) as http:
-                probe = lambda path, **params: probe_ms(http, path, params, probes)  # noqa: E731
+
+                def probe(path: str, **params: str | int) -> float:
+                    return probe_ms(http, path, params, probes)
+
                 results[count] = {
                     "list(limit=100)": probe("/files", limit=100),
                     "list(limit=50, after=middle)": probe("/files", limit=50, after=middle),

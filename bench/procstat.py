@@ -9,6 +9,7 @@ the stretch cost that process, whoever else shares the machine.
 from __future__ import annotations
 
 import os
+import resource
 import time
 from dataclasses import dataclass
 
@@ -75,6 +76,27 @@ def wait_for_quiet(threshold: float = 0.2, patience: float = 30.0, probe: float 
         load = (machine_busy()[0] - busy) / (time.monotonic() - started)
         if load < threshold or time.monotonic() > deadline:
             return load
+
+
+class Meter:
+    """CPU spent from its creation to ``read()``: by the server, by the generator (this process,
+    or its finished children), and by the rest of the machine."""
+
+    def __init__(self, pid: int, who: int) -> None:
+        self.pid, self.who = pid, who
+        self.server, self.generator, self.busy = usage(pid), self._generator(), machine_busy()[0]
+        self.started = time.perf_counter()
+
+    def _generator(self) -> float:
+        spent = resource.getrusage(self.who)
+        return spent.ru_utime + spent.ru_stime
+
+    def read(self) -> tuple[float, Usage, float, float]:
+        """(wall seconds, the server's usage, the generator's CPU seconds, everyone else's CPU seconds)."""
+        wall = time.perf_counter() - self.started
+        server, generator = usage(self.pid) - self.server, self._generator() - self.generator
+        others = machine_busy()[0] - self.busy - server.cpu - generator
+        return wall, server, generator, max(0.0, others)
 
 
 def rss(pid: int) -> tuple[int, int]:

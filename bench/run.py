@@ -28,6 +28,7 @@ import httpx2
 import openai
 
 from bench import bigupload, growth, load
+from bench.procstat import usage
 from bench.servers import baseline_server, mockfiles_server
 
 BATCH = b'{"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}\n'
@@ -101,19 +102,24 @@ def bench_cycle(sizes: Sizes) -> None:
         for c in (*clients, floor):
             sdk_cycle(c, max(1, sizes.cycles // 10))  # warm-up
         runs: list[list[float]] = [[], [], []]
+        server_ms: list[list[float]] = [[], []]  # each server's CPU per cycle
         for r in range(sizes.rounds):  # interleaved, the order alternating from one round to the next
-            order = [0, 1, 2] if r % 2 == 0 else [2, 1, 0]
-            for i in order:
+            for i in [0, 1, 2] if r % 2 == 0 else [2, 1, 0]:
+                before = usage((ours, base)[i].pid) if i < 2 else None
                 runs[i].append(sdk_cycle((*clients, floor)[i], sizes.cycles))
+                if before is not None:
+                    server_ms[i].append((usage((ours, base)[i].pid) - before).cpu / sizes.cycles * 1000)
     ours_ms, base_ms, floor_ms = (statistics.median(r) for r in runs)
+    ours_cpu, base_cpu = (statistics.median(r) for r in server_ms)
     ratios = [o / b for o, b in zip(runs[0], runs[1], strict=True)]
     report(
         f"1. SDK cycle: {sizes.cycles} x (create, retrieve, list, content, delete), rate limits off, "
         f"{sizes.rounds} interleaved rounds",
         [
-            f"mockfiles      {ours_ms:7.2f} ms/cycle ({min(runs[0]):.2f}–{max(runs[0]):.2f})",
-            f"baseline (a)   {base_ms:7.2f} ms/cycle ({min(runs[1]):.2f}–{max(runs[1]):.2f})   bare Starlette, same "
-            "uvicorn, canned bodies",
+            f"mockfiles      {ours_ms:7.2f} ms/cycle ({min(runs[0]):.2f}–{max(runs[0]):.2f}); server CPU "
+            f"{ours_cpu:.2f} ms/cycle",
+            f"baseline (a)   {base_ms:7.2f} ms/cycle ({min(runs[1]):.2f}–{max(runs[1]):.2f}); server CPU "
+            f"{base_cpu:.2f} ms/cycle   bare Starlette, same uvicorn, canned bodies",
             f"baseline (b)   {floor_ms:7.2f} ms/cycle   the SDK on an in-memory transport (its own floor)",
             f"ratio mockfiles / (a), round by round: {load.spread(ratios, 3)}   (target <= 1.10)",
         ],
@@ -145,7 +151,7 @@ def bench_big(sizes: Sizes, quick: bool) -> None:
     rounds = f"fresh servers for each of {sizes.big_rounds} rounds: 1 warm-up upload, then {sizes.big_uploads}"
     report(
         f"3. a {sizes.big_mib} MiB file ({rounds} interleaved)",
-        bigupload.bench_big(sizes.big_mib, sizes.big_rounds, sizes.big_uploads),
+        bigupload.bench_big(sizes.big_mib, sizes.big_rounds, sizes.big_uploads, quiet=not quick),
     )
 
 

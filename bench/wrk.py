@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.procstat import Usage, machine_busy, usage
+from bench.procstat import Meter, Usage
 from bench.servers import Served
 
 
@@ -147,27 +147,6 @@ def run_wrk(wrk: str, server: Served, load: Load, connections: int, seconds: int
         raise RuntimeError(f"wrk failed ({result.returncode}): {result.stderr or result.stdout}")
     requests, measured, errors, p50, p99 = parse_summary(result.stdout)
     return LoadRun("wrk", connections, requests, measured, wall, errors, spent, generator, others, p50, p99)
-
-
-class Meter:
-    """CPU spent from its creation to ``read()``: by the server, by the generator (this process,
-    or its finished children), and by the rest of the machine."""
-
-    def __init__(self, pid: int, who: int) -> None:
-        self.pid, self.who = pid, who
-        self.server, self.generator, self.busy = usage(pid), self._generator(), machine_busy()[0]
-        self.started = time.perf_counter()
-
-    def _generator(self) -> float:
-        spent = resource.getrusage(self.who)
-        return spent.ru_utime + spent.ru_stime
-
-    def read(self) -> tuple[float, Usage, float, float]:
-        """(wall seconds, the server's usage, the generator's CPU seconds, everyone else's CPU seconds)."""
-        wall = time.perf_counter() - self.started
-        server, generator = usage(self.pid) - self.server, self._generator() - self.generator
-        others = machine_busy()[0] - self.busy - server.cpu - generator
-        return wall, server, generator, max(0.0, others)
 
 
 # --- the fallback: a lean asyncio client in this process ------------------------------------------
