@@ -42,7 +42,7 @@ class Sizes:
     sweep_seconds: int = 3
     sweep_rounds: int = 3
     big_mib: int = 200
-    big_rounds: int = 4
+    big_rounds: int = 6
     big_uploads: int = 3
     many_files: int = 100_000
     probes: int = 300
