@@ -14,6 +14,7 @@ takes its place for GETs, and says that it may be the bottleneck itself.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import resource
 import shutil
@@ -75,8 +76,10 @@ class LoadRun:
         return self.others_cpu / self.wall
 
 
+@functools.cache
 def find_wrk(install: bool) -> str | None:
-    """wrk's path; when it is missing and ``install`` is set, the Debian package is installed."""
+    """wrk's path; when it is missing and ``install`` is set, the Debian package is installed
+    (once: the answer is kept for the rest of the run)."""
     path = shutil.which("wrk")
     if path is not None or not install:
         return path
