@@ -38,8 +38,9 @@ BATCH = b'{"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "b
 @dataclass
 class Sizes:
     cycles: int = 300
-    rounds: int = 5
-    load_seconds: int = 5
+    cycle_rounds: int = 11  # a round is short (300 cycles: 1.5 s) and latency-bound: noise shows
+    rounds: int = 7
+    load_seconds: int = 4
     sweep_seconds: int = 3
     sweep_rounds: int = 3
     big_mib: int = 200
@@ -50,8 +51,8 @@ class Sizes:
 
 
 QUICK = Sizes(
-    cycles=10, rounds=2, load_seconds=1, sweep_seconds=1, sweep_rounds=1, big_mib=4, big_rounds=1, big_uploads=1,
-    many_files=2_000, probes=20,
+    cycles=10, cycle_rounds=2, rounds=1, load_seconds=1, sweep_seconds=1, sweep_rounds=1,
+    big_mib=4, big_rounds=1, big_uploads=1, many_files=2_000, probes=20,
 )  # fmt: skip
 
 
@@ -105,7 +106,7 @@ def bench_cycle(sizes: Sizes, quick: bool) -> None:
         runs: list[list[float]] = [[], [], []]  # ms per cycle
         server_ms: list[list[float]] = [[], []]  # each server's CPU per cycle
         rest: list[list[float]] = [[], [], []]  # the rest of the machine's cores meanwhile
-        for r in range(sizes.rounds):  # interleaved, the order alternating from one round to the next
+        for r in range(sizes.cycle_rounds):  # interleaved, the order alternating from one round to the next
             for i in [0, 1, 2] if r % 2 == 0 else [2, 1, 0]:
                 if not quick:
                     wait_for_quiet()
@@ -135,7 +136,7 @@ def bench_cycle(sizes: Sizes, quick: bool) -> None:
         )
     report(
         f"1. SDK cycle: {sizes.cycles} x (create, retrieve, list, content, delete), rate limits off, "
-        f"{sizes.rounds} interleaved rounds",
+        f"{sizes.cycle_rounds} interleaved rounds",
         lines,
     )
 
@@ -144,7 +145,7 @@ def bench_cycle(sizes: Sizes, quick: bool) -> None:
 
 
 def bench_load(sizes: Sizes, quick: bool) -> None:
-    load.bench_load(quick, sizes.rounds if not quick else 1, sizes.load_seconds)
+    load.bench_load(quick, sizes.rounds, sizes.load_seconds)
 
 
 def bench_sweep(sizes: Sizes, quick: bool) -> None:
@@ -180,7 +181,7 @@ def bench_fixture(sizes: Sizes, quick: bool) -> None:
     from mockfiles import MockFilesServer
 
     starts = []
-    for _ in range(max(3, sizes.rounds)):
+    for _ in range(5):
         started = time.perf_counter()
         server = MockFilesServer().start()
         starts.append((time.perf_counter() - started) * 1000)
