@@ -13,6 +13,7 @@ a core to each server alone) is the steadier figure.
 
 from __future__ import annotations
 
+import functools
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -171,15 +172,39 @@ def bench_load(quick: bool, rounds: int, seconds: int, connections: int = 32) ->
             report(f"2. under load: {name} -c{connections} -d{seconds}s, {rounds} interleaved rounds", lines)
 
 
+def least_disturbed(measure: Callable[[], Series], attempts: int) -> Series:
+    """A point of the chart measured again (at most ``attempts`` times in all) while other work took
+    CPU during any of its runs; the least disturbed measure is kept (its load is printed)."""
+    best: Series | None = None
+    for _ in range(attempts):
+        series = measure()
+        if best is None or disturbance(series) < disturbance(best):
+            best = series
+        if disturbance(best) < QUIET:
+            break
+    assert best is not None
+    return best
+
+
+def disturbance(series: Series) -> float:
+    return max(r.others_cores for r in series.ours + series.base)
+
+
 def bench_concurrency(quick: bool, rounds: int, seconds: int, chart: Path | None) -> None:
-    """The retrieve at 1 to 64 connections, both servers, and a chart of it."""
+    """The retrieve at 1 to 64 connections, both servers, and a chart of it. A point whose runs
+    were disturbed by other work is measured again, up to twice."""
     name, generate = generator(quick)
     levels = (1, 8) if quick else CONCURRENCY
     results: dict[str, dict[int, list[LoadRun]]] = {"mockfiles": {}, "baseline (a)": {}}
     with mockfiles_server() as ours, baseline_server() as base:
         load = loads(ours)["GET /v1/files/{id}"]
         for connections in levels:
-            series = interleaved(generate, ours, base, load, connections, seconds, rounds, 0 if quick else 30)
+            series = least_disturbed(
+                functools.partial(
+                    interleaved, generate, ours, base, load, connections, seconds, rounds, 0 if quick else 30
+                ),
+                attempts=1 if quick else 3,
+            )
             results["mockfiles"][connections], results["baseline (a)"][connections] = series.ours, series.base
     m = statistics.median
     lines = [
