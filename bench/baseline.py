@@ -1,6 +1,7 @@
 """Baseline (a): a bare Starlette app answering the same routes with canned bodies, served
-by the same uvicorn settings as mockfiles. Uploads are read and discarded; content is
-canned bytes, or ``?size=N`` bytes streamed in 64 KiB chunks.
+by the same uvicorn settings as mockfiles. Uploads are read and discarded (a raw ASGI body
+read), or with ``?keep=1`` kept as the pieces they came in (as a store must keep them) until
+the next DELETE; content is canned bytes, or ``?size=N`` bytes streamed in 64 KiB chunks.
 
     python -m bench.baseline --port 0      # prints "baseline serving on http://..."
 """
@@ -36,6 +37,7 @@ LIST_BODY = json.dumps(
 ).encode()
 DELETED_BODY = json.dumps({"id": FILE["id"], "object": "file", "deleted": True}).encode()
 CHUNK = b"\0" * 65536
+HELD: list[list[bytes]] = []  # uploads kept with ?keep=1, let go by any DELETE
 
 
 def canned(body: bytes) -> Response:
@@ -44,13 +46,18 @@ def canned(body: bytes) -> Response:
 
 async def files(request: Request) -> Response:
     if request.method == "POST":
-        async for _ in request.stream():
-            pass
+        if request.query_params.get("keep"):
+            HELD.append([piece async for piece in request.stream()])
+        else:
+            async for _ in request.stream():
+                pass
         return canned(FILE_BODY)
     return canned(LIST_BODY)
 
 
 async def one_file(request: Request) -> Response:
+    if request.method == "DELETE":
+        HELD.clear()
     return canned(DELETED_BODY if request.method == "DELETE" else FILE_BODY)
 
 

@@ -21,7 +21,8 @@ from collections import Counter
 
 import httpx
 
-from bench.run import rss, served
+from bench.procstat import rss
+from bench.servers import served
 
 SCENARIO = {
     "seed": 3,
@@ -46,7 +47,7 @@ def one_minute(
     rng: random.Random,
     known: dict[str, list[str]],
     per_minute: int,
-    outcomes: Counter,
+    outcomes: Counter[int | str],
 ) -> None:
     for _ in range(per_minute):
         key = rng.choice(list(known))
@@ -83,14 +84,14 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(1)
     known: dict[str, list[str]] = {f"soak-{i}": [] for i in range(4)}
-    outcomes: Counter = Counter()
+    outcomes: Counter[int | str] = Counter()
     samples: list[float] = []
     net: list[float] = []  # RSS less the bytes of the files stored at that moment
     started = time.perf_counter()
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as scenario:
         json.dump(SCENARIO, scenario)
         scenario.flush()
-        with served("mockfiles", "serve", "--port", "0", "--quiet", "--scenario", scenario.name) as server:
+        with served("mockfiles", "mockfiles", "serve", "--port", "0", "--quiet", "--scenario", scenario.name) as server:
             clients = {
                 key: httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
                 for key in known

@@ -6,6 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bench.hotspots import KERNEL, part_of, shares
+from bench.procstat import TICK, Usage, parse_stat
+from bench.wrk import parse_summary
+
 ROOT = Path(__file__).parent.parent
 
 
@@ -14,9 +20,48 @@ def test_benchmarks_run_quick() -> None:
         [sys.executable, "-m", "bench", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    for section in ("1. SDK cycle", "2. GET", "3. a 4 MiB file", "4. one account", "5. the pytest fixture"):
+    sections = (
+        "1. SDK cycle",
+        "2. under load",
+        "2b. GET /v1/files/{id} against connections",
+        "3. a 4 MiB file",
+        "4. one account",
+        "5. the pytest fixture",
+        "6. still to come",
+    )
+    for section in sections:
         assert section in result.stdout
     assert "ratio" in result.stdout and "Traceback" not in result.stderr
+    assert "minor page faults" in result.stdout and "CPU per request" in result.stdout
+    assert "not available yet" in result.stdout  # the batches, uploads and in-process benchmarks wait for their routes
+
+
+def test_proc_stat_fields() -> None:
+    """/proc/<pid>/stat: a command name with spaces and parentheses does not shift the fields."""
+    line = "42 (a (b) c) S 1 42 42 0 -1 4194304 1234 0 5 0 300 150 0 0 20 0 3 0 100 2998272 391"
+    assert parse_stat(line) == Usage(user=300 * TICK, system=150 * TICK, minor_faults=1234, major_faults=5)
+    assert (parse_stat(line) - Usage(user=100 * TICK)).cpu == pytest.approx(350 * TICK)
+
+
+def test_wrk_summary_line() -> None:
+    output = "Running 5s test @ http://127.0.0.1:1/v1/files\nWRK_SUMMARY 83000 5001234 2 3 1990 3275 9000 2050\n"
+    assert parse_summary(output) == (83000, 5.001234, 5, 1.99, 3.275)
+    with pytest.raises(RuntimeError, match="no summary"):
+        parse_summary("wrk: connection refused")
+
+
+def test_profile_samples_are_put_in_the_innermost_known_part() -> None:
+    app = "MockFilesApp.__call__ (mockfiles/app.py:101)"
+    raw = "\n".join(
+        [
+            f"serve (mockfiles/server.py:249);{app};authenticate (mockfiles/auth.py:28);_PyEval (libpython3.11.so) 3",
+            f"serve (mockfiles/server.py:249);{app};Journal.record (mockfiles/journal.py:32) 1",
+            f"serve (mockfiles/server.py:249);{app};write (libc.so.6) 6",
+        ]
+    )
+    parts, samples = shares(raw)
+    assert samples == 4 and parts == {"authentication": 0.75, "journal": 0.25}
+    assert part_of(["x (mockfiles/app.py:1)", "write (libc.so.6)"]) == KERNEL
 
 
 def test_connection_benchmark_runs_quick() -> None:
