@@ -381,6 +381,7 @@ def test_the_completed_file_takes_the_parts_place_in_storage(client: openai.Open
     assert client.files.create(file=("c.txt", b"z" * 700_000), purpose="assistants").bytes == 700_000
 
 
+@pytest.mark.mockfiles(rate_limits=False, scenario={"processing": {"batch": {"delay": "30s"}}})
 def test_the_completed_file_behaves_as_any_file(client: openai.OpenAI, mockfiles: MockFilesServer) -> None:
     line = b'{"custom_id": "1", "method": "POST", "url": "/v1/embeddings", "body": {"model": "m", "input": "x"}}\n'
     upload = client.uploads.create(
@@ -394,9 +395,10 @@ def test_the_completed_file_behaves_as_any_file(client: openai.OpenAI, mockfiles
     done = client.uploads.complete(upload_id=upload.id, part_ids=[part.id])
     f = done.file
     assert f is not None and f.purpose == "batch" and f.expires_at == f.created_at + 7200
-    processed = client.files.wait_for_processing(f.id, poll_interval=0.01)
-    assert processed.status == "processed"
-    mockfiles.advance(7200)
+    assert f.status == "uploaded"  # processed after the purpose's delay, as a POST /files upload
+    mockfiles.advance(30)
+    assert client.files.retrieve(f.id).status == "processed"
+    mockfiles.advance(7170)
     with pytest.raises(openai.NotFoundError):
         client.files.retrieve(f.id)
 
