@@ -1,6 +1,6 @@
 """1 GiB through the Uploads API in 64 MiB Parts, against one POST /v1/files of the same size.
 
-python -m bench.uploads [--mib 1024] [--part-mib 64] [--rounds 3]
+python -m bench.uploads [--mib 1024] [--part-mib 64] [--rounds 3] [--quick]
 
 Each server runs in a process of its own (`mockfiles serve`), started fresh for each round, with a
 scenario raising the 512 MiB per-file limit of the openai profile (a single POST /files of 1 GiB
@@ -129,14 +129,15 @@ def health_probe(server: Served) -> Iterator[list[float]]:
         thread.join()
 
 
-def run(mib: int, part_mib: int, rounds: int) -> list[str]:
+def run(mib: int, part_mib: int, rounds: int, quiet: bool = True) -> list[str]:
     m = statistics.median
     ratios, parts_rates, single_rates, growths, completes = [], [], [], [], []
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as scenario:
         scenario.write(SCENARIO)
         scenario.flush()
         for r in range(rounds):
-            wait_for_quiet()
+            if quiet:
+                wait_for_quiet()
             with (
                 mockfiles_server("--scenario", scenario.name) as ours,
                 mockfiles_server("--scenario", scenario.name) as one,
@@ -179,9 +180,12 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=1024)
     parser.add_argument("--part-mib", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="4 MiB in 1 MiB Parts, one round: to check it runs")
     args = parser.parse_args()
+    if args.quick:
+        args.mib, args.part_mib, args.rounds = 4, 1, 1
     print(f"# bench.uploads ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores)")
-    for line in run(args.mib, args.part_mib, args.rounds):
+    for line in run(args.mib, args.part_mib, args.rounds, quiet=not args.quick):
         print(line)
 
 
