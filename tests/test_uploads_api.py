@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -524,3 +527,41 @@ def test_a_reset_forgets_uploads(client: openai.OpenAI, mockfiles: MockFilesServ
     assert uploads_admin(mockfiles) == []
     with pytest.raises(openai.NotFoundError):
         client.uploads.parts.create(upload_id=upload.id, data=b"abc")
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curl_as_the_api_reference_shows_it(mockfiles: MockFilesServer, tmp_path: Path) -> None:
+    """The reference's curl examples: create with -d JSON, a Part with -F data="aaa", complete."""
+    auth = ["-H", f"Authorization: Bearer {mockfiles.api_key}"]
+    base = mockfiles.url + "/v1/uploads"
+
+    def curl(*args: str) -> dict[str, Any]:
+        out = subprocess.run(["curl", "-sS", *auth, *args], capture_output=True, text=True, timeout=30, check=True)
+        parsed: dict[str, Any] = json.loads(out.stdout)
+        return parsed
+
+    upload = curl(
+        base,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        '{"purpose": "fine-tune", "filename": "training_examples.jsonl", "bytes": 6, "mime_type": "text/jsonl"}',
+    )
+    first = curl(f"{base}/{upload['id']}/parts", "-F", 'data="aaa"')
+    (tmp_path / "part.bin").write_bytes(b"bbb")
+    second = curl(f"{base}/{upload['id']}/parts", "-F", f"data=@{tmp_path / 'part.bin'}")
+    done = curl(
+        f"{base}/{upload['id']}/complete",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        json.dumps({"part_ids": [first["id"], second["id"]]}),
+    )
+    assert done["status"] == "completed"
+    got = subprocess.run(
+        ["curl", "-sS", *auth, f"{mockfiles.url}/v1/files/{done['file']['id']}/content"],
+        capture_output=True,
+        check=True,
+    )
+    assert got.stdout == b"aaabbb"
+    assert curl(f"{base}/{upload['id']}/cancel", "-X", "POST")["error"]["code"] == "upload_already_completed"
