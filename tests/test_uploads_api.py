@@ -565,3 +565,15 @@ def test_curl_as_the_api_reference_shows_it(mockfiles: MockFilesServer, tmp_path
     )
     assert got.stdout == b"aaabbb"
     assert curl(f"{base}/{upload['id']}/cancel", "-X", "POST")["error"]["code"] == "upload_already_completed"
+
+
+def test_the_file_is_made_of_the_parts_chunks(client: openai.OpenAI, mockfiles: MockFilesServer) -> None:
+    """Completing copies no byte: the File's chunks are the very objects the Parts' reader filled."""
+    upload = create(client, 2 * MiB)
+    ids = [client.uploads.parts.create(upload_id=upload.id, data=os.urandom(MiB)).id for _ in range(2)]
+    [held] = mockfiles.emulator.uploads.all_uploads()
+    chunks = [chunk for part_id in reversed(ids) for chunk in held.parts[part_id].chunks]
+    done = client.uploads.complete(upload_id=upload.id, part_ids=ids[::-1])
+    assert done.file is not None
+    stored = mockfiles.emulator.files.get(mockfiles.api_key, done.file.id).chunks
+    assert len(stored) == len(chunks) and all(a is b for a, b in zip(stored, chunks, strict=True))
