@@ -22,16 +22,18 @@ import argparse
 import contextlib
 import hashlib
 import os
+import resource
 import statistics
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 
 from bench.bigupload import BOUNDARY
-from bench.procstat import rss, wait_for_quiet
+from bench.procstat import Meter, rss, wait_for_quiet
 from bench.servers import AUTH, Served, mockfiles_server
 
 MiB = 1024 * 1024
@@ -60,20 +62,27 @@ def body(field: str, mib: int, purpose: str | None = None) -> Iterator[bytes]:
     yield b"\r\n--" + BOUNDARY + b"--\r\n"
 
 
-def single(server: Served, mib: int) -> float:
-    """One POST /v1/files of ``mib`` MiB: MiB/s (the file is deleted afterwards)."""
-    started = time.perf_counter()
+@dataclass(frozen=True)
+class Sent:
+    mib_s: float
+    server_cpu: float  # the server's CPU seconds (all its threads) during the upload
+    others: float  # the rest of the machine's CPU seconds meanwhile (neither the server nor this client)
+    completing: float = 0.0  # seconds the completion took (Uploads only)
+
+
+def single(server: Served, mib: int) -> Sent:
+    """One POST /v1/files of ``mib`` MiB (the file is deleted afterwards)."""
+    meter = Meter(server.pid, resource.RUSAGE_SELF)
     r = httpx.post(f"{server.url}/v1/files", content=body("file", mib, "user_data"), headers=HEADERS, timeout=600)
-    elapsed = time.perf_counter() - started
+    elapsed, spent, _, others = meter.read()
     assert r.status_code == 200, r.text
     httpx.delete(f"{server.url}/v1/files/{r.json()['id']}", headers=AUTH)
-    return mib / elapsed
+    return Sent(mib / elapsed, spent.cpu, others)
 
 
-def in_parts(server: Served, mib: int, part_mib: int, md5: str | None = None) -> tuple[float, float, str]:
-    """An Upload of ``mib`` MiB in Parts of ``part_mib``: (MiB/s create to complete, the completion's
-    seconds, the File's id)."""
-    started = time.perf_counter()
+def in_parts(server: Served, mib: int, part_mib: int, md5: str | None = None) -> tuple[Sent, str]:
+    """An Upload of ``mib`` MiB in Parts of ``part_mib``, create to complete; and the File's id."""
+    meter = Meter(server.pid, resource.RUSAGE_SELF)
     with httpx.Client(base_url=server.url, headers=AUTH, timeout=600) as client:
         upload = client.post(
             "/v1/uploads",
@@ -95,8 +104,9 @@ def in_parts(server: Served, mib: int, part_mib: int, md5: str | None = None) ->
             f"/v1/uploads/{upload['id']}/complete", json={"part_ids": ids, **({"md5": md5} if md5 else {})}
         )
         ended = time.perf_counter()
+        elapsed, spent, _, others = meter.read()
     assert done.status_code == 200, done.text
-    return mib / (ended - started), ended - completing, done.json()["file"]["id"]
+    return Sent(mib / elapsed, spent.cpu, others, ended - completing), done.json()["file"]["id"]
 
 
 def md5_of(mib: int) -> str:
@@ -129,9 +139,11 @@ def health_probe(server: Served) -> Iterator[list[float]]:
         thread.join()
 
 
-def run(mib: int, part_mib: int, rounds: int, quiet: bool = True) -> list[str]:
+def run(mib: int, part_mib: int, rounds: int, uploads: int = 2, quiet: bool = True) -> list[str]:
+    """Each round on two fresh servers: ``uploads`` of each kind, interleaved (the order alternating)."""
     m = statistics.median
-    ratios, parts_rates, single_rates, growths, completes = [], [], [], [], []
+    sent: dict[str, list[Sent]] = {"parts": [], "single": []}
+    ratios, growths = [], []
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as scenario:
         scenario.write(SCENARIO)
         scenario.flush()
@@ -143,34 +155,42 @@ def run(mib: int, part_mib: int, rounds: int, quiet: bool = True) -> list[str]:
                 mockfiles_server("--scenario", scenario.name) as one,
             ):
                 before, _ = rss(ours.pid)
-                measured: dict[str, float] = {}
-                for name in ("parts", "single") if r % 2 == 0 else ("single", "parts"):
-                    if name == "parts":
-                        measured[name], took, file_id = in_parts(ours, mib, part_mib)
-                        completes.append(took)
-                        _, peak = rss(ours.pid)
-                        growths.append((peak - before) / MiB)
+                measured: dict[str, list[Sent]] = {"parts": [], "single": []}
+                for i in range(uploads):
+                    for name in ("parts", "single") if (r + i) % 2 == 0 else ("single", "parts"):
+                        if name == "single":
+                            measured[name].append(single(one, mib))
+                            continue
+                        upload, file_id = in_parts(ours, mib, part_mib)
+                        if i == 0:  # the first into a fresh process: every byte it holds is new memory
+                            growths.append((rss(ours.pid)[1] - before) / MiB)
                         httpx.delete(f"{ours.url}/v1/files/{file_id}", headers=AUTH)
-                    else:
-                        measured[name] = single(one, mib)
-            parts_rates.append(measured["parts"])
-            single_rates.append(measured["single"])
-            ratios.append(measured["parts"] / measured["single"])
+                        measured[name].append(upload)
+            for name in sent:
+                sent[name] += measured[name]
+            ratios.append(m(u.mib_s for u in measured["parts"]) / m(u.mib_s for u in measured["single"]))
         with mockfiles_server("--scenario", scenario.name) as ours:
             digest = md5_of(mib)
             with health_probe(ours) as waits:
-                _, md5_seconds, _ = in_parts(ours, mib, part_mib, md5=digest)
+                md5_upload, _ = in_parts(ours, mib, part_mib, md5=digest)
+    lines = []
+    for name, label in (("parts", f"in Parts of {part_mib} MiB"), ("single", "in one POST /v1/files")):
+        every = sent[name]
+        rates = [u.mib_s for u in every]
+        lines.append(
+            f"{mib} MiB {label:22} {m(rates):7.1f} MiB/s ({min(rates):.1f}-{max(rates):.1f})   server CPU "
+            f"{m(u.server_cpu for u in every):.2f} s, rest of the machine {m(u.others for u in every):.2f} s"
+        )
+    cpu_ratio = m(u.server_cpu for u in sent["single"]) / m(u.server_cpu for u in sent["parts"])
+    completes = [u.completing for u in sent["parts"]]
     return [
-        f"{mib} MiB in Parts of {part_mib} MiB (create, {-(-mib // part_mib)} Parts in a row, complete): "
-        f"{m(parts_rates):.1f} MiB/s ({min(parts_rates):.1f}-{max(parts_rates):.1f})",
-        f"one POST /v1/files of {mib} MiB:                  {m(single_rates):.1f} MiB/s "
-        f"({min(single_rates):.1f}-{max(single_rates):.1f})",
+        *lines,
         f"ratio Parts / one POST /files: {m(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) over {rounds} rounds"
-        "   (target >= 0.8)",
+        f" of {uploads} each   (target >= 0.8); server CPU, one POST / Parts: {cpu_ratio:.2f}",
         f"server RSS growth through the File's completion: {m(growths):.0f} MiB (max {max(growths):.0f}; "
         f"target <= {mib} + {part_mib} = {mib + part_mib} MiB)",
         f"complete without md5: {m(completes) * 1000:.1f} ms (the File made of the Parts' chunks, no copy)",
-        f"complete with md5: {md5_seconds:.2f} s; GET /_mockfiles/health meanwhile: {len(waits)} answered, "
+        f"complete with md5: {md5_upload.completing:.2f} s; GET /_mockfiles/health meanwhile: {len(waits)} answered, "
         f"longest wait {max(waits, default=0):.1f} ms (median {m(waits) if waits else 0:.1f} ms)",
     ]
 
@@ -180,12 +200,13 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=1024)
     parser.add_argument("--part-mib", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--uploads", type=int, default=2, help="of each kind per round")
     parser.add_argument("--quick", action="store_true", help="4 MiB in 1 MiB Parts, one round: to check it runs")
     args = parser.parse_args()
     if args.quick:
-        args.mib, args.part_mib, args.rounds = 4, 1, 1
+        args.mib, args.part_mib, args.rounds, args.uploads = 4, 1, 1, 1
     print(f"# bench.uploads ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores)")
-    for line in run(args.mib, args.part_mib, args.rounds, quiet=not args.quick):
+    for line in run(args.mib, args.part_mib, args.rounds, args.uploads, quiet=not args.quick):
         print(line)
 
 
