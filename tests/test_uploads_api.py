@@ -347,6 +347,9 @@ def test_expiry_frees_the_parts(client: openai.OpenAI, mockfiles: MockFilesServe
     with pytest.raises(openai.BadRequestError) as info:
         client.uploads.cancel(upload_id=upload.id)
     assert error_of(info.value)["code"] == "upload_expired"
+    with pytest.raises(openai.BadRequestError) as info:
+        client.uploads.complete(upload_id=upload.id, part_ids=[])
+    assert error_of(info.value)["code"] == "upload_expired"
     assert client.files.create(file=("b.txt", b"y" * 500_000), purpose="assistants").bytes == 500_000  # fits now
 
 
@@ -365,7 +368,23 @@ def test_parts_count_toward_storage(client: openai.OpenAI, mockfiles: MockFilesS
     error = error_of(info.value)
     assert (error["param"], error["code"]) == ("data", "storage_limit_exceeded")
     entry = mockfiles.requests_for("uploads.parts.create")[-1]
-    assert entry["status"] == 400 and entry["size"] is None  # refused while it streamed
+    assert entry["status"] == 400 and entry["size"] is None  # its declared length was enough: refused unread
+
+    def chunked() -> Iterator[bytes]:  # no Content-Length: refused as it streams, at the piece that crosses
+        yield b'--B\r\nContent-Disposition: form-data; name="data"; filename="upload"\r\n\r\n'
+        for _ in range(10):
+            yield b"c" * 100_000
+        yield b"\r\n--B--\r\n"
+
+    with httpx.Client(base_url=mockfiles.url, headers={"Authorization": f"Bearer {mockfiles.api_key}"}) as http:
+        r = http.post(
+            f"/v1/uploads/{upload.id}/parts",
+            content=chunked(),
+            headers={"content-type": "multipart/form-data; boundary=B"},
+        )
+    assert r.status_code == 400
+    assert (r.json()["error"]["param"], r.json()["error"]["code"]) == ("data", "storage_limit_exceeded")
+    assert mockfiles.requests_for("uploads.parts.create")[-1]["size"] is None
     assert uploads_admin(mockfiles)[0]["parts"] == 1 and uploads_admin(mockfiles)[0]["held_bytes"] == 600_000
     client.uploads.cancel(upload_id=upload.id)
     assert client.files.create(file=("b.txt", b"y" * 900_000), purpose="assistants").bytes == 900_000
