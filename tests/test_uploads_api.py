@@ -596,3 +596,30 @@ def test_the_file_is_made_of_the_parts_chunks(client: openai.OpenAI, mockfiles: 
     assert done.file is not None
     stored = mockfiles.emulator.files.get(mockfiles.api_key, done.file.id).chunks
     assert len(stored) == len(chunks) and all(a is b for a, b in zip(stored, chunks, strict=True))
+
+
+@pytest.mark.mockfiles(
+    rate_limits=False,
+    scenario={
+        "limits": {"max_total_bytes": 400_000},
+        "faults": [{"match": {"endpoint": "uploads.parts.create"}, "action": "reset_after_commit", "times": 1}],
+    },
+)
+def test_a_part_whose_answer_is_lost_is_retried_and_the_orphan_freed(mockfiles: MockFilesServer) -> None:
+    """The first Part is kept but its answer lost: the SDK sends it again, a second Part; only the
+    one it got an id for is listed, and completing frees the other."""
+    with mockfiles.client(max_retries=2) as client:
+        upload = client.uploads.upload_file_chunked(
+            file=DATA,
+            filename="t.jsonl",
+            bytes=len(DATA),
+            mime_type="application/jsonl",
+            purpose="fine-tune",
+            part_size=PART,
+        )
+        assert upload.file is not None and client.files.content(upload.file.id).content == DATA
+        parts = mockfiles.requests_for("uploads.parts.create")
+        assert parts[0]["action"] == "reset_after_commit" and parts[0]["part_id"] is not None
+        assert len(parts) == 9 and parts[1]["retry_count"] == 1
+        # the orphan's 40,000 bytes are free again: 300,000 stored, room for 100,000 more
+        assert client.files.create(file=("b.txt", b"y" * 100_000), purpose="assistants").bytes == 100_000
