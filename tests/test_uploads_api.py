@@ -623,3 +623,17 @@ def test_a_part_whose_answer_is_lost_is_retried_and_the_orphan_freed(mockfiles: 
         assert len(parts) == 9 and parts[1]["retry_count"] == 1
         # the orphan's 40,000 bytes are free again: 300,000 stored, room for 100,000 more
         assert client.files.create(file=("b.txt", b"y" * 100_000), purpose="assistants").bytes == 100_000
+
+
+@pytest.mark.mockfiles(
+    rate_limits=False,
+    scenario={"faults": [{"match": {"endpoint": "uploads.parts.create", "purpose": "batch"}, "status": 500}]},
+)
+def test_a_fault_rule_matches_a_parts_upload_purpose(client: openai.OpenAI, mockfiles: MockFilesServer) -> None:
+    tuned = create(client, 3)
+    assert client.uploads.parts.create(upload_id=tuned.id, data=b"abc").upload_id == tuned.id
+    batch = create(client, 3, purpose="batch")
+    with pytest.raises(openai.InternalServerError):
+        client.uploads.parts.create(upload_id=batch.id, data=b"abc")
+    assert uploads_admin(mockfiles)[1]["parts"] == 0
+    assert [e["rule"] for e in mockfiles.requests_for("uploads.parts.create")] == [None, "faults[0]"]
