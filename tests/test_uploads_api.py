@@ -21,6 +21,8 @@ from openai.types import FileObject, Upload
 from openai.types.uploads import UploadPart
 
 from mockfiles import MockFilesServer
+from tests.node_clients import HERE as NODE_DIR
+from tests.node_clients import NODE, requires_node
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)
 
@@ -637,3 +639,20 @@ def test_a_fault_rule_matches_a_parts_upload_purpose(client: openai.OpenAI, mock
         client.uploads.parts.create(upload_id=batch.id, data=b"abc")
     assert uploads_admin(mockfiles)[1]["parts"] == 0
     assert [e["rule"] for e in mockfiles.requests_for("uploads.parts.create")] == [None, "faults[0]"]
+
+
+@requires_node
+def test_the_node_client(mockfiles: MockFilesServer) -> None:
+    """The official npm client: Parts sent concurrently, completed with the md5, the bytes read back;
+    a Part over 64 MiB answered 413, which its fetch reads (the body is drained, not reset)."""
+    spec = {"base_url": mockfiles.base_url, "api_key": mockfiles.api_key, "parts": [100_000, 100_000, 5]}
+    spec["oversized"] = 64 * MiB + 1
+    assert NODE is not None
+    done = subprocess.run(
+        [NODE, str(NODE_DIR / "uploads.mjs"), json.dumps(spec)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "completed" and result["file_bytes"] == 200_005 and result["same"]
+    assert result["oversized"]["status"] == 413
+    assert "67108864" in result["oversized"]["message"]
