@@ -450,7 +450,7 @@ async def test_a_part_over_64_mib_is_refused_as_it_streams_async(
     assert ok.upload_id == upload.id
 
 
-def test_a_streamed_part_is_refused_at_the_byte_that_crosses_64_mib(
+def test_a_streamed_part_is_refused_at_the_piece_that_crosses_64_mib(
     http: httpx.Client, mockfiles: MockFilesServer
 ) -> None:
     upload = http.post(
