@@ -80,7 +80,6 @@ def served_route(path: str) -> bool:
 PENDING = {
     "100,000 batches listed and retrieved, flat against 100": ("route", "/v1/batches"),
     "a 50,000-line batch through the API: validated and completed, time and peak memory": ("route", "/v1/batches"),
-    "1 GiB through /v1/uploads parts against one POST /v1/files": ("route", "/v1/uploads/upload_x"),
     "300 SDK cycles in-process against the openai-responses peer (target <= 0.7 x the peer)": (
         "module",
         "mockfiles.transport",
@@ -99,4 +98,5 @@ def bench_pending() -> list[str]:
             waits = f"the {needed} routes" if kind == "route" else f"the in-process transport ({needed})"
             lines.append(f"{name}: not available yet (needs {waits}); skipped")
     lines.append("the batch domain alone (no HTTP): python -m bench.batches")
+    lines.append("1 GiB through /v1/uploads in Parts against one POST /v1/files: python -m bench.uploads")
     return lines

@@ -31,6 +31,10 @@ class Endpoint(Enum):
     FILES_RETRIEVE = ("files.retrieve", "query", ("files", "native_files"))
     FILES_DELETE = ("files.delete", "query", ("files", "native_files"))
     FILES_CONTENT = ("files.content", "query", ("files",), "download")
+    UPLOADS_CREATE = ("uploads.create", "query", ("uploads",))
+    UPLOADS_PARTS_CREATE = ("uploads.parts.create", "upload", ("uploads",), "upload")
+    UPLOADS_COMPLETE = ("uploads.complete", "query", ("uploads",))
+    UPLOADS_CANCEL = ("uploads.cancel", "query", ("uploads",))
 
     def __init__(self, name: str, rate: RateClass, handlers: tuple[str, ...], body: Body | None = None) -> None:
         self.id = name

@@ -315,6 +315,11 @@ ROWS |= {
     "upload_body_not_object": Row(
         "Invalid request body: expected a JSON object, but got {got} instead.", "invalid_type"
     ),
+    "upload_body_not_json": Row(
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP "
+        "library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you "
+        "have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)"
+    ),
     "md5_format": Row(
         "Invalid 'md5': expected the hex digest of the file's bytes (32 hexadecimal digits), but got '{md5}'.",
         "invalid_value",

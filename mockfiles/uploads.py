@@ -191,6 +191,12 @@ class Uploads:
             self._now()
             return self._find(account, upload_id)
 
+    def all_uploads(self) -> list[Upload]:
+        """Every account's Uploads, oldest first (for the control routes)."""
+        with self.files.lock:
+            self._now()
+            return sorted(self._uploads.values(), key=lambda u: u.seq)
+
     def file_of(self, upload: Upload) -> StoredFile | None:
         """The File a completed Upload became, while it exists (deleted or expired: None)."""
         if upload.file_id is None:

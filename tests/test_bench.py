@@ -91,3 +91,12 @@ def test_big_scenario_benchmark_runs_quick() -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "1. mockfiles check" in result.stdout and "during PUT" in result.stdout
+
+
+def test_the_uploads_benchmark_runs_quick() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.uploads", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "ratio Parts / one POST /files" in result.stdout and "RSS growth" in result.stdout
+    assert "complete with md5" in result.stdout

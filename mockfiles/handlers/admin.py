@@ -1,4 +1,4 @@
-"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, scenario.
+"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, uploads, scenario.
 
 They never show an API key: accounts appear as ``acct_…`` ids with the key masked
 (accounts.py). Bodies are bounded (a scenario at most 4 MiB, anything else 64 KiB), and a
@@ -83,6 +83,23 @@ def routes(api: Api) -> list[Route]:
         ]
         return JSONResponse({"object": "list", "data": data})
 
+    async def uploads(request: Request, ex: Exchange) -> JSONResponse:
+        service = emulator.uploads
+        now = emulator.clock.now()
+        data = [
+            {
+                **api.openai.upload_object(u, now),
+                "mime_type": u.mime_type,
+                "parts": len(u.parts),
+                "held_bytes": u.held,
+                "file_id": u.file_id,
+                "account": account_id(u.account),
+                "key": key_hint(u.account),
+            }
+            for u in service.all_uploads()
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
     async def scenario(request: Request, ex: Exchange) -> JSONResponse:
         if request.method == "PUT":
             raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
@@ -117,6 +134,7 @@ def routes(api: Api) -> list[Route]:
         route(PREFIX + "/clock", GET=guarded(clock), POST=guarded(clock)),
         route(PREFIX + "/requests", GET=guarded(requests)),
         route(PREFIX + "/files", GET=guarded(files)),
+        route(PREFIX + "/uploads", GET=guarded(uploads)),
         route(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
         route(PREFIX + "/openapi.json", GET=guarded(openapi)),
     ]
