@@ -31,9 +31,13 @@ class Journal:
             record.seq = self._seq
             self._records.append(record)
 
-    def entries(self, endpoint: str | Iterable[str] | None = None) -> list[Entry]:
+    def entries(self, endpoint: str | Iterable[str] | None = None, *, after: int = 0) -> list[Entry]:
+        """The entries, oldest first: of these endpoints only, if given; only those after the
+        ``seq`` given (what a watcher has not seen yet), if any."""
         with self._lock:
             records = list(self._records)
+        if after:
+            records = [r for r in records if r.seq > after]
         if endpoint is not None:
             wanted = {endpoint} if isinstance(endpoint, str) else set(endpoint)
             records = [r for r in records if r.endpoint in wanted]
