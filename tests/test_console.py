@@ -90,7 +90,7 @@ class Console:
         from selenium.common.exceptions import NoAlertPresentException
 
         try:
-            self.driver.switch_to.alert
+            _ = self.driver.switch_to.alert
         except NoAlertPresentException:
             return True
         return False
