@@ -215,16 +215,16 @@ function entryRow(e) {
   const rule = e.rule || (e.fault !== null ? `faults[${e.fault}]` : null);
   const timings = [`${e.duration_ms.toFixed(1)} ms`];
   if (e.delay_ms) timings.push(`delay ${e.delay_ms} ms`);
-  if (e.time !== null && e.received_at !== null) timings.push(`answered ${when(e.time)}`);
+  if (e.retry_count) timings.push(`retry ${e.retry_count}`);
   const detail = el("details", {}, el("summary", { text: "entry" }), el("pre", { text: JSON.stringify(e, null, 2) }));
   return el(
     "tr",
     { "data-seq": String(e.seq), class: `s-${statusClass(e.status)}` },
     el("td", { class: "num", text: e.seq }),
-    el("td", { text: when(e.received_at) }),
+    el("td", { class: "nowrap", title: when(e.received_at), text: when(e.received_at).slice(11) }),
     el("td", { class: "mono" }, `${e.method} ${e.path}${e.query ? "?" + e.query : ""}`, e.filename ? el("div", { class: "filename", text: e.filename }) : null),
     el("td", { text: e.endpoint || "—" }),
-    el("td", { class: "mono", text: e.key || "—" }),
+    el("td", { class: "mono nowrap", text: e.key || "—" }),
     el("td", { class: "status", text: e.status === null ? "none" : e.status }),
     el("td", { class: "rule" }, rule ? el("strong", { text: rule }) : "—", e.action ? el("div", { text: e.action }) : null),
     el("td", {}, timings.join(" · "), detail),

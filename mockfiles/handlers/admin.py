@@ -1,4 +1,6 @@
-"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, scenario.
+"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, scenario (and the
+checking of one without applying it), a file's content and deletion by id; the web console
+(console.py) reads them all.
 
 They never show an API key: accounts appear as ``acct_…`` ids with the key masked
 (accounts.py). Bodies are bounded (a scenario at most 4 MiB, anything else 64 KiB), and a
