@@ -14,6 +14,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
+from tests.batching import CHAT, chat_file
 from tests.browser import chromium, requires_browser
 
 pytestmark = requires_browser
@@ -254,18 +255,34 @@ def test_reset_empties_every_panel(browser: Any, server: MockFilesServer) -> Non
     wait(lambda: page.journal_seqs() == [1], "the journal counting again from 1")
 
 
+def made_through_the_sdk(server: MockFilesServer, route: str) -> str | None:
+    """Something for the panel to list, made with the SDK, on a server that serves the route:
+    its id (None where there is nothing the SDK can make for it)."""
+    client = server.client()
+    if route == "/uploads":
+        return str(client.uploads.create(bytes=3, filename="part.txt", mime_type="text/plain", purpose="assistants").id)
+    if route == "/batches":
+        made = client.files.create(file=("in.jsonl", chat_file("a", "b")), purpose="batch")
+        batch = client.batches.create(input_file_id=made.id, endpoint=CHAT, completion_window="24h")
+        return str(batch.id)
+    return None
+
+
 @pytest.mark.parametrize(
     "tab, route", [("batches", "/batches"), ("uploads", "/uploads"), ("retries", "/calls"), ("retries", "/retry-tests")]
 )
 def test_batches_uploads_and_retries_panels(browser: Any, server: MockFilesServer, tab: str, route: str) -> None:
+    served = httpx.get(server.url + "/_mockfiles" + route).status_code != 404
+    made = made_through_the_sdk(server, route) if served else None
     page = Console(browser, server)
     page.tab(tab)
     box = page.css(f'#{tab} .collection[data-route="{route}"]')[0]
-    served = httpx.get(server.url + "/_mockfiles" + route).status_code != 404
-    if served:  # an empty server: nothing to list yet
-        wait(lambda: box.text == "None." or box.find_elements("css selector", "table"), "the list")
-    else:
+    if not served:
         wait(lambda: "Not available on this server" in box.text, "not available")
+    elif made is not None:
+        wait(lambda: made in box.text, f"{made} listed")
+    else:
+        wait(lambda: box.text == "None." or box.find_elements("css selector", "table"), "the list")
 
 
 def test_the_token_login(browser: Any) -> None:
