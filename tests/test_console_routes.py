@@ -50,9 +50,10 @@ def test_check_validates_without_applying(mockfiles) -> None:  # type: ignore[no
 
 def test_the_scenario_as_yaml(mockfiles) -> None:  # type: ignore[no-untyped-def]
     assert httpx.get(mockfiles.url + "/_mockfiles/scenario").json()["yaml"] == ""
-    applied = httpx.put(mockfiles.url + "/_mockfiles/scenario", content=GOOD).json()
-    assert applied["yaml"] == "seed: 1\nfaults:\n- match:\n    endpoint: files.create\n  status: 503\n"
-    assert httpx.put(mockfiles.url + "/_mockfiles/scenario", content=applied["yaml"]).status_code == 200
+    assert "yaml" not in httpx.put(mockfiles.url + "/_mockfiles/scenario", content=GOOD).json()
+    shown = httpx.get(mockfiles.url + "/_mockfiles/scenario").json()["yaml"]
+    assert shown == "seed: 1\nfaults:\n- match:\n    endpoint: files.create\n  status: 503\n"
+    assert httpx.put(mockfiles.url + "/_mockfiles/scenario", content=shown).status_code == 200
 
 
 def test_a_file_by_id_across_accounts(mockfiles) -> None:  # type: ignore[no-untyped-def]

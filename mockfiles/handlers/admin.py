@@ -105,14 +105,10 @@ def routes(api: Api) -> list[Route]:
         elif request.method == "DELETE":
             emulator.use_scenario(None)
         active = emulator.scenario
-        return JSONResponse(
-            {
-                "source": active.source,
-                "scenario": active.document,
-                "ignored": emulator.ignored,
-                "yaml": scenario_yaml(active.document),
-            }
-        )
+        answer = {"source": active.source, "scenario": active.document, "ignored": emulator.ignored}
+        if request.method == "GET":  # as text to edit; in a thread, as the parse: 50,000 rules take seconds
+            answer["yaml"] = await run_in_threadpool(scenario_yaml, active.document)
+        return JSONResponse(answer)
 
     async def scenario_check(request: Request, ex: Exchange) -> JSONResponse:
         raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
