@@ -22,6 +22,11 @@ class Journal:
         self._seq = 0
 
     @property
+    def last_seq(self) -> int:
+        """The ``seq`` of the newest entry (0 when none since the last reset)."""
+        return self._seq
+
+    @property
     def cap(self) -> int:
         return self._records.maxlen or 0
 

@@ -306,3 +306,26 @@ def test_the_token_login(browser: Any) -> None:
         page.by_id("logout").click()
         wait(lambda: page.by_id("login").is_displayed(), "the login form again")
         assert browser.execute_script("return sessionStorage.getItem('mockfiles-admin-token')") is None
+
+
+def test_a_stopped_server_then_a_new_one_on_its_port(browser: Any) -> None:
+    """The page only polls: stopping the server leaves nothing held open (its thread ends); the
+    page says the server is gone and picks up the next one on the same address, journal and all."""
+    first = MockFilesServer().start()
+    port = first.port
+    try:
+        for _ in range(3):
+            first.client().files.list()
+        page = Console(browser, first)
+        page.tab("requests")
+        wait(lambda: page.journal_seqs() == [3, 2, 1], "the first server's requests")
+    finally:
+        thread = first._thread
+        first.stop()
+    assert thread is not None and not thread.is_alive()
+    wait(lambda: page.text("server") == "server not reachable: retrying", "the page noticing")
+    with MockFilesServer(port=port) as second:
+        second.client().files.list()
+        wait(lambda: page.journal_seqs() == [1], "the new server's journal, from its start")
+        wait(lambda: "profile openai" in page.text("server"), "the server line back")
+        assert page.not_reloaded()

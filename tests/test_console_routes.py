@@ -22,6 +22,7 @@ def test_the_journal_after_a_seq_and_its_generation(mockfiles) -> None:  # type:
     assert [e["seq"] for e in everything["data"]] == [1, 2, 3]
     assert [e["seq"] for e in httpx.get(admin, params={"after": 1}).json()["data"]] == [2, 3]
     assert httpx.get(admin, params={"after": 3}).json()["data"] == []
+    assert everything["last_seq"] == httpx.get(admin, params={"after": 3}).json()["last_seq"] == 3
     generation = everything["generation"]
     httpx.post(mockfiles.url + "/_mockfiles/reset")
     assert httpx.get(admin).json()["generation"] == generation + 1  # a watcher knows to start again

@@ -8,7 +8,7 @@ const JOURNAL_POLL_MS = 1000;
 const PANEL_POLL_MS = 2000;
 const MAX_ROWS = 2000; // journal rows kept in the page
 
-const state = { tab: "files", seq: 0, generation: null, entries: [], endpoints: new Set(), seen: 0 };
+const state = { tab: "files", seq: 0, generation: null, entries: [], endpoints: new Set(), seen: 0, unreachable: false };
 
 // --- small helpers ----------------------------------------------------------------------------
 
@@ -254,8 +254,8 @@ function updateBadge() {
 
 async function pollJournal() {
   const body = await adminJSON(`/requests?after=${state.seq}`);
-  if (state.generation !== null && body.generation !== state.generation) {
-    // reset: the journal started again
+  if (state.generation !== null && (body.generation !== state.generation || body.last_seq < state.seq)) {
+    // a reset, or another server on this address: the journal started again
     state.generation = body.generation;
     state.seq = 0;
     state.entries = [];
@@ -387,8 +387,17 @@ function every(ms, task) {
     busy = true;
     try {
       await task();
+      if (state.unreachable) {
+        state.unreachable = false;
+        document.body.classList.remove("unreachable");
+      }
     } catch (err) {
-      console.warn(err);
+      if (err instanceof TypeError) {
+        // fetch failed: the server stopped or is restarting; the polls go on and pick it up again
+        state.unreachable = true;
+        document.body.classList.add("unreachable");
+        $("server").textContent = "server not reachable: retrying";
+      } else console.warn(err);
     } finally {
       busy = false;
     }

@@ -77,7 +77,8 @@ def routes(api: Api) -> list[Route]:
         after = parse_int(request.query_params.get("after", "0"), "after")
         check_range(after, "after", 0, MAX_SEQ)
         data = emulator.journal.entries(endpoint, after=after)
-        return JSONResponse({"object": "list", "data": data, "generation": emulator.generation})
+        journal = {"generation": emulator.generation, "last_seq": emulator.journal.last_seq}
+        return JSONResponse({"object": "list", "data": data, **journal})
 
     async def files(request: Request, ex: Exchange) -> JSONResponse:
         now = emulator.clock.now()
