@@ -329,3 +329,16 @@ def test_a_stopped_server_then_a_new_one_on_its_port(browser: Any) -> None:
         wait(lambda: page.journal_seqs() == [1], "the new server's journal, from its start")
         wait(lambda: "profile openai" in page.text("server"), "the server line back")
         assert page.not_reloaded()
+
+
+def test_markup_in_a_scenario_stays_text(browser: Any, server: MockFilesServer) -> None:
+    name = "<img src=x onerror=alert(3)>"
+    server.use_scenario({"faults": [{"name": name, "match": {"endpoint": "files.list"}, "times": 1, "status": 500}]})
+    with pytest.raises(openai.InternalServerError):
+        server.client(max_retries=0).files.list()
+    page = Console(browser, server)
+    page.tab("requests")
+    wait(lambda: name in page.text("requests-table"), "the rule's name in the journal")
+    page.tab("scenario")
+    wait(lambda: name in page.by_id("scenario-text").get_attribute("value"), "the rule's name in the editor")
+    assert page.css("img") == [] and page.no_alert()
