@@ -24,6 +24,9 @@ depend on all of it.
 3. **Timeouts** (mockfiles/timeouts.py): a head that has not arrived within the header timeout and
    a body with no byte for the body timeout are answered 408, then closed as above; a connection
    that never sent a byte is closed after the header timeout, with no answer (nothing was asked).
+4. **Quiet means quiet.** uvicorn warns ``Invalid HTTP request received.`` on every request its
+   parser refuses (answered 400 all the same); with no log handler configured, as under
+   ``--quiet``, Python prints such warnings to stderr. A quiet protocol class leaves them out.
 
 The fast path pays nearly nothing: a request whose head and body come in one read (every GET)
 sets and tests a few flags; timers exist only while a head or body is unfinished. What the 431 and
