@@ -116,12 +116,18 @@ def run_server(args: argparse.Namespace) -> int:
     protected = emulator.admin_token is not None
 
     def announce(url: str) -> None:
-        print(startup_lines(url, emulator.profile.name, protected), flush=True)
         if ready_file is not None:
-            write_ready_file(ready_file, ready_document(url, emulator.profile.name, protected))
+            try:
+                write_ready_file(ready_file, ready_document(url, emulator.profile.name, protected))
+            except OSError as exc:  # stops the server: a harness waiting for the file would wait forever
+                raise StartupError(f"cannot write the ready file {ready_file}: {exc.strerror or exc}") from None
+        print(startup_lines(url, emulator.profile.name, protected), flush=True)
 
     if ready_file is not None and not ready_file.parent.is_dir():
         print(f"mockfiles: --ready-file {ready_file}: no such directory {str(ready_file.parent)!r}", file=sys.stderr)
+        return 2
+    if ready_file is not None and ready_file.is_dir():
+        print(f"mockfiles: --ready-file {ready_file}: is a directory", file=sys.stderr)
         return 2
     if ready_file is not None:
         remove_ready_file(ready_file)  # a stale one would say a server is there before this one is

@@ -119,6 +119,26 @@ def test_a_ready_file_in_a_missing_directory_is_refused(tmp_path: Path) -> None:
     assert "no such directory" in done.stderr
 
 
+def test_a_ready_file_that_is_a_directory_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "taken").mkdir()
+    done = subprocess.run(
+        [*SERVE, "--quiet", "--ready-file", str(tmp_path / "taken")], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr == f"mockfiles: --ready-file {tmp_path / 'taken'}: is a directory\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, where no file can be made")
+def test_a_ready_file_that_cannot_be_written_stops_the_server() -> None:
+    done = subprocess.run(
+        [*SERVE, "--quiet", "--ready-file", "/proc/ready.json"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("mockfiles: cannot write the ready file /proc/ready.json: ")
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
 def test_the_ready_file_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
     path = tmp_path / "ready.json"
     write_ready_file(path, {"url": "http://127.0.0.1:9"})
