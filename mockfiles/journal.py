@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -40,9 +41,9 @@ class Journal:
         """The entries, oldest first: of these endpoints only, if given; only those after the
         ``seq`` given (what a watcher has not seen yet), if any."""
         with self._lock:
-            records = list(self._records)
-        if after:
-            records = [r for r in records if r.seq > after]
+            # seqs are consecutive (one per record, oldest dropped first): the first wanted is found by counting
+            skip = max(0, after - self._records[0].seq + 1) if after and self._records else 0
+            records = list(itertools.islice(self._records, skip, None))
         if endpoint is not None:
             wanted = {endpoint} if isinstance(endpoint, str) else set(endpoint)
             records = [r for r in records if r.endpoint in wanted]

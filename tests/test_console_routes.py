@@ -93,3 +93,21 @@ def test_the_console_is_public_and_inert_and_its_data_needs_the_token() -> None:
                 method, server.url + "/_mockfiles" + path, headers={"Authorization": "Bearer s3cret"}
             )
             assert authorized.status_code != 401
+
+
+def test_after_counts_from_the_oldest_kept_entry(mockfiles) -> None:  # type: ignore[no-untyped-def]
+    mockfiles.use_scenario({"journal": {"cap": 3}})
+    client = mockfiles.client()
+    for _ in range(5):
+        client.files.list()
+    admin = mockfiles.url + "/_mockfiles/requests"
+
+    def seqs(after: int) -> list[int]:
+        return [e["seq"] for e in httpx.get(admin, params={"after": after}).json()["data"]]
+
+    assert seqs(0) == [3, 4, 5]
+    assert seqs(1) == seqs(2) == [3, 4, 5]
+    assert seqs(3) == [4, 5]
+    assert seqs(4) == [5]
+    assert seqs(5) == seqs(99) == []
+    assert [e["seq"] for e in mockfiles.requests] == [3, 4, 5]
