@@ -87,6 +87,7 @@ function showLogin(message) {
   $("login").hidden = false;
   $("panels").hidden = true;
   $("login-error").textContent = message;
+  $("server").textContent = "admin token needed";
   $("token").focus();
 }
 
