@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
 
+from .announce import ready_document, remove_ready_file, startup_lines, write_ready_file
 from .emulator import Emulator, Settings
 from .located import ScenarioError
 from .profiles import PROFILES
@@ -39,6 +43,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--no-rate-limits", action="store_true", help="turn the per-key rate limits off")
     run.add_argument("--quiet", action="store_true", help="log warnings only (no access log)")
     run.add_argument("--admin-token", metavar="TOKEN", help="require 'Authorization: Bearer TOKEN' on /_mockfiles/*")
+    run.add_argument(
+        "--ready-file",
+        type=Path,
+        metavar="PATH",
+        help="once accepting connections, write the URLs there as JSON (removed on exit), for test runners",
+    )
     run.add_argument(
         "--header-timeout",
         type=timeout,
@@ -102,33 +112,46 @@ def run_server(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    def announce(url: str) -> None:
-        print(startup_lines(url, emulator.profile.name, emulator.admin_token is not None), flush=True)
+    ready_file: Path | None = args.ready_file
+    protected = emulator.admin_token is not None
 
+    def announce(url: str) -> None:
+        if ready_file is not None:
+            try:
+                write_ready_file(ready_file, ready_document(url, emulator.profile.name, protected))
+            except OSError as exc:  # stops the server: a harness waiting for the file would wait forever
+                raise StartupError(f"cannot write the ready file {ready_file}: {exc.strerror or exc}") from None
+        print(startup_lines(url, emulator.profile.name, protected), flush=True)
+
+    if ready_file is not None and not ready_file.parent.is_dir():
+        print(f"mockfiles: --ready-file {ready_file}: no such directory {str(ready_file.parent)!r}", file=sys.stderr)
+        return 2
+    if ready_file is not None and ready_file.is_dir():
+        print(f"mockfiles: --ready-file {ready_file}: is a directory", file=sys.stderr)
+        return 2
+    if ready_file is not None:
+        remove_ready_file(ready_file)  # a stale one would say a server is there before this one is
+    previous = signal.signal(signal.SIGTERM, terminated)
     try:
         serve(emulator, args.host, args.port, announce=announce, quiet=args.quiet)
     except StartupError as exc:
         print(f"mockfiles: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated):
         pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if ready_file is not None:
+            remove_ready_file(ready_file)
     return 0
 
 
-def startup_lines(url: str, profile: str, admin_protected: bool) -> str:
-    """What ``serve`` says once it accepts connections: where to point the clients of this
-    profile, and whether the admin routes are open."""
-    lines = [f"mockfiles serving on {url} (profile {profile})"]
-    if profile == "dashscope":
-        lines.append(f"  OpenAI SDK base_url (compatible mode):        {url}/compatible-mode/v1")
-        lines.append(f"  dashscope SDK base_http_api_url (native API): {url}/api/v1")
-    else:
-        lines.append(f"  OpenAI SDK base_url: {url}/v1")
-    if admin_protected:
-        lines.append("  admin routes (/_mockfiles/*): need 'Authorization: Bearer <admin token>'")
-    else:
-        lines.append("  admin routes (/_mockfiles/*): open, no token needed (--admin-token TOKEN closes them)")
-    return "\n".join(lines)
+class Terminated(Exception):
+    """SIGTERM: uvicorn shuts down gracefully, then raises the signal again, here."""
+
+
+def terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
 
 
 def timeout(text: str) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -22,6 +23,11 @@ class Journal:
         self._seq = 0
 
     @property
+    def last_seq(self) -> int:
+        """The ``seq`` of the newest entry (0 when none since the last reset)."""
+        return self._seq
+
+    @property
     def cap(self) -> int:
         return self._records.maxlen or 0
 
@@ -31,9 +37,13 @@ class Journal:
             record.seq = self._seq
             self._records.append(record)
 
-    def entries(self, endpoint: str | Iterable[str] | None = None) -> list[Entry]:
+    def entries(self, endpoint: str | Iterable[str] | None = None, *, after: int = 0) -> list[Entry]:
+        """The entries, oldest first: of these endpoints only, if given; only those after the
+        ``seq`` given (what a watcher has not seen yet), if any."""
         with self._lock:
-            records = list(self._records)
+            # seqs are consecutive (one per record, oldest dropped first): the first wanted is found by counting
+            skip = max(0, after - self._records[0].seq + 1) if after and self._records else 0
+            records = list(itertools.islice(self._records, skip, None))
         if endpoint is not None:
             wanted = {endpoint} if isinstance(endpoint, str) else set(endpoint)
             records = [r for r in records if r.endpoint in wanted]

@@ -24,6 +24,9 @@ depend on all of it.
 3. **Timeouts** (mockfiles/timeouts.py): a head that has not arrived within the header timeout and
    a body with no byte for the body timeout are answered 408, then closed as above; a connection
    that never sent a byte is closed after the header timeout, with no answer (nothing was asked).
+4. **Quiet means quiet.** uvicorn warns ``Invalid HTTP request received.`` on every request its
+   parser refuses (answered 400 all the same); with no log handler configured, as under
+   ``--quiet``, Python prints such warnings to stderr. A quiet protocol class leaves them out.
 
 The fast path pays nearly nothing: a request whose head and body come in one read (every GET)
 sets and tests a few flags; timers exist only while a head or body is unfinished. What the 431 and
@@ -34,6 +37,8 @@ in the request's dialect); ``PlainAnswers`` gives the OpenAI envelope and journa
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -51,6 +56,9 @@ TARGET_SHOWN = 1024  # bytes of a request target kept for the journal of a refus
 NO_BODY_METHODS = frozenset({"GET", "HEAD"})
 
 Headers = list[tuple[bytes, bytes]]
+
+# uvicorn's warnings about what a client sent (each answered 400 or ignored): noise under --quiet
+CLIENT_NOISE = ("Invalid HTTP request received.", "Unsupported upgrade request.", "No supported WebSocket library")
 
 # uvicorn's handlers, called directly from the overrides below: cheaper than super() on every request
 _data_received = HttpToolsProtocol.data_received
@@ -102,9 +110,26 @@ class PlainAnswers:
         return refusal.status, [(b"content-type", b"application/json")], orjson.dumps({"error": error})
 
 
-def protocol_class(answers: Answers | None = None) -> type[MockFilesProtocol]:
-    """The protocol class for ``uvicorn.Config(http=...)``, answering through ``answers``."""
-    return type("MockFilesProtocol", (MockFilesProtocol,), {"answers": answers or PlainAnswers()})
+def protocol_class(answers: Answers | None = None, *, quiet: bool = False) -> type[MockFilesProtocol]:
+    """The protocol class for ``uvicorn.Config(http=...)``, answering through ``answers``;
+    ``quiet`` keeps uvicorn's warnings about malformed requests (CLIENT_NOISE) out of the log."""
+    return type("MockFilesProtocol", (MockFilesProtocol,), {"answers": answers or PlainAnswers(), "quiet": quiet})
+
+
+def _not_client_noise(record: logging.LogRecord) -> bool:
+    return not (isinstance(record.msg, str) and record.msg.startswith(CLIENT_NOISE))
+
+
+@functools.lru_cache(maxsize=8)
+def without_client_noise(logger: logging.Logger, level: int) -> logging.Logger:
+    """``logger`` (uvicorn's ``uvicorn.error``) less the warnings in CLIENT_NOISE: a logger of the
+    same name and level that hands everything else to it. uvicorn warns on every malformed request
+    (a port scanner, a TLS handshake sent to plain HTTP), and with no handler configured, as under
+    --quiet, Python prints warnings to stderr."""
+    quiet = logging.Logger(logger.name, level)
+    quiet.parent = logger
+    quiet.addFilter(_not_client_noise)
+    return quiet
 
 
 def encode_response(status: int, headers: Headers, body: bytes) -> bytes:
@@ -147,9 +172,12 @@ class _Guarded(asyncio.Transport):
 
 class MockFilesProtocol(HttpToolsProtocol):
     answers: ClassVar[Answers] = PlainAnswers()
+    quiet: ClassVar[bool] = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.quiet:
+            self.logger = without_client_noise(self.logger, self.logger.level)
         self._head_open = False  # a request head has begun and not ended
         self._head_fresh = False  # ... and began in the read being parsed, which is not counted
         self._head_bytes = 0

@@ -98,7 +98,7 @@ def uvicorn_config(
     return uvicorn.Config(
         app,
         host=host,
-        http=protocol_class(answers),
+        http=protocol_class(answers, quiet=quiet),
         lifespan="off",
         log_level="warning" if quiet else "info",
         log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,

@@ -1,4 +1,6 @@
-"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, uploads, scenario.
+"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, uploads, scenario (and the
+checking of one without applying it), a file's content and deletion by id; the web console
+(console.py) reads them all.
 
 They never show an API key: accounts appear as ``acct_…`` ids with the key masked
 (accounts.py). Bodies are bounded (a scenario at most 4 MiB, anything else 64 KiB), and a
@@ -14,19 +16,23 @@ import json
 from importlib import resources
 from typing import Any
 
+import yaml
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..accounts import account_id, key_hint
 from ..auth import bearer_key
-from ..errors import AuthenticationFailed, InvalidRequest
+from ..emulator import Emulator
+from ..errors import AuthenticationFailed, InvalidRequest, NotFound
 from ..located import ScenarioError
 from ..params import bounded_body
-from ..responses import JSONResponse
+from ..responses import ContentResponse, JSONResponse
 from ..routes import Handler, Route, route
 from ..scenario import scenario_from_text
+from ..store import StoredFile
 from ..transport import Exchange
+from ..validation import check_range, parse_int
 from ..version import __version__
 from . import Api
 
@@ -34,6 +40,7 @@ PREFIX = "/_mockfiles"
 MAX_SCENARIO_BYTES = 4 * 1024 * 1024  # 50,000 fault rules take 1.4 MB; a real scenario a few KB
 MAX_JSON_BYTES = 64 * 1024  # the other bodies: {"advance": 3600}
 SCENARIO_SOURCE = "<PUT /_mockfiles/scenario>"
+MAX_SEQ = 2**63 - 1
 
 
 def routes(api: Api) -> list[Route]:
@@ -67,7 +74,11 @@ def routes(api: Api) -> list[Route]:
 
     async def requests(request: Request, ex: Exchange) -> JSONResponse:
         endpoint = request.query_params.get("endpoint")
-        return JSONResponse({"object": "list", "data": emulator.journal.entries(endpoint)})
+        after = parse_int(request.query_params.get("after", "0"), "after")
+        check_range(after, "after", 0, MAX_SEQ)
+        data = emulator.journal.entries(endpoint, after=after)
+        journal = {"generation": emulator.generation, "last_seq": emulator.journal.last_seq}
+        return JSONResponse({"object": "list", "data": data, **journal})
 
     async def files(request: Request, ex: Exchange) -> JSONResponse:
         now = emulator.clock.now()
@@ -112,18 +123,39 @@ def routes(api: Api) -> list[Route]:
         elif request.method == "DELETE":
             emulator.use_scenario(None)
         active = emulator.scenario
-        return JSONResponse({"source": active.source, "scenario": active.document, "ignored": emulator.ignored})
+        answer = {"source": active.source, "scenario": active.document, "ignored": emulator.ignored}
+        if request.method == "GET":  # as text to edit; in a thread, as the parse: 50,000 rules take seconds
+            answer["yaml"] = await run_in_threadpool(scenario_yaml, active.document)
+        return JSONResponse(answer)
+
+    async def scenario_check(request: Request, ex: Exchange) -> JSONResponse:
+        raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
+        try:
+            await run_in_threadpool(scenario_from_text, raw.decode("utf-8", errors="replace"), SCENARIO_SOURCE)
+        except ScenarioError as exc:
+            raise InvalidRequest("scenario_refused", param="scenario", detail=str(exc)) from None
+        return JSONResponse({"valid": True})
+
+    def stored(file_id: str) -> StoredFile:
+        for f in emulator.files.all_files():
+            if f.id == file_id:
+                return f
+        raise NotFound("no_such_file", param="id", id=file_id)
+
+    async def file_content(request: Request, ex: Exchange) -> ContentResponse:
+        f = emulator.files.get(stored(request.path_params["file_id"]).account, request.path_params["file_id"])
+        return ContentResponse(f.chunks, f.size)
+
+    async def file_delete(request: Request, ex: Exchange) -> JSONResponse:
+        f = emulator.files.delete(stored(request.path_params["file_id"]).account, request.path_params["file_id"])
+        return JSONResponse({"id": f.id, "object": "file", "deleted": True})
 
     async def openapi(request: Request, ex: Exchange) -> JSONResponse:
         return JSONResponse(openapi_document())
 
     def guarded(endpoint: Handler) -> Handler:
         async def check_token(request: Request, ex: Exchange) -> Response:
-            token = emulator.admin_token
-            if token is not None:
-                given = bearer_key(request.headers.get("authorization"))
-                if not hmac.compare_digest(given.encode(), token.encode()):
-                    raise AuthenticationFailed(missing=False, key=given)
+            require_admin_token(emulator, request)
             return await endpoint(request, ex)
 
         return check_token
@@ -137,7 +169,24 @@ def routes(api: Api) -> list[Route]:
         route(PREFIX + "/uploads", GET=guarded(uploads)),
         route(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
         route(PREFIX + "/openapi.json", GET=guarded(openapi)),
+        route(PREFIX + "/scenario/check", POST=guarded(scenario_check)),
+        route(PREFIX + "/files/{file_id}/content", GET=guarded(file_content)),
+        route(PREFIX + "/files/{file_id}", DELETE=guarded(file_delete)),
     ]
+
+
+def require_admin_token(emulator: Emulator, request: Request) -> None:
+    """Refuse a request to the control routes without the admin token, when one is set."""
+    token = emulator.admin_token
+    if token is not None:
+        given = bearer_key(request.headers.get("authorization"))
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise AuthenticationFailed(missing=False, key=given)
+
+
+def scenario_yaml(document: dict[str, Any]) -> str:
+    """The scenario as YAML, for reading and editing (the console's editor)."""
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True) if document else ""
 
 
 @functools.cache

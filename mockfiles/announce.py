@@ -1,0 +1,80 @@
+"""What ``mockfiles serve`` tells the world once it accepts connections: the start-up lines
+for a person, and the ready file for a program (a Node, Go or Java test runner that starts the
+server and waits for it).
+
+Every dialect is always mounted; a profile is meant for some of them (``openai``: OpenAI's
+``/v1``; ``dashscope``: DashScope's compatible mode and native API), and both say which.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .version import __version__
+
+# (dialect, the service it speaks for, what a client sets to the base URL, the mount point)
+DIALECTS = (
+    ("openai", "OpenAI", "OpenAI SDK base_url", "/v1"),
+    ("dashscope-compatible", "DashScope compatible mode", "OpenAI SDK base_url", "/compatible-mode/v1"),
+    ("dashscope-native", "DashScope native API", "dashscope SDK base_http_api_url", "/api/v1"),
+)
+MEANT_FOR = {"openai": ("openai",), "dashscope": ("dashscope-compatible", "dashscope-native")}
+ADMIN_PREFIX = "/_mockfiles"
+
+
+def base_urls(url: str) -> dict[str, str]:
+    """Each dialect's base URL on the server at ``url``."""
+    return {name: url + mount for name, _, _, mount in DIALECTS}
+
+
+def startup_lines(url: str, profile: str, admin_protected: bool) -> str:
+    """Where to point each kind of client, which of them the profile is meant for, the console,
+    and whether the admin routes are open."""
+    meant = MEANT_FOR.get(profile, ())
+    lines = [f"mockfiles serving on {url} (profile {profile})"]
+    for name, service, setting, mount in DIALECTS:
+        mark = f"  <- profile {profile}" if name in meant else ""
+        lines.append(f"  {service + ':':27} {setting + ' ':33}{url}{mount}{mark}")
+    lines.append(f"  {'web console:':27} {'':33}{url}{ADMIN_PREFIX}/")
+    if admin_protected:
+        lines.append("  admin routes (/_mockfiles/*): need 'Authorization: Bearer <admin token>'")
+    else:
+        lines.append("  admin routes (/_mockfiles/*): open, no token needed (--admin-token TOKEN closes them)")
+    return "\n".join(lines)
+
+
+def ready_document(url: str, profile: str, admin_protected: bool) -> dict[str, Any]:
+    """The ready file's content (docs/serve.md lists its keys)."""
+    return {
+        "url": url,
+        "base_urls": base_urls(url),
+        "profile": profile,
+        "profile_dialects": list(MEANT_FOR.get(profile, ())),
+        "admin_url": url + ADMIN_PREFIX,
+        "console_url": url + ADMIN_PREFIX + "/",
+        "admin_open": not admin_protected,
+        "pid": os.getpid(),
+        "version": __version__,
+    }
+
+
+def write_ready_file(path: Path, document: dict[str, Any]) -> None:
+    """Write ``document`` as JSON at ``path`` all at once: into a temporary file beside it, then
+    renamed over it, so that a reader polling for the file never sees half of it."""
+    text = json.dumps(document, indent=2) + "\n"
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def remove_ready_file(path: Path) -> None:
+    path.unlink(missing_ok=True)

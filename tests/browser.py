@@ -1,0 +1,66 @@
+"""Headless Chromium from the Debian packages, driven by Selenium through the Debian chromedriver,
+for the console's tests (tests/test_console.py) and its screenshots (docs/console/)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,900",
+)
+
+
+def browser_missing() -> str | None:
+    """Why no browser can be driven here, or None when one can."""
+    try:
+        import selenium  # noqa: F401
+    except ModuleNotFoundError:
+        return "selenium is not installed (pip install -e '.[dev]')"
+    if not Path(CHROMIUM).exists() or not Path(CHROMEDRIVER).exists():
+        return "chromium and chromium-driver are not installed (.ci/run installs them with apt-get)"
+    return None
+
+
+requires_browser = pytest.mark.skipif(browser_missing() is not None, reason=browser_missing() or "")
+
+
+@contextmanager
+def chromium(downloads: Path | None = None) -> Iterator[Any]:
+    """A fresh headless Chromium (its own profile directory, removed afterwards)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="mockfiles-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    if downloads is not None:
+        options.add_experimental_option(
+            "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+        )
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

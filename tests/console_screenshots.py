@@ -1,0 +1,122 @@
+"""Screenshots of every page of the web console, for docs/console.md:
+
+    python -m tests.console_screenshots [DIRECTORY]   # default docs/console
+
+A server is filled through the openai SDK (two accounts, a flaky-upload scenario, a refused
+request, an expiring file), then each tab is shot in headless Chromium (tests/browser.py).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+
+from mockfiles import MockFilesServer
+from tests.browser import browser_missing, chromium
+
+SCENARIO = """\
+seed: 7
+faults:
+  - name: flaky-uploads
+    match: {endpoint: files.create}
+    times: 2
+    status: 503
+    headers: {retry-after-ms: 20}
+  - name: slow-downloads
+    match: {endpoint: files.content}
+    delay: 40ms
+"""
+BAD_SCENARIO = SCENARIO.replace("    status: 503", "    statuz: 503")
+
+
+def fill(server: MockFilesServer) -> None:
+    httpx.put(server.url + "/_mockfiles/scenario", content=SCENARIO).raise_for_status()
+    alice = server.client(api_key="sk-alice-0123456789-ABCD")
+    bob = server.client(api_key="sk-bob-9876543210-WXYZ", max_retries=0)
+    data = alice.files.create(file=("train.jsonl", b'{"messages": []}\n' * 40), purpose="fine-tune")
+    alice.files.create(file=("notes.txt", b"meeting notes\n" * 100), purpose="assistants")
+    alice.files.content(data.id).read()
+    for _ in range(2):
+        try:
+            bob.files.create(file=("report.pdf", b"%PDF-1.4" * 500), purpose="assistants")
+        except openai.InternalServerError:
+            pass
+    bob.files.create(file=("report.pdf", b"%PDF-1.4" * 500), purpose="assistants")
+    bob.files.create(
+        file=("batch_input.jsonl", b"{}\n" * 10),
+        purpose="batch",
+        extra_body={"expires_after": {"anchor": "created_at", "seconds": 86400}},
+    )
+    try:
+        bob.files.retrieve("file-does-not-exist")
+    except openai.NotFoundError:
+        pass
+    alice.files.list()
+
+
+def settle(driver: Any, seconds: float = 2.5) -> None:
+    time.sleep(seconds)  # the page's polls have run
+
+
+def shoot(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    shots: list[Path] = []
+    with MockFilesServer(rate_limits=False) as server, chromium() as driver:
+        driver.set_window_size(1400, 860)
+        fill(server)
+
+        def tab(name: str, file: str) -> None:
+            driver.find_element("css selector", f'nav a[data-tab="{name}"]').click()
+            settle(driver)
+            shots.append(directory / file)
+            driver.save_screenshot(str(shots[-1]))
+
+        driver.get(server.url + "/_mockfiles/")
+        settle(driver)
+        tab("files", "files.png")
+        tab("requests", "requests.png")
+        driver.execute_script(
+            "const s = document.getElementById('filter-fault'); s.value = 'yes'; s.dispatchEvent(new Event('change'))"
+        )
+        shots.append(directory / "requests-faults.png")
+        driver.save_screenshot(str(shots[-1]))
+        tab("batches", "batches.png")
+        tab("uploads", "uploads.png")
+        tab("retries", "retries.png")
+        driver.find_element("css selector", 'nav a[data-tab="scenario"]').click()
+        settle(driver)
+        editor = driver.find_element("id", "scenario-text")
+        editor.clear()
+        editor.send_keys(BAD_SCENARIO)
+        driver.find_element("id", "scenario-check").click()
+        settle(driver, 1)
+        shots.append(directory / "scenario.png")
+        driver.save_screenshot(str(shots[-1]))
+        tab("clock", "clock.png")
+
+    with MockFilesServer(admin_token="console-token") as server, chromium() as driver:
+        driver.set_window_size(1400, 500)
+        driver.get(server.url + "/_mockfiles/")
+        settle(driver, 1.5)
+        shots.append(directory / "login.png")
+        driver.save_screenshot(str(shots[-1]))
+    return shots
+
+
+def main(argv: list[str]) -> int:
+    missing = browser_missing()
+    if missing:
+        print(f"no browser: {missing}", file=sys.stderr)
+        return 1
+    for path in shoot(Path(argv[0] if argv else "docs/console")):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,344 @@
+"""The web console in a real browser: headless Chromium (Debian's), driven by Selenium through
+Debian's chromedriver, against a real server filled through the openai SDK. Skipped, saying why,
+only where no browser can be had (tests/browser.py)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from mockfiles import MockFilesServer
+from tests.batching import CHAT, chat_file
+from tests.browser import chromium, requires_browser
+
+pytestmark = requires_browser
+
+XSS = "<img src=x onerror=alert(1)>.txt"
+WAIT = 20.0  # seconds a condition may take to show (a deadline, not a timing assertion)
+
+
+def wait(condition: Callable[[], Any], what: str) -> Any:
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            value = condition()
+        except Exception:  # an element not there yet, or replaced while read
+            value = None
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"never saw {what}"
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    downloads = tmp_path_factory.mktemp("downloads")
+    with chromium(downloads) as driver:
+        driver.downloads = downloads
+        yield driver
+
+
+@pytest.fixture
+def server() -> Iterator[MockFilesServer]:
+    with MockFilesServer(rate_limits=False) as running:
+        yield running
+
+
+class Console:
+    """The console page as a person uses it."""
+
+    def __init__(self, driver: Any, server: MockFilesServer) -> None:
+        self.driver = driver
+        self.server = server
+        driver.get(server.url + "/_mockfiles/")
+        wait(lambda: "profile" in self.text("server"), "the server's line")
+        driver.execute_script("window.loadedOnce = true")  # gone if the page reloads
+
+    def by_id(self, element_id: str) -> Any:
+        return self.driver.find_element("id", element_id)
+
+    def text(self, element_id: str) -> str:
+        return str(self.by_id(element_id).text)
+
+    def css(self, selector: str) -> list[Any]:
+        return list(self.driver.find_elements("css selector", selector))
+
+    def tab(self, name: str) -> None:
+        self.css(f'nav a[data-tab="{name}"]')[0].click()
+        wait(lambda: self.by_id(name).is_displayed(), f"the {name} panel")
+
+    def select(self, element_id: str, value: str) -> None:
+        from selenium.webdriver.support.ui import Select
+
+        Select(self.by_id(element_id)).select_by_value(value)
+
+    def journal_seqs(self) -> list[int]:
+        return [int(row.get_attribute("data-seq")) for row in self.css("#requests-table tbody tr")]
+
+    def file_ids(self) -> list[str]:
+        return [row.get_attribute("data-file") for row in self.css("#files-body tr[data-file]")]
+
+    def not_reloaded(self) -> bool:
+        return bool(self.driver.execute_script("return window.loadedOnce === true"))
+
+    def no_alert(self) -> bool:
+        from selenium.common.exceptions import NoAlertPresentException
+
+        try:
+            _ = self.driver.switch_to.alert
+        except NoAlertPresentException:
+            return True
+        return False
+
+
+def test_files_per_account_with_masked_keys_and_a_hostile_filename_as_text(
+    browser: Any, server: MockFilesServer
+) -> None:
+    one = server.client(api_key="sk-console-one-ABCD")
+    two = server.client(api_key="sk-console-two-WXYZ")
+    hostile = one.files.create(file=(XSS, b"<script>alert(2)</script>"), purpose="assistants")
+    plain = two.files.create(file=("train.jsonl", b'{"a": 1}\n'), purpose="fine-tune")
+    page = Console(browser, server)
+    wait(lambda: set(page.file_ids()) == {hostile.id, plain.id}, "both files")
+    accounts = {block.get_attribute("data-account"): block.text for block in page.css("#files-body .account")}
+    assert set(accounts) == {server.account_id("sk-console-one-ABCD"), server.account_id("sk-console-two-WXYZ")}
+    one_block = accounts[server.account_id("sk-console-one-ABCD")]
+    assert "sk-c…ABCD" in one_block and "sk-console-one-ABCD" not in page.text("files-body")
+    assert XSS in one_block and "25 B" in one_block and "assistants" in one_block and "processed" in one_block
+    assert "fine-tune" in accounts[server.account_id("sk-console-two-WXYZ")]
+    assert page.css("#files-body img") == [] and page.css("img") == []  # the filename stayed text
+    page.tab("requests")
+    wait(lambda: XSS in page.text("requests-table"), "the upload's filename in the journal")
+    assert page.css("img") == [] and page.no_alert()
+
+
+def test_a_new_request_appears_live_with_its_rule_and_timings(browser: Any, server: MockFilesServer) -> None:
+    server.use_scenario(
+        {
+            "faults": [
+                {"name": "flaky-list", "match": {"endpoint": "files.list"}, "times": 1, "status": 503, "delay": "10ms"}
+            ]
+        }
+    )
+    page = Console(browser, server)
+    page.tab("requests")
+    assert page.journal_seqs() == []
+    client = server.client(max_retries=0)
+    with pytest.raises(openai.InternalServerError):
+        client.files.list()
+    wait(lambda: page.journal_seqs() == [1], "the first request, live")
+    row = page.css('#requests-table tr[data-seq="1"]')[0].text
+    assert "GET /v1/files" in row and "files.list" in row and "503" in row
+    assert "flaky-list" in row and "status 503" in row and "delay 10 ms" in row and " ms" in row
+    client.files.list()
+    wait(lambda: page.journal_seqs() == [2, 1], "the second request, newest first")
+    assert page.not_reloaded()
+
+
+def test_filters_by_endpoint_status_and_fault(browser: Any, server: MockFilesServer) -> None:
+    server.use_scenario({"faults": [{"match": {"endpoint": "files.create"}, "times": 1, "status": 503}]})
+    client = server.client(max_retries=0)
+    with pytest.raises(openai.InternalServerError):
+        client.files.create(file=b"x", purpose="assistants")  # 1: 503 by faults[0]
+    client.files.create(file=b"x", purpose="assistants")  # 2: 200
+    with pytest.raises(openai.NotFoundError):
+        client.files.retrieve("file-missing")  # 3: 404
+    client.files.list()  # 4: 200
+    page = Console(browser, server)
+    page.tab("requests")
+    wait(lambda: page.journal_seqs() == [4, 3, 2, 1], "every request")
+    page.select("filter-endpoint", "files.create")
+    assert page.journal_seqs() == [2, 1]
+    page.select("filter-status", "5xx")
+    assert page.journal_seqs() == [1]
+    page.select("filter-endpoint", "")
+    page.select("filter-status", "4xx")
+    assert page.journal_seqs() == [3]
+    page.select("filter-status", "2xx")
+    assert page.journal_seqs() == [4, 2]
+    page.select("filter-status", "")
+    page.select("filter-fault", "yes")
+    assert page.journal_seqs() == [1]
+    assert "faults[0]" in page.css('#requests-table tr[data-seq="1"]')[0].text
+    page.select("filter-fault", "no")
+    assert page.journal_seqs() == [4, 3, 2]
+    assert "3 of 4 requests" in page.text("requests-count")
+
+
+def test_download_and_delete_a_file(browser: Any, server: MockFilesServer) -> None:
+    client = server.client()
+    created = client.files.create(file=("report.csv", b"a,b\n1,2\n"), purpose="assistants")
+    page = Console(browser, server)
+    wait(lambda: page.file_ids() == [created.id], "the file")
+    page.css(f'tr[data-file="{created.id}"] button.download')[0].click()
+    downloaded = Path(browser.downloads) / "report.csv"
+    wait(lambda: downloaded.exists() and downloaded.read_bytes() == b"a,b\n1,2\n", "the downloaded bytes")
+    page.css(f'tr[data-file="{created.id}"] button.delete')[0].click()
+    wait(lambda: "No files stored." in page.text("files-body"), "the file gone from the page")
+    with pytest.raises(openai.NotFoundError):
+        client.files.retrieve(created.id)
+
+
+def test_the_scenario_editor_checks_before_applying(browser: Any, server: MockFilesServer) -> None:
+    page = Console(browser, server)
+    page.tab("scenario")
+    editor = page.by_id("scenario-text")
+    editor.clear()
+    editor.send_keys("seed: 1\nfaults:\n  - match: {endpoint: files.create}\n    statuz: 503\n")
+    page.by_id("scenario-check").click()
+    message = wait(lambda: page.text("scenario-message"), "the check's message")
+    assert message == "<PUT /_mockfiles/scenario>:4: unknown key 'statuz' in faults[0]; did you mean 'status'?"
+    page.by_id("scenario-apply").click()
+    wait(
+        lambda: (
+            page.text("scenario-message") == message
+            and page.by_id("scenario-message").get_attribute("class") == "error"
+        ),
+        "the refusal",
+    )
+    assert server.emulator.scenario.faults == ()  # a bad scenario is never applied
+    editor.clear()
+    editor.send_keys("seed: 1\nfaults:\n  - match: {endpoint: files.create}\n    status: 503\n")
+    page.by_id("scenario-check").click()
+    wait(lambda: page.text("scenario-message") == "Valid.", "the good scenario checked")
+    assert server.emulator.scenario.faults == ()  # checked only
+    page.by_id("scenario-apply").click()
+    wait(lambda: page.text("scenario-message").startswith("Applied."), "the good scenario applied")
+    with pytest.raises(openai.InternalServerError):
+        server.client(max_retries=0).files.create(file=b"x", purpose="assistants")
+    assert page.text("scenario-source") == "<PUT /_mockfiles/scenario>"
+
+
+def test_advancing_the_clock_expires_a_file_on_screen(browser: Any, server: MockFilesServer) -> None:
+    client = server.client()
+    lasting = client.files.create(file=b"keep", purpose="assistants")
+    brief = client.files.create(
+        file=b"gone soon", purpose="assistants", extra_body={"expires_after": {"anchor": "created_at", "seconds": 3600}}
+    )
+    page = Console(browser, server)
+    wait(lambda: set(page.file_ids()) == {lasting.id, brief.id}, "both files")
+    assert "never" in page.css(f'tr[data-file="{lasting.id}"]')[0].text
+    page.tab("clock")
+    before = page.text("clock-iso")
+    amount = page.by_id("advance-amount")
+    amount.clear()
+    amount.send_keys("2")
+    page.select("advance-unit", "3600")
+    page.by_id("advance-form").submit()
+    wait(lambda: page.text("clock-message") == "Advanced by 7200 s.", "the advance")
+    wait(lambda: page.text("clock-iso") != before and "7200" in page.text("clock-offset"), "the new time")
+    page.tab("files")
+    wait(lambda: page.file_ids() == [lasting.id], "the expired file gone")
+
+
+def test_reset_empties_every_panel(browser: Any, server: MockFilesServer) -> None:
+    client = server.client()
+    client.files.create(file=b"x", purpose="assistants")
+    page = Console(browser, server)
+    page.tab("requests")
+    wait(lambda: page.journal_seqs() == [1], "the upload")
+    page.tab("clock")
+    page.by_id("reset").click()
+    wait(lambda: page.text("reset-message") == "Reset.", "the reset")
+    assert server.emulator.files.all_files() == [] and server.requests == []
+    page.tab("files")
+    wait(lambda: "No files stored." in page.text("files-body"), "no files")
+    page.tab("requests")
+    wait(lambda: page.journal_seqs() == [], "an empty journal")
+    client.files.list()
+    wait(lambda: page.journal_seqs() == [1], "the journal counting again from 1")
+
+
+def made_through_the_sdk(server: MockFilesServer, route: str) -> str | None:
+    """Something for the panel to list, made with the SDK, on a server that serves the route:
+    its id (None where there is nothing the SDK can make for it)."""
+    client = server.client()
+    if route == "/uploads":
+        return str(client.uploads.create(bytes=3, filename="part.txt", mime_type="text/plain", purpose="assistants").id)
+    if route == "/batches":
+        made = client.files.create(file=("in.jsonl", chat_file("a", "b")), purpose="batch")
+        batch = client.batches.create(input_file_id=made.id, endpoint=CHAT, completion_window="24h")
+        return str(batch.id)
+    return None
+
+
+@pytest.mark.parametrize(
+    "tab, route", [("batches", "/batches"), ("uploads", "/uploads"), ("retries", "/calls"), ("retries", "/retry-tests")]
+)
+def test_batches_uploads_and_retries_panels(browser: Any, server: MockFilesServer, tab: str, route: str) -> None:
+    served = httpx.get(server.url + "/_mockfiles" + route).status_code != 404
+    made = made_through_the_sdk(server, route) if served else None
+    page = Console(browser, server)
+    page.tab(tab)
+    box = page.css(f'#{tab} .collection[data-route="{route}"]')[0]
+    if not served:
+        wait(lambda: "Not available on this server" in box.text, "not available")
+    elif made is not None:
+        wait(lambda: made in box.text, f"{made} listed")
+    else:
+        wait(lambda: box.text == "None." or box.find_elements("css selector", "table"), "the list")
+
+
+def test_the_token_login(browser: Any) -> None:
+    with MockFilesServer(admin_token="s3cret-token") as server:
+        created = server.client().files.create(file=("a.txt", b"a"), purpose="assistants")
+        browser.get(server.url + "/_mockfiles/")
+        page = Console.__new__(Console)
+        page.driver, page.server = browser, server
+        browser.execute_script("sessionStorage.clear()")
+        browser.refresh()
+        wait(lambda: page.by_id("login").is_displayed(), "the login form")
+        assert not page.by_id("panels").is_displayed() and "s3cret" not in browser.page_source
+        page.by_id("token").send_keys("wrong")
+        page.by_id("login-form").submit()
+        wait(lambda: page.text("login-error") == "That token was refused.", "the refusal")
+        page.by_id("token").send_keys("s3cret-token")
+        page.by_id("login-form").submit()
+        wait(lambda: page.file_ids() == [created.id], "the files, once logged in")
+        assert browser.execute_script("return sessionStorage.getItem('mockfiles-admin-token')") == "s3cret-token"
+        assert browser.get_cookies() == []  # a bearer token from script, no cookie another site could ride
+        page.by_id("logout").click()
+        wait(lambda: page.by_id("login").is_displayed(), "the login form again")
+        assert browser.execute_script("return sessionStorage.getItem('mockfiles-admin-token')") is None
+
+
+def test_a_stopped_server_then_a_new_one_on_its_port(browser: Any) -> None:
+    """The page only polls: stopping the server leaves nothing held open (its thread ends); the
+    page says the server is gone and picks up the next one on the same address, journal and all."""
+    first = MockFilesServer().start()
+    port = first.port
+    try:
+        for _ in range(3):
+            first.client().files.list()
+        page = Console(browser, first)
+        page.tab("requests")
+        wait(lambda: page.journal_seqs() == [3, 2, 1], "the first server's requests")
+    finally:
+        thread = first._thread
+        first.stop()
+    assert thread is not None and not thread.is_alive()
+    wait(lambda: page.text("server") == "server not reachable: retrying", "the page noticing")
+    with MockFilesServer(port=port) as second:
+        second.client().files.list()
+        wait(lambda: page.journal_seqs() == [1], "the new server's journal, from its start")
+        wait(lambda: "profile openai" in page.text("server"), "the server line back")
+        assert page.not_reloaded()
+
+
+def test_markup_in_a_scenario_stays_text(browser: Any, server: MockFilesServer) -> None:
+    name = "<img src=x onerror=alert(3)>"
+    server.use_scenario({"faults": [{"name": name, "match": {"endpoint": "files.list"}, "times": 1, "status": 500}]})
+    with pytest.raises(openai.InternalServerError):
+        server.client(max_retries=0).files.list()
+    page = Console(browser, server)
+    page.tab("requests")
+    wait(lambda: name in page.text("requests-table"), "the rule's name in the journal")
+    page.tab("scenario")
+    wait(lambda: name in page.by_id("scenario-text").get_attribute("value"), "the rule's name in the editor")
+    assert page.css("img") == [] and page.no_alert()
