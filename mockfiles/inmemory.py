@@ -274,8 +274,11 @@ class Server:
         self.app = app
         self.loop = loop
         self.live: set[asyncio.Task[None]] = set()
+        self.closed = False
 
     def submit(self, channel: Channel, scope: Scope) -> None:
+        if self.closed:
+            raise ServerGone("the mockfiles server is not running")
         try:
             self.loop.call_soon_threadsafe(self._begin, channel, scope)
         except RuntimeError:  # the loop is closed
@@ -288,9 +291,20 @@ class Server:
             pass
 
     def _begin(self, channel: Channel, scope: Scope) -> None:
+        if self.closed:
+            channel.close()
+            return
         task = self.loop.create_task(channel.run(self.app, scope))
         self.live.add(task)
         task.add_done_callback(self.live.discard)
+
+    async def shutdown(self) -> None:
+        """The server stops: requests still running end as closed connections (on the server's loop)."""
+        self.closed = True
+        for task in list(self.live):
+            task.cancel()
+        if self.live:
+            await asyncio.wait(list(self.live))
 
 
 class Caller:

@@ -189,6 +189,8 @@ class MockFilesServer:
             self._error = exc
         finally:
             sock.close()
+            if self._in_memory is not None:
+                loop.run_until_complete(self._in_memory.shutdown())
             loop.close()
 
     def stop(self) -> None:

@@ -398,3 +398,16 @@ async def test_async_clients_run_concurrently(mockfiles: MockFilesServer, way: s
         await asyncio.gather(*(client.files.list() for _ in range(5)))
     entries = mockfiles.requests
     assert max(e["received_at"] for e in entries) < min(e["time"] for e in entries)  # all five held at once
+
+
+def test_stopping_the_server_ends_a_delayed_in_process_request() -> None:
+    server = MockFilesServer(scenario=rules({"delay": "20s"})).start()
+    errors: list[BaseException] = []
+    client = server.client(in_process=True, max_retries=0, timeout=30)
+    thread = threading.Thread(target=lambda: errors.append(pytest.raises(openai.APIError, client.files.list).value))
+    thread.start()
+    time.sleep(0.3)
+    server.stop()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert type(errors[0]) is openai.APIConnectionError and cause(errors[0]) == "RemoteProtocolError"
