@@ -411,3 +411,18 @@ def test_stopping_the_server_ends_a_delayed_in_process_request() -> None:
     thread.join(timeout=5)
     assert not thread.is_alive()
     assert type(errors[0]) is openai.APIConnectionError and cause(errors[0]) == "RemoteProtocolError"
+
+
+@pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.list"}, "delay": "600ms"}))
+def test_a_client_gone_during_a_delay_is_journaled(mockfiles: MockFilesServer, way: str) -> None:
+    with pytest.raises(openai.APITimeoutError):
+        sdk(mockfiles, way, max_retries=0, timeout=0.2).files.list()
+    time.sleep(0.8)  # the delay ends; the answer finds the client gone
+    entry = mockfiles.requests[-1]
+    assert (entry["status"], entry["action"], entry["unsent_status"]) == (None, "client_disconnected", 200)
+
+
+def test_an_oversized_head_is_refused(mockfiles: MockFilesServer, way: str) -> None:
+    with raw(mockfiles, way) as http:
+        r = http.get("/v1/files", headers={"x-big": "a" * 40_000})
+    assert r.status_code == 431
