@@ -23,10 +23,11 @@ import time
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 BATCH = b'{"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}\n'
 ROOT = Path(__file__).resolve().parent.parent
+QUIET = 0.5  # cores: a round is undisturbed when the rest of the machine took less
 PEER_VENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mockfiles-bench" / "peer"
 
 
@@ -42,28 +43,76 @@ def cycle(client: Any, cycles: int) -> float:
     return time.perf_counter() - started
 
 
-def interleave(runs: dict[str, Callable[[int], float]], cycles: int, rounds: int) -> dict[str, list[float]]:
-    """Each runner once per round, the order turning from round to round; seconds per round."""
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy, from /proc/stat (0 where there is none)."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:8]]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq = fields
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_quiet(threshold: float = 0.3, patience: float = 30.0) -> float:
+    """Wait (at most ``patience`` s) until the rest of the machine takes under ``threshold`` of a core."""
+    deadline = time.monotonic() + patience
+    while True:
+        busy, started = machine_busy(), time.monotonic()
+        time.sleep(0.5)
+        load = (machine_busy() - busy) / (time.monotonic() - started)
+        if load < threshold or time.monotonic() > deadline:
+            return load
+
+
+class Round(NamedTuple):
+    wall: float  # seconds for the round's cycles
+    cpu: float  # this process's CPU seconds (every thread: the SDK's and the server's)
+    others: float  # cores the rest of the machine took meanwhile
+
+
+def measured(run: Callable[[int], float], cycles: int) -> Round:
+    busy, cpu = machine_busy(), time.process_time()
+    wall = run(cycles)
+    cpu = time.process_time() - cpu
+    return Round(wall, cpu, max(0.0, (machine_busy() - busy - cpu) / wall))
+
+
+def interleave(runs: dict[str, Callable[[int], float]], cycles: int, rounds: int) -> dict[str, list[Round]]:
+    """Each runner once per round, the order turning from round to round."""
     names = list(runs)
     for name in names:
         runs[name](max(1, cycles // 10))  # warm-up
-    times: dict[str, list[float]] = {name: [] for name in names}
+    times: dict[str, list[Round]] = {name: [] for name in names}
     for r in range(rounds):
         order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
-            times[name].append(runs[name](cycles))
+            times[name].append(measured(runs[name], cycles))
     return times
 
 
-def summary(times: dict[str, list[float]], ours: str, other: str) -> list[str]:
-    ratios = [a / b for a, b in zip(times[ours], times[other], strict=True)]
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f} ({min(values):.3f}–{max(values):.3f})"
+
+
+def summary(times: dict[str, list[Round]], ours: str, other: str, cycles: int) -> list[str]:
     lines = [
-        f"{name:28s} {statistics.median(t):6.3f} s per round ({min(t):.3f}–{max(t):.3f})" for name, t in times.items()
+        f"{name:27s} {statistics.median(r.wall for r in t) / cycles * 1000:6.2f} ms/cycle, "
+        f"CPU {statistics.median(r.cpu for r in t) / cycles * 1000:5.2f} ms/cycle; "
+        f"rest of the machine {statistics.median(r.others for r in t):.2f} cores"
+        for name, t in times.items()
     ]
+    pairs = list(zip(times[ours], times[other], strict=True))
+    lines.append(f"{ours} / {other}, medians of the rounds' ratios (min–max):")
     lines.append(
-        f"{ours} / {other}: median of the rounds' ratios {statistics.median(ratios):.3f} "
-        f"({min(ratios):.3f}–{max(ratios):.3f})"
+        f"  time {spread([a.wall / b.wall for a, b in pairs])}; CPU {spread([a.cpu / b.cpu for a, b in pairs])}"
     )
+    quiet = [(a, b) for a, b in pairs if max(a.others, b.others) < QUIET]
+    if quiet:
+        lines.append(
+            f"  the {len(quiet)} rounds where the rest of the machine took under {QUIET} core: "
+            f"time {spread([a.wall / b.wall for a, b in quiet])}"
+        )
     return lines
 
 
@@ -91,7 +140,7 @@ def floor_client(httpx: Any) -> Any:
     return openai.OpenAI(base_url="http://sdk.floor/v1", api_key="bench", http_client=http, max_retries=0)
 
 
-def mockfiles_runs(cycles: int, rounds: int) -> dict[str, list[float]]:
+def mockfiles_runs(cycles: int, rounds: int) -> dict[str, list[Round]]:
     import httpx2
 
     from mockfiles import MockFilesServer
@@ -133,7 +182,7 @@ def peer_child(cycles: int, rounds: int) -> dict[str, Any]:
         }
         times = interleave(runs, cycles, rounds)
     versions = {name: version(name) for name in ("openai", "httpx", "openai-responses", "respx")}
-    return {"times": times, "versions": versions}
+    return {"times": {name: [r._asdict() for r in rs] for name, rs in times.items()}, "versions": versions}
 
 
 def peer_python(given: str | None) -> str:
@@ -164,8 +213,10 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     print(f"# {cycles} SDK cycles a round, {rounds} interleaved rounds")
+    if not args.quick:
+        print(f"(waited for a quiet machine: the rest of it took {wait_for_quiet():.2f} cores)")
     print(f"\n## openai {version('openai')} (this environment): in-process against a socket")
-    for line in summary(mockfiles_runs(cycles, rounds), "mockfiles in-process", "mockfiles socket"):
+    for line in summary(mockfiles_runs(cycles, rounds), "mockfiles in-process", "mockfiles socket", cycles):
         print("  " + line)
     if args.no_peer:
         return
@@ -175,7 +226,8 @@ def main(argv: list[str] | None = None) -> None:
     result = json.loads(done.stdout.strip().splitlines()[-1])
     named = ", ".join(f"{k} {v}" for k, v in result["versions"].items())
     print(f"\n## the peer's venv ({named}): in-process against openai-responses")
-    for line in summary(result["times"], "mockfiles in-process", "openai-responses"):
+    peer_times = {name: [Round(**r) for r in rs] for name, rs in result["times"].items()}
+    for line in summary(peer_times, "mockfiles in-process", "openai-responses", cycles):
         print("  " + line)
     print("  target: mockfiles in-process <= 0.7 x openai-responses")
 
