@@ -19,6 +19,8 @@ from freezegun import freeze_time
 from mockfiles import MockFilesServer
 from mockfiles.inprocess import AsyncInProcessTransport, InProcessTransport
 
+pytest_plugins = ["pytester"]
+
 WAYS = ["socket", "in_process"]
 VOLATILE = {
     "seq",
@@ -426,3 +428,38 @@ def test_an_oversized_head_is_refused(mockfiles: MockFilesServer, way: str) -> N
     with raw(mockfiles, way) as http:
         r = http.get("/v1/files", headers={"x-big": "a" * 40_000})
     assert r.status_code == 431
+
+
+def test_a_suite_in_process_by_its_session_options(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+
+@pytest.fixture(scope="session")
+def mockfiles_options():
+    return {"in_process": True, "rate_limits": False}
+"""
+    )
+    pytester.makepyfile(
+        test_suite="""
+import pytest
+from mockfiles.inprocess import InProcessTransport
+
+
+def test_in_process_by_default(mockfiles):
+    client = mockfiles.client()
+    assert isinstance(client._client._transport, InProcessTransport)
+    assert client.files.create(file=b"x", purpose="assistants").bytes == 1
+
+
+@pytest.mark.mockfiles(in_process=False)
+def test_a_marker_goes_over_it(mockfiles):
+    assert not isinstance(mockfiles.client()._client._transport, InProcessTransport)
+
+
+def test_the_next_test_is_back_to_it(mockfiles):
+    assert mockfiles.in_process
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
