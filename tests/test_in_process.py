@@ -463,3 +463,17 @@ def test_the_next_test_is_back_to_it(mockfiles):
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)
+
+
+def test_pieces_gather_small_chunks_and_cut_large_ones() -> None:
+    from mockfiles.inmemory import GATHER, PIECE, pieces
+
+    small = [b"a" * 1000] * 100  # 100,000 bytes: one message of 66,000, then the rest
+    got = list(pieces(iter(small)))
+    assert [len(b) for b, _ in got] == [GATHER // 1000 * 1000 + 1000, 100_000 - (GATHER // 1000 * 1000 + 1000)]
+    assert [more for _, more in got] == [True, False]
+    big = list(pieces(iter([b"x" * 10, b"y" * (2 * PIECE + 5)])))
+    assert [len(b) for b, _ in big] == [10, PIECE, PIECE, 5, 0]
+    assert big[-1] == (b"", False)
+    assert list(pieces(iter([]))) == [(b"", False)]
+    assert list(pieces(iter([b"one"]))) == [(b"one", False)]
