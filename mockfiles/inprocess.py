@@ -19,7 +19,8 @@ from typing import Any, Protocol
 
 from starlette.types import Scope
 
-from .inmemory import Answer, AsyncCaller, Caller, ConnectionReset, Disconnected, Server, ServerGone, TimedOut
+from .inmemory import ConnectionReset, Disconnected, Server, ServerGone, TimedOut
+from .inmemory_caller import Answer, AsyncCaller, Caller
 
 
 class _URL(Protocol):

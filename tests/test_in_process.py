@@ -466,7 +466,7 @@ def test_the_next_test_is_back_to_it(mockfiles):
 
 
 def test_pieces_gather_small_chunks_and_cut_large_ones() -> None:
-    from mockfiles.inmemory import GATHER, PIECE, pieces
+    from mockfiles.inmemory_caller import GATHER, PIECE, pieces
 
     small = [b"a" * 1000] * 100  # 100,000 bytes: one message of 66,000, then the rest
     got = list(pieces(iter(small)))
