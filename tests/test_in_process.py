@@ -477,3 +477,12 @@ def test_pieces_gather_small_chunks_and_cut_large_ones() -> None:
     assert big[-1] == (b"", False)
     assert list(pieces(iter([]))) == [(b"", False)]
     assert list(pieces(iter([b"one"]))) == [(b"one", False)]
+
+
+async def test_an_early_refusal_reaches_the_async_sdk_as_its_status(mockfiles: MockFilesServer, way: str) -> None:
+    mockfiles.reset(api_keys=["sk-good"])
+    async with asdk(mockfiles, way, api_key="sk-wrong", max_retries=0) as client:
+        with pytest.raises(openai.AuthenticationError) as info:
+            await client.files.create(file=("big.bin", b"\0" * 5_000_000), purpose="assistants")
+    assert info.value.status_code == 401
+    assert [e["status"] for e in mockfiles.requests] == [401]
