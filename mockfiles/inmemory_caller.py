@@ -104,6 +104,9 @@ class Caller:
             except queue.Empty:
                 self.leave()
                 raise TimedOut("timed out") from None
+            except BaseException:  # interrupted: the client is gone, as its socket would be
+                self.leave()
+                raise
             if event[0] != WANT:
                 return event
             body, more = next(self._body, (b"", False))
@@ -183,6 +186,9 @@ class AsyncCaller:
             except asyncio.TimeoutError:
                 self.leave()
                 raise TimedOut("timed out") from None
+            except BaseException:  # cancelled: the client is gone, as its socket would be
+                self.leave()
+                raise
             if event[0] != WANT:
                 return event
             assert self._body is not None

@@ -486,3 +486,20 @@ async def test_an_early_refusal_reaches_the_async_sdk_as_its_status(mockfiles: M
             await client.files.create(file=("big.bin", b"\0" * 5_000_000), purpose="assistants")
     assert info.value.status_code == 401
     assert [e["status"] for e in mockfiles.requests] == [401]
+
+
+@pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.list"}, "action": "timeout", "hold": "20s"}))
+async def test_a_cancelled_async_request_leaves_the_server(mockfiles: MockFilesServer, way: str) -> None:
+    async with asdk(mockfiles, way, max_retries=0, timeout=30) as client:
+        task = asyncio.ensure_future(client.files.list())
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        durations: list[float] = []
+        for _ in range(50):  # a request's duration stops growing once the server has let it go
+            await asyncio.sleep(0.1)
+            durations.append(mockfiles.requests[-1]["duration_ms"])
+            if len(durations) > 1 and durations[-1] == durations[-2]:
+                break
+    assert durations[-1] == durations[-2] and mockfiles.requests[-1]["action"] == "timeout"
