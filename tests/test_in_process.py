@@ -281,8 +281,9 @@ def test_stopping_the_server_releases_an_in_process_request() -> None:
     server.stop()
     thread.join(timeout=5)
     assert not thread.is_alive() and errors
-    with pytest.raises(openai.APIConnectionError):
+    with pytest.raises(openai.APIConnectionError) as info:
         client.files.list()  # the server is gone
+    assert cause(info.value) == "ConnectError"
 
 
 # --- bodies: early refusals, streaming both ways -------------------------------------------------------
