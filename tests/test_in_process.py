@@ -107,7 +107,7 @@ async def test_files_crud_async(mockfiles: MockFilesServer, way: str) -> None:
     assert [e["status"] for e in mockfiles.requests] == [200] * 5
 
 
-def test_the_marker_makes_the_fixtures_clients_in_process(mockfiles: MockFilesServer) -> None:
+def test_the_fixtures_clients_use_a_socket_by_default(mockfiles: MockFilesServer) -> None:
     assert not mockfiles.in_process  # the session's default
     assert not isinstance(mockfiles.client()._client._transport, InProcessTransport)
 
