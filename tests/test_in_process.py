@@ -504,3 +504,41 @@ async def test_a_cancelled_async_request_leaves_the_server(mockfiles: MockFilesS
             if len(durations) > 1 and durations[-1] == durations[-2]:
                 break
     assert durations[-1] == durations[-2] and mockfiles.requests[-1]["action"] == "timeout"
+
+
+def test_concurrent_threads_get_exactly_the_limit(mockfiles: MockFilesServer, way: str) -> None:
+    mockfiles.reset(scenario={"rate_limits": {"upload": 3, "window": "1m"}})  # the window cannot roll mid-burst
+    barrier = threading.Barrier(8)
+    statuses: list[int] = []
+    with raw(mockfiles, way, key="shared") as shared:  # one client (one transport) for every thread
+
+        def one() -> None:
+            barrier.wait()
+            r = shared.post("/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "assistants"})
+            statuses.append(r.status_code)
+
+        threads = [threading.Thread(target=one) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sorted(statuses) == [200] * 3 + [429] * 5
+
+
+@pytest.mark.mockfiles(profile="dashscope", rate_limits=False)
+def test_the_dialects_by_path(mockfiles: MockFilesServer) -> None:
+    answers = {}
+    for way in WAYS:
+        with raw(mockfiles, way, key="sk-qwen") as http:
+            compatible = http.post(
+                "/compatible-mode/v1/files", files={"file": ("a.txt", b"abc")}, data={"purpose": "file-extract"}
+            )
+            native = http.get("/api/v1/files")
+            missing = http.get("/api/v1/files/nope")
+        answers[way] = [(r.status_code, sorted(r.json()), sorted(r.headers)) for r in (compatible, native, missing)]
+    assert answers["socket"] == answers["in_process"]
+    assert [e["dialect"] for e in mockfiles.requests] == [
+        "dashscope-compatible",
+        "dashscope-native",
+        "dashscope-native",
+    ] * 2
