@@ -6,7 +6,9 @@ Fixtures:
   mockfiles_server  one emulator for the whole session (per xdist worker)
   mockfiles         that server with a fresh state for each test, configured by
                     ``@pytest.mark.mockfiles(scenario=..., profile=..., seed=...,
-                    api_keys=..., rate_limits=...)`` over the session's options
+                    api_keys=..., rate_limits=..., in_process=...)`` over the session's
+                    options (``in_process=True``: ``client()`` and ``async_client()`` reach
+                    the server without a socket unless told otherwise)
 
 A relative ``scenario=`` path is looked for next to the test file first, then in the
 rootdir, then in the working directory: a suite finds its scenarios wherever pytest is
@@ -24,14 +26,14 @@ import pytest
 from mockfiles import MockFilesServer, ScenarioError
 from mockfiles.server import ServerOptions
 
-MARKER_OPTIONS = ("scenario", "profile", "seed", "api_keys", "rate_limits")
+MARKER_OPTIONS = ("scenario", "profile", "seed", "api_keys", "rate_limits", "in_process")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockfiles(scenario=None, profile=None, seed=None, api_keys=None, rate_limits=None): "
-        "configure the test's mockfiles server (scenario: a path or a dict)",
+        "mockfiles(scenario=None, profile=None, seed=None, api_keys=None, rate_limits=None, in_process=None): "
+        "configure the test's mockfiles server (scenario: a path or a dict; in_process: clients without a socket)",
     )
 
 
@@ -66,6 +68,7 @@ def mockfiles(mockfiles_server: MockFilesServer, request: pytest.FixtureRequest)
                 f"expected {', '.join(MARKER_OPTIONS)}"
             )
         options.update(marker.kwargs)
+    in_process = options.pop("in_process", None)
     scenario = options.get("scenario")
     if isinstance(scenario, (str, os.PathLike)):
         options["scenario"] = scenario_path(Path(scenario), request)
@@ -75,7 +78,13 @@ def mockfiles(mockfiles_server: MockFilesServer, request: pytest.FixtureRequest)
         pytest.fail(f"mockfiles scenario: {exc}", pytrace=False)
     except ValueError as exc:  # a marker option that cannot work (an empty key, a seed out of range)
         pytest.fail(f"mockfiles: {exc}", pytrace=False)
-    yield mockfiles_server
+    session_default = mockfiles_server.in_process
+    if in_process is not None:
+        mockfiles_server.in_process = bool(in_process)
+    try:
+        yield mockfiles_server
+    finally:
+        mockfiles_server.in_process = session_default
 
 
 def scenario_path(path: Path, request: pytest.FixtureRequest) -> Path:

@@ -13,10 +13,14 @@ from typing import Any, TypedDict
 
 import uvicorn
 
+from . import inprocess
 from .accounts import account_id
-from .app import build_app
+from .app import MockFilesApp, build_app
 from .clock import real_monotonic_clock
 from .emulator import Emulator, Settings
+from .inmemory import Server as InMemoryServer
+from .inmemory import connection_of
+from .inprocess import AsyncInProcessTransport, InProcessTransport
 from .journal import Entry
 from .protocol import Answers, protocol_class
 from .scenario import Scenario, ScenarioSource
@@ -53,6 +57,7 @@ class ServerOptions(TypedDict, total=False):
     admin_token: str | None
     header_timeout: float | None
     body_timeout: float | None
+    in_process: bool
 
 
 class StartupError(RuntimeError):
@@ -134,6 +139,7 @@ class MockFilesServer:
         admin_token: str | None = None,
         header_timeout: float | None = None,
         body_timeout: float | None = None,
+        in_process: bool = False,
     ) -> None:
         keys = tuple(api_keys) if api_keys is not None else None
         settings = Settings(scenario, profile, seed, keys, rate_limits, admin_token, header_timeout, body_timeout)
@@ -143,6 +149,9 @@ class MockFilesServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
+        self.in_process = in_process  # what client() and async_client() give by default
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._in_memory: InMemoryServer | None = None
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -171,7 +180,7 @@ class MockFilesServer:
         return self
 
     def _run(self, sock: socket.socket, config: uvicorn.Config) -> None:
-        loop = freeze_proof_loop(_loop_factory(config))
+        loop = self._loop = freeze_proof_loop(_loop_factory(config))
         asyncio.set_event_loop(loop)
         try:
             assert self._server is not None
@@ -180,6 +189,8 @@ class MockFilesServer:
             self._error = exc
         finally:
             sock.close()
+            if self._in_memory is not None:
+                loop.run_until_complete(self._in_memory.shutdown())
             loop.close()
 
     def stop(self) -> None:
@@ -189,6 +200,7 @@ class MockFilesServer:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._thread = None
+        self._in_memory = None
 
     def __enter__(self) -> MockFilesServer:
         return self.start()
@@ -249,14 +261,45 @@ class MockFilesServer:
         ``acct_`` + 16 hex digits, the same in every run (the key itself is never shown)."""
         return account_id(key)
 
-    def client(self, **options: Any) -> Any:
-        """An ``openai.OpenAI`` client pointed at this server."""
-        return openai_module().OpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
-
-    def async_client(self, **options: Any) -> Any:
-        """An ``openai.AsyncOpenAI`` client pointed at this server."""
+    def client(self, *, in_process: bool | None = None, **options: Any) -> Any:
+        """An ``openai.OpenAI`` client pointed at this server; ``in_process`` (default: the
+        server's ``in_process``) sends its requests to the application without a socket."""
         openai = openai_module()
+        if in_process if in_process is not None else self.in_process:
+            options.setdefault("http_client", self._sdk_http_client(openai.DefaultHttpxClient, asynchronous=False))
+        return openai.OpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
+
+    def async_client(self, *, in_process: bool | None = None, **options: Any) -> Any:
+        """An ``openai.AsyncOpenAI`` client pointed at this server (``in_process`` as in ``client``)."""
+        openai = openai_module()
+        if in_process if in_process is not None else self.in_process:
+            options.setdefault("http_client", self._sdk_http_client(openai.DefaultAsyncHttpxClient, asynchronous=True))
         return openai.AsyncOpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
+
+    def transport(self, flavour: str = "httpx") -> InProcessTransport:
+        """An httpx transport (``flavour="httpx2"`` for httpx2) that sends requests to this server's
+        application without a socket: ``httpx.Client(transport=server.transport(), base_url=server.url)``."""
+        return InProcessTransport(self._in_memory_server(), inprocess.flavour(flavour))
+
+    def async_transport(self, flavour: str = "httpx") -> AsyncInProcessTransport:
+        """``transport`` for ``httpx.AsyncClient``."""
+        return AsyncInProcessTransport(self._in_memory_server(), inprocess.flavour(flavour))
+
+    def _sdk_http_client(self, client_class: Any, asynchronous: bool) -> Any:
+        """The SDK's own default http client (its timeouts and limits) over an in-process transport."""
+        flavour = inprocess.flavour_of(client_class)
+        server = self._in_memory_server()
+        transport = AsyncInProcessTransport(server, flavour) if asynchronous else InProcessTransport(server, flavour)
+        return client_class(transport=transport, trust_env=False)
+
+    def _in_memory_server(self) -> InMemoryServer:
+        """The application in-memory requests reach, on the server's loop (made on first use)."""
+        if self._in_memory is None:
+            if self._thread is None or self._loop is None:
+                raise RuntimeError("the server is not running: start() it before asking for an in-process client")
+            app = MockFilesApp(self.emulator, connections=connection_of)
+            self._in_memory = InMemoryServer(app, self._loop)
+        return self._in_memory
 
     def __repr__(self) -> str:
         return f"<MockFilesServer {self.url} profile={self.emulator.profile.name}>"
