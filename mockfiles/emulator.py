@@ -20,15 +20,19 @@ from .batches import Batches
 from .chaos import Chaos
 from .clock import Clock
 from .decisions import DecisionSource
+from .endpoints import NAMES
 from .journal import Journal
 from .lifecycle import Files
 from .located import MAX_SEED
 from .profiles import Profile
 from .ratelimit import RateLimiter
 from .record import Record
+from .retry_decider import RetryDecider
+from .retry_tests import RetryTests, RetryTestView
 from .scenario import Scenario, ScenarioSource, load_scenario, token_problem
 from .timeouts import Timeouts
 from .uploads import Uploads
+from .verdicts import CallDict, judge_entries
 
 DEFAULT_FAULT_SEED = 0
 DEFAULT_JOURNAL_CAP = 10_000
@@ -81,6 +85,8 @@ class Emulator:
         self.arrival_deciders: tuple[DecisionSource, ...] = ()  # asked for an upload before its body is read
         self.form_deciders: tuple[DecisionSource, ...] = ()  # asked for an upload once its form is read
         self._on_release: list[Callable[[], None]] = []
+        self.retry_tests = RetryTests(NAMES)
+        self.retry_decider = RetryDecider(self.retry_tests)  # asked first, for requests with x-retry-test-id
         self.timeouts = Timeouts()
         self.generation = 0  # grows at every reset: requests begun before one belong to a state that is gone
         self.options: dict[str, Any] = {}  # the explicit options of this configuration (those of the last reset)
@@ -102,6 +108,7 @@ class Emulator:
             self.generation += 1
             self.release()
             self.clock.reset()
+            self.retry_tests.clear()
             # The admin token belongs to the configuration (start-up, or a reset's), never
             # to a scenario swapped in at run time: that could lock the operator out.
             self.admin_token = settings["admin_token"] or scenario.admin_token
@@ -154,6 +161,18 @@ class Emulator:
         self.deciders = sources
         self.arrival_deciders = tuple(s for s in sources if not s.reads_forms)
         self.form_deciders = tuple(s for s in sources if s.reads_forms)
+
+    # --- retry tests and the calls of the journal ------------------------------------
+
+    def calls(self, retry_test: str | None = None) -> list[CallDict]:
+        """The journal's requests grouped into logical calls, each with its verdict (verdicts.py);
+        with ``retry_test``, only that test's."""
+        return judge_entries(self.journal.entries(), retry_test=retry_test)
+
+    def retry_test_view(self, view: RetryTestView) -> RetryTestView:
+        """A retry test's view with its calls filled in."""
+        view["calls"] = self.calls(view["id"])
+        return view
 
     def is_current(self, generation: int) -> bool:
         """False for a request that began before the last reset (``generation`` is its arrival's)."""

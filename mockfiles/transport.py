@@ -21,14 +21,17 @@ import struct
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
 from typing import NoReturn, Protocol
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from .decisions import After
+from .decisions import After, Decision
 from .dialects import Dialect
 from .emulator import Emulator
+from .errors import MockFilesError
 from .record import Record
 
 HOLD_CLOSE_WAIT = 5.0  # seconds to wait for the client to be gone once its connection is closed
@@ -37,6 +40,33 @@ ADVICE_HEADERS = (b"retry-after", b"retry-after-ms", b"x-should-retry")
 
 class Dropped(Exception):
     """The connection was closed on purpose: there is no response to send."""
+
+
+class ProxyPage(Exception):
+    """An error answered as a proxy in front of the service would: an HTML page, not JSON."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+    def response(self) -> Response:
+        reason = HTTPStatus(self.status).phrase if self.status in HTTPStatus._value2member_map_ else "Error"
+        title = f"{self.status} {reason}"
+        page = f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n"
+        page += "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+        return Response(page, self.status, media_type="text/html")
+
+
+@dataclass(slots=True)
+class BodyCut:
+    """A decision that acts once ``at`` bytes of a body went through (decisions.Decision.at_bytes):
+    an error or a reset part-way through an upload, a broken or stalled download."""
+
+    decision: Decision
+    error: MockFilesError | None  # the error to answer with (the decision's, as the front layer dressed it)
+    at: int
+    seen: int = 0
+    done: bool = False
 
 
 class Connection(Protocol):
@@ -181,6 +211,7 @@ class Exchange:
         "disconnected",
         "after",
         "decided",
+        "cut",
     )
 
     def __init__(
@@ -205,12 +236,39 @@ class Exchange:
         self.disconnected = False  # the client's disconnect was read
         self.after: After | None = None  # what the fault decision does to the answer
         self.decided = False  # a fault decision was taken for this request
+        self.cut: BodyCut | None = None  # a decision that waits for bytes of a body
 
     async def receive(self) -> Message:
         message = await self._receive()
         if message["type"] != "http.request" or not message.get("more_body", False):
             self.body_read = True
+        cut = self.cut
+        if cut is not None and not cut.done and message["type"] == "http.request":
+            await self._cut_request(cut, message)
         return message
+
+    def count_body(self, decision: Decision, error: MockFilesError | None) -> None:
+        """Carry out ``decision`` once ``decision.at_bytes`` bytes of its body went through (a
+        stall with no count: at once)."""
+        self.cut = BodyCut(decision, error, decision.at_bytes or 0)
+        if decision.body == "response":
+            self.after = decision.after
+
+    async def _cut_request(self, cut: BodyCut, message: Message) -> None:
+        """While an upload streams in: once ``cut.at`` bytes were read (or at the body's end, when it
+        is shorter), stall, answer the error, or reset the connection."""
+        cut.seen += len(message.get("body", b""))
+        if cut.seen < cut.at and message.get("more_body", False):
+            return
+        cut.done = True
+        decision = cut.decision
+        self.record.details["cut_at_bytes"] = cut.seen
+        if decision.stall:
+            await self.pause(decision.stall)
+        elif cut.error is not None:
+            raise cut.error
+        elif decision.drop == "reset":
+            await self.drop(hard=True)
 
     def header(self, name: bytes) -> str | None:
         """One request header, read from the ASGI scope (no Headers object on the hot path)."""
@@ -272,6 +330,8 @@ class Exchange:
         """Send the answer: the dialect's headers stamped on (a fault rule's own win), the journal
         written first; or nothing, if the client is gone or the decision drops the answer."""
         record = self.record
+        if self.after == "malformed_json" and response.status_code < 400:
+            response = malformed(response)
         record.status = response.status_code
         headers = response.raw_headers
         arrival = record.arrival
@@ -303,7 +363,48 @@ class Exchange:
             except Dropped:
                 return
         self.journal()
-        await response(self.scope, self._receive, self._truncate if self.after == "truncate" else self._send)
+        send = self._send
+        if self.cut is not None and self.cut.decision.body == "response":
+            send = self._cut_response
+        elif self.after == "truncate":
+            send = self._truncate
+        await response(self.scope, self._receive, send)
+
+    async def _cut_response(self, message: Message) -> None:
+        """Send a download's head and ``cut.at`` bytes of its body (all but its last byte, when it is
+        shorter), then stall for the decision's seconds and send the rest, or reset the connection."""
+        cut = self.cut
+        assert cut is not None
+        if self.dropped:
+            return
+        if message["type"] != "http.response.body" or cut.done:
+            await self._send(message)
+            return
+        body: bytes = message.get("body", b"")
+        more = message.get("more_body", False)
+        left = cut.at - cut.seen
+        if len(body) < left and more:
+            cut.seen += len(body)
+            await self._send(message)
+            return
+        take = left if len(body) > left or (len(body) == left and more) else max(len(body) - 1, 0)
+        cut.done = True
+        cut.seen += take
+        self.record.details["cut_at_bytes"] = cut.seen
+        await self._send({"type": "http.response.body", "body": body[:take], "more_body": True})
+        if cut.decision.stall:
+            try:  # nothing moves for the stall's seconds, unless the client gives up meanwhile
+                await asyncio.wait_for(self.closed(), timeout=cut.decision.stall)
+            except asyncio.TimeoutError:
+                await self._send({"type": "http.response.body", "body": body[take:], "more_body": more})
+                return
+            self.dropped = True
+            self.record.details["unsent_status"] = self.record.status
+            self.record.action = "client_disconnected"
+            return
+        self.dropped = True
+        self.connection.reset()
+        await self.closed()
 
     async def _truncate(self, message: Message) -> None:
         """Send the head and half of the first piece of the body, then close the connection."""
@@ -326,6 +427,12 @@ class Exchange:
         if record.recorded_at is None:
             self.journal()
         record.ended = time.perf_counter()
+
+
+def malformed(response: Response) -> Response:
+    """The answer with its JSON cut in half: a 200 a client cannot decode (the operation was done)."""
+    body = bytes(response.body)
+    return Response(body[: len(body) // 2], response.status_code, media_type="application/json")
 
 
 def expects_continue(scope: Scope) -> bool:
