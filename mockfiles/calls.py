@@ -32,6 +32,7 @@ from operator import attrgetter
 from typing import Literal, TypedDict
 
 from .attempts import Attempt
+from .endpoints import UPLOADS
 
 Grouping = Literal["explicit", "retry-count", "inferred"]
 _ARRIVAL = attrgetter("arrived", "seq")
@@ -70,9 +71,9 @@ def content(a: Attempt) -> Content:
 
 
 def cut_short(a: Attempt) -> bool:
-    """An upload whose body was not read to its end (reset or refused part-way): its bytes have no
-    hash, so a retry of it can only be matched by method, path and query."""
-    return a.sha256 is None and (a.filename is not None or a.purpose is not None)
+    """An upload whose body was not read to its end (answered on arrival, reset or refused part-way):
+    its bytes have no hash, so a retry of it can only be matched by method, path and query."""
+    return a.sha256 is None and a.endpoint in UPLOADS
 
 
 def partial(c: Content) -> Content:
