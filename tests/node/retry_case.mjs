@@ -12,6 +12,7 @@ const client = new OpenAI({
   apiKey: spec.api_key,
   defaultHeaders: spec.headers,
   timeout: spec.timeout_ms,
+  maxRetries: spec.max_retries ?? 2,
 });
 
 async function run() {
