@@ -27,8 +27,9 @@ from .protocol import Headers, Refusal, RequestSoFar
 from .record import Arrival, Record
 from .responses import JSONResponse
 from .routes import Router
+from .shaping import ProxyPage
 from .timeouts import Timeouts
-from .transport import ConnectionFactory, Dropped, Exchange, ProxyPage, Transport, UvicornConnection
+from .transport import ConnectionFactory, Dropped, Exchange, Transport, UvicornConnection
 
 log = logging.getLogger("mockfiles")
 new_arrival = functools.partial(tuple.__new__, Arrival)  # Arrival(*fields) without the Python-level __new__

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .batches import Batches
-from .chaos import Chaos
+from .chaos import Chaos, EarlyChaos
 from .clock import Clock
 from .decisions import DecisionSource
 from .endpoints import NAMES
@@ -88,6 +88,7 @@ class Emulator:
         self.retry_tests = RetryTests(NAMES)
         self.retry_decider = RetryDecider(self.retry_tests)  # asked first, for requests with x-retry-test-id
         self.timeouts = Timeouts()
+        self.started_at = 0.0  # emulator time of the start or the last reset
         self.generation = 0  # grows at every reset: requests begun before one belong to a state that is gone
         self.options: dict[str, Any] = {}  # the explicit options of this configuration (those of the last reset)
         self.admin_token: str | None = None  # the bearer token the admin routes require (None: open)
@@ -108,6 +109,7 @@ class Emulator:
             self.generation += 1
             self.release()
             self.clock.reset()
+            self.started_at = self.clock.now()
             self.retry_tests.clear()
             # The admin token belongs to the configuration (start-up, or a reset's), never
             # to a scenario swapped in at run time: that could lock the operator out.
@@ -149,8 +151,9 @@ class Emulator:
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
             self.batches.configure(scenario.batches, seed)
         self.timeouts = effective_timeouts(settings, scenario)
-        self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED)
-        self.use_deciders((self.chaos,) if self.chaos.rules else ())
+        self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED, self.since_reset)
+        early = (EarlyChaos(self.chaos),) if self.chaos.early else ()
+        self.use_deciders((self.chaos, *early) if self.chaos.rules else ())
 
     # --- what the request layers ask ------------------------------------------------
 
@@ -173,6 +176,11 @@ class Emulator:
         """A retry test's view with its calls filled in."""
         view["calls"] = self.calls(view["id"])
         return view
+
+    def since_reset(self) -> float:
+        """Seconds on the emulator clock since the server started or was last reset (fault rules'
+        ``between`` windows count from there; ``advance()`` moves it)."""
+        return self.clock.now() - self.started_at
 
     def is_current(self, generation: int) -> bool:
         """False for a request that began before the last reset (``generation`` is its arrival's)."""

@@ -28,7 +28,8 @@ from .errors import InjectedRateLimit, MockFilesError, RateLimited
 from .lifecycle import Outcome
 from .ratelimit import RateDecision
 from .record import Record
-from .transport import Exchange, ProxyPage
+from .shaping import ProxyPage
+from .transport import Exchange
 
 
 class Front:
@@ -100,7 +101,7 @@ class Front:
         for source in deciders:
             decision = source.decide(view)
             if decision is not None:
-                ex.decided = True
+                ex.decided = ex.decided or not decision.shaping  # only slowed: its form can still be decided
                 await self._carry_out(ex, endpoint, decision)
                 return decision.outcome
         return None
@@ -116,6 +117,9 @@ class Front:
             record.details["delay_ms"] = round(decision.delay * 1000, 1)
             await ex.pause(decision.delay)
         record.action = decision.action
+        if decision.rate:  # a bandwidth: the body is dribbled
+            ex.dribble = (decision.body or "response", decision.rate)
+            record.details["bandwidth"] = int(decision.rate)
         if decision.at_bytes is not None or decision.stall:  # part-way through a body: the transport counts it
             error = self._dressed(record, endpoint, decision.error) if decision.error is not None else None
             ex.count_body(decision, error)

@@ -21,18 +21,17 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from http import HTTPStatus
 from typing import NoReturn, Protocol
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from .decisions import After, Decision
+from .decisions import After, Body, Decision
 from .dialects import Dialect
 from .emulator import Emulator
 from .errors import MockFilesError
 from .record import Record
+from .shaping import BodyCut, cut_sender, dribbled, malformed
 
 HOLD_CLOSE_WAIT = 5.0  # seconds to wait for the client to be gone once its connection is closed
 ADVICE_HEADERS = (b"retry-after", b"retry-after-ms", b"x-should-retry")
@@ -40,33 +39,6 @@ ADVICE_HEADERS = (b"retry-after", b"retry-after-ms", b"x-should-retry")
 
 class Dropped(Exception):
     """The connection was closed on purpose: there is no response to send."""
-
-
-class ProxyPage(Exception):
-    """An error answered as a proxy in front of the service would: an HTML page, not JSON."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-    def response(self) -> Response:
-        reason = HTTPStatus(self.status).phrase if self.status in HTTPStatus._value2member_map_ else "Error"
-        title = f"{self.status} {reason}"
-        page = f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n"
-        page += "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
-        return Response(page, self.status, media_type="text/html")
-
-
-@dataclass(slots=True)
-class BodyCut:
-    """A decision that acts once ``at`` bytes of a body went through (decisions.Decision.at_bytes):
-    an error or a reset part-way through an upload, a broken or stalled download."""
-
-    decision: Decision
-    error: MockFilesError | None  # the error to answer with (the decision's, as the front layer dressed it)
-    at: int
-    seen: int = 0
-    done: bool = False
 
 
 class Connection(Protocol):
@@ -212,6 +184,7 @@ class Exchange:
         "after",
         "decided",
         "cut",
+        "dribble",
     )
 
     def __init__(
@@ -237,6 +210,7 @@ class Exchange:
         self.after: After | None = None  # what the fault decision does to the answer
         self.decided = False  # a fault decision was taken for this request
         self.cut: BodyCut | None = None  # a decision that waits for bytes of a body
+        self.dribble: tuple[Body, float] | None = None  # a body limited to so many bytes per second
 
     async def receive(self) -> Message:
         message = await self._receive()
@@ -245,6 +219,9 @@ class Exchange:
         cut = self.cut
         if cut is not None and not cut.done and message["type"] == "http.request":
             await self._cut_request(cut, message)
+        dribble = self.dribble
+        if dribble is not None and dribble[0] == "request" and message["type"] == "http.request":
+            await asyncio.sleep(len(message.get("body", b"")) / dribble[1])  # read no faster than the bandwidth
         return message
 
     def count_body(self, decision: Decision, error: MockFilesError | None) -> None:
@@ -255,19 +232,15 @@ class Exchange:
             self.after = decision.after
 
     async def _cut_request(self, cut: BodyCut, message: Message) -> None:
-        """While an upload streams in: once ``cut.at`` bytes were read (or at the body's end, when it
-        is shorter), stall, answer the error, or reset the connection."""
-        cut.seen += len(message.get("body", b""))
-        if cut.seen < cut.at and message.get("more_body", False):
+        """Once ``cut.at`` bytes of an upload were read (or at its end): stall, answer the error, or reset."""
+        if cut.take(len(message.get("body", b"")), message.get("more_body", False)) is None:
             return
-        cut.done = True
-        decision = cut.decision
         self.record.details["cut_at_bytes"] = cut.seen
-        if decision.stall:
-            await self.pause(decision.stall)
+        if cut.decision.stall:
+            await self.pause(cut.decision.stall)
         elif cut.error is not None:
             raise cut.error
-        elif decision.drop == "reset":
+        elif cut.decision.drop == "reset":
             await self.drop(hard=True)
 
     def header(self, name: bytes) -> str | None:
@@ -365,46 +338,12 @@ class Exchange:
         self.journal()
         send = self._send
         if self.cut is not None and self.cut.decision.body == "response":
-            send = self._cut_response
+            send = cut_sender(self.cut, self._send, self.record, self.connection.reset, self.closed)
         elif self.after == "truncate":
             send = self._truncate
+        if self.dribble is not None and self.dribble[0] == "response":
+            send = dribbled(send, self.dribble[1])
         await response(self.scope, self._receive, send)
-
-    async def _cut_response(self, message: Message) -> None:
-        """Send a download's head and ``cut.at`` bytes of its body (all but its last byte, when it is
-        shorter), then stall for the decision's seconds and send the rest, or reset the connection."""
-        cut = self.cut
-        assert cut is not None
-        if self.dropped:
-            return
-        if message["type"] != "http.response.body" or cut.done:
-            await self._send(message)
-            return
-        body: bytes = message.get("body", b"")
-        more = message.get("more_body", False)
-        left = cut.at - cut.seen
-        if len(body) < left and more:
-            cut.seen += len(body)
-            await self._send(message)
-            return
-        take = left if len(body) > left or (len(body) == left and more) else max(len(body) - 1, 0)
-        cut.done = True
-        cut.seen += take
-        self.record.details["cut_at_bytes"] = cut.seen
-        await self._send({"type": "http.response.body", "body": body[:take], "more_body": True})
-        if cut.decision.stall:
-            try:  # nothing moves for the stall's seconds, unless the client gives up meanwhile
-                await asyncio.wait_for(self.closed(), timeout=cut.decision.stall)
-            except asyncio.TimeoutError:
-                await self._send({"type": "http.response.body", "body": body[take:], "more_body": more})
-                return
-            self.dropped = True
-            self.record.details["unsent_status"] = self.record.status
-            self.record.action = "client_disconnected"
-            return
-        self.dropped = True
-        self.connection.reset()
-        await self.closed()
 
     async def _truncate(self, message: Message) -> None:
         """Send the head and half of the first piece of the body, then close the connection."""
@@ -427,12 +366,6 @@ class Exchange:
         if record.recorded_at is None:
             self.journal()
         record.ended = time.perf_counter()
-
-
-def malformed(response: Response) -> Response:
-    """The answer with its JSON cut in half: a 200 a client cannot decode (the operation was done)."""
-    body = bytes(response.body)
-    return Response(body[: len(body) // 2], response.status_code, media_type="application/json")
 
 
 def expects_continue(scope: Scope) -> bool:
