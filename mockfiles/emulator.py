@@ -211,7 +211,7 @@ def effective_timeouts(settings: dict[str, Any], scenario: Scenario) -> Timeouts
     default = Timeouts()
     header = settings["header_timeout"] or scenario.header_timeout or default.header
     body = settings["body_timeout"] or scenario.body_timeout or default.body
-    return Timeouts(header=header, body=body)
+    return Timeouts(header=header, body=body, idle_reset=scenario.idle_reset)
 
 
 def overridden(scenario: Scenario, settings: dict[str, Any], *, runtime: bool) -> dict[str, str]:

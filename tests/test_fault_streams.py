@@ -290,3 +290,34 @@ def test_bad_rules_name_file_and_line(tmp_path: Path, text: str, says: str) -> N
         load_scenario(path)
     message = str(raised.value).replace(f"{tmp_path}/", "")
     assert message.startswith(says), message
+
+
+# --- idle keep-alive connections ---------------------------------------------------------------
+
+
+@pytest.mark.mockfiles(scenario={"server": {"idle_reset": "100ms"}})
+def test_a_connection_idle_past_idle_reset_is_reset_when_reused(
+    mockfiles: MockFilesServer, client: openai.OpenAI
+) -> None:
+    client.files.list()
+    client.files.list()  # reused at once: fine
+    time.sleep(0.2)
+    with pytest.raises(openai.APIConnectionError):
+        client.files.list()  # the pooled connection is reset
+    client.files.list()  # a new connection
+
+
+@pytest.mark.mockfiles(scenario={"server": {"idle_reset": "100ms"}})
+async def test_the_async_sdk_retries_a_reset_reuse(mockfiles: MockFilesServer) -> None:
+    async with mockfiles.async_client() as aclient:
+        await aclient.files.list()
+        time.sleep(0.2)
+        await aclient.files.list()  # retried on a new connection
+    assert [e["status"] for e in mockfiles.requests] == [200, 200]  # the reset request was never read
+
+
+def test_idle_reset_must_be_below_the_servers_own_keep_alive(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("server:\n  idle_reset: 5s\n")
+    with pytest.raises(ScenarioError, match="t.yaml:2: server.idle_reset must be below 5s"):
+        load_scenario(path)
