@@ -276,7 +276,7 @@ class MockFilesProtocol(HttpToolsProtocol):
         sock = self.transport.get_extra_info("socket")
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except (AttributeError, OSError):
+        except (AttributeError, OSError, ValueError):
             pass
         self.transport.abort()
         return True

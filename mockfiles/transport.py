@@ -113,7 +113,7 @@ class UvicornConnection:
         if setsockopt is not None:
             try:
                 setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            except OSError:
+            except (OSError, ValueError):  # ValueError: uvloop's stand-in for a socket already closed
                 pass
         transport.abort()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ import pytest
 
 from mockfiles import MockFilesServer, ScenarioError
 from mockfiles.scenario import load_scenario
+
+from .node_clients import HERE, NODE, node_missing
 
 KIB = 1024
 ROOT = Path(__file__).parent.parent
@@ -321,3 +324,73 @@ def test_idle_reset_must_be_below_the_servers_own_keep_alive(tmp_path: Path) -> 
     path.write_text("server:\n  idle_reset: 5s\n")
     with pytest.raises(ScenarioError, match="t.yaml:2: server.idle_reset must be below 5s"):
         load_scenario(path)
+
+
+# --- what the Node SDK sees (docs/scenarios.md's table) ----------------------------------------
+
+NODE_SEES = [
+    (
+        "after_bytes 503",
+        {"match": {"endpoint": "files.create"}, "after_bytes": "64KiB", "status": 503},
+        "upload",
+        "InternalServerError: 503",
+    ),
+    (
+        "after_bytes reset",
+        {"match": {"endpoint": "files.create"}, "after_bytes": "64KiB", "action": "reset"},
+        "upload",
+        "APIConnectionError",
+    ),
+    (
+        "broken download",
+        {"match": {"endpoint": "files.content"}, "after_bytes": "4KiB", "action": "truncate"},
+        "download",
+        "TypeError: terminated",
+    ),
+    (
+        "stalled download",
+        {"match": {"endpoint": "files.content"}, "after_bytes": "4KiB", "stall": "1s"},
+        "download",
+        "ok",
+    ),
+    (
+        "html 503",
+        {"match": {"endpoint": "files.list"}, "status": 503, "body": "html"},
+        "list",
+        "InternalServerError: 503 <html>",
+    ),
+    (
+        "malformed json",
+        {"match": {"endpoint": "files.retrieve"}, "action": "malformed_json"},
+        "retrieve",
+        "SyntaxError",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "op", "sees"), [c[1:] for c in NODE_SEES], ids=[c[0] for c in NODE_SEES])
+def test_what_the_node_sdk_sees(mockfiles: MockFilesServer, rule: dict[str, Any], op: str, sees: str) -> None:
+    if node_missing():
+        pytest.skip(node_missing() or "")
+    mockfiles.reset(scenario=rules(rule))
+    [seen] = node_probe(mockfiles, [{"op": op, "file_id": stored(mockfiles, 256 * KIB), "bytes": 256 * KIB}])
+    assert seen.startswith(sees), seen
+
+
+@pytest.mark.mockfiles(scenario={"server": {"idle_reset": "100ms"}})
+def test_the_node_sdk_meets_an_idle_reset(mockfiles: MockFilesServer) -> None:
+    if node_missing():
+        pytest.skip(node_missing() or "")
+    seen = node_probe(mockfiles, [{"op": "list"}, {"sleep_ms": 200}, {"op": "list"}])
+    assert seen[0] == "ok" and seen[1].startswith("APIConnectionError"), seen
+
+
+def node_probe(mockfiles: MockFilesServer, steps: list[dict[str, Any]]) -> list[str]:
+    spec = {"base_url": mockfiles.base_url, "api_key": mockfiles.api_key, "timeout_ms": 500, "steps": steps}
+    assert NODE is not None
+    done = subprocess.run(
+        [NODE, str(HERE / "probe.mjs"), json.dumps(spec)], capture_output=True, text=True, timeout=60, cwd=HERE
+    )
+    assert done.returncode == 0, done.stderr
+    seen: list[str] = json.loads(done.stdout)
+    return seen
