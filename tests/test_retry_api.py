@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import socket
 import time
 from typing import Any
@@ -430,3 +431,30 @@ def test_assert_conforms_names_the_problem(mockfiles: MockFilesServer) -> None:
                 client.files.retrieve("file-x")
     with pytest.raises(AssertionError, match="retried_non_retryable"):
         test.assert_conforms()
+
+
+def test_the_standalone_server_serves_retry_tests_to_curl_and_the_sdk() -> None:
+    from .test_cli import curl, start
+
+    running = start("--no-rate-limits")
+    try:
+        body = json.dumps(
+            {"instructions": {"files.list": ["return-503-retry-after-1s", "return-429-retry-after-100ms"]}}
+        )
+        view = json.loads(curl("-X", "POST", f"{running.url}/_mockfiles/retry-tests", "-d", body).stdout)
+        head = curl(
+            "-i", f"{running.url}/v1/files", "-H", "Authorization: Bearer k", "-H", f"x-retry-test-id: {view['id']}"
+        )
+        assert head.stdout.startswith("HTTP/1.1 503") and "retry-after: 1" in head.stdout.lower()
+        client = openai.OpenAI(
+            base_url=running.url + "/v1", api_key="k", default_headers={"x-retry-test-id": view["id"]}
+        )
+        client.files.list()  # the 429, then a 200
+        after = json.loads(curl(f"{running.url}/_mockfiles/retry-tests/{view['id']}").stdout)
+        assert after["completed"] and [len(c["attempts"]) for c in after["calls"]] == [1, 2]
+        curl_call, sdk_call = after["calls"]
+        assert [p["problem"] for p in curl_call["verdict"]["problems"]] == ["gave_up_retryable"]  # curl does not retry
+        assert sdk_call["verdict"]["ok"]
+    finally:
+        running.process.send_signal(signal.SIGINT)
+        running.process.wait(timeout=10)
