@@ -58,14 +58,6 @@ class Decision:
     notes: tuple[tuple[str, object], ...] = ()  # more journal fields (a retry test's id, what is left of its queue)
 
     @property
-    def counted(self) -> bool:
-        """Whether an effect waits for bytes of a body, stalls, or changes the answer's form: kinds
-        that retry instructions need and the transport does not carry out yet."""
-        return (
-            self.at_bytes is not None or self.stall > 0 or self.error_form != "json" or self.after == "malformed_json"
-        )
-
-    @property
     def shaping(self) -> bool:
         """Whether it only slows the request down (a delay, a bandwidth): an upload's form can still
         get a decision of its own."""
