@@ -204,7 +204,7 @@ ENFORCED = rules(
         "match": {"endpoint": "files.list"},
         "times": 1,
         "status": 429,
-        "headers": {"retry-after-ms": 300},
+        "headers": {"retry-after-ms": 800},
         "enforce_retry_after": True,
     }
 )
@@ -216,9 +216,9 @@ def test_an_enforced_429_answers_an_early_retry_with_429_again(mockfiles: MockFi
         me, other = {"authorization": "Bearer sk-me"}, {"authorization": "Bearer sk-other"}
         assert raw.get("/v1/files", headers=me).status_code == 429
         early = raw.get("/v1/files", headers=me)
-        assert early.status_code == 429 and early.headers["retry-after-ms"] == "300"
+        assert early.status_code == 429 and early.headers["retry-after-ms"] == "800"
         assert raw.get("/v1/files", headers=other).status_code == 200  # another key is not held back
-        time.sleep(0.35)
+        time.sleep(0.85)
         assert raw.get("/v1/files", headers=me).status_code == 200
 
 
@@ -298,23 +298,23 @@ def test_bad_rules_name_file_and_line(tmp_path: Path, text: str, says: str) -> N
 # --- idle keep-alive connections ---------------------------------------------------------------
 
 
-@pytest.mark.mockfiles(scenario={"server": {"idle_reset": "100ms"}})
+@pytest.mark.mockfiles(scenario={"server": {"idle_reset": "500ms"}})
 def test_a_connection_idle_past_idle_reset_is_reset_when_reused(
     mockfiles: MockFilesServer, client: openai.OpenAI
 ) -> None:
     client.files.list()
     client.files.list()  # reused at once: fine
-    time.sleep(0.2)
+    time.sleep(0.7)
     with pytest.raises(openai.APIConnectionError):
         client.files.list()  # the pooled connection is reset
     client.files.list()  # a new connection
 
 
-@pytest.mark.mockfiles(scenario={"server": {"idle_reset": "100ms"}})
+@pytest.mark.mockfiles(scenario={"server": {"idle_reset": "500ms"}})
 async def test_the_async_sdk_retries_a_reset_reuse(mockfiles: MockFilesServer) -> None:
     async with mockfiles.async_client() as aclient:
         await aclient.files.list()
-        time.sleep(0.2)
+        time.sleep(0.7)
         await aclient.files.list()  # retried on a new connection
     assert [e["status"] for e in mockfiles.requests] == [200, 200]  # the reset request was never read
 
@@ -377,11 +377,11 @@ def test_what_the_node_sdk_sees(mockfiles: MockFilesServer, rule: dict[str, Any]
     assert seen.startswith(sees), seen
 
 
-@pytest.mark.mockfiles(scenario={"server": {"idle_reset": "100ms"}})
+@pytest.mark.mockfiles(scenario={"server": {"idle_reset": "500ms"}})
 def test_the_node_sdk_meets_an_idle_reset(mockfiles: MockFilesServer) -> None:
     if node_missing():
         pytest.skip(node_missing() or "")
-    seen = node_probe(mockfiles, [{"op": "list"}, {"sleep_ms": 200}, {"op": "list"}])
+    seen = node_probe(mockfiles, [{"op": "list"}, {"sleep_ms": 700}, {"op": "list"}])
     assert seen[0] == "ok" and seen[1].startswith("APIConnectionError"), seen
 
 
