@@ -202,7 +202,9 @@ def case_summary(results: list[tuple[str, str, bool, list[str]]]) -> list[str]:
     for test, case, passed, known in results:
         by_test.setdefault(test, []).append((case, passed, known))
     lines = []
+    order = {case.id: i for i, case in enumerate(load_cases())}
     for test, rows in by_test.items():
+        rows.sort(key=lambda row: order.get(row[0], len(order)))
         count = sum(ok for _, ok, _ in rows)
         lines.append(f"{test}: {count} of {len(rows)} retry cases passed")
         for case, ok, known in rows:
