@@ -13,27 +13,45 @@ Fixtures:
 A relative ``scenario=`` path is looked for next to the test file first, then in the
 rootdir, then in the working directory: a suite finds its scenarios wherever pytest is
 started from.
+
+Retry conformance (docs/retries.md):
+  @pytest.mark.mockfiles(check_retries=True)
+                    fails the test when a call it made has a retry problem (its verdict)
+  retry_case        parametrizes the test over the shipped conformance cases: the test calls
+                    its own client with ``retry_case.headers`` inside ``with retry_case.capture():``
+                    and the case is checked once it returns; the session ends with which passed
+  --mockfiles-report
+                    prints one table of every test's calls, attempts and retry problems
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
+import pluggy
 import pytest
 
 from mockfiles import MockFilesServer, ScenarioError
+from mockfiles.retry_cases import Case, load_cases
+from mockfiles.retry_handle import RetryConformanceError
+from mockfiles.retry_report import problems_message, table
+from mockfiles.retry_run import CaseRun
 from mockfiles.server import ServerOptions
+from mockfiles.verdicts import CallDict
 
 MARKER_OPTIONS = ("scenario", "profile", "seed", "api_keys", "rate_limits", "in_process")
+CHECK_OPTIONS = ("check_retries",)  # marker options the plugin acts on itself (not the server's)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(Collected(config), "mockfiles-collected")
     config.addinivalue_line(
         "markers",
         "mockfiles(scenario=None, profile=None, seed=None, api_keys=None, rate_limits=None, in_process=None): "
-        "configure the test's mockfiles server (scenario: a path or a dict; in_process: clients without a socket)",
+        "configure the test's mockfiles server (scenario: a path or a dict; in_process: clients without a socket); "
+        "check_retries=True fails the test when a call it made has a retry problem",
     )
 
 
@@ -57,17 +75,9 @@ def mockfiles_server(mockfiles_options: ServerOptions) -> Iterator[MockFilesServ
 
 @pytest.fixture
 def mockfiles(mockfiles_server: MockFilesServer, request: pytest.FixtureRequest) -> Iterator[MockFilesServer]:
-    options: dict[str, object] = {}
-    for marker in reversed(list(request.node.iter_markers("mockfiles"))):  # closest marker wins
-        if marker.args:
-            raise pytest.UsageError("@pytest.mark.mockfiles takes keyword arguments only")
-        unknown = set(marker.kwargs) - set(MARKER_OPTIONS)
-        if unknown:
-            raise pytest.UsageError(
-                f"@pytest.mark.mockfiles: unknown option(s) {', '.join(sorted(unknown))}; "
-                f"expected {', '.join(MARKER_OPTIONS)}"
-            )
-        options.update(marker.kwargs)
+    options = marker_options(request.node)
+    for name in CHECK_OPTIONS:
+        options.pop(name, None)
     in_process = options.pop("in_process", None)
     scenario = options.get("scenario")
     if isinstance(scenario, (str, os.PathLike)):
@@ -85,6 +95,24 @@ def mockfiles(mockfiles_server: MockFilesServer, request: pytest.FixtureRequest)
         yield mockfiles_server
     finally:
         mockfiles_server.in_process = session_default
+    if request.config.getoption("mockfiles_report", False):
+        request.node.user_properties.append((CALLS_PROPERTY, mockfiles_server.calls()))
+
+
+def marker_options(node: pytest.Item) -> dict[str, object]:
+    """The options of the test's ``mockfiles`` markers, the closest winning."""
+    options: dict[str, object] = {}
+    for marker in reversed(list(node.iter_markers("mockfiles"))):  # closest marker wins
+        if marker.args:
+            raise pytest.UsageError("@pytest.mark.mockfiles takes keyword arguments only")
+        unknown = set(marker.kwargs) - set(MARKER_OPTIONS) - set(CHECK_OPTIONS)
+        if unknown:
+            raise pytest.UsageError(
+                f"@pytest.mark.mockfiles: unknown option(s) {', '.join(sorted(unknown))}; "
+                f"expected {', '.join(MARKER_OPTIONS + CHECK_OPTIONS)}"
+            )
+        options.update(marker.kwargs)
+    return options
 
 
 def scenario_path(path: Path, request: pytest.FixtureRequest) -> Path:
@@ -99,3 +127,98 @@ def scenario_path(path: Path, request: pytest.FixtureRequest) -> Path:
             return place / path
     looked = ", ".join(str(place) for place in places)
     pytest.fail(f"mockfiles scenario: no such scenario file {str(path)!r} (looked in {looked})", pytrace=False)
+
+
+# --- retry conformance -------------------------------------------------------------------------
+
+CALLS_PROPERTY = "mockfiles_calls"  # user properties travel from xdist workers with their reports
+CASE_PROPERTY = "mockfiles_retry_case"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mockfiles")
+    group.addoption(
+        "--mockfiles-report",
+        action="store_true",
+        dest="mockfiles_report",
+        help="print one table of the calls every test made to mockfiles, their attempts and retry problems",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "retry_case" in metafunc.fixturenames:
+        cases = load_cases()
+        metafunc.parametrize("retry_case", cases, ids=[c.id for c in cases], indirect=True)
+
+
+@pytest.fixture
+def retry_case(mockfiles: MockFilesServer, request: pytest.FixtureRequest) -> CaseRun:
+    """One shipped conformance case on a fresh server: call your client with ``retry_case.headers``
+    (and ``retry_case.timeout`` as its read timeout) inside ``with retry_case.capture():``."""
+    case: Case = request.param
+    return CaseRun(mockfiles, case)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, pluggy.Result[None], None]:
+    """After the test body: check its retry case, and its calls' verdicts when asked to."""
+    outcome = yield
+    funcargs: dict[str, object] = getattr(item, "funcargs", {})
+    run = funcargs.get("retry_case")
+    failures: list[str] = []
+    if isinstance(run, CaseRun) and outcome.exception is None:
+        report = run.check()
+        item.user_properties.append((CASE_PROPERTY, [item.originalname, run.id, report.passed, list(report.known)]))  # type: ignore[attr-defined]
+        if not report.passed:
+            failures.append(report.message())
+    server = funcargs.get("mockfiles")
+    if isinstance(server, MockFilesServer) and outcome.exception is None and marker_options(item).get("check_retries"):
+        message = problems_message(server.calls())
+        if message is not None:
+            failures.append(message)
+    if failures:
+        outcome.force_exception(RetryConformanceError("\n".join(failures)))
+
+
+class Collected:
+    """What the session's tests reported (from every xdist worker): calls, and retry cases."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.calls: list[CallDict] = []
+        self.cases: list[tuple[str, str, bool, list[str]]] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == CALLS_PROPERTY and report.when == "teardown":
+                self.calls.extend(value)  # type: ignore[arg-type]
+            elif name == CASE_PROPERTY and report.when == "call":
+                self.cases.append(tuple(value))  # type: ignore[arg-type]
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.cases:
+            terminalreporter.write_sep("=", "mockfiles retry cases")
+            for line in case_summary(self.cases):
+                terminalreporter.write_line(line)
+        if self.config.getoption("mockfiles_report", False):
+            terminalreporter.write_sep("=", "mockfiles calls")
+            terminalreporter.write_line(table(self.calls))
+
+
+def case_summary(results: list[tuple[str, str, bool, list[str]]]) -> list[str]:
+    """Per test function: how many cases its client passed, and which it failed."""
+    by_test: dict[str, list[tuple[str, bool, list[str]]]] = {}
+    for test, case, passed, known in results:
+        by_test.setdefault(test, []).append((case, passed, known))
+    lines = []
+    order = {case.id: i for i, case in enumerate(load_cases())}
+    for test, rows in by_test.items():
+        rows.sort(key=lambda row: order.get(row[0], len(order)))
+        count = sum(ok for _, ok, _ in rows)
+        lines.append(f"{test}: {count} of {len(rows)} retry cases passed")
+        for case, ok, known in rows:
+            state = "passed" if ok else "FAILED"
+            if ok and known:
+                state += " (known: " + ", ".join(dict.fromkeys(k.split(":", 1)[0] for k in known)) + ")"
+            lines.append(f"  {case:<36} {state}")
+    return lines

@@ -181,12 +181,13 @@ def run(mib: int, part_mib: int, rounds: int, uploads: int = 2, quiet: bool = Tr
             f"{mib} MiB {label:22} {m(rates):7.1f} MiB/s ({min(rates):.1f}-{max(rates):.1f})   server CPU "
             f"{m(u.server_cpu for u in every):.2f} s, rest of the machine {m(u.others for u in every):.2f} s"
         )
-    cpu_ratio = m(u.server_cpu for u in sent["single"]) / m(u.server_cpu for u in sent["parts"])
+    parts_cpu = m(u.server_cpu for u in sent["parts"])  # /proc counts in ticks: a tiny run can read 0
+    cpu_ratio = f"{m(u.server_cpu for u in sent['single']) / parts_cpu:.2f}" if parts_cpu else "n/a (under a tick)"
     completes = [u.completing for u in sent["parts"]]
     return [
         *lines,
         f"ratio Parts / one POST /files: {m(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) over {rounds} rounds"
-        f" of {uploads} each   (target >= 0.8); server CPU, one POST / Parts: {cpu_ratio:.2f}",
+        f" of {uploads} each   (target >= 0.8); server CPU, one POST / Parts: {cpu_ratio}",
         f"server RSS growth through the File's completion: {m(growths):.0f} MiB (max {max(growths):.0f}; "
         f"target <= {mib} + {part_mib} = {mib + part_mib} MiB)",
         f"complete without md5: {m(completes) * 1000:.1f} ms (the File made of the Parts' chunks, no copy)",

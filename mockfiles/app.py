@@ -27,6 +27,7 @@ from .protocol import Headers, Refusal, RequestSoFar
 from .record import Arrival, Record
 from .responses import JSONResponse
 from .routes import Router
+from .shaping import ProxyPage
 from .timeouts import Timeouts
 from .transport import ConnectionFactory, Dropped, Exchange, Transport, UvicornConnection
 
@@ -34,6 +35,9 @@ log = logging.getLogger("mockfiles")
 new_arrival = functools.partial(tuple.__new__, Arrival)  # Arrival(*fields) without the Python-level __new__
 MAX_HEADER_BYTES = 32 * 1024  # the server itself (httptools) sets no limit
 ADMIN_PATHS = ADMIN_PREFIX + "/"
+# Request headers the journal keeps under these names: a retry test's id (its instructions apply),
+# and the keys that group attempts into one logical call (docs/retries.md).
+TAGS = {b"x-retry-test-id": "retry_test", b"idempotency-key": "idempotency_key", b"x-mockfiles-call": "call_key"}
 
 
 class MockFilesApp:
@@ -66,7 +70,7 @@ class MockFilesApp:
             return
         path: str = scope["path"]
         dialect = self.dialect_for(path)
-        header_bytes, body_expected, retry_count = scan_headers(scope)
+        header_bytes, body_expected, retry_count, tags = scan_headers(scope)
         emulator = self.emulator
         arrival = new_arrival(  # the fields of Arrival, in order
             (
@@ -84,6 +88,8 @@ class MockFilesApp:
             )
         )
         record = scope["mockfiles"] = Record(arrival)
+        if tags is not None:
+            record.details.update(tags)
         exchange = Exchange(self.transport, dialect, record, scope, receive, send, body_expected)
         try:
             response: Response | None
@@ -143,6 +149,8 @@ def error_response(dialect: Dialect, record: Record, exc: Exception) -> Response
     """The one place where exceptions become responses (or no response)."""
     if isinstance(exc, Dropped):
         return None
+    if isinstance(exc, ProxyPage):
+        return exc.response()
     if isinstance(exc, ClientDisconnect):
         if record.recorded_at is None:  # else the connection already said how it ended (a timeout)
             record.action = "client_disconnected"
@@ -171,10 +179,12 @@ async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": 1000})
 
 
-def scan_headers(scope: Scope) -> tuple[int, bool, int | None]:
+def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | None]:
     """One pass over the request headers: their total size, whether a body follows, and
-    (for the journal) the SDK's retry count."""
+    (for the journal) the SDK's retry count and the headers that tie attempts into calls
+    (``TAGS``: None when there are none, as for most requests)."""
     size, body, retry_count = 0, False, None
+    tags: dict[str, str] | None = None
     for name, value in scope["headers"]:
         size += len(name) + len(value)
         if name == b"content-length":
@@ -183,7 +193,10 @@ def scan_headers(scope: Scope) -> tuple[int, bool, int | None]:
             body = True
         elif name == b"x-stainless-retry-count":
             retry_count = int(value) if value.isdigit() else None
-    return size, body, retry_count
+        elif name in TAGS:
+            tags = tags or {}
+            tags.setdefault(TAGS[name], value.decode("latin-1"))
+    return size, body, retry_count, tags
 
 
 def build_app(emulator: Emulator) -> MockFilesApp:

@@ -102,15 +102,17 @@ def attempt_from_entry(entry: Mapping[str, Any]) -> Attempt:
 
 
 def _journal_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """Journal field names -> Attempt fields. Arrival is ``received_at`` (monotonic seconds), the end
-    ``ended_at`` or arrival + ``duration_ms``; entries without ``received_at`` fall back to
-    ``wall_time`` (stamped when the answer began) minus ``duration_ms``."""
+    """Journal field names -> Attempt fields. Arrival is ``monotonic_arrived`` (seconds on
+    ``time.perf_counter()``, which freezegun and ``server.advance()`` do not move), the end
+    ``monotonic_ended`` (null while the request is answered: then arrival + ``duration_ms``); entries
+    without ``monotonic_arrived`` fall back to ``wall_time`` (stamped when the answer began) minus
+    ``duration_ms``."""
     get = entry.get
     duration = (get("duration_ms") or 0.0) / 1000
-    arrived = get("received_at")
+    arrived = get("monotonic_arrived")
     if arrived is None:
         arrived = (get("wall_time") or 0.0) - duration
-    ended = get("ended_at")
+    ended = get("monotonic_ended")
     if ended is None:
         ended = arrived + duration
     advice = _advice(get("advice"))

@@ -32,6 +32,7 @@ from operator import attrgetter
 from typing import Literal, TypedDict
 
 from .attempts import Attempt
+from .endpoints import UPLOADS
 
 Grouping = Literal["explicit", "retry-count", "inferred"]
 _ARRIVAL = attrgetter("arrived", "seq")
@@ -69,6 +70,16 @@ def content(a: Attempt) -> Content:
     return (a.method, a.path, a.query, a.filename, a.purpose, a.sha256)
 
 
+def cut_short(a: Attempt) -> bool:
+    """An upload whose body was not read to its end (answered on arrival, reset or refused part-way):
+    its bytes have no hash, so a retry of it can only be matched by method, path and query."""
+    return a.sha256 is None and a.endpoint in UPLOADS
+
+
+def partial(c: Content) -> Content:
+    return (c[0], c[1], c[2], None, None, None)
+
+
 def group_calls(attempts: Iterable[Attempt], *, max_gap: float = INFERRED_GAP) -> list[Call]:
     """The calls these attempts make up, in the order their first attempts arrived."""
     ordered = sorted(attempts, key=_ARRIVAL)
@@ -98,6 +109,8 @@ def _chain_by_count(
 ) -> None:
     count = a.retry_count or 0
     waiting = awaiting.get((*stream, count)) if count else None
+    if not waiting and count:
+        waiting = awaiting.get((stream[0], partial(stream[1]), count))
     if waiting:
         call = waiting.pop()
         call.attempts.append(a)
@@ -106,7 +119,8 @@ def _chain_by_count(
         if count:
             call.notes.append(f"starts at retry {count}: its earlier attempts are not in the journal")
     if not a.succeeded:
-        awaiting.setdefault((*stream, count + 1), []).append(call)
+        key = (stream[0], partial(stream[1])) if cut_short(a) else stream
+        awaiting.setdefault((*key, count + 1), []).append(call)
 
 
 def _chain_by_content(
@@ -117,11 +131,17 @@ def _chain_by_content(
     max_gap: float,
 ) -> None:
     call = latest.get(stream)
+    cut = latest.get((stream[0], partial(stream[1])))
+    if cut is not None and cut_short(cut.last) and (call is None or cut.last.arrived > call.last.arrived):
+        call = cut
     if call is not None and _continues(call.last, a, max_gap):
         call.attempts.append(a)
         call.grouping = "inferred"
-        return
-    latest[stream] = _start(calls, a, "retry-count" if a.retry_count == 0 else "inferred")
+    else:
+        call = _start(calls, a, "retry-count" if a.retry_count == 0 else "inferred")
+    latest[stream] = call
+    if cut_short(a):
+        latest[(stream[0], partial(stream[1]))] = call
 
 
 def _continues(previous: Attempt, a: Attempt, max_gap: float) -> bool:

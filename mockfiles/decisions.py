@@ -54,14 +54,20 @@ class Decision:
     at_bytes: int | None = None
     body: Body | None = None
     stall: float = 0.0
+    rate: float = 0.0  # bytes per second the ``body`` is dribbled at (0: as fast as it goes)
     notes: tuple[tuple[str, object], ...] = ()  # more journal fields (a retry test's id, what is left of its queue)
 
     @property
-    def counted(self) -> bool:
-        """Whether an effect waits for bytes of a body, stalls, or changes the answer's form: kinds
-        that retry instructions need and the transport does not carry out yet."""
+    def shaping(self) -> bool:
+        """Whether it only slows the request down (a delay, a bandwidth): an upload's form can still
+        get a decision of its own."""
         return (
-            self.at_bytes is not None or self.stall > 0 or self.error_form != "json" or self.after == "malformed_json"
+            self.error is None
+            and self.drop is None
+            and self.after is None
+            and self.outcome is None
+            and self.at_bytes is None
+            and not self.stall
         )
 
     @property

@@ -17,18 +17,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from .batches import Batches
-from .chaos import Chaos
+from .chaos import Chaos, EarlyChaos
 from .clock import Clock
 from .decisions import DecisionSource
+from .endpoints import NAMES
 from .journal import Journal
 from .lifecycle import Files
 from .located import MAX_SEED
 from .profiles import Profile
 from .ratelimit import RateLimiter
 from .record import Record
+from .retry_decider import RetryDecider
+from .retry_tests import RetryTests, RetryTestView
 from .scenario import Scenario, ScenarioSource, load_scenario, token_problem
 from .timeouts import Timeouts
 from .uploads import Uploads
+from .verdicts import CallDict, judge_entries
 
 DEFAULT_FAULT_SEED = 0
 DEFAULT_JOURNAL_CAP = 10_000
@@ -81,7 +85,10 @@ class Emulator:
         self.arrival_deciders: tuple[DecisionSource, ...] = ()  # asked for an upload before its body is read
         self.form_deciders: tuple[DecisionSource, ...] = ()  # asked for an upload once its form is read
         self._on_release: list[Callable[[], None]] = []
+        self.retry_tests = RetryTests(NAMES)
+        self.retry_decider = RetryDecider(self.retry_tests)  # asked first, for requests with x-retry-test-id
         self.timeouts = Timeouts()
+        self.started_at = 0.0  # emulator time of the start or the last reset
         self.generation = 0  # grows at every reset: requests begun before one belong to a state that is gone
         self.options: dict[str, Any] = {}  # the explicit options of this configuration (those of the last reset)
         self.admin_token: str | None = None  # the bearer token the admin routes require (None: open)
@@ -102,6 +109,8 @@ class Emulator:
             self.generation += 1
             self.release()
             self.clock.reset()
+            self.started_at = self.clock.now()
+            self.retry_tests.clear()
             # The admin token belongs to the configuration (start-up, or a reset's), never
             # to a scenario swapped in at run time: that could lock the operator out.
             self.admin_token = settings["admin_token"] or scenario.admin_token
@@ -142,8 +151,9 @@ class Emulator:
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
             self.batches.configure(scenario.batches, seed)
         self.timeouts = effective_timeouts(settings, scenario)
-        self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED)
-        self.use_deciders((self.chaos,) if self.chaos.rules else ())
+        self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED, self.since_reset)
+        early = (EarlyChaos(self.chaos),) if self.chaos.early else ()
+        self.use_deciders((self.chaos, *early) if self.chaos.rules else ())
 
     # --- what the request layers ask ------------------------------------------------
 
@@ -154,6 +164,23 @@ class Emulator:
         self.deciders = sources
         self.arrival_deciders = tuple(s for s in sources if not s.reads_forms)
         self.form_deciders = tuple(s for s in sources if s.reads_forms)
+
+    # --- retry tests and the calls of the journal ------------------------------------
+
+    def calls(self, retry_test: str | None = None) -> list[CallDict]:
+        """The journal's requests grouped into logical calls, each with its verdict (verdicts.py);
+        with ``retry_test``, only that test's."""
+        return judge_entries(self.journal.entries(), retry_test=retry_test)
+
+    def retry_test_view(self, view: RetryTestView) -> RetryTestView:
+        """A retry test's view with its calls filled in."""
+        view["calls"] = self.calls(view["id"])
+        return view
+
+    def since_reset(self) -> float:
+        """Seconds on the emulator clock since the server started or was last reset (fault rules'
+        ``between`` windows count from there; ``advance()`` moves it)."""
+        return self.clock.now() - self.started_at
 
     def is_current(self, generation: int) -> bool:
         """False for a request that began before the last reset (``generation`` is its arrival's)."""
@@ -184,7 +211,7 @@ def effective_timeouts(settings: dict[str, Any], scenario: Scenario) -> Timeouts
     default = Timeouts()
     header = settings["header_timeout"] or scenario.header_timeout or default.header
     body = settings["body_timeout"] or scenario.body_timeout or default.body
-    return Timeouts(header=header, body=body)
+    return Timeouts(header=header, body=body, idle_reset=scenario.idle_reset)
 
 
 def overridden(scenario: Scenario, settings: dict[str, Any], *, runtime: bool) -> dict[str, str]:

@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .decisions import RequestView
+from .decisions import Body, RequestView
 from .document import plain_copy
-from .endpoints import NAMES
-from .located import Located, duration, integer, number, string
+from .endpoints import DOWNLOADS, NAMES, UPLOADS
+from .located import Located, duration, integer, number, size, string
 
 ENDPOINTS = NAMES  # the registry's (endpoints.py)
 DIALECTS = ("openai", "dashscope-compatible", "dashscope-native")
-ACTIONS = ("reset", "timeout", "truncate", "reset_after_commit")
+ACTIONS = ("reset", "timeout", "truncate", "reset_after_commit", "malformed_json")
 RULE_KEYS = (
     "name",
     "match",
@@ -32,11 +32,21 @@ RULE_KEYS = (
     "action",
     "processing",
     "hold",
+    "after_bytes",
+    "stall",
+    "bandwidth",
+    "body",
+    "between",
+    "enforce_retry_after",
 )
 MATCH_KEYS = ("endpoint", "method", "path", "purpose", "filename", "key", "header", "dialect")
 ERROR_KEYS = ("message", "type", "code", "param")
 PROCESSING_KEYS = ("status", "status_details", "delay")
 DEFAULT_HOLD = 600.0  # how long `action: timeout` holds a request at most
+BODIES = ("json", "html")  # an error's body: the dialect's JSON envelope, or a proxy's HTML page
+BETWEEN_KEYS = ("from", "until")
+UPLOAD_ENDPOINTS = frozenset({e for e in NAMES if e in UPLOADS})
+DOWNLOAD_ENDPOINTS = frozenset({e for e in NAMES if e in DOWNLOADS})
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,34 @@ class FaultRule:
     action: str | None = None
     processing: ProcessingFault | None = None
     hold: float = DEFAULT_HOLD
+    after_bytes: int | None = None  # the status, reset, truncate or stall waits for this many bytes of the body
+    stall: float | None = None  # seconds nothing moves, once after_bytes of the body went through
+    bandwidth: int | None = None  # bytes per second the body is dribbled at (upload read, download sent)
+    body: str = "json"  # the error's body: "json" (the dialect's envelope) or "html" (a proxy's page)
+    between: tuple[float, float] | None = None  # seconds since the last reset, on the emulator clock
+    enforce_retry_after: bool = False  # a 429 answers 429 again to the same key until its wait is over
     identity: str = ""  # the rule as written: seeds its random stream, whatever its position
+
+    @property
+    def passive(self) -> bool:
+        """A rule that only slows a request down (a delay, a bandwidth): it adds up with the rules
+        after it instead of deciding alone."""
+        return (
+            self.status is None
+            and self.action is None
+            and self.processing is None
+            and self.stall is None
+            and self.after_bytes is None
+        )
+
+    @property
+    def streams(self) -> Body | None:
+        """Which body the rule counts or dribbles: ``request`` (an upload's, decided before it is
+        read), ``response`` (a download's), or None."""
+        if self.after_bytes is None and self.stall is None and self.bandwidth is None:
+            return None
+        endpoints = self.match.endpoints or frozenset()
+        return "request" if endpoints and endpoints <= UPLOAD_ENDPOINTS else "response"
 
     @property
     def label(self) -> str:
@@ -133,7 +170,11 @@ def parse_faults(node: Located) -> Iterator[FaultRule]:
             rule["hold"] = duration(entries["hold"], positive=True)
         if "processing" in entries:
             rule["processing"] = _processing(entries["processing"])
+        _streaming(entries, rule)
+        if "between" in entries:
+            rule["between"] = _between(entries["between"])
         _check_rule(item, rule)
+        _check_streaming(item, rule)
         rule["identity"] = _identity(item)
         yield FaultRule(**rule)
 
@@ -147,9 +188,9 @@ def _identity(item: Located) -> str:
 
 
 def _check_rule(item: Located, rule: dict[str, Any]) -> None:
-    if not any(k in rule for k in ("status", "delay", "action", "processing")):
-        item.fail(f"{item.name} does nothing: give it a status, a delay, an action or processing")
-    if "status" in rule and rule.get("action") in ("reset", "timeout", "reset_after_commit"):
+    if not any(k in rule for k in ("status", "delay", "action", "processing", "stall", "bandwidth")):
+        item.fail(f"{item.name} does nothing: give it a status, a delay, an action, processing, a stall or a bandwidth")
+    if "status" in rule and rule.get("action") in ("reset", "timeout", "reset_after_commit", "malformed_json"):
         item.fail(f"{item.name}: status and action '{rule['action']}' cannot go together (no response is sent)")
     if ("error" in rule or "headers" in rule) and "status" not in rule:
         item.fail(f"{item.name}: error and headers need a status to go with")
@@ -159,6 +200,78 @@ def _check_rule(item: Located, rule: dict[str, Any]) -> None:
             item.fail(f"{item.name}: processing only applies to uploads; add match: {{endpoint: files.create}}")
         if "status" in rule or rule.get("action") not in (None,):
             item.fail(f"{item.name}: processing makes the upload succeed; it cannot go with a status or action")
+
+
+def _streaming(entries: dict[str, Located], rule: dict[str, Any]) -> None:
+    """The keys that act on a body as it streams, and the error's form."""
+    if "after_bytes" in entries:
+        rule["after_bytes"] = size(entries["after_bytes"])
+    if "stall" in entries:
+        rule["stall"] = duration(entries["stall"], positive=True)
+    if "bandwidth" in entries:
+        rule["bandwidth"] = size(entries["bandwidth"])
+        if rule["bandwidth"] < 1:
+            entries["bandwidth"].fail(f"{entries['bandwidth'].name} must be at least 1 byte per second")
+    if "body" in entries:
+        body = entries["body"]
+        if body.value not in BODIES:
+            body.fail(f"{body.name} must be one of {', '.join(BODIES)}, got {body.value!r}")
+        rule["body"] = body.value
+    if "enforce_retry_after" in entries:
+        flag = entries["enforce_retry_after"]
+        if not isinstance(flag.value, bool):
+            flag.fail(f"{flag.name} must be true or false")
+        rule["enforce_retry_after"] = flag.value
+
+
+def _check_streaming(item: Located, rule: dict[str, Any]) -> None:
+    name = item.name
+    endpoints = rule.get("match", Match()).endpoints or frozenset()
+    counted = "after_bytes" in rule or "stall" in rule or "bandwidth" in rule
+    uploads, downloads = endpoints and endpoints <= UPLOAD_ENDPOINTS, endpoints and endpoints <= DOWNLOAD_ENDPOINTS
+    if counted and not (uploads or downloads):
+        item.fail(
+            f"{name}: after_bytes, stall and bandwidth act on a body: match endpoint "
+            f"{' or '.join(sorted(UPLOAD_ENDPOINTS))} (the upload) or {' or '.join(sorted(DOWNLOAD_ENDPOINTS))} "
+            "(the download), not both"
+        )
+    if counted and uploads and ("purpose" in _match_keys(item) or "filename" in _match_keys(item)):
+        item.fail(
+            f"{name}: a rule that acts while an upload streams in is decided before its form is read: "
+            "it cannot match purpose or filename"
+        )
+    if "stall" in rule and "after_bytes" not in rule:
+        item.fail(f"{name}: stall needs after_bytes (where in the body it stalls; 0 for its start)")
+    if "after_bytes" in rule:
+        action = rule.get("action")
+        if uploads and not ("status" in rule or action == "reset" or "stall" in rule):
+            item.fail(f"{name}: after_bytes of an upload goes with a status, action: reset, or a stall")
+        if downloads and not (action == "truncate" or "stall" in rule):
+            item.fail(f"{name}: after_bytes of a download goes with action: truncate (a broken stream) or a stall")
+        if "stall" in rule and ("status" in rule or action is not None):
+            item.fail(f"{name}: a stall goes on with the request; it cannot go with a status or an action")
+    if rule.get("body") == "html" and "status" not in rule:
+        item.fail(f"{name}: body: html is an error page: it needs a status")
+    if rule.get("enforce_retry_after") and rule.get("status") != 429:
+        item.fail(f"{name}: enforce_retry_after goes with status: 429")
+    if rule.get("action") == "malformed_json" and endpoints & DOWNLOAD_ENDPOINTS:
+        item.fail(f"{name}: malformed_json mangles a JSON answer; files.content answers with the file's bytes")
+
+
+def _match_keys(item: Located) -> set[str]:
+    match = item.value.get("match") if isinstance(item.value, dict) else None
+    return set(match) if isinstance(match, dict) else set()
+
+
+def _between(node: Located) -> tuple[float, float]:
+    bounds = node.mapping(BETWEEN_KEYS)
+    low = duration(bounds["from"]) if "from" in bounds else 0.0
+    high = duration(bounds["until"]) if "until" in bounds else float("inf")
+    if not bounds:
+        node.fail(f"{node.name} needs from, until, or both (durations since the server's start or last reset)")
+    if low >= high:
+        node.fail(f"{node.name}: from must come before until")
+    return (low, high)
 
 
 def _match(node: Located) -> Match:

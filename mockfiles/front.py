@@ -28,6 +28,7 @@ from .errors import InjectedRateLimit, MockFilesError, RateLimited
 from .lifecycle import Outcome
 from .ratelimit import RateDecision
 from .record import Record
+from .shaping import ProxyPage
 from .transport import Exchange
 
 
@@ -45,6 +46,8 @@ class Front:
         if emulator.limiter.limits is not None:
             self._limit(record, endpoint)
         deciders = emulator.deciders if endpoint.body != "upload" else emulator.arrival_deciders
+        if "retry_test" in record.details:  # x-retry-test-id: its instructions come first (retry_decider.py)
+            deciders = (emulator.retry_decider, *deciders)
         if deciders:
             await self._decide(deciders, ex, endpoint, "arrival")
         return key
@@ -98,14 +101,12 @@ class Front:
         for source in deciders:
             decision = source.decide(view)
             if decision is not None:
-                ex.decided = True
+                ex.decided = ex.decided or not decision.shaping  # only slowed: its form can still be decided
                 await self._carry_out(ex, endpoint, decision)
                 return decision.outcome
         return None
 
     async def _carry_out(self, ex: Exchange, endpoint: Endpoint, decision: Decision) -> None:
-        if decision.counted:
-            raise NotImplementedError(f"the transport does not carry out {decision.action!r} yet")
         record = ex.record
         record.fault = decision.index
         record.details["rule"] = decision.label
@@ -116,8 +117,18 @@ class Front:
             record.details["delay_ms"] = round(decision.delay * 1000, 1)
             await ex.pause(decision.delay)
         record.action = decision.action
+        if decision.rate:  # a bandwidth: the body is dribbled
+            ex.dribble = (decision.body or "response", decision.rate)
+            record.details["bandwidth"] = int(decision.rate)
+        if decision.at_bytes is not None or decision.stall:  # part-way through a body: the transport counts it
+            error = self._dressed(record, endpoint, decision.error) if decision.error is not None else None
+            ex.count_body(decision, error)
+            return
         if decision.error is not None:
-            raise self._dressed(record, endpoint, decision.error)
+            error = self._dressed(record, endpoint, decision.error)
+            if decision.error_form == "html":
+                raise ProxyPage(error.status)
+            raise error
         if decision.drop == "reset":
             await ex.drop(hard=True)
         if decision.drop == "hold":

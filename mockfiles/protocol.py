@@ -39,6 +39,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import socket
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -190,6 +192,7 @@ class MockFilesProtocol(HttpToolsProtocol):
         self._linger_idle = LINGER_IDLE
         self._timer: asyncio.TimerHandle | None = None  # one at a time: head, body, or drain
         self._guarded: _Guarded | None = None
+        self._idle_from = 0.0  # when the last response ended on a kept connection (0: busy or new)
 
     # --- the connection -------------------------------------------------------------
 
@@ -214,6 +217,9 @@ class MockFilesProtocol(HttpToolsProtocol):
         if self._discarding:
             self._discard(len(data))
             return
+        if self._idle_from:
+            if self._idle_too_long():
+                return
         _data_received(self, data)
         if self._head_open:
             self._head_arrived(len(data))
@@ -280,12 +286,28 @@ class MockFilesProtocol(HttpToolsProtocol):
             self.server_state.total_requests += 1
             return
         _on_response_complete(self)
+        self._idle_from = self.loop.time()
         if self._body_open and self.cycle.response_complete and not self.transport.is_closing():
             self._unset_keepalive_if_required()
             self._disarm()
             self._draining = True
             self._drained = 0
             self._start_lingering()
+
+    def _idle_too_long(self) -> bool:
+        """A request on a kept connection idle longer than the scenario's ``idle_reset``: reset it
+        (the server had forgotten it; the client had not)."""
+        idle_reset = self.answers.timeouts().idle_reset
+        idle, self._idle_from = self.loop.time() - self._idle_from, 0.0
+        if idle_reset is None or idle <= idle_reset:
+            return False
+        sock = self.transport.get_extra_info("socket")
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except (AttributeError, OSError, ValueError):
+            pass
+        self.transport.abort()
+        return True
 
     # --- closing gracefully ---------------------------------------------------------
 

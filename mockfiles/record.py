@@ -102,6 +102,8 @@ class Record:
             "advice": self.advice,
             "retry_count": arrival.retry_count,
             "duration_ms": self.elapsed_ms(),
+            "monotonic_arrived": arrival.started,  # time.perf_counter(): retry verdicts measure waits on it
+            "monotonic_ended": self.ended,
         }
         if self.endpoint in UPLOADS:
             entry.update(self.upload_fields())

@@ -19,7 +19,7 @@ from .document import from_mapping, parse_document, plain_copy
 from .faults import FaultRule, parse_faults
 from .located import MAX_SEED, Located, ScenarioError, duration, integer, size, string
 from .profiles import PROFILES, Profile, RateLimits, get_profile
-from .timeouts import MAX_TIMEOUT
+from .timeouts import KEEP_ALIVE, MAX_TIMEOUT
 
 TOP_KEYS = (
     "profile",
@@ -36,7 +36,7 @@ TOP_KEYS = (
 )
 RATE_KEYS = ("upload", "query", "window")
 LIMIT_KEYS = ("max_files", "max_total_bytes", "max_file_bytes")
-SERVER_KEYS = ("header_timeout", "body_timeout")
+SERVER_KEYS = ("header_timeout", "body_timeout", "idle_reset")
 KNOWN_PURPOSES = tuple(dict.fromkeys(p for make in PROFILES.values() for p in make().purposes))
 
 JOURNAL_CAP_MAX = 1_000_000  # entries; each keeps its request's context (about 1 KB)
@@ -60,6 +60,7 @@ class Scenario:
     admin_token: str | None = None
     header_timeout: float | None = None  # the server's connection timeouts (mockfiles/timeouts.py)
     body_timeout: float | None = None
+    idle_reset: float | None = None  # a kept-alive connection idle this long is reset when next used
 
     def apply(self, profile: Profile) -> Profile:
         """The profile with this scenario's limits, processing delays and rate limits."""
@@ -157,6 +158,10 @@ def parse_scenario(doc: Located) -> Scenario:
     if "server" in sections:
         for key, node in sections["server"].mapping(SERVER_KEYS).items():
             out[key] = _timeout(node)
+            if key == "idle_reset" and out[key] >= KEEP_ALIVE:
+                node.fail(
+                    f"{node.name} must be below {KEEP_ALIVE:g}s: the server closes connections idle that long itself"
+                )
     out["document"] = _shown(plain_copy(doc.value, doc.source, for_json=True))
     return Scenario(**out)
 

@@ -7,7 +7,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
 from typing import Any, TypedDict
 
@@ -23,7 +23,9 @@ from .inmemory import connection_of
 from .inprocess import AsyncInProcessTransport, InProcessTransport
 from .journal import Entry
 from .protocol import Answers, protocol_class
+from .retry_handle import RetryTest, retry_document
 from .scenario import Scenario, ScenarioSource
+from .verdicts import CallDict
 
 DEFAULT_API_KEY = "sk-mockfiles-test"
 STARTUP_TIMEOUT = 15.0
@@ -254,6 +256,15 @@ class MockFilesServer:
 
     def requests_for(self, endpoint: str | Iterable[str]) -> list[Entry]:
         return self.emulator.journal.entries(endpoint)
+
+    def retry_test(self, instructions: Mapping[str, object]) -> RetryTest:
+        """A new retry test: ``{"files.create": ["return-503", "return-503"]}`` (or the whole
+        ``{"instructions": {...}}`` document); pass its ``headers`` to the client. docs/retries.md."""
+        return RetryTest(self.emulator, self.emulator.retry_tests.create(retry_document(instructions)))
+
+    def calls(self) -> list[CallDict]:
+        """Every request of the journal grouped into logical calls, each with its retry verdict."""
+        return self.emulator.calls()
 
     @staticmethod
     def account_id(key: str) -> str:

@@ -11,7 +11,10 @@ Two waits, as a real front end has them (nginx: ``client_header_timeout`` and
   idle timeout, not a total: an upload that trickles in at one byte every few seconds is live and
   is never cut, however long it takes; one that declared more than it sends is.
 
-Between requests on a kept-alive connection, uvicorn's keep-alive timeout (5 s) applies.
+Between requests on a kept-alive connection, uvicorn's keep-alive timeout (5 s) applies: the
+connection is closed. A scenario's ``idle_reset`` (below that) makes the server forget a
+connection idle that long without telling the client: the client's next request on it is answered
+with a TCP reset, as when a load balancer dropped an idle connection the client still pools.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 
 DEFAULT_HEADER_TIMEOUT = 30.0
 DEFAULT_BODY_TIMEOUT = 60.0
+KEEP_ALIVE = 5.0  # uvicorn's keep-alive timeout: an idle connection is closed after it
 MAX_TIMEOUT = 86_400.0  # one day: longer is no timeout at all, and event loops refuse absurd delays
 
 
@@ -27,3 +31,4 @@ MAX_TIMEOUT = 86_400.0  # one day: longer is no timeout at all, and event loops 
 class Timeouts:
     header: float = DEFAULT_HEADER_TIMEOUT
     body: float = DEFAULT_BODY_TIMEOUT
+    idle_reset: float | None = None  # a kept-alive connection idle this long is reset on its next request

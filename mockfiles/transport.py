@@ -26,10 +26,12 @@ from typing import NoReturn, Protocol
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from .decisions import After
+from .decisions import After, Body, Decision
 from .dialects import Dialect
 from .emulator import Emulator
+from .errors import MockFilesError
 from .record import Record
+from .shaping import BodyCut, cut_sender, dribbled, malformed
 
 HOLD_CLOSE_WAIT = 5.0  # seconds to wait for the client to be gone once its connection is closed
 ADVICE_HEADERS = (b"retry-after", b"retry-after-ms", b"x-should-retry")
@@ -111,7 +113,7 @@ class UvicornConnection:
         if setsockopt is not None:
             try:
                 setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            except OSError:
+            except (OSError, ValueError):  # ValueError: uvloop's stand-in for a socket already closed
                 pass
         transport.abort()
 
@@ -181,6 +183,8 @@ class Exchange:
         "disconnected",
         "after",
         "decided",
+        "cut",
+        "dribble",
     )
 
     def __init__(
@@ -205,12 +209,39 @@ class Exchange:
         self.disconnected = False  # the client's disconnect was read
         self.after: After | None = None  # what the fault decision does to the answer
         self.decided = False  # a fault decision was taken for this request
+        self.cut: BodyCut | None = None  # a decision that waits for bytes of a body
+        self.dribble: tuple[Body, float] | None = None  # a body limited to so many bytes per second
 
     async def receive(self) -> Message:
         message = await self._receive()
         if message["type"] != "http.request" or not message.get("more_body", False):
             self.body_read = True
+        cut = self.cut
+        if cut is not None and not cut.done and message["type"] == "http.request":
+            await self._cut_request(cut, message)
+        dribble = self.dribble
+        if dribble is not None and dribble[0] == "request" and message["type"] == "http.request":
+            await asyncio.sleep(len(message.get("body", b"")) / dribble[1])  # read no faster than the bandwidth
         return message
+
+    def count_body(self, decision: Decision, error: MockFilesError | None) -> None:
+        """Carry out ``decision`` once ``decision.at_bytes`` bytes of its body went through (a
+        stall with no count: at once)."""
+        self.cut = BodyCut(decision, error, decision.at_bytes or 0)
+        if decision.body == "response":
+            self.after = decision.after
+
+    async def _cut_request(self, cut: BodyCut, message: Message) -> None:
+        """Once ``cut.at`` bytes of an upload were read (or at its end): stall, answer the error, or reset."""
+        if cut.take(len(message.get("body", b"")), message.get("more_body", False)) is None:
+            return
+        self.record.details["cut_at_bytes"] = cut.seen
+        if cut.decision.stall:
+            await self.pause(cut.decision.stall)
+        elif cut.error is not None:
+            raise cut.error
+        elif cut.decision.drop == "reset":
+            await self.drop(hard=True)
 
     def header(self, name: bytes) -> str | None:
         """One request header, read from the ASGI scope (no Headers object on the hot path)."""
@@ -272,6 +303,8 @@ class Exchange:
         """Send the answer: the dialect's headers stamped on (a fault rule's own win), the journal
         written first; or nothing, if the client is gone or the decision drops the answer."""
         record = self.record
+        if self.after == "malformed_json" and response.status_code < 400:
+            response = malformed(response)
         record.status = response.status_code
         headers = response.raw_headers
         arrival = record.arrival
@@ -303,7 +336,14 @@ class Exchange:
             except Dropped:
                 return
         self.journal()
-        await response(self.scope, self._receive, self._truncate if self.after == "truncate" else self._send)
+        send = self._send
+        if self.cut is not None and self.cut.decision.body == "response":
+            send = cut_sender(self.cut, self._send, self.record, self.connection.reset, self.closed)
+        elif self.after == "truncate":
+            send = self._truncate
+        if self.dribble is not None and self.dribble[0] == "response":
+            send = dribbled(send, self.dribble[1])
+        await response(self.scope, self._receive, send)
 
     async def _truncate(self, message: Message) -> None:
         """Send the head and half of the first piece of the body, then close the connection."""

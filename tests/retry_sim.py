@@ -3,7 +3,7 @@ test's instructions, and of two clients: the openai SDK's documented retry polic
 wrapper (fixed wait, retries every failure, sends x-stainless-retry-count: 0 every time).
 
 Time is virtual: ``Sim.now`` is the client's clock, on the same scale as the journal's monotonic
-``received_at``. Entries use the journal's field names, so they go through ``attempt_from_entry``.
+``monotonic_arrived``. Entries use the journal's field names, so they go through ``attempt_from_entry``.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ class Sim:
                 "method": method,
                 "path": path,
                 "query": "",
-                "received_at": arrived,
+                "monotonic_arrived": arrived,
                 "duration_ms": server_time * 1000,
                 "wall_time": 1_700_000_000.0 + arrived + server_time,
                 "status": status,

@@ -29,7 +29,7 @@ def entry(**fields: Any) -> dict[str, Any]:
         "status": 200,
         "action": None,
         "retry_count": 0,
-        "received_at": 10.0,
+        "monotonic_arrived": 10.0,
         "duration_ms": 5.0,
         "wall_time": 1_700_000_000.0,
     }
@@ -126,9 +126,9 @@ def test_only_creating_endpoints_create() -> None:
 
 
 def test_times_fall_back_to_wall_time_minus_duration() -> None:
-    a = attempt_from_entry(entry(received_at=None, wall_time=100.0, duration_ms=250.0))
+    a = attempt_from_entry(entry(monotonic_arrived=None, wall_time=100.0, duration_ms=250.0))
     assert (a.arrived, a.ended) == (99.75, 100.0)
-    b = attempt_from_entry(entry(received_at=5.0, ended_at=6.5))
+    b = attempt_from_entry(entry(monotonic_arrived=5.0, monotonic_ended=6.5))
     assert (b.arrived, b.ended) == (5.0, 6.5)
 
 

@@ -196,3 +196,65 @@ def mockfiles_options():
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*mockfiles_options: *unexpected keyword argument 'profil'*"])
+
+
+RETRY_SUITE = """
+import openai
+import pytest
+
+
+def operate(client, retry_case):
+    if retry_case.operation == "upload":
+        return client.files.create(file=(retry_case.filename, retry_case.content), purpose=retry_case.purpose)
+    if retry_case.operation == "list":
+        return client.files.list()
+    return client.files.retrieve(retry_case.file_id)
+
+
+def test_sdk(mockfiles, retry_case):
+    client = mockfiles.client(default_headers=retry_case.headers, timeout=retry_case.timeout)
+    with retry_case.capture():
+        operate(client, retry_case)
+
+
+def test_no_retries(mockfiles, retry_case):
+    client = mockfiles.client(default_headers=retry_case.headers, max_retries=0)
+    with retry_case.capture():
+        operate(client, retry_case)
+
+
+@pytest.mark.mockfiles(check_retries=True)
+def test_checked_fixed_wait(mockfiles):
+    test = mockfiles.retry_test({"files.list": ["return-429-retry-after-1s"]})
+    client = mockfiles.client(default_headers={**test.headers, "x-stainless-retry-count": "0"}, max_retries=0)
+    try:
+        client.files.list()
+    except openai.RateLimitError:
+        client.files.list()  # at once: the advised second is not waited
+
+
+def test_unchecked_fixed_wait(mockfiles):
+    test = mockfiles.retry_test({"files.list": ["return-429-retry-after-1s"]})
+    client = mockfiles.client(default_headers=test.headers, max_retries=0)
+    try:
+        client.files.list()
+    except openai.RateLimitError:
+        client.files.list()
+    with pytest.raises(AssertionError, match="retry_after_ignored"):
+        test.assert_conforms()
+"""
+
+
+def test_retry_cases_the_check_option_and_the_report(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_retries=RETRY_SUITE)
+    selected = "list-503 or upload-400-final or retrieve-429-retry-after-ms or fixed_wait"
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", selected, "--mockfiles-report")
+    # the SDK passes its three cases; without retries, the two that need one fail; the checked test fails
+    result.assert_outcomes(passed=5, failed=3)
+    out = result.stdout.str()
+    assert "test_sdk: 3 of 3 retry cases passed" in out
+    assert "test_no_retries: 1 of 3 retry cases passed" in out
+    assert "retry case list-503: FAILED" in out and "expected success after 2 attempts" in out
+    assert "retry_after_ignored: attempt 2 came" in out  # check_retries=True failed test_checked_fixed_wait
+    assert "FAILED test_retries.py::test_checked_fixed_wait" in out
+    assert "retries: " in out and "files.list" in out  # the --mockfiles-report table

@@ -70,11 +70,11 @@ BAD = [
     ),
     (
         "faults:\n  - match: {endpoint: files.list}\n",
-        "flaky.yaml:2: faults[0] does nothing: give it a status, a delay, an action or processing",
+        "flaky.yaml:2: faults[0] does nothing: give it a status, a delay, an action, processing, a stall or a bandwidth",
     ),
     (
         "faults:\n  - action: explode\n",
-        "flaky.yaml:2: unknown action 'explode' in faults[0].action; choose one of reset, timeout, truncate, reset_after_commit",
+        "flaky.yaml:2: unknown action 'explode' in faults[0].action; choose one of reset, timeout, truncate, reset_after_commit, malformed_json",
     ),
     (
         "faults:\n  - status: 500\n    action: reset\n",

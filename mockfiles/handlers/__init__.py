@@ -40,7 +40,7 @@ class Api:
 def mount(api: Api) -> list[Route]:
     """Every route: each handler module the registry names, then the control routes."""
     routes: list[Route] = []
-    for name in (*HANDLER_MODULES, "admin", "console"):
+    for name in (*HANDLER_MODULES, "admin", "retry_admin", "console"):
         module = importlib.import_module(f"{__name__}.{name}")
         declare: Callable[[Api], list[Route]] = module.routes
         routes += declare(api)
