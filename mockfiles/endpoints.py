@@ -31,6 +31,7 @@ class Endpoint(Enum):
     FILES_RETRIEVE = ("files.retrieve", "query", ("files", "native_files"))
     FILES_DELETE = ("files.delete", "query", ("files", "native_files"))
     FILES_CONTENT = ("files.content", "query", ("files",), "download")
+    BATCHES_CREATE = ("batches.create", "query", ("batches",))
 
     def __init__(self, name: str, rate: RateClass, handlers: tuple[str, ...], body: Body | None = None) -> None:
         self.id = name
