@@ -32,6 +32,9 @@ class Endpoint(Enum):
     FILES_DELETE = ("files.delete", "query", ("files", "native_files"))
     FILES_CONTENT = ("files.content", "query", ("files",), "download")
     BATCHES_CREATE = ("batches.create", "query", ("batches",))
+    BATCHES_LIST = ("batches.list", "query", ("batches",))
+    BATCHES_RETRIEVE = ("batches.retrieve", "query", ("batches",))
+    BATCHES_CANCEL = ("batches.cancel", "query", ("batches",))
 
     def __init__(self, name: str, rate: RateClass, handlers: tuple[str, ...], body: Body | None = None) -> None:
         self.id = name

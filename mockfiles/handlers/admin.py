@@ -1,4 +1,4 @@
-"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, scenario.
+"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, batches, scenario.
 
 They never show an API key: accounts appear as ``acct_…`` ids with the key masked
 (accounts.py). Bodies are bounded (a scenario at most 4 MiB, anything else 64 KiB), and a
@@ -29,6 +29,7 @@ from ..scenario import scenario_from_text
 from ..transport import Exchange
 from ..version import __version__
 from . import Api
+from .batches import write_due_results
 
 PREFIX = "/_mockfiles"
 MAX_SCENARIO_BYTES = 4 * 1024 * 1024  # 50,000 fault rules take 1.4 MB; a real scenario a few KB
@@ -70,6 +71,7 @@ def routes(api: Api) -> list[Route]:
         return JSONResponse({"object": "list", "data": emulator.journal.entries(endpoint)})
 
     async def files(request: Request, ex: Exchange) -> JSONResponse:
+        await write_due_results(emulator.batches)  # ended batches' result files, off the event loop
         now = emulator.clock.now()
         view = api.openai
         data = [
@@ -80,6 +82,15 @@ def routes(api: Api) -> list[Route]:
                 "dialect": f.dialect,
             }
             for f in emulator.files.all_files()
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def batches(request: Request, ex: Exchange) -> JSONResponse:
+        """Every account's batches, oldest first, each with its account masked as files are."""
+        await write_due_results(emulator.batches)
+        data = [
+            {**api.openai.batch_object(batch), "account": account_id(account), "key": key_hint(account)}
+            for account, batch in emulator.batches.everyone()
         ]
         return JSONResponse({"object": "list", "data": data})
 
@@ -117,6 +128,7 @@ def routes(api: Api) -> list[Route]:
         route(PREFIX + "/clock", GET=guarded(clock), POST=guarded(clock)),
         route(PREFIX + "/requests", GET=guarded(requests)),
         route(PREFIX + "/files", GET=guarded(files)),
+        route(PREFIX + "/batches", GET=guarded(batches)),
         route(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
         route(PREFIX + "/openapi.json", GET=guarded(openapi)),
     ]

@@ -3,7 +3,9 @@ DashScope's ``/compatible-mode/v1``): the Batches service (batches.py) does the 
 dialect only decides how objects and errors look on the wire.
 
 A batch's create reads its whole input file (validation: about 0.3 s for 50,000 requests), so it
-runs in a worker thread: the event loop keeps serving other clients meanwhile.
+runs in a worker thread; so does the writing of ended batches' results (``write_due_results``, which
+the application awaits before every request that could read them): the event loop keeps serving
+other clients meanwhile.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from ..batches import Batches
 from ..dialects.openai import OpenAIDialect
 from ..endpoints import Endpoint
 from ..errors import InvalidRequest
-from ..params import bounded_body
+from ..params import bounded_body, query_of
 from ..responses import JSONResponse
 from ..routes import Operation, Route, route
 from ..transport import Exchange
@@ -43,7 +45,13 @@ class BatchesAPI:
     def routes(self) -> list[Route]:
         prefix = self.dialect.prefix
         return [
-            route(prefix + "/batches", POST=Operation(self.create, Endpoint.BATCHES_CREATE)),
+            route(
+                prefix + "/batches",
+                GET=Operation(self.list, Endpoint.BATCHES_LIST),
+                POST=Operation(self.create, Endpoint.BATCHES_CREATE),
+            ),
+            route(prefix + "/batches/{batch_id}", GET=Operation(self.retrieve, Endpoint.BATCHES_RETRIEVE)),
+            route(prefix + "/batches/{batch_id}/cancel", POST=Operation(self.cancel, Endpoint.BATCHES_CANCEL)),
         ]
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
@@ -64,6 +72,27 @@ class BatchesAPI:
         batch = await run_in_threadpool(make)  # validation reads the whole input file
         ex.record.details["batch_id"] = batch["id"]
         return JSONResponse(self.dialect.batch_object(batch))
+
+    async def list(self, request: Request, ex: Exchange) -> JSONResponse:
+        query = query_of(request)
+        page = self.batches.page(ex.record.key or "", limit=query.get("limit"), after=query.get("after") or None)
+        return JSONResponse(self.dialect.batch_list_object(page))
+
+    async def retrieve(self, request: Request, ex: Exchange) -> JSONResponse:
+        batch_id = ex.record.details["batch_id"] = request.path_params["batch_id"]
+        return JSONResponse(self.dialect.batch_object(self.batches.get(ex.record.key or "", batch_id)))
+
+    async def cancel(self, request: Request, ex: Exchange) -> JSONResponse:
+        batch_id = ex.record.details["batch_id"] = request.path_params["batch_id"]
+        return JSONResponse(self.dialect.batch_object(self.batches.cancel(ex.record.key or "", batch_id)))
+
+
+async def write_due_results(batches: Batches) -> None:
+    """Results of batches that have ended, written in a worker thread before a request that could
+    read them (docs/batches.md: about 1.2 s for 50,000 requests), so that the event loop serves
+    other clients meanwhile."""
+    if batches.pending(batches.files.clock.now()):
+        await run_in_threadpool(batches.write_due)
 
 
 async def json_body(request: Request) -> dict[str, object]:
