@@ -18,6 +18,8 @@ Every refusal of the service is worded in the one error table (``error_table.py`
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator
+from contextlib import contextmanager
 import threading
 from bisect import bisect_left, insort
 from dataclasses import dataclass, field, replace
@@ -142,6 +144,8 @@ class Batches:
         self.store = BatchStore()
         self._due: list[tuple[float, int, str]] = []  # (when a batch ends, seq, id): a heap
         self._writing = threading.Lock()  # one write_due at a time
+        self._working = 0  # validations and result writings under way (``busy``)
+        self._count_lock = threading.Lock()
         files.on_read(self.settle)
 
     def configure(self, settings: BatchSettings, seed: int | None) -> None:
@@ -180,7 +184,8 @@ class Batches:
             source = self._input_file(account, file_id)
         limit = rules.test_max_requests if url == rules.test_url else rules.max_requests
         settings = self.settings
-        the_plan = plan(source.chunks, url, Limits(limit, rules.max_embedding_inputs), settings, self.seed)
+        with self._work():
+            the_plan = plan(source.chunks, url, Limits(limit, rules.max_embedding_inputs), settings, self.seed)
         with self.files.lock:
             batch = StoredBatch(
                 id=self._new_id(),
@@ -256,14 +261,30 @@ class Batches:
                 now = self.files.clock.now()
                 ended = [self.store.find(batch_id) for at, _, batch_id in self._due if at <= now]
                 todo = [b for b in ended if b is not None and not b.settled and b.timeline.final[1] <= now]
-            for batch in todo:
-                timeline = batch.timeline
-                if batch.built is None or batch.built[0] is not timeline:
-                    batch.built = (timeline, self._results(batch, timeline))
+            with self._work():
+                for batch in todo:
+                    timeline = batch.timeline
+                    if batch.built is None or batch.built[0] is not timeline:
+                        batch.built = (timeline, self._results(batch, timeline))
             with self.files.lock:
                 self.settle(self.files.now())
                 for batch in todo:
                     batch.built = None  # a reader that settled it meanwhile built its own
+
+    @property
+    def busy(self) -> bool:
+        """Whether a validation or a writing of results is under way (outside the Files lock)."""
+        return self._working > 0
+
+    @contextmanager
+    def _work(self) -> Iterator[None]:
+        with self._count_lock:
+            self._working += 1
+        try:
+            yield
+        finally:
+            with self._count_lock:
+                self._working -= 1
 
     def __len__(self) -> int:
         return len(self.store)

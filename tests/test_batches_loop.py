@@ -1,0 +1,81 @@
+"""A 50,000-request batch never holds up other clients: its validation (at create) and the writing
+of its results (when it has ended) run in worker threads, the writing outside the Files lock, while
+the event loop answers everyone else. No timing is asserted: only that other requests are answered
+while the work is under way."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from mockfiles import MockFilesServer
+from tests.batching import CHAT
+from tests.helpers import jsonl
+
+LINES = 50_000
+TIMEOUT = httpx.Timeout(120.0)  # generous: the machine may be busy with other tests
+
+
+def big_input() -> bytes:
+    return jsonl(
+        *(
+            {
+                "custom_id": f"r{i}",
+                "method": "POST",
+                "url": CHAT,
+                "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"say {i}"}]},
+            }
+            for i in range(LINES)
+        )
+    )
+
+
+@pytest.mark.mockfiles(rate_limits=False, scenario={"batches": {"timing": {"in_progress": "1h"}}})
+def test_health_checks_are_answered_while_a_50000_line_batch_is_validated_and_completed(
+    mockfiles: MockFilesServer, http: httpx.Client
+) -> None:
+    source = http.post(
+        "/v1/files", files={"file": ("big.jsonl", big_input())}, data={"purpose": "batch"}, timeout=TIMEOUT
+    ).json()["id"]
+    answers: dict[str, httpx.Response] = {}
+
+    def call(name: str, method: str, path: str, **kwargs: object) -> None:
+        with httpx.Client(base_url=mockfiles.url, headers=http.headers, timeout=TIMEOUT) as own:
+            answers[name] = own.request(method, path, **kwargs)  # type: ignore[arg-type]
+
+    body = {"input_file_id": source, "endpoint": CHAT, "completion_window": "24h"}
+    creating = threading.Thread(target=call, args=("create", "POST", "/v1/batches"), kwargs={"json": body})
+    creating.start()
+    batches = mockfiles.emulator.batches
+    during_create = health_while(mockfiles.url, creating, lambda: batches.busy)
+    creating.join()
+    batch = answers["create"].json()
+    assert batch["status"] == "validating", batch
+
+    mockfiles.advance(3600)  # ended: the next read writes its 50,000 result lines
+    reading = threading.Thread(target=call, args=("retrieve", "GET", f"/v1/batches/{batch['id']}"))
+    reading.start()
+    during_write = health_while(mockfiles.url, reading, lambda: batches.busy)
+    reading.join()
+    done = answers["retrieve"].json()
+    assert done["status"] == "completed" and done["request_counts"]["completed"] == LINES
+    assert during_create >= 1 and during_write >= 1
+    assert mockfiles.requests_for("batches.retrieve")[0]["status"] == 200
+
+
+def health_while(url: str, request: threading.Thread, busy: Callable[[], bool]) -> int:
+    """How many health checks were answered, each begun and ended while ``busy()`` held (the
+    service's validation or writing, started by ``request``)."""
+    while request.is_alive() and not busy():
+        time.sleep(0.001)  # until the work has begun
+    answered = 0
+    with httpx.Client(base_url=url, timeout=TIMEOUT) as probe:
+        while busy():
+            response = probe.get("/_mockfiles/health")
+            if response.status_code == 200 and busy():
+                answered += 1
+    return answered
