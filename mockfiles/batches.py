@@ -18,10 +18,10 @@ Every refusal of the service is worded in the one error table (``error_table.py`
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
-from contextlib import contextmanager
 import threading
 from bisect import bisect_left, insort
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
