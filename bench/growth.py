@@ -155,7 +155,7 @@ def bench_many_batches(many: int, probes: int) -> list[str]:
 
                 results[count] = {
                     "list(limit=100)": probe("/batches", limit=100),
-                    "list(limit=100, after=middle)": probe("/batches", limit=100, after=middle),
+                    "list(limit=50, after=middle)": probe("/batches", limit=50, after=middle),
                     "list() (20)": probe("/batches"),
                     "retrieve(middle)": probe(f"/batches/{middle}"),
                 }

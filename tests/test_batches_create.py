@@ -184,3 +184,13 @@ def test_dashscope_compatible_create(mockfiles: MockFilesServer) -> None:
     assert isinstance(body, dict) and body.get("param") == "completion_window"
     response = info.value.response
     assert "request_id" in response.json() and not any(h.startswith("x-ratelimit") for h in response.headers)
+
+
+@pytest.mark.mockfiles(scenario={"processing": {"batch": {"delay": "10s"}}})
+def test_an_input_file_still_being_processed_is_a_400(mockfiles: MockFilesServer, http: httpx.Client) -> None:
+    source = batch_input(http)
+    error = create(http, input_file_id=source, endpoint=CHAT, completion_window="24h").json()["error"]
+    assert (error["param"], error["code"]) == ("input_file_id", "invalid_value")
+    assert "still being processed" in error["message"]
+    mockfiles.advance(10)
+    assert create(http, input_file_id=source, endpoint=CHAT, completion_window="24h").status_code == 200

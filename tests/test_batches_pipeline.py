@@ -237,3 +237,23 @@ def test_dashscope_test_model_on_its_test_endpoint(mockfiles: MockFilesServer) -
         failed = poll(client, batch.id)
     assert failed.status == "failed" and failed.errors is not None
     assert failed.errors.data[0].code == "too_many_tasks"
+
+
+@pytest.mark.mockfiles(rate_limits=False)
+def test_output_expires_after_sets_the_result_files_lifetime(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
+    source = client.files.create(file=("in.jsonl", chat_file("a")), purpose="batch")
+    short = client.batches.create(
+        input_file_id=source.id,
+        endpoint=CHAT,
+        completion_window="24h",
+        output_expires_after={"anchor": "created_at", "seconds": 3600},
+    )
+    default = client.batches.create(input_file_id=source.id, endpoint=CHAT, completion_window="24h")
+    short_file = client.files.retrieve(client.batches.retrieve(short.id).output_file_id or "")
+    default_file = client.files.retrieve(client.batches.retrieve(default.id).output_file_id or "")
+    assert short_file.expires_at == short_file.created_at + 3600
+    assert default_file.expires_at == default_file.created_at + 30 * 86_400
+    mockfiles.advance(3600)
+    with pytest.raises(openai.NotFoundError):
+        client.files.content(short_file.id)
+    assert client.batches.retrieve(short.id).output_file_id == short_file.id  # the batch still names it
