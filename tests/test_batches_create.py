@@ -157,7 +157,7 @@ def test_the_journal_names_the_endpoint_and_the_batch_created(mockfiles: MockFil
     create(http, input_file_id="file-nothere", endpoint=CHAT, completion_window="24h")
     made, refused = mockfiles.requests_for("batches.create")
     assert (made["status"], made["batch_id"], made["input_file_id"]) == (200, batch["id"], source)
-    assert (refused["status"], refused.get("batch_id")) == (404, None)
+    assert (refused["status"], refused["batch_id"], refused["input_file_id"]) == (404, None, "file-nothere")
 
 
 @pytest.mark.mockfiles(scenario={"faults": [{"match": {"endpoint": "batches.create"}, "status": 503, "times": 1}]})

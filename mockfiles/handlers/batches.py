@@ -66,8 +66,8 @@ class BatchesAPI:
             output_expires_after=body.get("output_expires_after"),
             dialect=self.dialect.name,
         )
-        if isinstance(body.get("input_file_id"), str):
-            ex.record.details["input_file_id"] = body["input_file_id"]
+        given = body.get("input_file_id")
+        ex.record.details.update(batch_id=None, input_file_id=given if isinstance(given, str) else None)
         await ex.drop_if_stale()  # not into a store reset meanwhile
         batch = await run_in_threadpool(make)  # validation reads the whole input file
         ex.record.details["batch_id"] = batch["id"]
