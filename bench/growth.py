@@ -7,6 +7,7 @@ this process: medians of ``probes`` calls each.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib.util
 import json
@@ -15,6 +16,7 @@ import statistics
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 
 import httpx
 
@@ -134,35 +136,37 @@ def fill_batches(batches: object, files: object, count: int) -> tuple[list[str],
 
 def bench_many_batches(many: int, probes: int) -> list[str]:
     """List and retrieve with 100 and with ``many`` batches in one account, all completed (their
-    result files written)."""
-    results: dict[int, dict[str, float]] = {}
-    notes = []
-    for count in (100, many):
-        with MockFilesServer(rate_limits=False) as server:
+    result files written). Both servers run at once and each probe times one call on each in turn,
+    so that whatever else loads the machine weighs on both alike."""
+    counts = (100, many)
+    with contextlib.ExitStack() as stack:
+        clients, middles, notes = {}, {}, []
+        for count in counts:
+            server = stack.enter_context(MockFilesServer(rate_limits=False))
             ids, filled = fill_batches(server.emulator.batches, server.emulator.files, count)
-            middle = ids[len(ids) // 2]
-            with httpx.Client(base_url=server.base_url, headers={"Authorization": "Bearer bench"}, timeout=600) as http:
-                started = time.perf_counter()
-                assert http.get("/batches", params={"limit": 1}).status_code == 200
-                settled = time.perf_counter() - started
-                notes.append(
-                    f"{count:>7,} batches made and completed in {filled:.1f} s through the domain (each create "
-                    f"writes the results of those ended before it); first read {settled * 1000:.1f} ms"
-                )
-
-                def probe(path: str, **params: str | int) -> float:
-                    return probe_ms(http, path, params, probes)
-
-                results[count] = {
-                    "list(limit=100)": probe("/batches", limit=100),
-                    "list(limit=50, after=middle)": probe("/batches", limit=50, after=middle),
-                    "list() (20)": probe("/batches"),
-                    "retrieve(middle)": probe(f"/batches/{middle}"),
-                }
-    small, large = results[100], results[many]
-    lines = [f"{'':32} {'100 batches':>12} {many:>10,} batches  ratio"]
-    for name in small:
-        lines.append(f"{name:32} {small[name]:>9.3f} ms {large[name]:>9.3f} ms  {large[name] / small[name]:6.2f}")
+            middles[count] = ids[len(ids) // 2]
+            auth = {"Authorization": "Bearer bench"}
+            http = clients[count] = stack.enter_context(httpx.Client(base_url=server.base_url, headers=auth))
+            assert http.get("/batches", params={"limit": 1}).status_code == 200
+            notes.append(
+                f"{count:>7,} batches made and completed in {filled:.1f} s through the domain (each create "
+                "writes the results of those ended before it)"
+            )
+        calls: dict[str, Callable[[int], tuple[str, dict[str, str | int]]]] = {
+            "list(limit=100)": lambda n: ("/batches", {"limit": 100}),
+            "list(limit=50, after=middle)": lambda n: ("/batches", {"limit": 50, "after": middles[n]}),
+            "list() (20)": lambda n: ("/batches", {}),
+            "retrieve(middle)": lambda n: (f"/batches/{middles[n]}", {}),
+        }
+        lines = [f"{'':32} {'100 batches':>12} {many:>10,} batches  ratio"]
+        for name, call in calls.items():
+            timings: dict[int, list[float]] = {count: [] for count in counts}
+            for _ in range(probes):
+                for count in counts:
+                    path, params = call(count)
+                    timings[count].append(probe_ms(clients[count], path, params, 1))
+            small, large = (statistics.median(timings[count]) for count in counts)
+            lines.append(f"{name:32} {small:>9.3f} ms {large:>9.3f} ms  {large / small:6.2f}")
     return [*lines, *notes]
 
 
