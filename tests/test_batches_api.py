@@ -240,3 +240,34 @@ def test_dashscope_compatible_lifecycle(mockfiles: MockFilesServer) -> None:
     for raised in (info.value, missing.value):
         assert "request_id" in raised.response.json()
         assert not any(h.startswith("x-ratelimit") or h.startswith("openai-") for h in raised.response.headers)
+
+
+@pytest.mark.mockfiles(rate_limits=False)
+def test_answers_match_the_published_openapi_schemas(client: openai.OpenAI, http: httpx.Client) -> None:
+    import jsonschema
+
+    document = http.get("/_mockfiles/openapi.json").json()
+
+    def check(value: object, name: str) -> None:
+        schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+        jsonschema.validate(value, schema, cls=jsonschema.Draft202012Validator)
+
+    made = make_batch(client, "a", "b")
+    check(http.get(f"/v1/batches/{made.id}").json(), "Batch")
+    check(http.get("/v1/batches").json(), "ListBatchesResponse")
+    failed = client.files.create(file=("bad.jsonl", b"not json\n"), purpose="batch")
+    bad = client.batches.create(input_file_id=failed.id, endpoint=CHAT, completion_window="24h")
+    check(http.get(f"/v1/batches/{bad.id}").json(), "Batch")  # errors.data
+    assert http.post(f"/v1/batches/{bad.id}/cancel").status_code == 409
+    operations = {
+        (method, path): op["x-mockfiles-endpoint"]
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if path.startswith("/batches")
+    }
+    assert operations == {
+        ("post", "/batches"): "batches.create",
+        ("get", "/batches"): "batches.list",
+        ("get", "/batches/{batch_id}"): "batches.retrieve",
+        ("post", "/batches/{batch_id}/cancel"): "batches.cancel",
+    }

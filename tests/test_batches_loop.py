@@ -79,3 +79,28 @@ def health_while(url: str, request: threading.Thread, busy: Callable[[], bool]) 
             if response.status_code == 200 and busy():
                 answered += 1
     return answered
+
+
+def test_results_are_built_outside_the_files_lock() -> None:
+    """The domain alone: while write_due builds a 50,000-request batch's results, the Files lock is
+    free (another reader takes it), and only the storing of the built files holds it."""
+    from mockfiles.emulator import Emulator, Settings
+
+    emulator = Emulator(Settings(scenario={"batches": {"timing": {"in_progress": "1h"}}}))
+    content = big_input()
+    source = emulator.files.create("k", purpose="batch", filename="in.jsonl", chunks=[content], size=len(content))
+    batch = emulator.batches.create("k", input_file_id=source.id, endpoint=CHAT, completion_window="24h")
+    emulator.clock.advance(3600)
+    batches = emulator.batches
+    writer = threading.Thread(target=batches.write_due)
+    writer.start()
+    while writer.is_alive() and not batches.busy:
+        time.sleep(0.001)
+    taken_while_busy = False
+    while batches.busy:
+        if emulator.files.lock.acquire(timeout=60):
+            taken_while_busy = batches.busy or taken_while_busy
+            emulator.files.lock.release()
+    writer.join()
+    assert taken_while_busy
+    assert emulator.batches.get("k", batch["id"])["request_counts"]["completed"] == LINES
