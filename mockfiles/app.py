@@ -94,8 +94,9 @@ class MockFilesApp:
                 operation = self.router.resolve(scope)
                 if operation.endpoint is not None:
                     await self.front.admit(exchange, operation.endpoint)
-                    if emulator.batches.pending(emulator.clock.now()):  # off the event loop, before it is read
-                        await write_due_results(emulator.batches)
+                    batches = emulator.batches
+                    if batches.pending(emulator.clock.now()) or batches.owes(exchange.record.key):
+                        await write_due_results(batches, exchange.record.key)  # off the event loop
                 request = Request(scope, exchange.receive if body_expected else receive)
                 response = await operation.handler(request, exchange)
             except Exception as exc:

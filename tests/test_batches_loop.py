@@ -1,7 +1,8 @@
 """A 50,000-request batch never holds up other clients: its validation (at create) and the writing
 of its results (when it has ended) run in worker threads, the writing outside the Files lock, while
-the event loop answers everyone else. No timing is asserted: only that other requests are answered
-while the work is under way."""
+the event loop answers everyone else — health checks, and other accounts' Files and Batches
+requests; the batch's own account waits for its results. No timing is asserted: only that other
+requests are answered while the work is under way."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def big_input() -> bytes:
 
 
 @pytest.mark.mockfiles(rate_limits=False, scenario={"batches": {"timing": {"in_progress": "1h"}}})
-def test_health_checks_are_answered_while_a_50000_line_batch_is_validated_and_completed(
+def test_other_clients_are_answered_while_a_50000_line_batch_is_validated_and_completed(
     mockfiles: MockFilesServer, http: httpx.Client
 ) -> None:
     source = http.post(
@@ -63,20 +64,29 @@ def test_health_checks_are_answered_while_a_50000_line_batch_is_validated_and_co
     reading.join()
     done = answers["retrieve"].json()
     assert done["status"] == "completed" and done["request_counts"]["completed"] == LINES
+    assert done["output_file_id"] is not None  # the owner's retrieve waited for its results
     assert during_create >= 1 and during_write >= 1
     assert mockfiles.requests_for("batches.retrieve")[0]["status"] == 200
 
 
+PROBES = (
+    ("/_mockfiles/health", {}),
+    ("/v1/files", {"Authorization": "Bearer sk-another-account"}),
+    ("/v1/batches", {"Authorization": "Bearer sk-another-account"}),
+)
+
+
 def health_while(url: str, request: threading.Thread, busy: Callable[[], bool]) -> int:
-    """How many health checks were answered, each begun and ended while ``busy()`` held (the
-    service's validation or writing, started by ``request``)."""
+    """How many rounds of probes (a health check, another account's file and batch lists) were
+    answered, each request begun and ended while ``busy()`` held (the service's validation or
+    writing, started by ``request``)."""
     while request.is_alive() and not busy():
         time.sleep(0.001)  # until the work has begun
     answered = 0
     with httpx.Client(base_url=url, timeout=TIMEOUT) as probe:
         while busy():
-            response = probe.get("/_mockfiles/health")
-            if response.status_code == 200 and busy():
+            statuses = [probe.get(path, headers=headers).status_code for path, headers in PROBES]
+            if statuses == [200, 200, 200] and busy():
                 answered += 1
     return answered
 

@@ -71,7 +71,7 @@ def routes(api: Api) -> list[Route]:
         return JSONResponse({"object": "list", "data": emulator.journal.entries(endpoint)})
 
     async def files(request: Request, ex: Exchange) -> JSONResponse:
-        await write_due_results(emulator.batches)  # ended batches' result files, off the event loop
+        await write_due_results(emulator.batches, None)  # ended batches' result files, off the event loop
         now = emulator.clock.now()
         view = api.openai
         data = [
@@ -87,7 +87,7 @@ def routes(api: Api) -> list[Route]:
 
     async def batches(request: Request, ex: Exchange) -> JSONResponse:
         """Every account's batches, oldest first, each with its account masked as files are."""
-        await write_due_results(emulator.batches)
+        await write_due_results(emulator.batches, None)
         data = [
             {**api.openai.batch_object(batch), "account": account_id(account), "key": key_hint(account)}
             for account, batch in emulator.batches.everyone()

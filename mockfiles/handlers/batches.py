@@ -10,7 +10,9 @@ other clients meanwhile.
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -26,6 +28,7 @@ from ..routes import Operation, Route, route
 from ..transport import Exchange
 from . import Api
 
+log = logging.getLogger("mockfiles")
 MAX_BODY_BYTES = 64 * 1024  # a create's body: ids, the endpoint and at most 16 x (64 + 512) chars of metadata
 
 
@@ -87,12 +90,22 @@ class BatchesAPI:
         return JSONResponse(self.dialect.batch_object(self.batches.cancel(ex.record.key or "", batch_id)))
 
 
-async def write_due_results(batches: Batches) -> None:
-    """Results of batches that have ended, written in a worker thread before a request that could
-    read them (docs/batches.md: about 1.2 s for 50,000 requests), so that the event loop serves
-    other clients meanwhile."""
+async def write_due_results(batches: Batches, account: str | None) -> None:
+    """Results of batches that have ended, written in a worker thread (docs/batches.md: about
+    1.2 s for 50,000 requests) while the event loop serves other clients; a request of an account
+    (None: of every account) whose results are being written waits for them, in a worker thread."""
     if batches.pending(batches.files.clock.now()):
-        await run_in_threadpool(batches.write_due)
+        claimed = batches.claim()
+        if claimed:
+            writing = asyncio.get_running_loop().run_in_executor(None, batches.write_claimed, claimed)
+            writing.add_done_callback(_report)
+    if batches.owes(account):
+        await run_in_threadpool(batches.wait_for, account)
+
+
+def _report(writing: asyncio.Future[None]) -> None:
+    if not writing.cancelled() and writing.exception() is not None:
+        log.error("mockfiles: writing batch results failed", exc_info=writing.exception())
 
 
 async def json_body(request: Request) -> dict[str, object]:
