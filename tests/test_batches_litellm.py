@@ -17,6 +17,7 @@ litellm = pytest.importorskip("litellm")
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::UserWarning:pydantic"),  # litellm's own models, at import
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:litellm"),  # its cost calculator on pydantic 2.11+
     pytest.mark.filterwarnings("ignore:coroutine 'OpenAIFilesAPI.afile_content' was never awaited:RuntimeWarning"),
 ]
 RULES = {"batches": {"requests": [{"match": {"custom_id": "bad-*"}, "status": 500}]}}
