@@ -271,3 +271,16 @@ def test_answers_match_the_published_openapi_schemas(client: openai.OpenAI, http
         ("get", "/batches/{batch_id}"): "batches.retrieve",
         ("post", "/batches/{batch_id}/cancel"): "batches.cancel",
     }
+
+
+@pytest.mark.mockfiles(scenario=SLOW, rate_limits=False)
+async def test_cancel_with_the_async_client(mockfiles: MockFilesServer, aclient: openai.AsyncOpenAI) -> None:
+    source = await aclient.files.create(file=("in.jsonl", chat_file("a", "b")), purpose="batch")
+    batch = await aclient.batches.create(input_file_id=source.id, endpoint=CHAT, completion_window="24h")
+    cancelling = await aclient.batches.cancel(batch.id)  # still validating: nothing runs
+    assert cancelling.status == "cancelling"
+    mockfiles.advance(5)
+    cancelled = await aclient.batches.retrieve(batch.id)
+    assert cancelled.status == "cancelled" and cancelled.output_file_id is None and cancelled.error_file_id is None
+    with pytest.raises(openai.ConflictError):
+        await aclient.batches.cancel(batch.id)
