@@ -177,8 +177,8 @@ class Batches:
         with self.files.lock:
             now = self.files.clock.now()
             todo = []
-            for at, _, batch_id in self._due:
-                batch = self.store.find(batch_id) if at <= now else None
+            for _, _, batch_id in self._ended(now):
+                batch = self.store.find(batch_id)
                 if batch is None or batch.settled or batch.claimed or batch.timeline.final[1] > now:
                     continue
                 batch.claimed = True
@@ -205,6 +205,7 @@ class Batches:
                         if not batch.settled and batch.timeline.final[1] <= self.files.clock.now():
                             self._finish(batch)
                         batch.built = None  # a cancel moved its end (time ran back): built again then
+                    self._drop_written(self.files.clock.now())
         finally:
             for batch in todo:
                 batch.claimed = False
@@ -214,6 +215,27 @@ class Batches:
                     if not self._claims[batch.account]:
                         del self._claims[batch.account]
                 self._written.notify_all()
+
+    def _ended(self, now: float) -> Iterator[tuple[float, int, str]]:
+        """The entries of the due heap that are at or before ``now``, found in O(their number): a
+        heap's children are never earlier than their parent."""
+        heap = self._due
+        stack = [0] if heap else []
+        while stack:
+            i = stack.pop()
+            if heap[i][0] <= now:
+                yield heap[i]
+                stack += [c for c in (2 * i + 1, 2 * i + 2) if c < len(heap)]
+
+    def _drop_written(self, now: float) -> None:
+        """Pop the entries of batches already written off the top of the due heap, so that
+        ``pending`` is False again (call with the lock held)."""
+        while self._due and self._due[0][0] <= now:
+            at, _, batch_id = self._due[0]
+            batch = self.store.find(batch_id)
+            if batch is not None and not batch.settled and batch.timeline.final[1] == at:
+                return
+            heapq.heappop(self._due)
 
     def owes(self, account: str | None) -> bool:
         """Whether results of ``account``'s batches (None: of any) are claimed and not yet written.

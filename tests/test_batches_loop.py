@@ -114,3 +114,29 @@ def test_results_are_built_outside_the_files_lock() -> None:
     writer.join()
     assert taken_while_busy
     assert emulator.batches.get("k", batch["id"])["request_counts"]["completed"] == LINES
+
+
+def test_claim_finds_exactly_the_batches_that_have_ended() -> None:
+    """The edge claims ended batches on every request while some are due: it walks only the due
+    part of the heap, and finds every ended batch, whatever order they were made in."""
+    from tests.batching import World, chat_file
+
+    world = World(scenario={"batches": {"timing": {"in_progress": "1000s"}}})
+    made = []
+    for i in range(60):  # none ends while they are made
+        made.append(world.create(chat_file(f"r{i}"))["id"])
+        world.advance(7 if i % 3 else 1)
+    ends = {b: world.batches.store.find(b).timeline.final[1] for b in made}  # type: ignore[union-attr]
+    world.advance(ends[made[30]] - world.emulator.clock.now())
+    now = world.emulator.clock.now()
+    batches = world.batches
+    claimed = batches.claim()
+    assert {b.id for b in claimed} == {b for b, end in ends.items() if end <= now} != set(made)
+    assert len(claimed) == 31 and batches.claim() == []  # claimed once
+    batches.write_claimed(claimed)
+    assert not batches.owes(None) and all(b.settled for b in claimed)
+    world.advance(1000)
+    rest = batches.claim()
+    assert {b.id for b in rest} == set(made) - {b.id for b in claimed}
+    batches.write_claimed(rest)
+    assert not batches.pending(world.emulator.clock.now())  # the written entries are off the heap
