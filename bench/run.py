@@ -177,6 +177,15 @@ def bench_many(sizes: Sizes, quick: bool) -> None:
     )
 
 
+def bench_batches(sizes: Sizes, quick: bool) -> None:
+    report(
+        "4b. one account with many batches (time per call over HTTP, median)",
+        growth.bench_many_batches(sizes.many_files, sizes.probes),
+    )
+    lines = 1_000 if quick else 50_000
+    report(f"4c. a {lines:,}-request batch through the API (mockfiles serve)", growth.bench_batch_api(lines))
+
+
 def bench_fixture(sizes: Sizes, quick: bool) -> None:
     from mockfiles import MockFilesServer
 
@@ -207,8 +216,8 @@ def bench_fixture(sizes: Sizes, quick: bool) -> None:
     )
 
 
-def bench_pending(sizes: Sizes, quick: bool) -> None:
-    report("6. still to come", growth.bench_pending())
+def bench_elsewhere(sizes: Sizes, quick: bool) -> None:
+    report("6. run on their own", growth.elsewhere())
 
 
 BENCHES = {
@@ -217,8 +226,9 @@ BENCHES = {
     "sweep": bench_sweep,
     "big": bench_big,
     "many": bench_many,
+    "batches": bench_batches,
     "fixture": bench_fixture,
-    "pending": bench_pending,
+    "elsewhere": bench_elsewhere,
 }
 
 

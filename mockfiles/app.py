@@ -23,6 +23,7 @@ from .errors import ConnectionRefusal, HeadersTooLarge, MockFilesError, ServerEr
 from .front import Front
 from .handlers import Api, mount
 from .handlers.admin import PREFIX as ADMIN_PREFIX
+from .handlers.batches import write_due_results
 from .protocol import Headers, Refusal, RequestSoFar
 from .record import Arrival, Record
 from .responses import JSONResponse
@@ -99,6 +100,9 @@ class MockFilesApp:
                 operation = self.router.resolve(scope)
                 if operation.endpoint is not None:
                     await self.front.admit(exchange, operation.endpoint)
+                    batches = emulator.batches
+                    if batches.pending(emulator.clock.now()) or batches.owes(exchange.record.key):
+                        await write_due_results(batches, exchange.record.key)  # off the event loop
                 request = Request(scope, exchange.receive if body_expected else receive)
                 response = await operation.handler(request, exchange)
             except Exception as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,19 @@ def real_monotonic_clock() -> Callable[[], float]:
     reference to ``time.monotonic`` in every loaded module (ours too), but not its own.
     """
     return freezegun.api.real_monotonic
+
+
+def wall_time() -> float:
+    """``time.time()``, or the frozen time while a test freezes it with freezegun, in every thread.
+
+    freezegun itself answers real time to a call made a few frames from a thread's start (its
+    ignore list has ``threading``): work the emulator hands to a worker thread (a batch's
+    validation, the writing of its results) would see time unfrozen.
+    """
+    if freezegun.api.freeze_factories:
+        frozen = freezegun.api.get_current_time()
+        return calendar.timegm(frozen.timetuple()) + frozen.microsecond / 1_000_000
+    return time.time()
 
 
 YEAR = 365.25 * 86400
@@ -43,7 +57,7 @@ class Clock:
         self._monotonic = real_monotonic_clock()  # an attribute, so that freezegun leaves it alone
 
     def now(self) -> float:
-        return time.time() + self._offset
+        return wall_time() + self._offset
 
     def pacing(self) -> float:
         """Seconds on the rate limits' clock: real monotonic time plus the advances."""

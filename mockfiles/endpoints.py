@@ -35,6 +35,10 @@ class Endpoint(Enum):
     UPLOADS_PARTS_CREATE = ("uploads.parts.create", "upload", ("uploads",), "upload")
     UPLOADS_COMPLETE = ("uploads.complete", "query", ("uploads",))
     UPLOADS_CANCEL = ("uploads.cancel", "query", ("uploads",))
+    BATCHES_CREATE = ("batches.create", "query", ("batches",))
+    BATCHES_LIST = ("batches.list", "query", ("batches",))
+    BATCHES_RETRIEVE = ("batches.retrieve", "query", ("batches",))
+    BATCHES_CANCEL = ("batches.cancel", "query", ("batches",))
 
     def __init__(self, name: str, rate: RateClass, handlers: tuple[str, ...], body: Body | None = None) -> None:
         self.id = name

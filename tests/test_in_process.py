@@ -29,6 +29,8 @@ VOLATILE = {
     "received_at",
     "received_wall_time",
     "request_id",
+    "monotonic_arrived",
+    "monotonic_ended",
     "duration_ms",
     "path",
     "file_id",

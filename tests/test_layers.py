@@ -19,6 +19,7 @@ DOMAIN = (
     "batch_params",
     "batch_run",
     "batch_scenario",
+    "batch_store",
     "batch_timeline",
     "batches",
     "calls",

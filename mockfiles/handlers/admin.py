@@ -1,4 +1,4 @@
-"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, uploads, scenario (and the
+"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, batches, uploads, scenario (and the
 checking of one without applying it), a file's content and deletion by id; the web console
 (console.py) reads them all.
 
@@ -35,6 +35,7 @@ from ..transport import Exchange
 from ..validation import check_range, parse_int
 from ..version import __version__
 from . import Api
+from .batches import write_due_results
 
 PREFIX = "/_mockfiles"
 MAX_SCENARIO_BYTES = 4 * 1024 * 1024  # 50,000 fault rules take 1.4 MB; a real scenario a few KB
@@ -81,6 +82,7 @@ def routes(api: Api) -> list[Route]:
         return JSONResponse({"object": "list", "data": data, **journal})
 
     async def files(request: Request, ex: Exchange) -> JSONResponse:
+        await write_due_results(emulator.batches, None)  # ended batches' result files, off the event loop
         now = emulator.clock.now()
         view = api.openai
         data = [
@@ -108,6 +110,15 @@ def routes(api: Api) -> list[Route]:
                 "key": key_hint(u.account),
             }
             for u in service.all_uploads()
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def batches(request: Request, ex: Exchange) -> JSONResponse:
+        """Every account's batches, oldest first, each with its account masked as files are."""
+        await write_due_results(emulator.batches, None)
+        data = [
+            {**api.openai.batch_object(batch), "account": account_id(account), "key": key_hint(account)}
+            for account, batch in emulator.batches.everyone()
         ]
         return JSONResponse({"object": "list", "data": data})
 
@@ -167,6 +178,7 @@ def routes(api: Api) -> list[Route]:
         route(PREFIX + "/requests", GET=guarded(requests)),
         route(PREFIX + "/files", GET=guarded(files)),
         route(PREFIX + "/uploads", GET=guarded(uploads)),
+        route(PREFIX + "/batches", GET=guarded(batches)),
         route(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
         route(PREFIX + "/openapi.json", GET=guarded(openapi)),
         route(PREFIX + "/scenario/check", POST=guarded(scenario_check)),
