@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MAX_BOUNDARY_LENGTH, MultipartParser, parse_options_header
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
+from . import small_form
 from .digest import StreamDigest
 from .errors import InvalidRequest, PayloadTooLarge
+from .small_form import SMALL_FORM_BYTES
 
 FLUSH_BYTES = 64 * 1024  # small pieces are gathered into chunks of about this size
 
@@ -145,21 +147,31 @@ async def read_form(
     *,
     room: Room | None = None,
     form: Form | None = None,
+    declared: int | None = None,
 ) -> Form:
     """Parse the whole multipart body into ``form`` (which then shows what was read even
     when this raises); raises InvalidRequest or PayloadTooLarge. Each complete file part
-    has its ``sha256`` when this returns."""
+    has its ``sha256`` when this returns. A body ``declared`` (its Content-Length) at most
+    ``SMALL_FORM_BYTES`` long is read whole and split in one pass when it has the
+    canonical shape (small_form.py); the same callbacks see it."""
     reader = _Reader(file_limit, limits, room, form if form is not None else Form())
     try:
+        boundary = boundary_of(content_type)
         try:
-            parser = MultipartParser(boundary_of(content_type), reader.callbacks())
-        except ValueError as exc:
-            raise InvalidRequest("bad_boundary", detail=str(exc)) from None
-        try:
-            async for chunk in stream:
-                if chunk:
-                    parser.write(chunk)
-            parser.finalize()
+            body, whole = b"", False
+            if declared is not None and declared <= SMALL_FORM_BYTES and len(boundary) <= MAX_BOUNDARY_LENGTH:
+                body, whole = await _small_body(stream)
+            parts = small_form.split(body, boundary) if whole else None
+            if parts is not None:
+                reader.replay(body, parts)
+            else:
+                parser = _push_parser(boundary, reader)
+                if body:
+                    parser.write(body)
+                async for chunk in stream:
+                    if chunk:
+                        parser.write(chunk)
+                parser.finalize()
         except FormParserError as exc:
             raise InvalidRequest("malformed_multipart", detail=str(exc)) from None
         if not reader.ended:
@@ -167,6 +179,27 @@ async def read_form(
     finally:
         await reader.finish_digests()
     return reader.form
+
+
+def _push_parser(boundary: bytes, reader: _Reader) -> MultipartParser:
+    try:
+        return MultipartParser(boundary, reader.callbacks())
+    except ValueError as exc:  # a boundary it cannot search for
+        raise InvalidRequest("bad_boundary", detail=str(exc)) from None
+
+
+async def _small_body(stream: AsyncIterator[bytes]) -> tuple[bytes, bool]:
+    """A body declared small: its bytes, and whether that is all of it. Past ``SMALL_FORM_BYTES``
+    (a declared length is not trusted) it stops: the push parser reads what was gathered, then
+    the rest of the stream."""
+    pieces: list[bytes] = []
+    size = 0
+    async for chunk in stream:
+        pieces.append(chunk)
+        size += len(chunk)
+        if size > SMALL_FORM_BYTES:
+            return b"".join(pieces), False
+    return (pieces[0] if len(pieces) == 1 else b"".join(pieces)), True
 
 
 class _Reader:
@@ -199,6 +232,22 @@ class _Reader:
             "on_part_end": self.on_part_end,
             "on_end": self.on_end,
         }
+
+    def replay(self, body: bytes, parts: list[small_form.Part]) -> None:
+        """The callbacks the push parser would call for a body split by small_form, in its
+        order (no call for an empty header value or empty data, as it makes none)."""
+        for headers, start, end in parts:
+            self.on_part_begin()
+            for name_start, name_end, value_start, value_end in headers:
+                self.on_header_field(body, name_start, name_end)
+                if value_end > value_start:
+                    self.on_header_value(body, value_start, value_end)
+                self.on_header_end()
+            self.on_headers_finished()
+            if end > start:
+                self.on_part_data(body, start, end)
+            self.on_part_end()
+        self.on_end()
 
     def on_part_begin(self) -> None:
         self.parts += 1

@@ -74,7 +74,14 @@ async def read_upload(
     refuse_if_declared_over(budget.max_file_bytes)
     form = Form()
     try:
-        await read_form(request.stream(), request.headers.get("content-type"), file_limit, room=budget.room, form=form)
+        await read_form(
+            request.stream(),
+            request.headers.get("content-type"),
+            file_limit,
+            room=budget.room,
+            form=form,
+            declared=declared,
+        )
     finally:
         purposes = form.values("purpose")
         record.upload = Upload(
