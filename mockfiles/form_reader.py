@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
 from . import small_form
-from .digest import StreamDigest
+from .digest import KeptDigest, StreamDigest
 from .errors import InvalidRequest, PayloadTooLarge
 from .small_form import SMALL_FORM_BYTES
 
@@ -35,11 +35,12 @@ UNLIMITED = 2**63
 @dataclass(eq=False)
 class FilePart:
     """One file part as it streams in: its bytes kept as the store will keep them, its size
-    and sha256 counted on the way. ``limit`` is its size limit (413 when crossed);
-    ``room_of`` says how many bytes the account can still store, and is asked again each
-    time the part outgrows the last answer: once the part is larger than the room left, its
-    bytes are dropped (it cannot be stored), but it is still counted and hashed to its end,
-    so that the refusal can name its size."""
+    counted on the way, its sha256 computed from the kept bytes when asked for (digest.py).
+    ``limit`` is its size limit (413 when crossed); ``room_of`` says how many bytes the
+    account can still store, and is asked again each time the part outgrows the last answer:
+    once the part is larger than the room left, its bytes are dropped (it cannot be stored),
+    but it is still counted and hashed (as it streams) to its end, so that the refusal can
+    name its size."""
 
     field: str
     filename: str
@@ -50,8 +51,9 @@ class FilePart:
     size: int = 0
     complete: bool = False  # its closing boundary was read
     room_left: int | None = None  # the room the account had when the part outgrew it (its bytes were dropped)
-    sha256: str | None = None  # once complete
-    digest: StreamDigest = dataclasses.field(default_factory=StreamDigest)
+    kept: KeptDigest | None = None  # once complete, of its kept bytes
+    digest: StreamDigest | None = None  # of its bytes as they stream, once they are dropped
+    streamed_sha256: str | None = None  # once complete, when its bytes were dropped
     _room: int = UNLIMITED
     _pending: bytearray = dataclasses.field(default_factory=bytearray)
 
@@ -66,7 +68,7 @@ class FilePart:
             raise PayloadTooLarge("size_limit_read", limit=self.limit, read=self.size)
         if self.size > self._room:
             self._outgrow_room()
-        if self.room_left is not None:
+        if self.digest is not None:
             self.digest.update(memoryview(data)[start:end])
             return
         if n >= FLUSH_BYTES // 4 and not self._pending:
@@ -83,7 +85,20 @@ class FilePart:
 
     def _keep(self, chunk: bytes) -> None:
         self.chunks.append(chunk)
-        self.digest.update(chunk)
+
+    @property
+    def sha256(self) -> str | None:
+        """Its bytes' digest once it is complete (computed now if it has not been yet)."""
+        return self.kept.value() if self.kept is not None else self.streamed_sha256
+
+    def end(self) -> None:
+        """Its closing boundary was read."""
+        self.flush()
+        self.complete = True
+        if self.digest is not None:
+            self.digest.finish()
+        else:
+            self.kept = KeptDigest(self.chunks)
 
     def _outgrow_room(self) -> None:
         """Ask the account's room again (other uploads may have freed or taken some); drop the
@@ -93,6 +108,9 @@ class FilePart:
             self._room = room
             return
         self.flush()
+        self.digest = StreamDigest()
+        for chunk in self.chunks:
+            self.digest.update(chunk)
         self.chunks.clear()
         self.room_left = room
         self._room = UNLIMITED  # asked no more
@@ -151,9 +169,10 @@ async def read_form(
 ) -> Form:
     """Parse the whole multipart body into ``form`` (which then shows what was read even
     when this raises); raises InvalidRequest or PayloadTooLarge. Each complete file part
-    has its ``sha256`` when this returns. A body ``declared`` (its Content-Length) at most
-    ``SMALL_FORM_BYTES`` long is read whole and split in one pass when it has the
-    canonical shape (small_form.py); the same callbacks see it."""
+    has its ``sha256`` when this returns (that of kept bytes made when first read). A body
+    ``declared`` (its Content-Length) at most ``SMALL_FORM_BYTES`` long is read whole and
+    split in one pass when it has the canonical shape (small_form.py); the same callbacks
+    see it."""
     reader = _Reader(file_limit, limits, room, form if form is not None else Form())
     try:
         boundary = boundary_of(content_type)
@@ -303,9 +322,7 @@ class _Reader:
 
     def on_part_end(self) -> None:
         if self._file is not None:
-            self._file.flush()
-            self._file.complete = True
-            self._file.digest.finish()
+            self._file.end()
             self._file = None
         else:
             self.form.fields.append((self._name, _text(bytes(self._text), "value", self._name)))
@@ -321,10 +338,13 @@ class _Reader:
             part.limit = limit
 
     async def finish_digests(self) -> None:
-        """The sha256 of every complete file part; the digests of the others are dropped."""
+        """The sha256 of every complete file part whose bytes were dropped (the kept ones are
+        hashed when asked for); the digests of the incomplete ones are dropped."""
         for part in self.form.files:
+            if part.digest is None:
+                continue
             if part.complete:
-                part.sha256 = await part.digest.hexdigest()
+                part.streamed_sha256 = await part.digest.hexdigest()
             else:
                 part.digest.cancel()
 

@@ -86,7 +86,10 @@ async def read_upload(
         purposes = form.values("purpose")
         record.upload = Upload(
             purpose=purposes[0] if purposes else None,
-            files=[UploadedFile(p.filename, p.size if p.complete else None, p.sha256) for p in uploaded(form)],
+            files=[
+                UploadedFile(p.filename, p.size if p.complete else None, p.kept or p.streamed_sha256)
+                for p in uploaded(form)
+            ],
         )
     return form, record.upload
 
