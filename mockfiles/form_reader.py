@@ -147,7 +147,18 @@ class FormLimits:
     max_header_bytes: int = 8 * 1024
 
 
+USUAL_CONTENT_TYPE = "multipart/form-data; boundary="
+BOUNDARY_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=?")
+
+
 def boundary_of(content_type: str | None) -> bytes:
+    """The form's boundary. What httpx (so the openai SDK) and curl send, ``multipart/form-data;
+    boundary=`` and an unquoted boundary, is read directly (python-multipart's parse of the
+    options costs 3 µs, a twentieth of a small upload); anything else through it."""
+    if content_type is not None and content_type.startswith(USUAL_CONTENT_TYPE):
+        given = content_type[len(USUAL_CONTENT_TYPE) :]
+        if given and BOUNDARY_CHARS.issuperset(given):
+            return given.encode("latin-1")
     mime, options = parse_options_header(content_type or "")
     if mime != b"multipart/form-data":
         raise InvalidRequest("not_multipart", content_type=content_type)

@@ -263,3 +263,37 @@ def test_a_body_declared_small_that_is_not_is_streamed_past_the_bound() -> None:
     form = Form()
     asyncio.run(read_form(pieces(body, 4096), CONTENT_TYPE, lambda field, f: 1 << 30, form=form, declared=10))
     assert b"".join(form.files[0].chunks) == content and form.files[0].sha256 == hashlib.sha256(content).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data; boundary=373205ccfe58e0b063841b66508a41a7",  # httpx, the openai SDK
+        "multipart/form-data; boundary=------------------------d74496d66958873e",  # curl
+        "multipart/form-data; boundary=a'()+_,-./:=?Z",  # every character RFC 2046 allows but the space
+        'multipart/form-data; boundary="quoted boundary"',
+        "multipart/form-data; boundary=XyZ; charset=utf-8",
+        "multipart/form-data; boundary=with space",
+        "Multipart/Form-Data; Boundary=XyZ",
+        "multipart/form-data;boundary=XyZ",
+        "multipart/form-data; boundary=",
+        "multipart/form-data; boundary=é",
+        "multipart/form-data",
+        "text/plain; boundary=XyZ",
+        "",
+        None,
+    ],
+)
+def test_the_boundary_read_directly_is_the_one_python_multipart_reads(content_type: str | None) -> None:
+    from python_multipart.multipart import parse_options_header
+
+    from mockfiles.form_reader import boundary_of
+
+    mime, options = parse_options_header(content_type or "")
+    expected = options.get(b"boundary") if mime == b"multipart/form-data" else None
+    try:
+        got: bytes | None = boundary_of(content_type)
+    except InvalidRequest as exc:
+        assert exc.reason in ("not_multipart", "no_boundary")
+        got = None
+    assert got == (expected or None)
