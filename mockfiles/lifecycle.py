@@ -133,10 +133,10 @@ class Files:
     def rules(self, purpose: str | None, dialect: str = "openai") -> PurposeRules:
         if purpose is None:
             raise MissingParameter("purpose")
-        accepted = self.purposes(dialect)
-        if purpose not in accepted:
-            raise InvalidValue("purpose", purpose, accepted, reason="invalid_purpose")
-        return self.profile.purposes[purpose]
+        rules = self.profile.purposes.get(purpose)
+        if rules is None or (rules.dialects is not None and dialect not in rules.dialects):  # not in purposes()
+            raise InvalidValue("purpose", purpose, self.purposes(dialect), reason="invalid_purpose")
+        return rules
 
     def max_upload_bytes(self, purpose: str | None) -> int:
         """The per-file limit while streaming; before the purpose is known (or when it is not
