@@ -1,15 +1,19 @@
-"""The sha256 of an upload's bytes, computed while they stream in.
+"""The sha256 of an upload's bytes, for the journal.
 
-The journal shows each upload's digest, so it is computed as the bytes arrive rather
-than from the stored chunks afterwards (which would read 200 MiB again once the upload
-is over). Hashing runs at about 1.7 GB/s here (SHA extensions), so a 200 MiB file
-costs about 0.12 s of CPU: on the event loop that is a fifth of the upload's time. So
-the first ``INLINE_BYTES`` are hashed inline (a small upload pays a few microseconds
-and starts no thread), and the rest on a thread of the upload's own, fed in order
-through a queue: ``hashlib`` releases the GIL while it hashes, so the event loop keeps
-parsing meanwhile, and at the end of the part the digest is at most a chunk or two
-behind. The queue is bounded (``MAX_QUEUED`` pieces, a few MiB): a thread starved of CPU
-makes the upload wait rather than pin the pieces of a file that is not being kept.
+Hashing runs at about 1.5 GB/s here (SHA extensions): a 200 MiB file costs about 0.15 s of
+CPU, more than everything else the server does with its body (python-multipart's boundary
+search and keeping the pieces: about 0.075 s). On a 2-core machine with the client on the
+other core, no thread can hide it: hashed while it streamed in, it took a 200 MiB upload
+from the raw read's pace to two thirds of it. So the bytes a file keeps are hashed when
+the digest is first asked for (``KeptDigest``: the journal reads it when its entry is read;
+most entries never are), from the chunks the store keeps, or when those chunks are about to
+go (the file is deleted or expires, or the upload is refused): the journal shows the same
+digest, and the bytes are never held for it alone.
+
+The bytes of a file that outgrew its account's room are dropped as they arrive, so they are
+hashed as they stream in (``StreamDigest``): the first ``INLINE_BYTES`` inline, the rest on a
+thread of the upload's own, fed in order through a queue bounded to ``MAX_QUEUED`` pieces
+(``hashlib`` releases the GIL while it hashes).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import concurrent.futures
 import hashlib
 import queue
 import threading
+from collections.abc import Sequence
 
 INLINE_BYTES = 1024 * 1024
 MAX_QUEUED = 16  # pieces waiting for the thread (each at most the server's read size, 64-256 KiB)
@@ -91,3 +96,41 @@ class StreamDigest:
             self._result.cancel()
         else:
             self._result.set_result(digest.hexdigest())
+
+
+class KeptDigest:
+    """The sha256 of bytes that are kept in chunks, computed once, when first asked for
+    (``value``) or when the bytes are about to go (``settle``); then the chunks are let go.
+    Safe from any thread: a second caller waits for the first one's result."""
+
+    __slots__ = ("_chunks", "_value", "_lock", "adopted")
+
+    def __init__(self, chunks: Sequence[bytes]) -> None:
+        self._chunks: Sequence[bytes] = chunks  # not copied, and never changed once given
+        self._value: str | None = None
+        self._lock = threading.Lock()
+        self.adopted = False  # a stored file keeps the chunks (and settles this when they go)
+
+    def value(self) -> str:
+        with self._lock:
+            if self._value is None:
+                digest = hashlib.sha256()
+                for chunk in self._chunks:
+                    digest.update(chunk)
+                self._value, self._chunks = digest.hexdigest(), ()
+            return self._value
+
+    def settle(self) -> None:
+        """The chunks are about to go: hash them now, inline when they are few, else on a
+        thread of their own (which holds them until it is done)."""
+        if self._value is not None:
+            return
+        if sum(len(chunk) for chunk in self._chunks) <= INLINE_BYTES:
+            self.value()
+        else:
+            threading.Thread(target=self.value, name="mockfiles-sha256", daemon=True).start()
+
+    async def settled(self) -> None:
+        """Wait, off the event loop, until the digest is known."""
+        if self._value is None:
+            await asyncio.to_thread(self.value)

@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MAX_BOUNDARY_LENGTH, MultipartParser, parse_options_header
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
-from .digest import StreamDigest
+from . import small_form
+from .digest import KeptDigest, StreamDigest
 from .errors import InvalidRequest, PayloadTooLarge
+from .small_form import SMALL_FORM_BYTES
 
 FLUSH_BYTES = 64 * 1024  # small pieces are gathered into chunks of about this size
 
@@ -33,11 +35,12 @@ UNLIMITED = 2**63
 @dataclass(eq=False)
 class FilePart:
     """One file part as it streams in: its bytes kept as the store will keep them, its size
-    and sha256 counted on the way. ``limit`` is its size limit (413 when crossed);
-    ``room_of`` says how many bytes the account can still store, and is asked again each
-    time the part outgrows the last answer: once the part is larger than the room left, its
-    bytes are dropped (it cannot be stored), but it is still counted and hashed to its end,
-    so that the refusal can name its size."""
+    counted on the way, its sha256 computed from the kept bytes when asked for (digest.py).
+    ``limit`` is its size limit (413 when crossed); ``room_of`` says how many bytes the
+    account can still store, and is asked again each time the part outgrows the last answer:
+    once the part is larger than the room left, its bytes are dropped (it cannot be stored),
+    but it is still counted and hashed (as it streams) to its end, so that the refusal can
+    name its size."""
 
     field: str
     filename: str
@@ -48,8 +51,9 @@ class FilePart:
     size: int = 0
     complete: bool = False  # its closing boundary was read
     room_left: int | None = None  # the room the account had when the part outgrew it (its bytes were dropped)
-    sha256: str | None = None  # once complete
-    digest: StreamDigest = dataclasses.field(default_factory=StreamDigest)
+    kept: KeptDigest | None = None  # once complete, of its kept bytes
+    digest: StreamDigest | None = None  # of its bytes as they stream, once they are dropped
+    streamed_sha256: str | None = None  # once complete, when its bytes were dropped
     _room: int = UNLIMITED
     _pending: bytearray = dataclasses.field(default_factory=bytearray)
 
@@ -64,7 +68,7 @@ class FilePart:
             raise PayloadTooLarge("size_limit_read", limit=self.limit, read=self.size)
         if self.size > self._room:
             self._outgrow_room()
-        if self.room_left is not None:
+        if self.digest is not None:
             self.digest.update(memoryview(data)[start:end])
             return
         if n >= FLUSH_BYTES // 4 and not self._pending:
@@ -81,7 +85,20 @@ class FilePart:
 
     def _keep(self, chunk: bytes) -> None:
         self.chunks.append(chunk)
-        self.digest.update(chunk)
+
+    @property
+    def sha256(self) -> str | None:
+        """Its bytes' digest once it is complete (computed now if it has not been yet)."""
+        return self.kept.value() if self.kept is not None else self.streamed_sha256
+
+    def end(self) -> None:
+        """Its closing boundary was read."""
+        self.flush()
+        self.complete = True
+        if self.digest is not None:
+            self.digest.finish()
+        else:
+            self.kept = KeptDigest(self.chunks)
 
     def _outgrow_room(self) -> None:
         """Ask the account's room again (other uploads may have freed or taken some); drop the
@@ -91,6 +108,9 @@ class FilePart:
             self._room = room
             return
         self.flush()
+        self.digest = StreamDigest()
+        for chunk in self.chunks:
+            self.digest.update(chunk)
         self.chunks.clear()
         self.room_left = room
         self._room = UNLIMITED  # asked no more
@@ -127,7 +147,18 @@ class FormLimits:
     max_header_bytes: int = 8 * 1024
 
 
+USUAL_CONTENT_TYPE = "multipart/form-data; boundary="
+BOUNDARY_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=?")
+
+
 def boundary_of(content_type: str | None) -> bytes:
+    """The form's boundary. What httpx (so the openai SDK) and curl send, ``multipart/form-data;
+    boundary=`` and an unquoted boundary, is read directly (python-multipart's parse of the
+    options costs 3 µs, a twentieth of a small upload); anything else through it."""
+    if content_type is not None and content_type.startswith(USUAL_CONTENT_TYPE):
+        given = content_type[len(USUAL_CONTENT_TYPE) :]
+        if given and BOUNDARY_CHARS.issuperset(given):
+            return given.encode("latin-1")
     mime, options = parse_options_header(content_type or "")
     if mime != b"multipart/form-data":
         raise InvalidRequest("not_multipart", content_type=content_type)
@@ -145,21 +176,32 @@ async def read_form(
     *,
     room: Room | None = None,
     form: Form | None = None,
+    declared: int | None = None,
 ) -> Form:
     """Parse the whole multipart body into ``form`` (which then shows what was read even
     when this raises); raises InvalidRequest or PayloadTooLarge. Each complete file part
-    has its ``sha256`` when this returns."""
+    has its ``sha256`` when this returns (that of kept bytes made when first read). A body
+    ``declared`` (its Content-Length) at most ``SMALL_FORM_BYTES`` long is read whole and
+    split in one pass when it has the canonical shape (small_form.py); the same callbacks
+    see it."""
     reader = _Reader(file_limit, limits, room, form if form is not None else Form())
     try:
+        boundary = boundary_of(content_type)
         try:
-            parser = MultipartParser(boundary_of(content_type), reader.callbacks())
-        except ValueError as exc:
-            raise InvalidRequest("bad_boundary", detail=str(exc)) from None
-        try:
-            async for chunk in stream:
-                if chunk:
-                    parser.write(chunk)
-            parser.finalize()
+            body, whole = b"", False
+            if declared is not None and declared <= SMALL_FORM_BYTES and len(boundary) <= MAX_BOUNDARY_LENGTH:
+                body, whole = await _small_body(stream)
+            parts = small_form.split(body, boundary) if whole else None
+            if parts is not None:
+                reader.replay(body, parts)
+            else:
+                parser = _push_parser(boundary, reader)
+                if body:
+                    parser.write(body)
+                async for chunk in stream:
+                    if chunk:
+                        parser.write(chunk)
+                parser.finalize()
         except FormParserError as exc:
             raise InvalidRequest("malformed_multipart", detail=str(exc)) from None
         if not reader.ended:
@@ -167,6 +209,27 @@ async def read_form(
     finally:
         await reader.finish_digests()
     return reader.form
+
+
+def _push_parser(boundary: bytes, reader: _Reader) -> MultipartParser:
+    try:
+        return MultipartParser(boundary, reader.callbacks())
+    except ValueError as exc:  # a boundary it cannot search for
+        raise InvalidRequest("bad_boundary", detail=str(exc)) from None
+
+
+async def _small_body(stream: AsyncIterator[bytes]) -> tuple[bytes, bool]:
+    """A body declared small: its bytes, and whether that is all of it. Past ``SMALL_FORM_BYTES``
+    (a declared length is not trusted) it stops: the push parser reads what was gathered, then
+    the rest of the stream."""
+    pieces: list[bytes] = []
+    size = 0
+    async for chunk in stream:
+        pieces.append(chunk)
+        size += len(chunk)
+        if size > SMALL_FORM_BYTES:
+            return b"".join(pieces), False
+    return (pieces[0] if len(pieces) == 1 else b"".join(pieces)), True
 
 
 class _Reader:
@@ -199,6 +262,22 @@ class _Reader:
             "on_part_end": self.on_part_end,
             "on_end": self.on_end,
         }
+
+    def replay(self, body: bytes, parts: list[small_form.Part]) -> None:
+        """The callbacks the push parser would call for a body split by small_form, in its
+        order (no call for an empty header value or empty data, as it makes none)."""
+        for headers, start, end in parts:
+            self.on_part_begin()
+            for name_start, name_end, value_start, value_end in headers:
+                self.on_header_field(body, name_start, name_end)
+                if value_end > value_start:
+                    self.on_header_value(body, value_start, value_end)
+                self.on_header_end()
+            self.on_headers_finished()
+            if end > start:
+                self.on_part_data(body, start, end)
+            self.on_part_end()
+        self.on_end()
 
     def on_part_begin(self) -> None:
         self.parts += 1
@@ -254,9 +333,7 @@ class _Reader:
 
     def on_part_end(self) -> None:
         if self._file is not None:
-            self._file.flush()
-            self._file.complete = True
-            self._file.digest.finish()
+            self._file.end()
             self._file = None
         else:
             self.form.fields.append((self._name, _text(bytes(self._text), "value", self._name)))
@@ -272,10 +349,13 @@ class _Reader:
             part.limit = limit
 
     async def finish_digests(self) -> None:
-        """The sha256 of every complete file part; the digests of the others are dropped."""
+        """The sha256 of every complete file part whose bytes were dropped (the kept ones are
+        hashed when asked for); the digests of the incomplete ones are dropped."""
         for part in self.form.files:
+            if part.digest is None:
+                continue
             if part.complete:
-                part.sha256 = await part.digest.hexdigest()
+                part.streamed_sha256 = await part.digest.hexdigest()
             else:
                 part.digest.cancel()
 

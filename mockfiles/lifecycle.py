@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from . import ids
 from .clock import Clock
+from .digest import KeptDigest
 from .errors import InvalidRequest, InvalidValue, MissingParameter, PayloadTooLarge, QuotaExceeded
 from .profiles import IdShape, Profile, PurposeRules
 from .store import FileStore, Page, StoredFile
@@ -55,6 +56,7 @@ class Incoming(Protocol):
     chunks: list[bytes]
     size: int
     room_left: int | None  # the room its account had when the file outgrew it (its bytes were dropped)
+    kept: KeptDigest | None  # the digest of its kept bytes, computed when asked for (the stored file settles it)
 
 
 class UploadBudget:
@@ -131,10 +133,10 @@ class Files:
     def rules(self, purpose: str | None, dialect: str = "openai") -> PurposeRules:
         if purpose is None:
             raise MissingParameter("purpose")
-        accepted = self.purposes(dialect)
-        if purpose not in accepted:
-            raise InvalidValue("purpose", purpose, accepted, reason="invalid_purpose")
-        return self.profile.purposes[purpose]
+        rules = self.profile.purposes.get(purpose)
+        if rules is None or (rules.dialects is not None and dialect not in rules.dialects):  # not in purposes()
+            raise InvalidValue("purpose", purpose, self.purposes(dialect), reason="invalid_purpose")
+        return rules
 
     def max_upload_bytes(self, purpose: str | None) -> int:
         """The per-file limit while streaming; before the purpose is known (or when it is not
@@ -251,6 +253,7 @@ class Files:
             filename=part.filename,
             chunks=part.chunks,
             size=part.size,
+            digest=part.kept,
             expires_after=expires_after,
             outcome=outcome,
             dialect=dialect,
@@ -273,6 +276,7 @@ class Files:
         dialect: str = "openai",
         description: str | None = None,
         id_shape: IdShape | None = None,
+        digest: KeptDigest | None = None,
     ) -> StoredFile:
         rules = self.rules(purpose, dialect)
         if size == 0:
@@ -302,7 +306,10 @@ class Files:
                 seq=self.store.next_seq(),
                 dialect=dialect,
                 description=description,
+                digest=digest,
             )
+            if digest is not None:
+                digest.adopted = True
             return self.store.add(f)
 
     def add_generated(

@@ -74,12 +74,22 @@ async def read_upload(
     refuse_if_declared_over(budget.max_file_bytes)
     form = Form()
     try:
-        await read_form(request.stream(), request.headers.get("content-type"), file_limit, room=budget.room, form=form)
+        await read_form(
+            request.stream(),
+            request.headers.get("content-type"),
+            file_limit,
+            room=budget.room,
+            form=form,
+            declared=declared,
+        )
     finally:
         purposes = form.values("purpose")
         record.upload = Upload(
             purpose=purposes[0] if purposes else None,
-            files=[UploadedFile(p.filename, p.size if p.complete else None, p.sha256) for p in uploaded(form)],
+            files=[
+                UploadedFile(p.filename, p.size if p.complete else None, p.kept or p.streamed_sha256)
+                for p in uploaded(form)
+            ],
         )
     return form, record.upload
 

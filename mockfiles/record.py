@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .accounts import account_id, key_hint
+from .digest import KeptDigest
 from .endpoints import UPLOADS
 from .ratelimit import RateDecision
 
@@ -36,11 +37,17 @@ class UploadedFile:
 
     filename: str
     size: int | None  # None when the file was not read to its end (refused while it streamed)
-    sha256: str | None  # of the bytes received, computed while they streamed in
+    sha256: str | KeptDigest | None  # of the bytes received (digest.py: of kept bytes, computed when read)
     file_id: str | None = None  # once stored
 
     def fields(self) -> dict[str, Any]:
-        return {"filename": self.filename, "size": self.size, "sha256": self.sha256, "file_id": self.file_id}
+        sha256 = self.sha256.value() if isinstance(self.sha256, KeptDigest) else self.sha256
+        return {"filename": self.filename, "size": self.size, "sha256": sha256, "file_id": self.file_id}
+
+    def settle(self) -> None:
+        """The request is over: bytes no stored file keeps are about to go, so their digest is made now."""
+        if isinstance(self.sha256, KeptDigest) and not self.sha256.adopted:
+            self.sha256.settle()
 
 
 @dataclass(eq=False, slots=True)
@@ -110,6 +117,12 @@ class Record:
         if self.details:
             entry.update(self.details)
         return entry
+
+    def settle(self) -> None:
+        """The request is over: the digests of uploaded bytes no stored file keeps are made now."""
+        if self.upload is not None:
+            for uploaded in self.upload.files:
+                uploaded.settle()
 
     def upload_fields(self) -> dict[str, Any]:
         """``purpose`` and the file's ``filename``, ``size``, ``sha256``, ``file_id`` (null

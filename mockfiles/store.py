@@ -17,6 +17,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from .digest import KeptDigest
 from .errors import InvalidRequest, NotFound
 
 SortKey = tuple[int, int]  # (created_at, seq): the order of listing, unique per file
@@ -39,6 +40,7 @@ class StoredFile:
     seq: int
     dialect: str = "openai"
     description: str | None = None
+    digest: KeptDigest | None = None  # the sha256 the journal shows, made from the chunks before they go
     _md5: str | None = None
 
     @property
@@ -275,6 +277,9 @@ class FileStore:
                 self.release(key)
 
     def clear(self) -> None:
+        for f in self._by_id.values():
+            if f.digest is not None:
+                f.digest.settle()
         self._accounts.clear()
         self._by_id.clear()
         self._expiry.clear()
@@ -287,6 +292,8 @@ class FileStore:
         return acct
 
     def _remove(self, f: StoredFile) -> None:
+        if f.digest is not None:
+            f.digest.settle()
         acct = self._accounts[f.account]
         del acct.files[f.id]
         del self._by_id[f.id]

@@ -366,6 +366,7 @@ class Exchange:
         if record.recorded_at is None:
             self.journal()
         record.ended = time.perf_counter()
+        record.settle()
 
 
 def expects_continue(scope: Scope) -> bool:

@@ -4,6 +4,7 @@ nothing is stored; admin routes can be protected; keys never reach the logs."""
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import signal
 import socket
@@ -107,6 +108,53 @@ def test_huge_multipart_part_header_is_400(mockfiles: MockFilesServer, http: htt
     )
     r = http.post("/v1/files", content=body, headers={"Content-Type": "multipart/form-data; boundary=B"})
     assert r.status_code == 400 and "header" in str(envelope(r)["message"]).lower()
+
+
+SMALL_FORM_HEAD = b'--B\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n--B\r\n'
+FILE_HEAD = b'Content-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (SMALL_FORM_HEAD + FILE_HEAD + b"\r\nx\r\n", "closing boundary is missing"),  # read whole, then refused
+        (SMALL_FORM_HEAD + FILE_HEAD + b"X-A: 1\r\n" * 8 + b"\r\nx\r\n--B--\r\n", "Maximum header count"),
+        (SMALL_FORM_HEAD + b"Bad Name: 1\r\n" + FILE_HEAD + b"\r\nx\r\n--B--\r\n", "invalid character"),
+        (SMALL_FORM_HEAD + FILE_HEAD + b"X-Pad: " + b"p" * 4300 + b"\r\n" * 2 + b"x\r\n--B--\r\n", "header size"),
+        (SMALL_FORM_HEAD + FILE_HEAD + (b"X-Pad: " + b"p" * 4200 + b"\r\n") * 2 + b"\r\nx\r\n--B--\r\n", "8192"),
+        (
+            b"".join(b'--B\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nv\r\n' % i for i in range(70)),
+            "Too many",
+        ),
+        (SMALL_FORM_HEAD.replace(b"assistants", b"\xfe") + FILE_HEAD + b"\r\nx\r\n--B--\r\n", "not valid UTF-8"),
+    ],
+    ids=[
+        "no closing boundary",
+        "nine part headers",
+        "a bad header name",
+        "a part header line too long",
+        "part headers too long",
+        "70 parts",
+        "utf-8",
+    ],
+)
+def test_small_malformed_forms_are_400(mockfiles: MockFilesServer, http: httpx.Client, body: bytes, words: str) -> None:
+    """Small bodies (read whole and split in one pass when they have the usual shape) are refused
+    as the streaming parser refuses them."""
+    r = http.post("/v1/files", content=body, headers={"Content-Type": "multipart/form-data; boundary=B"})
+    assert r.status_code == 400, r.text
+    assert words in str(envelope(r)["message"])
+    assert stored(mockfiles) == 0
+
+
+def test_a_small_upload_keeps_its_bytes_exactly(mockfiles: MockFilesServer, http: httpx.Client) -> None:
+    content = b"line\r\n\r\n--\r\n-B\r\nB--\r\n"  # blank lines and dashes inside the data
+    body = SMALL_FORM_HEAD + FILE_HEAD + b"Content-Type: text/plain\r\n\r\n" + content + b"\r\n--B--\r\nepilogue"
+    r = http.post("/v1/files", content=body, headers={"Content-Type": "multipart/form-data; boundary=B"})
+    assert r.status_code == 200, r.text
+    assert http.get(f"/v1/files/{r.json()['id']}/content").content == content
+    entry = mockfiles.requests_for("files.create")[-1]
+    assert (entry["size"], entry["sha256"]) == (len(content), hashlib.sha256(content).hexdigest())
 
 
 def test_long_form_field_is_400(http: httpx.Client) -> None:

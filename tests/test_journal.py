@@ -3,10 +3,13 @@ carried, and what each upload carried (name, purpose, size, sha256, the stored f
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import hashlib
 import os
 import threading
 import time
+import tracemalloc
 from typing import Any
 
 import httpx
@@ -208,3 +211,92 @@ async def test_stream_digest_unit() -> None:
     abandoned = StreamDigest()
     abandoned.update(os.urandom(3 * 1024 * 1024))
     abandoned.cancel()  # a refused upload: its thread stops, nothing waits for it
+
+
+# --- the sha256 of kept bytes is made when first read, or before the bytes go -----------------------
+
+SIZES = pytest.mark.parametrize("size", [5, 3 * 1024 * 1024 + 17], ids=["small", "3MiB"])
+
+
+@SIZES
+def test_a_deleted_files_sha256_is_still_journaled(
+    mockfiles: MockFilesServer, client: openai.OpenAI, size: int
+) -> None:
+    content = os.urandom(size)
+    created = client.files.create(file=("gone.bin", content), purpose="assistants")
+    assert client.files.delete(created.id).deleted
+    entry = mockfiles.requests_for("files.create")[-1]
+    assert (entry["size"], entry["sha256"], entry["file_id"]) == (size, sha256(content), created.id)
+
+
+@SIZES
+async def test_a_deleted_files_sha256_is_still_journaled_async(
+    mockfiles: MockFilesServer, aclient: openai.AsyncOpenAI, size: int
+) -> None:
+    content = os.urandom(size)
+    created = await aclient.files.create(file=("gone.bin", content), purpose="assistants")
+    await aclient.files.delete(created.id)
+    [entry] = [e for e in await asyncio.to_thread(lambda: mockfiles.requests) if e["endpoint"] == "files.create"]
+    assert (entry["sha256"], entry["file_id"]) == (sha256(content), created.id)
+
+
+@SIZES
+def test_an_expired_files_sha256_is_still_journaled(
+    mockfiles: MockFilesServer, client: openai.OpenAI, size: int
+) -> None:
+    content = os.urandom(size)
+    client.files.create(
+        file=("brief.jsonl", content), purpose="batch", expires_after={"anchor": "created_at", "seconds": 3600}
+    )
+    mockfiles.advance(3601)
+    assert client.files.list().data == []  # expired, its bytes gone
+    assert mockfiles.requests_for("files.create")[-1]["sha256"] == sha256(content)
+
+
+@SIZES
+def test_a_refused_uploads_sha256_is_journaled(mockfiles: MockFilesServer, http: httpx.Client, size: int) -> None:
+    content = os.urandom(size)
+    r = post(http, form(text_part("purpose", "no-such-purpose"), file_part("f.bin", content)))
+    assert r.status_code == 400  # refused once read whole: nothing keeps its bytes
+    entry = mockfiles.requests_for("files.create")[-1]
+    assert (entry["size"], entry["sha256"], entry["file_id"]) == (size, sha256(content), None)
+
+
+def test_the_journal_over_http_shows_an_unread_digest(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
+    content = os.urandom(3 * 1024 * 1024)
+    client.files.create(file=("a.bin", content), purpose="assistants")
+    r = httpx.get(mockfiles.url + "/_mockfiles/requests", params={"endpoint": "files.create"})
+    assert [e["sha256"] for e in r.json()["data"]] == [sha256(content)]
+
+
+def test_the_journal_holds_no_bytes_of_files_that_are_gone(mockfiles: MockFilesServer, http: httpx.Client) -> None:
+    """Ten 3 MiB uploads deleted, ten refused once read, ten expired: their entries are kept
+    (unread), their bytes are not."""
+    content = os.urandom(3 * 1024 * 1024)
+
+    def upload_and_drop() -> None:
+        r = post(http, form(text_part("purpose", "assistants"), file_part("f.bin", content)))
+        assert http.delete(f"/v1/files/{r.json()['id']}").status_code == 200
+        r = post(http, form(text_part("purpose", "no-such-purpose"), file_part("f.bin", content)))
+        assert r.status_code == 400
+        expiring = [text_part("expires_after[anchor]", "created_at"), text_part("expires_after[seconds]", "3600")]
+        r = post(http, form(text_part("purpose", "user_data"), *expiring, file_part("f.bin", content)))
+        assert r.status_code == 200, r.text
+        mockfiles.advance(3601)
+        assert http.get("/v1/files").json()["data"] == []  # expired
+
+    upload_and_drop()  # warm up allocator pools
+    time.sleep(0.2)  # the digest threads of the first round end
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        for _ in range(10):
+            upload_and_drop()
+        time.sleep(0.5)
+        gc.collect()
+        after, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(mockfiles.requests_for("files.create")) == 33
+    assert after - before < 8 * 2**20, f"{(after - before) / 2**20:.1f} MiB held after 30 uploads of 3 MiB went"
+    assert {e["sha256"] for e in mockfiles.requests_for("files.create")} == {sha256(content)}

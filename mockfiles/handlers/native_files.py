@@ -122,7 +122,9 @@ class NativeFilesAPI:
         return JSONResponse(self.dialect.item_answer(f, str(request.base_url), ex.record))
 
     async def delete(self, request: Request, ex: Exchange) -> JSONResponse:
-        self.files.delete(ex.record.key or "", request.path_params["file_id"])
+        f = self.files.delete(ex.record.key or "", request.path_params["file_id"])
+        if f.digest is not None:  # its bytes go: the journal's sha256 is made first (digest.py)
+            await f.digest.settled()
         return JSONResponse(self.dialect.deleted_answer(ex.record))
 
 
