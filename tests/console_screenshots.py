@@ -33,6 +33,11 @@ faults:
   - name: slow-downloads
     match: {endpoint: files.content}
     delay: 40ms
+batches:
+  timing: {in_progress: 10m}
+  requests:
+    - match: {custom_id: q-2}
+      status: 500
 """
 BAD_SCENARIO = SCENARIO.replace("    status: 503", "    statuz: 503")
 
@@ -70,8 +75,7 @@ def fill_batches_uploads_retries(server: MockFilesServer, alice: openai.OpenAI, 
     )
     server.advance(600)  # the batch runs to completed on the emulator clock
     assert alice.batches.retrieve(batch.id).status == "completed"
-    stopped = alice.batches.create(input_file_id=made.id, endpoint=CHAT, completion_window="24h")
-    alice.batches.cancel(stopped.id)
+    alice.batches.create(input_file_id=made.id, endpoint=CHAT, completion_window="24h")  # in progress for 10 min
     whole = bob.uploads.create(bytes=12, filename="corpus.jsonl", mime_type="application/jsonl", purpose="fine-tune")
     parts = [bob.uploads.parts.create(upload_id=whole.id, data=chunk).id for chunk in (b"0123456", b"789ab")]
     bob.uploads.complete(upload_id=whole.id, part_ids=parts)
@@ -121,7 +125,13 @@ def shoot(directory: Path) -> list[Path]:
         tab("batches", "batches.png")
         tab("uploads", "uploads.png")
         driver.set_window_size(1400, 1100)
-        tab("retries", "retries.png")
+        driver.find_element("css selector", 'nav a[data-tab="retries"]').click()
+        settle(driver)
+        # the flagged call's attempts, unfolded
+        driver.find_element("css selector", "#retries tr.flagged .attempts-detail summary").click()
+        settle(driver)
+        shots.append(directory / "retries.png")
+        driver.save_screenshot(str(shots[-1]))
         driver.set_window_size(1400, 860)
         driver.find_element("css selector", 'nav a[data-tab="scenario"]').click()
         settle(driver)

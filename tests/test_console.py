@@ -355,7 +355,12 @@ def test_the_retries_tab_renders_attempts_and_verdicts(browser: Any, server: Moc
     with httpx.Client(base_url=server.base_url, headers={"authorization": f"Bearer {server.api_key}"}) as naive:
         statuses = [naive.get(f"/files/{kept.id}", headers=bad.headers).status_code for _ in range(2)]
     assert statuses == [400, 200]
+    server.use_scenario(
+        {"faults": [{"name": "flaky-list", "match": {"endpoint": "files.list"}, "times": 1, "status": 503}]}
+    )
+    client.files.list()  # a 503 from the scenario's rule, then the list
     calls = {c["retry_test"]: c for c in server.calls() if c["retry_test"]}
+    (listed,) = [c for c in server.calls() if c["endpoint"] == "files.list"]
     good_call, bad_call = calls[good.id], calls[bad.id]
     page = Console(browser, server)
     page.tab("retries")
@@ -377,6 +382,8 @@ def test_the_retries_tab_renders_attempts_and_verdicts(browser: Any, server: Moc
     fine.find_element("css selector", ".attempts-detail summary").click()
     detail = wait(lambda: fine.find_element("css selector", ".attempts-detail table").text, "the attempts' detail")
     assert "answered by" in detail and "return-503" in detail
+    by_rule = " ".join(row(listed["id"]).find_element("css selector", ".sequence").text.split())
+    assert by_rule == f"503 flaky-list → +{round(listed['attempts'][1]['waited'] * 1000)} ms 200"
     tests = page.css('#retries .collection[data-route="/retry-tests"]')[0]
     wait(lambda: good.id in tests.text and bad.id in tests.text, "both retry tests")
     test_row = tests.find_element("css selector", f'tr[data-id="{bad.id}"]')

@@ -106,6 +106,7 @@ function showTab() {
   for (const link of document.querySelectorAll("nav a")) {
     link.classList.toggle("active", link.dataset.tab === state.tab);
   }
+  window.scrollTo(0, 0); // the tab's link is an anchor: keep the header in view, not the section's top
   if (state.tab === "requests") {
     state.seen = state.entries.length;
     updateBadge();
@@ -149,8 +150,8 @@ async function refreshFiles() {
         el("td", { class: "num", text: size(f.bytes) }),
         el("td", { text: f.purpose }),
         el("td", { class: `status-${f.status}`, text: f.status_details ? `${f.status}: ${f.status_details}` : f.status }),
-        el("td", { text: when(f.created_at) }),
-        el("td", { text: f.expires_at ? when(f.expires_at) : "never" }),
+        el("td", { class: "nowrap" }, moment(f.created_at)),
+        el("td", { class: "nowrap" }, f.expires_at ? moment(f.expires_at) : "never"),
         el(
           "td",
           {},
@@ -351,7 +352,7 @@ function batchRow(b, names) {
       ended ? labelled(ended.replace("_at", ""), moment(b[ended])) : null,
       labelled("expires", moment(b.expires_at)),
     ),
-    el("td", {}, b.metadata ? el("div", { class: "mono metadata", text: JSON.stringify(b.metadata) }) : null, all(b)),
+    el("td", {}, b.metadata ? el("div", { class: "mono metadata", text: JSON.stringify(b.metadata) }) : null, el("div", { class: "nowrap" }, all(b))),
   );
 }
 
@@ -360,6 +361,12 @@ async function refreshBatches(box) {
   if (body.data.length === 0) return box.replaceChildren(el("p", { class: "muted", text: "None." }));
   const headers = ["id", "account", "endpoint", "status", "requests", "files", "times", ""];
   box.replaceChildren(table(headers, body.data.map((b) => batchRow(b, names))));
+}
+
+function heldParts(u) {
+  // a completed or cancelled Upload holds no Parts any more: their bytes became the File, or were freed
+  if (u.parts === 0 && u.status !== "pending") return `none held (${u.status})`;
+  return `${u.parts} part${u.parts === 1 ? "" : "s"} · ${size(u.held_bytes)} held`;
 }
 
 function uploadRow(u, names) {
@@ -371,11 +378,11 @@ function uploadRow(u, names) {
     el("td", { class: "filename", text: u.filename }),
     el("td", {}, u.purpose, u.mime_type ? el("div", { class: "muted", text: u.mime_type }) : null),
     el("td", { class: "num", title: `${u.bytes} bytes`, text: size(u.bytes) }),
-    el("td", { class: "nowrap", text: `${u.parts} part${u.parts === 1 ? "" : "s"} · ${size(u.held_bytes)} held` }),
+    el("td", { class: "nowrap", text: heldParts(u) }),
     statusCell(u.status),
     el("td", {}, fileLink(u.file_id, names)),
     el("td", { class: "nowrap" }, labelled("created", moment(u.created_at)), labelled("expires", moment(u.expires_at))),
-    el("td", {}, all(u)),
+    el("td", { class: "nowrap" }, all(u)),
   );
 }
 
@@ -466,7 +473,7 @@ function callRow(c, journal) {
   return el(
     "tr",
     { "data-id": c.id, class: c.verdict && !c.verdict.ok ? "flagged" : "" },
-    el("td", { class: "mono" }, c.id, c.retry_test ? el("div", { class: "muted", title: c.retry_test, text: `test ${c.retry_test.slice(0, 8)}…` }) : null),
+    el("td", { class: "mono nowrap call-id" }, c.id, c.retry_test ? el("div", { class: "muted", title: c.retry_test, text: `test ${c.retry_test.slice(0, 8)}…` }) : null),
     el(
       "td",
       {},
