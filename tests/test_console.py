@@ -410,7 +410,9 @@ def test_the_batches_tab_links_the_batch_files(browser: Any, server: MockFilesSe
     downloaded = Path(browser.downloads) / output.filename
     expected = client.files.content(output.id).read()
     wait(lambda: downloaded.exists() and downloaded.read_bytes() == expected, "the output file downloaded")
-    assert made.id in row.text  # the input file, linked too
+    assert page.css(f'#batches a.file-link[data-file-id="{made.id}"]')  # the input file, linked too
+    client.files.delete(output.id)
+    wait(lambda: f"{output.id} (gone)" in page.text("batches"), "the deleted output file shown as gone")
 
 
 def test_the_uploads_tab_shows_parts_and_held_bytes(browser: Any, server: MockFilesServer) -> None:

@@ -7,6 +7,7 @@ const TOKEN_KEY = "mockfiles-admin-token";
 const JOURNAL_POLL_MS = 1000;
 const PANEL_POLL_MS = 2000;
 const MAX_ROWS = 2000; // journal rows kept in the page
+const MAX_CALLS = 500; // calls shown in the Retries tab, newest first
 
 const state = { tab: "files", seq: 0, generation: null, entries: [], endpoints: new Set(), seen: 0, unreachable: false };
 
@@ -492,8 +493,9 @@ async function refreshCalls(box) {
   const body = await adminJSON("/calls");
   if (body.data.length === 0) return box.replaceChildren(el("p", { class: "muted", text: "None." }));
   const journal = journalBySeq();
-  const calls = [...body.data].reverse(); // newest first, as the journal
-  box.replaceChildren(table(["call", "endpoint", "account", "attempts (wait before each)", "result", "verdict"], calls.map((c) => callRow(c, journal))));
+  const calls = [...body.data].reverse().slice(0, MAX_CALLS); // newest first, as the journal
+  const shown = body.data.length > MAX_CALLS ? el("p", { class: "muted", text: `The newest ${MAX_CALLS} of ${body.data.length} calls.` }) : "";
+  box.replaceChildren(shown, table(["call", "endpoint", "account", "attempts (wait before each)", "result", "verdict"], calls.map((c) => callRow(c, journal))));
 }
 
 function queues(test) {
