@@ -3,7 +3,9 @@
     python -m tests.console_screenshots [DIRECTORY]   # default docs/console
 
 A server is filled through the openai SDK (two accounts, a flaky-upload scenario, a refused
-request, an expiring file), then each tab is shot in headless Chromium (tests/browser.py).
+request, an expiring file, a completed batch, a pending and a completed Upload, a retry test the
+SDK gets through, and a naive httpx client that retries a 400), then each tab is shot in headless
+Chromium (tests/browser.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import httpx
 import openai
 
 from mockfiles import MockFilesServer
+from tests.batching import CHAT, chat_file
 from tests.browser import browser_missing, chromium
 
 SCENARIO = """\
@@ -30,6 +33,11 @@ faults:
   - name: slow-downloads
     match: {endpoint: files.content}
     delay: 40ms
+batches:
+  timing: {in_progress: 10m}
+  requests:
+    - match: {custom_id: q-2}
+      status: 500
 """
 BAD_SCENARIO = SCENARIO.replace("    status: 503", "    statuz: 503")
 
@@ -57,6 +65,35 @@ def fill(server: MockFilesServer) -> None:
     except openai.NotFoundError:
         pass
     alice.files.list()
+    fill_batches_uploads_retries(server, alice, bob)
+
+
+def fill_batches_uploads_retries(server: MockFilesServer, alice: openai.OpenAI, bob: openai.OpenAI) -> None:
+    made = alice.files.create(file=("questions.jsonl", chat_file("q-1", "q-2", "q-3")), purpose="batch")
+    batch = alice.batches.create(
+        input_file_id=made.id, endpoint=CHAT, completion_window="24h", metadata={"run": "nightly-eval"}
+    )
+    server.advance(600)  # the batch runs to completed on the emulator clock
+    assert alice.batches.retrieve(batch.id).status == "completed"
+    alice.batches.create(input_file_id=made.id, endpoint=CHAT, completion_window="24h")  # in progress for 10 min
+    whole = bob.uploads.create(bytes=12, filename="corpus.jsonl", mime_type="application/jsonl", purpose="fine-tune")
+    parts = [bob.uploads.parts.create(upload_id=whole.id, data=chunk).id for chunk in (b"0123456", b"789ab")]
+    bob.uploads.complete(upload_id=whole.id, part_ids=parts)
+    pending = alice.uploads.create(
+        bytes=64 * 1024 * 1024, filename="video-frames.bin", mime_type="application/octet-stream", purpose="assistants"
+    )
+    alice.uploads.parts.create(upload_id=pending.id, data=b"\0" * 1024 * 1024)
+    # a retry test the SDK gets through: a 503, then the operation
+    flaky = server.retry_test({"files.retrieve": ["return-503"], "files.list": ["return-429-retry-after-300ms"]})
+    tested = server.client(api_key="sk-alice-0123456789-ABCD", default_headers=flaky.headers)
+    tested.files.retrieve(made.id)
+    tested.files.list()
+    # a naive client that retries everything at once, a 400 included
+    final = server.retry_test({"files.retrieve": ["return-400"]})
+    with httpx.Client(base_url=server.base_url, headers={"authorization": "Bearer sk-alice-0123456789-ABCD"}) as naive:
+        for _ in range(2):
+            if naive.get(f"/files/{made.id}", headers=final.headers).status_code == 200:
+                break
 
 
 def settle(driver: Any, seconds: float = 2.5) -> None:
@@ -87,7 +124,15 @@ def shoot(directory: Path) -> list[Path]:
         driver.save_screenshot(str(shots[-1]))
         tab("batches", "batches.png")
         tab("uploads", "uploads.png")
-        tab("retries", "retries.png")
+        driver.set_window_size(1400, 1100)
+        driver.find_element("css selector", 'nav a[data-tab="retries"]').click()
+        settle(driver)
+        # the flagged call's attempts, unfolded
+        driver.find_element("css selector", "#retries tr.flagged .attempts-detail summary").click()
+        settle(driver)
+        shots.append(directory / "retries.png")
+        driver.save_screenshot(str(shots[-1]))
+        driver.set_window_size(1400, 860)
         driver.find_element("css selector", 'nav a[data-tab="scenario"]').click()
         settle(driver)
         editor = driver.find_element("id", "scenario-text")

@@ -342,3 +342,107 @@ def test_markup_in_a_scenario_stays_text(browser: Any, server: MockFilesServer) 
     page.tab("scenario")
     wait(lambda: name in page.by_id("scenario-text").get_attribute("value"), "the rule's name in the editor")
     assert page.css("img") == [] and page.no_alert()
+
+
+def test_the_retries_tab_renders_attempts_and_verdicts(browser: Any, server: MockFilesServer) -> None:
+    """A call the SDK retried well shows "ok"; a naive client that retries a 400 at once shows the
+    verdict's problem codes; attempts read as a sequence, the instruction that answered each."""
+    client = server.client()
+    kept = client.files.create(file=("kept.txt", b"kept"), purpose="assistants")
+    good = server.retry_test({"files.retrieve": ["return-503"]})
+    server.client(default_headers=good.headers).files.retrieve(kept.id)
+    bad = server.retry_test({"files.retrieve": ["return-400"]})
+    with httpx.Client(base_url=server.base_url, headers={"authorization": f"Bearer {server.api_key}"}) as naive:
+        statuses = [naive.get(f"/files/{kept.id}", headers=bad.headers).status_code for _ in range(2)]
+    assert statuses == [400, 200]
+    server.use_scenario(
+        {"faults": [{"name": "flaky-list", "match": {"endpoint": "files.list"}, "times": 1, "status": 503}]}
+    )
+    client.files.list()  # a 503 from the scenario's rule, then the list
+    calls = {c["retry_test"]: c for c in server.calls() if c["retry_test"]}
+    (listed,) = [c for c in server.calls() if c["endpoint"] == "files.list"]
+    good_call, bad_call = calls[good.id], calls[bad.id]
+    page = Console(browser, server)
+    page.tab("retries")
+
+    def row(call_id: str) -> Any:
+        return page.css(f'#retries .collection[data-route="/calls"] tr[data-id="{call_id}"]')[0]
+
+    wait(lambda: row(bad_call["id"]) and row(good_call["id"]), "both calls")
+    flagged = row(bad_call["id"])
+    codes = [p.get_attribute("data-problem") for p in flagged.find_elements("css selector", "td.verdict .problem")]
+    assert codes == [p["problem"] for p in bad_call["verdict"]["problems"]] and "retried_non_retryable" in codes
+    assert "a 400 is final" in flagged.find_element("css selector", "td.verdict").text
+    sequence = " ".join(flagged.find_element("css selector", ".sequence").text.split())
+    assert sequence.startswith("400 return-400 → +") and sequence.endswith(" ms 200"), sequence
+    fine = row(good_call["id"])
+    assert fine.find_element("css selector", "td.verdict").text == "ok"
+    waited = round(good_call["attempts"][1]["waited"] * 1000)
+    assert " ".join(fine.find_element("css selector", ".sequence").text.split()) == f"503 return-503 → +{waited} ms 200"
+    fine.find_element("css selector", ".attempts-detail summary").click()
+    detail = wait(lambda: fine.find_element("css selector", ".attempts-detail table").text, "the attempts' detail")
+    assert "answered by" in detail and "return-503" in detail
+    by_rule = " ".join(row(listed["id"]).find_element("css selector", ".sequence").text.split())
+    assert by_rule == f"503 flaky-list → +{round(listed['attempts'][1]['waited'] * 1000)} ms 200"
+    tests = page.css('#retries .collection[data-route="/retry-tests"]')[0]
+    wait(lambda: good.id in tests.text and bad.id in tests.text, "both retry tests")
+    test_row = tests.find_element("css selector", f'tr[data-id="{bad.id}"]')
+    assert "files.retrieve" in test_row.text and "return-400" in test_row.text and "0 of 1 left" in test_row.text
+    assert "completed" in test_row.text and "1 with problems" in test_row.text
+
+
+def test_the_batches_tab_links_the_batch_files(browser: Any, server: MockFilesServer) -> None:
+    client = server.client()
+    made = client.files.create(file=("in.jsonl", chat_file("a", "b")), purpose="batch")
+    batch = client.batches.create(input_file_id=made.id, endpoint=CHAT, completion_window="24h")
+    server.advance(600)
+    done = client.batches.retrieve(batch.id)
+    assert done.status == "completed" and done.output_file_id is not None
+    output = client.files.retrieve(done.output_file_id)
+    page = Console(browser, server)
+    page.tab("batches")
+    box = page.css('#batches .collection[data-route="/batches"]')[0]
+    wait(lambda: batch.id in box.text, "the batch")
+    row = box.find_element("css selector", f'tr[data-id="{batch.id}"]')
+    assert "completed" in row.text and "2 done · 0 failed · 2 total" in row.text and CHAT in row.text
+    assert server.account_id(server.api_key) in row.text
+    row.find_element("css selector", f'a.file-link[data-file-id="{output.id}"]').click()
+    downloaded = Path(browser.downloads) / output.filename
+    expected = client.files.content(output.id).read()
+    wait(lambda: downloaded.exists() and downloaded.read_bytes() == expected, "the output file downloaded")
+    assert page.css(f'#batches a.file-link[data-file-id="{made.id}"]')  # the input file, linked too
+    client.files.delete(output.id)
+    wait(lambda: f"{output.id} (gone)" in page.text("batches"), "the deleted output file shown as gone")
+
+
+def test_the_uploads_tab_shows_parts_and_held_bytes(browser: Any, server: MockFilesServer) -> None:
+    client = server.client()
+    pending = client.uploads.create(bytes=10, filename="half.bin", mime_type="text/plain", purpose="assistants")
+    client.uploads.parts.create(upload_id=pending.id, data=b"01234")
+    page = Console(browser, server)
+    page.tab("uploads")
+    box = page.css('#uploads .collection[data-route="/uploads"]')[0]
+    wait(lambda: pending.id in box.text, "the Upload")
+    row = box.find_element("css selector", f'tr[data-id="{pending.id}"]').text
+    assert "half.bin" in row and "assistants" in row and "10 B" in row and "1 part · 5 B held" in row
+    assert "pending" in row
+
+
+def test_markup_in_batches_uploads_and_calls_stays_text(browser: Any, server: MockFilesServer) -> None:
+    hostile = "<img src=x onerror=alert(4)>"
+    client = server.client(max_retries=0)
+    made = client.files.create(file=("in.jsonl", chat_file(hostile, "b")), purpose="batch")
+    batch = client.batches.create(
+        input_file_id=made.id, endpoint=CHAT, completion_window="24h", metadata={"note": hostile}
+    )
+    upload = client.uploads.create(bytes=3, filename=hostile + ".txt", mime_type="text/plain", purpose="assistants")
+    test = server.retry_test({"files.retrieve": ["return-503"]})
+    with pytest.raises(openai.InternalServerError):
+        server.client(max_retries=0, default_headers=test.headers).files.retrieve(f"file-{hostile}")
+    page = Console(browser, server)
+    for tab, shown in (("batches", batch.id), ("uploads", upload.id), ("retries", test.id)):
+        page.tab(tab)
+        wait(lambda shown=shown, tab=tab: shown in page.text(tab), f"{shown} listed")
+        assert hostile in page.text(tab), tab
+    assert hostile in page.text("retries") and "return-503" in page.text("retries")
+    assert page.css("img") == [] and page.no_alert()

@@ -7,6 +7,7 @@ const TOKEN_KEY = "mockfiles-admin-token";
 const JOURNAL_POLL_MS = 1000;
 const PANEL_POLL_MS = 2000;
 const MAX_ROWS = 2000; // journal rows kept in the page
+const MAX_CALLS = 500; // calls shown in the Retries tab, newest first
 
 const state = { tab: "files", seq: 0, generation: null, entries: [], endpoints: new Set(), seen: 0, unreachable: false };
 
@@ -106,6 +107,7 @@ function showTab() {
   for (const link of document.querySelectorAll("nav a")) {
     link.classList.toggle("active", link.dataset.tab === state.tab);
   }
+  window.scrollTo(0, 0); // the tab's link is an anchor: keep the header in view, not the section's top
   if (state.tab === "requests") {
     state.seen = state.entries.length;
     updateBadge();
@@ -149,8 +151,8 @@ async function refreshFiles() {
         el("td", { class: "num", text: size(f.bytes) }),
         el("td", { text: f.purpose }),
         el("td", { class: `status-${f.status}`, text: f.status_details ? `${f.status}: ${f.status_details}` : f.status }),
-        el("td", { text: when(f.created_at) }),
-        el("td", { text: f.expires_at ? when(f.expires_at) : "never" }),
+        el("td", { class: "nowrap" }, moment(f.created_at)),
+        el("td", { class: "nowrap" }, f.expires_at ? moment(f.expires_at) : "never"),
         el(
           "td",
           {},
@@ -277,21 +279,272 @@ async function pollJournal() {
   renderJournal();
 }
 
-// --- batches, uploads, calls, retry tests: whatever their routes list --------------------------
+// --- batches, uploads, calls, retry tests ------------------------------------------------------
 
-const PREFERRED = ["id", "status", "state", "endpoint", "purpose", "filename", "bytes", "verdicts", "verdict", "attempts", "created_at", "expires_at"];
-
-function cell(value, column) {
-  if (value === null || value === undefined) return "—";
-  if (column.endsWith("_at") && typeof value === "number") return when(value);
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
+function table(headers, rows) {
+  return el("table", {}, el("thead", {}, el("tr", {}, ...headers.map((h) => el("th", { text: h })))), el("tbody", {}, ...rows));
 }
 
+function all(item, label = "all") {
+  return el("details", {}, el("summary", { text: label }), el("pre", { text: JSON.stringify(item, null, 2) }));
+}
+
+function accountCell(item) {
+  return el("td", {}, el("div", { class: "mono", text: item.account || "—" }), item.key ? el("div", { class: "muted mono", text: item.key }) : null);
+}
+
+function statusCell(status) {
+  return el("td", { class: `state state-${status}`, text: status });
+}
+
+function fileLink(id, names) {
+  // a file the server made (a batch's output, an Upload's File): downloaded through the admin
+  // route, with the token when one is set; a file since deleted or expired shows as gone
+  if (!id) return el("span", { class: "muted", text: "—" });
+  const filename = names.get(id);
+  if (filename === undefined) return el("span", { class: "mono muted", title: "deleted or expired", text: `${id} (gone)` });
+  const link = el("a", { href: `${ADMIN}/files/${encodeURIComponent(id)}/content`, class: "file-link mono", "data-file-id": id, title: filename, text: id });
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    guarded(() => download({ id, filename }))();
+  });
+  return link;
+}
+
+async function fileNames() {
+  const body = await adminJSON("/files");
+  return new Map(body.data.map((f) => [f.id, f.filename]));
+}
+
+function moment(seconds) {
+  // a compact time for the panels' tables (date and time to the second, UTC); the exact one in its tooltip
+  if (seconds === null || seconds === undefined) return el("span", { text: "—" });
+  return el("span", { title: when(seconds), text: when(seconds).slice(0, 19).replace("T", " ") });
+}
+
+function labelled(label, ...content) {
+  return el("div", {}, el("span", { class: "muted", text: `${label} ` }), ...content);
+}
+
+const ENDED = ["completed_at", "failed_at", "expired_at", "cancelled_at"];
+
+function batchRow(b, names) {
+  const counts = b.request_counts || {};
+  const ended = ENDED.find((field) => b[field]);
+  return el(
+    "tr",
+    { "data-id": b.id },
+    el("td", { class: "mono", text: b.id }),
+    accountCell(b),
+    el("td", {}, el("div", { class: "mono", text: b.endpoint }), b.model ? el("div", { class: "muted", text: b.model }) : null),
+    statusCell(b.status),
+    el("td", { class: "nowrap", text: `${counts.completed ?? 0} done · ${counts.failed ?? 0} failed · ${counts.total ?? 0} total` }),
+    el(
+      "td",
+      { class: "files" },
+      labelled("input", fileLink(b.input_file_id, names)),
+      labelled("output", fileLink(b.output_file_id, names)),
+      labelled("errors", fileLink(b.error_file_id, names)),
+    ),
+    el(
+      "td",
+      { class: "nowrap" },
+      labelled("created", moment(b.created_at)),
+      ended ? labelled(ended.replace("_at", ""), moment(b[ended])) : null,
+      labelled("expires", moment(b.expires_at)),
+    ),
+    el("td", {}, b.metadata ? el("div", { class: "mono metadata", text: JSON.stringify(b.metadata) }) : null, el("div", { class: "nowrap" }, all(b))),
+  );
+}
+
+async function refreshBatches(box) {
+  const [body, names] = await Promise.all([adminJSON("/batches"), fileNames()]);
+  if (body.data.length === 0) return box.replaceChildren(el("p", { class: "muted", text: "None." }));
+  const headers = ["id", "account", "endpoint", "status", "requests", "files", "times", ""];
+  box.replaceChildren(table(headers, body.data.map((b) => batchRow(b, names))));
+}
+
+function heldParts(u) {
+  // a completed or cancelled Upload holds no Parts any more: their bytes became the File, or were freed
+  if (u.parts === 0 && u.status !== "pending") return `none held (${u.status})`;
+  return `${u.parts} part${u.parts === 1 ? "" : "s"} · ${size(u.held_bytes)} held`;
+}
+
+function uploadRow(u, names) {
+  return el(
+    "tr",
+    { "data-id": u.id },
+    el("td", { class: "mono", text: u.id }),
+    accountCell(u),
+    el("td", { class: "filename", text: u.filename }),
+    el("td", {}, u.purpose, u.mime_type ? el("div", { class: "muted", text: u.mime_type }) : null),
+    el("td", { class: "num", title: `${u.bytes} bytes`, text: size(u.bytes) }),
+    el("td", { class: "nowrap", text: heldParts(u) }),
+    statusCell(u.status),
+    el("td", {}, fileLink(u.file_id, names)),
+    el("td", { class: "nowrap" }, labelled("created", moment(u.created_at)), labelled("expires", moment(u.expires_at))),
+    el("td", { class: "nowrap" }, all(u)),
+  );
+}
+
+async function refreshUploads(box) {
+  const [body, names] = await Promise.all([adminJSON("/uploads"), fileNames()]);
+  if (body.data.length === 0) return box.replaceChildren(el("p", { class: "muted", text: "None." }));
+  const headers = ["id", "account", "filename", "purpose", "bytes", "parts", "status", "file", "times", ""];
+  box.replaceChildren(table(headers, body.data.map((u) => uploadRow(u, names))));
+}
+
+const OUTCOMES = { reset: "reset", timeout: "timeout", truncated: "cut", client_gone: "client gone", pending: "pending" };
+
+function outcome(a) {
+  if (a.outcome === "status") return String(a.status);
+  if (a.outcome === "committed_dropped") return `${a.status ?? "done"}, lost`;
+  return OUTCOMES[a.outcome] || a.outcome;
+}
+
+function answeredBy(a, journal) {
+  // what answered the attempt instead of the operation: the retry test's instruction, or the
+  // scenario's fault rule (read from the journal entry of the same seq, when the page still has it)
+  if (a.instruction) return a.instruction;
+  const entry = journal.get(a.seq);
+  if (!entry || entry.fault === null || entry.fault === undefined) return null;
+  return entry.rule || `faults[${entry.fault}]`;
+}
+
+function ms(seconds) {
+  if (seconds === null || seconds === undefined) return "?";
+  return `${Math.round(seconds * 1000)} ms`;
+}
+
+function attemptsCell(call, journal) {
+  const steps = [];
+  call.attempts.forEach((a, i) => {
+    if (i > 0) steps.push(el("span", { class: "arrow", title: "the wait before this attempt" }, "→ ", el("span", { class: "wait", text: `+${ms(a.waited)}` }), " "));
+    const why = answeredBy(a, journal);
+    steps.push(
+      el(
+        "span",
+        { class: `attempt s-${statusClass(a.outcome === "status" ? a.status : null)}`, title: `#${a.seq}` },
+        el("strong", { text: outcome(a) }),
+        why ? el("span", { class: "why", text: ` ${why}` }) : null,
+      ),
+      " ",
+    );
+  });
+  const rows = call.attempts.map((a, i) =>
+    el(
+      "tr",
+      {},
+      el("td", { class: "num", text: i + 1 }),
+      el("td", { class: "num", text: a.seq }),
+      el("td", { class: "num", text: i === 0 ? "—" : ms(a.waited) }),
+      el("td", { text: outcome(a) }),
+      el("td", { class: "mono", text: answeredBy(a, journal) || "—" }),
+      el("td", { class: "mono", text: Object.entries(a.advice || {}).map(([k, v]) => `${k}: ${v}`).join(", ") || "—" }),
+      el("td", { class: "num", text: a.retry_count ?? "—" }),
+      el("td", { class: "mono", text: a.created || "—" }),
+    ),
+  );
+  const detail = el(
+    "details",
+    { class: "attempts-detail" },
+    el("summary", { text: `${call.attempts.length} attempt${call.attempts.length === 1 ? "" : "s"}` }),
+    table(["#", "seq", "waited", "outcome", "answered by", "advice", "retry count", "created"], rows),
+    el("pre", { text: JSON.stringify(call, null, 2) }),
+  );
+  return el("td", { class: "attempts" }, el("div", { class: "sequence" }, ...steps), detail);
+}
+
+function verdictCell(verdict) {
+  if (!verdict || verdict.ok) return el("td", { class: "verdict ok", text: "ok" });
+  return el(
+    "td",
+    { class: "verdict bad" },
+    ...verdict.problems.map((p) =>
+      el("div", { class: "problem", "data-problem": p.problem }, el("strong", { class: "code", text: p.problem }), el("div", { class: "message", text: p.message })),
+    ),
+  );
+}
+
+function journalBySeq() {
+  return new Map(state.entries.map((e) => [e.seq, e]));
+}
+
+function callRow(c, journal) {
+  return el(
+    "tr",
+    { "data-id": c.id, class: c.verdict && !c.verdict.ok ? "flagged" : "" },
+    el("td", { class: "mono nowrap call-id" }, c.id, c.retry_test ? el("div", { class: "muted", title: c.retry_test, text: `test ${c.retry_test.slice(0, 8)}…` }) : null),
+    el(
+      "td",
+      {},
+      el("div", { text: c.endpoint || "—" }),
+      el("div", { class: "mono muted", text: `${c.method} ${c.path}${c.query ? "?" + c.query : ""}` }),
+      c.filename ? el("div", { class: "filename", text: c.filename }) : null,
+    ),
+    el("td", { class: "mono", text: c.account || "—" }),
+    attemptsCell(c, journal),
+    el("td", { class: c.succeeded ? "state state-completed" : "state state-failed", text: c.succeeded ? `${c.result} ✓` : c.result }),
+    verdictCell(c.verdict),
+  );
+}
+
+async function refreshCalls(box) {
+  const body = await adminJSON("/calls");
+  if (body.data.length === 0) return box.replaceChildren(el("p", { class: "muted", text: "None." }));
+  const journal = journalBySeq();
+  const calls = [...body.data].reverse().slice(0, MAX_CALLS); // newest first, as the journal
+  const shown = body.data.length > MAX_CALLS ? el("p", { class: "muted", text: `The newest ${MAX_CALLS} of ${body.data.length} calls.` }) : "";
+  box.replaceChildren(shown, table(["call", "endpoint", "account", "attempts (wait before each)", "result", "verdict"], calls.map((c) => callRow(c, journal))));
+}
+
+function queues(test) {
+  const lines = Object.entries(test.instructions).map(([endpoint, scripted]) => {
+    const left = (test.remaining || {})[endpoint] || [];
+    const used = scripted.length - left.length;
+    return el(
+      "div",
+      { class: "queue", "data-endpoint": endpoint },
+      el("strong", { text: endpoint }),
+      " ",
+      ...scripted.map((instruction, i) => el("span", { class: i < used ? "instruction used" : "instruction", title: i < used ? "taken" : "left", text: instruction })),
+      el("span", { class: "muted", text: ` ${left.length} of ${scripted.length} left` }),
+    );
+  });
+  return lines.length ? lines : [el("span", { class: "muted", text: "nothing scripted" })];
+}
+
+function retryTestRow(t) {
+  const flagged = (t.calls || []).filter((c) => c.verdict && !c.verdict.ok);
+  const summary = `${(t.calls || []).length} call${(t.calls || []).length === 1 ? "" : "s"}`;
+  return el(
+    "tr",
+    { "data-id": t.id },
+    el("td", { class: "mono", text: t.id }),
+    el("td", {}, ...queues(t)),
+    el("td", { class: t.completed ? "state state-completed" : "state state-pending", text: t.completed ? "completed" : "not completed" }),
+    el(
+      "td",
+      {},
+      summary,
+      flagged.length ? el("div", { class: "bad", text: `${flagged.length} with problems: ${flagged.map((c) => c.id).join(", ")}` }) : el("div", { class: "ok", text: "verdicts ok" }),
+      all(t),
+    ),
+  );
+}
+
+async function refreshRetryTests(box) {
+  const body = await adminJSON("/retry-tests");
+  if (body.data.length === 0) return box.replaceChildren(el("p", { class: "muted", text: "None." }));
+  box.replaceChildren(table(["id", "instructions (taken struck through)", "completed", "calls"], body.data.map(retryTestRow)));
+}
+
+const COLLECTIONS = { "/batches": refreshBatches, "/uploads": refreshUploads, "/calls": refreshCalls, "/retry-tests": refreshRetryTests };
+
 async function refreshCollection(box) {
-  let body;
+  const open = new Set([...box.querySelectorAll("details[open]")].map((d) => d.closest("tr[data-id]")?.dataset.id + "|" + d.className));
   try {
-    body = await adminJSON(box.dataset.route);
+    await COLLECTIONS[box.dataset.route](box);
   } catch (err) {
     if (err instanceof Unavailable) {
       box.replaceChildren(el("p", { class: "muted unavailable", text: `Not available on this server (GET ${ADMIN}${box.dataset.route} is not served).` }));
@@ -299,23 +552,10 @@ async function refreshCollection(box) {
     }
     throw err;
   }
-  const items = Array.isArray(body) ? body : body.data || [];
-  if (items.length === 0) {
-    box.replaceChildren(el("p", { class: "muted", text: "None." }));
-    return;
+  // the list is redrawn every poll: keep open what the reader opened
+  for (const d of box.querySelectorAll("details")) {
+    if (open.has(d.closest("tr[data-id]")?.dataset.id + "|" + d.className)) d.open = true;
   }
-  const present = new Set(items.flatMap((item) => Object.keys(item)));
-  const columns = PREFERRED.filter((c) => present.has(c)).slice(0, 7);
-  const head = el("tr", {}, ...columns.map((c) => el("th", { text: c })), el("th", { text: "" }));
-  const rows = items.map((item) =>
-    el(
-      "tr",
-      {},
-      ...columns.map((c) => el("td", { text: cell(item[c], c) })),
-      el("td", {}, el("details", {}, el("summary", { text: "all" }), el("pre", { text: JSON.stringify(item, null, 2) }))),
-    ),
-  );
-  box.replaceChildren(el("table", {}, el("thead", {}, head), el("tbody", {}, ...rows)));
 }
 
 // --- scenario --------------------------------------------------------------------------------
