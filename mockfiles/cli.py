@@ -86,9 +86,10 @@ def check(paths: Sequence[str]) -> int:
 
 
 def run_server(args: argparse.Namespace) -> int:
-    from .server import StartupError, serve  # the web stack, only when serving
+    from .server import StartupError, check_port, serve  # the web stack, only when serving
 
     try:
+        check_port(args.port)
         settings = Settings(
             scenario=args.scenario,
             profile=args.profile,

@@ -66,9 +66,24 @@ class StartupError(RuntimeError):
     """The server could not start (the port is taken, the address is wrong…)."""
 
 
+MAX_PORT = 65_535
+
+
+def check_port(port: int) -> int:
+    """A TCP port is 16 bits: getaddrinfo would take 99999 modulo 65536 (34463) and serve there,
+    and say "Servname not supported" for -1, so anything outside 0–65535 is refused first."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= MAX_PORT:
+        raise ValueError(f"port must be 0–{MAX_PORT} (0 picks a free one), got {port!r}")
+    return port
+
+
 def bind(host: str, port: int) -> socket.socket:
     """Bind the listening socket up front so that a taken port fails at once, and
     ``port=0`` gives us the chosen port before uvicorn starts."""
+    try:
+        check_port(port)
+    except ValueError as exc:
+        raise StartupError(str(exc)) from None
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
@@ -143,6 +158,7 @@ class MockFilesServer:
         body_timeout: float | None = None,
         in_process: bool = False,
     ) -> None:
+        check_port(port)
         keys = tuple(api_keys) if api_keys is not None else None
         settings = Settings(scenario, profile, seed, keys, rate_limits, admin_token, header_timeout, body_timeout)
         self.emulator = Emulator(settings)
