@@ -15,6 +15,7 @@ import uvicorn
 
 from . import inprocess
 from .accounts import account_id
+from .announce import connectable_url
 from .app import MockFilesApp, build_app
 from .clock import real_monotonic_clock
 from .emulator import Emulator, Settings
@@ -234,8 +235,7 @@ class MockFilesServer:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self._port}"
+        return connectable_url(self.host, self._port)
 
     @property
     def base_url(self) -> str:
@@ -348,7 +348,7 @@ class _AnnouncingServer(uvicorn.Server):
 def serve(emulator: Emulator, host: str, port: int, *, announce: Callable[[str], None], quiet: bool = False) -> None:
     """Serve in the foreground until Ctrl-C; ``announce`` gets the URL once connections are accepted."""
     sock = bind(host, port)
-    url = f"http://{f'[{host}]' if ':' in host else host}:{sock.getsockname()[1]}"
+    url = connectable_url(host, sock.getsockname()[1])
     app = build_app(emulator)
     try:
         serve_app(app, sock, lambda: announce(url), quiet=quiet, answers=app)
