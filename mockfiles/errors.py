@@ -142,8 +142,12 @@ class AuthenticationFailed(MockFilesError):
 
     category = "authentication"
 
-    def __init__(self, *, missing: bool, key: str | None = None) -> None:
-        super().__init__("missing_key" if missing else "wrong_key", key=key or "")
+    def __init__(self, *, missing: bool, key: str | None = None, admin: bool = False) -> None:
+        if admin:  # the control routes' token, not an API key: worded as such
+            reason = "admin_token_missing" if missing else "admin_token_wrong"
+        else:
+            reason = "missing_key" if missing else "wrong_key"
+        super().__init__(reason, key=key or "")
         self.missing = missing
         self.key = key
 
