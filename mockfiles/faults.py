@@ -42,6 +42,10 @@ RULE_KEYS = (
 MATCH_KEYS = ("endpoint", "method", "path", "purpose", "filename", "key", "header", "dialect")
 ERROR_KEYS = ("message", "type", "code", "param")
 PROCESSING_KEYS = ("status", "status_details", "delay")
+# what a file ended in error by a rule with no status_details says: the words of the service's own
+# validation failures ("This line is not parseable as valid JSON."), naming no line, since no
+# content was checked; status_details is null only on a file that did not end in error
+PROCESSING_ERROR_DETAILS = "File validation failed: the file could not be processed."
 DEFAULT_HOLD = 600.0  # how long `action: timeout` holds a request at most
 BODIES = ("json", "html")  # an error's body: the dialect's JSON envelope, or a proxy's HTML page
 BETWEEN_KEYS = ("from", "until")
@@ -344,5 +348,7 @@ def _processing(node: Located) -> ProcessingFault:
         if status not in ("processed", "error"):
             entries["status"].fail(f"{entries['status'].name} must be 'processed' or 'error', got {status!r}")
     details = string(entries["status_details"]) if "status_details" in entries else None
+    if details is None and status == "error":
+        details = PROCESSING_ERROR_DETAILS
     delay = duration(entries["delay"]) if "delay" in entries else None
     return ProcessingFault(status, details, delay)
