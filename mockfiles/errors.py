@@ -279,8 +279,21 @@ class Said:
     headers: dict[str, str]
 
 
+ECHO_LIMIT = 64  # characters of a value the client sent that a message repeats
+OWN_WORDS = frozenset({"message", "detail", "key"})  # a rule's or a check's own words; a key is masked anyway
+
+
+def echoed(value: object) -> object:
+    """A value the client sent, as a message repeats it: its first 64 characters and ``…``, so that
+    a 30,000-character ``after`` is refused in a line, not in 30 KB, in every dialect."""
+    if isinstance(value, str) and len(value) > ECHO_LIMIT:
+        return value[:ECHO_LIMIT] + "…"
+    return value
+
+
 def _fields(err: MockFilesError, request_id: str | None) -> dict[str, object]:
-    return {**err.fields, "param": err.param, "request_id": request_id}
+    fields = {name: value if name in OWN_WORDS else echoed(value) for name, value in err.fields.items()}
+    return {**fields, "param": err.param, "request_id": request_id}
 
 
 def own_words(err: MockFilesError, request_id: str | None = None) -> Words:
