@@ -24,6 +24,8 @@ from ..accounts import account_id, key_hint
 from ..auth import check_admin_token
 from ..emulator import Emulator
 from ..errors import InvalidRequest, NotFound
+from ..json_body import NotJson
+from ..json_body import loads as json_body_value
 from ..located import ScenarioError
 from ..params import bounded_body
 from ..responses import ContentResponse, JSONResponse
@@ -207,8 +209,8 @@ def openapi_document() -> dict[str, Any]:
 async def json_body(request: Request) -> dict[str, Any]:
     raw = await bounded_body(request, MAX_JSON_BYTES, "body")
     try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
+        body = json_body_value(raw or b"{}")
+    except NotJson:
         raise InvalidRequest("body_not_object") from None
     if not isinstance(body, dict):
         raise InvalidRequest("body_not_object")

@@ -4,7 +4,6 @@ with their verdicts (``/calls``). docs/retries.md describes the shapes."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from starlette.requests import Request
@@ -12,6 +11,8 @@ from starlette.responses import Response
 
 from ..auth import check_admin_token
 from ..emulator import Emulator
+from ..json_body import NotJson
+from ..json_body import loads as json_body_value
 from ..params import bounded_body
 from ..responses import JSONResponse
 from ..retry_tests import RetryTestError
@@ -30,8 +31,8 @@ def routes(api: Api) -> list[Route]:
             return JSONResponse({"object": "list", "data": [emulator.retry_test_view(v) for v in tests.list()]})
         raw = await bounded_body(request, MAX_JSON_BYTES, "body")
         try:
-            document = json.loads(raw or b"null")
-        except ValueError:
+            document = json_body_value(raw or b"null")
+        except NotJson:
             raise RetryTestError("retry_test_not_object", got="text that is not JSON") from None
         return JSONResponse(tests.create(document))
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 
-import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
@@ -18,6 +17,8 @@ from ..dialects.openai import OpenAIDialect
 from ..endpoints import Endpoint
 from ..errors import InvalidRequest, MissingParameter, PayloadTooLarge, UnknownParameter
 from ..form_reader import FilePart, Form, read_form
+from ..json_body import NotJson
+from ..json_body import loads as json_body_value
 from ..params import FORM_OVERHEAD, bounded_body, declared_length
 from ..record import Upload, UploadedFile
 from ..responses import JSONResponse
@@ -110,8 +111,8 @@ async def json_body(request: Request) -> object:
     """The request's JSON value (any: the request parsers say what is wrong with it)."""
     raw = await bounded_body(request, MAX_JSON_BYTES)
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        return json_body_value(raw)
+    except NotJson:
         raise InvalidRequest("upload_body_not_json") from None
 
 
