@@ -303,12 +303,13 @@ class MockFilesServer:
             options.setdefault("http_client", self._sdk_http_client(openai.DefaultAsyncHttpxClient, asynchronous=True))
         return openai.AsyncOpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
 
-    def transport(self, flavour: str = "httpx") -> InProcessTransport:
-        """An httpx transport (``flavour="httpx2"`` for httpx2) that sends requests to this server's
-        application without a socket: ``httpx.Client(transport=server.transport(), base_url=server.url)``."""
+    def transport(self, flavour: str | None = None) -> InProcessTransport:
+        """An httpx or httpx2 transport (by default the installed openai SDK's library: httpx2 from
+        openai 3) that sends requests to this server's application without a socket:
+        ``httpx2.Client(transport=server.transport(), base_url=server.url)``."""
         return InProcessTransport(self._in_memory_server(), inprocess.flavour(flavour))
 
-    def async_transport(self, flavour: str = "httpx") -> AsyncInProcessTransport:
+    def async_transport(self, flavour: str | None = None) -> AsyncInProcessTransport:
         """``transport`` for ``httpx.AsyncClient``."""
         return AsyncInProcessTransport(self._in_memory_server(), inprocess.flavour(flavour))
 
