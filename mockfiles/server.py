@@ -18,12 +18,13 @@ from .accounts import account_id
 from .announce import connectable_url
 from .app import MockFilesApp, build_app
 from .clock import real_monotonic_clock
+from .connection_answers import Answers
 from .emulator import Emulator, Settings
 from .inmemory import Server as InMemoryServer
 from .inmemory import connection_of
 from .inprocess import AsyncInProcessTransport, InProcessTransport
 from .journal import Entry
-from .protocol import Answers, protocol_class
+from .protocol import protocol_class
 from .retry_handle import RetryTest, retry_document
 from .scenario import Scenario, ScenarioSource
 from .verdicts import CallDict
