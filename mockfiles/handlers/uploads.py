@@ -88,10 +88,12 @@ class UploadsAPI:
     async def complete(self, request: Request, ex: Exchange) -> JSONResponse:
         uploads, record = self.uploads, ex.record
         upload_id = record.details["upload_id"] = request.path_params["upload_id"]
-        uploads.get(record.key or "", upload_id)  # 404 first, whatever the body
+        pending = uploads.get(record.key or "", upload_id)  # 404 first, whatever the body
         body = parse_complete(await json_body(request))
+        # a scenario's processing rule for uploads.complete, matched by the Upload's purpose and filename
+        outcome = await self.api.front.admit_form(ex, pending.purpose, pending.filename)
         await ex.drop_if_stale()
-        complete = functools.partial(uploads.complete, record.key or "", upload_id, body)
+        complete = functools.partial(uploads.complete, record.key or "", upload_id, body, outcome=outcome)
         # An md5 takes 1.4 s per GiB (docs/uploads.md): off the event loop, which hashlib lets run meanwhile.
         upload = await run_in_threadpool(complete) if body.md5 is not None else complete()
         now = uploads.files.clock.now()
