@@ -286,6 +286,8 @@ OWN_WORDS = frozenset({"message", "detail", "key"})  # a rule's or a check's own
 def echoed(value: object) -> object:
     """A value the client sent, as a message repeats it: its first 64 characters and ``…``, so that
     a 30,000-character ``after`` is refused in a line, not in 30 KB, in every dialect."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**ECHO_LIMIT:
+        value = str(value)  # an integer of 4,000 digits, say, from ?limit=
     if isinstance(value, str) and len(value) > ECHO_LIMIT:
         return value[:ECHO_LIMIT] + "…"
     return value

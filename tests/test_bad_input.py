@@ -288,3 +288,11 @@ def test_a_long_value_is_echoed_capped(mockfiles: MockFilesServer, path: str, wo
     assert r.status_code == 400
     message = r.json()["error"]["message"]
     assert message == words + after[:64] + "…'.", message
+
+
+def test_a_long_integer_is_echoed_capped(mockfiles: MockFilesServer) -> None:
+    r = httpx.get(mockfiles.url + "/v1/files", params={"limit": "9" * 4000}, headers={"Authorization": "Bearer sk-e"})
+    assert r.status_code == 400
+    assert r.json()["error"]["message"] == (
+        "Invalid 'limit': integer above maximum value. Expected a value <= 10000, but got " + "9" * 64 + "… instead."
+    )
