@@ -280,7 +280,8 @@ class Said:
 
 
 ECHO_LIMIT = 64  # characters of a value the client sent that a message repeats
-OWN_WORDS = frozenset({"message", "detail", "key"})  # a rule's or a check's own words; a key is masked anyway
+# a rule's or a check's own words (the lists of forms and endpoints a refusal offers); a key is masked anyway
+OWN_WORDS = frozenset({"message", "detail", "forms", "endpoints", "key"})
 
 
 def echoed(value: object) -> object:

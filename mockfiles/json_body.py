@@ -47,15 +47,17 @@ class HugeInteger(int):
         return format(self.text, spec)
 
 
-def loads(raw: bytes) -> object:
-    """The JSON value of ``raw``; ``NotJson`` when it is none."""
-    if LONG_DIGITS.search(raw) is None:
+def loads(raw: bytes, *, constants: bool = False) -> object:
+    """The JSON value of ``raw``; ``NotJson`` when it is none. ``constants``: ``NaN``, ``Infinity``
+    and ``1e400`` are read as floats, as Python's ``json`` reads them, for the control routes,
+    whose checks word such numbers themselves (``advance``: "0 to 100 years")."""
+    if not constants and LONG_DIGITS.search(raw) is None:
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
             raise NotJson from None
     try:
-        value = json.loads(raw, parse_int=_integer, parse_constant=_no_constant)
+        value = json.loads(raw, parse_int=_integer, parse_constant=None if constants else _no_constant)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
         raise NotJson from None
     _check_text(value)

@@ -209,7 +209,7 @@ def openapi_document() -> dict[str, Any]:
 async def json_body(request: Request) -> dict[str, Any]:
     raw = await bounded_body(request, MAX_JSON_BYTES, "body")
     try:
-        body = json_body_value(raw or b"{}")
+        body = json_body_value(raw or b"{}", constants=True)
     except NotJson:
         raise InvalidRequest("body_not_object") from None
     if not isinstance(body, dict):

@@ -31,7 +31,7 @@ def routes(api: Api) -> list[Route]:
             return JSONResponse({"object": "list", "data": [emulator.retry_test_view(v) for v in tests.list()]})
         raw = await bounded_body(request, MAX_JSON_BYTES, "body")
         try:
-            document = json_body_value(raw or b"null")
+            document = json_body_value(raw or b"null", constants=True)
         except NotJson:
             raise RetryTestError("retry_test_not_object", got="text that is not JSON") from None
         return JSONResponse(tests.create(document))
