@@ -82,12 +82,15 @@ def mockfiles(mockfiles_server: MockFilesServer, request: pytest.FixtureRequest)
     scenario = options.get("scenario")
     if isinstance(scenario, (str, os.PathLike)):
         options["scenario"] = scenario_path(Path(scenario), request)
+    refusal = None  # failed outside the except clause, so that the report has no chained traceback
     try:
         mockfiles_server.reset(**options)
     except ScenarioError as exc:
-        pytest.fail(f"mockfiles scenario: {exc}", pytrace=False)
+        refusal = f"mockfiles scenario: {exc}"
     except ValueError as exc:  # a marker option that cannot work (an empty key, a seed out of range)
-        pytest.fail(f"mockfiles: {exc}", pytrace=False)
+        refusal = f"mockfiles: {exc}"
+    if refusal is not None:
+        pytest.fail(refusal, pytrace=False)
     session_default = mockfiles_server.in_process
     if in_process is not None:
         mockfiles_server.in_process = bool(in_process)

@@ -8,6 +8,7 @@ Every dialect is always mounted; a profile is meant for some of them (``openai``
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tempfile
@@ -26,16 +27,37 @@ MEANT_FOR = {"openai": ("openai",), "dashscope": ("dashscope-compatible", "dashs
 ADMIN_PREFIX = "/_mockfiles"
 
 
+def all_interfaces(host: str) -> bool:
+    """``0.0.0.0``, ``::`` (or empty): the server listens on every interface, an address no client
+    can connect to (Windows and some proxies refuse it), so the URLs shown use loopback instead."""
+    if host in ("", "*"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
+def connectable_url(host: str, port: int) -> str:
+    """The server's root as a client on this machine reaches it: loopback for a wildcard host."""
+    if all_interfaces(host):
+        host = "::1" if ":" in host else "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
 def base_urls(url: str) -> dict[str, str]:
     """Each dialect's base URL on the server at ``url``."""
     return {name: url + mount for name, _, _, mount in DIALECTS}
 
 
-def startup_lines(url: str, profile: str, admin_protected: bool) -> str:
+def startup_lines(url: str, profile: str, admin_protected: bool, host: str = "") -> str:
     """Where to point each kind of client, which of them the profile is meant for, the console,
-    and whether the admin routes are open."""
+    and whether the admin routes are open; with a wildcard ``host``, that it listens on every
+    interface (``url`` is then loopback's)."""
     meant = MEANT_FOR.get(profile, ())
     lines = [f"mockfiles serving on {url} (profile {profile})"]
+    if host and all_interfaces(host):
+        lines[0] += f", listening on all interfaces ({host}): use this machine's address from elsewhere"
     for name, service, setting, mount in DIALECTS:
         mark = f"  <- profile {profile}" if name in meant else ""
         lines.append(f"  {service + ':':27} {setting + ' ':33}{url}{mount}{mark}")
@@ -47,10 +69,11 @@ def startup_lines(url: str, profile: str, admin_protected: bool) -> str:
     return "\n".join(lines)
 
 
-def ready_document(url: str, profile: str, admin_protected: bool) -> dict[str, Any]:
-    """The ready file's content (docs/serve.md lists its keys)."""
+def ready_document(url: str, profile: str, admin_protected: bool, host: str = "127.0.0.1") -> dict[str, Any]:
+    """The ready file's content (docs/console.md lists its keys)."""
     return {
         "url": url,
+        "host": host,
         "base_urls": base_urls(url),
         "profile": profile,
         "profile_dialects": list(MEANT_FOR.get(profile, ())),

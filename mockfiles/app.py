@@ -14,6 +14,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from .connection_answers import Headers, Refusal, RequestSoFar
 from .dialects import Dialect
 from .dialects.dashscope_compatible import CompatibleDialect
 from .dialects.dashscope_native import NativeDialect
@@ -24,7 +25,6 @@ from .front import Front
 from .handlers import Api, mount
 from .handlers.admin import PREFIX as ADMIN_PREFIX
 from .handlers.batches import write_due_results
-from .protocol import Headers, Refusal, RequestSoFar
 from .record import Arrival, Record
 from .responses import JSONResponse
 from .routes import Router

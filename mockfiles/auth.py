@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Collection
 
 from .errors import AuthenticationFailed
@@ -22,3 +23,16 @@ def authenticate(authorization: str | None, allowed: Collection[str] | None) -> 
     if allowed is not None and key not in allowed:
         raise AuthenticationFailed(missing=False, key=key)
     return key
+
+
+def check_admin_token(token: str | None, authorization: str | None) -> None:
+    """Refuse a control route's request without the admin token, when one is set (compared in
+    constant time); the refusal names the admin token, not an API key."""
+    if token is None:
+        return
+    try:
+        given = bearer_key(authorization)
+    except AuthenticationFailed:
+        raise AuthenticationFailed(missing=True, admin=True) from None
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise AuthenticationFailed(missing=False, key=given, admin=True)

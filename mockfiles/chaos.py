@@ -74,6 +74,8 @@ class Chaos:
             for i, rule in enumerate(self.rules):
                 if (rule.streams == "request") != early or not rule.match.matches(request):
                     continue
+                if not request.upload and (rule.processing is not None) != (request.stage == "form"):
+                    continue  # uploads.complete: its other rules on arrival, processing once the Upload is known
                 if rule.between is not None and not rule.between[0] <= self.since_reset() < rule.between[1]:
                     continue
                 if rule.enforce_retry_after and self._still_enforced(i, request.key):

@@ -86,9 +86,10 @@ def check(paths: Sequence[str]) -> int:
 
 
 def run_server(args: argparse.Namespace) -> int:
-    from .server import StartupError, serve  # the web stack, only when serving
+    from .server import StartupError, check_port, serve  # the web stack, only when serving
 
     try:
+        check_port(args.port)
         settings = Settings(
             scenario=args.scenario,
             profile=args.profile,
@@ -118,10 +119,10 @@ def run_server(args: argparse.Namespace) -> int:
     def announce(url: str) -> None:
         if ready_file is not None:
             try:
-                write_ready_file(ready_file, ready_document(url, emulator.profile.name, protected))
+                write_ready_file(ready_file, ready_document(url, emulator.profile.name, protected, args.host))
             except OSError as exc:  # stops the server: a harness waiting for the file would wait forever
                 raise StartupError(f"cannot write the ready file {ready_file}: {exc.strerror or exc}") from None
-        print(startup_lines(url, emulator.profile.name, protected), flush=True)
+        print(startup_lines(url, emulator.profile.name, protected, args.host), flush=True)
 
     if ready_file is not None and not ready_file.parent.is_dir():
         print(f"mockfiles: --ready-file {ready_file}: no such directory {str(ready_file.parent)!r}", file=sys.stderr)

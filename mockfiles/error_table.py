@@ -189,6 +189,10 @@ ROWS: dict[str, Row] = {
     "bad_method": Row("Invalid method for URL ({method} {path})"),
     "missing_key": Row(MISSING_KEY, compatible=DS_INVALID_KEY, native=NATIVE_INVALID_KEY),
     "wrong_key": Row(WRONG_KEY, "invalid_api_key", compatible=DS_INVALID_KEY, native=NATIVE_INVALID_KEY),
+    "admin_token_missing": Row(
+        "This route needs the admin token: send it as Authorization: Bearer <token> (mockfiles serve --admin-token)."
+    ),
+    "admin_token_wrong": Row("Incorrect admin token.", "invalid_admin_token"),
     "rate_limited": Row(RATE_LIMITED, "rate_limit_exceeded", compatible=DS_RATE_LIMITED, native=NATIVE_RATE_LIMITED),
     "rate_limited_unclassed": Row(  # an injected 429 on a request class that has no limit
         "Rate limit reached for requests. " + PLEASE_WAIT,

@@ -142,8 +142,12 @@ class AuthenticationFailed(MockFilesError):
 
     category = "authentication"
 
-    def __init__(self, *, missing: bool, key: str | None = None) -> None:
-        super().__init__("missing_key" if missing else "wrong_key", key=key or "")
+    def __init__(self, *, missing: bool, key: str | None = None, admin: bool = False) -> None:
+        if admin:  # the control routes' token, not an API key: worded as such
+            reason = "admin_token_missing" if missing else "admin_token_wrong"
+        else:
+            reason = "missing_key" if missing else "wrong_key"
+        super().__init__(reason, key=key or "")
         self.missing = missing
         self.key = key
 
@@ -275,8 +279,24 @@ class Said:
     headers: dict[str, str]
 
 
+ECHO_LIMIT = 64  # characters of a value the client sent that a message repeats
+# a rule's or a check's own words (the lists of forms and endpoints a refusal offers); a key is masked anyway
+OWN_WORDS = frozenset({"message", "detail", "forms", "endpoints", "key"})
+
+
+def echoed(value: object) -> object:
+    """A value the client sent, as a message repeats it: its first 64 characters and ``…``, so that
+    a 30,000-character ``after`` is refused in a line, not in 30 KB, in every dialect."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**ECHO_LIMIT:
+        value = str(value)  # an integer of 4,000 digits, say, from ?limit=
+    if isinstance(value, str) and len(value) > ECHO_LIMIT:
+        return value[:ECHO_LIMIT] + "…"
+    return value
+
+
 def _fields(err: MockFilesError, request_id: str | None) -> dict[str, object]:
-    return {**err.fields, "param": err.param, "request_id": request_id}
+    fields = {name: value if name in OWN_WORDS else echoed(value) for name, value in err.fields.items()}
+    return {**fields, "param": err.param, "request_id": request_id}
 
 
 def own_words(err: MockFilesError, request_id: str | None = None) -> Words:

@@ -42,6 +42,11 @@ RULE_KEYS = (
 MATCH_KEYS = ("endpoint", "method", "path", "purpose", "filename", "key", "header", "dialect")
 ERROR_KEYS = ("message", "type", "code", "param")
 PROCESSING_KEYS = ("status", "status_details", "delay")
+PROCESSED_ENDPOINTS = frozenset({"files.create", "uploads.complete"})  # the requests that make a File
+# what a file ended in error by a rule with no status_details says: the words of the service's own
+# validation failures ("This line is not parseable as valid JSON."), naming no line, since no
+# content was checked; status_details is null only on a file that did not end in error
+PROCESSING_ERROR_DETAILS = "File validation failed: the file could not be processed."
 DEFAULT_HOLD = 600.0  # how long `action: timeout` holds a request at most
 BODIES = ("json", "html")  # an error's body: the dialect's JSON envelope, or a proxy's HTML page
 BETWEEN_KEYS = ("from", "until")
@@ -196,8 +201,11 @@ def _check_rule(item: Located, rule: dict[str, Any]) -> None:
         item.fail(f"{item.name}: error and headers need a status to go with")
     if "processing" in rule:
         endpoints = rule.get("match", Match()).endpoints
-        if endpoints != frozenset({"files.create"}):
-            item.fail(f"{item.name}: processing only applies to uploads; add match: {{endpoint: files.create}}")
+        if not endpoints or not endpoints <= PROCESSED_ENDPOINTS:
+            item.fail(
+                f"{item.name}: processing only applies to uploads; "
+                "add match: {endpoint: files.create} (or uploads.complete)"
+            )
         if "status" in rule or rule.get("action") not in (None,):
             item.fail(f"{item.name}: processing makes the upload succeed; it cannot go with a status or action")
 
@@ -344,5 +352,7 @@ def _processing(node: Located) -> ProcessingFault:
         if status not in ("processed", "error"):
             entries["status"].fail(f"{entries['status'].name} must be 'processed' or 'error', got {status!r}")
     details = string(entries["status_details"]) if "status_details" in entries else None
+    if details is None and status == "error":
+        details = PROCESSING_ERROR_DETAILS
     delay = duration(entries["delay"]) if "delay" in entries else None
     return ProcessingFault(status, details, delay)

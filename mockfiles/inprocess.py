@@ -11,6 +11,7 @@ over a socket, which the openai SDK turns into ``APIConnectionError`` and ``APIT
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from collections.abc import AsyncIterator, Iterator
 from functools import cache
@@ -75,12 +76,38 @@ class Flavour:
         return error
 
 
+LIBRARIES = ("httpx", "httpx2")
+
+
 @cache
-def flavour(name: str) -> Flavour:
-    """``"httpx"`` or ``"httpx2"``, imported when first asked for."""
-    if name not in ("httpx", "httpx2"):
+def flavour(name: str | None = None) -> Flavour:
+    """``"httpx"`` or ``"httpx2"``, imported when first asked for; ``None``: the one the installed
+    openai SDK is built on (``sdk_library``). A library that is not installed is said so, with
+    what to install or pass instead, rather than as a bare ``No module named 'httpx'``."""
+    name = name if name is not None else sdk_library()
+    if name not in LIBRARIES:
         raise ValueError(f"an in-process transport is for httpx or httpx2, not {name!r}")
-    return Flavour(importlib.import_module(name))
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        other = LIBRARIES[1 - LIBRARIES.index(name)]
+        raise ModuleNotFoundError(
+            f"an in-process transport for {name} needs {name}, which is not installed: pip install {name}, "
+            f"or ask for the library you use, transport({other!r}) "
+            f"(the openai SDK uses httpx2 from version 3, httpx before)",
+            name=name,
+        ) from None
+    return Flavour(module)
+
+
+def sdk_library() -> str:
+    """The library the installed openai SDK is built on: httpx2 for openai 3.x, httpx for 1.x and
+    2.x; without the SDK, httpx if it is installed, else httpx2."""
+    try:
+        import openai
+    except ImportError:
+        return "httpx" if importlib.util.find_spec("httpx") is not None else "httpx2"
+    return flavour_of(openai.DefaultHttpxClient).name
 
 
 def flavour_of(cls: type) -> Flavour:

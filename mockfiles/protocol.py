@@ -42,22 +42,25 @@ import logging
 import socket
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
-import orjson
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from .timeouts import Timeouts
+from .connection_answers import (
+    HEAD_LIMIT,
+    HEAD_TOO_LARGE,
+    Answers,
+    PlainAnswers,
+    Refusal,
+    RequestSoFar,
+    encode_response,
+)
 
-HEAD_LIMIT = 64 * 1024  # bytes of an unfinished request head (request line and headers)
 LINGER_TIME = 30.0  # seconds, in all, to read and discard a refused request's remaining body
 LINGER_IDLE = 5.0  # seconds without a byte, meanwhile
 LINGER_BYTES = 1 << 30  # bytes, in all: 1 GiB, twice the largest per-file limit of any profile
 TARGET_SHOWN = 1024  # bytes of a request target kept for the journal of a refused head
 NO_BODY_METHODS = frozenset({"GET", "HEAD"})
-
-Headers = list[tuple[bytes, bytes]]
 
 # uvicorn's warnings about what a client sent (each answered 400 or ignored): noise under --quiet
 CLIENT_NOISE = ("Invalid HTTP request received.", "Unsupported upgrade request.", "No supported WebSocket library")
@@ -70,46 +73,8 @@ _on_message_complete = HttpToolsProtocol.on_message_complete
 _on_response_complete = HttpToolsProtocol.on_response_complete
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """An answer the connection gives on its own, before or instead of the application's."""
-
-    status: int
-    message: str
-    action: str  # what the journal says happened: headers_too_large, header_timeout, body_timeout
-
-
-@dataclass(frozen=True)
-class RequestSoFar:
-    """What had arrived of a request when the connection refused it."""
-
-    method: str | None  # None when not even the request line was read
-    target: bytes  # the request target as received, cut to TARGET_SHOWN bytes
-    scope: dict[str, Any] | None  # the ASGI scope, once the whole head had arrived
-
-
-class Answers(Protocol):
-    """What the connection asks of the application it serves."""
-
-    def timeouts(self) -> Timeouts: ...
-
-    def refuse(self, refusal: Refusal, request: RequestSoFar) -> tuple[int, Headers, bytes]:
-        """Status, headers and body of the refusal (journaling it, if the application journals)."""
-        ...
-
-
-class PlainAnswers:
-    """The OpenAI error envelope and fixed timeouts, for an application that says nothing itself."""
-
-    def __init__(self, timeouts: Timeouts | None = None) -> None:
-        self._timeouts = timeouts or Timeouts()
-
-    def timeouts(self) -> Timeouts:
-        return self._timeouts
-
-    def refuse(self, refusal: Refusal, request: RequestSoFar) -> tuple[int, Headers, bytes]:
-        error = {"message": refusal.message, "type": "invalid_request_error", "param": None, "code": None}
-        return refusal.status, [(b"content-type", b"application/json")], orjson.dumps({"error": error})
+class TargetTooLong(Exception):
+    """Raised in httptools' ``on_url`` to stop the parser at a request target of HEAD_LIMIT bytes."""
 
 
 def protocol_class(answers: Answers | None = None, *, quiet: bool = False) -> type[MockFilesProtocol]:
@@ -132,15 +97,6 @@ def without_client_noise(logger: logging.Logger, level: int) -> logging.Logger:
     quiet.parent = logger
     quiet.addFilter(_not_client_noise)
     return quiet
-
-
-def encode_response(status: int, headers: Headers, body: bytes) -> bytes:
-    """A whole response that closes the connection, for the connection's own answers."""
-    out = [STATUS_LINE[status]]
-    for name, value in headers:
-        out += [name, b": ", value, b"\r\n"]
-    out += [b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body), body]
-    return b"".join(out)
 
 
 class _Guarded(asyncio.Transport):
@@ -183,6 +139,7 @@ class MockFilesProtocol(HttpToolsProtocol):
         self._head_open = False  # a request head has begun and not ended
         self._head_fresh = False  # ... and began in the read being parsed, which is not counted
         self._head_bytes = 0
+        self._target_too_long = False  # the request target reached HEAD_LIMIT (on_url)
         self._body_open = False  # the head has ended, the body not
         self._draining = False  # answered before the body ended: the rest is read and discarded
         self._discarding = False  # closing gracefully: the FIN is sent, whatever comes is discarded
@@ -221,6 +178,8 @@ class MockFilesProtocol(HttpToolsProtocol):
             if self._idle_too_long():
                 return
         _data_received(self, data)
+        if self._discarding:  # the read ended in a refusal (a request target too long): answered
+            return
         if self._head_open:
             self._head_arrived(len(data))
         elif self._body_open:
@@ -232,10 +191,7 @@ class MockFilesProtocol(HttpToolsProtocol):
         else:
             self._head_bytes += size
             if self._head_bytes > HEAD_LIMIT:
-                message = (
-                    f"Request header fields too large: the request line and headers must end within {HEAD_LIMIT} bytes."
-                )
-                self._refuse(Refusal(431, message, "headers_too_large"))
+                self._refuse(HEAD_TOO_LARGE)
                 return
         if self._timer is None:  # a later request on a kept connection: its head has its own time
             self._arm(self.answers.timeouts().header, self._head_timed_out)
@@ -250,6 +206,23 @@ class MockFilesProtocol(HttpToolsProtocol):
             self._arm(self.answers.timeouts().body, self._body_idle)
 
     # --- httptools' callbacks -------------------------------------------------------
+
+    def on_url(self, url: bytes) -> None:
+        """The request target, as uvicorn keeps it; one of 64 KiB or more is refused here, whatever
+        its arrival: httptools' ``parse_url`` (uvicorn's, once the head ends) takes at most 65,535
+        bytes, and a target sent in one piece is never counted by ``_head_arrived``, which
+        leaves the read a head begins in to httptools. Raising stops the parser; uvicorn then
+        answers 400, which ``send_400_response`` turns into the 431."""
+        self.url += url
+        if len(self.url) >= HEAD_LIMIT:
+            self._target_too_long = True
+            raise TargetTooLong
+
+    def send_400_response(self, msg: str) -> None:
+        if self._target_too_long:
+            self._refuse(HEAD_TOO_LARGE)
+        else:
+            HttpToolsProtocol.send_400_response(self, msg)
 
     def on_message_begin(self) -> None:
         _on_message_begin(self)

@@ -15,14 +15,16 @@ import uvicorn
 
 from . import inprocess
 from .accounts import account_id
+from .announce import connectable_url
 from .app import MockFilesApp, build_app
 from .clock import real_monotonic_clock
+from .connection_answers import Answers
 from .emulator import Emulator, Settings
 from .inmemory import Server as InMemoryServer
 from .inmemory import connection_of
 from .inprocess import AsyncInProcessTransport, InProcessTransport
 from .journal import Entry
-from .protocol import Answers, protocol_class
+from .protocol import protocol_class
 from .retry_handle import RetryTest, retry_document
 from .scenario import Scenario, ScenarioSource
 from .verdicts import CallDict
@@ -66,9 +68,24 @@ class StartupError(RuntimeError):
     """The server could not start (the port is taken, the address is wrong…)."""
 
 
+MAX_PORT = 65_535
+
+
+def check_port(port: int) -> int:
+    """A TCP port is 16 bits: getaddrinfo would take 99999 modulo 65536 (34463) and serve there,
+    and say "Servname not supported" for -1, so anything outside 0–65535 is refused first."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= MAX_PORT:
+        raise ValueError(f"port must be 0–{MAX_PORT} (0 picks a free one), got {port!r}")
+    return port
+
+
 def bind(host: str, port: int) -> socket.socket:
     """Bind the listening socket up front so that a taken port fails at once, and
     ``port=0`` gives us the chosen port before uvicorn starts."""
+    try:
+        check_port(port)
+    except ValueError as exc:
+        raise StartupError(str(exc)) from None
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
@@ -143,6 +160,7 @@ class MockFilesServer:
         body_timeout: float | None = None,
         in_process: bool = False,
     ) -> None:
+        check_port(port)
         keys = tuple(api_keys) if api_keys is not None else None
         settings = Settings(scenario, profile, seed, keys, rate_limits, admin_token, header_timeout, body_timeout)
         self.emulator = Emulator(settings)
@@ -218,8 +236,7 @@ class MockFilesServer:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self._port}"
+        return connectable_url(self.host, self._port)
 
     @property
     def base_url(self) -> str:
@@ -287,12 +304,13 @@ class MockFilesServer:
             options.setdefault("http_client", self._sdk_http_client(openai.DefaultAsyncHttpxClient, asynchronous=True))
         return openai.AsyncOpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
 
-    def transport(self, flavour: str = "httpx") -> InProcessTransport:
-        """An httpx transport (``flavour="httpx2"`` for httpx2) that sends requests to this server's
-        application without a socket: ``httpx.Client(transport=server.transport(), base_url=server.url)``."""
+    def transport(self, flavour: str | None = None) -> InProcessTransport:
+        """An httpx or httpx2 transport (by default the installed openai SDK's library: httpx2 from
+        openai 3) that sends requests to this server's application without a socket:
+        ``httpx2.Client(transport=server.transport(), base_url=server.url)``."""
         return InProcessTransport(self._in_memory_server(), inprocess.flavour(flavour))
 
-    def async_transport(self, flavour: str = "httpx") -> AsyncInProcessTransport:
+    def async_transport(self, flavour: str | None = None) -> AsyncInProcessTransport:
         """``transport`` for ``httpx.AsyncClient``."""
         return AsyncInProcessTransport(self._in_memory_server(), inprocess.flavour(flavour))
 
@@ -332,7 +350,7 @@ class _AnnouncingServer(uvicorn.Server):
 def serve(emulator: Emulator, host: str, port: int, *, announce: Callable[[str], None], quiet: bool = False) -> None:
     """Serve in the foreground until Ctrl-C; ``announce`` gets the URL once connections are accepted."""
     sock = bind(host, port)
-    url = f"http://{f'[{host}]' if ':' in host else host}:{sock.getsockname()[1]}"
+    url = connectable_url(host, sock.getsockname()[1])
     app = build_app(emulator)
     try:
         serve_app(app, sock, lambda: announce(url), quiet=quiet, answers=app)

@@ -14,13 +14,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from .errors import InvalidRequest, InvalidType, MissingParameter, UnknownParameter
+from .errors import InvalidRequest, InvalidType, MissingParameter, OutOfRange, UnknownParameter
+from .profiles import UploadRules
 from .validation import check_range, parse_expires_after
 
 MD5_HEX = re.compile(r"[0-9a-fA-F]{32}")
 CREATE_FIELDS = ("bytes", "filename", "mime_type", "purpose", "expires_after")
 COMPLETE_FIELDS = ("part_ids", "md5")
 EXPIRES_AFTER_FIELDS = ("anchor", "seconds")
+INT64_MAX = 2**63 - 1  # beyond it, no service's validator reads the number as an integer at all
 T = TypeVar("T")
 
 
@@ -44,6 +46,8 @@ def parse_create(body: object) -> CreateRequest:
     size = _required(fields, "bytes", int)
     if size < 1:  # an empty file cannot be stored (POST /files refuses one too)
         check_range(size, "bytes", 1, 1)
+    if size > INT64_MAX:  # said as any integer out of range is; up to it, the service names its 8 GiB
+        raise OutOfRange("bytes", low=1, high=UploadRules.max_bytes, value=size)
     filename = _required(fields, "filename", str)
     mime_type = _required(fields, "mime_type", str)
     purpose = _required(fields, "purpose", str)

@@ -256,3 +256,34 @@ def test_a_put_scenario_may_change_the_keys_when_none_were_given_at_start_up(moc
     assert use(mockfiles, "sk-runtime").files.list().data == []
     with pytest.raises(openai.AuthenticationError):
         use(mockfiles, "sk-else").files.list()
+
+
+@pytest.mark.parametrize("path", ["/_mockfiles/health", "/_mockfiles/requests", "/_mockfiles/retry-tests"])
+@pytest.mark.parametrize(
+    ("authorization", "message", "code"),
+    [
+        (
+            None,
+            "This route needs the admin token: send it as Authorization: Bearer <token> (mockfiles serve --admin-token).",
+            None,
+        ),
+        (
+            "Basic abc",
+            "This route needs the admin token: send it as Authorization: Bearer <token> (mockfiles serve --admin-token).",
+            None,
+        ),
+        ("Bearer wrong", "Incorrect admin token.", "invalid_admin_token"),
+    ],
+)
+def test_an_admin_refusal_names_the_admin_token(
+    path: str, authorization: str | None, message: str, code: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    with MockFilesServer(admin_token="s3cret") as server:
+        response = httpx.get(server.url + path, headers=headers)
+        assert response.status_code == 401
+        assert response.json() == {
+            "error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}
+        }
+        assert "API key" not in response.text and "s3cret" not in response.text
+        assert httpx.get(server.url + path, headers={"Authorization": "Bearer s3cret"}).status_code == 200

@@ -272,3 +272,27 @@ def test_serve_on_all_interfaces_without_a_token_warns() -> None:
 def test_serve_with_a_token_or_on_loopback_does_not_warn() -> None:
     assert "warning" not in run_serve("--host", "0.0.0.0", "--admin-token", "t")[1]
     assert "warning" not in run_serve()[1]
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/v1/files", "Invalid 'after': no file with id '"),
+        ("/compatible-mode/v1/files", "Invalid 'after': no file with id '"),
+        ("/v1/batches", "Invalid 'after': no batch with id '"),
+    ],
+)
+def test_a_long_value_is_echoed_capped(mockfiles: MockFilesServer, path: str, words: str) -> None:
+    after = "file-" + "x" * 30_000
+    r = httpx.get(mockfiles.url + path, params={"after": after}, headers={"Authorization": "Bearer sk-echo"})
+    assert r.status_code == 400
+    message = r.json()["error"]["message"]
+    assert message == words + after[:64] + "…'.", message
+
+
+def test_a_long_integer_is_echoed_capped(mockfiles: MockFilesServer) -> None:
+    r = httpx.get(mockfiles.url + "/v1/files", params={"limit": "9" * 4000}, headers={"Authorization": "Bearer sk-e"})
+    assert r.status_code == 400
+    assert r.json()["error"]["message"] == (
+        "Invalid 'limit': integer above maximum value. Expected a value <= 10000, but got " + "9" * 64 + "… instead."
+    )

@@ -16,7 +16,7 @@ import httpx
 import openai
 import pytest
 
-from mockfiles.server import bind
+from mockfiles.server import MockFilesServer, bind
 
 MOCKFILES = shutil.which("mockfiles") or str(Path(sys.executable).parent / "mockfiles")
 URL_LINE = re.compile(r"mockfiles serving on (http://127\.0\.0\.1:\d+)")
@@ -97,6 +97,20 @@ def test_serve_refuses_a_taken_port() -> None:
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1"])
+def test_serve_refuses_a_port_out_of_range(port: str) -> None:
+    result = subprocess.run([MOCKFILES, "serve", "--port", port], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert f"mockfiles: port must be 0–65535 (0 picks a free one), got {port}" in result.stderr
+    assert "Traceback" not in result.stderr and "Servname" not in result.stderr
+
+
+@pytest.mark.parametrize("port", [70_000, 65_536, -1])
+def test_server_refuses_a_port_out_of_range(port: int) -> None:
+    with pytest.raises(ValueError, match="port must be 0–65535"):
+        MockFilesServer(port=port)
 
 
 def test_serve_refuses_a_bad_scenario(tmp_path: Path) -> None:

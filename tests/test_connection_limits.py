@@ -6,7 +6,9 @@ whose client has already left (journaled as unsent)."""
 from __future__ import annotations
 
 import select
+import shutil
 import socket
+import subprocess
 import threading
 import time
 import tracemalloc
@@ -84,6 +86,52 @@ def test_an_endless_header_is_refused_while_it_arrives_and_others_are_served(moc
     assert peak < 16 * 1024 * 1024, f"{peak} bytes traced while the client sent {sent} bytes of header"
     entry = [e for e in mockfiles.requests if e["status"] == 431][-1]
     assert (entry["path"], entry["action"], entry["method"]) == ("/v1/files", "headers_too_large", "GET")
+
+
+LONG_TARGET = b"/v1/files?purpose=" + b"x" * 66_000
+
+
+@pytest.mark.parametrize("arrival", ["one_piece", "slowly"])
+@pytest.mark.parametrize("prefix", [b"/v1", b"/compatible-mode/v1"])
+def test_a_request_line_over_64k_is_431_in_the_envelope_however_it_arrives(
+    mockfiles: MockFilesServer, arrival: str, prefix: bytes
+) -> None:
+    target = prefix + LONG_TARGET.removeprefix(b"/v1")
+    request = b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n\r\n"
+    with connect(mockfiles) as sock:
+        if arrival == "one_piece":
+            sock.sendall(request)
+        else:
+            for start in range(0, len(request), 1000):
+                sock.sendall(request[start : start + 1000])
+        answer = read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+    error = envelope(answer)
+    assert error["message"] == (
+        "Request header fields too large: the request line and headers must end within 65536 bytes."
+    )
+    entry = last_entry(mockfiles)
+    assert (entry["status"], entry["action"], entry["method"]) == (431, "headers_too_large", "GET")
+    assert len(str(entry["path"])) <= 1024  # the journal keeps the start of the target only
+    with httpx.Client(base_url=mockfiles.base_url, headers={"Authorization": "Bearer k"}) as http:
+        assert http.get("/files").status_code == 200  # nothing else is affected
+
+
+def test_curl_with_a_100k_query_gets_the_431(mockfiles: MockFilesServer) -> None:
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("no curl")
+    url = f"{mockfiles.base_url}/files?purpose={'x' * 100_000}"
+    done = subprocess.run(
+        [curl, "-sS", "-H", "Authorization: Bearer k", "-w", "\n%{http_code}", url],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    body, _, status = done.stdout.rpartition("\n")
+    assert status == "431", done.stdout[:300] + done.stderr
+    assert orjson.loads(body)["error"]["type"] == "invalid_request_error"
+    assert last_entry(mockfiles)["action"] == "headers_too_large"
 
 
 # --- timeouts ----------------------------------------------------------------------------------

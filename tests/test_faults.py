@@ -12,6 +12,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
+from mockfiles.faults import PROCESSING_ERROR_DETAILS
 from tests.helpers import batch_file
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
@@ -360,6 +361,16 @@ def test_processing_rule_ends_the_file_in_error(mockfiles: MockFilesServer, clie
     other = client.files.create(file=("notes.txt", b"x"), purpose="assistants")
     assert other.status == "processed"
     assert mockfiles.requests_for("files.create")[0]["action"] == "processing error"
+
+
+@pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.create"}, "processing": {"status": "error"}}))
+def test_a_processing_error_without_details_gets_the_default_words(
+    mockfiles: MockFilesServer, client: openai.OpenAI
+) -> None:
+    created = client.files.create(file=("ok.jsonl", batch_file()), purpose="batch")
+    mockfiles.advance(60)
+    done = client.files.wait_for_processing(created.id, poll_interval=0.01)
+    assert (done.status, done.status_details) == ("error", PROCESSING_ERROR_DETAILS)
 
 
 # --- the example scenarios, each survived by a retrying client --------------------------------------

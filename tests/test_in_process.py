@@ -5,6 +5,9 @@ exception class a fault gives and the journal's entries."""
 from __future__ import annotations
 
 import asyncio
+import importlib
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -17,7 +20,7 @@ import pytest
 from freezegun import freeze_time
 
 from mockfiles import MockFilesServer
-from mockfiles.inprocess import AsyncInProcessTransport, InProcessTransport
+from mockfiles.inprocess import AsyncInProcessTransport, InProcessTransport, sdk_library
 
 pytest_plugins = ["pytester"]
 
@@ -53,7 +56,7 @@ def asdk(server: MockFilesServer, way: str, **options: Any) -> openai.AsyncOpenA
 
 
 def raw(server: MockFilesServer, way: str, key: str | None = None, **options: Any) -> httpx.Client:
-    transport = server.transport() if way == "in_process" else None
+    transport = server.transport("httpx") if way == "in_process" else None
     headers = {"Authorization": f"Bearer {key or server.api_key}"}
     return httpx.Client(base_url=server.url, headers=headers, transport=transport, **options)
 
@@ -370,7 +373,7 @@ async def test_a_big_upload_and_download_async(mockfiles: MockFilesServer, way: 
     async with httpx.AsyncClient(
         base_url=mockfiles.url,
         headers={"Authorization": f"Bearer {mockfiles.api_key}", "Content-Type": "multipart/form-data; boundary=B"},
-        transport=mockfiles.async_transport() if way == "in_process" else None,
+        transport=mockfiles.async_transport("httpx") if way == "in_process" else None,
     ) as http:
         r = await http.post("/v1/files", content=body())
     assert r.status_code == 200 and r.json()["bytes"] == 4 * 1024 * 1024
@@ -544,3 +547,91 @@ def test_the_dialects_by_path(mockfiles: MockFilesServer) -> None:
         "dashscope-native",
         "dashscope-native",
     ] * 2
+
+
+# --- which library a transport is built on ----------------------------------------------------------
+
+
+def test_a_transport_defaults_to_the_library_the_sdk_uses(mockfiles: MockFilesServer) -> None:
+    library = importlib.import_module(sdk_library())
+    assert library.__name__ == ("httpx2" if int(openai.__version__.split(".")[0]) >= 3 else "httpx")
+    headers = {"Authorization": f"Bearer {mockfiles.api_key}"}
+    with library.Client(transport=mockfiles.transport(), base_url=mockfiles.url, headers=headers) as http:
+        assert http.get("/v1/files").json()["object"] == "list"
+
+
+MISSING_LIBRARY = """
+import sys
+sys.modules["httpx"] = None  # as if it were not installed
+from mockfiles import MockFilesServer
+with MockFilesServer() as server:
+    server.transport()  # the SDK's library is there: fine
+    try:
+        server.transport("httpx")
+    except ModuleNotFoundError as exc:
+        print(exc)
+"""
+
+
+def test_a_missing_library_is_said_with_what_to_install_or_pass() -> None:
+    if sdk_library() != "httpx2":
+        pytest.skip("the installed openai SDK is built on httpx")
+    done = subprocess.run([sys.executable, "-c", MISSING_LIBRARY], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "pip install httpx, or ask for the library you use, transport('httpx2')" in done.stdout
+
+
+# --- retry tests, both ways ----------------------------------------------------------------------
+
+RETRY_CASES = [  # endpoint, instructions, the SDK's max_retries, what it raises, each attempt's (outcome, status)
+    ("files.list", ["return-503"], 1, None, [("status", 503), ("status", 200)]),
+    ("files.list", ["reset"], 0, openai.APIConnectionError, [("reset", None)]),
+    ("files.list", ["reset"], 1, None, [("reset", None), ("status", 200)]),
+    ("files.list", ["return-429-retry-after-200ms"], 0, openai.RateLimitError, [("status", 429)]),
+    ("files.list", ["return-429-retry-after-200ms"], 1, None, [("status", 429), ("status", 200)]),
+    ("files.content", ["broken-stream-after-1K"], 0, openai.APIConnectionError, [("truncated", 200)]),
+    ("files.content", ["broken-stream-after-1K"], 1, None, [("truncated", 200), ("status", 200)]),
+]
+
+
+def retry_call(client: openai.OpenAI, endpoint: str, file_id: str) -> object:
+    if endpoint == "files.content":
+        return client.files.content(file_id).read()
+    return client.files.list().data
+
+
+@pytest.mark.parametrize(("endpoint", "instructions", "retries", "raised", "attempts"), RETRY_CASES)
+def test_retry_tests_act_the_same_both_ways(
+    mockfiles: MockFilesServer,
+    way: str,
+    endpoint: str,
+    instructions: list[str],
+    retries: int,
+    raised: type[Exception] | None,
+    attempts: list[tuple[str, int | None]],
+) -> None:
+    with sdk(mockfiles, way, max_retries=0) as plain:
+        file_id = plain.files.create(file=("a.bin", b"z" * 4096), purpose="assistants").id
+    test = mockfiles.retry_test({endpoint: instructions})
+    with sdk(mockfiles, way, default_headers=test.headers, max_retries=retries, timeout=5) as client:
+        if raised is None:
+            retry_call(client, endpoint, file_id)
+        else:
+            with pytest.raises(raised):
+                retry_call(client, endpoint, file_id)
+    assert test.completed
+    [call] = test.calls
+    assert [(a["outcome"], a["status"]) for a in call["attempts"]] == attempts
+    assert [a["instruction"] for a in call["attempts"]] == [*instructions, *[None] * (len(attempts) - 1)]
+    assert [a["retry_count"] for a in call["attempts"]] == list(range(len(attempts)))
+    assert call["verdict"] == {"ok": True, "problems": []}
+    test.assert_conforms()
+
+
+@pytest.mark.parametrize("instruction", ["return-503", "reset"])
+async def test_retry_tests_act_the_same_both_ways_async(mockfiles: MockFilesServer, way: str, instruction: str) -> None:
+    test = mockfiles.retry_test({"files.list": [instruction]})
+    async with asdk(mockfiles, way, default_headers=test.headers, max_retries=1, timeout=5) as client:
+        assert (await client.files.list()).data == []
+    [call] = test.calls
+    assert [a["status"] for a in call["attempts"]][-1] == 200 and call["verdict"]["problems"] == []

@@ -81,6 +81,23 @@ def test_it(mockfiles):
     )
 
 
+def test_marker_with_a_bad_fault_rule_says_it_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_bad="""
+import pytest
+
+@pytest.mark.mockfiles(scenario={"faults": [{"match": {"endpoint": "files.create"}, "statuz": 503}]})
+def test_it(mockfiles):
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    output = result.stdout.str()
+    assert output.count("unknown key 'statuz'") == 1, output
+    assert "During handling" not in output and "Traceback" not in output
+
+
 def test_marker_scenario_from_a_file(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", limits="limits:\n  max_files: 1\n")
     pytester.makepyfile(

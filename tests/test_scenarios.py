@@ -82,7 +82,8 @@ BAD = [
     ),
     (
         "faults:\n  - processing: {status: error}\n",
-        "flaky.yaml:2: faults[0]: processing only applies to uploads; add match: {endpoint: files.create}",
+        "flaky.yaml:2: faults[0]: processing only applies to uploads; "
+        "add match: {endpoint: files.create} (or uploads.complete)",
     ),
     (
         "faults:\n  - headers: {x-should-retry: 'false'}\n    delay: 1s\n",

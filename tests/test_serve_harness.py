@@ -182,3 +182,46 @@ def test_garbage_is_answered_400_and_only_logged_without_quiet(tmp_path: Path, q
         assert stderr == ""
     else:
         assert stderr.count("Invalid HTTP request received.") == 2
+
+
+def ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("0.0.0.0", "http://127.0.0.1:"),
+        pytest.param("::", "http://[::1]:", marks=pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6")),
+    ],
+)
+def test_a_wildcard_host_announces_a_connectable_url(tmp_path: Path, host: str, loopback: str) -> None:
+    ready = tmp_path / "ready.json"
+    process = spawn("--host", host, "--admin-token", "t", "--ready-file", str(ready))
+    try:
+        doc = wait_for(ready, process)
+        assert doc["url"].startswith(loopback) and doc["host"] == host
+        assert doc["base_urls"]["openai"] == doc["url"] + "/v1"
+        client = openai.OpenAI(base_url=doc["base_urls"]["openai"], api_key="sk-any")
+        assert client.files.list().data == []
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith(f"mockfiles serving on {doc['url']} (profile openai), listening on all interfaces")
+        assert f"{host}:" not in process.stdout.readline()
+    finally:
+        stop(process)
+
+
+def test_connectable_url_keeps_a_named_host_and_maps_wildcards_to_loopback() -> None:
+    from mockfiles.announce import connectable_url
+
+    assert connectable_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
+    assert connectable_url("localhost", 8000) == "http://localhost:8000"
+    assert connectable_url("::1", 8000) == "http://[::1]:8000"
+    assert connectable_url("0.0.0.0", 8000) == "http://127.0.0.1:8000"
+    assert connectable_url("::", 8000) == "http://[::1]:8000"

@@ -535,6 +535,39 @@ def test_a_fault_rule_on_parts_and_the_sdk_retries(mockfiles: MockFilesServer) -
     assert parts[0]["rule"] == "faults[0]" and parts[0]["size"] == PART  # decided once the Part was read
 
 
+COMPLETE_PROCESSING = {
+    "faults": [
+        {
+            "match": {"endpoint": "uploads.complete", "purpose": "fine-tune", "filename": "*.jsonl"},
+            "times": 1,
+            "processing": {"status": "error", "status_details": "line 3: invalid JSON", "delay": "5s"},
+        },
+        {"match": {"endpoint": "uploads.complete"}, "status": 503, "times": 1, "after": 1},
+    ]
+}
+
+
+@pytest.mark.mockfiles(rate_limits=False, scenario=COMPLETE_PROCESSING)
+def test_a_processing_rule_ends_the_completed_file_in_error(mockfiles: MockFilesServer) -> None:
+    with mockfiles.client(max_retries=1) as client:
+        other = create(client, 1, purpose="assistants", filename="notes.txt")  # not matched: processed
+        part = client.uploads.parts.create(upload_id=other.id, data=b"x")
+        assert client.uploads.complete(upload_id=other.id, part_ids=[part.id]).file.status == "processed"  # type: ignore[union-attr]
+        upload = create(client, 2)
+        part = client.uploads.parts.create(upload_id=upload.id, data=b"ab")
+        done = client.uploads.complete(upload_id=upload.id, part_ids=[part.id])
+        assert done.file is not None and done.file.status == "uploaded"
+        mockfiles.advance(5)
+        f = client.files.wait_for_processing(done.file.id, poll_interval=0.01)
+        assert (f.status, f.status_details) == ("error", "line 3: invalid JSON")
+    entries = mockfiles.requests_for("uploads.complete")
+    assert [(e["status"], e.get("rule"), e.get("action")) for e in entries] == [
+        (200, None, None),
+        (503, "faults[1]", "status 503"),  # the other rule on arrival, once; the SDK retries
+        (200, "faults[0]", "processing error"),  # the processing rule once the Upload is known
+    ]
+
+
 def test_the_control_route_masks_accounts(client: openai.OpenAI, mockfiles: MockFilesServer) -> None:
     upload = create(client, 3)
     [shown] = uploads_admin(mockfiles)

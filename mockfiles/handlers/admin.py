@@ -11,7 +11,6 @@ rules, a few seconds of parsing) never holds up the requests being served meanwh
 from __future__ import annotations
 
 import functools
-import hmac
 import json
 from importlib import resources
 from typing import Any
@@ -22,9 +21,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..accounts import account_id, key_hint
-from ..auth import bearer_key
+from ..auth import check_admin_token
 from ..emulator import Emulator
-from ..errors import AuthenticationFailed, InvalidRequest, NotFound
+from ..errors import InvalidRequest, NotFound
+from ..json_body import NotJson
+from ..json_body import loads as json_body_value
 from ..located import ScenarioError
 from ..params import bounded_body
 from ..responses import ContentResponse, JSONResponse
@@ -190,11 +191,7 @@ def routes(api: Api) -> list[Route]:
 
 def require_admin_token(emulator: Emulator, request: Request) -> None:
     """Refuse a request to the control routes without the admin token, when one is set."""
-    token = emulator.admin_token
-    if token is not None:
-        given = bearer_key(request.headers.get("authorization"))
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            raise AuthenticationFailed(missing=False, key=given)
+    check_admin_token(emulator.admin_token, request.headers.get("authorization"))
 
 
 def scenario_yaml(document: dict[str, Any]) -> str:
@@ -212,8 +209,8 @@ def openapi_document() -> dict[str, Any]:
 async def json_body(request: Request) -> dict[str, Any]:
     raw = await bounded_body(request, MAX_JSON_BYTES, "body")
     try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
+        body = json_body_value(raw or b"{}", constants=True)
+    except NotJson:
         raise InvalidRequest("body_not_object") from None
     if not isinstance(body, dict):
         raise InvalidRequest("body_not_object")

@@ -14,7 +14,6 @@ import asyncio
 import functools
 import logging
 
-import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
@@ -22,6 +21,8 @@ from ..batches import Batches
 from ..dialects.openai import OpenAIDialect
 from ..endpoints import Endpoint
 from ..errors import InvalidRequest
+from ..json_body import NotJson
+from ..json_body import loads as json_body_value
 from ..params import bounded_body, query_of
 from ..responses import JSONResponse
 from ..routes import Operation, Route, route
@@ -112,8 +113,8 @@ async def json_body(request: Request) -> dict[str, object]:
     """A request's JSON object (unknown fields are ignored, as OpenAI's API does)."""
     raw = await bounded_body(request, MAX_BODY_BYTES, "body")
     try:
-        body = orjson.loads(raw or b"{}")
-    except orjson.JSONDecodeError:
+        body = json_body_value(raw or b"{}")
+    except NotJson:
         raise InvalidRequest("body_not_object") from None
     if not isinstance(body, dict):
         raise InvalidRequest("body_not_object")

@@ -4,16 +4,15 @@ with their verdicts (``/calls``). docs/retries.md describes the shapes."""
 
 from __future__ import annotations
 
-import hmac
-import json
 from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..auth import bearer_key
+from ..auth import check_admin_token
 from ..emulator import Emulator
-from ..errors import AuthenticationFailed
+from ..json_body import NotJson
+from ..json_body import loads as json_body_value
 from ..params import bounded_body
 from ..responses import JSONResponse
 from ..retry_tests import RetryTestError
@@ -32,8 +31,8 @@ def routes(api: Api) -> list[Route]:
             return JSONResponse({"object": "list", "data": [emulator.retry_test_view(v) for v in tests.list()]})
         raw = await bounded_body(request, MAX_JSON_BYTES, "body")
         try:
-            document = json.loads(raw or b"null")
-        except ValueError:
+            document = json_body_value(raw or b"null", constants=True)
+        except NotJson:
             raise RetryTestError("retry_test_not_object", got="text that is not JSON") from None
         return JSONResponse(tests.create(document))
 
@@ -59,11 +58,7 @@ def guard(emulator: Emulator) -> Callable[[Handler], Handler]:
 
     def guarded(endpoint: Handler) -> Handler:
         async def check_token(request: Request, ex: Exchange) -> Response:
-            token = emulator.admin_token
-            if token is not None:
-                given = bearer_key(request.headers.get("authorization"))
-                if not hmac.compare_digest(given.encode(), token.encode()):
-                    raise AuthenticationFailed(missing=False, key=given)
+            check_admin_token(emulator.admin_token, request.headers.get("authorization"))
             return await endpoint(request, ex)
 
         return check_token

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 
-import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
@@ -18,6 +17,8 @@ from ..dialects.openai import OpenAIDialect
 from ..endpoints import Endpoint
 from ..errors import InvalidRequest, MissingParameter, PayloadTooLarge, UnknownParameter
 from ..form_reader import FilePart, Form, read_form
+from ..json_body import NotJson
+from ..json_body import loads as json_body_value
 from ..params import FORM_OVERHEAD, bounded_body, declared_length
 from ..record import Upload, UploadedFile
 from ..responses import JSONResponse
@@ -87,10 +88,12 @@ class UploadsAPI:
     async def complete(self, request: Request, ex: Exchange) -> JSONResponse:
         uploads, record = self.uploads, ex.record
         upload_id = record.details["upload_id"] = request.path_params["upload_id"]
-        uploads.get(record.key or "", upload_id)  # 404 first, whatever the body
+        pending = uploads.get(record.key or "", upload_id)  # 404 first, whatever the body
         body = parse_complete(await json_body(request))
+        # a scenario's processing rule for uploads.complete, matched by the Upload's purpose and filename
+        outcome = await self.api.front.admit_form(ex, pending.purpose, pending.filename)
         await ex.drop_if_stale()
-        complete = functools.partial(uploads.complete, record.key or "", upload_id, body)
+        complete = functools.partial(uploads.complete, record.key or "", upload_id, body, outcome=outcome)
         # An md5 takes 1.4 s per GiB (docs/uploads.md): off the event loop, which hashlib lets run meanwhile.
         upload = await run_in_threadpool(complete) if body.md5 is not None else complete()
         now = uploads.files.clock.now()
@@ -110,8 +113,8 @@ async def json_body(request: Request) -> object:
     """The request's JSON value (any: the request parsers say what is wrong with it)."""
     raw = await bounded_body(request, MAX_JSON_BYTES)
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        return json_body_value(raw)
+    except NotJson:
         raise InvalidRequest("upload_body_not_json") from None
 
 
