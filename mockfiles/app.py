@@ -39,7 +39,7 @@ ADMIN_PATHS = ADMIN_PREFIX + "/"
 # Request headers the journal keeps under these names: a retry test's id (its instructions apply),
 # and the keys that group attempts into one logical call (docs/retries.md).
 TAGS = {b"x-retry-test-id": "retry_test", b"idempotency-key": "idempotency_key", b"x-mockfiles-call": "call_key"}
-WATCHED = frozenset((b"content-length", b"transfer-encoding", b"x-stainless-retry-count", *TAGS))
+WATCHED = frozenset((b"content-length", b"transfer-encoding", b"x-stainless-retry-count", b"authorization", *TAGS))
 
 
 class MockFilesApp:
@@ -72,7 +72,7 @@ class MockFilesApp:
             return
         path: str = scope["path"]
         dialect = self.dialect_for(path)
-        header_bytes, body_expected, retry_count, tags = scan_headers(scope)
+        header_bytes, body_expected, retry_count, tags, authorization = scan_headers(scope)
         emulator = self.emulator
         arrival = new_arrival(  # the fields of Arrival, in order
             (
@@ -92,7 +92,7 @@ class MockFilesApp:
         record = scope["mockfiles"] = Record(arrival)
         if tags is not None:
             record.details.update(tags)
-        exchange = Exchange(self.transport, dialect, record, scope, receive, send, body_expected)
+        exchange = Exchange(self.transport, dialect, record, scope, receive, send, body_expected, authorization)
         try:
             response: Response | None
             try:
@@ -184,11 +184,12 @@ async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": 1000})
 
 
-def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | None]:
-    """One pass over the request headers: their total size, whether a body follows, and
+def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None]:
+    """One pass over the request headers: their total size, whether a body follows,
     (for the journal) the SDK's retry count and the headers that tie attempts into calls
-    (``TAGS``: None when there are none, as for most requests)."""
-    size, body, retry_count = 0, False, None
+    (``TAGS``: None when there are none, as for most requests), and the first
+    ``Authorization`` (raw: the front layer parses it)."""
+    size, body, retry_count, authorization = 0, False, None, None
     tags: dict[str, str] | None = None
     for name, value in scope["headers"]:
         size += len(name) + len(value)
@@ -200,10 +201,12 @@ def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | 
             body = True
         elif name == b"x-stainless-retry-count":
             retry_count = int(value) if value.isdigit() else None
+        elif name == b"authorization":
+            authorization = value if authorization is None else authorization
         elif name in TAGS:
             tags = tags or {}
             tags.setdefault(TAGS[name], value.decode("latin-1"))
-    return size, body, retry_count, tags
+    return size, body, retry_count, tags, authorization
 
 
 def build_app(emulator: Emulator) -> MockFilesApp:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 
 from .errors import AuthenticationFailed
@@ -19,6 +20,20 @@ def bearer_key(authorization: str | None) -> str:
 
 def authenticate(authorization: str | None, allowed: Collection[str] | None) -> str:
     key = bearer_key(authorization)
+    if allowed is not None and key not in allowed:
+        raise AuthenticationFailed(missing=False, key=key)
+    return key
+
+
+@functools.lru_cache(maxsize=256)
+def _bearer_of(raw: bytes) -> str:
+    return bearer_key(raw.decode("latin-1"))
+
+
+def authenticate_raw(authorization: bytes | None, allowed: Collection[str] | None) -> str:
+    """``authenticate`` of the header's raw bytes: a key seen lately is not parsed again (the
+    parse and its decode were a tenth of a retrieve's own work); who is allowed is asked every time."""
+    key = _bearer_of(authorization) if authorization is not None else bearer_key(None)
     if allowed is not None and key not in allowed:
         raise AuthenticationFailed(missing=False, key=key)
     return key
