@@ -60,6 +60,8 @@ class MockFilesApp:
         self.router = Router(mount(self.api))
 
     def dialect_for(self, path: str) -> Dialect:
+        if path.startswith("/v1/"):  # most requests: OpenAI's
+            return self.openai
         end = path.find("/", 1)
         dialect = self.dialects.get(path[1:end] if end > 0 else path[1:])
         if dialect is not None and (path.startswith(dialect.prefix + "/") or path == dialect.prefix):
@@ -74,6 +76,7 @@ class MockFilesApp:
         dialect = self.dialect_for(path)
         header_bytes, body_expected, retry_count, tags, authorization = scan_headers(scope)
         emulator = self.emulator
+        received_at, received_wall = emulator.clock.now_and_wall()
         arrival = new_arrival(  # the fields of Arrival, in order
             (
                 dialect.new_request_id(),
@@ -84,8 +87,8 @@ class MockFilesApp:
                 retry_count,
                 emulator.generation,
                 not path.startswith(ADMIN_PATHS),
-                emulator.clock.now(),
-                time.time(),
+                received_at,
+                received_wall,
                 time.perf_counter(),
             )
         )
@@ -102,7 +105,7 @@ class MockFilesApp:
                 if operation.endpoint is not None:
                     await self.front.admit(exchange, operation.endpoint)
                     batches = emulator.batches
-                    if batches.pending(arrival.received_at or 0.0) or batches.owes(record.key):  # its arrival's time
+                    if batches.pending(received_at) or batches.owes(record.key):  # its arrival's time
                         await write_due_results(batches, exchange.record.key)  # off the event loop
                 request = Request(scope, exchange.receive if body_expected else receive)
                 response = await operation.handler(request, exchange)

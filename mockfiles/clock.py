@@ -62,6 +62,13 @@ class Clock:
     def now(self) -> float:
         return wall_time() + self._offset
 
+    def now_and_wall(self) -> tuple[float, float]:
+        """``now()`` and ``time.time()`` together, from one read of the clock when time is not frozen."""
+        if _frozen:
+            return self.now(), time.time()
+        wall = time.time()
+        return wall + self._offset, wall
+
     def pacing(self) -> float:
         """Seconds on the rate limits' clock: real monotonic time plus the advances."""
         return self._monotonic() + self._offset
