@@ -39,6 +39,7 @@ ADMIN_PATHS = ADMIN_PREFIX + "/"
 # Request headers the journal keeps under these names: a retry test's id (its instructions apply),
 # and the keys that group attempts into one logical call (docs/retries.md).
 TAGS = {b"x-retry-test-id": "retry_test", b"idempotency-key": "idempotency_key", b"x-mockfiles-call": "call_key"}
+WATCHED = frozenset((b"content-length", b"transfer-encoding", b"x-stainless-retry-count", b"authorization", *TAGS))
 
 
 class MockFilesApp:
@@ -59,6 +60,8 @@ class MockFilesApp:
         self.router = Router(mount(self.api))
 
     def dialect_for(self, path: str) -> Dialect:
+        if path.startswith("/v1/"):  # most requests: OpenAI's
+            return self.openai
         end = path.find("/", 1)
         dialect = self.dialects.get(path[1:end] if end > 0 else path[1:])
         if dialect is not None and (path.startswith(dialect.prefix + "/") or path == dialect.prefix):
@@ -71,8 +74,9 @@ class MockFilesApp:
             return
         path: str = scope["path"]
         dialect = self.dialect_for(path)
-        header_bytes, body_expected, retry_count, tags = scan_headers(scope)
+        header_bytes, body_expected, retry_count, tags, authorization = scan_headers(scope)
         emulator = self.emulator
+        received_at, received_wall = emulator.clock.now_and_wall()
         arrival = new_arrival(  # the fields of Arrival, in order
             (
                 dialect.new_request_id(),
@@ -83,15 +87,15 @@ class MockFilesApp:
                 retry_count,
                 emulator.generation,
                 not path.startswith(ADMIN_PATHS),
-                emulator.clock.now(),
-                time.time(),
+                received_at,
+                received_wall,
                 time.perf_counter(),
             )
         )
         record = scope["mockfiles"] = Record(arrival)
         if tags is not None:
             record.details.update(tags)
-        exchange = Exchange(self.transport, dialect, record, scope, receive, send, body_expected)
+        exchange = Exchange(self.transport, dialect, record, scope, receive, send, body_expected, authorization)
         try:
             response: Response | None
             try:
@@ -101,7 +105,7 @@ class MockFilesApp:
                 if operation.endpoint is not None:
                     await self.front.admit(exchange, operation.endpoint)
                     batches = emulator.batches
-                    if batches.pending(emulator.clock.now()) or batches.owes(exchange.record.key):
+                    if batches.pending(received_at) or batches.owes(record.key):  # its arrival's time
                         await write_due_results(batches, exchange.record.key)  # off the event loop
                 request = Request(scope, exchange.receive if body_expected else receive)
                 response = await operation.handler(request, exchange)
@@ -183,24 +187,29 @@ async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": 1000})
 
 
-def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | None]:
-    """One pass over the request headers: their total size, whether a body follows, and
+def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None]:
+    """One pass over the request headers: their total size, whether a body follows,
     (for the journal) the SDK's retry count and the headers that tie attempts into calls
-    (``TAGS``: None when there are none, as for most requests)."""
-    size, body, retry_count = 0, False, None
+    (``TAGS``: None when there are none, as for most requests), and the first
+    ``Authorization`` (raw: the front layer parses it)."""
+    size, body, retry_count, authorization = 0, False, None, None
     tags: dict[str, str] | None = None
     for name, value in scope["headers"]:
         size += len(name) + len(value)
+        if name not in WATCHED:  # most headers: one set lookup instead of four comparisons
+            continue
         if name == b"content-length":
             body = value.strip() not in (b"0", b"")
         elif name == b"transfer-encoding":
             body = True
         elif name == b"x-stainless-retry-count":
             retry_count = int(value) if value.isdigit() else None
+        elif name == b"authorization":
+            authorization = value if authorization is None else authorization
         elif name in TAGS:
             tags = tags or {}
             tags.setdefault(TAGS[name], value.decode("latin-1"))
-    return size, body, retry_count, tags
+    return size, body, retry_count, tags, authorization
 
 
 def build_app(emulator: Emulator) -> MockFilesApp:

@@ -19,6 +19,9 @@ def real_monotonic_clock() -> Callable[[], float]:
     return freezegun.api.real_monotonic
 
 
+_frozen = freezegun.api.freeze_factories  # the list freezegun pushes onto and pops in place: read without two lookups
+
+
 def wall_time() -> float:
     """``time.time()``, or the frozen time while a test freezes it with freezegun, in every thread.
 
@@ -26,7 +29,7 @@ def wall_time() -> float:
     ignore list has ``threading``): work the emulator hands to a worker thread (a batch's
     validation, the writing of its results) would see time unfrozen.
     """
-    if freezegun.api.freeze_factories:
+    if _frozen:
         frozen = freezegun.api.get_current_time()
         return calendar.timegm(frozen.timetuple()) + frozen.microsecond / 1_000_000
     return time.time()
@@ -58,6 +61,13 @@ class Clock:
 
     def now(self) -> float:
         return wall_time() + self._offset
+
+    def now_and_wall(self) -> tuple[float, float]:
+        """``now()`` and ``time.time()`` together, from one read of the clock when time is not frozen."""
+        if _frozen:
+            return self.now(), time.time()
+        wall = time.time()
+        return wall + self._offset, wall
 
     def pacing(self) -> float:
         """Seconds on the rate limits' clock: real monotonic time plus the advances."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -190,7 +189,7 @@ class Emulator:
         """Journal a request, once, unless it belongs to a state a reset has replaced."""
         arrival = record.arrival
         if arrival.journaled and record.recorded_at is None and arrival.generation == self.generation:
-            record.recorded_at, record.recorded_wall = self.clock.now(), time.time()
+            record.recorded_at, record.recorded_wall = self.clock.now_and_wall()
             self.journal.record(record)
 
     def on_release(self, callback: Callable[[], None]) -> None:

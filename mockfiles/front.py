@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from .auth import authenticate
+from .auth import authenticate_raw
 from .decisions import Decision, DecisionSource, RequestView, Stage
 from .emulator import Emulator
 from .endpoints import Endpoint
@@ -42,7 +42,7 @@ class Front:
         record = ex.record
         record.endpoint = endpoint.id
         emulator = self.emulator
-        key = record.key = authenticate(ex.header(b"authorization"), emulator.keys)
+        key = record.key = authenticate_raw(ex.authorization, emulator.keys)
         if emulator.limiter.limits is not None:
             self._limit(record, endpoint)
         deciders = emulator.deciders if endpoint.body != "upload" else emulator.arrival_deciders

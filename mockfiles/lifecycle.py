@@ -350,6 +350,12 @@ class Files:
         with self.lock:
             return self.store.get(account, file_id, self.now())
 
+    def get_at(self, account: str, file_id: str) -> tuple[StoredFile, float]:
+        """``get``, and the emulator time it was found at (one clock read for both)."""
+        with self.lock:
+            now = self.now()
+            return self.store.get(account, file_id, now), now
+
     def delete(self, account: str, file_id: str) -> StoredFile:
         with self.lock:
             return self.store.delete(account, file_id, self.now())

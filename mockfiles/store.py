@@ -42,6 +42,7 @@ class StoredFile:
     description: str | None = None
     digest: KeptDigest | None = None  # the sha256 the journal shows, made from the chunks before they go
     _md5: str | None = None
+    shown: tuple[str, bytes] | None = None  # a dialect's name and its JSON of the file once processed (never changes)
 
     @property
     def key(self) -> SortKey:

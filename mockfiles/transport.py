@@ -185,6 +185,7 @@ class Exchange:
         "decided",
         "cut",
         "dribble",
+        "authorization",
     )
 
     def __init__(
@@ -196,6 +197,7 @@ class Exchange:
         receive: Receive,
         send: Send,
         body_expected: bool,
+        authorization: bytes | None,
     ) -> None:
         self.transport = transport
         self.dialect = dialect
@@ -211,6 +213,7 @@ class Exchange:
         self.decided = False  # a fault decision was taken for this request
         self.cut: BodyCut | None = None  # a decision that waits for bytes of a body
         self.dribble: tuple[Body, float] | None = None  # a body limited to so many bytes per second
+        self.authorization = authorization  # the first Authorization header's raw value, found by the header scan
 
     async def receive(self) -> Message:
         message = await self._receive()

@@ -499,3 +499,27 @@ def test_format_duration_like_openai_headers() -> None:
     ]
     # rounded up to the millisecond before choosing the unit: one format for one wait
     assert [format_duration(s) for s in (0.9996, 0.9990001, 59.9996, 3599.9999)] == ["1s", "1s", "1m0s", "1h0m0s"]
+
+
+@pytest.mark.mockfiles(scenario={"processing": {"batch": {"delay": "10s"}}})
+def test_a_processed_file_read_again_keeps_each_dialects_shape_and_follows_time_back(
+    mockfiles: MockFilesServer, client: openai.OpenAI
+) -> None:
+    with freeze_time("2030-06-01 12:00:00") as frozen:
+        created = client.files.create(file=("b.jsonl", batch_file()), purpose="batch")
+        frozen.tick(10)
+        with httpx.Client(base_url=mockfiles.url, headers={"Authorization": f"Bearer {mockfiles.api_key}"}) as http:
+            shapes = [
+                http.get(f"{prefix}/files/{created.id}").json()
+                for prefix in ("/v1", "/v1", "/compatible-mode/v1", "/compatible-mode/v1", "/v1")
+            ]
+        assert [("expires_at" in s, s["status"]) for s in shapes] == [
+            (True, "processed"),
+            (True, "processed"),
+            (False, "processed"),
+            (False, "processed"),
+            (True, "processed"),
+        ]
+        assert shapes[0] == shapes[1] == shapes[4]
+        frozen.move_to("2030-06-01 12:00:05")  # before its processing ended: uploaded again
+        assert client.files.retrieve(created.id).status == "uploaded"

@@ -87,3 +87,28 @@ def test_unknown_paths_and_methods_are_errors_in_the_table() -> None:
 def test_two_routes_for_one_path_are_a_mistake() -> None:
     with pytest.raises(AssertionError, match=r"two routes for /v1/files/\{other\}"):
         Router([route("/v1/files/{file_id}", GET=handler), route("/v1/files/{other}", GET=handler)])
+
+
+def test_every_route_of_the_application_is_found_by_its_own_path() -> None:
+    """The application's routes, each found by a path made from its template (the last
+    variable found by the path up to its last slash, the others by their segments)."""
+    from mockfiles.app import build_app
+    from mockfiles.emulator import Emulator
+
+    router = build_app(Emulator()).router
+    for known in router.routes():
+        path = "/".join("x1" if s.startswith("{") else s for s in known.path.split("/"))
+        found = router.match(path)
+        assert found is not None and found[0] is known, known.path
+        assert set(found[1]) == {s[1:-1] for s in known.path.split("/") if s.startswith("{")}
+
+
+def test_a_last_variable_that_another_route_could_match_keeps_the_first_routes_order() -> None:
+    """``/v1/{kind}/content`` and ``/v1/files/{file_id}`` both match ``/v1/files/content``:
+    the shortcut for a last variable is not taken, so the general lookup decides as it always did."""
+    router = Router([route("/v1/{kind}/content", GET=handler), route("/v1/files/{file_id}", GET=other)])
+    found = router.match("/v1/files/content")
+    assert found is not None and found[0].path == "/v1/{kind}/content"
+    found = router.match("/v1/files/abc")
+    assert found is not None and (found[0].path, found[1]) == ("/v1/files/{file_id}", {"file_id": "abc"})
+    assert router.match("/v1/files/") is None

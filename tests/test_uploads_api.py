@@ -339,9 +339,9 @@ def test_expiry_frees_the_parts(client: openai.OpenAI, mockfiles: MockFilesServe
     with pytest.raises(openai.BadRequestError) as info:
         client.files.create(file=("b.txt", b"y" * 500_000), purpose="assistants")  # the Part holds 700,000
     assert error_of(info.value)["code"] == "storage_limit_exceeded"
-    mockfiles.advance(3599)
+    mockfiles.advance(3598)  # expires_at is whole seconds: created_at (cut to the second) + 3600
     assert uploads_admin(mockfiles)[0]["status"] == "pending"
-    mockfiles.advance(1)
+    mockfiles.advance(2)
     assert uploads_admin(mockfiles)[0]["status"] == "expired" and uploads_admin(mockfiles)[0]["held_bytes"] == 0
     with pytest.raises(openai.BadRequestError) as info:
         client.uploads.parts.create(upload_id=upload.id, data=b"z")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
@@ -95,9 +96,13 @@ class FilesAPI:
         return JSONResponse(self.dialect.list_object(page, self.files.clock.now()))
 
     async def retrieve(self, request: Request, ex: Exchange) -> JSONResponse:
-        files = self.api.emulator.files
-        f = files.get(ex.record.key or "", request.path_params["file_id"])
-        return JSONResponse(self.dialect.file_object(f, files.clock.now()))
+        f, now = self.api.emulator.files.get_at(ex.record.key or "", request.path_params["file_id"])
+        if now < f.ready_at:  # still processing: its status changes with time
+            return JSONResponse(self.dialect.file_object(f, now))
+        shown, name = f.shown, self.dialect.name
+        if shown is None or shown[0] != name:  # a processed file's object never changes: encoded once
+            shown = f.shown = (name, orjson.dumps(self.dialect.file_object(f, now)))
+        return JSONResponse.encoded(shown[1])
 
     async def delete(self, request: Request, ex: Exchange) -> JSONResponse:
         f = self.files.delete(ex.record.key or "", request.path_params["file_id"])
