@@ -28,45 +28,48 @@ class Answer:
         self.status, self.headers, self.first, self.more = status, headers, first, more
 
 
-def pieces(chunks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
-    """A body as the messages the application receives: small chunks gathered up to ``GATHER``
-    bytes, large ones cut to ``PIECE``; the last message says no more follows."""
-    gathered: list[bytes] = []
-    size = 0
-    for chunk in chunks:
+class Gathering:
+    """How a body becomes the messages the application receives: small chunks gathered up to
+    ``GATHER`` bytes, large ones cut to ``PIECE``; the last message says no more follows."""
+
+    __slots__ = ("gathered", "size")
+
+    def __init__(self) -> None:
+        self.gathered: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> list[tuple[bytes, bool]]:
+        """The messages ready once ``chunk`` is taken (often none)."""
         if len(chunk) > PIECE:
-            if gathered:
-                yield b"".join(gathered), True
-                gathered, size = [], 0
-            for start in range(0, len(chunk), PIECE):
-                yield chunk[start : start + PIECE], True
-            continue
-        gathered.append(chunk)
-        size += len(chunk)
-        if size >= GATHER:
-            yield b"".join(gathered) if len(gathered) > 1 else gathered[0], True
-            gathered, size = [], 0
-    yield b"".join(gathered) if len(gathered) != 1 else gathered[0], False
+            ready = [(self._take(), True)] if self.gathered else []
+            return ready + [(chunk[start : start + PIECE], True) for start in range(0, len(chunk), PIECE)]
+        self.gathered.append(chunk)
+        self.size += len(chunk)
+        return [(self._take(), True)] if self.size >= GATHER else []
+
+    def end(self) -> tuple[bytes, bool]:
+        return self._take(), False
+
+    def _take(self) -> bytes:
+        gathered, self.gathered, self.size = self.gathered, [], 0
+        return gathered[0] if len(gathered) == 1 else b"".join(gathered)
+
+
+def pieces(chunks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """A body as the application's messages (``Gathering``)."""
+    gathering = Gathering()
+    for chunk in chunks:
+        yield from gathering.add(chunk)
+    yield gathering.end()
 
 
 async def async_pieces(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[bytes, bool]]:
     """``pieces`` of an async body."""
-    gathered: list[bytes] = []
-    size = 0
+    gathering = Gathering()
     async for chunk in chunks:
-        if len(chunk) > PIECE:
-            if gathered:
-                yield b"".join(gathered), True
-                gathered, size = [], 0
-            for start in range(0, len(chunk), PIECE):
-                yield chunk[start : start + PIECE], True
-            continue
-        gathered.append(chunk)
-        size += len(chunk)
-        if size >= GATHER:
-            yield b"".join(gathered), True
-            gathered, size = [], 0
-    yield b"".join(gathered), False
+        for message in gathering.add(chunk):
+            yield message
+    yield gathering.end()
 
 
 def incomplete(headers: list[tuple[bytes, bytes]], received: int) -> Disconnected:
@@ -81,10 +84,53 @@ def incomplete(headers: list[tuple[bytes, bytes]], received: int) -> Disconnecte
 NO_ANSWER = "Server disconnected without sending a response."
 
 
-class Caller:
+class Receiving:
+    """What the server's events mean to a caller, thread or event loop alike: the head, the
+    pieces of body (each acknowledged so the next is sent), or how the answer failed."""
+
+    __slots__ = ("server", "channel", "received", "complete")
+    server: Server
+    channel: Channel
+    received: int
+    complete: bool  # the whole answer arrived
+
+    def head(self, event: Event) -> Answer:
+        kind = event[0]
+        if kind == HEAD:
+            self.received = len(event[3])
+            self.complete = not event[4]
+            return Answer(event[1], event[2], event[3], event[4])
+        if kind == RESET:
+            raise ConnectionReset("[Errno 104] Connection reset by peer")
+        raise Disconnected(NO_ANSWER)
+
+    def started(self, answer: Answer) -> bool:
+        """Whether more of the answer's body follows its first piece (and ask for it if so)."""
+        if answer.more:
+            self.server.call(self.channel.ack)
+        return answer.more
+
+    def piece(self, event: Event, answer: Answer) -> tuple[bytes, bool]:
+        """A piece of the answer's body and whether more follows (asked for if so)."""
+        if event[0] == BODY:
+            more: bool = event[2]
+            self.complete = not more
+            if more:
+                self.server.call(self.channel.ack)
+            self.received += len(event[1])
+            return event[1], more
+        if event[0] == RESET:
+            raise ConnectionReset("[Errno 104] Connection reset by peer")
+        raise incomplete(answer.headers, self.received)
+
+    def leave(self) -> None:
+        self.server.call(self.channel.left)
+
+
+class Caller(Receiving):
     """A request from a thread: the server's events arrive in a queue the thread waits on."""
 
-    __slots__ = ("server", "channel", "inbox", "_body", "timeout", "received", "complete")
+    __slots__ = ("inbox", "_body", "timeout")
 
     def __init__(self, server: Server, scope: Scope, body: Iterator[bytes], timeout: float | None) -> None:
         self.server = server
@@ -113,47 +159,23 @@ class Caller:
             self.server.call(functools.partial(self.channel.piece, body, more))
 
     def answer(self) -> Answer:
-        event = self._next()
-        kind = event[0]
-        if kind == HEAD:
-            self.received = len(event[3])
-            self.complete = not event[4]
-            return Answer(event[1], event[2], event[3], event[4])
-        if kind == RESET:
-            raise ConnectionReset("[Errno 104] Connection reset by peer")
-        raise Disconnected(NO_ANSWER)
+        return self.head(self._next())
 
     def rest(self, answer: Answer) -> Iterator[bytes]:
         """The answer's body after its first piece."""
         if answer.first:
             yield answer.first
-        more = answer.more
-        if more:
-            self.server.call(self.channel.ack)
+        more = self.started(answer)
         while more:
-            event = self._next()
-            kind = event[0]
-            if kind == BODY:
-                more = event[2]
-                self.complete = not more
-                if more:
-                    self.server.call(self.channel.ack)
-                self.received += len(event[1])
-                if event[1]:
-                    yield event[1]
-            elif kind == RESET:
-                raise ConnectionReset("[Errno 104] Connection reset by peer")
-            else:
-                raise incomplete(answer.headers, self.received)
-
-    def leave(self) -> None:
-        self.server.call(self.channel.left)
+            data, more = self.piece(self._next(), answer)
+            if data:
+                yield data
 
 
-class AsyncCaller:
+class AsyncCaller(Receiving):
     """A request from another event loop: the server's events are handed to that loop."""
 
-    __slots__ = ("server", "channel", "inbox", "_loop", "_body", "timeout", "received", "complete")
+    __slots__ = ("inbox", "_loop", "_body", "timeout")
 
     def __init__(self, server: Server, timeout: float | None) -> None:
         self.server = server
@@ -196,37 +218,14 @@ class AsyncCaller:
             self.server.call(functools.partial(self.channel.piece, body, more))
 
     async def answer(self) -> Answer:
-        event = await self._next()
-        kind = event[0]
-        if kind == HEAD:
-            self.received = len(event[3])
-            self.complete = not event[4]
-            return Answer(event[1], event[2], event[3], event[4])
-        if kind == RESET:
-            raise ConnectionReset("[Errno 104] Connection reset by peer")
-        raise Disconnected(NO_ANSWER)
+        return self.head(await self._next())
 
     async def rest(self, answer: Answer) -> AsyncIterator[bytes]:
+        """The answer's body after its first piece."""
         if answer.first:
             yield answer.first
-        more = answer.more
-        if more:
-            self.server.call(self.channel.ack)
+        more = self.started(answer)
         while more:
-            event = await self._next()
-            kind = event[0]
-            if kind == BODY:
-                more = event[2]
-                self.complete = not more
-                if more:
-                    self.server.call(self.channel.ack)
-                self.received += len(event[1])
-                if event[1]:
-                    yield event[1]
-            elif kind == RESET:
-                raise ConnectionReset("[Errno 104] Connection reset by peer")
-            else:
-                raise incomplete(answer.headers, self.received)
-
-    def leave(self) -> None:
-        self.server.call(self.channel.left)
+            data, more = self.piece(await self._next(), answer)
+            if data:
+                yield data
