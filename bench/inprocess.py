@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 BATCH = b'{"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}\n'
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = 0.5  # cores: a round is undisturbed when the rest of the machine took less
+PEER_PACKAGES = ("openai<3", "openai-responses", "pytest", "pytest-asyncio")  # pytest: bench/suite.py's suites
 PEER_VENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mockfiles-bench" / "peer"
 
 
@@ -190,11 +191,9 @@ def peer_python(given: str | None) -> str:
         return given
     python = PEER_VENV / "bin" / "python"
     if not python.exists():
-        print(f"making the peer's venv in {PEER_VENV} (openai<3, openai-responses, this checkout)", flush=True)
+        print(f"making the peer's venv in {PEER_VENV} ({', '.join(PEER_PACKAGES)}, this checkout)", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "openai<3", "openai-responses", "-e", str(ROOT)], check=True
-        )
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *PEER_PACKAGES, "-e", str(ROOT)], check=True)
     return str(python)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from .batches import Batches
 from .chaos import Chaos, EarlyChaos
-from .clock import Clock
+from .clock import Clock, real_monotonic_clock
 from .decisions import DecisionSource
 from .endpoints import NAMES
 from .journal import Journal
@@ -72,7 +72,7 @@ class Emulator:
         self.settings = settings
         self.clock = Clock()
         self.journal = Journal()
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()  # held by each step of a request (serial.py), a reset, a scenario change
         self.scenario = Scenario()
         self.profile: Profile
         self.files: Files
@@ -104,7 +104,7 @@ class Emulator:
         settings["scenario"] = overrides.get("scenario", self.settings.scenario)
         Settings(**settings)  # raises ValueError for a setting that cannot work
         scenario = load_scenario(settings["scenario"])  # raises ScenarioError before anything changes
-        with self._lock:
+        with self.lock:
             self.generation += 1
             self.release()
             self.clock.reset()
@@ -124,7 +124,7 @@ class Emulator:
         exactly what changes and what stays."""
         scenario = load_scenario(source)
         settings = {**self.options, "scenario": source}
-        with self._lock:
+        with self.lock:
             self.release()
             self._apply(scenario, settings, fresh=False)
         return scenario
@@ -149,7 +149,8 @@ class Emulator:
             self.journal.resize(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
             self.batches.configure(scenario.batches, seed)
-        self.timeouts = effective_timeouts(settings, scenario)
+        since = real_monotonic_clock()() if fresh else self.timeouts.idle_since
+        self.timeouts = effective_timeouts(settings, scenario, since)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED, self.since_reset)
         early = (EarlyChaos(self.chaos),) if self.chaos.early else ()
         self.use_deciders((self.chaos, *early) if self.chaos.rules else ())
@@ -205,12 +206,13 @@ class Emulator:
         self.release()
 
 
-def effective_timeouts(settings: dict[str, Any], scenario: Scenario) -> Timeouts:
-    """The connection timeouts: what the server was started with, else the scenario's, else the defaults."""
+def effective_timeouts(settings: dict[str, Any], scenario: Scenario, idle_since: float = 0.0) -> Timeouts:
+    """The connection timeouts: what the server was started with, else the scenario's, else the
+    defaults; connections' idle time counts from ``idle_since`` at most (the last reset)."""
     default = Timeouts()
     header = settings["header_timeout"] or scenario.header_timeout or default.header
     body = settings["body_timeout"] or scenario.body_timeout or default.body
-    return Timeouts(header=header, body=body, idle_reset=scenario.idle_reset)
+    return Timeouts(header=header, body=body, idle_reset=scenario.idle_reset, idle_since=idle_since)
 
 
 def overridden(scenario: Scenario, settings: dict[str, Any], *, runtime: bool) -> dict[str, str]:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from starlette.types import Scope
 
 from .inmemory import ConnectionReset, Disconnected, Server, ServerGone, TimedOut
-from .inmemory_caller import Answer, AsyncCaller, Caller
+from .inmemory_caller import GATHER, Answer, AsyncCaller, Caller, async_pieces, pieces
 
 
 class _URL(Protocol):
@@ -155,14 +155,23 @@ class InProcessTransport:
     def handle_request(self, request: _Request) -> Any:
         flavour = self._flavour
         stream = request.stream
-        body: Iterator[bytes] = iter((request.read(),)) if isinstance(stream, flavour.byte_stream) else iter(stream)
         try:
-            caller = Caller(self._server, scope_of(request), body, read_timeout(request))
+            if isinstance(stream, flavour.byte_stream) and len(body := request.read()) <= GATHER:
+                caller = Caller(self._server, scope_of(request), body, None, read_timeout(request))
+            else:
+                body_pieces = pieces(
+                    iter((request.read(),)) if isinstance(stream, flavour.byte_stream) else iter(stream)
+                )
+                first, more = next(body_pieces)
+                rest = body_pieces if more else None
+                caller = Caller(self._server, scope_of(request), first, rest, read_timeout(request))
             answer = caller.answer()
         except (TimedOut, ConnectionReset, Disconnected, ServerGone) as exc:
             raise flavour.error(exc, request) from None
-        rest = flavour.sync_stream(caller, answer, flavour, request)
-        return flavour.response(answer.status, headers=answer.headers, stream=rest, request=request)
+        if not answer.more:  # the whole answer: read at once, as a canned body is
+            return flavour.response(answer.status, headers=answer.headers, content=answer.first, request=request)
+        rest_of_body = flavour.sync_stream(caller, answer, flavour, request)
+        return flavour.response(answer.status, headers=answer.headers, stream=rest_of_body, request=request)
 
     def close(self) -> None:
         pass
@@ -203,11 +212,19 @@ class AsyncInProcessTransport:
     async def handle_async_request(self, request: _Request) -> Any:
         flavour = self._flavour
         caller = AsyncCaller(self._server, read_timeout(request))
+        stream = request.stream
         try:
-            await caller.start(scope_of(request), _aiter(request.stream))
+            if isinstance(stream, flavour.byte_stream) and len(body := request.read()) <= GATHER:
+                caller.start(scope_of(request), body, None)
+            else:
+                body_pieces = async_pieces(_aiter(stream))
+                first, more = await anext(body_pieces)
+                caller.start(scope_of(request), first, body_pieces if more else None)
             answer = await caller.answer()
         except (TimedOut, ConnectionReset, Disconnected, ServerGone) as exc:
             raise flavour.error(exc, request) from None
+        if not answer.more:
+            return flavour.response(answer.status, headers=answer.headers, content=answer.first, request=request)
         rest = flavour.async_stream(caller, answer, flavour, request)
         return flavour.response(answer.status, headers=answer.headers, stream=rest, request=request)
 

@@ -14,7 +14,10 @@ Two waits, as a real front end has them (nginx: ``client_header_timeout`` and
 Between requests on a kept-alive connection, uvicorn's keep-alive timeout (5 s) applies: the
 connection is closed. A scenario's ``idle_reset`` (below that) makes the server forget a
 connection idle that long without telling the client: the client's next request on it is answered
-with a TCP reset, as when a load balancer dropped an idle connection the client still pools.
+with a TCP reset, as when a load balancer dropped an idle connection the client still pools. A
+connection's idle time counts from its last answer, or from the emulator's last reset if that came
+later (``idle_since``): a test starts with every kept connection as fresh as a new one, so a client
+kept from an earlier test is not reset for the time it spent idle between the two.
 """
 
 from __future__ import annotations
@@ -32,3 +35,4 @@ class Timeouts:
     header: float = DEFAULT_HEADER_TIMEOUT
     body: float = DEFAULT_BODY_TIMEOUT
     idle_reset: float | None = None  # a kept-alive connection idle this long is reset on its next request
+    idle_since: float = 0.0  # the real monotonic time of the emulator's last reset: idle time counts from there at most

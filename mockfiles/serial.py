@@ -1,0 +1,56 @@
+"""One request's step at a time, whichever thread runs it.
+
+A request's coroutine runs in steps: from one ``await`` that suspends it to the next. The server's
+loop runs the requests that come over sockets; an in-process request runs on its caller's thread
+(mockfiles/inmemory_loop.py). ``stepped`` holds the emulator's lock for each step, so that two
+requests never change the emulator's state at once, and a reset or a scenario change (which take
+the same lock) never lands in the middle of a step. Between steps (a fault's delay, a held
+request, a body still arriving) the lock is free.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Coroutine, Generator
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+T = TypeVar("T")
+Lock = AbstractContextManager[Any]
+
+
+@types.coroutine
+def stepped(coro: Coroutine[Any, Any, T], lock: Lock) -> Generator[Any, Any, T]:
+    """Await ``coro`` with ``lock`` held for each of its steps (what it awaits is passed through:
+    its task waits on it as it would on ``coro`` itself, and a cancellation reaches it)."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        with lock:
+            try:
+                waited = coro.send(value) if error is None else coro.throw(error)
+            except StopIteration as stop:
+                result: T = stop.value
+                return result
+        value, error = None, None
+        try:
+            value = yield waited
+        except GeneratorExit:
+            with lock:
+                coro.close()
+            raise
+        except BaseException as exc:  # a cancellation, or what the awaited future raised
+            error = exc
+
+
+class Serialized:
+    """An ASGI application whose requests run ``stepped`` under ``lock``."""
+
+    def __init__(self, app: ASGIApp, lock: Lock) -> None:
+        self.app = app
+        self.lock = lock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await stepped(self.app(scope, receive, send), self.lock)  # type: ignore[arg-type]
