@@ -151,12 +151,13 @@ class Clients:
 
 
 def socket_http_client(openai: ModuleType, asynchronous: bool) -> Any:
-    """The SDK's default HTTP client, with the process's one TLS context (``shared_tls``)."""
+    """The SDK's default HTTP client, with the process's one TLS context (``shared_tls``). A sync
+    one is the SDK's own subclass that closes its connections when it is collected; an async one
+    is not: that subclass closes them on whatever loop runs then, and a client dropped for another
+    loop has its connections on a loop that is gone (they are closed with their sockets)."""
     default = openai.DefaultAsyncHttpxClient if asynchronous else openai.DefaultHttpxClient
     tls = shared_tls(flavour_of(default).name)
-    wrapper = getattr(
-        openai._base_client, "AsyncHttpxClientWrapper" if asynchronous else "SyncHttpxClientWrapper", None
-    )
+    wrapper = None if asynchronous else getattr(openai._base_client, "SyncHttpxClientWrapper", None)
     client_class = wrapper if isinstance(wrapper, type) and issubclass(wrapper, default) else default
     return client_class() if tls is None else client_class(verify=tls)
 

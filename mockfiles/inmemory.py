@@ -28,13 +28,13 @@ import email.utils
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Scope, Send
 
 from .inmemory_loop import Runner
-from .serial import Lock, stepped
+from .serial import Lock, resumed
 from .transport import Connection
 
 log = logging.getLogger("mockfiles")
@@ -223,17 +223,25 @@ class Server:
         self.live: set[Channel] = set()
         self.closed = False
 
-    def start(self, runner: Runner, channel: Channel, scope: Scope) -> asyncio.Task[None]:
-        """The request's task on ``runner`` (it runs at the caller's next ``drain``)."""
+    def start(self, runner: Runner, channel: Channel, scope: Scope) -> bool:
+        """Run the request's first step on ``runner`` now; if it waits, the rest is a task there
+        (run at the caller's next ``drain``). False if the runner was handed over meanwhile."""
         if self.closed:
             raise ServerGone("the mockfiles server is not running")
-        self.live.add(channel)
-        task = channel.task = runner.start(self._run(channel, scope))
-        return task
+        coro = channel.run(self.app, scope)
+        stepped = runner.first_step(coro, self.lock)
+        if stepped is None:
+            coro.close()
+            return False
+        ended, waited = stepped
+        if not ended:
+            self.live.add(channel)
+            channel.task = runner.start(self._rest(channel, coro, waited))
+        return True
 
-    async def _run(self, channel: Channel, scope: Scope) -> None:
+    async def _rest(self, channel: Channel, coro: Coroutine[Any, Any, None], waited: Any) -> None:
         try:
-            await stepped(channel.run(self.app, scope), self.lock)
+            await resumed(coro, waited, self.lock)
         finally:
             self.live.discard(channel)
 

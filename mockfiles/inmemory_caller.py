@@ -110,9 +110,11 @@ class Receiving:
         self.received = 0
         self.complete = False
         self.settled = False
-        runner = self.runner = current_runner()  # the thread's runner once the first piece of body is read
-        self.channel = Channel(runner.loop, self.post, first, more, scope["method"])
-        server.start(runner, self.channel, scope)
+        while True:  # the thread's runner once the first piece of body is read (a new one if handed over)
+            runner = self.runner = current_runner()
+            self.channel = Channel(runner.loop, self.post, first, more, scope["method"])
+            if server.start(runner, self.channel, scope):
+                return
 
     # --- on the runner's loop ---------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from .clock import real_monotonic_clock
+from .serial import Lock, first_step
 
 
 class Runner:
@@ -39,6 +40,19 @@ class Runner:
         self.owner = threading.get_ident()
         self.busy = threading.Lock()  # held while a thread runs the loop
         self.detached = False  # run by a thread of its own from now on (its callers wait for events from there)
+
+    def first_step(self, coro: Coroutine[Any, Any, None], lock: Lock) -> tuple[bool, Any] | None:
+        """Run ``coro``'s first step here and now, as a step of this loop (``serial.first_step``):
+        most requests end in it, with no task made. None (not run) if the runner was handed over."""
+        with self.busy:
+            if self.detached:
+                return None
+            running = events._get_running_loop()
+            events._set_running_loop(self.loop)
+            try:
+                return first_step(coro, lock)
+            finally:
+                events._set_running_loop(running)
 
     def start(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """A task for ``coro``, ready to run at the next ``drain``."""

@@ -31,7 +31,7 @@ from .dialects import Dialect
 from .emulator import Emulator
 from .errors import MockFilesError
 from .record import Record
-from .shaping import BodyCut, cut_sender, dribbled, malformed
+from .shaping import BodyCut, cut_sender, dribbled, malformed, within
 
 HOLD_CLOSE_WAIT = 5.0  # seconds to wait for the client to be gone once its connection is closed
 ADVICE_HEADERS = (b"retry-after", b"retry-after-ms", b"x-should-retry")
@@ -279,7 +279,7 @@ class Exchange:
             connection.reset()
         else:
             connection.close()
-        await asyncio.wait_for(self.closed(), timeout=HOLD_CLOSE_WAIT)
+        await within(self.closed(), HOLD_CLOSE_WAIT)
         raise Dropped()
 
     async def hold(self, seconds: float) -> NoReturn:

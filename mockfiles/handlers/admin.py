@@ -10,13 +10,13 @@ rules, a few seconds of parsing) never holds up the requests being served meanwh
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 from importlib import resources
 from typing import Any
 
 import yaml
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -79,7 +79,7 @@ def routes(api: Api) -> list[Route]:
         after = parse_int(request.query_params.get("after", "0"), "after")
         check_range(after, "after", 0, MAX_SEQ)
         # off the event loop: an upload's sha256 is made when its entry is first read (digest.py)
-        data = await run_in_threadpool(emulator.journal.entries, endpoint, after=after)
+        data = await asyncio.to_thread(emulator.journal.entries, endpoint, after=after)
         journal = {"generation": emulator.generation, "last_seq": emulator.journal.last_seq}
         return JSONResponse({"object": "list", "data": data, **journal})
 
@@ -129,7 +129,7 @@ def routes(api: Api) -> list[Route]:
             raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
             text = raw.decode("utf-8", errors="replace")
             try:
-                parsed = await run_in_threadpool(scenario_from_text, text, SCENARIO_SOURCE)
+                parsed = await asyncio.to_thread(scenario_from_text, text, SCENARIO_SOURCE)
             except ScenarioError as exc:
                 raise InvalidRequest("scenario_refused", param="scenario", detail=str(exc)) from None
             emulator.use_scenario(parsed)
@@ -138,13 +138,13 @@ def routes(api: Api) -> list[Route]:
         active = emulator.scenario
         answer = {"source": active.source, "scenario": active.document, "ignored": emulator.ignored}
         if request.method == "GET":  # as text to edit; in a thread, as the parse: 50,000 rules take seconds
-            answer["yaml"] = await run_in_threadpool(scenario_yaml, active.document)
+            answer["yaml"] = await asyncio.to_thread(scenario_yaml, active.document)
         return JSONResponse(answer)
 
     async def scenario_check(request: Request, ex: Exchange) -> JSONResponse:
         raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
         try:
-            await run_in_threadpool(scenario_from_text, raw.decode("utf-8", errors="replace"), SCENARIO_SOURCE)
+            await asyncio.to_thread(scenario_from_text, raw.decode("utf-8", errors="replace"), SCENARIO_SOURCE)
         except ScenarioError as exc:
             raise InvalidRequest("scenario_refused", param="scenario", detail=str(exc)) from None
         return JSONResponse({"valid": True})

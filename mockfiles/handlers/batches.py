@@ -14,7 +14,6 @@ import asyncio
 import functools
 import logging
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from ..batches import Batches
@@ -73,7 +72,7 @@ class BatchesAPI:
         given = body.get("input_file_id")
         ex.record.details.update(batch_id=None, input_file_id=given if isinstance(given, str) else None)
         await ex.drop_if_stale()  # not into a store reset meanwhile
-        batch = await run_in_threadpool(make)  # validation reads the whole input file
+        batch = await asyncio.to_thread(make)  # validation reads the whole input file
         ex.record.details["batch_id"] = batch["id"]
         return JSONResponse(self.dialect.batch_object(batch))
 
@@ -101,7 +100,7 @@ async def write_due_results(batches: Batches, account: str | None) -> None:
             writing = asyncio.get_running_loop().run_in_executor(None, batches.write_claimed, claimed)
             writing.add_done_callback(_report)
     if batches.owes(account):
-        await run_in_threadpool(batches.wait_for, account)
+        await asyncio.to_thread(batches.wait_for, account)
 
 
 def _report(writing: asyncio.Future[None]) -> None:
