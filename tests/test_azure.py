@@ -12,6 +12,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
+from tests.node_clients import HERE, NODE, requires_node
 
 VERSION = {"api-version": "2024-10-21"}
 DEPLOYMENTS = {"azure": {"deployments": ["gpt-4o-batch"]}}
@@ -236,3 +237,17 @@ def test_curl_as_azures_documentation_shows_it(azure: MockFilesServer, tmp_path)
     ).stdout
     body, status = out.rsplit("\n", 1)
     assert status == "201" and json.loads(body)["purpose"] == "batch"
+
+
+@requires_node
+def test_the_node_sdks_azure_openai(azure: MockFilesServer) -> None:
+    assert NODE is not None
+    spec = {"endpoint": azure.url, "api_key": "sk-node", "jsonl": (batch_line("n1") + batch_line("n2")).decode()}
+    done = subprocess.run(
+        [NODE, str(HERE / "azure.mjs"), json.dumps(spec)], capture_output=True, text=True, timeout=120, cwd=HERE
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["input"]["id"].startswith("file-") and seen["ready"]["status"] == "processed"
+    assert seen["batch"]["status"] == "completed" and [line["custom_id"] for line in seen["lines"]] == ["n1", "n2"]
+    assert seen["refused"] == {"status": 404, "error": {"code": "404", "message": "Resource not found"}}
