@@ -120,7 +120,7 @@ class KeptDigest:
                 self._value, self._chunks = digest.hexdigest(), ()
             return self._value
 
-    def settle(self) -> None:
+    def make_now(self) -> None:
         """The chunks are about to go: hash them now, inline when they are few, else on a
         thread of their own (which holds them until it is done)."""
         if self._value is not None:
@@ -130,7 +130,7 @@ class KeptDigest:
         else:
             threading.Thread(target=self.value, name="mockfiles-sha256", daemon=True).start()
 
-    async def settled(self) -> None:
+    async def made(self) -> None:
         """Wait, off the event loop, until the digest is known."""
         if self._value is None:
             await asyncio.to_thread(self.value)
