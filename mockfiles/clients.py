@@ -38,7 +38,7 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from .inprocess import flavour_of
+from mockfiles.inprocess.transports import flavour_of
 
 KEPT = 32  # clients kept per server
 SETTINGS = ("api_key", "organization", "project", "max_retries", "timeout")  # what a test may change on a client
@@ -115,18 +115,20 @@ class Clients:
 
     def get(
         self,
-        asynchronous: bool,
+        kind: tuple[str, bool],
         in_process: bool,
-        base_url: str,
+        url: str,
         options: dict[str, Any],
         make: Callable[[dict[str, Any]], Any],
         fresh: bool = False,
     ) -> Any:
-        """The client for these options: the one kept, if it can be handed out again, else one
-        ``make`` makes (from a copy of ``options``), kept unless ``fresh``."""
+        """The client of ``kind`` (its family, ``openai`` or ``azure``, and whether it is async) for
+        these options: the one kept, if it can be handed out again, else one ``make`` makes (from a
+        copy of ``options``), kept unless ``fresh``."""
         if fresh:
             return make(dict(options))
-        key = (asynchronous, in_process, base_url, frozen(options))
+        asynchronous = kind[1]
+        key = (kind, in_process, url, frozen(options))
         loop = running_loop() if asynchronous and not in_process else None  # connections belong to a loop
         with self._lock:
             kept = self._kept.get(key)

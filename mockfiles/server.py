@@ -12,25 +12,27 @@ from typing import Any, TypedDict
 
 import uvicorn
 
-from . import inprocess
-from .accounts import account_id
-from .announce import connectable_url
-from .app import MockFilesApp, build_app
-from .clients import Clients, openai_module, socket_http_client
-from .clock import real_monotonic_clock
-from .connection_answers import Answers
-from .emulator import Emulator, Settings
-from .inmemory import Server as InMemoryServer
-from .inmemory import connection_of
-from .inprocess import AsyncInProcessTransport, InProcessTransport
-from .journal import Entry
-from .protocol import protocol_class
-from .retry_handle import RetryTest, retry_document
-from .scenario import Scenario, ScenarioSource
-from .serial import Serialized
-from .verdicts import CallDict
+from mockfiles.announce import connectable_url
+from mockfiles.clients import Clients, openai_module, socket_http_client
+from mockfiles.core.accounts import account_id
+from mockfiles.core.clock import real_monotonic_clock
+from mockfiles.core.journal import Entry
+from mockfiles.emulator import Emulator, Settings
+from mockfiles.exceptions import StartupError
+from mockfiles.inprocess import transports as inprocess
+from mockfiles.inprocess.channel import Server as InMemoryServer
+from mockfiles.inprocess.channel import connection_of
+from mockfiles.inprocess.transports import AsyncInProcessTransport, InProcessTransport
+from mockfiles.retries.handle import RetryTest, retry_document
+from mockfiles.retries.verdicts import CallDict
+from mockfiles.scenarios.scenario import Scenario, ScenarioSource
+from mockfiles.web.app import MockFilesApp, build_app
+from mockfiles.web.protocol import protocol_class
+from mockfiles.web.refusals import Answers
+from mockfiles.web.serial import Serialized
 
 DEFAULT_API_KEY = "sk-mockfiles-test"
+AZURE_API_VERSION = "2024-10-21"  # the GA version azure_client() sends unless told
 STARTUP_TIMEOUT = 15.0
 
 
@@ -48,10 +50,6 @@ class ServerOptions(TypedDict, total=False):
     header_timeout: float | None
     body_timeout: float | None
     in_process: bool
-
-
-class StartupError(RuntimeError):
-    """The server could not start (the port is taken, the address is wrong…)."""
 
 
 MAX_PORT = 65_535
@@ -167,7 +165,7 @@ class MockFilesServer:
         sock = bind(self.host, self._port)
         self._port = sock.getsockname()[1]
         app = build_app(self.emulator)
-        # each step of a request holds the emulator's lock, as an in-process request's does (serial.py)
+        # each step of a request holds the emulator's lock, as an in-process request's does (web/serial.py)
         config = uvicorn_config(Serialized(app, self.emulator.lock), self.host, quiet=True, answers=app)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -290,7 +288,20 @@ class MockFilesServer:
         handed out again only within the event loop it was first handed out in)."""
         return self._client(True, in_process, fresh, options)
 
-    def _client(self, asynchronous: bool, in_process: bool | None, fresh: bool, options: dict[str, Any]) -> Any:
+    def azure_client(self, *, in_process: bool | None = None, fresh: bool = False, **options: Any) -> Any:
+        """An ``openai.AzureOpenAI`` client with this server as its ``azure_endpoint`` (the
+        ``/openai`` routes; ``api_version`` defaults to ``2024-10-21``), handed out as ``client``'s."""
+        options.setdefault("api_version", AZURE_API_VERSION)
+        return self._client(False, in_process, fresh, options, azure=True)
+
+    def async_azure_client(self, *, in_process: bool | None = None, fresh: bool = False, **options: Any) -> Any:
+        """An ``openai.AsyncAzureOpenAI`` client (as ``azure_client``)."""
+        options.setdefault("api_version", AZURE_API_VERSION)
+        return self._client(True, in_process, fresh, options, azure=True)
+
+    def _client(
+        self, asynchronous: bool, in_process: bool | None, fresh: bool, options: dict[str, Any], azure: bool = False
+    ) -> Any:
         inside = in_process if in_process is not None else self.in_process
         options.setdefault("api_key", self.api_key)
         if inside:
@@ -303,9 +314,14 @@ class MockFilesServer:
                 given.setdefault("http_client", self._sdk_http_client(default, asynchronous))
             elif "http_client" not in given:
                 given["http_client"] = socket_http_client(openai, asynchronous)
+            if azure:
+                return (openai.AsyncAzureOpenAI if asynchronous else openai.AzureOpenAI)(
+                    azure_endpoint=self.url, **given
+                )
             return (openai.AsyncOpenAI if asynchronous else openai.OpenAI)(base_url=self.base_url, **given)
 
-        return self._clients.get(asynchronous, bool(inside), self.base_url, options, make, fresh)
+        kind = ("azure" if azure else "openai", asynchronous)
+        return self._clients.get(kind, bool(inside), self.url, options, make, fresh)
 
     def transport(self, flavour: str | None = None) -> InProcessTransport:
         """An httpx or httpx2 transport (by default the installed openai SDK's library: httpx2 from

@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from mockfiles import ScenarioError, load_scenario
-from mockfiles.batch_scenario import BatchSettings, LineFailure, Timing
-from mockfiles.inference import Answer
-from mockfiles.scenario import scenario_from_text
+from mockfiles.inference.text import Answer
+from mockfiles.scenarios.batches import BatchSettings, LineFailure, Timing
+from mockfiles.scenarios.scenario import scenario_from_text
 
-SCHEMA = json.loads(resources.files("mockfiles").joinpath("scenario.schema.json").read_text())
+SCHEMA = json.loads(resources.files("mockfiles.scenarios").joinpath("schema.json").read_text())
 
 GOOD = """\
 seed: 7
@@ -136,7 +136,7 @@ BAD = [
         "batches:\n  requests:\n    - match: {url: /v1/chat}\n      status: 500\n",
         "b.yaml:3: unknown url '/v1/chat' in batches.requests[0].match.url; choose one of /v1/responses, "
         "/v1/chat/completions, /v1/embeddings, /v1/completions, /v1/moderations, /v1/images/generations, "
-        "/v1/images/edits, /v1/chat/ds-test",
+        "/v1/images/edits, /v1/chat/ds-test, /chat/completions, /embeddings",
     ),
     (
         "batches:\n  requests:\n    - match: {customid: x}\n      status: 500\n",
