@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -112,7 +113,9 @@ class _Account:
     def __init__(self) -> None:
         self.files: dict[str, StoredFile] = {}
         self.indexes: dict[str | None, _Index] = {None: _Index()}
-        self.cursors: dict[str, SortKey] = {}  # deleted ids keep working as `after` cursors
+        # deleted ids keep working as `after` cursors; ordered, so that forgetting the oldest is O(1)
+        # (a dict's first key is found by skipping every slot deleted before it)
+        self.cursors: OrderedDict[str, SortKey] = OrderedDict()
         self.total_bytes = 0  # the files' bytes and the held bytes together
 
 
@@ -314,6 +317,6 @@ class FileStore:
         acct.total_bytes -= f.size
         acct.cursors[f.id] = f.key
         if len(acct.cursors) > CURSOR_MEMORY:
-            del acct.cursors[next(iter(acct.cursors))]
+            acct.cursors.popitem(last=False)
         acct.indexes[None].discard(acct.files)
         acct.indexes[f.purpose].discard(acct.files)

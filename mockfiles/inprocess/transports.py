@@ -48,6 +48,8 @@ class _Request(Protocol):
 
     def read(self) -> bytes: ...
 
+    async def aread(self) -> bytes: ...
+
 
 class Flavour:
     """httpx or httpx2: the classes the transports make and raise."""
@@ -139,6 +141,15 @@ def scope_of(request: _Request) -> Scope:
     }
 
 
+def read_at_once(request: _Request, flavour: Flavour) -> bool:
+    """Whether the request's body is read whole before the application starts: a body in memory,
+    or one declared no longer than ``GATHER`` (whose pieces would be gathered into one message)."""
+    if isinstance(request.stream, flavour.byte_stream):
+        return True
+    length = next((value for name, value in request.headers.raw if name.lower() == b"content-length"), None)
+    return length is not None and length.isdigit() and int(length) <= GATHER
+
+
 def read_timeout(request: _Request) -> float | None:
     timeout: float | None = request.extensions.get("timeout", {}).get("read")
     return timeout
@@ -154,14 +165,12 @@ class InProcessTransport:
 
     def handle_request(self, request: _Request) -> Any:
         flavour = self._flavour
-        stream = request.stream
         try:
-            if isinstance(stream, flavour.byte_stream) and len(body := request.read()) <= GATHER:
+            body = request.read() if read_at_once(request, flavour) else None
+            if body is not None and len(body) <= GATHER:
                 caller = Caller(self._server, scope_of(request), body, None, read_timeout(request))
             else:
-                body_pieces = pieces(
-                    iter((request.read(),)) if isinstance(stream, flavour.byte_stream) else iter(stream)
-                )
+                body_pieces = pieces(iter((body,)) if body is not None else iter(request.stream))
                 first, more = next(body_pieces)
                 rest = body_pieces if more else None
                 caller = Caller(self._server, scope_of(request), first, rest, read_timeout(request))
@@ -212,12 +221,12 @@ class AsyncInProcessTransport:
     async def handle_async_request(self, request: _Request) -> Any:
         flavour = self._flavour
         caller = AsyncCaller(self._server, read_timeout(request))
-        stream = request.stream
         try:
-            if isinstance(stream, flavour.byte_stream) and len(body := request.read()) <= GATHER:
+            body = (await request.aread()) if read_at_once(request, flavour) else None
+            if body is not None and len(body) <= GATHER:
                 caller.start(scope_of(request), body, None)
             else:
-                body_pieces = async_pieces(_aiter(stream))
+                body_pieces = async_pieces(_aiter(request.stream) if body is None else _one(body))
                 first, more = await anext(body_pieces)
                 caller.start(scope_of(request), first, body_pieces if more else None)
             answer = await caller.answer()
@@ -241,6 +250,10 @@ class AsyncInProcessTransport:
 async def _aiter(stream: Any) -> AsyncIterator[bytes]:
     async for chunk in stream:
         yield chunk
+
+
+async def _one(body: bytes) -> AsyncIterator[bytes]:
+    yield body
 
 
 class _AsyncBody:

@@ -72,7 +72,7 @@ class FilesAPI:
         f = await asyncio.to_thread(commit) if needs_thread else commit()
         upload.files[0].file_id = f.id
         obj = self.dialect.file_object(f, files.clock.now())
-        where = self.dialect.created_headers(obj, str(request.url.replace(query="")))
+        where = self.dialect.created_headers(obj, lambda: str(request.url.replace(query="")))  # the URL if needed
         return JSONResponse(obj, self.dialect.created_status, where)
 
     async def list(self, request: Request, ex: Exchange) -> JSONResponse:
