@@ -38,8 +38,6 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from mockfiles.inprocess.transports import flavour_of
-
 KEPT = 32  # clients kept per server
 SETTINGS = ("api_key", "organization", "project", "max_retries", "timeout")  # what a test may change on a client
 
@@ -158,10 +156,19 @@ def socket_http_client(openai: ModuleType, asynchronous: bool) -> Any:
     is not: that subclass closes them on whatever loop runs then, and a client dropped for another
     loop has its connections on a loop that is gone (they are closed with their sockets)."""
     default = openai.DefaultAsyncHttpxClient if asynchronous else openai.DefaultHttpxClient
-    tls = shared_tls(flavour_of(default).name)
+    tls = shared_tls(library_of(default))
     wrapper = None if asynchronous else getattr(openai._base_client, "SyncHttpxClientWrapper", None)
     client_class = wrapper if isinstance(wrapper, type) and issubclass(wrapper, default) else default
     return client_class() if tls is None else client_class(verify=tls)
+
+
+def library_of(client_class: type) -> str:
+    """The HTTP library (httpx, or httpx2 from openai 3) an SDK's client class is built on."""
+    for base in client_class.__mro__:
+        root = base.__module__.partition(".")[0]
+        if root in ("httpx", "httpx2"):
+            return root
+    raise TypeError(f"{client_class.__name__} is not an httpx or httpx2 client")
 
 
 @cache
