@@ -136,9 +136,18 @@ def scope_of(request: _Request) -> Scope:
         "path": url.path,
         "raw_path": url.raw_path.partition(b"?")[0],
         "query_string": url.query,
-        "headers": [(name.lower(), value) for name, value in request.headers.raw],
+        "headers": header_pairs(request.headers),
         "state": {},
     }
+
+
+def header_pairs(headers: _Headers) -> list[tuple[bytes, bytes]]:
+    """The request's headers as ASGI gives them: lower-cased names. httpx and httpx2 keep each
+    header's name lower-cased beside the name as given (``_list``); read from there when it is."""
+    kept = getattr(headers, "_list", None)
+    if isinstance(kept, list) and (not kept or len(kept[0]) == 3):
+        return [(lower, value) for _, lower, value in kept]
+    return [(name.lower(), value) for name, value in headers.raw]
 
 
 def read_at_once(request: _Request, flavour: Flavour) -> bool:
@@ -177,8 +186,9 @@ class InProcessTransport:
             answer = caller.answer()
         except (TimedOut, ConnectionReset, Disconnected, ServerGone) as exc:
             raise flavour.error(exc, request) from None
-        if not answer.more:  # the whole answer: read at once, as a canned body is
-            return flavour.response(answer.status, headers=answer.headers, content=answer.first, request=request)
+        if not answer.more:  # the whole answer, in memory: the client reads it at once
+            whole = flavour.byte_stream(answer.first)
+            return flavour.response(answer.status, headers=answer.headers, stream=whole, request=request)
         rest_of_body = flavour.sync_stream(caller, answer, flavour, request)
         return flavour.response(answer.status, headers=answer.headers, stream=rest_of_body, request=request)
 
@@ -233,7 +243,8 @@ class AsyncInProcessTransport:
         except (TimedOut, ConnectionReset, Disconnected, ServerGone) as exc:
             raise flavour.error(exc, request) from None
         if not answer.more:
-            return flavour.response(answer.status, headers=answer.headers, content=answer.first, request=request)
+            whole = flavour.byte_stream(answer.first)
+            return flavour.response(answer.status, headers=answer.headers, stream=whole, request=request)
         rest = flavour.async_stream(caller, answer, flavour, request)
         return flavour.response(answer.status, headers=answer.headers, stream=rest, request=request)
 
