@@ -69,6 +69,10 @@ EMPTY_TEST = """
 def test_{i}():
     pass
 """
+FIXTURE_TEST = """
+def test_{i}(mockfiles):
+    pass
+"""
 IN_PROCESS_CONFTEST = """
 import pytest
 
@@ -91,6 +95,7 @@ class Suite:
 
 SUITES = [
     Suite("empty", EMPTY_TEST, mockfiles=False),
+    Suite("the fixture alone", FIXTURE_TEST),
     Suite("socket, sync", SYNC_TEST),
     Suite("socket, async", ASYNC_TEST),
     Suite("in-process, sync", SYNC_TEST, IN_PROCESS_CONFTEST),
@@ -160,11 +165,11 @@ def openai_version(python: str) -> str:
 Key = tuple[str, str, str, int]  # environment, code (after / before), suite, size
 
 
-def plan(envs: list[Env], codes: dict[str, Path], sizes: list[int]) -> list[Key]:
+def plan(envs: list[Env], codes: dict[str, Path], sizes: list[int], chosen: set[str]) -> list[Key]:
     keys = []
     for env in envs:
         for suite in SUITES:
-            if suite.peer_only and env.name != "peer":
+            if (suite.peer_only and env.name != "peer") or (suite.name not in chosen and suite.name != "empty"):
                 continue
             for code in codes if suite.mockfiles else ["after"]:
                 keys.extend((env.name, code, suite.name, size) for size in sizes)
@@ -239,8 +244,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--envs", default="this,peer", help="this (this environment's openai) and/or peer")
     parser.add_argument("--before", type=Path, help="another checkout of mockfiles, run beside this one")
     parser.add_argument("--peer-python", help="a python with openai<3 and openai-responses (default: made)")
+    parser.add_argument("--suites", help="the suites to run, comma-separated (default: all; the empty one always)")
+    parser.add_argument("--steps", action="store_true", help="only the cost of each step of a test, in this process")
     parser.add_argument("--quick", action="store_true", help="20 tests, one round, this environment: checks it runs")
     args = parser.parse_args(argv)
+    if args.steps:
+        from bench.suite_steps import steps
+
+        for line in steps(quick=args.quick):
+            print(line)
+        return
+    chosen = set(args.suites.split(",")) if args.suites else {suite.name for suite in SUITES}
     sizes = [20] if args.quick else [int(s) for s in args.sizes.split(",")]
     rounds = 1 if args.quick else args.rounds
     names = ["this"] if args.quick else args.envs.split(",")
@@ -262,7 +276,7 @@ def main(argv: list[str] | None = None) -> None:
         for suite in SUITES:
             for size in sizes:
                 folders[(suite.name, size)] = write_suite(suite, size, Path(tmp))
-        keys = plan(envs, codes, sizes)
+        keys = plan(envs, codes, sizes, chosen)
         runs: dict[Key, list[Run]] = {key: [] for key in keys}
         by_name = {env.name: env for env in envs}
         for r in range(rounds):
