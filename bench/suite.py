@@ -95,21 +95,21 @@ class Suite:
 
 SUITES = [
     Suite("empty", EMPTY_TEST, mockfiles=False),
-    Suite("the fixture alone", FIXTURE_TEST),
-    Suite("socket, sync", SYNC_TEST),
-    Suite("socket, async", ASYNC_TEST),
-    Suite("in-process, sync", SYNC_TEST, IN_PROCESS_CONFTEST),
-    Suite("in-process, async", ASYNC_TEST, IN_PROCESS_CONFTEST),
-    Suite("openai-responses, sync", PEER_SYNC_TEST, imports="import openai, openai_responses", mockfiles=False,
+    Suite("fixture alone", FIXTURE_TEST),
+    Suite("socket sync", SYNC_TEST),
+    Suite("socket async", ASYNC_TEST),
+    Suite("in-process sync", SYNC_TEST, IN_PROCESS_CONFTEST),
+    Suite("in-process async", ASYNC_TEST, IN_PROCESS_CONFTEST),
+    Suite("openai-responses sync", PEER_SYNC_TEST, imports="import openai, openai_responses", mockfiles=False,
           peer_only=True),
-    Suite("openai-responses, async", PEER_ASYNC_TEST, imports="import openai, openai_responses", mockfiles=False,
+    Suite("openai-responses async", PEER_ASYNC_TEST, imports="import openai, openai_responses", mockfiles=False,
           peer_only=True),
 ]  # fmt: skip
 
 
 def write_suite(suite: Suite, size: int, where: Path) -> Path:
     """The suite's modules (``PER_FILE`` tests each) and conftest in a directory of its own."""
-    folder = where / f"{suite.name.replace(', ', '-').replace(' ', '-')}-{size}"
+    folder = where / f"{suite.name.replace(' ', '-')}-{size}"
     folder.mkdir()
     (folder / "conftest.py").write_text(suite.conftest)
     for start in range(0, size, PER_FILE):

@@ -1,10 +1,12 @@
 """The event loop an in-process request runs on: one of the calling thread's own (a ``Runner``).
 
-A request's coroutine is a task on it, and the calling thread runs what is ready there itself,
-when it needs the next event of its answer (``drain``): a request that waits for nothing but its
-caller (every request without a fault's delay, a hold or work handed to a worker thread) is
-answered without a hand-over between threads. A request that must wait (a delay, a hold, a worker
-thread) is waited for on the same loop: a sync caller runs it until its answer comes or its read
+A request's first step runs at once on the calling thread, as a step of this loop
+(``first_step``): a request that waits for nothing but its caller (every request without a fault's
+delay, a hold or work handed to a worker thread) ends there, answered with no task made and no
+hand-over between threads. One that waits becomes a task on the loop, and the calling thread runs
+what is ready there itself when it needs the next event of its answer (``drain``, a streamed
+answer's next piece); what waits for time or another thread (a delay, a hold, a worker thread) is
+waited for on the same loop: a sync caller runs it until its answer comes or its read
 timeout passes (``run_until``); an async caller, which cannot block its own loop, hands the runner
 to a thread of its own (``detach``), as does any caller that stops waiting while its request is
 still running (a timeout, a body closed early): the request then ends there, as it would on a

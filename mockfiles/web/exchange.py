@@ -148,8 +148,10 @@ class Holds:
         with self._lock:
             held = list(self._held)
         for loop, event in held:
-            if not loop.is_closed():
+            try:  # the loop of an in-process request may close meanwhile (inprocess/runner.py)
                 loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # closed: the request held on it has ended
+                pass
 
 
 async def _set(event: asyncio.Event) -> None:
