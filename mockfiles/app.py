@@ -5,6 +5,7 @@ responses (in the request's dialect). docs/architecture.md follows one request t
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -24,10 +25,10 @@ from .errors import ConnectionRefusal, HeadersTooLarge, MockFilesError, ServerEr
 from .front import Front
 from .handlers import Api, mount
 from .handlers.admin import PREFIX as ADMIN_PREFIX
-from .handlers.batches import write_due_results
 from .record import Arrival, Record
 from .responses import JSONResponse
 from .routes import Router
+from .scheduler import ALL
 from .shaping import ProxyPage
 from .timeouts import Timeouts
 from .transport import ConnectionFactory, Dropped, Exchange, Transport, UvicornConnection
@@ -104,9 +105,10 @@ class MockFilesApp:
                 operation = self.router.resolve(scope)
                 if operation.endpoint is not None:
                     await self.front.admit(exchange, operation.endpoint)
-                    batches = emulator.batches
-                    if batches.pending(received_at) or batches.owes(record.key):  # its arrival's time
-                        await write_due_results(batches, exchange.record.key)  # off the event loop
+                    if emulator.scheduler.behind(record.key, received_at):  # its arrival's time
+                        await current(exchange, record.key)
+                elif operation.everyone and emulator.scheduler.behind(ALL, received_at):
+                    await current(exchange, ALL)
                 request = Request(scope, exchange.receive if body_expected else receive)
                 response = await operation.handler(request, exchange)
             except Exception as exc:
@@ -151,6 +153,26 @@ class MockFilesApp:
         else:
             headers.append((b"x-request-id", record.request_id.encode()))
         return status, headers, orjson.dumps(body)
+
+
+async def current(ex: Exchange, account: str | None) -> None:
+    """Wait, without holding up anyone else, until the emulator's work due for ``account`` (``ALL``:
+    for every account) by now is done (scheduler.py): a request never finds its account's batch
+    ended without its files, and never does that work itself."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:  # from the scheduler's thread
+        loop.call_soon_threadsafe(_set, done)
+
+    ex.transport.emulator.scheduler.when_current(account, wake)
+    await done
+    await ex.drop_if_stale()  # a reset let it go: not into the new state
+
+
+def _set(done: asyncio.Future[None]) -> None:
+    if not done.done():
+        done.set_result(None)
 
 
 def error_response(dialect: Dialect, record: Record, exc: Exception) -> Response | None:

@@ -9,7 +9,7 @@ from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from typing import Any
 
-from .batch_run import Plan, Results, Usage
+from .batch_run import Plan, Usage
 from .batch_timeline import Timeline
 from .errors import InvalidRequest, NotFound
 
@@ -30,8 +30,11 @@ class StoredBatch:
     error_file_id: str | None = None
     usage: Usage = field(default_factory=Usage)
     settled: bool = False  # its results are written (or it has none)
-    built: tuple[Timeline, Results | None] | None = None  # results built ahead (write_claimed), for that timeline
-    claimed: bool = False  # a writer builds its results (write_claimed): readers leave it to it
+
+    @property
+    def has_results(self) -> bool:
+        """Whether some of its requests ran (or would have): then it ends with files to write."""
+        return any(name == "in_progress" for name, _ in self.timeline.events())
 
     @property
     def key(self) -> tuple[int, int, str]:

@@ -58,6 +58,11 @@ class Clock:
         self._offset = 0.0
         self._lock = threading.Lock()
         self._monotonic = real_monotonic_clock()  # an attribute, so that freezegun leaves it alone
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_advance(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every ``advance()`` (the scheduler looks at the clock again)."""
+        self._listeners.append(listener)
 
     def now(self) -> float:
         return wall_time() + self._offset
@@ -97,6 +102,8 @@ class Clock:
                     f"it is {self._offset:.0f} s ahead; reset the server to start again"
                 )
             self._offset += float(seconds)
+        for listener in self._listeners:
+            listener()
         return self.now()
 
     def reset(self) -> None:

@@ -28,6 +28,7 @@ from .ratelimit import RateLimiter
 from .record import Record
 from .retry_decider import RetryDecider
 from .retry_tests import RetryTests, RetryTestView
+from .scheduler import Scheduler
 from .scenario import Scenario, ScenarioSource, load_scenario, token_problem
 from .timeouts import Timeouts
 from .uploads import Uploads
@@ -71,6 +72,8 @@ class Emulator:
     def __init__(self, settings: Settings = Settings()) -> None:
         self.settings = settings
         self.clock = Clock()
+        self.scheduler = Scheduler(self.clock.now)  # the emulator's own work: batches' validation and results
+        self.clock.on_advance(self.scheduler.kick)
         self.journal = Journal()
         self._lock = threading.RLock()
         self.scenario = Scenario()
@@ -107,6 +110,7 @@ class Emulator:
         with self._lock:
             self.generation += 1
             self.release()
+            self.scheduler.clear()  # the old state's work is dropped with it
             self.clock.reset()
             self.started_at = self.clock.now()
             self.retry_tests.clear()
@@ -140,7 +144,7 @@ class Emulator:
         if fresh or not hasattr(self, "files"):
             rng = random.Random(seed) if seed is not None else random.Random()
             self.files = Files(self.profile, self.clock, rng)
-            self.batches = Batches(self.files, scenario.batches, seed)
+            self.batches = Batches(self.files, scenario.batches, seed, self.scheduler)
             self.uploads = Uploads(self.files)  # reads the profile through files: follows it
             self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter = RateLimiter(self.profile.rate_limits)
@@ -203,6 +207,7 @@ class Emulator:
 
     def shutdown(self) -> None:
         self.release()
+        self.scheduler.close()
 
 
 def effective_timeouts(settings: dict[str, Any], scenario: Scenario) -> Timeouts:

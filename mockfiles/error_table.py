@@ -274,6 +274,12 @@ ROWS: dict[str, Row] = {
         "storage_limit_exceeded",
         native=NATIVE_TOO_LARGE,
     ),
+    "account_full": Row(
+        "Storage limit reached: this account stores {used} of {limit} bytes, and a batch's results need room. "
+        "Delete files to make room.",
+        "storage_limit_exceeded",
+        native=NATIVE_TOO_LARGE,
+    ),
     # --- control routes ---
     "scenario_too_large": Row("A scenario may be at most {limit!k} KiB ({limit} bytes).", "request_too_large"),
     "body_too_large": Row("This request's body may be at most {limit!k} KiB ({limit} bytes).", "request_too_large"),

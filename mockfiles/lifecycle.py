@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -103,26 +103,10 @@ class Files:
         self.rng = rng
         self.store = FileStore()
         self.lock = threading.RLock()
-        self._hooks: list[Callable[[float], None]] = []
-        self._in_hook = False
-
-    def on_read(self, hook: Callable[[float], None]) -> None:
-        """Call ``hook(now)`` before every operation: batches write their output files lazily,
-        once the clock has passed their end, and must have done so before anyone lists,
-        reads or counts files."""
-        self._hooks.append(hook)
 
     def now(self) -> float:
-        """The clock, after the hooks have caught up with it (call with the lock held)."""
-        now = self.clock.now()
-        if self._hooks and not self._in_hook:
-            self._in_hook = True
-            try:
-                for hook in self._hooks:
-                    hook(now)
-            finally:
-                self._in_hook = False
-        return now
+        """The emulator clock."""
+        return self.clock.now()
 
     # --- checks made before and while the body streams in ------------------------
 
@@ -197,6 +181,16 @@ class Files:
         limit_bytes = self.profile.max_total_bytes
         if limit_bytes is not None and incoming and used + incoming > limit_bytes:
             raise storage_exceeded(used, limit_bytes, incoming)
+
+    def check_not_full(self, account: str, param: str) -> None:
+        """Refuse work that writes files into an account that can take no more (a batch's results):
+        its file count or its storage is at its limit (call with the lock held)."""
+        count, used = self.store.usage(account, self.now())
+        profile = self.profile
+        if profile.max_files is not None and count >= profile.max_files:
+            raise QuotaExceeded("file_count_limit", which="file_count", limit=profile.max_files, used=count, param=param)
+        if profile.max_total_bytes is not None and used >= profile.max_total_bytes:
+            raise QuotaExceeded("account_full", which="storage", limit=profile.max_total_bytes, used=used, param=param)
 
     def storage_refusal(self, size: int, room_left: int) -> QuotaExceeded:
         """The refusal of a file whose bytes were dropped while it streamed in, because it
@@ -325,9 +319,9 @@ class Files:
         id_shape: IdShape,
         dialect: str = "openai",
     ) -> StoredFile:
-        """A file the service writes itself (a batch's output or errors): processed at once,
-        counted in the account's quotas but never refused by them (a choice: the batch has
-        run; the account is over its limit until files are deleted)."""
+        """A file the service writes itself (a batch's output or errors): processed at once and
+        counted in the account's quotas; its writer keeps it within the room the account had
+        (batch_run.building), so only the small error lines of what did not fit can go past it."""
         with self.lock:
             f = StoredFile(
                 id=self._new_id(id_shape),

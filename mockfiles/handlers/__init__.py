@@ -13,9 +13,11 @@ control routes (``admin``), so adding an endpoint is its registry line and its h
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..dialects.dashscope_compatible import CompatibleDialect
 from ..dialects.dashscope_native import NativeDialect
@@ -24,6 +26,10 @@ from ..emulator import Emulator
 from ..endpoints import HANDLER_MODULES
 from ..front import Front
 from ..routes import Route
+from ..scheduler import Job, Superseded
+from ..transport import Exchange
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,15 @@ class Api:
     openai: OpenAIDialect
     compatible: CompatibleDialect
     native: NativeDialect
+
+    async def work(self, ex: Exchange, account: str, job: Job[T]) -> T:
+        """A job run by the emulator's scheduler in the account's turns, awaited without holding up
+        the event loop; a reset meanwhile drops it, and the request with it."""
+        try:
+            return await asyncio.wrap_future(self.emulator.scheduler.submit(account, job))
+        except Superseded:
+            await ex.drop_if_stale()
+            raise
 
 
 def mount(api: Api) -> list[Route]:

@@ -29,14 +29,13 @@ from ..json_body import loads as json_body_value
 from ..located import ScenarioError
 from ..params import bounded_body
 from ..responses import ContentResponse, JSONResponse
-from ..routes import Handler, Route, route
+from ..routes import Handler, Operation, Route, route
 from ..scenario import scenario_from_text
 from ..store import StoredFile
 from ..transport import Exchange
 from ..validation import check_range, parse_int
 from ..version import __version__
 from . import Api
-from .batches import write_due_results
 
 PREFIX = "/_mockfiles"
 MAX_SCENARIO_BYTES = 4 * 1024 * 1024  # 50,000 fault rules take 1.4 MB; a real scenario a few KB
@@ -84,7 +83,6 @@ def routes(api: Api) -> list[Route]:
         return JSONResponse({"object": "list", "data": data, **journal})
 
     async def files(request: Request, ex: Exchange) -> JSONResponse:
-        await write_due_results(emulator.batches, None)  # ended batches' result files, off the event loop
         now = emulator.clock.now()
         view = api.openai
         data = [
@@ -117,7 +115,6 @@ def routes(api: Api) -> list[Route]:
 
     async def batches(request: Request, ex: Exchange) -> JSONResponse:
         """Every account's batches, oldest first, each with its account masked as files are."""
-        await write_due_results(emulator.batches, None)
         data = [
             {**api.openai.batch_object(batch), "account": account_id(account), "key": key_hint(account)}
             for account, batch in emulator.batches.everyone()
@@ -178,9 +175,10 @@ def routes(api: Api) -> list[Route]:
         route(PREFIX + "/reset", POST=guarded(reset)),
         route(PREFIX + "/clock", GET=guarded(clock), POST=guarded(clock)),
         route(PREFIX + "/requests", GET=guarded(requests)),
-        route(PREFIX + "/files", GET=guarded(files)),
-        route(PREFIX + "/uploads", GET=guarded(uploads)),
-        route(PREFIX + "/batches", GET=guarded(batches)),
+        # the views of every account's state wait for every account's work due (scheduler.py)
+        route(PREFIX + "/files", GET=Operation(guarded(files), everyone=True)),
+        route(PREFIX + "/uploads", GET=Operation(guarded(uploads), everyone=True)),
+        route(PREFIX + "/batches", GET=Operation(guarded(batches), everyone=True)),
         route(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
         route(PREFIX + "/openapi.json", GET=guarded(openapi)),
         route(PREFIX + "/scenario/check", POST=guarded(scenario_check)),

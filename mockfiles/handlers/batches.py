@@ -2,19 +2,14 @@
 DashScope's ``/compatible-mode/v1``): the Batches service (batches.py) does the work, the
 dialect only decides how objects and errors look on the wire.
 
-A batch's create reads its whole input file (validation: about 0.3 s for 50,000 requests), so it
-runs in a worker thread; so does the writing of ended batches' results (``write_due_results``, which
-the application awaits before every request that could read them): the event loop keeps serving
-other clients meanwhile.
+A batch's create reads its whole input file (validation: about 0.3 s for 50,000 requests): a
+small input is validated at once, a larger one by the emulator's scheduler (scheduler.py), in
+slices, while the event loop serves other clients. Ended batches' results are the scheduler's due
+work: no handler writes them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import logging
-
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from ..batches import Batches
@@ -26,11 +21,12 @@ from ..json_body import loads as json_body_value
 from ..params import bounded_body, query_of
 from ..responses import JSONResponse
 from ..routes import Operation, Route, route
+from ..scheduler import Scheduler
 from ..transport import Exchange
 from . import Api
 
-log = logging.getLogger("mockfiles")
 MAX_BODY_BYTES = 64 * 1024  # a create's body: ids, the endpoint and at most 16 x (64 + 512) chars of metadata
+INLINE_BYTES = 64 * 1024  # an input this small is validated on the event loop (under a millisecond)
 
 
 def routes(api: Api) -> list[Route]:
@@ -60,20 +56,21 @@ class BatchesAPI:
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
         body = await json_body(request)
-        make = functools.partial(
-            self.batches.create,
-            ex.record.key or "",
-            input_file_id=body.get("input_file_id"),
+        given = body.get("input_file_id")
+        ex.record.details.update(batch_id=None, input_file_id=given if isinstance(given, str) else None)
+        await ex.drop_if_stale()  # not into a store reset meanwhile
+        key = ex.record.key or ""
+        job, size = self.batches.creating(
+            key,
+            input_file_id=given,
             endpoint=body.get("endpoint"),
             completion_window=body.get("completion_window"),
             metadata=body.get("metadata"),
             output_expires_after=body.get("output_expires_after"),
             dialect=self.dialect.name,
         )
-        given = body.get("input_file_id")
-        ex.record.details.update(batch_id=None, input_file_id=given if isinstance(given, str) else None)
-        await ex.drop_if_stale()  # not into a store reset meanwhile
-        batch = await run_in_threadpool(make)  # validation reads the whole input file
+        # validation reads the whole input file: a large one in the account's turns on the scheduler
+        batch = Scheduler.run(job) if size <= INLINE_BYTES else await self.api.work(ex, key, job)
         ex.record.details["batch_id"] = batch["id"]
         return JSONResponse(self.dialect.batch_object(batch))
 
@@ -89,24 +86,6 @@ class BatchesAPI:
     async def cancel(self, request: Request, ex: Exchange) -> JSONResponse:
         batch_id = ex.record.details["batch_id"] = request.path_params["batch_id"]
         return JSONResponse(self.dialect.batch_object(self.batches.cancel(ex.record.key or "", batch_id)))
-
-
-async def write_due_results(batches: Batches, account: str | None) -> None:
-    """Results of batches that have ended, written in a worker thread (docs/batches.md: about
-    1.2 s for 50,000 requests) while the event loop serves other clients; a request of an account
-    (None: of every account) whose results are being written waits for them, in a worker thread."""
-    if batches.pending(batches.files.clock.now()):
-        claimed = batches.claim()
-        if claimed:
-            writing = asyncio.get_running_loop().run_in_executor(None, batches.write_claimed, claimed)
-            writing.add_done_callback(_report)
-    if batches.owes(account):
-        await run_in_threadpool(batches.wait_for, account)
-
-
-def _report(writing: asyncio.Future[None]) -> None:
-    if not writing.cancelled() and writing.exception() is not None:
-        log.error("mockfiles: writing batch results failed", exc_info=writing.exception())
 
 
 async def json_body(request: Request) -> dict[str, object]:
