@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .version import __version__
+from mockfiles._version import __version__
 
 # (dialect, the service it speaks for, what a client sets to the base URL, the mount point)
 DIALECTS = (

@@ -13,21 +13,22 @@ from typing import Any, TypedDict
 
 import uvicorn
 
-from . import inprocess
-from .accounts import account_id
-from .announce import connectable_url
-from .app import MockFilesApp, build_app
-from .clock import real_monotonic_clock
-from .connection_answers import Answers
-from .emulator import Emulator, Settings
-from .inmemory import Server as InMemoryServer
-from .inmemory import connection_of
-from .inprocess import AsyncInProcessTransport, InProcessTransport
-from .journal import Entry
-from .protocol import protocol_class
-from .retry_handle import RetryTest, retry_document
-from .scenario import Scenario, ScenarioSource
-from .verdicts import CallDict
+from mockfiles.announce import connectable_url
+from mockfiles.core.accounts import account_id
+from mockfiles.core.clock import real_monotonic_clock
+from mockfiles.core.journal import Entry
+from mockfiles.emulator import Emulator, Settings
+from mockfiles.exceptions import StartupError
+from mockfiles.inprocess import transports as inprocess
+from mockfiles.inprocess.channel import Server as InMemoryServer
+from mockfiles.inprocess.channel import connection_of
+from mockfiles.inprocess.transports import AsyncInProcessTransport, InProcessTransport
+from mockfiles.retries.handle import RetryTest, retry_document
+from mockfiles.retries.verdicts import CallDict
+from mockfiles.scenarios.scenario import Scenario, ScenarioSource
+from mockfiles.web.app import MockFilesApp, build_app
+from mockfiles.web.protocol import protocol_class
+from mockfiles.web.refusals import Answers
 
 DEFAULT_API_KEY = "sk-mockfiles-test"
 STARTUP_TIMEOUT = 15.0
@@ -62,10 +63,6 @@ class ServerOptions(TypedDict, total=False):
     header_timeout: float | None
     body_timeout: float | None
     in_process: bool
-
-
-class StartupError(RuntimeError):
-    """The server could not start (the port is taken, the address is wrong…)."""
 
 
 MAX_PORT = 65_535

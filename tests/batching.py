@@ -7,10 +7,10 @@ from typing import Any
 
 from openai.types import Batch
 
-from mockfiles.batches import Batches
+from mockfiles.batches.service import Batches
 from mockfiles.emulator import Emulator, Settings
-from mockfiles.lifecycle import Files
-from mockfiles.scenario import ScenarioSource
+from mockfiles.files.service import Files
+from mockfiles.scenarios.scenario import ScenarioSource
 from tests.helpers import batch_line, jsonl
 
 CHAT = "/v1/chat/completions"

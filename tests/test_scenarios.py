@@ -15,12 +15,12 @@ import yaml
 
 from mockfiles import MockFilesServer, ScenarioError, load_scenario
 from mockfiles.cli import main as cli_main
-from mockfiles.endpoints import NAMES
+from mockfiles.core.registry import NAMES
 
 ENDPOINTS = ", ".join(NAMES)  # the registry's, in its order: files.create, files.list, ...
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
-SCHEMA = json.loads(resources.files("mockfiles").joinpath("scenario.schema.json").read_text())
+SCHEMA = json.loads(resources.files("mockfiles.scenarios").joinpath("schema.json").read_text())
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)
 

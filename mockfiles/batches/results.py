@@ -1,0 +1,251 @@
+"""Running a batch's requests: deciding which fail (when the batch is validated) and writing
+the output and error files (when it ends).
+
+Both passes read the input file line by line from the store's chunks, and decide each
+request the same way (the batch's scenario rules, then the endpoint's own checks), so the
+request counts shown while the batch runs agree with the files it ends with. Between the
+two passes a batch keeps only the indexes of its failing requests.
+
+Output lines (OpenAI's batch output format)::
+
+    {"id": "batch_req_…", "custom_id": "…", "response": {"status_code": 200, "request_id": "req_…",
+     "body": {…}}, "error": null}
+
+A request the endpoint refused goes to the error file with its 4xx/5xx ``response``; one
+that failed with no response (``request_timeout``, ``batch_expired``, ``batch_cancelled``,
+``storage_limit_exceeded``) with ``"response": null`` and ``"error": {"code", "message"}``.
+
+Both passes are jobs for the emulator's scheduler (scheduler.py): generators that yield every
+``STEP`` lines, so that the thread running them can give another account its turn. The output
+is held to the room its account has left (``room``): from the first answer that does not fit,
+the requests that succeeded go to the error file as ``storage_limit_exceeded`` instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from array import array
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockfiles.batches.input import Limits, Request, Validation, read_requests
+from mockfiles.batches.timeline import Timeline
+from mockfiles.inference import text as inference
+from mockfiles.inference.text import HEX, Answer
+from mockfiles.scenarios.batches import LINE_ERRORS, BatchSettings, LineFailure
+
+log = logging.getLogger("mockfiles")
+CHUNK_BYTES = 64 * 1024  # output files are stored as chunks of about this size
+STEP = 128  # lines between two yields of a job (scheduler.py)
+STORAGE_FULL = LineFailure(
+    "storage_limit_exceeded",
+    "The result of this request could not be stored: the account has reached its storage limit.",
+)
+SERVER_ERROR = {
+    "message": "The server had an error while processing your request. Sorry about that!",
+    "type": "server_error",
+    "param": None,
+    "code": None,
+}
+
+
+@dataclass(slots=True)
+class Usage:
+    """Token totals over a batch's successful requests, as the SDK's ``BatchUsage`` has them."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    def add(self, body: dict[str, Any]) -> None:
+        given, output, cached, reasoning = inference.usage_of(body)
+        self.input_tokens += given
+        self.output_tokens += output
+        self.cached_tokens += cached
+        self.reasoning_tokens += reasoning
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "input_tokens": self.input_tokens,
+            "input_tokens_details": {"cached_tokens": self.cached_tokens},
+            "output_tokens": self.output_tokens,
+            "output_tokens_details": {"reasoning_tokens": self.reasoning_tokens},
+            "total_tokens": self.input_tokens + self.output_tokens,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What validation found and decided; the input's chunks are kept (not copied) until
+    the results are written."""
+
+    validation: Validation
+    failing: array[int]  # sorted indexes of the requests that will fail
+    chunks: tuple[bytes, ...]
+    settings: BatchSettings
+    seed: int
+
+    @property
+    def valid(self) -> bool:
+        return not self.validation.errors
+
+    @property
+    def total(self) -> int:
+        return self.validation.count if self.valid else 0
+
+
+def decide(request: Request, settings: BatchSettings, seed: int) -> Answer | LineFailure | None:
+    """A request's fate when that is known without running it: a scenario rule's effect, or
+    the endpoint's refusal of a malformed body; None: it runs and succeeds."""
+    rule = settings.rule_for(seed, request.custom_id, request.url, request.model)
+    if rule is not None:
+        return rule.effect()
+    return inference.check(request.url, request.body)
+
+
+def fails(decided: Answer | LineFailure | None) -> bool:
+    return isinstance(decided, LineFailure) or (decided is not None and not decided.ok)
+
+
+def planning(
+    chunks: tuple[bytes, ...], endpoint: str, limits: Limits, settings: BatchSettings, seed: int
+) -> Generator[None, None, Plan]:
+    """Validate the input and note which requests will fail (one pass over the file): a job."""
+    validation = Validation(endpoint, limits)
+    failing = array("I")
+    for request in validation.requests(chunks):
+        if fails(decide(request, settings, seed)):
+            failing.append(request.index)
+        if request.index % STEP == 0:
+            yield
+    return Plan(validation, failing, chunks, settings, seed)
+
+
+class ChunkWriter:
+    """A JSONL file built line by line into chunks of about CHUNK_BYTES: never one big copy."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.lines = 0
+        self._buffer = bytearray()
+
+    @property
+    def written(self) -> int:
+        """Bytes written so far, the buffer's included."""
+        return self.size + len(self._buffer)
+
+    def write(self, line: bytes) -> None:
+        """One line, already JSON (``encode``)."""
+        self._buffer += line
+        self.lines += 1
+        if len(self._buffer) >= CHUNK_BYTES:
+            self._flush()
+
+    def close(self) -> tuple[bytes, ...]:
+        self._flush()
+        return tuple(self.chunks)
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self.chunks.append(bytes(self._buffer))
+            self.size += len(self._buffer)
+            self._buffer.clear()
+
+
+@dataclass
+class Results:
+    output: ChunkWriter = field(default_factory=ChunkWriter)
+    errors: ChunkWriter = field(default_factory=ChunkWriter)
+    usage: Usage = field(default_factory=Usage)
+    full_from: int | None = None  # the first request whose answer did not fit the account's room
+    late: array[int] = field(default_factory=lambda: array("I"))  # requests planned to succeed that failed
+
+    def failing(self, planned: array[int]) -> array[int]:
+        """The sorted indexes of every failed request: those planned, and those that failed late."""
+        if not self.late:
+            return planned
+        return array("I", sorted({*planned, *self.late}))
+
+    @property
+    def size(self) -> int:
+        return self.output.written + self.errors.written
+
+
+def building(the_plan: Plan, timeline: Timeline, batch_id: str, room: int) -> Generator[None, None, Results]:
+    """The output and error files of a batch that has ended (a job): the requests done by the time
+    work stopped ran; the others get the final status's code (batch_expired or batch_cancelled).
+    Answers go to the output file while they fit in ``room`` bytes (the files' total); from the
+    first that does not, successes are ``storage_limit_exceeded`` failures."""
+    results = Results()
+    final, at = timeline.final
+    done = timeline.done(at)
+    stop_code = "batch_expired" if final == "expired" else "batch_cancelled"
+    settings, seed = the_plan.settings, the_plan.seed
+    for request in _requests(the_plan):
+        ident = f"{batch_id}:{request.index}".encode()
+        line_id = "batch_req_" + inference.token(ident, "line", HEX, 32)
+        if request.index % STEP == 0:
+            yield
+        if request.index >= done:
+            results.errors.write(_failure(line_id, request.custom_id, LineFailure(stop_code, LINE_ERRORS[stop_code])))
+            continue
+        answer = decide(request, settings, seed)
+        if isinstance(answer, LineFailure):
+            results.errors.write(_failure(line_id, request.custom_id, answer))
+            continue
+        line, answered = _answered(request, answer, ident, line_id, timeline)
+        if not answered.ok:
+            results.errors.write(line)
+            if answer is None:  # the stand-in itself failed
+                results.late.append(request.index)
+        elif results.full_from is None and results.size + len(line) <= room:
+            results.output.write(line)
+            results.usage.add(answered.body)
+        else:
+            results.full_from = request.index if results.full_from is None else results.full_from
+            results.errors.write(_failure(line_id, request.custom_id, STORAGE_FULL))
+            results.late.append(request.index)
+    return results
+
+
+def _answered(
+    request: Request, decided: Answer | None, ident: bytes, line_id: str, timeline: Timeline
+) -> tuple[bytes, Answer]:
+    """A request's output line and its answer: the endpoint's stand-in unless a rule decided it.
+    A body that cannot be answered or written back (which validation keeps out) is the 500 the
+    real service answers for its own failures, not a batch that cannot end."""
+    request_id = "req_" + inference.token(ident, "request", HEX, 32)
+    try:
+        answer = decided or inference.run(request.url, request.body, ident, int(timeline.line_time(request.index)))
+        response = {"status_code": answer.status, "request_id": request_id, "body": answer.body}
+        return encode({"id": line_id, "custom_id": request.custom_id, "response": response, "error": None}), answer
+    except (TypeError, ValueError, RecursionError) as exc:
+        log.warning("mockfiles: batch request %s answered 500: %s", line_id, exc)
+        answer = Answer(500, {"error": SERVER_ERROR})
+        response = {"status_code": 500, "request_id": request_id, "body": answer.body}
+        return encode({"id": line_id, "custom_id": request.custom_id, "response": response, "error": None}), answer
+
+
+def encode(line: dict[str, Any]) -> bytes:
+    """One JSONL line, as OpenAI's documented output lines are spaced, UTF-8 as it is. What a line
+    can echo was read by orjson (batch_input): no lone surrogate, no NaN, no integer beyond 64 bits."""
+    return json.dumps(line, ensure_ascii=False).encode() + b"\n"
+
+
+def _requests(the_plan: Plan) -> Iterable[Request]:
+    return read_requests(the_plan.chunks) if the_plan.valid else ()
+
+
+def _failure(line_id: str, custom_id: str, failure: LineFailure) -> bytes:
+    return encode(
+        {
+            "id": line_id,
+            "custom_id": custom_id,
+            "response": None,
+            "error": {"code": failure.code, "message": failure.message},
+        }
+    )

@@ -1,0 +1,294 @@
+"""The Batches service: create, retrieve, list and cancel batches, per account.
+
+Knows nothing about HTTP. A batch is validated when it is created (its input file read
+line by line from the store) and then lives on the emulator clock: its status and counts
+are computed whenever it is read (``batch_timeline``), and its output and error files are
+written, through the Files service, by due work of the emulator's scheduler (scheduler.py) once
+the clock has passed its end — so they are listed, downloadable and counted like any other file.
+
+Both are jobs of the batch's account on the scheduler's thread, run in slices: validation
+(``creating``: the edge hands it over and waits for it; ``create`` runs it in the calling
+thread) and the writing of results (``at`` the batch's end), built outside the Files lock and
+stored under it. Until its results are stored, an ended batch shows the status before its end
+(``finalizing``, ``cancelling``, ``in_progress``): never ended without its files. The edge has a
+request of the account wait for its account's due work before it runs, so the account's own
+reads find them written; nobody else waits, and no request writes them.
+
+The results are held to the room the account has left in its storage, and a create is refused
+when it has none (the refusal of an upload to a full account).
+
+Every refusal of the service is worded in the one error table (``error_table.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from typing import Any
+
+from mockfiles.batches.input import Limits
+from mockfiles.batches.params import (
+    COMPLETION_WINDOWS,
+    check_metadata,
+    check_output_expires_after,
+    invalid_value,
+    page_limit,
+    required_string,
+)
+from mockfiles.batches.results import Results, building, planning
+from mockfiles.batches.store import BatchPage as BatchPage
+from mockfiles.batches.store import BatchStore, StoredBatch
+from mockfiles.batches.timeline import CANCELLABLE, FINAL, Timeline
+from mockfiles.core import ids
+from mockfiles.core.errors import Conflict
+from mockfiles.core.scheduler import Job, Scheduler
+from mockfiles.files.service import Files
+from mockfiles.files.store import StoredFile
+from mockfiles.files.use import Use, check_use
+from mockfiles.scenarios.batches import BatchSettings
+
+DEFAULT_SEED = 0  # probabilities of request rules when the scenario sets no seed
+
+# A batch's input file: purpose ``batch``, processed; its lines are read when the batch is validated.
+BATCH_INPUT = Use(
+    "input_file_id",
+    purposes=frozenset({"batch"}),
+    reasons={
+        "missing": "no_such_file",
+        "purpose": "batch_input_purpose",
+        "processing": "batch_input_processing",
+        "failed": "batch_input_failed",
+    },
+)
+
+
+class Batches:
+    """One emulator's Batches service, over its Files service (same lock, clock and rng)."""
+
+    def __init__(
+        self,
+        files: Files,
+        settings: BatchSettings | None = None,
+        seed: int | None = None,
+        scheduler: Scheduler | None = None,
+    ) -> None:
+        self.files = files
+        self.scheduler = scheduler if scheduler is not None else Scheduler(files.clock.now)
+        self.settings = BatchSettings()
+        self.seed = DEFAULT_SEED
+        self.configure(settings or BatchSettings(), seed)
+        self.store = BatchStore()
+
+    def configure(self, settings: BatchSettings, seed: int | None) -> None:
+        """The scenario's settings for batches created from now on (each batch keeps those it
+        was created with)."""
+        self.settings = settings
+        self.seed = DEFAULT_SEED if seed is None else seed
+
+    # --- operations ------------------------------------------------------------------
+
+    def create(self, account: str, **params: Any) -> dict[str, Any]:
+        """``creating``, its validation run in the calling thread."""
+        job, _ = self.creating(account, **params)
+        return Scheduler.run(job)
+
+    def creating(
+        self,
+        account: str,
+        *,
+        input_file_id: object,
+        endpoint: object,
+        completion_window: object,
+        metadata: object = None,
+        output_expires_after: object = None,
+        dialect: str = "openai",
+    ) -> tuple[Job[dict[str, Any]], int]:
+        """Check a create's parameters and its input file now (refusals are raised here); the job
+        that validates the input and makes the batch (its answer: the Batch, ``validating``), and
+        the input's size (the edge runs a small one at once)."""
+        rules = self.files.profile.batches
+        file_id = required_string(input_file_id, "input_file_id")
+        url = required_string(endpoint, "endpoint")
+        if url not in rules.urls:
+            invalid_value(url, "endpoint", rules.urls)
+        window = required_string(completion_window, "completion_window")
+        if window not in COMPLETION_WINDOWS:
+            invalid_value(window, "completion_window", COMPLETION_WINDOWS)
+        pairs = check_metadata(metadata)
+        lifetime = check_output_expires_after(output_expires_after)
+        with self.files.lock:
+            now = self.files.now()
+            source = self._input_file(account, file_id)
+            self.files.check_not_full(account, "input_file_id")  # it could take none of the batch's results
+        limit = rules.test_max_requests if url == rules.test_url else rules.max_requests
+        fields = {
+            "account": account,
+            "endpoint": url,
+            "input_file_id": file_id,
+            "metadata": pairs,
+            "output_expires_after": lifetime,
+            "dialect": dialect,
+        }
+        limits = Limits(limit, rules.max_embedding_inputs)
+        return self._validating(fields, now, source.chunks, limits), source.size
+
+    def _validating(
+        self, fields: dict[str, Any], now: float, chunks: tuple[bytes, ...], limits: Limits
+    ) -> Job[dict[str, Any]]:
+        """A create's job: the input validated, then the batch made and its results scheduled."""
+        settings = self.settings
+        the_plan = yield from planning(chunks, fields["endpoint"], limits, settings, self.seed)
+        with self.files.lock:
+            batch = StoredBatch(
+                id=self._new_id(),
+                seq=self.store.next_seq(),
+                timeline=Timeline(now, settings.timing, the_plan.total, the_plan.valid),
+                plan=the_plan,
+                **fields,
+            )
+            self.store.add(batch)
+            self._schedule(batch)
+            return self.snapshot(batch, now, until="validating")
+
+    def get(self, account: str, batch_id: str) -> dict[str, Any]:
+        with self.files.lock:
+            now = self.files.now()
+            return self.snapshot(self.store.get(account, batch_id), now)
+
+    def page(self, account: str, *, limit: int | str | None = None, after: str | None = None) -> BatchPage:
+        """Newest first; ``limit`` 1-100 (default 20), ``after`` a batch id."""
+        count = page_limit(limit)
+        with self.files.lock:
+            now = self.files.now()
+            found, has_more = self.store.page(account, limit=count, after=after)
+            return BatchPage([self.snapshot(batch, now) for batch in found], has_more)
+
+    def cancel(self, account: str, batch_id: str) -> dict[str, Any]:
+        """``cancelling`` now, ``cancelled`` after the cancelling phase; requests not done by
+        now get ``batch_cancelled``. Cancelling a cancelling batch answers it again (a retried
+        cancel must not fail); any other status but validating and in_progress is a 409."""
+        with self.files.lock:
+            now = self.files.now()
+            batch = self.store.get(account, batch_id)
+            status = batch.timeline.status(now)
+            if status == "cancelling":
+                return self.snapshot(batch, now)
+            if status not in CANCELLABLE:
+                raise Conflict("batch_not_cancellable", status=status)
+            batch.timeline = replace(batch.timeline, cancel_at=now)
+            self._schedule(batch)  # its results: at its new end
+            return self.snapshot(batch, now, until="cancelling")
+
+    def everyone(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every account's batches (the account, the Batch object), oldest first: for the control routes."""
+        with self.files.lock:
+            now = self.files.now()
+            return [(batch.account, self.snapshot(batch, now)) for batch in self.store.all_batches()]
+
+    def _schedule(self, batch: StoredBatch) -> None:
+        """The writing of the batch's results, due at its end (call with the lock held)."""
+        at = batch.timeline.final[1]
+        self.scheduler.at(at, batch.account, functools.partial(self._writing, batch, at))
+
+    def _writing(self, batch: StoredBatch, at: float) -> Job[None]:
+        """An ended batch's results, built outside the Files lock, then stored under it: a job. An
+        entry that a cancel replaced (the batch's end moved) does nothing."""
+        timeline = batch.timeline
+        if batch.settled or timeline.final[1] != at:
+            return
+        results = None
+        if batch.has_results:
+            room = self.files.room_for(batch.account)
+            results = yield from building(batch.plan, timeline, batch.id, room)
+        with self.files.lock:
+            if batch.timeline is timeline and not batch.settled:
+                self._finish(batch, results)
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    # --- the Batch object ------------------------------------------------------------
+
+    def snapshot(self, batch: StoredBatch, now: float, until: str | None = None) -> dict[str, Any]:
+        """The Batch object at ``now``, as the SDK's ``Batch`` types it."""
+        timeline = batch.timeline
+        passed = timeline.passed(now, until)
+        if until is None and len(passed) > 1 and passed[-1][0] in FINAL and not batch.settled and batch.has_results:
+            until = passed[-2][0]  # its results are being written: the status before its end
+            passed = passed[:-1]
+        status = passed[-1][0]
+        stamps = {f"{name}_at": int(at) for name, at in passed if name != "validating"}
+        done = status in FINAL and batch.settled
+        errors = None
+        if status == "failed":
+            errors = {"object": "list", "data": [e.as_dict() for e in batch.plan.validation.errors]}
+        created = int(timeline.created)
+        return {
+            "id": batch.id,
+            "object": "batch",
+            "endpoint": batch.endpoint,
+            "model": batch.plan.validation.model,
+            "errors": errors,
+            "input_file_id": batch.input_file_id,
+            "completion_window": COMPLETION_WINDOWS[0],
+            "status": status,
+            "output_file_id": batch.output_file_id if done else None,
+            "error_file_id": batch.error_file_id if done else None,
+            "created_at": created,
+            "in_progress_at": stamps.get("in_progress_at"),
+            "expires_at": created + int(timeline.window),
+            "finalizing_at": stamps.get("finalizing_at"),
+            "completed_at": stamps.get("completed_at"),
+            "failed_at": stamps.get("failed_at"),
+            "expired_at": stamps.get("expired_at"),
+            "cancelling_at": stamps.get("cancelling_at"),
+            "cancelled_at": stamps.get("cancelled_at"),
+            "request_counts": timeline.counts(now, batch.plan.failing, until).as_dict(),
+            "usage": batch.usage.as_dict(),
+            "metadata": batch.metadata,
+        }
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _input_file(self, account: str, file_id: str) -> StoredFile:
+        return check_use(self.files, account, file_id, BATCH_INPUT)
+
+    def _finish(self, batch: StoredBatch, results: Results | None) -> None:
+        """Store an ended batch's output and error files (none when no request ever ran); call
+        with the lock held. Requests that failed only now (no room left) count as failed."""
+        final, at = batch.timeline.final
+        if results is not None:
+            rules = self.files.profile.batches
+            lifetime = batch.output_expires_after
+            if lifetime is None:
+                lifetime = rules.output_expires_after
+            for writer, suffix in ((results.output, "output"), (results.errors, "error")):
+                if not writer.lines:
+                    continue
+                chunks = writer.close()
+                made = self.files.add_generated(
+                    batch.account,
+                    purpose="batch_output",
+                    filename=f"{batch.id}_{suffix}.jsonl",
+                    chunks=chunks,
+                    size=writer.size,
+                    created_at=int(at),
+                    expires_after=lifetime,
+                    id_shape=rules.output_id_shape,
+                    dialect=batch.dialect,
+                )
+                if suffix == "output":
+                    batch.output_file_id = made.id
+                else:
+                    batch.error_file_id = made.id
+            batch.usage = results.usage
+            batch.plan = replace(batch.plan, failing=results.failing(batch.plan.failing))
+        batch.plan = replace(batch.plan, chunks=())  # the input's bytes are no longer needed
+        batch.settled = True
+
+    def _new_id(self) -> str:
+        shape = self.files.profile.batches.id_shape
+        while True:
+            candidate = shape.make(ids.random_token(self.files.rng, shape.alphabet, shape.length))
+            if not self.store.contains_id(candidate):
+                return candidate
