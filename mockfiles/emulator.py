@@ -146,11 +146,11 @@ class Emulator:
             self.files = Files(self.profile, self.clock, rng)
             self.batches = Batches(self.files, scenario.batches, seed, self.scheduler)
             self.uploads = Uploads(self.files)  # reads the profile through files: follows it
-            self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
+            self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP, scenario.journal_bytes)
             self.limiter = RateLimiter(self.profile.rate_limits)
         else:
             self.files.profile = self.profile
-            self.journal.resize(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
+            self.journal.resize(scenario.journal_cap or DEFAULT_JOURNAL_CAP, scenario.journal_bytes)
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
             self.batches.configure(scenario.batches, seed)
         self.timeouts = effective_timeouts(settings, scenario)

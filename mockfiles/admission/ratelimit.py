@@ -1,10 +1,19 @@
 """Per-key request rate limits over a rolling window on the pacing clock (real elapsed
-time plus the emulator clock's advances: see ``Clock.pacing``)."""
+time plus the emulator clock's advances: see ``Clock.pacing``).
+
+The table of windows is bounded, as nginx's ``limit_req`` zone is: a window is forgotten once it
+is empty (no admitted request left in it: the key is as if it had never called), found by a look
+at the least recently used ones at each check; and when the table holds ``MAX_WINDOWS``, the least
+recently used window goes, whatever it holds (that key starts afresh, as nginx's evicted states
+do). A key longer than ``KEY_CHARS`` is held by its digest, so a window takes about the same room
+whatever the key's length (20,000 windows: a few MB).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from typing import NamedTuple
 
 from mockfiles.core.profiles import RateLimits
@@ -21,6 +30,17 @@ class RateDecision(NamedTuple):
     at: float = 0.0  # the slot's time on the pacing clock (an allowed request), for refund()
 
 
+MAX_WINDOWS = 65_536  # windows held at once (a key has one per rate class it used)
+KEY_CHARS = 256  # a longer key is held by its sha256
+SWEEP = 2  # least recently used windows looked at per check (nginx's limit_req frees up to 2 per request)
+
+
+def held_key(key: str) -> str:
+    if len(key) <= KEY_CHARS:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class RateLimiter:
     """A sliding-window log per (key, kind): O(1) amortised per request, refused requests
     take no slot, and one key never affects another.
@@ -32,7 +52,7 @@ class RateLimiter:
 
     def __init__(self, limits: RateLimits | None) -> None:
         self.limits = limits
-        self._windows: dict[tuple[str, str], deque[float]] = {}
+        self._windows: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
 
     def limit_for(self, endpoint: str | None) -> tuple[str, int] | None:
@@ -53,13 +73,20 @@ class RateLimiter:
             return None
         kind, limit = limited
         window = self.limits.window
+        where = (held_key(key), kind)
         with self._lock:
-            stamps = self._windows.get((key, kind))
-            if stamps is None:
-                stamps = self._windows[(key, kind)] = deque()
-            elif stamps and stamps[-1] > now:  # the clock was moved back: start afresh
-                stamps.clear()
+            windows = self._windows
             horizon = now - window
+            self._forget(horizon)
+            stamps = windows.get(where)
+            if stamps is None:
+                if len(windows) >= MAX_WINDOWS:
+                    windows.popitem(last=False)
+                stamps = windows[where] = deque()
+            else:
+                windows.move_to_end(where)
+                if stamps and stamps[-1] > now:  # the clock was moved back: start afresh
+                    stamps.clear()
             while stamps and stamps[0] <= horizon:
                 stamps.popleft()
             used = len(stamps)
@@ -78,11 +105,26 @@ class RateLimiter:
         if not decision.allowed:
             return decision
         with self._lock:
-            stamps = self._windows.get((key, decision.kind))
+            stamps = self._windows.get((held_key(key), decision.kind))
             if stamps is None or decision.at not in stamps:
                 return decision  # already gone (the window rolled, or a reset emptied it)
             stamps.remove(decision.at)
         return decision._replace(remaining=min(decision.limit, decision.remaining + 1))
+
+    def _forget(self, horizon: float) -> None:
+        """Drop the least recently used windows that are empty by now (call with the lock held)."""
+        windows = self._windows
+        for _ in range(SWEEP):
+            if not windows:
+                return
+            oldest, stamps = next(iter(windows.items()))
+            if stamps and stamps[-1] > horizon:
+                return
+            del windows[oldest]
+
+    def __len__(self) -> int:
+        """The windows held."""
+        return len(self._windows)
 
     def clear(self) -> None:
         with self._lock:

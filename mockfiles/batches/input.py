@@ -106,7 +106,7 @@ _UNPARSEABLE = object()
 def strict_json(raw: bytes) -> Any:
     """A line's JSON value, or ``_UNPARSEABLE`` (see the module's docstring for what is refused)."""
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_refuse, parse_float=_finite)
+        value = _DECODER.decode(raw.decode("utf-8"))
     except (ValueError, RecursionError):  # UnicodeDecodeError, JSONDecodeError, 4,301 digits; deep nesting
         return _UNPARSEABLE
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and depth(value) > MAX_DEPTH:
@@ -125,6 +125,9 @@ def _finite(text: str) -> float:
     if not math.isfinite(number):
         raise ValueError(f"{text} is too large for a number")
     return number
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse, parse_float=_finite)  # made once: json.loads would make one a line
 
 
 def writable(value: Any) -> bool:

@@ -284,19 +284,50 @@ ECHO_LIMIT = 64  # characters of a value the client sent that a message repeats
 OWN_WORDS = frozenset({"message", "detail", "forms", "endpoints", "key"})
 
 
-def echoed(value: object) -> object:
+def echoed(value: object, limit: int = ECHO_LIMIT) -> object:
     """A value the client sent, as a message repeats it: its first 64 characters and ``…``, so that
-    a 30,000-character ``after`` is refused in a line, not in 30 KB, in every dialect."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**ECHO_LIMIT:
-        value = str(value)  # an integer of 4,000 digits, say, from ?limit=
-    if isinstance(value, str) and len(value) > ECHO_LIMIT:
-        return value[:ECHO_LIMIT] + "…"
+    a 30,000-character ``after`` is refused in a line, not in 30 KB, in every dialect; a lone
+    surrogate (``"\\ud800"``, which no answer could carry as UTF-8) as its escape."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**limit:
+        value = digits(value)  # an integer of 4,000 digits, say, from ?limit=
+    if isinstance(value, str):
+        if len(value) > limit:
+            value = value[:limit] + "…"
+        return writable(value)
     return value
 
 
+def digits(value: int) -> str:
+    """An integer's digits (those of one too long to convert: its sign and the count, as Python
+    refuses to write more than 4,300)."""
+    try:
+        return str(value)
+    except ValueError:
+        return f"{'-' if value < 0 else ''}<an integer of more than 4300 digits>"
+
+
+def writable(text: str) -> str:
+    """``text`` with any lone surrogate written as its escape: text UTF-8 can carry."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def _fields(err: MockFilesError, request_id: str | None) -> dict[str, object]:
-    fields = {name: value if name in OWN_WORDS else echoed(value) for name, value in err.fields.items()}
-    return {**fields, "param": err.param, "request_id": request_id}
+    fields = {
+        name: (writable(value) if isinstance(value, str) else value) if name in OWN_WORDS else echoed(value)
+        for name, value in err.fields.items()
+    }
+    return {**fields, "param": shown_param(err.param), "request_id": request_id}
+
+
+def shown_param(param: str | None) -> str | None:
+    """A parameter's name as an error shows it: a client's key in it (``metadata.<key>``) is echoed."""
+    return None if param is None else str(echoed(param, 2 * ECHO_LIMIT))
 
 
 def own_words(err: MockFilesError, request_id: str | None = None) -> Words:
@@ -316,7 +347,7 @@ def say(err: MockFilesError, dialect: str, request_id: str) -> Said:
     row = ROWS[err.reason]
     fields = _fields(err, request_id)
     own = own_words(err, request_id)
-    type_, code, message, param = own.type, own.code, own.message, err.param
+    type_, code, message, param = own.type, own.code, own.message, shown_param(err.param)
     layers = {OPENAI: (row.openai,), COMPATIBLE: (row.openai, row.compatible)}.get(dialect, (row.native,))
     for layer in layers:
         if layer is not None:

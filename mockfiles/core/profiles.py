@@ -102,7 +102,8 @@ class UploadRules:
 
     max_bytes: int = 8 * GiB  # an Upload's declared size, and the most its Parts may hold together
     max_part_bytes: int = 64 * MiB
-    lifetime: int = HOUR  # seconds from created_at to expires_at
+    max_parts: int = 10_000  # Parts one Upload may take (S3's multipart limit; OpenAI publishes none)
+    lifetime: int = HOUR  # seconds from created_at to expires_at; an ended Upload is remembered as long
     # Purposes whose file limit is the purpose's own and binds an Upload too (OpenAI's `batch`:
     # "The Batch API only supports .jsonl files up to 200 MB"); the others' limit is that of a
     # single POST /files (512 MB), which Uploads exist to go beyond. None: every purpose's.

@@ -1,6 +1,11 @@
-"""What the emulator knows of one request: what was known when it arrived (``Arrival``, never
-changed), and what is recorded while it is answered (``Record``). The journal keeps records and
-makes each entry only when it is read, so that recording costs next to nothing.
+"""What the emulator knows of one request: what was known when it arrived (``Arrival``), and what
+is recorded while it is answered (``Record``). The journal keeps records and makes each entry only
+when it is read, so that recording costs next to nothing.
+
+What the journal keeps of a request is always something it can write as JSON, of a bounded size
+(``Record.keep``): a text the client sent is kept to its first ``KEPT_CHARS`` characters and
+``…``, as error messages echo values (to 64), any lone surrogate written as its escape
+(``\\ud800``), and an integer beyond 64 bits as its digits (to the same length).
 """
 
 from __future__ import annotations
@@ -11,8 +16,13 @@ from typing import Any, NamedTuple
 
 from mockfiles.admission.ratelimit import RateDecision
 from mockfiles.core.accounts import account_id, key_hint
+from mockfiles.core.errors import digits
 from mockfiles.core.registry import UPLOADS
 from mockfiles.files.digest import KeptDigest
+
+KEPT_CHARS = 512  # characters of a value the journal keeps: the longest a request can carry (a filename)
+ENTRY_BYTES = 1536  # what one record takes besides the texts it keeps (its objects), measured: bench/README.md
+INT64 = 2**63
 
 
 class Arrival(NamedTuple):
@@ -77,6 +87,7 @@ class Record:
     recorded_wall: float | None = None  # the same, on the wall clock
     ended: float | None = None  # time.perf_counter() when it ended
     seq: int = 0  # its place in the journal
+    size: int = 0  # what the journal counts it for (``keep``)
 
     @property
     def request_id(self) -> str:
@@ -118,6 +129,30 @@ class Record:
             entry.update(self.details)
         return entry
 
+    def keep(self) -> int:
+        """Make what the journal keeps of this request safe and bounded (see the module); returns
+        its size in bytes, roughly (``ENTRY_BYTES`` plus its texts)."""
+        arrival = self.arrival
+        path, query = arrival.path, arrival.query
+        if len(path) > KEPT_CHARS or len(query) > KEPT_CHARS or not path.isascii():
+            self.arrival = arrival._replace(path=kept_text(path), query=query[:KEPT_CHARS])
+            path, query = self.arrival.path, self.arrival.query
+        size = ENTRY_BYTES + len(path) + len(query)
+        details = self.details
+        if details:
+            for name, value in details.items():
+                if type(value) is not str or len(value) > KEPT_CHARS or not value.isascii():
+                    details[name] = value = kept_value(value)
+                size += len(value) if type(value) is str else _size(value)
+        if self.upload is not None:
+            for uploaded in self.upload.files:
+                uploaded.filename = kept_text(uploaded.filename)
+                size += len(uploaded.filename)
+            if self.upload.purpose is not None:
+                self.upload.purpose = kept_text(self.upload.purpose)
+        self.size = size
+        return size
+
     def settle(self) -> None:
         """The request is over: the digests of uploaded bytes no stored file keeps are made now."""
         if self.upload is not None:
@@ -135,3 +170,45 @@ class Record:
         if len(upload.files) > 1:
             fields["files"] = [f.fields() for f in upload.files]
         return fields
+
+
+def kept_text(text: str) -> str:
+    """A text as the journal keeps it: its first ``KEPT_CHARS`` characters (then ``…``), with any
+    lone surrogate as its escape, so that it can always be written as UTF-8 JSON."""
+    if len(text) > KEPT_CHARS:
+        text = text[:KEPT_CHARS] + "…"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def kept_value(value: Any, depth: int = 0) -> Any:
+    """A value as the journal keeps it (JSON's kinds only): texts as ``kept_text``, integers beyond
+    64 bits as their digits (kept as texts are), containers item by item (nested at most 8 deep)."""
+    if isinstance(value, str):
+        return kept_text(value)
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if -INT64 <= value < INT64 else kept_text(digits(value))
+    if depth >= 8:
+        return kept_text(repr(value))
+    if isinstance(value, dict):
+        return {kept_text(str(k)): kept_value(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [kept_value(v, depth + 1) for v in value]
+    return kept_text(str(value))
+
+
+def _size(value: Any) -> int:
+    """The texts' length in a kept value (a few bytes for anything else)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(len(k) + _size(v) for k, v in value.items())
+    if isinstance(value, list):
+        return sum(_size(v) for v in value)
+    return 8

@@ -19,11 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mockfiles.inference import bounds
+
 Body = dict[str, Any]
 HEX = "0123456789abcdef"
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 IMAGE_PART_TOKENS = 85  # a low-detail image part
 COMPLETIONS_DEFAULT_MAX_TOKENS = 16  # the legacy completions endpoint's documented default
+CHAT_LIMITS = ("max_completion_tokens", "max_tokens")  # the first one given applies
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,14 +148,11 @@ def check_chat(body: Body) -> Answer | None:
             return invalid(
                 f"Invalid 'messages[{i}]': expected an object with a role.", f"messages[{i}]", "invalid_type"
             )
-    return check_n(body)
+    return refused(bounds.check_n(body) or bounds.check_max_tokens(body, *CHAT_LIMITS))
 
 
-def check_n(body: Body) -> Answer | None:
-    n = body.get("n", 1)
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 128:
-        return invalid(f"Invalid 'n': expected an integer between 1 and 128, got {n!r}.", "n", "invalid_value")
-    return None
+def refused(refusal: bounds.Refusal | None) -> Answer | None:
+    return None if refusal is None else invalid(*refusal)
 
 
 def chat(body: Body, ident: bytes, created: int) -> Body:
@@ -165,8 +165,7 @@ def chat(body: Body, ident: bytes, created: int) -> Body:
         if message["role"] == "user" or not last:
             last = text
     reply = structured(body.get("response_format"), last) or reply_to(last)
-    limit = body.get("max_completion_tokens", body.get("max_tokens"))
-    reply, completion, finish = _limited(reply, limit)
+    reply, completion, finish = _limited(reply, bounds.output_limit(body, *CHAT_LIMITS))
     n: int = body.get("n", 1)
     choices: list[dict[str, Any]] = [
         {
@@ -215,7 +214,7 @@ def _limited(reply: str, limit: Any) -> tuple[str, int, str]:
 def check_responses(body: Body) -> Answer | None:
     if "input" not in body and "prompt" not in body:
         return invalid("Missing required parameter: 'input'.", "input", "missing_required_parameter")
-    return None
+    return refused(bounds.check_max_tokens(body, "max_output_tokens"))
 
 
 def responses(body: Body, ident: bytes, created: int) -> Body:
@@ -236,7 +235,7 @@ def responses(body: Body, ident: bytes, created: int) -> Body:
     given_text = body.get("text")
     text_config: dict[str, Any] = given_text if isinstance(given_text, dict) else {}
     reply = structured(text_config.get("format"), last) or reply_to(last)
-    reply, completion, finish = _limited(reply, body.get("max_output_tokens"))
+    reply, completion, finish = _limited(reply, bounds.output_limit(body, "max_output_tokens"))
     incomplete = finish == "length"
     message = {
         "id": "msg_" + token(ident, "message", HEX, 48),
@@ -286,7 +285,7 @@ def responses(body: Body, ident: bytes, created: int) -> Body:
 def check_completions(body: Body) -> Answer | None:
     if body.get("prompt") is None:
         return invalid("Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter")
-    return check_n(body)
+    return refused(bounds.check_n(body) or bounds.check_max_tokens(body, "max_tokens"))
 
 
 def completions(body: Body, ident: bytes, created: int) -> Body:

@@ -40,7 +40,8 @@ LIMIT_KEYS = ("max_files", "max_total_bytes", "max_file_bytes")
 SERVER_KEYS = ("header_timeout", "body_timeout", "idle_reset")
 KNOWN_PURPOSES = tuple(dict.fromkeys(p for make in PROFILES.values() for p in make().purposes))
 
-JOURNAL_CAP_MAX = 1_000_000  # entries; each keeps its request's context (about 1 KB)
+JOURNAL_CAP_MAX = 1_000_000  # entries; each keeps its request's context (about 1.5 KB)
+JOURNAL_BYTES_MIN, JOURNAL_BYTES_MAX = 64 * 1024, 16 * 1024**3  # journal.max_bytes
 
 ScenarioSource = Union["Scenario", Mapping[str, Any], str, os.PathLike[str]]
 
@@ -58,6 +59,7 @@ class Scenario:
     faults: tuple[FaultRule, ...] = ()
     batches: BatchSettings = BatchSettings()
     journal_cap: int | None = None
+    journal_bytes: int | None = None
     admin_token: str | None = None
     header_timeout: float | None = None  # the server's connection timeouts (mockfiles/timeouts.py)
     body_timeout: float | None = None
@@ -145,9 +147,13 @@ def parse_scenario(doc: Located) -> Scenario:
     if "batches" in sections:
         out["batches"] = parse_batches(sections["batches"])
     if "journal" in sections:
-        journal = sections["journal"].mapping(("cap",))
+        journal = sections["journal"].mapping(("cap", "max_bytes"))
         if "cap" in journal:
             out["journal_cap"] = integer(journal["cap"], minimum=1, maximum=JOURNAL_CAP_MAX)
+        if "max_bytes" in journal:
+            out["journal_bytes"] = max_bytes = size(journal["max_bytes"], maximum=JOURNAL_BYTES_MAX)
+            if max_bytes < JOURNAL_BYTES_MIN:
+                journal["max_bytes"].fail(f"journal.max_bytes must be at least 64KiB, got {journal['max_bytes'].value}")
     if "admin" in sections:
         admin = sections["admin"].mapping(("token",))
         if "token" in admin:

@@ -129,6 +129,7 @@ class Uploads:
         self.files = files
         self._uploads: dict[str, Upload] = {}
         self._expiry: list[tuple[int, int, str]] = []
+        self._forget: list[tuple[float, int, str]] = []  # (when an ended Upload is forgotten, seq, id): a heap
         self._seq = 0
 
     @property
@@ -211,6 +212,7 @@ class Uploads:
         with self.files.lock:
             now = self._now()
             upload = self._open(account, upload_id, "add a Part to")
+            self._check_parts(upload)
             _, used = self.files.store.usage(account, now)
             return PartBudget(
                 upload_id=upload.id,
@@ -227,6 +229,7 @@ class Uploads:
         with files.lock:
             now = self._now()
             upload = self._open(account, upload_id, "add a Part to")
+            self._check_parts(upload)
             if size > rules.max_part_bytes:
                 raise part_too_large(rules.max_part_bytes, size)
             if upload.held + size > rules.max_bytes:
@@ -290,6 +293,7 @@ class Uploads:
             upload.state = "completed"
             upload.parts = {}  # the listed Parts live on in the File; the others are freed
             upload.held = 0
+            self._ended(upload, files.clock.now())
             return upload
 
     def cancel(self, account: str, upload_id: str) -> Upload:
@@ -303,6 +307,7 @@ class Uploads:
                 raise self._state_error(upload, "cancel")
             upload.state = "cancelled"
             self._free(upload)
+            self._ended(upload, now)
             return upload
 
     # --- inside the lock ----------------------------------------------------------------
@@ -317,7 +322,21 @@ class Uploads:
             if upload is not None and upload.state == "pending":
                 upload.state = "expired"
                 self._free(upload)
+                self._ended(upload, upload.expires_at)
+        forget = self._forget
+        while forget and forget[0][0] <= now:
+            _, _, upload_id = heapq.heappop(forget)
+            self._uploads.pop(upload_id, None)
         return now
+
+    def _ended(self, upload: Upload, at: float) -> None:
+        """An Upload has ended at ``at``: it is forgotten one lifetime later."""
+        heapq.heappush(self._forget, (at + self.rules.lifetime, upload.seq, upload.id))
+
+    def _check_parts(self, upload: Upload) -> None:
+        limit = self.rules.max_parts
+        if len(upload.parts) >= limit:
+            raise InvalidRequest("upload_part_limit", param="data", id=upload.id, limit=limit)
 
     def _free(self, upload: Upload) -> None:
         upload.parts = {}

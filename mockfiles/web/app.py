@@ -35,6 +35,7 @@ from mockfiles.web.routing import Router
 
 log = logging.getLogger("mockfiles")
 new_arrival = functools.partial(tuple.__new__, Arrival)  # Arrival(*fields) without the Python-level __new__
+MAX_RETRY_DIGITS = 9  # x-stainless-retry-count
 MAX_HEADER_BYTES = 32 * 1024  # the server itself (httptools) sets no limit
 ADMIN_PATHS = ADMIN_PREFIX + "/"
 # Request headers the journal keeps under these names: a retry test's id (its instructions apply),
@@ -225,7 +226,9 @@ def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | 
         elif name == b"transfer-encoding":
             body = True
         elif name == b"x-stainless-retry-count":
-            retry_count = int(value) if value.isdigit() else None
+            # a count of at most 9 digits: a longer one is no retry count (kept as none, not refused: the
+            # real services ignore the header), nor an integer the journal could not write
+            retry_count = int(value) if value.isdigit() and len(value) <= MAX_RETRY_DIGITS else None
         elif name == b"authorization":
             authorization = value if authorization is None else authorization
         elif name in TAGS:
