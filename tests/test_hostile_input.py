@@ -167,19 +167,9 @@ def test_ended_batches_are_written_with_no_request_at_all(mockfiles: MockFilesSe
 @pytest.mark.parametrize("depth", [100_000, 1_100, 200])
 def test_a_deeply_nested_batch_line_is_a_line_error(mockfiles: MockFilesServer, depth: int) -> None:
     nested = "[" * depth + "]" * depth
-    content = (
-        as_jsonl(line("ok"))
-        + (
-            '{"custom_id": "deep", "method": "POST", "url": "%s", "body": %s}\n'
-            % (
-                CHAT,
-                json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})[:-1]
-                + ', "deep": '
-                + nested
-                + "}",
-            )
-        ).encode()
-    )
+    body = '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "deep": ' + nested + "}"
+    deep = '{"custom_id": "deep", "method": "POST", "url": "' + CHAT + '", "body": ' + body + "}\n"
+    content = as_jsonl(line("ok")) + deep.encode()
     with mockfiles.client(max_retries=0) as client:
         source = client.files.create(file=("in.jsonl", content), purpose="batch")
         batch = client.batches.create(input_file_id=source.id, endpoint=CHAT, completion_window="24h")
