@@ -88,6 +88,7 @@ class Record:
     ended: float | None = None  # time.perf_counter() when it ended
     seq: int = 0  # its place in the journal
     size: int = 0  # what the journal counts it for (``keep``)
+    shown_key: tuple[str, str] | None = None  # (account, masked key) of a long key the record let go (``settle``)
 
     @property
     def request_id(self) -> str:
@@ -99,6 +100,7 @@ class Record:
     def entry(self) -> dict[str, Any]:
         """The journal entry: what the request was, how it was answered, and why."""
         arrival = self.arrival
+        account, hint = self.shown_key or ((account_id(self.key), key_hint(self.key)) if self.key is not None else (None, None))
         entry = {
             "seq": self.seq,
             "time": self.recorded_at,
@@ -111,8 +113,8 @@ class Record:
             "path": arrival.path,
             "query": arrival.query.decode("latin-1"),
             "endpoint": self.endpoint,
-            "account": account_id(self.key) if self.key is not None else None,
-            "key": key_hint(self.key) if self.key is not None else None,
+            "account": account,
+            "key": hint,
             "status": self.status,
             "fault": self.fault,
             "rule": None,
@@ -154,7 +156,12 @@ class Record:
         return size
 
     def settle(self) -> None:
-        """The request is over: the digests of uploaded bytes no stored file keeps are made now."""
+        """The request is over: the digests of uploaded bytes no stored file keeps are made now, and a
+        key longer than any real one is let go (its account and masked form kept: the journal would
+        otherwise hold a 16 KB key for every entry)."""
+        key = self.key
+        if key is not None and len(key) > KEPT_CHARS:
+            self.shown_key, self.key = (account_id(key), key_hint(key)), None
         if self.upload is not None:
             for uploaded in self.upload.files:
                 uploaded.settle()
