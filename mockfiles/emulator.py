@@ -145,6 +145,7 @@ class Emulator:
             rng = random.Random(seed) if seed is not None else random.Random()
             self.files = Files(self.profile, self.clock, rng)
             self.batches = Batches(self.files, scenario.batches, seed, self.scheduler)
+            self.batches.configure(scenario.batches, seed, scenario.deployments)
             self.uploads = Uploads(self.files)  # reads the profile through files: follows it
             self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP, scenario.journal_bytes)
             self.limiter = RateLimiter(self.profile.rate_limits)
@@ -152,7 +153,7 @@ class Emulator:
             self.files.profile = self.profile
             self.journal.resize(scenario.journal_cap or DEFAULT_JOURNAL_CAP, scenario.journal_bytes)
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
-            self.batches.configure(scenario.batches, seed)
+            self.batches.configure(scenario.batches, seed, scenario.deployments)
         self.timeouts = effective_timeouts(settings, scenario)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED, self.since_reset)
         early = (EarlyChaos(self.chaos),) if self.chaos.early else ()

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from mockfiles.core.errors import echoed
+from mockfiles.core.echoes import echoed
 
 MAX_ERRORS = 10  # problems reported per file; the scan stops at the tenth (a choice: OpenAI reports several)
 BOM = b"\xef\xbb\xbf"
@@ -202,7 +202,7 @@ class Validation:
                 continue
             request = Request(self.count, number, obj["custom_id"], obj["url"], obj["body"])
             self.count += 1
-            if self.endpoint == "/v1/embeddings":
+            if self.endpoint in ("/v1/embeddings", "/embeddings"):
                 self.embedding_inputs += count_inputs(request.body.get("input"))
                 if self.embedding_inputs > self.limits.max_embedding_inputs:
                     self.errors.append(too_many_inputs(self.limits.max_embedding_inputs))

@@ -23,6 +23,7 @@ Every refusal of the service is worded in the one error table (``error_table.py`
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -38,9 +39,9 @@ from mockfiles.batches.params import (
 from mockfiles.batches.results import Results, building, planning
 from mockfiles.batches.store import BatchPage as BatchPage
 from mockfiles.batches.store import BatchStore, StoredBatch
-from mockfiles.batches.timeline import CANCELLABLE, FINAL, Timeline
+from mockfiles.batches.timeline import CANCELLABLE, FINAL, WINDOW, Timeline
 from mockfiles.core import ids
-from mockfiles.core.errors import Conflict
+from mockfiles.core.errors import Conflict, InvalidRequest
 from mockfiles.core.scheduler import Job, Scheduler
 from mockfiles.files.service import Files
 from mockfiles.files.store import StoredFile
@@ -76,13 +77,15 @@ class Batches:
         self.scheduler = scheduler if scheduler is not None else Scheduler(files.clock.now)
         self.settings = BatchSettings()
         self.seed = DEFAULT_SEED
+        self.deployments: tuple[str, ...] | None = None
         self.configure(settings or BatchSettings(), seed)
         self.store = BatchStore()
 
-    def configure(self, settings: BatchSettings, seed: int | None) -> None:
+    def configure(self, settings: BatchSettings, seed: int | None, deployments: tuple[str, ...] | None = None) -> None:
         """The scenario's settings for batches created from now on (each batch keeps those it
-        was created with)."""
+        was created with); ``deployments``: the models an Azure batch may name (None: any)."""
         self.settings = settings
+        self.deployments = deployments
         self.seed = DEFAULT_SEED if seed is None else seed
 
     # --- operations ------------------------------------------------------------------
@@ -138,11 +141,18 @@ class Batches:
         """A create's job: the input validated, then the batch made and its results scheduled."""
         settings = self.settings
         the_plan = yield from planning(chunks, fields["endpoint"], limits, settings, self.seed)
+        model, url = the_plan.validation.model, fields["endpoint"]
+        deployments, rules = self.deployments, self.files.profile.batches
+        if rules.deployments and deployments is not None and model is not None and model not in deployments:
+            operation = "embeddings" if url.endswith("/embeddings") else "chatCompletion"
+            raise InvalidRequest("azure_deployment", param="input_file_id", operation=operation, model=model)
         with self.files.lock:
             batch = StoredBatch(
                 id=self._new_id(),
                 seq=self.store.next_seq(),
-                timeline=Timeline(now, settings.timing, the_plan.total, the_plan.valid),
+                timeline=Timeline(
+                    now, settings.timing, the_plan.total, the_plan.valid, window=WINDOW if rules.expires else math.inf
+                ),
                 plan=the_plan,
                 **fields,
             )
@@ -236,7 +246,7 @@ class Batches:
             "error_file_id": batch.error_file_id if done else None,
             "created_at": created,
             "in_progress_at": stamps.get("in_progress_at"),
-            "expires_at": created + int(timeline.window),
+            "expires_at": created + int(WINDOW if math.isinf(timeline.window) else timeline.window),
             "finalizing_at": stamps.get("finalizing_at"),
             "completed_at": stamps.get("completed_at"),
             "failed_at": stamps.get("failed_at"),

@@ -17,7 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from mockfiles.core.echoes import echoed, shown_param, writable
 from mockfiles.core.error_table import CATEGORIES, COMPATIBLE, INJECTED_NATIVE, NATIVE, OPENAI, ROWS, words
+from mockfiles.core.wording import Row, Say
 
 
 class MockFilesError(Exception):
@@ -279,42 +281,8 @@ class Said:
     headers: dict[str, str]
 
 
-ECHO_LIMIT = 64  # characters of a value the client sent that a message repeats
 # a rule's or a check's own words (the lists of forms and endpoints a refusal offers); a key is masked anyway
 OWN_WORDS = frozenset({"message", "detail", "forms", "endpoints", "key"})
-
-
-def echoed(value: object, limit: int = ECHO_LIMIT) -> object:
-    """A value the client sent, as a message repeats it: its first 64 characters and ``…``, so that
-    a 30,000-character ``after`` is refused in a line, not in 30 KB, in every dialect; a lone
-    surrogate (``"\\ud800"``, which no answer could carry as UTF-8) as its escape."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**limit:
-        value = digits(value)  # an integer of 4,000 digits, say, from ?limit=
-    if isinstance(value, str):
-        if len(value) > limit:
-            value = value[:limit] + "…"
-        return writable(value)
-    return value
-
-
-def digits(value: int) -> str:
-    """An integer's digits (those of one too long to convert: its sign and the count, as Python
-    refuses to write more than 4,300)."""
-    try:
-        return str(value)
-    except ValueError:
-        return f"{'-' if value < 0 else ''}<an integer of more than 4300 digits>"
-
-
-def writable(text: str) -> str:
-    """``text`` with any lone surrogate written as its escape: text UTF-8 can carry."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text
 
 
 def _fields(err: MockFilesError, request_id: str | None) -> dict[str, object]:
@@ -323,11 +291,6 @@ def _fields(err: MockFilesError, request_id: str | None) -> dict[str, object]:
         for name, value in err.fields.items()
     }
     return {**fields, "param": shown_param(err.param), "request_id": request_id}
-
-
-def shown_param(param: str | None) -> str | None:
-    """A parameter's name as an error shows it: a client's key in it (``metadata.<key>``) is echoed."""
-    return None if param is None else str(echoed(param, 2 * ECHO_LIMIT))
 
 
 def own_words(err: MockFilesError, request_id: str | None = None) -> Words:
@@ -348,7 +311,8 @@ def say(err: MockFilesError, dialect: str, request_id: str) -> Said:
     fields = _fields(err, request_id)
     own = own_words(err, request_id)
     type_, code, message, param = own.type, own.code, own.message, shown_param(err.param)
-    layers = {OPENAI: (row.openai,), COMPATIBLE: (row.openai, row.compatible)}.get(dialect, (row.native,))
+    azure = dialect.startswith(AZURE)
+    layers = dialect_layers(row, dialect)
     for layer in layers:
         if layer is not None:
             message = words(layer.message, fields) if layer.message is not None else message
@@ -362,10 +326,41 @@ def say(err: MockFilesError, dialect: str, request_id: str) -> Said:
         message, type_ = over.get("message") or message, over.get("type") or type_
         code = over["code"] if "code" in over else code
         param = over["param"] if "param" in over else param
+    if azure and not code:  # Azure's envelope has no type or param, and every error has a code
+        code = str(err.status) if err.category == "injected" else AZURE_CODES[err.category]
     headers = dict(err.headers)
     if err.retry_after is not None:
         headers = {**retry_headers(err.retry_after), **headers}
     return Said(err.status, type_, code, message, param, headers)
+
+
+AZURE = "azure"  # and "azure-v1": Azure OpenAI's two route forms
+# Azure's code for an error whose row names none (docs/azure.md: observed codes, and choices)
+AZURE_CODES = {
+    "server": "InternalServerError",
+    "invalid_request": "invalidPayload",
+    "authentication": "401",
+    "not_found": "404",
+    "method_not_allowed": "405",
+    "conflict": "409",
+    "payload_too_large": "invalidPayload",
+    "body_too_large": "invalidPayload",
+    "quota": "quotaExceeded",
+    "rate_limited": "429",
+    "headers_too_large": "431",
+    "injected": "500",
+}
+
+
+def dialect_layers(row: Row, dialect: str) -> tuple[Say | None, ...]:
+    """A row's differences that a dialect says over its own words, in order."""
+    if dialect == OPENAI:
+        return (row.openai,)
+    if dialect == COMPATIBLE:
+        return (row.openai, row.compatible)
+    if dialect.startswith(AZURE):
+        return (row.openai, row.azure)
+    return (row.native,)
 
 
 def _native_code(err: MockFilesError, code: str | None) -> str:

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from mockfiles.admission.ratelimit import RateDecision
 from mockfiles.core.accounts import account_id, key_hint
-from mockfiles.core.errors import digits
+from mockfiles.core.echoes import digits
 from mockfiles.core.registry import UPLOADS
 from mockfiles.files.digest import KeptDigest
 
@@ -54,14 +54,14 @@ class UploadedFile:
         sha256 = self.sha256.value() if isinstance(self.sha256, KeptDigest) else self.sha256
         return {"filename": self.filename, "size": self.size, "sha256": sha256, "file_id": self.file_id}
 
-    def settle(self) -> None:
+    def finish(self) -> None:
         """The request is over: bytes no stored file keeps are about to go, so their digest is made now."""
         if isinstance(self.sha256, KeptDigest) and not self.sha256.adopted:
-            self.sha256.settle()
+            self.sha256.make_now()
 
 
 @dataclass(eq=False, slots=True)
-class Upload:
+class UploadRecord:
     purpose: str | None
     files: list[UploadedFile]
 
@@ -82,13 +82,13 @@ class Record:
     rate: RateDecision | None = None  # the rate limiter's decision, for dialects that send x-ratelimit-*
     details: dict[str, Any] = field(default_factory=dict)  # what the journal adds: rule, delay, error…
     advice: dict[str, str] | None = None  # the retry advice the response carried (retry-after…)
-    upload: Upload | None = None  # for uploads: what the form carried
+    upload: UploadRecord | None = None  # for uploads: what the form carried
     recorded_at: float | None = None  # emulator time when it was journaled (as it was answered)
     recorded_wall: float | None = None  # the same, on the wall clock
     ended: float | None = None  # time.perf_counter() when it ended
     seq: int = 0  # its place in the journal
     size: int = 0  # what the journal counts it for (``keep``)
-    shown_key: tuple[str, str] | None = None  # (account, masked key) of a long key the record let go (``settle``)
+    shown_key: tuple[str, str] | None = None  # (account, masked key) of a long key the record let go (``finish``)
 
     @property
     def request_id(self) -> str:
@@ -100,7 +100,9 @@ class Record:
     def entry(self) -> dict[str, Any]:
         """The journal entry: what the request was, how it was answered, and why."""
         arrival = self.arrival
-        account, hint = self.shown_key or ((account_id(self.key), key_hint(self.key)) if self.key is not None else (None, None))
+        account, hint = self.shown_key or (
+            (account_id(self.key), key_hint(self.key)) if self.key is not None else (None, None)
+        )
         entry = {
             "seq": self.seq,
             "time": self.recorded_at,
@@ -155,7 +157,7 @@ class Record:
         self.size = size
         return size
 
-    def settle(self) -> None:
+    def finish(self) -> None:
         """The request is over: the digests of uploaded bytes no stored file keeps are made now, and a
         key longer than any real one is let go (its account and masked form kept: the journal would
         otherwise hold a 16 KB key for every entry)."""
@@ -164,7 +166,7 @@ class Record:
             self.shown_key, self.key = (account_id(key), key_hint(key)), None
         if self.upload is not None:
             for uploaded in self.upload.files:
-                uploaded.settle()
+                uploaded.finish()
 
     def upload_fields(self) -> dict[str, Any]:
         """``purpose`` and the file's ``filename``, ``size``, ``sha256``, ``file_id`` (null

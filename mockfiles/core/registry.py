@@ -24,19 +24,22 @@ from enum import Enum
 from typing import Literal
 
 RateClass = Literal["upload", "query"]
-Body = Literal["upload", "download"]
+BodyKind = Literal["upload", "download"]
 
 OPENAI = "openai"
 COMPATIBLE = "dashscope-compatible"
 NATIVE = "dashscope-native"
-DIALECTS: tuple[str, ...] = (OPENAI, COMPATIBLE, NATIVE)
+AZURE = "azure"  # Azure OpenAI's versioned routes: /openai/...?api-version=
+AZURE_V1 = "azure-v1"  # and its /openai/v1 routes
+DIALECTS: tuple[str, ...] = (OPENAI, COMPATIBLE, NATIVE, AZURE, AZURE_V1)
 
 # Who serves an endpoint: (dialect, handler module) pairs.
 Served = tuple[tuple[str, str], ...]
-FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"), (NATIVE, "native_files"))
-OPENAI_FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"))
-UPLOADS_ONLY: Served = ((OPENAI, "uploads"),)  # DashScope has no Uploads API
-BATCHES: Served = ((OPENAI, "batches"), (COMPATIBLE, "batches"))
+AZURE_FILES: Served = ((AZURE, "files"), (AZURE_V1, "files"))
+FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"), (NATIVE, "native_files"), *AZURE_FILES)
+OPENAI_FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"), *AZURE_FILES)
+UPLOADS_ONLY: Served = ((OPENAI, "uploads"), (AZURE, "uploads"), (AZURE_V1, "uploads"))  # DashScope has none
+BATCHES: Served = ((OPENAI, "batches"), (COMPATIBLE, "batches"), (AZURE, "batches"), (AZURE_V1, "batches"))
 
 
 class Endpoint(Enum):
@@ -54,7 +57,7 @@ class Endpoint(Enum):
     BATCHES_RETRIEVE = ("batches.retrieve", "query", "GET /batches/{batch_id}", BATCHES)
     BATCHES_CANCEL = ("batches.cancel", "query", "POST /batches/{batch_id}/cancel", BATCHES)
 
-    def __init__(self, name: str, rate: RateClass, route: str, served: Served, body: Body | None = None) -> None:
+    def __init__(self, name: str, rate: RateClass, route: str, served: Served, body: BodyKind | None = None) -> None:
         self.id = name
         self.rate: RateClass = rate
         self.method, self.path = route.split(" ")

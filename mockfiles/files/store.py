@@ -51,6 +51,13 @@ class StoredFile:
     def status(self, now: float) -> str:
         return "uploaded" if now < self.ready_at else self.final_status
 
+    def phase(self, now: float) -> str:
+        """Where processing stands, as services that show more than ``uploaded`` name it (Azure):
+        ``pending`` for its first half, ``running`` for the rest, then the final status."""
+        if now >= self.ready_at:
+            return self.final_status
+        return "pending" if now < (self.created_at + self.ready_at) / 2 else "running"
+
     def status_details(self, now: float) -> str | None:
         return None if now < self.ready_at else self.final_details
 
@@ -212,6 +219,12 @@ class FileStore:
         acct = self._accounts.get(account)
         return (0, 0) if acct is None else (len(acct.files), acct.total_bytes)
 
+    def never_expiring(self, account: str, now: float) -> int:
+        """How many of an account's files have no expiry (Azure caps these apart from the rest)."""
+        self.expire(now)
+        acct = self._accounts.get(account)
+        return 0 if acct is None else sum(1 for f in acct.files.values() if f.expires_at is None)
+
     def all_files(self, now: float) -> list[StoredFile]:
         self.expire(now)
         return sorted(self._by_id.values(), key=lambda f: f.key)
@@ -280,7 +293,7 @@ class FileStore:
     def clear(self) -> None:
         for f in self._by_id.values():
             if f.digest is not None:
-                f.digest.settle()
+                f.digest.make_now()
         self._accounts.clear()
         self._by_id.clear()
         self._expiry.clear()
@@ -294,7 +307,7 @@ class FileStore:
 
     def _remove(self, f: StoredFile) -> None:
         if f.digest is not None:
-            f.digest.settle()
+            f.digest.make_now()
         acct = self._accounts[f.account]
         del acct.files[f.id]
         del self._by_id[f.id]

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from mockfiles.core.registry import Endpoint
 from mockfiles.core.scheduler import Job, Superseded
 from mockfiles.emulator import Emulator
+from mockfiles.web.dialects.azure import AzureDialect, AzureV1Dialect
 from mockfiles.web.dialects.dashscope_compatible import CompatibleDialect
 from mockfiles.web.dialects.dashscope_native import NativeDialect
 from mockfiles.web.dialects.openai import OpenAIDialect
@@ -44,10 +45,12 @@ class Api:
     openai: OpenAIDialect
     compatible: CompatibleDialect
     native: NativeDialect
+    azure: AzureDialect
+    azure_v1: AzureV1Dialect
 
     def dialect(self, name: str) -> Any:
         """The dialect called ``name`` in the registry."""
-        return {d.name: d for d in (self.openai, self.compatible, self.native)}[name]
+        return {d.name: d for d in (self.openai, self.compatible, self.native, self.azure, self.azure_v1)}[name]
 
     async def work(self, ex: Exchange, account: str, job: Job[T]) -> T:
         """A job run by the emulator's scheduler in the account's turns, awaited without holding up

@@ -71,7 +71,9 @@ class FilesAPI:
         needs_thread = rules.content is not None and outcome is None and part.size > THREAD_CHECK_BYTES
         f = await run_in_threadpool(commit) if needs_thread else commit()
         upload.files[0].file_id = f.id
-        return JSONResponse(self.dialect.file_object(f, files.clock.now()))
+        obj = self.dialect.file_object(f, files.clock.now())
+        where = self.dialect.created_headers(obj, str(request.url.replace(query="")))
+        return JSONResponse(obj, self.dialect.created_status, where)
 
     async def list(self, request: Request, ex: Exchange) -> JSONResponse:
         query = query_of(request)
@@ -100,7 +102,7 @@ class FilesAPI:
     async def delete(self, request: Request, ex: Exchange) -> JSONResponse:
         f = self.files.delete(ex.record.key or "", request.path_params["file_id"])
         if f.digest is not None:  # its bytes go: the journal's sha256 is made first (digest.py)
-            await f.digest.settled()
+            await f.digest.made()
         return JSONResponse(self.dialect.deleted_object(f))
 
     async def content(self, request: Request, ex: Exchange) -> ContentResponse:
