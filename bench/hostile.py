@@ -5,7 +5,7 @@ process of its own; ``--tree`` runs it from another checkout (the figures before
 
     python -m bench.hostile                       # every case
     python -m bench.hostile --only results,calls  # cases: images chat quota rates uploads journal,
-                                                  # results calls creates
+                                                  # idle results calls creates
     python -m bench.hostile --tree /path/to/other/checkout
 
 Latencies are measured by a prober thread sending, every 10 ms, a health check and a retrieve of a
@@ -273,7 +273,19 @@ def creates_work(s: Served, http: httpx.Client, source: str) -> str:
 
 QUOTA = SCENARIO + "limits: {max_total_bytes: 64MB}\n"
 MEMORY = {"images": images, "chat": chat, "quota": chat, "rates": rates, "uploads": uploads, "journal": journal}
+
+
+def idle_prepare(s: Served, http: httpx.Client) -> None:
+    return None
+
+
+def idle_work(s: Served, http: httpx.Client, _: None) -> str:
+    time.sleep(10)
+    return "nothing else for 10 s: the machine's own floor"
+
+
 STALLS: dict[str, tuple[Callable[[Served, httpx.Client], Any], Callable[..., str]]] = {
+    "idle": (idle_prepare, idle_work),
     "results": (results_prepare, results_work),
     "calls": (calls_prepare, calls_work),
     "creates": (creates_prepare, creates_work),
