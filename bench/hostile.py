@@ -35,6 +35,11 @@ HOSTILE = {"Authorization": "Bearer sk-hostile"}
 OTHER = {"Authorization": "Bearer sk-other"}
 TIMEOUT = httpx.Timeout(600.0)
 SCENARIO = "rate_limits: false\nbatches:\n  timing: {in_progress: 1h}\n"
+SCALE = [1]  # --quick divides every count by 100 (the test suite checks that each case runs)
+
+
+def n(count: int) -> int:
+    return max(1, count // SCALE[0])
 
 
 @contextmanager
@@ -90,7 +95,7 @@ def images(s: Served, http: httpx.Client) -> str:
             "url": "/v1/images/generations",
             "body": {"model": "gpt-image-1", "prompt": f"fox {i}", "n": 10, "size": size},
         }
-        for i, size in enumerate(["2048x2048", "1536x1024"] * 750)
+        for i, size in enumerate(["2048x2048", "1536x1024"] * n(750))
     ]
     content = jsonl(lines)
     batch(http, content, "/v1/images/generations")
@@ -108,7 +113,7 @@ def chat(s: Served, http: httpx.Client) -> str:
             "url": CHAT,
             "body": {"model": "gpt-4o-mini", "n": 128, "messages": [{"role": "user", "content": "x" * 8_000}]},
         }
-        for i in range(128)
+        for i in range(n(128))
     ]
     content = jsonl(lines)
     batch(http, content)
@@ -120,16 +125,16 @@ def chat(s: Served, http: httpx.Client) -> str:
 
 def rates(s: Served, http: httpx.Client) -> str:
     with httpx.Client(base_url=s.url, timeout=TIMEOUT) as any_key:
-        for i in range(20_000):
+        for i in range(n(20_000)):
             any_key.get("/v1/files", headers={"Authorization": f"Bearer sk-{i}-" + "k" * 16_000})
     advance(s.url, 2)
-    for _ in range(400):
+    for _ in range(n(400)):
         http.get("/v1/files")
     return "20,000 keys of 16 KB, one request each, then 2 s"
 
 
 def uploads(s: Served, http: httpx.Client) -> str:
-    for _ in range(300):
+    for _ in range(n(300)):
         made = http.post(
             "/v1/uploads",
             json={"bytes": 10, "filename": "a.jsonl", "purpose": "fine-tune", "mime_type": "m" * 1_000_000},
@@ -142,7 +147,7 @@ def uploads(s: Served, http: httpx.Client) -> str:
 
 
 def journal(s: Served, http: httpx.Client) -> str:
-    for _ in range(12_000):
+    for _ in range(n(12_000)):
         http.get("/v1/files?pad=" + "q" * 60_000)
     return "12,000 requests with a 60 KB query"
 
@@ -217,7 +222,7 @@ def results_prepare(s: Served, http: httpx.Client) -> str:
             "url": CHAT,
             "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]},
         }
-        for i in range(50_000)
+        for i in range(n(50_000))
     )
     return batch(http, jsonl(list(lines)))
 
@@ -232,7 +237,9 @@ def results_work(s: Served, http: httpx.Client, batch_id: str) -> str:
 
 def calls_prepare(s: Served, http: httpx.Client) -> None:
     for i in range(4):
-        http.post("/v1/files", files={"file": (f"b{i}.bin", os.urandom(100 * 2**20))}, data={"purpose": "assistants"})
+        http.post(
+            "/v1/files", files={"file": (f"b{i}.bin", os.urandom(n(100 * 2**20)))}, data={"purpose": "assistants"}
+        )
 
 
 def calls_work(s: Served, http: httpx.Client, _: None) -> str:
@@ -248,7 +255,7 @@ def creates_prepare(s: Served, http: httpx.Client) -> str:
             "url": CHAT,
             "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"say {i}"}]},
         }
-        for i in range(20_000)
+        for i in range(n(20_000))
     ]
     source: str = http.post("/v1/files", files={"file": ("in.jsonl", jsonl(lines))}, data={"purpose": "batch"}).json()[
         "id"
@@ -258,17 +265,19 @@ def creates_prepare(s: Served, http: httpx.Client) -> str:
 
 def creates_work(s: Served, http: httpx.Client, source: str) -> str:
     body = {"input_file_id": source, "endpoint": CHAT, "completion_window": "24h"}
+    statuses: list[int] = []
 
     def create() -> None:
         with httpx.Client(base_url=s.url, headers=HOSTILE, timeout=TIMEOUT) as own:
-            own.post("/v1/batches", json=body)
+            statuses.append(own.post("/v1/batches", json=body).status_code)
 
-    threads = [threading.Thread(target=create) for _ in range(60)]
+    threads = [threading.Thread(target=create) for _ in range(n(60))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return "60 concurrent creates of one account, 20,000 lines each"
+    made = statuses.count(200)
+    return f"60 concurrent creates of one account, 20,000 lines each ({made} answered 200)"
 
 
 QUOTA = SCENARIO + "limits: {max_total_bytes: 64MB}\n"
@@ -280,7 +289,7 @@ def idle_prepare(s: Served, http: httpx.Client) -> None:
 
 
 def idle_work(s: Served, http: httpx.Client, _: None) -> str:
-    time.sleep(10)
+    time.sleep(10 / SCALE[0])
     return "nothing else for 10 s: the machine's own floor"
 
 
@@ -296,7 +305,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated cases: " + ", ".join([*MEMORY, *STALLS]))
     parser.add_argument("--tree", help="the checkout to serve from (its directory on PYTHONPATH)")
+    parser.add_argument("--quick", action="store_true", help="every count divided by 100: checks that the cases run")
     args = parser.parse_args()
+    SCALE[0] = 100 if args.quick else 1
     wanted = set(args.only.split(",")) if args.only else {*MEMORY, *STALLS}
     print(f"mockfiles from {args.tree or 'this checkout'}")
     print("memory (server RSS after the hostile account's requests):")

