@@ -62,7 +62,8 @@ def test_every_endpoint_is_served_where_the_registry_says_and_nowhere_else() -> 
     ("dialect", "expected"),
     [
         ("openai", set(NAMES)),
-        ("dashscope-compatible", {name for name in NAMES if not name.startswith("uploads.")}),  # no Uploads API
+        # no Uploads API, no Responses API
+        ("dashscope-compatible", {n for n in NAMES if not n.startswith("uploads.") and n != "responses.create"}),
         ("dashscope-native", {"files.create", "files.list", "files.retrieve", "files.delete"}),
     ],
 )
@@ -80,9 +81,13 @@ def test_the_openapi_document_names_the_endpoint_of_each_v1_route() -> None:
 
 
 def test_rate_classes_come_from_the_registry() -> None:
-    limiter = RateLimiter(RateLimits(upload=3, query=10))
+    limiter = RateLimiter(RateLimits(upload=3, query=10, inference=60))
     for endpoint in Endpoint:
-        assert limiter.limit_for(endpoint.id) == (endpoint.rate, 3 if endpoint.rate == "upload" else 10)
+        assert limiter.limit_for(endpoint.id) == (
+            endpoint.rate,
+            {"upload": 3, "query": 10, "inference": 60}[endpoint.rate],
+        )
+    assert RateLimiter(RateLimits()).limit_for("chat.completions.create") is None  # off unless set
     assert limiter.limit_for("nothing.known") is None
     assert Endpoint.named("files.content") is Endpoint.FILES_CONTENT and str(Endpoint.FILES_LIST) == "files.list"
 

@@ -12,6 +12,7 @@ there. ``errors.say`` reads the table for the dialects, which only shape the env
 from __future__ import annotations
 
 from mockfiles.batches.words import ROWS as BATCH_ROWS
+from mockfiles.chat.words import ROWS as CHAT_ROWS
 from mockfiles.core.wording import (
     COMPATIBLE,
     NATIVE,
@@ -224,4 +225,4 @@ ROWS: dict[str, Row] = {
     "advance_refused": Row("Invalid 'advance': {detail}."),
     "scenario_refused": Row("{detail}"),
 }
-ROWS |= BATCH_ROWS | UPLOAD_ROWS | RETRY_ROWS
+ROWS |= BATCH_ROWS | UPLOAD_ROWS | RETRY_ROWS | CHAT_ROWS

@@ -116,6 +116,20 @@ class RateLimits:
     upload: int | None = 3  # files.create per rolling second, per key; None: unlimited
     query: int | None = 10  # list/retrieve/content/delete together, per rolling second, per key
     window: float = 1.0
+    # The model routes (chat.completions.create, responses.create), metered as the real services
+    # meter inference: requests and tokens per rolling minute, per key. Off (None) unless a scenario
+    # or a profile sets them.
+    inference: int | None = None  # requests per inference_window
+    tokens: int | None = None  # prompt and answer tokens per inference_window
+    inference_window: float = 60.0
+
+    def window_of(self, kind: str) -> float:
+        """The rolling window a request class is counted over."""
+        return self.inference_window if kind == "inference" else self.window
+
+    def limit_of(self, kind: str) -> int | None:
+        """A request class's requests per window (None: unlimited)."""
+        return {"upload": self.upload, "query": self.query, "inference": self.inference}.get(kind)
 
 
 @dataclass(frozen=True)

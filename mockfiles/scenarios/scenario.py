@@ -18,6 +18,7 @@ from mockfiles.core.profiles import PROFILES, Profile, RateLimits, get_profile
 from mockfiles.core.timeouts import KEEP_ALIVE, MAX_TIMEOUT
 from mockfiles.exceptions import ScenarioError
 from mockfiles.scenarios.batches import BatchSettings, parse_batches
+from mockfiles.scenarios.chat import ChatSettings, parse_chat
 from mockfiles.scenarios.document import from_mapping, parse_document, plain_copy
 from mockfiles.scenarios.fault_rules import FaultRule, parse_faults
 from mockfiles.scenarios.located import MAX_SEED, Located, duration, integer, size, string
@@ -34,8 +35,10 @@ TOP_KEYS = (
     "admin",
     "server",
     "batches",
+    "chat",
 )
-RATE_KEYS = ("upload", "query", "window")
+RATE_KEYS = ("upload", "query", "window", "inference")
+INFERENCE_KEYS = ("requests", "tokens", "window")
 LIMIT_KEYS = ("max_files", "max_total_bytes", "max_file_bytes")
 SERVER_KEYS = ("header_timeout", "body_timeout", "idle_reset")
 KNOWN_PURPOSES = tuple(dict.fromkeys(p for make in PROFILES.values() for p in make().purposes))
@@ -57,6 +60,7 @@ class Scenario:
     processing: dict[str, float] = field(default_factory=dict)  # purpose or "default" -> delay
     faults: tuple[FaultRule, ...] = ()
     batches: BatchSettings = BatchSettings()
+    chat: ChatSettings = ChatSettings()
     journal_cap: int | None = None
     admin_token: str | None = None
     header_timeout: float | None = None  # the server's connection timeouts (mockfiles/timeouts.py)
@@ -144,6 +148,8 @@ def parse_scenario(doc: Located) -> Scenario:
         out["faults"] = tuple(parse_faults(sections["faults"]))
     if "batches" in sections:
         out["batches"] = parse_batches(sections["batches"])
+    if "chat" in sections:
+        out["chat"] = parse_chat(sections["chat"])
     if "journal" in sections:
         journal = sections["journal"].mapping(("cap",))
         if "cap" in journal:
@@ -208,10 +214,14 @@ def _rate_limits(node: Located) -> RateLimits | bool:
     upload = entries.get("upload")
     query = entries.get("query")
     window = entries.get("window")
+    inference = entries["inference"].mapping(INFERENCE_KEYS) if "inference" in entries else {}
     return RateLimits(
         upload=base.upload if upload is None else _per_window(upload),
         query=base.query if query is None else _per_window(query),
         window=base.window if window is None else duration(window, positive=True),
+        inference=_per_window(inference["requests"]) if "requests" in inference else None,
+        tokens=_per_window(inference["tokens"]) if "tokens" in inference else None,
+        inference_window=duration(inference["window"], positive=True) if "window" in inference else 60.0,
     )
 
 

@@ -103,4 +103,11 @@ class OpenAIDialect:
                 (b"x-ratelimit-remaining-requests", str(rate.remaining).encode()),
                 (b"x-ratelimit-reset-requests", format_duration(rate.reset).encode()),
             ]
+        tokens = record.tokens
+        if tokens is not None:
+            headers += [
+                (b"x-ratelimit-limit-tokens", str(tokens.limit).encode()),
+                (b"x-ratelimit-remaining-tokens", str(tokens.remaining).encode()),
+                (b"x-ratelimit-reset-tokens", format_duration(tokens.reset).encode()),
+            ]
         return headers
