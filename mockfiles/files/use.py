@@ -91,7 +91,7 @@ def check_use(files: Files, account: str, file_id: str, use: Use) -> StoredFile:
     if status != "processed":
         details = f.status_details(now)
         problem: Problem = "processing" if status == "uploaded" else "failed"
-        raise use.refusal(problem, f, file_id, status=status, status_details=details)
+        raise use.refusal(problem, f, file_id, status=status, status_details=details, phase=f.phase(now))
     if use.extensions is not None and extension_of(f.filename) not in use.extensions:
         raise use.refusal("type", f, file_id)
     if use.max_bytes is not None and f.size > use.max_bytes:

@@ -24,6 +24,7 @@ HEX = "0123456789abcdef"
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 IMAGE_PART_TOKENS = 85  # a low-detail image part
 COMPLETIONS_DEFAULT_MAX_TOKENS = 16  # the legacy completions endpoint's documented default
+COMPLETION_DETAILS = ("reasoning_tokens", "audio_tokens", "accepted_prediction_tokens", "rejected_prediction_tokens")
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,12 +195,7 @@ def chat_body(model: str, reply: str, prompt: int, limit: Any, n: int, ident: by
             "completion_tokens": completion * n,
             "total_tokens": prompt + completion * n,
             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {
-                "reasoning_tokens": 0,
-                "audio_tokens": 0,
-                "accepted_prediction_tokens": 0,
-                "rejected_prediction_tokens": 0,
-            },
+            "completion_tokens_details": dict.fromkeys(COMPLETION_DETAILS, 0),
         },
         "service_tier": "default",
         "system_fingerprint": fingerprint(model),
@@ -363,6 +359,8 @@ def endpoints() -> dict[str, tuple[Check, Run]]:
         "/v1/responses": (check_responses, responses),
         "/v1/completions": (check_completions, completions),
         "/v1/embeddings": (media.check_embeddings, media.embeddings),
+        "/chat/completions": (check_chat, chat),  # Azure's api-version routes name them without /v1
+        "/embeddings": (media.check_embeddings, media.embeddings),
         "/v1/moderations": (media.check_moderations, media.moderations),
         "/v1/images/generations": (media.check_images, media.images),
         "/v1/images/edits": (media.check_images, media.images),
