@@ -5,7 +5,9 @@ An endpoint's name is how everything else knows it: scenario fault rules match i
 class, retry tests queue instructions for it. Each member says:
 
 - its name (``files.create``);
-- its rate-limit class: ``upload`` or ``query`` (profiles.RateLimits: 3 and 10 per second per key);
+- its rate-limit class: ``upload`` or ``query`` (profiles.RateLimits: 3 and 10 per second per key),
+  or ``batch`` / ``batch_list`` (a profile that meters batch calls apart, as DashScope's 1,000 and
+  100 per minute, counts them there; the others count them as queries);
 - the handler modules (``mockfiles/handlers/<module>.py``) that serve it: the application mounts
   every module named here, and each module declares its routes with the endpoint they serve;
 - the body it carries, if one matters: ``upload`` (a multipart form with a file: the fault rules
@@ -21,7 +23,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal
 
-RateClass = Literal["upload", "query"]
+RateClass = Literal["upload", "query", "batch", "batch_list"]
 Body = Literal["upload", "download"]
 
 
@@ -35,10 +37,10 @@ class Endpoint(Enum):
     UPLOADS_PARTS_CREATE = ("uploads.parts.create", "upload", ("uploads",), "upload")
     UPLOADS_COMPLETE = ("uploads.complete", "query", ("uploads",))
     UPLOADS_CANCEL = ("uploads.cancel", "query", ("uploads",))
-    BATCHES_CREATE = ("batches.create", "query", ("batches",))
-    BATCHES_LIST = ("batches.list", "query", ("batches",))
-    BATCHES_RETRIEVE = ("batches.retrieve", "query", ("batches",))
-    BATCHES_CANCEL = ("batches.cancel", "query", ("batches",))
+    BATCHES_CREATE = ("batches.create", "batch", ("batches",))
+    BATCHES_LIST = ("batches.list", "batch_list", ("batches",))
+    BATCHES_RETRIEVE = ("batches.retrieve", "batch", ("batches",))
+    BATCHES_CANCEL = ("batches.cancel", "batch", ("batches",))
 
     def __init__(self, name: str, rate: RateClass, handlers: tuple[str, ...], body: Body | None = None) -> None:
         self.id = name

@@ -6,20 +6,16 @@ message and ``code``, which every dialect uses unless the row says otherwise, an
 differs, compatible mode's and native's. A message is a format string over the error's fields (and
 ``{param}``, ``{request_id}``), or a function of them. The words are the real services' where they
 are documented or were observed (docs/wire.md, docs/dashscope.md); the others are choices, marked
-there. ``errors.say`` reads the table for the dialects, which only shape the envelope.
+there. ``errors.say`` reads the table for the dialects, which only shape the envelope; the
+conversions the messages use (``{choices!q}``, ``{limit!z}``…) are in ``wording.py``.
 """
 
 from __future__ import annotations
 
-import string
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .ids import mask_key
-from .units import format_duration
+from .wording import Text
 
-Fields = Mapping[str, object]
-Text = str | Callable[[Fields], str]
 OPENAI, COMPATIBLE, NATIVE = "openai", "dashscope-compatible", "dashscope-native"
 
 
@@ -91,63 +87,6 @@ def injected_defaults(status: int, fallback: str) -> tuple[str, str | None, str]
     return INJECTED.get(status, ("server_error" if status >= 500 else "invalid_request_error", None, fallback))
 
 
-# --- words that compute something -----------------------------------------------------------------
-
-
-def quote_list(values: Sequence[object]) -> str:
-    """``'a', 'b', and 'c'`` as in OpenAI's validation messages."""
-    quoted = [f"'{v}'" for v in values]
-    if len(quoted) <= 2:
-        return " and ".join(quoted)
-    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
-
-
-def size_text(n: int) -> str:
-    """``8 GiB``, ``200 MiB``, ``1.5 KiB``: a limit as people read it beside its exact bytes."""
-    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if n >= scale:
-            return f"{n / scale:.1f}".removesuffix(".0") + " " + unit
-    return f"{n} bytes"
-
-
-def _seq(value: object) -> Sequence[object]:
-    return value if isinstance(value, (list, tuple)) else ()
-
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) else 0
-
-
-class _Formatter(string.Formatter):
-    """``str.format`` with conversions for the values messages show: ``!q`` a list quoted as OpenAI
-    does (``'a', 'b', and 'c'``), ``!j`` joined by commas, ``!l`` their reprs joined by commas, ``!z``
-    a size as people read it, ``!k`` bytes as whole KiB, ``!m`` an API key masked, ``!d`` seconds as
-    a duration (``1.5s``), ``!h`` a guess offered (``did you mean 'x'? ``) or nothing."""
-
-    CONVERSIONS: dict[str, Callable[[object], str]] = {
-        "q": lambda v: quote_list(_seq(v)),
-        "j": lambda v: ", ".join(str(x) for x in _seq(v)),
-        "l": lambda v: ", ".join(repr(x) for x in _seq(v)),
-        "z": lambda v: size_text(_int(v)),
-        "k": lambda v: str(_int(v) // 1024),
-        "m": lambda v: mask_key(str(v)),
-        "d": lambda v: format_duration(v if isinstance(v, (int, float)) else 0),
-        "h": lambda v: f"did you mean '{v}'? " if v else "",
-    }
-
-    def convert_field(self, value: object, conversion: str | None) -> object:
-        convert = self.CONVERSIONS.get(conversion or "")
-        return convert(value) if convert is not None else super().convert_field(value, conversion)
-
-
-_FORMATTER = _Formatter()
-
-
-def words(text: Text, fields: Fields) -> str:
-    """A row's text with the error's fields."""
-    return text(fields) if callable(text) else _FORMATTER.vformat(text, (), fields)
-
-
 MISSING_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization header "
     "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank "
@@ -169,7 +108,7 @@ NATIVE_INVALID_KEY = Say("Invalid API-key provided.")
 NATIVE_RATE_LIMITED = Say("Requests rate limit exceeded, please try again later.")
 PLEASE_WAIT = "Please try again in {retry_after!d}. " + VISIT
 RATE_LIMITED = (
-    "Rate limit reached for {kind} requests ({endpoint}) on requests per second: "
+    "Rate limit reached for {kind} requests ({endpoint}) on requests per {per}: "
     "Limit {limit}, Used {limit}, Requested 1. " + PLEASE_WAIT
 )
 NATIVE_TOO_MANY = Say("Out of number, <{used}> of <{limit}> files has been uploaded.", code="BadRequest.TooMany")
@@ -219,7 +158,11 @@ ROWS: dict[str, Row] = {
     ),
     "invalid_value": Row(INVALID_VALUE, "invalid_value"),
     "invalid_purpose": Row(INVALID_VALUE, "invalid_value", compatible=Say("'purpose' must be one of {choices!l}")),
-    "bad_day_time": Row("Invalid '{param}': expected YYYYMMDD or YYYYMMDDhhmmss, got '{raw}'.", "invalid_value"),
+    "bad_day_time": Row(
+        "Invalid '{param}': expected a time as YYYYMMDDhhmmss, 'YYYY-MM-DD hh:mm:ss', YYYY-MM-DD or YYYYMMDD, "
+        "but got '{raw}' instead.",
+        "invalid_value",
+    ),
     # --- multipart forms ---
     "not_multipart": Row(
         lambda f: (
@@ -242,6 +185,10 @@ ROWS: dict[str, Row] = {
     # --- files ---
     "no_such_file": Row("No such File object: {id}"),
     "unknown_file_cursor": Row("Invalid 'after': no file with id '{after}'."),
+    "not_downloadable": Row(
+        "Only a batch's result files (purpose 'batch_output', ids starting with 'file-batch_output' or "
+        "'file-batch_error') can be downloaded; '{id}' has purpose '{purpose}'."
+    ),
     "one_file_only": Row("Only one 'file' may be uploaded per request."),
     "file_not_a_file": Row("'file' must be a file upload (a part with a filename), not a text field."),
     "empty_file": Row("The uploaded file is empty.", "empty_file"),
@@ -311,6 +258,14 @@ ROWS |= {
     ),
     "batch_input_failed": Row(
         "Invalid 'input_file_id': the file '{file_id}' could not be processed (status 'error').", "invalid_value"
+    ),
+    "window_range": Row(
+        "Invalid 'completion_window': expected a whole number of hours or days from {low}h to {high}h "
+        "(such as '24h', '48h' or '14d'), but got '{value}' instead.",
+        "invalid_value",
+    ),
+    "too_many_file_ids": Row(
+        "Invalid 'input_file_ids': at most {limit} file ids, separated by commas, but got {count}.", "invalid_value"
     ),
     "no_such_batch": Row("No batch found with id '{batch_id}'."),
     "unknown_batch_cursor": Row("Invalid 'after': no batch with id '{after}'."),

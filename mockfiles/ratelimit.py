@@ -19,6 +19,13 @@ class RateDecision(NamedTuple):
     reset: float  # seconds until the window is empty again (x-ratelimit-reset-requests)
     retry_after: float  # seconds until the next slot frees (0 when one is free now)
     at: float = 0.0  # the slot's time on the pacing clock (an allowed request), for refund()
+    window: float = 1.0  # the class's window, in seconds
+
+
+class RateClass(NamedTuple):
+    kind: str  # the class the endpoint counts in
+    limit: int  # requests per window
+    window: float  # seconds
 
 
 class RateLimiter:
@@ -35,24 +42,22 @@ class RateLimiter:
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
 
-    def limit_for(self, endpoint: str | None) -> tuple[str, int] | None:
-        """The request class of an endpoint (by its name, endpoints.py) and its limit per window;
-        None when unlimited."""
+    def limit_for(self, endpoint: str | None) -> RateClass | None:
+        """The request class an endpoint (by its name, endpoints.py) counts in, its limit and
+        window; None when unlimited."""
         limits = self.limits
         known = Endpoint.named(endpoint or "")
         if limits is None or known is None:
             return None
-        kind = known.rate
-        limit = limits.upload if kind == "upload" else limits.query
-        return None if limit is None else (kind, limit)
+        kind, limit, window = limits.of(known.rate)
+        return None if limit is None else RateClass(kind, limit, window)
 
     def check(self, key: str, endpoint: str, now: float) -> RateDecision | None:
         """Take a slot for this request, or say when one frees; None when unlimited."""
         limited = self.limit_for(endpoint)
-        if limited is None or self.limits is None:
+        if limited is None:
             return None
-        kind, limit = limited
-        window = self.limits.window
+        kind, limit, window = limited
         with self._lock:
             stamps = self._windows.get((key, kind))
             if stamps is None:
@@ -66,11 +71,11 @@ class RateLimiter:
             if used < limit:
                 stamps.append(now)
                 retry_after = stamps[0] + window - now if used + 1 == limit else 0.0
-                return RateDecision(True, kind, limit, limit - used - 1, window, retry_after, now)
+                return RateDecision(True, kind, limit, limit - used - 1, window, retry_after, now, window)
             # a slot frees when the log is down to limit - 1 (more than `limit` entries are
             # left behind when the limit was lowered)
             frees = stamps[used - limit] + window - now
-            return RateDecision(False, kind, limit, 0, stamps[-1] + window - now, frees)
+            return RateDecision(False, kind, limit, 0, stamps[-1] + window - now, frees, window=window)
 
     def refund(self, key: str, decision: RateDecision) -> RateDecision:
         """Give back the slot an allowed request took (it was answered by a fault, and did

@@ -55,6 +55,7 @@ DOMAIN = (
     "validation",
     "verdicts",
     "version",
+    "wording",
     "cli",
 )
 REPORT = """

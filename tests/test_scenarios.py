@@ -19,7 +19,7 @@ from mockfiles.endpoints import NAMES
 
 ENDPOINTS = ", ".join(NAMES)  # the registry's, in its order: files.create, files.list, ...
 
-SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
+SCENARIOS = sorted((Path(__file__).parent.parent / "mockfiles" / "scenarios").glob("*.yaml"))
 SCHEMA = json.loads(resources.files("mockfiles").joinpath("scenario.schema.json").read_text())
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)

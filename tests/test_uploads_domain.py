@@ -23,13 +23,14 @@ from mockfiles import errors
 from mockfiles.clock import Clock
 from mockfiles.dialects.openai import OpenAIDialect
 from mockfiles.emulator import Emulator
-from mockfiles.error_table import ROWS, size_text
+from mockfiles.error_table import ROWS
 from mockfiles.errors import InvalidRequest, InvalidValue, MockFilesError, NotFound, PayloadTooLarge, QuotaExceeded
 from mockfiles.lifecycle import Files, Outcome
 from mockfiles.profiles import MiB, Profile, dashscope_profile, openai_profile
 from mockfiles.store import FileStore
 from mockfiles.upload_requests import CompleteRequest, CreateRequest, parse_complete, parse_create
 from mockfiles.uploads import Part, Upload, Uploads, md5_of
+from mockfiles.wording import size_text
 
 GiB = 1024**3
 upload_object = OpenAIDialect().upload_object  # the objects as the API shows them
@@ -861,6 +862,6 @@ def imported_modules(module: str, seen: set[str]) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("module", ["uploads", "upload_requests", "error_table"])
+@pytest.mark.parametrize("module", ["uploads", "upload_requests", "error_table", "wording"])
 def test_the_uploads_domain_imports_no_web_framework(module: str) -> None:
     assert imported_modules(module, set()) & WEB == set()

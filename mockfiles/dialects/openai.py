@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import ids
-from ..batches import BatchPage
+from ..batches import BatchFilter, BatchPage
 from ..errors import MockFilesError, say
 from ..record import Record
 from ..store import Page, StoredFile
@@ -20,6 +20,9 @@ EXPOSE = (b"access-control-expose-headers", b"X-Request-ID")
 class OpenAIDialect:
     name = "openai"
     prefix = "/v1"
+    strict_bodies = True  # a JSON body's unknown fields are refused (unknown_parameter), as OpenAI does
+    list_limit = 10_000  # files.list: ``limit`` 1-10,000, and its default
+    downloadable: tuple[str, ...] | None = None  # the purposes whose content can be downloaded; None: all
 
     # --- objects ------------------------------------------------------------------
 
@@ -77,6 +80,10 @@ class OpenAIDialect:
     def list_filters(self, query: Mapping[str, str]) -> dict[str, Any]:
         """Filters beyond purpose/limit/order/after that this dialect's list accepts."""
         return {}
+
+    def batch_filters(self, query: Mapping[str, str]) -> BatchFilter | None:
+        """Filters beyond limit/after that this dialect's batch list accepts (others are ignored)."""
+        return None
 
     # --- errors and headers -------------------------------------------------------
 

@@ -17,10 +17,11 @@ import logging
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from ..batch_params import CREATE_FIELDS
 from ..batches import Batches
 from ..dialects.openai import OpenAIDialect
 from ..endpoints import Endpoint
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, UnknownParameter
 from ..json_body import NotJson
 from ..json_body import loads as json_body_value
 from ..params import bounded_body, query_of
@@ -60,6 +61,10 @@ class BatchesAPI:
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
         body = await json_body(request)
+        if self.dialect.strict_bodies:  # as OpenAI, and as /v1/uploads: an unknown field is a 400
+            unknown = next((name for name in body if name not in CREATE_FIELDS), None)
+            if unknown is not None:
+                raise UnknownParameter(unknown)
         make = functools.partial(
             self.batches.create,
             ex.record.key or "",
@@ -79,7 +84,10 @@ class BatchesAPI:
 
     async def list(self, request: Request, ex: Exchange) -> JSONResponse:
         query = query_of(request)
-        page = self.batches.page(ex.record.key or "", limit=query.get("limit"), after=query.get("after") or None)
+        where = self.dialect.batch_filters(query)
+        page = self.batches.page(
+            ex.record.key or "", limit=query.get("limit"), after=query.get("after") or None, where=where
+        )
         return JSONResponse(self.dialect.batch_list_object(page))
 
     async def retrieve(self, request: Request, ex: Exchange) -> JSONResponse:
@@ -110,7 +118,7 @@ def _report(writing: asyncio.Future[None]) -> None:
 
 
 async def json_body(request: Request) -> dict[str, object]:
-    """A request's JSON object (unknown fields are ignored, as OpenAI's API does)."""
+    """A request's JSON object."""
     raw = await bounded_body(request, MAX_BODY_BYTES, "body")
     try:
         body = json_body_value(raw or b"{}")
