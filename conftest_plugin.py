@@ -13,7 +13,7 @@ Fixtures:
 A relative ``scenario=`` path is looked for next to the test file first, then in the
 rootdir, then in the working directory: a suite finds its scenarios wherever pytest is
 started from. A bare name (``scenario="flaky_uploads"``) no file answers to is one of the
-example scenarios shipped with the package (``mockfiles/scenarios/``).
+example scenarios shipped with the package (``mockfiles/scenarios/examples/``).
 
 Retry conformance (docs/retries.md):
   @pytest.mark.mockfiles(check_retries=True)
@@ -35,13 +35,13 @@ import pluggy
 import pytest
 
 from mockfiles import MockFilesServer, ScenarioError
-from mockfiles.retry_cases import Case, load_cases
-from mockfiles.retry_handle import RetryConformanceError
-from mockfiles.retry_report import problems_message, table
-from mockfiles.retry_run import CaseRun
-from mockfiles.scenario import example_names, example_scenario
+from mockfiles.exceptions import RetryConformanceError
+from mockfiles.retries.cases import Case, load_cases
+from mockfiles.retries.report import problems_message, table
+from mockfiles.retries.run import CaseRun
+from mockfiles.retries.verdicts import CallDict
+from mockfiles.scenarios.scenario import example_names, example_scenario
 from mockfiles.server import ServerOptions
-from mockfiles.verdicts import CallDict
 
 MARKER_OPTIONS = ("scenario", "profile", "seed", "api_keys", "rate_limits", "in_process")
 CHECK_OPTIONS = ("check_retries",)  # marker options the plugin acts on itself (not the server's)

@@ -12,10 +12,10 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
-from mockfiles.faults import PROCESSING_ERROR_DETAILS
+from mockfiles.scenarios.fault_rules import PROCESSING_ERROR_DETAILS
 from tests.helpers import batch_file
 
-SCENARIOS = Path(__file__).parent.parent / "mockfiles" / "scenarios"
+SCENARIOS = Path(__file__).parent.parent / "mockfiles" / "scenarios" / "examples"
 
 
 def rules(*faults: dict[str, Any], **top: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ pytest_plugins = ["pytester"]
 
 
 def test_the_examples_are_package_data() -> None:
-    assert EXAMPLES == ROOT / "mockfiles" / "scenarios"
+    assert EXAMPLES == ROOT / "mockfiles" / "scenarios" / "examples"
     found = re.search(r"^mockfiles = \[(.*)\]$", (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
     assert found is not None  # [tool.setuptools.package-data]
     shipped = [pattern.strip().strip('"') for pattern in found[1].split(",")]
