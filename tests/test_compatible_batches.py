@@ -294,14 +294,19 @@ TIGHT = {"rate_limits": {"batch": 2, "batch_list": 1}}
 
 
 @pytest.mark.mockfiles(profile="dashscope", rate_limits=True, scenario=TIGHT)
-def test_batch_classes_are_their_own_windows(mockfiles: MockFilesServer, compat: openai.OpenAI) -> None:
+def test_batch_calls_have_their_own_windows(mockfiles: MockFilesServer, compat: openai.OpenAI) -> None:
+    """Create, retrieve and cancel each have their limit, list its own; none touches the files' queries."""
     file_id = source(compat)
     made = compat.batches.create(input_file_id=file_id, endpoint=CHAT, completion_window="24h")
     compat.batches.retrieve(made.id)
+    compat.batches.retrieve(made.id)
     with pytest.raises(openai.RateLimitError) as info:
-        compat.batches.cancel(made.id)  # create, retrieve and cancel share the batch class
+        compat.batches.retrieve(made.id)
     assert info.value.body["code"] == "limit_requests"  # type: ignore[index]
     assert 59 <= float(info.value.response.headers["retry-after"]) <= 60
+    with pytest.raises(openai.ConflictError):  # cancel counts apart: it is let through (and the batch has ended)
+        compat.batches.cancel(made.id)
+    compat.batches.create(input_file_id=file_id, endpoint=CHAT, completion_window="24h")  # create: its second
     compat.batches.list()
     with pytest.raises(openai.RateLimitError):
         compat.batches.list()
@@ -351,3 +356,27 @@ def test_batch_ids_are_rfc_4122_uuids(compat: openai.OpenAI) -> None:
         assert re.fullmatch(r"batch_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", batch_id)
         parsed = uuid.UUID(batch_id.removeprefix("batch_"))
         assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+
+
+ONE_FAILS = {"batches": {"requests": [{"match": {"custom_id": "bad"}, "status": 500}]}}
+
+
+@pytest.mark.mockfiles(profile="dashscope", rate_limits=False, scenario=ONE_FAILS)
+async def test_the_batch_object_metadata_and_error_file_with_the_async_client(acompat: openai.AsyncOpenAI) -> None:
+    file_id = (await acompat.files.create(file=("in.jsonl", chat_file("ok", "bad")), purpose="batch")).id
+    with pytest.raises(openai.BadRequestError) as info:
+        await acompat.batches.create(
+            input_file_id=file_id, endpoint=CHAT, completion_window="24h", metadata={"ds_description": "d" * 201}
+        )
+    assert info.value.body["param"] == "metadata.ds_description"  # type: ignore[index]
+    made = await acompat.batches.create(
+        input_file_id=file_id,
+        endpoint=CHAT,
+        completion_window="3d",
+        metadata={"ds_name": "async"},  # type: ignore[arg-type]
+    )
+    assert (made.status, made.expires_at, made.model, made.usage) == ("validating", None, None, None)
+    assert sorted(made.model_dump(exclude_unset=True)) == sorted(DOCUMENTED)  # the fields sent, no others
+    done = await acompat.batches.retrieve(made.id)
+    assert done.error_file_id is not None and re.fullmatch(r"file-batch_error-[0-9a-f]{24}", done.error_file_id)
+    assert '"custom_id": "bad"' in (await acompat.files.content(done.error_file_id)).text

@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
-from mockfiles.profiles import IdShape
+from mockfiles.core.profiles import IdShape
 from tests.batching import chat_file
 
 pytestmark = pytest.mark.mockfiles(profile="dashscope", rate_limits=False)

@@ -83,12 +83,15 @@ def test_rate_classes_come_from_the_registry() -> None:
     limiter = RateLimiter(RateLimits(upload=3, query=10))
     for endpoint in Endpoint:  # batch classes count as queries unless the profile meters them apart
         kind = "upload" if endpoint.rate == "upload" else "query"
-        assert limiter.limit_for(endpoint.id) == (kind, 3 if kind == "upload" else 10, 1.0)
+        assert limiter.limit_for(endpoint.id) == (kind, 3 if kind == "upload" else 10, 1.0, kind)
     apart = RateLimiter(RateLimits(upload=3, query=10, batch=1000, batch_list=100))
     for endpoint in Endpoint:
-        expected = {"batch": ("batch", 1000, 60.0), "batch_list": ("batch_list", 100, 60.0)}.get(endpoint.rate)
+        expected = {
+            "batch": ("batch", 1000, 60.0, endpoint.id),
+            "batch_list": ("batch_list", 100, 60.0, endpoint.id),
+        }.get(endpoint.rate)
         assert apart.limit_for(endpoint.id) == (
-            expected or (endpoint.rate, 3 if endpoint.rate == "upload" else 10, 1.0)
+            expected or (endpoint.rate, 3 if endpoint.rate == "upload" else 10, 1.0, endpoint.rate)
         )
     assert {e.id for e in Endpoint if e.rate.startswith("batch")} == {
         "batches.create",

@@ -16,7 +16,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer, ScenarioError, load_scenario
-from mockfiles.scenario import EXAMPLES, example_names
+from mockfiles.scenarios.scenario import EXAMPLES, example_names
 
 ROOT = Path(__file__).parent.parent
 pytest_plugins = ["pytester"]
@@ -24,7 +24,8 @@ pytest_plugins = ["pytester"]
 
 def test_the_examples_are_package_data() -> None:
     assert EXAMPLES == ROOT / "mockfiles" / "scenarios" / "examples"
-    found = re.search(r"^mockfiles = \[(.*)\]$", (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    found = re.search(r'^"mockfiles\.scenarios" = \[(.*)\]$', pyproject, re.MULTILINE)
     assert found is not None  # [tool.setuptools.package-data]
     shipped = [pattern.strip().strip('"') for pattern in found[1].split(",")]
     for path in EXAMPLES.glob("*.yaml"):

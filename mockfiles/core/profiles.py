@@ -122,8 +122,8 @@ class RateLimits:
     upload: int | None = 3  # files.create per rolling second, per key; None: unlimited
     query: int | None = 10  # list/retrieve/content/delete together, per rolling second, per key
     window: float = 1.0
-    # DashScope meters batch calls apart, per minute: batches.create, retrieve and cancel together,
-    # and batches.list alone. None: those endpoints count in the query class, as on OpenAI.
+    # DashScope meters batch calls apart, per minute: batches.create, retrieve and cancel each up to
+    # ``batch``, batches.list up to ``batch_list``. None: those endpoints count as queries, as on OpenAI.
     batch: int | None = None
     batch_list: int | None = None
     batch_window: float = 60.0

@@ -151,7 +151,7 @@ class Front:
         limited = self.emulator.limiter.limit_for(endpoint.id)
         if limited is None:
             return err
-        kind, limit, window = limited
+        kind, limit, window, _ = limited
         wait = err.retry_after or 0.0
         record.rate = RateDecision(False, kind, limit, 0, wait, wait, window=window)
         return err.limited(kind, limit, endpoint.id, window)
