@@ -161,9 +161,9 @@ def documented_form(form: Form, *, whole: bool) -> bool:
     """Whether the form is the ``/api/v1/files`` document's: exactly one file part, named ``file``,
     a ``purpose``, and no descriptions (the ``dashscope`` SDK sends ``files`` parts and no purpose;
     cnblogs' .NET SDK sends ``file`` parts with a ``description`` each when given). A form cut
-    short (``whole`` False: refused while it streamed) counts as the document's when what came so
-    far fits it: the document's curl sends the file before ``purpose``."""
-    if len(form.files) != 1 or form.files[0].field != "file":
+    short (``whole`` False: refused while it streamed, or at a file part's head) counts as the
+    document's when what came so far fits it: the document's curl sends the file before ``purpose``."""
+    if form.file_fields != ["file"]:
         return False
     if any(name in DESCRIPTION_FIELDS or name == "files" for name, _ in form.fields):
         return False
