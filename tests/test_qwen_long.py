@@ -226,3 +226,22 @@ def test_an_unknown_model(ds: openai.OpenAI) -> None:
         "code": "model_not_found",
     }
     assert {"qwen-long", "qwen-plus", "text-embedding-v4"} <= {m.id for m in ds.models.list()}
+
+
+@pytest.mark.mockfiles(scenario="document_analysis")
+def test_a_careful_client_survives_the_document_analysis_example(mockfiles: MockFilesServer, ds: openai.OpenAI) -> None:
+    doc = ds.files.create(file=("report.txt", b"Quarterly report\nRevenue grew.\n"), purpose="file-extract")
+    scan = ds.files.create(file=("scan-001.pdf", pdf("x")), purpose="file-extract")
+    assert dashscope_refusal(ds, doc.id)[1] == "File parsing in progress, please try again later."
+    while ds.files.retrieve(doc.id).status != "processed":  # waits as a client polls; the clock moves
+        mockfiles.advance(1)
+    answer = ""
+    for _attempt in range(3):  # a dropped stream is asked again
+        try:
+            answer = "".join(c.choices[0].delta.content or "" for c in ask(ds, doc.id, stream=True) if c.choices)
+            break
+        except openai.APIConnectionError:
+            continue
+    assert answer.startswith(f'File {doc.id} "report.txt": ') and answer.endswith("Echo: What is this about?")
+    assert [e["action"] for e in mockfiles.requests_for("chat.completions.create")][-2:] == ["broken_stream after 4 events", None]
+    assert dashscope_refusal(ds, scan.id)[1] == f"File：{scan.id} parsing error"

@@ -81,13 +81,30 @@ def test_the_openapi_document_names_the_endpoint_of_each_v1_route() -> None:
 
 
 def test_rate_classes_come_from_the_registry() -> None:
-    limiter = RateLimiter(RateLimits(upload=3, query=10, inference=60))
+    limiter = RateLimiter(RateLimits(upload=3, query=10))
+    for endpoint in Endpoint:  # batch classes count as queries unless the profile meters them apart
+        if endpoint.rate == "inference":  # the model routes: off unless set
+            assert limiter.limit_for(endpoint.id) is None
+            continue
+        kind = "upload" if endpoint.rate == "upload" else "query"
+        assert limiter.limit_for(endpoint.id) == (kind, 3 if kind == "upload" else 10, 1.0, kind)
+    apart = RateLimiter(RateLimits(upload=3, query=10, batch=1000, batch_list=100, inference=60))
     for endpoint in Endpoint:
-        assert limiter.limit_for(endpoint.id) == (
-            endpoint.rate,
-            {"upload": 3, "query": 10, "inference": 60}[endpoint.rate],
+        expected = {
+            "batch": ("batch", 1000, 60.0, endpoint.id),
+            "batch_list": ("batch_list", 100, 60.0, endpoint.id),
+            "inference": ("inference", 60, 60.0, "inference"),
+        }.get(endpoint.rate)
+        assert apart.limit_for(endpoint.id) == (
+            expected or (endpoint.rate, 3 if endpoint.rate == "upload" else 10, 1.0, endpoint.rate)
         )
-    assert RateLimiter(RateLimits()).limit_for("chat.completions.create") is None  # off unless set
+    assert {e.id for e in Endpoint if e.rate.startswith("batch")} == {
+        "batches.create",
+        "batches.retrieve",
+        "batches.cancel",
+        "batches.list",
+    }
+    assert {e.id for e in Endpoint if e.rate == "inference"} == {"chat.completions.create", "responses.create"}
     assert limiter.limit_for("nothing.known") is None
     assert Endpoint.named("files.content") is Endpoint.FILES_CONTENT and str(Endpoint.FILES_LIST) == "files.list"
 

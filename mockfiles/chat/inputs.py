@@ -13,9 +13,9 @@ from typing import Any
 from mockfiles.chat.models import Model
 from mockfiles.chat.prompt import (
     IMAGE_TOKENS,
-    Body,
     FileRef,
     Message,
+    Payload,
     Prompt,
     boolean,
     kind,
@@ -34,7 +34,7 @@ FILE_SOURCES = ("file_id", "file_data", "file_url")
 MAX_OUTPUT_TOKENS_MIN = 16  # the API refuses a smaller max_output_tokens
 
 
-def read_responses(body: Body, model: Model) -> Prompt:
+def read_responses(body: Payload, model: Model) -> Prompt:
     given = required(body, "input")
     messages: list[Message] = []
     refs: list[FileRef] = []

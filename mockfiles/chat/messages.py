@@ -14,9 +14,9 @@ from typing import Any
 from mockfiles.chat.models import Model
 from mockfiles.chat.prompt import (
     IMAGE_TOKENS,
-    Body,
     FileRef,
     Message,
+    Payload,
     Prompt,
     fileid_refs,
     is_fileid,
@@ -38,7 +38,7 @@ MAX_FILES = 100  # DashScope: "Too many files provided." from 100 files on
 N_MAX = 128
 
 
-def read_chat(body: Body, model: Model) -> Prompt:
+def read_chat(body: Payload, model: Model) -> Prompt:
     messages = required(body, "messages")
     if not isinstance(messages, list):
         raise InvalidType("messages", expected="an array", got=kind(messages))

@@ -18,7 +18,7 @@ from mockfiles.inference.text import IMAGE_PART_TOKENS, tokens
 
 Api = Literal["chat", "responses"]
 Source = Literal["file_id", "file_data", "file_url"]
-Body = Mapping[str, Any]
+Payload = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ class Prompt:
     text_format: Any = None  # response_format (Chat) or text.format (Responses)
     instructions: str | None = None
     tools: tuple[dict[str, Any], ...] = ()
-    body: Body = field(default_factory=dict)
+    body: Payload = field(default_factory=dict)
 
     @property
     def question(self) -> str:
@@ -93,14 +93,14 @@ def kind(value: object) -> str:
     )
 
 
-def required(body: Body, name: str, path: str | None = None) -> Any:
+def required(body: Payload, name: str, path: str | None = None) -> Any:
     value = body.get(name)
     if value is None:
         raise MissingParameter(path or name)
     return value
 
 
-def string(body: Body, name: str, path: str | None = None, *, optional: bool = False) -> str | None:
+def string(body: Payload, name: str, path: str | None = None, *, optional: bool = False) -> str | None:
     value = body.get(name)
     if value is None:
         if optional:
@@ -111,7 +111,7 @@ def string(body: Body, name: str, path: str | None = None, *, optional: bool = F
     return value
 
 
-def boolean(body: Body, name: str) -> bool:
+def boolean(body: Payload, name: str) -> bool:
     value = body.get(name, False)
     if value is None:
         return False
@@ -120,7 +120,7 @@ def boolean(body: Body, name: str) -> bool:
     return value
 
 
-def positive(body: Body, name: str, high: int | None = None) -> int | None:
+def positive(body: Payload, name: str, high: int | None = None) -> int | None:
     """An optional integer >= 1 (and <= ``high``)."""
     value = body.get(name)
     if value is None:
@@ -149,7 +149,7 @@ def parts_of(content: object, path: str) -> list[dict[str, Any]]:
     return content
 
 
-def stream_settings(body: Body) -> tuple[bool, bool]:
+def stream_settings(body: Payload) -> tuple[bool, bool]:
     """(stream, include_usage): ``stream_options`` only with ``stream``."""
     stream = boolean(body, "stream")
     options = body.get("stream_options")

@@ -24,7 +24,7 @@ from typing import Any
 from mockfiles.chat.inputs import read_responses
 from mockfiles.chat.messages import read_chat
 from mockfiles.chat.models import FAMILY_OF_DIALECT, Family, Model, Models
-from mockfiles.chat.prompt import Body, Prompt, kind
+from mockfiles.chat.prompt import Payload, Prompt, kind
 from mockfiles.chat.reading import Reader
 from mockfiles.chat.tools import ToolResult, Tools
 from mockfiles.core.errors import InvalidRequest, InvalidType, MissingParameter, NotFound
@@ -95,7 +95,7 @@ class Chat:
 
     # --- 1. the body and its model ------------------------------------------------------------
 
-    def ask(self, account: str, body: Body, dialect: str, endpoint: str) -> Asked:
+    def ask(self, account: str, body: Payload, dialect: str, endpoint: str) -> Asked:
         family = FAMILY_OF_DIALECT[dialect]
         model = self.model(account, body, family, endpoint)
         if endpoint == "responses.create":
@@ -105,7 +105,7 @@ class Chat:
             prompt = read_chat(body, model)
         return Asked(account, endpoint, family, model, prompt)
 
-    def model(self, account: str, body: Body, family: Family, endpoint: str) -> Model:
+    def model(self, account: str, body: Payload, family: Family, endpoint: str) -> Model:
         name = body.get("model")
         if name is None:
             raise MissingParameter("model")

@@ -107,7 +107,11 @@ class Front:
         if not decision.allowed:
             record.action = "rate_limited"
             err = RateLimited(
-                retry_after=decision.retry_after, limit=decision.limit, kind=decision.kind, endpoint=endpoint.id
+                retry_after=decision.retry_after,
+                limit=decision.limit,
+                kind=decision.kind,
+                endpoint=endpoint.id,
+                window=decision.window,
             )
             if decision.kind == "inference":  # requests per minute, worded as OpenAI words them
                 err.reason = "rate_limited_rpm"
@@ -190,10 +194,10 @@ class Front:
         limited = self.emulator.limiter.limit_for(endpoint.id)
         if limited is None:
             return err
-        kind, limit = limited
+        kind, limit, window, _ = limited
         wait = err.retry_after or 0.0
-        record.rate = RateDecision(False, kind, limit, 0, wait, wait)
-        dressed = err.limited(kind, limit, endpoint.id)
+        record.rate = RateDecision(False, kind, limit, 0, wait, wait, window=window)
+        dressed = err.limited(kind, limit, endpoint.id, window)
         if kind == "inference":
             dressed.reason = "rate_limited_rpm"
             dressed.fields["organization"] = account_id(record.key or "")
