@@ -243,5 +243,8 @@ def test_a_careful_client_survives_the_document_analysis_example(mockfiles: Mock
         except openai.APIConnectionError:
             continue
     assert answer.startswith(f'File {doc.id} "report.txt": ') and answer.endswith("Echo: What is this about?")
-    assert [e["action"] for e in mockfiles.requests_for("chat.completions.create")][-2:] == ["broken_stream after 4 events", None]
+    assert [e["action"] for e in mockfiles.requests_for("chat.completions.create")][-2:] == [
+        "broken_stream after 4 events",
+        None,
+    ]
     assert dashscope_refusal(ds, scan.id)[1] == f"File：{scan.id} parsing error"
