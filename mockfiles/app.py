@@ -5,6 +5,7 @@ responses (in the request's dialect). docs/architecture.md follows one request t
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -20,7 +21,7 @@ from .dialects.dashscope_compatible import CompatibleDialect
 from .dialects.dashscope_native import NativeDialect
 from .dialects.openai import OpenAIDialect
 from .emulator import Emulator
-from .errors import ConnectionRefusal, HeadersTooLarge, MockFilesError, ServerError
+from .errors import ConnectionRefusal, HeadersTooLarge, MockFilesError, ServerError, ServerStopping
 from .front import Front
 from .handlers import Api, mount
 from .handlers.admin import PREFIX as ADMIN_PREFIX
@@ -113,6 +114,8 @@ class MockFilesApp:
                 response = error_response(dialect, record, exc)
             if response is not None:
                 await exchange.respond(response)
+        except asyncio.CancelledError:  # the server stops, and its grace period is over
+            await stopped(exchange)
         finally:
             exchange.finish()
 
@@ -170,6 +173,25 @@ def error_response(dialect: Dialect, record: Record, exc: Exception) -> Response
     status, body, headers = dialect.error(exc, record)
     record.details.setdefault("error", body.get("error", body))
     return JSONResponse(body, status, headers)
+
+
+async def stopped(exchange: Exchange) -> None:
+    """A request still unanswered when the server's grace period ends (docs/wire.md#stopping):
+    answered 503 if nothing of its answer was sent yet, else its connection is reset (a
+    download cut short, rather than one that looks whole)."""
+    task = asyncio.current_task()
+    if task is not None and hasattr(task, "uncancel"):  # Python 3.11+: the cancellation is handled here
+        task.uncancel()
+    record = exchange.record
+    record.action = "server_stopping"
+    if record.recorded_at is None:  # the journal is written just before the first byte of an answer
+        response = error_response(exchange.dialect, record, ServerStopping())
+        if response is not None:
+            await exchange.respond(response)
+        return
+    if exchange.connection.reachable():
+        exchange.connection.reset()
+        await exchange.closed()
 
 
 async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:

@@ -15,7 +15,7 @@ from .emulator import Emulator, Settings
 from .located import ScenarioError
 from .profiles import PROFILES
 from .scenario import load_scenario
-from .timeouts import MAX_TIMEOUT
+from .timeouts import MAX_TIMEOUT, SHUTDOWN_GRACE
 from .units import parse_duration
 from .version import __version__
 
@@ -60,6 +60,14 @@ def parser() -> argparse.ArgumentParser:
         type=timeout,
         metavar="DURATION",
         help="longest wait for the next byte of a request body, e.g. 60s (default 60s; answered 408)",
+    )
+
+    run.add_argument(
+        "--shutdown-timeout",
+        type=timeout,
+        metavar="DURATION",
+        default=SHUTDOWN_GRACE,
+        help="on SIGTERM or Ctrl-C, how long requests in flight may take to finish, e.g. 30s (default 5s)",
     )
 
     check = commands.add_parser("check", help="validate scenario files")
@@ -134,7 +142,7 @@ def run_server(args: argparse.Namespace) -> int:
         remove_ready_file(ready_file)  # a stale one would say a server is there before this one is
     previous = signal.signal(signal.SIGTERM, terminated)
     try:
-        serve(emulator, args.host, args.port, announce=announce, quiet=args.quiet)
+        serve(emulator, args.host, args.port, announce=announce, quiet=args.quiet, grace=args.shutdown_timeout)
     except StartupError as exc:
         print(f"mockfiles: {exc}", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .error_table import CATEGORIES, COMPATIBLE, INJECTED_NATIVE, NATIVE, OPENAI, ROWS, words
+from .error_table import CATEGORIES, COMPATIBLE, INJECTED_NATIVE, NATIVE, OPENAI, ROWS, injected_defaults, words
 
 
 class MockFilesError(Exception):
@@ -255,6 +255,15 @@ class InjectedError(MockFilesError):
     ) -> None:
         super().__init__("injected", param=param, headers=headers, message=message, type=type, code=code)
         self.status = status
+
+
+class ServerStopping(InjectedError):
+    """The server stopped before the request was answered: a 503, in the words the real service
+    uses for one (``error_table.INJECTED``)."""
+
+    def __init__(self) -> None:
+        type, code, message = injected_defaults(503, "")
+        super().__init__(503, message=message, type=type, code=code, param=None)
 
 
 # --- how a dialect says an error (reading error_table) ---------------------------------------------
