@@ -21,7 +21,7 @@ from .dialects.dashscope_compatible import CompatibleDialect
 from .dialects.dashscope_native import NativeDialect
 from .dialects.openai import OpenAIDialect
 from .emulator import Emulator
-from .errors import ConnectionRefusal, HeadersTooLarge, MockFilesError, ServerError, ServerStopping
+from .errors import ConnectionRefusal, HeadersTooLarge, MockFilesError, ServerError, ServerStopping, echoed
 from .front import Front
 from .handlers import Api, mount
 from .handlers.admin import PREFIX as ADMIN_PREFIX
@@ -40,7 +40,9 @@ ADMIN_PATHS = ADMIN_PREFIX + "/"
 # Request headers the journal keeps under these names: a retry test's id (its instructions apply),
 # and the keys that group attempts into one logical call (docs/retries.md).
 TAGS = {b"x-retry-test-id": "retry_test", b"idempotency-key": "idempotency_key", b"x-mockfiles-call": "call_key"}
-WATCHED = frozenset((b"content-length", b"transfer-encoding", b"x-stainless-retry-count", b"authorization", *TAGS))
+WATCHED = frozenset(
+    (b"content-length", b"transfer-encoding", b"x-stainless-retry-count", b"authorization", b"expect", *TAGS)
+)
 
 
 class MockFilesApp:
@@ -75,7 +77,7 @@ class MockFilesApp:
             return
         path: str = scope["path"]
         dialect = self.dialect_for(path)
-        header_bytes, body_expected, retry_count, tags, authorization = scan_headers(scope)
+        header_bytes, body_expected, retry_count, tags, authorization, expect = scan_headers(scope)
         emulator = self.emulator
         received_at, received_wall = emulator.clock.now_and_wall()
         arrival = new_arrival(  # the fields of Arrival, in order
@@ -102,6 +104,8 @@ class MockFilesApp:
             try:
                 if header_bytes > MAX_HEADER_BYTES:
                     raise HeadersTooLarge(MAX_HEADER_BYTES)
+                if expect is not None:
+                    raise expectation_failed(expect)
                 operation = self.router.resolve(scope)
                 if operation.endpoint is not None:
                     await self.front.admit(exchange, operation.endpoint)
@@ -209,12 +213,13 @@ async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": 1000})
 
 
-def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None]:
+def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None, bytes | None]:
     """One pass over the request headers: their total size, whether a body follows,
     (for the journal) the SDK's retry count and the headers that tie attempts into calls
-    (``TAGS``: None when there are none, as for most requests), and the first
-    ``Authorization`` (raw: the front layer parses it)."""
-    size, body, retry_count, authorization = 0, False, None, None
+    (``TAGS``: None when there are none, as for most requests), the first
+    ``Authorization`` (raw: the front layer parses it), and an ``Expect`` other than
+    ``100-continue`` (None when there is none)."""
+    size, body, retry_count, authorization, expect = 0, False, None, None, None
     tags: dict[str, str] | None = None
     for name, value in scope["headers"]:
         size += len(name) + len(value)
@@ -228,10 +233,21 @@ def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | 
             retry_count = int(value) if value.isdigit() else None
         elif name == b"authorization":
             authorization = value if authorization is None else authorization
+        elif name == b"expect":
+            expect = value if value.strip().lower() != b"100-continue" and expect is None else expect
         elif name in TAGS:
             tags = tags or {}
             tags.setdefault(TAGS[name], value.decode("latin-1"))
-    return size, body, retry_count, tags, authorization
+    return size, body, retry_count, tags, authorization, expect
+
+
+def expectation_failed(expect: bytes) -> ConnectionRefusal:
+    """417 for an ``Expect`` the server cannot meet: HTTP defines only ``100-continue``, which
+    uvicorn meets (docs/wire.md#connections)."""
+    value = echoed(expect.decode("latin-1"))
+    return ConnectionRefusal(
+        417, f"Expectation Failed: only 'Expect: 100-continue' is supported, not 'Expect: {value}'."
+    )
 
 
 def build_app(emulator: Emulator) -> MockFilesApp:

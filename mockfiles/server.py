@@ -213,7 +213,7 @@ class MockFilesServer:
         finally:
             sock.close()
             if self._in_memory is not None:
-                loop.run_until_complete(self._in_memory.shutdown())
+                loop.run_until_complete(self._in_memory.shutdown(config.timeout_graceful_shutdown or 0))
             close_loop(loop)
 
     def stop(self) -> None:
