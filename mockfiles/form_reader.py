@@ -371,11 +371,9 @@ def part_disposition(raw: bytes) -> tuple[bytes, dict[bytes, bytes]]:
     left open (``filename="a`` then a line break: a filename cut by an injected CRLF, which
     python-multipart would keep as ``"a``) is malformed."""
     if not _quotes_closed(raw):
-        raise InvalidRequest("malformed_multipart", detail=UNCLOSED_QUOTE)
+        detail = "a quoted value in a part's Content-Disposition is not closed on its line."
+        raise InvalidRequest("malformed_multipart", detail=detail)
     return parse_options_header(raw)
-
-
-UNCLOSED_QUOTE = "a quoted value in a part's Content-Disposition is not closed on its line."
 
 
 def _quotes_closed(raw: bytes) -> bool:
