@@ -17,7 +17,7 @@ import pytest
 
 import mockfiles as package
 from mockfiles import MockFilesServer, ScenarioError, load_scenario
-from mockfiles.accounts import account_id, key_hint
+from mockfiles.core.accounts import account_id, key_hint
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from mockfiles import MockFilesServer, ScenarioError
-from mockfiles.scenario import scenario_from_text
+from mockfiles.scenarios.scenario import scenario_from_text
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)
 

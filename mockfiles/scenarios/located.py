@@ -1,0 +1,166 @@
+"""YAML/JSON documents whose every value knows the file and line it came from, so
+a bad scenario is reported as ``flaky.yaml:5: unknown key 'statuz' in faults[1]``."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Mapping
+from typing import Any, NoReturn
+
+from mockfiles.core.units import parse_duration, parse_size
+from mockfiles.exceptions import ScenarioError
+
+Path = tuple[str | int, ...]
+
+# Upper bounds, so that no number in a scenario can overflow what it feeds (a C integer,
+# a timer, a JSON answer): each is far beyond any real use and well inside 64 bits.
+MAX_COUNT = 1_000_000_000  # times, after, max_files, requests per window
+MAX_SEED = 2**63 - 1
+MAX_SIZE = 2**50  # 1 PiB: sizes of files and of an account's storage
+MAX_DURATION = 365 * 86400.0  # 365d: delays, holds, processing delays, rate windows
+SHOWN = 64  # characters of a value that a message repeats
+
+
+def describe(path: Path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "the scenario"
+
+
+class Located:
+    """A value inside a document, with its path and a way to complain about it."""
+
+    def __init__(self, value: Any, path: Path, source: str, lines: Mapping[Path, int]) -> None:
+        self.value = value
+        self.path = path
+        self.source = source
+        self.lines = lines
+
+    @property
+    def line(self) -> int | None:
+        path = self.path
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path)
+
+    @property
+    def name(self) -> str:
+        return describe(self.path)
+
+    def fail(self, message: str) -> NoReturn:
+        raise ScenarioError(self.source, self.line, message)
+
+    def child(self, key: str | int) -> Located:
+        return Located(self.value[key], (*self.path, key), self.source, self.lines)
+
+    def mapping(self, allowed: tuple[str, ...]) -> dict[str, Located]:
+        """The entries of a mapping whose keys must all be in ``allowed``."""
+        if not isinstance(self.value, dict):
+            self.fail(f"{self.name} must be a mapping, got {type_name(self.value)}")
+        for key in self.value:
+            if not isinstance(key, str):
+                self.fail(f"key {key!r} in {self.name} must be a string")
+            if key not in allowed:
+                where = f" in {self.name}" if self.path else ""
+                hint = difflib.get_close_matches(key, allowed, n=1)
+                suggestion = f"; did you mean '{hint[0]}'?" if hint else f"; expected one of {', '.join(allowed)}"
+                Located(None, (*self.path, key), self.source, self.lines).fail(
+                    f"unknown key '{key}'{where}{suggestion}"
+                )
+        return {key: self.child(key) for key in self.value}
+
+    def items(self) -> Iterator[Located]:
+        if not isinstance(self.value, list):
+            self.fail(f"{self.name} must be a list, got {type_name(self.value)}")
+        return (self.child(i) for i in range(len(self.value)))
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
+
+
+# --- scalar readers ------------------------------------------------------------------
+
+
+def integer(node: Located, minimum: int | None = None, maximum: int = MAX_COUNT) -> int:
+    if isinstance(node.value, bool) or not isinstance(node.value, int):
+        node.fail(f"{node.name} must be an integer, got {_show(node.value)}")
+    if minimum is not None and node.value < minimum:
+        node.fail(f"{node.name} must be at least {minimum}, got {_show(node.value)}")
+    if node.value > maximum:
+        node.fail(f"{node.name} must be at most {maximum}, got {_show(node.value)}")
+    return node.value
+
+
+def number(node: Located, minimum: float, maximum: float) -> float:
+    if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+        node.fail(f"{node.name} must be a number, got {_show(node.value)}")
+    if not minimum <= node.value <= maximum:
+        node.fail(f"{node.name} must be between {minimum} and {maximum}, got {_show(node.value)}")
+    return float(node.value)
+
+
+def string(node: Located) -> str:
+    if not isinstance(node.value, str) or not node.value:
+        node.fail(f"{node.name} must be a non-empty string, got {_show(node.value)}")
+    return node.value
+
+
+def size(node: Located, maximum: int = MAX_SIZE) -> int:
+    try:
+        value = parse_size(node.value)
+    except ValueError as exc:
+        node.fail(f"{node.name}: {exc}")
+    if value > maximum:
+        node.fail(f"{node.name} must be at most {_size_text(maximum)} ({maximum} bytes), got {node.value}")
+    return value
+
+
+def duration(node: Located, positive: bool = False, maximum: float = MAX_DURATION) -> float:
+    try:
+        seconds = parse_duration(node.value)
+    except ValueError as exc:
+        node.fail(f"{node.name}: {exc}")
+    if positive and seconds <= 0:
+        node.fail(f"{node.name} must be longer than 0")
+    if seconds > maximum:
+        node.fail(f"{node.name} must be at most {_duration_text(maximum)} ({maximum:.0f} seconds), got {node.value}")
+    return seconds
+
+
+def _size_text(size: int) -> str:
+    """``1PiB``, ``512MiB``, or bytes: how a bound reads in a message."""
+    for unit, factor in (("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return f"{size} bytes"
+
+
+def _duration_text(seconds: float) -> str:
+    """``365d``, ``2h``, or seconds: how a bound reads in a message."""
+    for unit, factor in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= factor and seconds % factor == 0:
+            return f"{seconds / factor:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def _show(value: Any) -> str:
+    """A value as a message repeats it: its first 64 characters, then ``…``."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)  # the reader refuses integers too long to write (4,300 digits)
+        return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+    if isinstance(value, str) and len(value) > SHOWN:
+        return repr(value[:SHOWN] + "…")
+    return repr(value) if isinstance(value, (str, float, bool)) else type(value).__name__

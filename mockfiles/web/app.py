@@ -1,0 +1,280 @@
+"""The ASGI application: the dialect of a request by its path, the request's record, the router,
+the front layer before every endpoint's handler, and the one place where exceptions become
+responses (in the request's dialect). docs/architecture.md follows one request through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+
+import orjson
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from mockfiles.core.error_table import injected_defaults
+from mockfiles.core.errors import (
+    ConnectionRefusal,
+    HeadersTooLarge,
+    InjectedError,
+    MockFilesError,
+    ServerError,
+    echoed,
+)
+from mockfiles.core.record import Arrival, Record
+from mockfiles.core.timeouts import Timeouts
+from mockfiles.emulator import Emulator
+from mockfiles.web.api import Api, mount
+from mockfiles.web.api.batches import write_due_results
+from mockfiles.web.control.admin import PREFIX as ADMIN_PREFIX
+from mockfiles.web.dialects import Dialect
+from mockfiles.web.dialects.azure import AzureDialect, AzureV1Dialect
+from mockfiles.web.dialects.dashscope_compatible import CompatibleDialect
+from mockfiles.web.dialects.dashscope_native import NativeDialect
+from mockfiles.web.dialects.openai import OpenAIDialect
+from mockfiles.web.effects import ProxyPage
+from mockfiles.web.exchange import ConnectionFactory, Dropped, Exchange, Transport, UvicornConnection
+from mockfiles.web.front import Front
+from mockfiles.web.refusals import Headers, Refusal, RequestSoFar
+from mockfiles.web.responses import JSONResponse
+from mockfiles.web.routing import Router
+
+log = logging.getLogger("mockfiles")
+new_arrival = functools.partial(tuple.__new__, Arrival)  # Arrival(*fields) without the Python-level __new__
+MAX_HEADER_BYTES = 32 * 1024  # the server itself (httptools) sets no limit
+ADMIN_PATHS = ADMIN_PREFIX + "/"
+# Request headers the journal keeps under these names: a retry test's id (its instructions apply),
+# and the keys that group attempts into one logical call (docs/retries.md).
+TAGS = {b"x-retry-test-id": "retry_test", b"idempotency-key": "idempotency_key", b"x-mockfiles-call": "call_key"}
+WATCHED = frozenset(
+    (
+        b"content-length",
+        b"transfer-encoding",
+        b"x-stainless-retry-count",
+        b"authorization",
+        b"api-key",
+        b"expect",
+        *TAGS,
+    )
+)
+
+
+class MockFilesApp:
+    """The outer ASGI layer around the router. Every dialect is always mounted; the
+    path decides which one answers, and every error is rendered here, in its shape.
+    ``connections`` gives each request's connection handle (transport.py)."""
+
+    def __init__(self, emulator: Emulator, connections: ConnectionFactory = UvicornConnection) -> None:
+        self.emulator = emulator
+        self.openai = OpenAIDialect()
+        compatible, native = CompatibleDialect(), NativeDialect()
+        self.azure, self.azure_v1 = AzureDialect(), AzureV1Dialect()
+        self.dialects: dict[str, Dialect] = {  # by the first segment of their prefix
+            d.prefix.split("/")[1]: d for d in (self.openai, compatible, native, self.azure)
+        }
+        self.front = Front(emulator)
+        self.transport = Transport(emulator, connections)
+        self.api = Api(emulator, self.front, self.openai, compatible, native, self.azure, self.azure_v1)
+        self.router = Router(mount(self.api))
+
+    def dialect_for(self, path: str) -> Dialect:
+        if path.startswith("/v1/"):  # most requests: OpenAI's
+            return self.openai
+        end = path.find("/", 1)
+        dialect = self.dialects.get(path[1:end] if end > 0 else path[1:])
+        if dialect is self.azure and path.startswith("/openai/v1/"):
+            return self.azure_v1
+        if dialect is not None and (path.startswith(dialect.prefix + "/") or path == dialect.prefix):
+            return dialect
+        return self.openai
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await other_protocol(scope, receive, send)
+            return
+        path: str = scope["path"]
+        dialect = self.dialect_for(path)
+        header_bytes, body_expected, retry_count, tags, authorization, expect = scan_headers(scope)
+        emulator = self.emulator
+        received_at, received_wall = emulator.clock.now_and_wall()
+        arrival = new_arrival(  # the fields of Arrival, in order
+            (
+                dialect.new_request_id(),
+                dialect.name,
+                scope["method"],
+                path,
+                scope["query_string"],
+                retry_count,
+                emulator.generation,
+                not path.startswith(ADMIN_PATHS),
+                received_at,
+                received_wall,
+                time.perf_counter(),
+            )
+        )
+        record = scope["mockfiles"] = Record(arrival)
+        if tags is not None:
+            record.details.update(tags)
+        exchange = Exchange(self.transport, dialect, record, scope, receive, send, body_expected, authorization)
+        try:
+            response: Response | None
+            try:
+                if header_bytes > MAX_HEADER_BYTES:
+                    raise HeadersTooLarge(MAX_HEADER_BYTES)
+                if expect is not None:
+                    raise expectation_failed(expect)
+                dialect.check_request(scope["query_string"])
+                operation = self.router.resolve(scope)
+                if operation.endpoint is not None:
+                    await self.front.admit(exchange, operation.endpoint)
+                    batches = emulator.batches
+                    if batches.pending(received_at) or batches.owes(record.key):  # its arrival's time
+                        await write_due_results(batches, exchange.record.key)  # off the event loop
+                request = Request(scope, exchange.receive if body_expected else receive)
+                response = await operation.handler(request, exchange)
+            except Exception as exc:
+                response = error_response(dialect, record, exc)
+            if response is not None:
+                await exchange.respond(response)
+        except asyncio.CancelledError:  # the server stops, and its grace period is over
+            await stopped(exchange)
+        finally:
+            exchange.finish()
+
+    # --- what the connection asks (protocol.Answers) ---------------------------------
+
+    def timeouts(self) -> Timeouts:
+        return self.emulator.timeouts
+
+    def refuse(self, refusal: Refusal, request: RequestSoFar) -> tuple[int, Headers, bytes]:
+        """A refusal by the connection itself, in the request's dialect, journaled like any answer:
+        the request it cuts short if the application has it, else a new entry."""
+        record: Record | None = request.scope.get("mockfiles") if request.scope is not None else None
+        if record is None:
+            path = request.target.partition(b"?")[0].decode("latin-1")
+            dialect = self.dialect_for(path)
+            arrival = Arrival(
+                dialect.new_request_id(),
+                dialect.name,
+                request.method or "",
+                path,
+                generation=self.emulator.generation,
+                journaled=not path.startswith(ADMIN_PATHS),
+                started=time.perf_counter(),
+            )
+            record = Record(arrival)
+        else:
+            dialect = self.dialect_for(record.arrival.path)
+        status, body, extra = dialect.error(ConnectionRefusal(refusal.status, refusal.message), record)
+        record.status, record.action = status, refusal.action
+        record.details.setdefault("error", body.get("error", body))
+        self.emulator.record(record)
+        headers = [(b"content-type", b"application/json")]
+        headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()]
+        if record.arrival.journaled:
+            headers += dialect.headers(record)
+        else:
+            headers.append((b"x-request-id", record.request_id.encode()))
+        return status, headers, orjson.dumps(body)
+
+
+def error_response(dialect: Dialect, record: Record, exc: Exception) -> Response | None:
+    """The one place where exceptions become responses (or no response)."""
+    if isinstance(exc, Dropped):
+        return None
+    if isinstance(exc, ProxyPage):
+        return exc.response()
+    if isinstance(exc, ClientDisconnect):
+        if record.recorded_at is None:  # else the connection already said how it ended (a timeout)
+            record.action = "client_disconnected"
+        return None
+    if not isinstance(exc, MockFilesError):
+        arrival = record.arrival
+        log.exception("mockfiles: unexpected error while answering %s %s", arrival.method, arrival.path, exc_info=exc)
+        exc = ServerError(str(exc))
+    status, body, headers = dialect.error(exc, record)
+    record.details.setdefault("error", body.get("error", body))
+    return JSONResponse(body, status, headers)
+
+
+async def stopped(exchange: Exchange) -> None:
+    """A request still unanswered when the server's grace period ends (docs/wire.md#stopping):
+    answered 503 if nothing of its answer was sent yet, else its connection is reset (a
+    download cut short, rather than one that looks whole)."""
+    task = asyncio.current_task()
+    if task is not None and hasattr(task, "uncancel"):  # Python 3.11+: the cancellation is handled here
+        task.uncancel()
+    record = exchange.record
+    record.action = "server_stopping"
+    if record.recorded_at is None:  # the journal is written just before the first byte of an answer
+        type, code, message = injected_defaults(503, "")  # the real service's words for a 503
+        error = InjectedError(503, message=message, type=type, code=code, param=None)
+        response = error_response(exchange.dialect, record, error)
+        if response is not None:
+            await exchange.respond(response)
+        return
+    if exchange.connection.reachable():
+        exchange.connection.reset()
+        await exchange.closed()
+
+
+async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
+    """Lifespan events are acknowledged (there is nothing to start or stop); websockets are
+    refused."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            kind = message["type"].rsplit(".", 1)[-1]  # startup / shutdown
+            await send({"type": f"lifespan.{kind}.complete"})
+            if kind == "shutdown":
+                return
+    elif scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        await send({"type": "websocket.close", "code": 1000})
+
+
+def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None, bytes | None]:
+    """One pass over the request headers: their total size, whether a body follows,
+    (for the journal) the SDK's retry count and the headers that tie attempts into calls
+    (``TAGS``: None when there are none, as for most requests), the first
+    ``Authorization`` (raw: the front layer parses it; Azure's ``api-key`` as a bearer key), and
+    an ``Expect`` other than ``100-continue`` (None when there is none)."""
+    size, body, retry_count, authorization, api_key, expect = 0, False, None, None, None, None
+    tags: dict[str, str] | None = None
+    for name, value in scope["headers"]:
+        size += len(name) + len(value)
+        if name not in WATCHED:  # most headers: one set lookup instead of four comparisons
+            continue
+        if name == b"content-length":
+            body = value.strip() not in (b"0", b"")
+        elif name == b"transfer-encoding":
+            body = True
+        elif name == b"x-stainless-retry-count":
+            retry_count = int(value) if value.isdigit() else None
+        elif name == b"authorization":
+            authorization = value if authorization is None else authorization
+        elif name == b"api-key":  # Azure's key header: the same account as a bearer key
+            api_key = value if api_key is None else api_key
+        elif name == b"expect":
+            expect = value if value.strip().lower() != b"100-continue" and expect is None else expect
+        elif name in TAGS:
+            tags = tags or {}
+            tags.setdefault(TAGS[name], value.decode("latin-1"))
+    if authorization is None and api_key is not None:
+        authorization = b"Bearer " + api_key
+    return size, body, retry_count, tags, authorization, expect
+
+
+def expectation_failed(expect: bytes) -> ConnectionRefusal:
+    """417 for an ``Expect`` the server cannot meet: HTTP defines only ``100-continue``, which
+    uvicorn meets (docs/wire.md#connections)."""
+    value = echoed(expect.decode("latin-1"))
+    message = f"Expectation Failed: only 'Expect: 100-continue' is supported, not 'Expect: {value}'."
+    return ConnectionRefusal(417, message)
+
+
+def build_app(emulator: Emulator) -> MockFilesApp:
+    return MockFilesApp(emulator)
