@@ -418,7 +418,7 @@ def test_stopping_the_server_ends_a_delayed_in_process_request() -> None:
     server.stop()
     thread.join(timeout=10)
     assert not thread.is_alive()
-    # as over a socket once the grace period is over (docs/wire.md#stopping): a 503, not a hang
+    # as over a socket once the grace period is over (docs/wire.md#connections): a 503, not a hang
     assert type(errors[0]) is openai.InternalServerError and errors[0].status_code == 503
 
 

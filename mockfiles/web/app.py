@@ -201,7 +201,7 @@ def error_response(dialect: Dialect, record: Record, exc: Exception) -> Response
 
 
 async def stopped(exchange: Exchange) -> None:
-    """A request still unanswered when the server's grace period ends (docs/wire.md#stopping):
+    """A request still unanswered when the server's grace period ends (docs/wire.md#connections):
     answered 503 if nothing of its answer was sent yet, else its connection is reset (a
     download cut short, rather than one that looks whole)."""
     task = asyncio.current_task()
