@@ -110,3 +110,12 @@ def test_the_hostile_account_benchmark_runs_quick() -> None:
     for case in ("images", "chat", "quota", "rates", "uploads", "journal", "idle", "results", "calls", "creates"):
         assert f"  {case} " in result.stdout, (case, result.stdout)
     assert "RSS" in result.stdout and "health check" in result.stdout and " 0 5xx" in result.stdout
+
+
+def test_the_chat_benchmark_runs_quick() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.chat", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "files.retrieve" in result.stdout and "chat, a 1 KiB file, streamed" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -32,6 +32,7 @@ from typing import Any
 
 from mockfiles.batches.input import Limits, Request, Validation, read_requests
 from mockfiles.batches.timeline import Timeline
+from mockfiles.chat.reading import LineFiles
 from mockfiles.inference import text as inference
 from mockfiles.inference.text import HEX, Answer
 from mockfiles.scenarios.batches import LINE_ERRORS, BatchSettings, LineFailure
@@ -87,6 +88,7 @@ class Plan:
     chunks: tuple[bytes, ...]
     settings: BatchSettings
     seed: int
+    files: LineFiles | None = None  # the files its lines name, read once (None once the results are written)
 
     @property
     def valid(self) -> bool:
@@ -97,13 +99,20 @@ class Plan:
         return self.validation.count if self.valid else 0
 
 
-def decide(request: Request, settings: BatchSettings, seed: int) -> Answer | LineFailure | None:
-    """A request's fate when that is known without running it: a scenario rule's effect, or
-    the endpoint's refusal of a malformed body; None: it runs and succeeds."""
+def decide(
+    request: Request, settings: BatchSettings, seed: int, files: LineFiles | None = None
+) -> Answer | LineFailure | None:
+    """A request's fate when that is known without running it: a scenario rule's effect, the
+    endpoint's refusal of a malformed body, or the refusal of a file it names (the model routes'
+    one file check: chat/reading.py); None: it runs and succeeds."""
     rule = settings.rule_for(seed, request.custom_id, request.url, request.model)
     if rule is not None:
         return rule.effect()
-    return inference.check(request.url, request.body)
+    refused = inference.check(request.url, request.body)
+    if refused is None and files is not None:
+        read = files.read(request.url, request.body)
+        return read if isinstance(read, Answer) else None
+    return refused
 
 
 def fails(decided: Answer | LineFailure | None) -> bool:
@@ -111,17 +120,23 @@ def fails(decided: Answer | LineFailure | None) -> bool:
 
 
 def planning(
-    chunks: tuple[bytes, ...], endpoint: str, limits: Limits, settings: BatchSettings, seed: int
+    chunks: tuple[bytes, ...],
+    endpoint: str,
+    limits: Limits,
+    settings: BatchSettings,
+    seed: int,
+    files: LineFiles | None = None,
 ) -> Generator[None, None, Plan]:
-    """Validate the input and note which requests will fail (one pass over the file): a job."""
+    """Validate the input and note which requests will fail (one pass over the file): a job. The
+    files its lines name are checked now, as the batch is validated."""
     validation = Validation(endpoint, limits)
     failing = array("I")
     for request in validation.requests(chunks):
-        if fails(decide(request, settings, seed)):
+        if fails(decide(request, settings, seed, files)):
             failing.append(request.index)
         if request.index % STEP == 0:
             yield
-    return Plan(validation, failing, chunks, settings, seed)
+    return Plan(validation, failing, chunks, settings, seed, files)
 
 
 class ChunkWriter:
@@ -193,11 +208,11 @@ def building(the_plan: Plan, timeline: Timeline, batch_id: str, room: int) -> Ge
         if request.index >= done:
             results.errors.write(_failure(line_id, request.custom_id, LineFailure(stop_code, LINE_ERRORS[stop_code])))
             continue
-        answer = decide(request, settings, seed)
+        answer = decide(request, settings, seed, the_plan.files)
         if isinstance(answer, LineFailure):
             results.errors.write(_failure(line_id, request.custom_id, answer))
             continue
-        line, answered = _answered(request, answer, ident, line_id, timeline)
+        line, answered = _answered(request, answer, ident, line_id, timeline, the_plan.files)
         if not answered.ok:
             results.errors.write(line)
             if answer is None:  # the stand-in itself failed
@@ -213,14 +228,14 @@ def building(the_plan: Plan, timeline: Timeline, batch_id: str, room: int) -> Ge
 
 
 def _answered(
-    request: Request, decided: Answer | None, ident: bytes, line_id: str, timeline: Timeline
+    request: Request, decided: Answer | None, ident: bytes, line_id: str, timeline: Timeline, files: LineFiles | None
 ) -> tuple[bytes, Answer]:
-    """A request's output line and its answer: the endpoint's stand-in unless a rule decided it.
-    A body that cannot be answered or written back (which validation keeps out) is the 500 the
-    real service answers for its own failures, not a batch that cannot end."""
+    """A request's output line and its answer: the endpoint's stand-in (reading the files it names)
+    unless a rule decided it. A body that cannot be answered or written back (which validation keeps
+    out) is the 500 the real service answers for its own failures, not a batch that cannot end."""
     request_id = "req_" + inference.token(ident, "request", HEX, 32)
     try:
-        answer = decided or inference.run(request.url, request.body, ident, int(timeline.line_time(request.index)))
+        answer = decided or _run(request, ident, timeline, files)
         response = {"status_code": answer.status, "request_id": request_id, "body": answer.body}
         return encode({"id": line_id, "custom_id": request.custom_id, "response": response, "error": None}), answer
     except (TypeError, ValueError, RecursionError) as exc:
@@ -228,6 +243,12 @@ def _answered(
         answer = Answer(500, {"error": SERVER_ERROR})
         response = {"status_code": 500, "request_id": request_id, "body": answer.body}
         return encode({"id": line_id, "custom_id": request.custom_id, "response": response, "error": None}), answer
+
+
+def _run(request: Request, ident: bytes, timeline: Timeline, files: LineFiles | None) -> Answer:
+    read = files.read(request.url, request.body) if files is not None else ()
+    documents = read if isinstance(read, tuple) else ()
+    return inference.run(request.url, request.body, ident, int(timeline.line_time(request.index)), documents)
 
 
 def encode(line: dict[str, Any]) -> bytes:

@@ -29,17 +29,19 @@ from typing import Any
 
 from mockfiles.batches.input import Limits
 from mockfiles.batches.params import (
-    COMPLETION_WINDOWS,
     check_metadata,
     check_output_expires_after,
     invalid_value,
     page_limit,
+    parse_window,
     required_string,
 )
 from mockfiles.batches.results import Results, building, planning
+from mockfiles.batches.store import BatchFilter as BatchFilter
 from mockfiles.batches.store import BatchPage as BatchPage
 from mockfiles.batches.store import BatchStore, StoredBatch
 from mockfiles.batches.timeline import CANCELLABLE, FINAL, WINDOW, Timeline
+from mockfiles.chat.reading import LineFiles
 from mockfiles.core import ids
 from mockfiles.core.errors import Conflict, InvalidRequest
 from mockfiles.core.scheduler import Job, Scheduler
@@ -114,10 +116,8 @@ class Batches:
         url = required_string(endpoint, "endpoint")
         if url not in rules.urls:
             invalid_value(url, "endpoint", rules.urls)
-        window = required_string(completion_window, "completion_window")
-        if window not in COMPLETION_WINDOWS:
-            invalid_value(window, "completion_window", COMPLETION_WINDOWS)
-        pairs = check_metadata(metadata)
+        window, seconds = parse_window(completion_window, rules.window_hours)
+        pairs = check_metadata(metadata, rules.metadata_limits)
         lifetime = check_output_expires_after(output_expires_after)
         with self.files.lock:
             now = self.files.now()
@@ -131,18 +131,22 @@ class Batches:
             "metadata": pairs,
             "output_expires_after": lifetime,
             "dialect": dialect,
+            "completion_window": window,
         }
         limits = Limits(limit, rules.max_embedding_inputs)
-        return self._validating(fields, now, source.chunks, limits), source.size
+        seconds = seconds if rules.expires else math.inf
+        return self._validating(fields, now, seconds, source.chunks, limits), source.size
 
     def _validating(
-        self, fields: dict[str, Any], now: float, chunks: tuple[bytes, ...], limits: Limits
+        self, fields: dict[str, Any], now: float, window: float, chunks: tuple[bytes, ...], limits: Limits
     ) -> Job[dict[str, Any]]:
-        """A create's job: the input validated, then the batch made and its results scheduled."""
-        settings = self.settings
-        the_plan = yield from planning(chunks, fields["endpoint"], limits, settings, self.seed)
-        model, url = the_plan.validation.model, fields["endpoint"]
-        deployments, rules = self.deployments, self.files.profile.batches
+        """A create's job: the input validated (the files its lines name checked too), then the
+        batch made and its results scheduled."""
+        settings, url, account = self.settings, fields["endpoint"], fields["account"]
+        reads_files = url.endswith(("/chat/completions", "/responses"))
+        files = LineFiles(self.files, account, fields["dialect"]) if reads_files else None
+        the_plan = yield from planning(chunks, url, limits, settings, self.seed, files)
+        model, deployments, rules = the_plan.validation.model, self.deployments, self.files.profile.batches
         if rules.deployments and deployments is not None and model is not None and model not in deployments:
             operation = "embeddings" if url.endswith("/embeddings") else "chatCompletion"
             raise InvalidRequest("azure_deployment", param="input_file_id", operation=operation, model=model)
@@ -150,9 +154,7 @@ class Batches:
             batch = StoredBatch(
                 id=self._new_id(),
                 seq=self.store.next_seq(),
-                timeline=Timeline(
-                    now, settings.timing, the_plan.total, the_plan.valid, window=WINDOW if rules.expires else math.inf
-                ),
+                timeline=Timeline(now, settings.timing, the_plan.total, the_plan.valid, window=window),
                 plan=the_plan,
                 **fields,
             )
@@ -165,12 +167,21 @@ class Batches:
             now = self.files.now()
             return self.snapshot(self.store.get(account, batch_id), now)
 
-    def page(self, account: str, *, limit: int | str | None = None, after: str | None = None) -> BatchPage:
-        """Newest first; ``limit`` 1-100 (default 20), ``after`` a batch id."""
+    def page(
+        self,
+        account: str,
+        *,
+        limit: int | str | None = None,
+        after: str | None = None,
+        where: BatchFilter | None = None,
+    ) -> BatchPage:
+        """Newest first; ``limit`` 1-100 (default 20), ``after`` a batch id; ``where``: only
+        the batches that match it."""
         count = page_limit(limit)
         with self.files.lock:
             now = self.files.now()
-            found, has_more = self.store.page(account, limit=count, after=after)
+            keep = None if where is None else (lambda batch: where.matches(batch, batch.timeline.status(now)))
+            found, has_more = self.store.page(account, limit=count, after=after, keep=keep)
             return BatchPage([self.snapshot(batch, now) for batch in found], has_more)
 
     def cancel(self, account: str, batch_id: str) -> dict[str, Any]:
@@ -240,7 +251,7 @@ class Batches:
             "model": batch.plan.validation.model,
             "errors": errors,
             "input_file_id": batch.input_file_id,
-            "completion_window": COMPLETION_WINDOWS[0],
+            "completion_window": batch.completion_window,
             "status": status,
             "output_file_id": batch.output_file_id if done else None,
             "error_file_id": batch.error_file_id if done else None,
@@ -272,6 +283,7 @@ class Batches:
             lifetime = batch.output_expires_after
             if lifetime is None:
                 lifetime = rules.output_expires_after
+            shapes = {"output": rules.output_id_shape, "error": rules.error_id_shape or rules.output_id_shape}
             for writer, suffix in ((results.output, "output"), (results.errors, "error")):
                 if not writer.lines:
                     continue
@@ -284,7 +296,7 @@ class Batches:
                     size=writer.size,
                     created_at=int(at),
                     expires_after=lifetime,
-                    id_shape=rules.output_id_shape,
+                    id_shape=shapes[suffix],
                     dialect=batch.dialect,
                 )
                 if suffix == "output":
@@ -293,7 +305,7 @@ class Batches:
                     batch.error_file_id = made.id
             batch.usage = results.usage
             batch.plan = replace(batch.plan, failing=results.failing(batch.plan.failing))
-        batch.plan = replace(batch.plan, chunks=())  # the input's bytes are no longer needed
+        batch.plan = replace(batch.plan, chunks=(), files=None)  # the input's bytes are no longer needed
         batch.settled = True
 
     def _new_id(self) -> str:

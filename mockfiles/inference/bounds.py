@@ -16,11 +16,12 @@ model's maximum, and no line asks for a 2048x2048 picture ten times.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mockfiles.core.echoes import echoed
 
-Payload = dict[str, Any]
+Body = Mapping[str, Any]  # a request body, read only
 Refusal = tuple[str, str, str]  # a 400's message, param and code (text.invalid makes the answer)
 
 
@@ -56,7 +57,7 @@ def max_output(model: object) -> int:
     return next((tokens for prefix, tokens in MAX_OUTPUT if name.startswith(prefix)), DEFAULT_MAX_OUTPUT)
 
 
-def check_max_tokens(body: Payload, *names: str) -> Refusal | None:
+def check_max_tokens(body: Body, *names: str) -> Refusal | None:
     """Each given limit on output tokens: an integer from 1 to the model's maximum."""
     for name in names:
         value = body.get(name)
@@ -79,7 +80,7 @@ def check_max_tokens(body: Payload, *names: str) -> Refusal | None:
     return None
 
 
-def output_limit(body: Payload, *names: str) -> int:
+def output_limit(body: Body, *names: str) -> int:
     """The output tokens an answer may take: the first limit given, else the model's maximum."""
     for name in names:
         value = body.get(name)
@@ -88,7 +89,7 @@ def output_limit(body: Payload, *names: str) -> int:
     return max_output(body.get("model"))
 
 
-def check_n(body: Payload) -> Refusal | None:
+def check_n(body: Body) -> Refusal | None:
     n = body.get("n", 1)
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CHOICES:
         return invalid(
@@ -106,7 +107,7 @@ def image_rules(model: object) -> tuple[tuple[str, ...], int]:
     return IMAGE_RULES[-1][1], IMAGE_RULES[-1][2]
 
 
-def check_image_request(body: Payload) -> Refusal | None:
+def check_image_request(body: Body) -> Refusal | None:
     """``n`` and ``size`` as the model takes them."""
     sizes, most = image_rules(body.get("model"))
     n = body.get("n", 1)
@@ -129,7 +130,7 @@ def check_image_request(body: Payload) -> Refusal | None:
     return None
 
 
-def image_size(body: Payload) -> tuple[int, int]:
+def image_size(body: Body) -> tuple[int, int]:
     """The pixels of an accepted request's pictures (``auto`` and none: 1024x1024)."""
     size = body.get("size")
     if not isinstance(size, str) or size == "auto":

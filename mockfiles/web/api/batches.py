@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from mockfiles.batches.params import CREATE_FIELDS
 from mockfiles.batches.service import Batches
-from mockfiles.core.errors import InvalidRequest
+from mockfiles.core.errors import InvalidRequest, UnknownParameter
 from mockfiles.core.registry import Endpoint
 from mockfiles.core.scheduler import Scheduler
 from mockfiles.web.api import Api
@@ -52,6 +53,10 @@ class BatchesAPI:
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
         body = await json_body(request)
+        if self.dialect.strict_bodies:  # as OpenAI, and as /v1/uploads: an unknown field is a 400
+            unknown = next((name for name in body if name not in CREATE_FIELDS), None)
+            if unknown is not None:
+                raise UnknownParameter(unknown)
         given = body.get("input_file_id")
         ex.record.details.update(batch_id=None, input_file_id=given if isinstance(given, str) else None)
         await ex.drop_if_stale()  # not into a store reset meanwhile
@@ -72,7 +77,10 @@ class BatchesAPI:
 
     async def list(self, request: Request, ex: Exchange) -> JSONResponse:
         query = query_of(request)
-        page = self.batches.page(ex.record.key or "", limit=query.get("limit"), after=query.get("after") or None)
+        where = self.dialect.batch_filters(query)
+        page = self.batches.page(
+            ex.record.key or "", limit=query.get("limit"), after=query.get("after") or None, where=where
+        )
         return JSONResponse(self.dialect.batch_list_object(page))
 
     async def retrieve(self, request: Request, ex: Exchange) -> JSONResponse:
@@ -85,7 +93,7 @@ class BatchesAPI:
 
 
 async def json_body(request: Request) -> dict[str, object]:
-    """A request's JSON object (unknown fields are ignored, as OpenAI's API does)."""
+    """A request's JSON object."""
     raw = await bounded_body(request, MAX_BODY_BYTES, "body")
     try:
         body = json_body_value(raw or b"{}")
