@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any, TypedDict
 
@@ -157,10 +158,13 @@ class MockFilesServer:
         header_timeout: float | None = None,
         body_timeout: float | None = None,
         in_process: bool = False,
+        data_dir: str | Path | None = None,
     ) -> None:
         check_port(port)
         keys = tuple(api_keys) if api_keys is not None else None
-        settings = Settings(scenario, profile, seed, keys, rate_limits, admin_token, header_timeout, body_timeout)
+        settings = Settings(
+            scenario, profile, seed, keys, rate_limits, admin_token, header_timeout, body_timeout, data_dir
+        )
         self.emulator = Emulator(settings)
         self.host = host
         self._port = port
@@ -176,6 +180,8 @@ class MockFilesServer:
     def start(self) -> MockFilesServer:
         if self._thread is not None:
             return self
+        if self.emulator.saved is not None and self.emulator.saved.closed:
+            raise StartupError("a stopped server lets go of its data directory: make a new MockFilesServer on it")
         sock = bind(self.host, self._port)
         self._port = sock.getsockname()[1]
         app = build_app(self.emulator)
@@ -219,6 +225,7 @@ class MockFilesServer:
         self._thread.join(timeout=10)
         self._thread = None
         self._in_memory = None
+        self.emulator.close()
 
     def __enter__(self) -> MockFilesServer:
         return self.start()
@@ -262,7 +269,9 @@ class MockFilesServer:
 
     def advance(self, seconds: float) -> float:
         """Move the emulator's clock forward; returns the new emulator time."""
-        return self.emulator.clock.advance(seconds)
+        now = self.emulator.clock.advance(seconds)
+        self.emulator.flush()
+        return now
 
     @property
     def requests(self) -> list[Entry]:

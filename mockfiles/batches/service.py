@@ -387,6 +387,7 @@ class Batches:
             batch.usage = results.usage
         batch.plan = replace(batch.plan, chunks=())  # the input's bytes are no longer needed
         batch.settled = True
+        self.store.changed(batch)
 
     def _new_id(self) -> str:
         shape = self.files.profile.batches.id_shape
