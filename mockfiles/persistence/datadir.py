@@ -91,22 +91,32 @@ class DataDir:
                 f"{path} is not a mockfiles data directory (it has other files and no {DB_NAME}): "
                 "give an empty or new directory"
             )
-        fresh = not db_path.exists()
+        if db_path.exists():
+            self._check(self._read_meta(db_path))  # read-only: a refused directory is left as it was
         try:
             db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            if fresh:
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
                 with _transaction(db):
                     for statement in filter(str.strip, SCHEMA.split(";")):
                         db.execute(statement)
                     meta = {"format": str(FORMAT), "fingerprint": self.fingerprint, "written_by": __version__}
                     db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
             raise DataDirError(f"{db_path} cannot be read as a mockfiles state database: {exc}") from None
-        self._check(meta)
         return db
+
+    @staticmethod
+    def _read_meta(db_path: Path) -> dict[str, str]:
+        try:
+            db = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                return dict(db.execute("SELECT key, value FROM meta").fetchall())
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as exc:
+            raise DataDirError(f"{db_path} cannot be read as a mockfiles state database: {exc}") from None
 
     def _check(self, meta: dict[str, str]) -> None:
         written_by = meta.get("written_by", "an unknown version")
