@@ -107,7 +107,16 @@ def test_acknowledged_uploads_survive_kill_9_with_the_same_ids_bytes_lists_and_c
     async_id = asyncio.run(async_upload())
     sent[async_id] = batch_file(3)
     curl = subprocess.run(
-        ["curl", "-sS", "-H", f"Authorization: Bearer {KEY}", "-F", "purpose=assistants", "-F", "file=@-;filename=c.txt"]
+        [
+            "curl",
+            "-sS",
+            "-H",
+            f"Authorization: Bearer {KEY}",
+            "-F",
+            "purpose=assistants",
+            "-F",
+            "file=@-;filename=c.txt",
+        ]
         + [server.url + "/v1/files"],
         input=b"from curl",
         capture_output=True,
@@ -148,8 +157,8 @@ def test_an_upload_killed_mid_body_leaves_nothing(data_dir: Path) -> None:
     host, port = server.url.removeprefix("http://").rsplit(":", 1)
     boundary = "persistboundary"
     head = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"half.bin\"\r\n\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.bin"\r\n\r\n'
     ).encode()
     declared = len(head) + 8 * 1024 * 1024 + len(f"\r\n--{boundary}--\r\n")
     with socket.create_connection((host, int(port))) as sock:
@@ -176,7 +185,9 @@ def test_an_upload_killed_mid_body_leaves_nothing(data_dir: Path) -> None:
 
 def test_uploads_parts_and_the_clock_survive_kill_9(data_dir: Path) -> None:
     server = Served(data_dir)
-    upload = server.client.uploads.create(filename="parts.txt", bytes=10_000, purpose="assistants", mime_type="text/plain")
+    upload = server.client.uploads.create(
+        filename="parts.txt", bytes=10_000, purpose="assistants", mime_type="text/plain"
+    )
     first = server.client.uploads.parts.create(upload_id=upload.id, data=b"a" * 6_000)
     moved = httpx.post(server.url + "/_mockfiles/clock", json={"advance": 600}).json()
     server.kill()
@@ -301,7 +312,9 @@ def test_every_class_a_record_holds_is_declared(tmp_path: Path) -> None:
         client.batches.create(input_file_id=source.id, endpoint="/v1/chat/completions", completion_window="24h")
         ended = client.batches.create(input_file_id=good.id, endpoint="/v1/chat/completions", completion_window="24h")
         client.batches.create(input_file_id=good.id, endpoint="/v1/embeddings", completion_window="24h")  # fails
-        cancelled = client.batches.create(input_file_id=good.id, endpoint="/v1/chat/completions", completion_window="24h")
+        cancelled = client.batches.create(
+            input_file_id=good.id, endpoint="/v1/chat/completions", completion_window="24h"
+        )
         client.batches.cancel(cancelled.id)
         server.advance(24 * 3600)
         client.batches.retrieve(ended.id)
