@@ -64,8 +64,8 @@ def part_one(rounds: int, ops: int, size: int) -> None:
         get = statistics.median(g for _, g in rows) * 1000
         print(f"  {mode:9} upload {up:7.3f} ms   retrieve {get:7.3f} ms")
     memory, disk = results["memory"], results["data-dir"]
-    extra_up = statistics.median(d[0] - m[0] for m, d in zip(memory, disk)) * 1000
-    extra_get = statistics.median(d[1] - m[1] for m, d in zip(memory, disk)) * 1000
+    extra_up = statistics.median(d[0] - m[0] for m, d in zip(memory, disk, strict=True)) * 1000
+    extra_get = statistics.median(d[1] - m[1] for m, d in zip(memory, disk, strict=True)) * 1000
     print(f"  cost of the data directory: upload {extra_up:+.3f} ms, retrieve {extra_get:+.3f} ms (paired rounds)")
 
 

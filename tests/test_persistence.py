@@ -323,3 +323,36 @@ def test_every_class_a_record_holds_is_declared(tmp_path: Path) -> None:
         shown = [b.model_dump() for b in client.batches.list()]
     with MockFilesServer(rate_limits=False, data_dir=tmp_path, scenario=scenario) as server:
         assert [b.model_dump() for b in server.client().batches.list()] == shown
+
+
+def test_concurrent_uploads_are_each_kept_once_answered(data_dir: Path) -> None:
+    """Answers whose changes another request's flush took wait for that flush: every upload
+    answered before the kill is there after it."""
+    server = Served(data_dir)
+    contents = [os.urandom(1000 + 5000 * i) for i in range(24)]
+
+    async def upload_all() -> list[str]:
+        async with openai.AsyncOpenAI(base_url=server.url + "/v1", api_key=KEY, max_retries=0) as client:
+            made = await asyncio.gather(
+                *(client.files.create(file=(f"{i}.bin", data), purpose="assistants") for i, data in enumerate(contents))
+            )
+            return [f.id for f in made]
+
+    ids = asyncio.run(upload_all())
+    server.kill()
+    again = Served(data_dir)
+    try:
+        for file_id, data in zip(ids, contents, strict=True):
+            assert sha(again.client.files.content(file_id).read()) == sha(data)
+    finally:
+        again.kill()
+
+
+def test_a_missing_blob_is_refused_with_the_record_it_belongs_to(tmp_path: Path) -> None:
+    with MockFilesServer(rate_limits=False, data_dir=tmp_path) as server:
+        made = server.client().files.create(file=("a.bin", os.urandom(10_000)), purpose="assistants")
+    for blob in (tmp_path / "blobs").rglob("*"):
+        if blob.is_file():
+            blob.unlink()
+    with pytest.raises(DataDirError, match=f"the file record {made.id} cannot be read"):
+        MockFilesServer(data_dir=tmp_path)

@@ -143,10 +143,10 @@ class DataDir:
         cache: dict[str, bytes] = {}
         rows = self.db.execute("SELECT kind, id, account, payload, blobs FROM records").fetchall()
         for kind, record_id, account, payload, shas in rows:
-            blobs = [cache[s] if s in cache else cache.setdefault(s, self.blobs.read(s)) for s in shas.split()]
             try:
+                blobs = [cache[s] if s in cache else cache.setdefault(s, self.blobs.read(s)) for s in shas.split()]
                 obj = codec.load(payload, blobs, self.allowed)
-            except (pickle.UnpicklingError, AttributeError, TypeError, ImportError) as exc:
+            except (pickle.UnpicklingError, AttributeError, TypeError, ImportError, OSError) as exc:
                 raise DataDirError(f"{self.path}: the {kind} record {record_id} cannot be read: {exc}") from None
             if kind == STATE_KIND:
                 state = obj
