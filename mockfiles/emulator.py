@@ -27,6 +27,7 @@ from mockfiles.core.profiles import Profile
 from mockfiles.core.record import Record
 from mockfiles.core.registry import NAMES
 from mockfiles.core.timeouts import Timeouts
+from mockfiles.exceptions import StartupError
 from mockfiles.files.service import Files
 from mockfiles.persistence.changes import Joined
 from mockfiles.persistence.datadir import DataDir
@@ -39,6 +40,7 @@ from mockfiles.uploads.saved import SavedUploads
 from mockfiles.uploads.service import Uploads
 
 DEFAULT_FAULT_SEED = 0
+DataPath = str | Path  # a data directory, as given
 DEFAULT_JOURNAL_CAP = 10_000
 
 
@@ -58,7 +60,7 @@ class Settings:
     admin_token: str | None = None
     header_timeout: float | None = None  # seconds; None: the scenario's, else the default
     body_timeout: float | None = None
-    data_dir: str | Path | None = None  # where the state is kept across restarts (None: in memory only)
+    data_dir: DataPath | None = None  # where the state is kept across restarts (None: in memory only)
 
     def __post_init__(self) -> None:
         if self.admin_token is not None:
@@ -175,7 +177,7 @@ class Emulator:
         """The stores whose state a data directory keeps, by name (a new API's store joins here)."""
         return {"files": self.files.store, "batches": SavedBatches(self.batches), "uploads": SavedUploads(self.uploads)}
 
-    def _open(self, path: str | Path) -> None:
+    def _open(self, path: DataPath) -> None:
         """Open the data directory (``DataDirError`` if it is not this version's) and take its state back."""
         joined = self.joined()
         saved = DataDir(path, [kind for store in joined.values() for kind in store.kinds])
@@ -211,6 +213,17 @@ class Emulator:
         the event loop). The edge calls it before an answer that follows a change goes out."""
         if self.saved is not None:
             self.saved.flush(self.files.lock, self._state)
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock forward (kept in the data directory, if any); returns the new time."""
+        now = self.clock.advance(seconds)
+        self.flush()
+        return now
+
+    def check_open(self) -> None:
+        """Raise StartupError if the data directory was let go (a stopped server's)."""
+        if self.saved is not None and self.saved.closed:
+            raise StartupError("a stopped server lets go of its data directory: make a new MockFilesServer on it")
 
     def close(self) -> None:
         """Write what is pending and let go of the data directory (a stopped server's)."""

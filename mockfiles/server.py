@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
+from dataclasses import replace
 from types import ModuleType
 from typing import Any, TypedDict
 
@@ -18,7 +18,8 @@ from mockfiles.announce import connectable_url
 from mockfiles.core.accounts import account_id
 from mockfiles.core.clock import real_monotonic_clock
 from mockfiles.core.journal import Entry
-from mockfiles.emulator import Emulator, Settings
+from mockfiles.core.timeouts import SHUTDOWN_GRACE
+from mockfiles.emulator import DataPath, Emulator, Settings
 from mockfiles.exceptions import StartupError
 from mockfiles.inprocess import transports as inprocess
 from mockfiles.inprocess.channel import Server as InMemoryServer
@@ -30,6 +31,7 @@ from mockfiles.scenarios.scenario import Scenario, ScenarioSource
 from mockfiles.web.app import MockFilesApp, build_app
 from mockfiles.web.protocol import protocol_class
 from mockfiles.web.refusals import Answers
+from mockfiles.web.stopping import GracefulServer, close_loop
 
 DEFAULT_API_KEY = "sk-mockfiles-test"
 AZURE_API_VERSION = "2024-10-21"  # the GA version azure_client() sends unless told
@@ -114,10 +116,11 @@ def freeze_proof_loop(factory: Callable[[], asyncio.AbstractEventLoop] | None = 
 
 
 def uvicorn_config(
-    app: Any, host: str, *, quiet: bool, answers: Answers | None = None, **options: Any
+    app: Any, host: str, *, quiet: bool, answers: Answers | None = None, grace: float = 2.0, **options: Any
 ) -> uvicorn.Config:
     """mockfiles' uvicorn settings; ``answers`` words the connection's own refusals (431, 408) and
-    gives its timeouts (mockfiles/protocol.py)."""
+    gives its timeouts (mockfiles/protocol.py); ``grace``: seconds a stop waits for requests in
+    flight (mockfiles/stopping.py)."""
     return uvicorn.Config(
         app,
         host=host,
@@ -127,7 +130,7 @@ def uvicorn_config(
         log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
         access_log=not quiet,
         proxy_headers=False,  # nothing here depends on the client's address: no X-Forwarded-* parsing per request
-        timeout_graceful_shutdown=2,
+        timeout_graceful_shutdown=grace,  # type: ignore[arg-type]  # typed int; asyncio.timeout takes 0.5 as well
         **options,
     )
 
@@ -158,14 +161,12 @@ class MockFilesServer:
         header_timeout: float | None = None,
         body_timeout: float | None = None,
         in_process: bool = False,
-        data_dir: str | Path | None = None,
+        data_dir: DataPath | None = None,
     ) -> None:
         check_port(port)
         keys = tuple(api_keys) if api_keys is not None else None
-        settings = Settings(
-            scenario, profile, seed, keys, rate_limits, admin_token, header_timeout, body_timeout, data_dir
-        )
-        self.emulator = Emulator(settings)
+        settings = Settings(scenario, profile, seed, keys, rate_limits, admin_token, header_timeout, body_timeout)
+        self.emulator = Emulator(replace(settings, data_dir=data_dir))
         self.host = host
         self._port = port
         self._server: uvicorn.Server | None = None
@@ -180,13 +181,12 @@ class MockFilesServer:
     def start(self) -> MockFilesServer:
         if self._thread is not None:
             return self
-        if self.emulator.saved is not None and self.emulator.saved.closed:
-            raise StartupError("a stopped server lets go of its data directory: make a new MockFilesServer on it")
+        self.emulator.check_open()
         sock = bind(self.host, self._port)
         self._port = sock.getsockname()[1]
         app = build_app(self.emulator)
         config = uvicorn_config(app, self.host, quiet=True, answers=app)
-        self._server = uvicorn.Server(config)
+        self._server = GracefulServer(config, on_stop=self.emulator.shutdown)
         self._thread = threading.Thread(
             target=self._run, args=(sock, config), name=f"mockfiles:{self._port}", daemon=True
         )
@@ -214,8 +214,8 @@ class MockFilesServer:
         finally:
             sock.close()
             if self._in_memory is not None:
-                loop.run_until_complete(self._in_memory.shutdown())
-            loop.close()
+                loop.run_until_complete(self._in_memory.shutdown(config.timeout_graceful_shutdown or 0))
+            close_loop(loop)
 
     def stop(self) -> None:
         if self._thread is None or self._server is None:
@@ -269,9 +269,7 @@ class MockFilesServer:
 
     def advance(self, seconds: float) -> float:
         """Move the emulator's clock forward; returns the new emulator time."""
-        now = self.emulator.clock.advance(seconds)
-        self.emulator.flush()
-        return now
+        return self.emulator.advance(seconds)
 
     @property
     def requests(self) -> list[Entry]:
@@ -359,40 +357,44 @@ class MockFilesServer:
         return f"<MockFilesServer {self.url} profile={self.emulator.profile.name}>"
 
 
-class _AnnouncingServer(uvicorn.Server):
-    """Says where it is once it accepts connections."""
-
-    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
-        super().__init__(config)
-        self._announce = announce
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            self._announce()
-
-
-def serve(emulator: Emulator, host: str, port: int, *, announce: Callable[[str], None], quiet: bool = False) -> None:
-    """Serve in the foreground until Ctrl-C; ``announce`` gets the URL once connections are accepted."""
+def serve(
+    emulator: Emulator,
+    host: str,
+    port: int,
+    *,
+    announce: Callable[[str], None],
+    quiet: bool = False,
+    grace: float = SHUTDOWN_GRACE,
+) -> None:
+    """Serve in the foreground until Ctrl-C or SIGTERM, then stop gracefully, waiting at most
+    ``grace`` seconds for requests in flight; ``announce`` gets the URL once connections are accepted."""
     sock = bind(host, port)
     url = connectable_url(host, sock.getsockname()[1])
     app = build_app(emulator)
     try:
-        serve_app(app, sock, lambda: announce(url), quiet=quiet, answers=app)
+        serve_app(app, sock, lambda: announce(url), quiet=quiet, answers=app, grace=grace, on_stop=emulator.shutdown)
     finally:
         emulator.shutdown()
 
 
 def serve_app(
-    app: Any, sock: socket.socket, announce: Callable[[], None], *, quiet: bool, answers: Answers | None = None
+    app: Any,
+    sock: socket.socket,
+    announce: Callable[[], None],
+    *,
+    quiet: bool,
+    answers: Answers | None = None,
+    grace: float = SHUTDOWN_GRACE,
+    on_stop: Callable[[], None] = lambda: None,
 ) -> None:
-    """Any ASGI app on a bound socket, with mockfiles' uvicorn settings, until Ctrl-C (which
-    uvicorn turns into a graceful shutdown, then re-raises as KeyboardInterrupt)."""
+    """Any ASGI app on a bound socket, with mockfiles' uvicorn settings, until Ctrl-C or SIGTERM
+    (which uvicorn turns into a graceful stop, then raises again)."""
     host = sock.getsockname()[0]
-    server = _AnnouncingServer(uvicorn_config(app, host, quiet=quiet, answers=answers), announce)
+    config = uvicorn_config(app, host, quiet=quiet, answers=answers, grace=grace)
+    server = GracefulServer(config, on_stop=on_stop, announce=announce)
     loop = freeze_proof_loop(_loop_factory(server.config))
     try:
         loop.run_until_complete(server.serve(sockets=[sock]))
     finally:
         sock.close()
-        loop.close()
+        close_loop(loop)
