@@ -1,7 +1,9 @@
 """The cost of ``--data-dir``: per upload and per retrieve against the in-memory server, and the
 time a server takes to start on a directory of many files.
 
-python -m bench.persistence [--rounds 5] [--ops 200] [--size 16384] [--files 10000] [--mib 1024]
+python -m bench.persistence [--rounds 5] [--ops 200] [--size 16384] [--files 10000] [--mib 1024] [--skip-ops]
+
+(``--files 0`` skips part 2.)
 
 Part 1 runs a fresh ``mockfiles serve`` per round and mode, the modes interleaved (the order
 alternating each round): ``--ops`` uploads of ``--size`` bytes one after another on one keep-alive
@@ -113,7 +115,8 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()}, {os.cpu_count()} cores")
     if not options.skip_ops:
         part_one(options.rounds, options.ops, options.size)
-    part_two(options.files, options.mib, 3)
+    if options.files:
+        part_two(options.files, options.mib, 3)
     print(f"load average after: {os.getloadavg()}")
 
 
