@@ -144,6 +144,8 @@ def run_server(args: argparse.Namespace) -> int:
             except OSError as exc:  # stops the server: a harness waiting for the file would wait forever
                 raise StartupError(f"cannot write the ready file {ready_file}: {exc.strerror or exc}") from None
         print(startup_lines(url, emulator.profile.name, protected, args.host), flush=True)
+        if args.data_dir is not None:
+            print(f"  state kept in {args.data_dir} ({len(emulator.files.store)} files)", flush=True)
 
     if ready_file is not None and not ready_file.parent.is_dir():
         print(f"mockfiles: --ready-file {ready_file}: no such directory {str(ready_file.parent)!r}", file=sys.stderr)
