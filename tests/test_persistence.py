@@ -359,3 +359,24 @@ def test_a_missing_blob_is_refused_with_the_record_it_belongs_to(tmp_path: Path)
             blob.unlink()
     with pytest.raises(DataDirError, match=f"the file record {made.id} cannot be read"):
         MockFilesServer(data_dir=tmp_path)
+
+
+def test_expiry_runs_on_the_kept_clock_and_stays_done(tmp_path: Path) -> None:
+    with MockFilesServer(rate_limits=False, data_dir=tmp_path) as server:
+        client = server.client()
+        brief = client.files.create(
+            file=("brief.txt", b"x" * 5000),
+            purpose="assistants",
+            expires_after={"anchor": "created_at", "seconds": 3600},
+        )
+        lasting = client.files.create(file=("lasting.txt", b"kept"), purpose="assistants")
+        server.advance(1800)
+    with MockFilesServer(rate_limits=False, data_dir=tmp_path) as server:
+        assert [f.id for f in server.client().files.list()] == [lasting.id, brief.id]
+        server.advance(1801)  # 3,601 s on the emulator clock: the kept half hour and this one
+        assert [f.id for f in server.client().files.list()] == [lasting.id]
+        admin = httpx.get(server.url + "/_mockfiles/files").json()
+        assert [f["id"] for f in admin["data"]] == [lasting.id]
+    assert blob_files(tmp_path) == set()  # the expired file's bytes went with it
+    with MockFilesServer(rate_limits=False, data_dir=tmp_path) as server:
+        assert [f.id for f in server.client().files.list()] == [lasting.id]
