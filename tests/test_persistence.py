@@ -380,3 +380,18 @@ def test_expiry_runs_on_the_kept_clock_and_stays_done(tmp_path: Path) -> None:
     assert blob_files(tmp_path) == set()  # the expired file's bytes went with it
     with MockFilesServer(rate_limits=False, data_dir=tmp_path) as server:
         assert [f.id for f in server.client().files.list()] == [lasting.id]
+
+
+def test_a_change_that_cannot_be_written_is_answered_500_and_written_at_the_next_flush(tmp_path: Path) -> None:
+    with MockFilesServer(rate_limits=False, data_dir=tmp_path) as server:
+        client = server.client(max_retries=0)
+        (tmp_path / "blobs").rename(tmp_path / "elsewhere")
+        (tmp_path / "blobs").write_text("not a directory: the blob cannot be written")
+        with pytest.raises(openai.InternalServerError):
+            client.files.create(file=("a.bin", b"a" * 10_000), purpose="assistants")
+        (tmp_path / "blobs").unlink()
+        (tmp_path / "elsewhere").rename(tmp_path / "blobs")
+        second = client.files.create(file=("b.bin", b"b" * 10_000), purpose="assistants")
+        listed = [f.id for f in client.files.list()]
+    with MockFilesServer(rate_limits=False, data_dir=tmp_path) as server:
+        assert [f.id for f in server.client().files.list()] == listed and listed[0] == second.id and len(listed) == 2

@@ -59,6 +59,12 @@ class Changes:
         pending, self._pending = self._pending, {}
         return pending, self.marked
 
+    def give_back(self, pending: Pending) -> None:
+        """Changes a flush took and could not write: pending again, under any newer change of the
+        same record (call under the lock)."""
+        self._pending = {**pending, **self._pending}
+        self.marked += 1
+
 
 class NoChanges(Changes):
     """The in-memory emulator's: nothing is kept."""

@@ -92,7 +92,9 @@ def fields_of(cls: type) -> list[str]:
     return sorted(getattr(cls, "__slots__", ()))
 
 
-def fingerprint(classes: Iterable[type]) -> str:
-    """A digest of every declared class's name and fields: what the pickles' meaning rests on."""
+def fingerprint(classes: Iterable[type], kinds: Iterable[str]) -> str:
+    """A digest of the kinds of record and every declared class's name and fields: what the
+    pickles' meaning rests on."""
     described = sorted(f"{c.__module__}.{c.__qualname__}({','.join(fields_of(c))})" for c in classes)
+    described += sorted(f"kind {kind}" for kind in kinds)
     return hashlib.sha256("\n".join(described).encode()).hexdigest()[:16]

@@ -53,7 +53,7 @@ class DataDir:
         self.path = Path(path)
         self.kinds = {kind.name: kind for kind in kinds}
         classes = [c for kind in kinds for c in kind.classes]
-        self.fingerprint = codec.fingerprint(classes)
+        self.fingerprint = codec.fingerprint(classes, self.kinds)
         self.allowed = codec.class_names(classes)
         self.changes = Changes()
         self.committed = 0  # the mark count the last commit covers
@@ -183,8 +183,13 @@ class DataDir:
                         payload, sequences = codec.dump(self.kinds[kind].dump(obj))
                         rows.append((kind, record_id, account, payload, sequences))
                 state_payload, _ = codec.dump(state())
-            written = [(k, i, a, p, [self.blobs.write(s) for s in seqs]) for k, i, a, p, seqs in rows]
-            freed = self._commit(written, state_payload)
+            try:
+                written = [(k, i, a, p, [self.blobs.write(s) for s in seqs]) for k, i, a, p, seqs in rows]
+                freed = self._commit(written, state_payload)
+            except BaseException:
+                with lock:
+                    changes.give_back(pending)  # the next flush tries them again
+                raise
             self.blobs.remove(freed)
             if changes is self.changes:
                 self.committed = max(self.committed, marked)
