@@ -28,7 +28,9 @@ from mockfiles.exceptions import DataDirError
 from mockfiles.persistence.changes import NO_CHANGES
 from mockfiles.persistence.datadir import DB_NAME
 from mockfiles.server import MockFilesServer
-from tests.helpers import batch_file
+from tests.batching import chat_line
+from tests.chatting import REPORT, asking, file_part, named
+from tests.helpers import batch_file, jsonl
 
 SERVE = (sys.executable, "-m", "mockfiles", "serve", "--port", "0", "--quiet", "--no-rate-limits")
 KEY = "sk-persist"
@@ -395,3 +397,21 @@ def test_a_change_that_cannot_be_written_is_answered_500_and_written_at_the_next
         listed = [f.id for f in client.files.list()]
     with MockFilesServer(rate_limits=False, data_dir=tmp_path) as server:
         assert [f.id for f in server.client().files.list()] == listed and listed[0] == second.id and len(listed) == 2
+
+
+def test_a_batch_whose_lines_read_a_file_reads_it_again_after_a_restart(tmp_path: Path) -> None:
+    line = chat_line("doc")
+    scenario = {"batches": {"timing": {"in_progress": "1h"}}}
+    with MockFilesServer(rate_limits=False, data_dir=tmp_path, scenario=scenario) as server:
+        client = server.client()
+        doc = client.files.create(file=("report.txt", REPORT), purpose="user_data")
+        line["body"]["messages"] = asking(file_part(doc.id))
+        source = client.files.create(file=("in.jsonl", jsonl(line)), purpose="batch")
+        batch = client.batches.create(input_file_id=source.id, endpoint="/v1/chat/completions", completion_window="24h")
+    with MockFilesServer(rate_limits=False, data_dir=tmp_path, scenario=scenario) as server:
+        server.advance(3600)
+        done = server.client().batches.retrieve(batch.id)
+        assert done.request_counts is not None and done.request_counts.completed == 1 and done.output_file_id
+        (answer,) = [json.loads(x) for x in server.client().files.content(done.output_file_id).read().splitlines()]
+        content = answer["response"]["body"]["choices"][0]["message"]["content"]
+        assert content == named(doc.id, "report.txt", REPORT, 8, "Quarterly report") + "\nEcho: What is the total?"

@@ -11,13 +11,15 @@ from mockfiles.batches.results import Plan, Usage
 from mockfiles.batches.service import Batches
 from mockfiles.batches.store import StoredBatch
 from mockfiles.batches.timeline import Counts, Timeline
+from mockfiles.chat.reading import line_files
 from mockfiles.persistence.changes import Changes, Kind, Loaded
 from mockfiles.scenarios.batches import BatchSettings, LineFailure, RequestRule, Timing
 
 
 def _stored_form(batch: StoredBatch) -> StoredBatch:
-    """A batch as a data directory keeps it: without results built ahead or a writer's claim."""
-    return replace(batch, built=None, claimed=False)
+    """A batch as a data directory keeps it: without results built ahead, a writer's claim, or the
+    reader of its lines' files (made again by ``restore``)."""
+    return replace(batch, built=None, claimed=False, plan=replace(batch.plan, files=None))
 
 
 BATCH_CLASSES = (StoredBatch, Timeline, Counts, Plan, Usage, Validation, Limits, Request, LineError)
@@ -42,5 +44,7 @@ class SavedBatches:
         for _, _, batch in sorted(loaded["batch"], key=lambda row: row[2].seq):
             batches.store.add(batch)
             if not batch.settled:
+                files = line_files(batches.files, batch.endpoint, batch.account, batch.dialect)
+                batch.plan = replace(batch.plan, files=files)
                 heapq.heappush(batches._due, (batch.timeline.final[1], batch.seq, batch.id))
         batches.store.restore_seq(counters["seq"])
