@@ -74,7 +74,7 @@ class DataDir:
         if path.exists() and not path.is_dir():
             raise DataDirError(f"the data directory {path} is a file, not a directory")
         path.mkdir(parents=True, exist_ok=True)
-        handle = open(path / LOCK_NAME, "a+b")  # noqa: SIM115 (held until close)
+        handle = open(path / LOCK_NAME, "a+b")  # held until close
         if fcntl is not None:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
