@@ -37,6 +37,8 @@ FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"), (NATIVE, "native_file
 OPENAI_FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"))
 UPLOADS_ONLY: Served = ((OPENAI, "uploads"),)  # DashScope has no Uploads API
 BATCHES: Served = ((OPENAI, "batches"), (COMPATIBLE, "batches"))
+VECTOR_STORES: Served = ((OPENAI, "vector_stores"),)  # DashScope has no Vector Stores API
+VS = "/vector_stores/{vector_store_id}"
 
 
 class Endpoint(Enum):
@@ -53,6 +55,57 @@ class Endpoint(Enum):
     BATCHES_LIST = ("batches.list", "query", "GET /batches", BATCHES)
     BATCHES_RETRIEVE = ("batches.retrieve", "query", "GET /batches/{batch_id}", BATCHES)
     BATCHES_CANCEL = ("batches.cancel", "query", "POST /batches/{batch_id}/cancel", BATCHES)
+    VECTOR_STORES_CREATE = ("vector_stores.create", "query", "POST /vector_stores", VECTOR_STORES)
+    VECTOR_STORES_LIST = ("vector_stores.list", "query", "GET /vector_stores", VECTOR_STORES)
+    VECTOR_STORES_RETRIEVE = ("vector_stores.retrieve", "query", f"GET {VS}", VECTOR_STORES)
+    VECTOR_STORES_UPDATE = ("vector_stores.update", "query", f"POST {VS}", VECTOR_STORES)
+    VECTOR_STORES_DELETE = ("vector_stores.delete", "query", f"DELETE {VS}", VECTOR_STORES)
+    VECTOR_STORES_SEARCH = ("vector_stores.search", "query", f"POST {VS}/search", VECTOR_STORES)
+    VECTOR_STORES_FILES_CREATE = ("vector_stores.files.create", "query", f"POST {VS}/files", VECTOR_STORES)
+    VECTOR_STORES_FILES_LIST = ("vector_stores.files.list", "query", f"GET {VS}/files", VECTOR_STORES)
+    VECTOR_STORES_FILES_RETRIEVE = (
+        "vector_stores.files.retrieve",
+        "query",
+        f"GET {VS}/files/{{file_id}}",
+        VECTOR_STORES,
+    )
+    VECTOR_STORES_FILES_UPDATE = ("vector_stores.files.update", "query", f"POST {VS}/files/{{file_id}}", VECTOR_STORES)
+    VECTOR_STORES_FILES_DELETE = (
+        "vector_stores.files.delete",
+        "query",
+        f"DELETE {VS}/files/{{file_id}}",
+        VECTOR_STORES,
+    )
+    VECTOR_STORES_FILES_CONTENT = (
+        "vector_stores.files.content",
+        "query",
+        f"GET {VS}/files/{{file_id}}/content",
+        VECTOR_STORES,
+    )
+    VECTOR_STORES_FILE_BATCHES_CREATE = (
+        "vector_stores.file_batches.create",
+        "query",
+        f"POST {VS}/file_batches",
+        VECTOR_STORES,
+    )
+    VECTOR_STORES_FILE_BATCHES_RETRIEVE = (
+        "vector_stores.file_batches.retrieve",
+        "query",
+        f"GET {VS}/file_batches/{{batch_id}}",
+        VECTOR_STORES,
+    )
+    VECTOR_STORES_FILE_BATCHES_CANCEL = (
+        "vector_stores.file_batches.cancel",
+        "query",
+        f"POST {VS}/file_batches/{{batch_id}}/cancel",
+        VECTOR_STORES,
+    )
+    VECTOR_STORES_FILE_BATCHES_LIST_FILES = (
+        "vector_stores.file_batches.list_files",
+        "query",
+        f"GET {VS}/file_batches/{{batch_id}}/files",
+        VECTOR_STORES,
+    )
 
     def __init__(self, name: str, rate: RateClass, route: str, served: Served, body: Body | None = None) -> None:
         self.id = name

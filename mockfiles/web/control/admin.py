@@ -1,5 +1,5 @@
-"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, batches, uploads, scenario (and the
-checking of one without applying it), a file's content and deletion by id; the web console
+"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, batches, uploads, vector stores,
+scenario (and the checking of one without applying it), a file's content and deletion by id; the web console
 (console.py) reads them all.
 
 They never show an API key: accounts appear as ``acct_…`` ids with the key masked
@@ -124,6 +124,20 @@ def routes(api: Api) -> list[Route]:
         ]
         return JSONResponse({"object": "list", "data": data})
 
+    async def vector_stores(request: Request, ex: Exchange) -> JSONResponse:
+        """Every account's vector stores, oldest first, each with its files and their statuses."""
+        data = [
+            {
+                **shown,
+                "description": store.description,
+                "account": account_id(store.account),
+                "key": key_hint(store.account),
+                "files": files,
+            }
+            for store, shown, files in await run_in_threadpool(emulator.vector_stores.everyone)
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
     async def scenario(request: Request, ex: Exchange) -> JSONResponse:
         if request.method == "PUT":
             raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
@@ -181,6 +195,7 @@ def routes(api: Api) -> list[Route]:
         route(PREFIX + "/files", GET=guarded(files)),
         route(PREFIX + "/uploads", GET=guarded(uploads)),
         route(PREFIX + "/batches", GET=guarded(batches)),
+        route(PREFIX + "/vector-stores", GET=guarded(vector_stores)),
         route(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
         route(PREFIX + "/openapi.json", GET=guarded(openapi)),
         route(PREFIX + "/scenario/check", POST=guarded(scenario_check)),

@@ -1,0 +1,155 @@
+"""The search index: every store's chunks in SQLite's full-text search (FTS5, in Python's own
+``sqlite3``), ranked by Okapi BM25 computed here from what FTS5 knows of each word.
+
+One contentless FTS5 table per store (``content=''``: only the index is kept, not the text, which is
+read again from the File when a result shows it), in one in-memory database per emulator, so that a
+store's scores depend on its own chunks only. FTS5's tokenizer is ``unicode61`` with diacritics
+kept: words are runs of letters and digits, lower-cased, as ``query.words`` reads a query. A chunk's
+row id is its file's attach sequence number times 2**24 plus its place in the file (a file has at
+most 100,001 chunks).
+
+The score of a chunk for the query's words is BM25 with k1 = 1.2 and b = 0.75 and Lucene's idf,
+``ln(1 + (N - df + 0.5) / (df + 0.5))``, which stays positive in a store of two chunks (FTS5's own
+``bm25()`` floors it at 1e-6 there); ``N`` is the store's chunks, ``df`` how many hold the word
+(FTS5's ``fts5vocab``), the word's count in the chunk from the same, a chunk's length its words
+counted when indexed. The score is then divided by the most any chunk could score for those words
+(``sum(idf) x (k1 + 1)``): 0 to 1, and the same query scores alike in a small store and a large one.
+Equal scores rank by row id: attach order, then place in the file.
+
+The database is used from worker threads, one at a time (``lock``). Knows nothing about HTTP.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+import threading
+from array import array
+from dataclasses import dataclass
+
+from mockfiles.core.errors import ServerError
+
+CHUNK_BITS = 24
+CHUNK_MASK = (1 << CHUNK_BITS) - 1
+K1, B = 1.2, 0.75
+WORDS = re.compile(r"[^\W_]+")
+
+
+def row_id(file_seq: int, chunk: int) -> int:
+    return (file_seq << CHUNK_BITS) | chunk
+
+
+def split_row(rowid: int) -> tuple[int, int]:
+    """(the file's attach sequence number, the chunk's place in the file)."""
+    return rowid >> CHUNK_BITS, rowid & CHUNK_MASK
+
+
+@dataclass(slots=True)
+class _Table:
+    name: str
+    chunks: int = 0
+    words: int = 0
+
+
+class SearchIndex:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._db: sqlite3.Connection | None = None
+        self._tables: dict[int, _Table] = {}  # by store seq
+        self._lengths: dict[int, array[int]] = {}  # by file seq: words of each of its chunks
+        self.closed = False
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        return self._db
+
+    def _table(self, store_seq: int) -> _Table:
+        table = self._tables.get(store_seq)
+        if table is None:
+            name = f"store_{int(store_seq)}"
+            db = self._connection()
+            try:
+                db.execute(
+                    f"CREATE VIRTUAL TABLE {name} USING fts5(body, content='', "
+                    "tokenize='unicode61 remove_diacritics 0')"
+                )
+                db.execute(f"CREATE VIRTUAL TABLE {name}_words USING fts5vocab({name}, 'instance')")
+            except sqlite3.OperationalError as exc:  # a Python whose SQLite lacks FTS5
+                raise ServerError(f"vector store search needs SQLite's FTS5, which this Python lacks ({exc})") from None
+            table = self._tables[store_seq] = _Table(name)
+        return table
+
+    def add(self, store_seq: int, file_seq: int, chunks: list[str]) -> None:
+        """Index a file's chunks (call with ``lock`` held)."""
+        if self.closed or not chunks:
+            return
+        table = self._table(store_seq)
+        lengths = array("L", (len(WORDS.findall(text)) for text in chunks))
+        self._write(f"INSERT INTO {table.name}(rowid, body) VALUES (?, ?)", file_seq, chunks)
+        self._lengths[file_seq] = lengths
+        table.chunks += len(chunks)
+        table.words += sum(lengths)
+
+    def remove(self, store_seq: int, file_seq: int, chunks: list[str]) -> None:
+        """Take a file's chunks out (the same texts they were indexed with; ``lock`` held)."""
+        table = self._tables.get(store_seq)
+        lengths = self._lengths.pop(file_seq, None)
+        if self.closed or table is None or lengths is None:
+            return
+        self._write(f"INSERT INTO {table.name}({table.name}, rowid, body) VALUES ('delete', ?, ?)", file_seq, chunks)
+        table.chunks -= len(lengths)
+        table.words -= sum(lengths)
+
+    def _write(self, statement: str, file_seq: int, chunks: list[str]) -> None:
+        db = self._connection()
+        db.execute("BEGIN")
+        db.executemany(statement, ((row_id(file_seq, i), text) for i, text in enumerate(chunks)))
+        db.execute("COMMIT")
+
+    def drop(self, store_seq: int, file_seqs: list[int]) -> None:
+        """Forget a store's chunks (the store is gone)."""
+        with self.lock:
+            table = self._tables.pop(store_seq, None)
+            for seq in file_seqs:
+                self._lengths.pop(seq, None)
+            if self.closed or table is None:
+                return
+            self._connection().execute(f"DROP TABLE {table.name}_words")
+            self._connection().execute(f"DROP TABLE {table.name}")
+
+    def rank(self, store_seq: int, terms: list[str]) -> list[tuple[float, int]]:
+        """(score 0-1, row id) of every chunk holding one of ``terms``, best first (``lock`` held)."""
+        table = self._tables.get(store_seq)
+        if self.closed or table is None or not table.chunks or not terms:
+            return []
+        db = self._connection()
+        n, average = table.chunks, table.words / table.chunks or 1.0
+        scores: dict[int, float] = {}
+        best = 0.0
+        for term in terms:
+            counts = db.execute(
+                f"SELECT doc, COUNT(*) FROM {table.name}_words WHERE term = ? GROUP BY doc", (term,)
+            ).fetchall()
+            idf = math.log(1 + (n - len(counts) + 0.5) / (len(counts) + 0.5))
+            best += idf * (K1 + 1)
+            for rowid, tf in counts:
+                seq, chunk = split_row(rowid)
+                lengths = self._lengths.get(seq)
+                length = lengths[chunk] if lengths is not None and chunk < len(lengths) else average
+                weight = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
+                scores[rowid] = scores.get(rowid, 0.0) + weight
+        if not scores:
+            return []
+        ranked = sorted(((-s / best, rowid) for rowid, s in scores.items()))
+        return [(-neg, rowid) for neg, rowid in ranked]
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+            self._tables.clear()
+            self._lengths.clear()
