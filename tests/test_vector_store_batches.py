@@ -68,7 +68,9 @@ def test_files_with_their_own_attributes_and_chunking(mockfiles: MockFilesServer
 
 
 @pytest.mark.mockfiles(scenario=SLOW)
-def test_cancel_stops_the_files_still_in_progress(mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client) -> None:
+def test_cancel_stops_the_files_still_in_progress(
+    mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client
+) -> None:
     vs = store(http)
     quick, slow = upload(client, "quick.txt", CATS), upload(client, "slow-1.txt", DOGS)
     batch = client.vector_stores.file_batches.create(vs, file_ids=[quick, slow])
@@ -76,9 +78,17 @@ def test_cancel_stops_the_files_still_in_progress(mockfiles: MockFilesServer, cl
     cancelled = client.vector_stores.file_batches.cancel(batch.id, vector_store_id=vs)
     typed(cancelled.model_dump())
     assert cancelled.status == "cancelled"
-    assert cancelled.file_counts.model_dump() == {"in_progress": 0, "completed": 1, "failed": 0, "cancelled": 1, "total": 2}
+    assert cancelled.file_counts.model_dump() == {
+        "in_progress": 0,
+        "completed": 1,
+        "failed": 0,
+        "cancelled": 1,
+        "total": 2,
+    }
     assert client.vector_stores.files.retrieve(slow, vector_store_id=vs).status == "cancelled"
-    assert client.vector_stores.file_batches.cancel(batch.id, vector_store_id=vs).status == "cancelled"  # again: as it is
+    assert (
+        client.vector_stores.file_batches.cancel(batch.id, vector_store_id=vs).status == "cancelled"
+    )  # again: as it is
     mockfiles.advance(3600)
     assert client.vector_stores.files.retrieve(slow, vector_store_id=vs).status == "cancelled"  # it stays so
     assert client.vector_stores.retrieve(vs).file_counts.cancelled == 1
@@ -99,20 +109,92 @@ def test_batch_refusals(client: openai.OpenAI, http: httpx.Client) -> None:
     def post(body: object) -> httpx.Response:
         return http.post(f"/v1/vector_stores/{vs}/file_batches", json=body)
 
-    refused(post({}), 400, "Missing required parameter: give 'file_ids' or 'files'.", "missing_required_parameter", "file_ids")
-    refused(post({"file_ids": [ok], "files": [{"file_id": ok}]}), 400, "Invalid request: 'file_ids' and 'files' cannot be given together. Give one or the other.", "invalid_request", "files")
-    refused(post({"file_ids": []}), 400, "Invalid 'file_ids': empty array. Expected an array with minimum length 1, but got an empty array instead.", "empty_array", "file_ids")
-    refused(post({"files": []}), 400, "Invalid 'files': empty array. Expected an array with minimum length 1, but got an empty array instead.", "empty_array", "files")
-    refused(post({"file_ids": [ok] * 2001}), 400, "Invalid 'file_ids': array too long. Expected an array with maximum length 2000, but got an array with length 2001 instead.", "array_above_max_length", "file_ids")
-    refused(post({"files": [{"file_id": ok}] * 2001}), 400, "Invalid 'files': array too long. Expected an array with maximum length 2000, but got an array with length 2001 instead.", "array_above_max_length", "files")
-    refused(post({"files": [{"file_id": ok}, {}]}), 400, "Missing required parameter: 'files[1].file_id'.", "missing_required_parameter", "files[1].file_id")
-    refused(post({"files": [{"file_id": ok, "attributes": {"k": {}}}]}), 400, "Invalid type for 'files[0].attributes.k': expected a string, a number or a boolean, but got an object instead.", "invalid_type", "files[0].attributes.k")
-    refused(post({"files": ["x"]}), 400, "Invalid type for 'files[0]': expected an object, but got a string instead.", "invalid_type", "files[0]")
+    refused(
+        post({}),
+        400,
+        "Missing required parameter: give 'file_ids' or 'files'.",
+        "missing_required_parameter",
+        "file_ids",
+    )
+    refused(
+        post({"file_ids": [ok], "files": [{"file_id": ok}]}),
+        400,
+        "Invalid request: 'file_ids' and 'files' cannot be given together. Give one or the other.",
+        "invalid_request",
+        "files",
+    )
+    refused(
+        post({"file_ids": []}),
+        400,
+        "Invalid 'file_ids': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+        "empty_array",
+        "file_ids",
+    )
+    refused(
+        post({"files": []}),
+        400,
+        "Invalid 'files': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+        "empty_array",
+        "files",
+    )
+    refused(
+        post({"file_ids": [ok] * 2001}),
+        400,
+        "Invalid 'file_ids': array too long. Expected an array with maximum length 2000, but got an array with length 2001 instead.",
+        "array_above_max_length",
+        "file_ids",
+    )
+    refused(
+        post({"files": [{"file_id": ok}] * 2001}),
+        400,
+        "Invalid 'files': array too long. Expected an array with maximum length 2000, but got an array with length 2001 instead.",
+        "array_above_max_length",
+        "files",
+    )
+    refused(
+        post({"files": [{"file_id": ok}, {}]}),
+        400,
+        "Missing required parameter: 'files[1].file_id'.",
+        "missing_required_parameter",
+        "files[1].file_id",
+    )
+    refused(
+        post({"files": [{"file_id": ok, "attributes": {"k": {}}}]}),
+        400,
+        "Invalid type for 'files[0].attributes.k': expected a string, a number or a boolean, but got an object instead.",
+        "invalid_type",
+        "files[0].attributes.k",
+    )
+    refused(
+        post({"files": ["x"]}),
+        400,
+        "Invalid type for 'files[0]': expected an object, but got a string instead.",
+        "invalid_type",
+        "files[0]",
+    )
     refused(post({"file_ids": [ok, image]}), 400, UNSUPPORTED.format(".jpg"), "unsupported_file", "file_ids")
-    refused(post({"files": [{"file_id": ok}, {"file_id": "file-nope"}]}), 404, "No such File object: file-nope", None, "files[1].file_id")
+    refused(
+        post({"files": [{"file_id": ok}, {"file_id": "file-nope"}]}),
+        404,
+        "No such File object: file-nope",
+        None,
+        "files[1].file_id",
+    )
     assert http.get(f"/v1/vector_stores/{vs}").json()["file_counts"]["total"] == 0  # nothing joined
-    refused(http.get(f"/v1/vector_stores/{vs}/file_batches/vsfb_nope"), 404, f"No vector store file batch found with id 'vsfb_nope' in vector store '{vs}'.", None, None)
-    refused(http.post(f"/v1/vector_stores/{vs}/file_batches/vsfb_nope/cancel"), 404, f"No vector store file batch found with id 'vsfb_nope' in vector store '{vs}'.", None, None)
+    refused(
+        http.get(f"/v1/vector_stores/{vs}/file_batches/vsfb_nope"),
+        404,
+        f"No vector store file batch found with id 'vsfb_nope' in vector store '{vs}'.",
+        None,
+        None,
+    )
+    refused(
+        http.post(f"/v1/vector_stores/{vs}/file_batches/vsfb_nope/cancel"),
+        404,
+        f"No vector store file batch found with id 'vsfb_nope' in vector store '{vs}'.",
+        None,
+        None,
+    )
 
 
 def test_a_file_named_twice_joins_once(client: openai.OpenAI) -> None:
@@ -122,10 +204,14 @@ def test_a_file_named_twice_joins_once(client: openai.OpenAI) -> None:
     assert batch.file_counts.total == 1 and client.vector_stores.retrieve(vs.id).file_counts.total == 1
 
 
-async def test_the_async_client_makes_and_lists_a_batch(mockfiles: MockFilesServer, aclient: openai.AsyncOpenAI) -> None:
+async def test_the_async_client_makes_and_lists_a_batch(
+    mockfiles: MockFilesServer, aclient: openai.AsyncOpenAI
+) -> None:
     vs = await aclient.vector_stores.create(name="async batch")
     source = await aclient.files.create(file=("cats.txt", CATS), purpose="assistants")
     batch = await aclient.vector_stores.file_batches.create(vs.id, file_ids=[source.id])
     mockfiles.advance(1)
     assert (await aclient.vector_stores.file_batches.retrieve(batch.id, vector_store_id=vs.id)).status == "completed"
-    assert [f.id async for f in aclient.vector_stores.file_batches.list_files(batch.id, vector_store_id=vs.id)] == [source.id]
+    assert [f.id async for f in aclient.vector_stores.file_batches.list_files(batch.id, vector_store_id=vs.id)] == [
+        source.id
+    ]

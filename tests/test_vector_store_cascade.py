@@ -62,7 +62,9 @@ def test_a_lagging_cascade_keeps_the_deleted_file_listed_for_a_while(
     assert client.vector_stores.files.list(vs.id).data == [] and found(client, vs.id, "cat purrs") == []
 
 
-def test_an_expired_file_leaves_its_stores(mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client) -> None:
+def test_an_expired_file_leaves_its_stores(
+    mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client
+) -> None:
     made = http.post(
         "/v1/files",
         files={"file": ("cats.txt", CATS)},
@@ -98,7 +100,9 @@ def test_a_deleted_store_takes_its_index_with_it(mockfiles: MockFilesServer, cli
 
 def test_an_idle_store_expires(mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client) -> None:
     cats = upload(client, "cats.txt", CATS)
-    vs = client.vector_stores.create(name="idle", file_ids=[cats], expires_after={"anchor": "last_active_at", "days": 1})
+    vs = client.vector_stores.create(
+        name="idle", file_ids=[cats], expires_after={"anchor": "last_active_at", "days": 1}
+    )
     assert vs.expires_at == vs.last_active_at + 86400  # type: ignore[operator]
     mockfiles.advance(20 * 3600)
     assert found(client, vs.id, "cat") == [cats]  # a search is activity: a new day starts
@@ -110,10 +114,36 @@ def test_an_idle_store_expires(mockfiles: MockFilesServer, client: openai.OpenAI
     expired = client.vector_stores.retrieve(vs.id)
     assert expired.status == "expired" and expired.file_counts.completed == 1
     message = f"Vector store '{vs.id}' has expired."
-    refused(http.post(f"/v1/vector_stores/{vs.id}/search", json={"query": "cat"}), 400, message, "vector_store_expired", None)
-    refused(http.post(f"/v1/vector_stores/{vs.id}/files", json={"file_id": cats}), 400, message, "vector_store_expired", None)
-    refused(http.post(f"/v1/vector_stores/{vs.id}/file_batches", json={"file_ids": [cats]}), 400, message, "vector_store_expired", None)
-    refused(http.post(f"/v1/vector_stores/{vs.id}", json={"name": "revived?"}), 400, message, "vector_store_expired", None)
-    refused(http.post(f"/v1/vector_stores/{vs.id}/files/{cats}", json={"attributes": {}}), 400, message, "vector_store_expired", None)
+    refused(
+        http.post(f"/v1/vector_stores/{vs.id}/search", json={"query": "cat"}),
+        400,
+        message,
+        "vector_store_expired",
+        None,
+    )
+    refused(
+        http.post(f"/v1/vector_stores/{vs.id}/files", json={"file_id": cats}),
+        400,
+        message,
+        "vector_store_expired",
+        None,
+    )
+    refused(
+        http.post(f"/v1/vector_stores/{vs.id}/file_batches", json={"file_ids": [cats]}),
+        400,
+        message,
+        "vector_store_expired",
+        None,
+    )
+    refused(
+        http.post(f"/v1/vector_stores/{vs.id}", json={"name": "revived?"}), 400, message, "vector_store_expired", None
+    )
+    refused(
+        http.post(f"/v1/vector_stores/{vs.id}/files/{cats}", json={"attributes": {}}),
+        400,
+        message,
+        "vector_store_expired",
+        None,
+    )
     assert [s.status for s in client.vector_stores.list()] == ["expired"]
     assert client.vector_stores.delete(vs.id).deleted

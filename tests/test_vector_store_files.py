@@ -50,7 +50,9 @@ def test_a_file_is_in_progress_until_the_clock_passes_its_ingestion(
 
 
 @pytest.mark.mockfiles(scenario={"vector_stores": {"ingestion": {"base": "10s", "per_mib": "60s"}}})
-def test_the_ingestion_time_grows_with_the_size(mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client) -> None:
+def test_the_ingestion_time_grows_with_the_size(
+    mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client
+) -> None:
     vs = store(http)
     small, large = upload(client, "small.txt", b"a b c"), upload(client, "large.txt", b"word " * (MiB // 5))
     attach(http, vs, small)
@@ -77,7 +79,13 @@ def test_the_ingestion_time_grows_with_the_size(mockfiles: MockFilesServer, clie
 )
 @pytest.mark.mockfiles(scenario={"vector_stores": {"ingestion": "1s"}})
 def test_files_that_fail_with_the_real_codes_and_messages(
-    mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client, name: str, content: bytes, code: str, message: str
+    mockfiles: MockFilesServer,
+    client: openai.OpenAI,
+    http: httpx.Client,
+    name: str,
+    content: bytes,
+    code: str,
+    message: str,
 ) -> None:
     vs = store(http)
     file_id = upload(client, name, content)
@@ -186,14 +194,34 @@ def test_the_one_file_use_check_refuses(mockfiles: MockFilesServer, client: open
     refused(attach(http, vs, image), 400, UNSUPPORTED.format(".png"), "unsupported_file", "file_id")
     bare = upload(client, "README", b"read me")
     refused(attach(http, vs, bare), 400, UNSUPPORTED.format("none"), "unsupported_file", "file_id")
-    refused(http.post("/v1/vector_stores", json={"file_ids": [image]}), 400, UNSUPPORTED.format(".png"), "unsupported_file", "file_ids")
-    refused(attach(http, vs, ""), 400, "Invalid 'file_id': empty string. Expected a string with minimum length 1, but got an empty string instead.", "empty_string", "file_id")
-    refused(http.post(f"/v1/vector_stores/{vs}/files", json={}), 400, "Missing required parameter: 'file_id'.", "missing_required_parameter", "file_id")
+    refused(
+        http.post("/v1/vector_stores", json={"file_ids": [image]}),
+        400,
+        UNSUPPORTED.format(".png"),
+        "unsupported_file",
+        "file_ids",
+    )
+    refused(
+        attach(http, vs, ""),
+        400,
+        "Invalid 'file_id': empty string. Expected a string with minimum length 1, but got an empty string instead.",
+        "empty_string",
+        "file_id",
+    )
+    refused(
+        http.post(f"/v1/vector_stores/{vs}/files", json={}),
+        400,
+        "Missing required parameter: 'file_id'.",
+        "missing_required_parameter",
+        "file_id",
+    )
     assert http.get(f"/v1/vector_stores/{vs}").json()["file_counts"]["total"] == 0
 
 
 @pytest.mark.mockfiles(scenario={"processing": {"assistants": {"delay": "1m"}}})
-def test_a_file_still_processing_is_refused(mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client) -> None:
+def test_a_file_still_processing_is_refused(
+    mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client
+) -> None:
     vs = store(http)
     file_id = upload(client, "cats.txt", CATS)
     message = (
@@ -205,7 +233,9 @@ def test_a_file_still_processing_is_refused(mockfiles: MockFilesServer, client: 
     assert attach(http, vs, file_id).status_code == 200
 
 
-@pytest.mark.mockfiles(scenario={"faults": [{"match": {"endpoint": "files.create"}, "processing": {"status": "error"}}]})
+@pytest.mark.mockfiles(
+    scenario={"faults": [{"match": {"endpoint": "files.create"}, "processing": {"status": "error"}}]}
+)
 def test_a_file_whose_processing_failed_is_refused(client: openai.OpenAI, http: httpx.Client) -> None:
     vs = store(http)
     file_id = upload(client, "cats.txt", CATS)
@@ -216,21 +246,60 @@ def test_a_file_whose_processing_failed_is_refused(client: openai.OpenAI, http: 
 @pytest.mark.parametrize(
     ("attributes", "param", "code", "message"),
     [
-        ({str(i): i for i in range(17)}, "attributes", "object_above_max_properties", "Invalid 'attributes': too many properties. Expected an object with at most 16 properties, but got an object with 17 properties instead."),
-        ({"k" * 65: "v"}, "attributes", "property_name_above_max_length", f"Invalid property name in 'attributes': '{'k' * 64}…' is too long. Expected a string with maximum length 64, but got a string with length 65 instead."),
-        ({"k": "v" * 513}, "attributes.k", "string_above_max_length", "Invalid 'attributes.k': string too long. Expected a string with maximum length 512, but got a string with length 513 instead."),
-        ({"k": [1]}, "attributes.k", "invalid_type", "Invalid type for 'attributes.k': expected a string, a number or a boolean, but got an array instead."),
-        ({"k": None}, "attributes.k", "invalid_type", "Invalid type for 'attributes.k': expected a string, a number or a boolean, but got null instead."),
-        ({"k": 2**64}, "attributes.k", "integer_above_max_value", "Invalid 'attributes.k': integer above maximum value. Expected a value <= 9223372036854775807, but got 18446744073709551616 instead."),
-        ("x", "attributes", "invalid_type", "Invalid type for 'attributes': expected an object, but got a string instead."),
+        (
+            {str(i): i for i in range(17)},
+            "attributes",
+            "object_above_max_properties",
+            "Invalid 'attributes': too many properties. Expected an object with at most 16 properties, but got an object with 17 properties instead.",
+        ),
+        (
+            {"k" * 65: "v"},
+            "attributes",
+            "property_name_above_max_length",
+            f"Invalid property name in 'attributes': '{'k' * 64}…' is too long. Expected a string with maximum length 64, but got a string with length 65 instead.",
+        ),
+        (
+            {"k": "v" * 513},
+            "attributes.k",
+            "string_above_max_length",
+            "Invalid 'attributes.k': string too long. Expected a string with maximum length 512, but got a string with length 513 instead.",
+        ),
+        (
+            {"k": [1]},
+            "attributes.k",
+            "invalid_type",
+            "Invalid type for 'attributes.k': expected a string, a number or a boolean, but got an array instead.",
+        ),
+        (
+            {"k": None},
+            "attributes.k",
+            "invalid_type",
+            "Invalid type for 'attributes.k': expected a string, a number or a boolean, but got null instead.",
+        ),
+        (
+            {"k": 2**64},
+            "attributes.k",
+            "integer_above_max_value",
+            "Invalid 'attributes.k': integer above maximum value. Expected a value <= 9223372036854775807, but got 18446744073709551616 instead.",
+        ),
+        (
+            "x",
+            "attributes",
+            "invalid_type",
+            "Invalid type for 'attributes': expected an object, but got a string instead.",
+        ),
     ],
 )
-def test_attribute_limits(client: openai.OpenAI, http: httpx.Client, attributes: object, param: str, code: str, message: str) -> None:
+def test_attribute_limits(
+    client: openai.OpenAI, http: httpx.Client, attributes: object, param: str, code: str, message: str
+) -> None:
     vs = store(http)
     file_id = upload(client, "cats.txt", CATS)
     refused(attach(http, vs, file_id, attributes=attributes), 400, message, code, param)
     attach(http, vs, file_id)
-    refused(http.post(f"/v1/vector_stores/{vs}/files/{file_id}", json={"attributes": attributes}), 400, message, code, param)
+    refused(
+        http.post(f"/v1/vector_stores/{vs}/files/{file_id}", json={"attributes": attributes}), 400, message, code, param
+    )
 
 
 def test_update_detach_and_reattach(mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client) -> None:
@@ -243,7 +312,13 @@ def test_update_detach_and_reattach(mockfiles: MockFilesServer, client: openai.O
     assert updated.attributes == {"year": 2024, "draft": False}
     cleared = http.post(f"/v1/vector_stores/{vs}/files/{file_id}", json={"attributes": None}).json()
     assert cleared["attributes"] == {}
-    refused(http.post(f"/v1/vector_stores/{vs}/files/{file_id}", json={}), 400, "Missing required parameter: 'attributes'.", "missing_required_parameter", "attributes")
+    refused(
+        http.post(f"/v1/vector_stores/{vs}/files/{file_id}", json={}),
+        400,
+        "Missing required parameter: 'attributes'.",
+        "missing_required_parameter",
+        "attributes",
+    )
     deleted = typed(http.delete(f"/v1/vector_stores/{vs}/files/{file_id}").json())
     assert deleted == {"id": file_id, "object": "vector_store.file.deleted", "deleted": True}
     message = f"No file found with id '{file_id}' in vector store '{vs}'."
@@ -269,8 +344,12 @@ def test_a_failed_file_is_ingested_again_when_attached_again(
     assert http.get(f"/v1/vector_stores/{vs}/files/{file_id}").json()["status"] == "completed"
 
 
-@pytest.mark.mockfiles(scenario={"vector_stores": {"files": [{"match": {"filename": "bad*"}, "fail": "unsupported_file"}]}})
-def test_list_files_with_a_status_filter_and_cursors(mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client) -> None:
+@pytest.mark.mockfiles(
+    scenario={"vector_stores": {"files": [{"match": {"filename": "bad*"}, "fail": "unsupported_file"}]}}
+)
+def test_list_files_with_a_status_filter_and_cursors(
+    mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client
+) -> None:
     vs = store(http)
     good = [upload(client, f"good{i}.txt", CATS) for i in range(3)]
     bad = upload(client, "bad.txt", CATS)
@@ -280,11 +359,28 @@ def test_list_files_with_a_status_filter_and_cursors(mockfiles: MockFilesServer,
     listed = [f.id for f in client.vector_stores.files.list(vs, filter="completed", limit=1)]
     assert listed == good[::-1]
     assert [f.id for f in client.vector_stores.files.list(vs, filter="failed")] == [bad]
-    assert [f["id"] for f in http.get(f"/v1/vector_stores/{vs}/files?order=asc&after={good[0]}").json()["data"]] == [*good[1:], bad]
-    page = http.get(f"/v1/vector_stores/{vs}/files?filter=completed&after={bad}&limit=2").json()  # a cursor filtered out
+    assert [f["id"] for f in http.get(f"/v1/vector_stores/{vs}/files?order=asc&after={good[0]}").json()["data"]] == [
+        *good[1:],
+        bad,
+    ]
+    page = http.get(
+        f"/v1/vector_stores/{vs}/files?filter=completed&after={bad}&limit=2"
+    ).json()  # a cursor filtered out
     assert [f["id"] for f in page["data"]] == good[::-1][:2] and page["has_more"]
-    refused(http.get(f"/v1/vector_stores/{vs}/files?filter=done"), 400, "Invalid value: 'done'. Supported values are: 'in_progress', 'completed', 'failed', and 'cancelled'.", "invalid_value", "filter")
-    refused(http.get(f"/v1/vector_stores/{vs}/files?after=file-x"), 400, "Invalid 'after': no file with id 'file-x'.", None, "after")
+    refused(
+        http.get(f"/v1/vector_stores/{vs}/files?filter=done"),
+        400,
+        "Invalid value: 'done'. Supported values are: 'in_progress', 'completed', 'failed', and 'cancelled'.",
+        "invalid_value",
+        "filter",
+    )
+    refused(
+        http.get(f"/v1/vector_stores/{vs}/files?after=file-x"),
+        400,
+        "Invalid 'after': no file with id 'file-x'.",
+        None,
+        "after",
+    )
 
 
 async def test_the_async_client_attaches_and_lists(mockfiles: MockFilesServer, aclient: openai.AsyncOpenAI) -> None:

@@ -141,7 +141,10 @@ async def test_async_helpers_loop_until_the_clock_is_advanced(
         aclient.vector_stores.file_batches.upload_and_poll(vs.id, files=[("d.md", DOGS)], poll_interval_ms=20)
     )
     deadline = time.monotonic() + WAIT
-    while polls(mockfiles, "vector_stores.files.retrieve") < 5 or polls(mockfiles, "vector_stores.file_batches.retrieve") < 5:
+    while (
+        polls(mockfiles, "vector_stores.files.retrieve") < 5
+        or polls(mockfiles, "vector_stores.file_batches.retrieve") < 5
+    ):
         assert time.monotonic() < deadline, "never saw five polls of each"
         await asyncio.sleep(0.01)
     assert not single.done() and not batch.done()

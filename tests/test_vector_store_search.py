@@ -37,7 +37,9 @@ def search(http: httpx.Client, vs: str, **body: Any) -> dict[str, Any]:
     return page
 
 
-def test_the_query_finds_the_file_it_is_about(mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client) -> None:
+def test_the_query_finds_the_file_it_is_about(
+    mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client
+) -> None:
     vs, ids = pets(mockfiles, client)
     page = search(http, vs, query="Which animal barks at strangers?")
     assert set(page) == {"object", "search_query", "data", "has_more", "next_page"}
@@ -55,7 +57,9 @@ def test_the_query_finds_the_file_it_is_about(mockfiles: MockFilesServer, client
     assert search(http, vs, query="zebra")["data"] == []
 
 
-def test_the_ranking_is_bm25_and_deterministic(mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client) -> None:
+def test_the_ranking_is_bm25_and_deterministic(
+    mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client
+) -> None:
     texts = {
         "once.txt": b"the report mentions revenue once among many other words about weather and travel",
         "often.txt": b"revenue revenue revenue: the revenue report is all about revenue",
@@ -73,7 +77,9 @@ def test_the_ranking_is_bm25_and_deterministic(mockfiles: MockFilesServer, clien
     assert both[0]["file_id"] == ids["once.txt"]
 
 
-def test_a_score_threshold_and_max_num_results(mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client) -> None:
+def test_a_score_threshold_and_max_num_results(
+    mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client
+) -> None:
     vs, ids = pets(mockfiles, client)
     everything = search(http, vs, query="a dog is a cat friend birds fly", max_num_results=50)["data"]
     assert len(everything) == 3
@@ -98,8 +104,23 @@ def test_a_score_threshold_and_max_num_results(mockfiles: MockFilesServer, clien
         ({"type": "eq", "key": "missing", "value": "x"}, set()),
         ({"type": "ne", "key": "missing", "value": "x"}, {"cats", "dogs", "birds"}),
         ({"type": "gt", "key": "animal", "value": 3}, set()),  # a string is not compared with a number
-        ({"type": "and", "filters": [{"type": "eq", "key": "pet", "value": True}, {"type": "gt", "key": "year", "value": 2022}]}, {"dogs"}),
-        ({"type": "or", "filters": [{"type": "eq", "key": "animal", "value": "cats"}, {"type": "and", "filters": [{"type": "eq", "key": "pet", "value": False}]}]}, {"cats", "birds"}),
+        (
+            {
+                "type": "and",
+                "filters": [{"type": "eq", "key": "pet", "value": True}, {"type": "gt", "key": "year", "value": 2022}],
+            },
+            {"dogs"},
+        ),
+        (
+            {
+                "type": "or",
+                "filters": [
+                    {"type": "eq", "key": "animal", "value": "cats"},
+                    {"type": "and", "filters": [{"type": "eq", "key": "pet", "value": False}]},
+                ],
+            },
+            {"cats", "birds"},
+        ),
     ],
 )
 def test_filters_on_attributes(
@@ -110,7 +131,9 @@ def test_filters_on_attributes(
     assert {r["attributes"]["animal"] for r in found} == animals
 
 
-def test_several_queries_and_rewrite_query(mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client) -> None:
+def test_several_queries_and_rewrite_query(
+    mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client
+) -> None:
     vs, ids = pets(mockfiles, client)
     page = search(http, vs, query=["Where do owls hunt?", "what do cats do"])
     assert page["search_query"] == ["Where do owls hunt?", "what do cats do"]
@@ -121,7 +144,9 @@ def test_several_queries_and_rewrite_query(mockfiles: MockFilesServer, client: o
 
 
 @pytest.mark.mockfiles(scenario={"vector_stores": {"ingestion": "1m"}})
-def test_a_file_is_found_only_once_completed(mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client) -> None:
+def test_a_file_is_found_only_once_completed(
+    mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client
+) -> None:
     vs = client.vector_stores.create(name="pending", file_ids=[upload(client, "cats.txt", CATS)])
     assert search(http, vs.id, query="cat")["data"] == []
     mockfiles.advance(60)
@@ -132,24 +157,101 @@ def test_a_file_is_found_only_once_completed(mockfiles: MockFilesServer, client:
     ("body", "param", "code", "message"),
     [
         ({}, "query", "missing_required_parameter", "Missing required parameter: 'query'."),
-        ({"query": ""}, "query", "empty_string", "Invalid 'query': empty string. Expected a string with minimum length 1, but got an empty string instead."),
-        ({"query": []}, "query", "empty_array", "Invalid 'query': empty array. Expected an array with minimum length 1, but got an empty array instead."),
-        ({"query": ["a", 2]}, "query[1]", "invalid_type", "Invalid type for 'query[1]': expected a string, but got an integer instead."),
-        ({"query": "a", "max_num_results": 0}, "max_num_results", "integer_below_min_value", "Invalid 'max_num_results': integer below minimum value. Expected a value >= 1, but got 0 instead."),
-        ({"query": "a", "max_num_results": 51}, "max_num_results", "integer_above_max_value", "Invalid 'max_num_results': integer above maximum value. Expected a value <= 50, but got 51 instead."),
-        ({"query": "a", "ranking_options": {"ranker": "best"}}, "ranking_options.ranker", "invalid_value", "Invalid value: 'best'. Supported values are: 'none', 'auto', and 'default-2024-11-15'."),
-        ({"query": "a", "ranking_options": {"score_threshold": 1.5}}, "ranking_options.score_threshold", "decimal_above_max_value", "Invalid 'ranking_options.score_threshold': decimal above maximum value. Expected a value <= 1, but got 1.5 instead."),
-        ({"query": "a", "ranking_options": {"score_threshold": -0.1}}, "ranking_options.score_threshold", "decimal_below_min_value", "Invalid 'ranking_options.score_threshold': decimal below minimum value. Expected a value >= 0, but got -0.1 instead."),
-        ({"query": "a", "rewrite_query": "yes"}, "rewrite_query", "invalid_type", "Invalid type for 'rewrite_query': expected a boolean, but got a string instead."),
-        ({"query": "a", "filters": {"type": "like", "key": "k", "value": "v"}}, "filters.type", "invalid_value", "Invalid value: 'like'. Supported values are: 'eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'and', and 'or'."),
-        ({"query": "a", "filters": {"type": "eq", "value": "v"}}, "filters.key", "missing_required_parameter", "Missing required parameter: 'filters.key'."),
-        ({"query": "a", "filters": {"type": "eq", "key": "k"}}, "filters.value", "missing_required_parameter", "Missing required parameter: 'filters.value'."),
-        ({"query": "a", "filters": {"type": "in", "key": "k", "value": "v"}}, "filters.value", "invalid_type", "Invalid type for 'filters.value': expected an array, but got a string instead."),
-        ({"query": "a", "filters": {"type": "and", "filters": [{"type": "eq", "key": "k", "value": {}}]}}, "filters.filters[0].value", "invalid_type", "Invalid type for 'filters.filters[0].value': expected a string, a number or a boolean, but got an object instead."),
-        ({"query": "a", "filters": {"type": "or", "filters": {}}}, "filters.filters", "invalid_type", "Invalid type for 'filters.filters': expected an array, but got an object instead."),
+        (
+            {"query": ""},
+            "query",
+            "empty_string",
+            "Invalid 'query': empty string. Expected a string with minimum length 1, but got an empty string instead.",
+        ),
+        (
+            {"query": []},
+            "query",
+            "empty_array",
+            "Invalid 'query': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+        ),
+        (
+            {"query": ["a", 2]},
+            "query[1]",
+            "invalid_type",
+            "Invalid type for 'query[1]': expected a string, but got an integer instead.",
+        ),
+        (
+            {"query": "a", "max_num_results": 0},
+            "max_num_results",
+            "integer_below_min_value",
+            "Invalid 'max_num_results': integer below minimum value. Expected a value >= 1, but got 0 instead.",
+        ),
+        (
+            {"query": "a", "max_num_results": 51},
+            "max_num_results",
+            "integer_above_max_value",
+            "Invalid 'max_num_results': integer above maximum value. Expected a value <= 50, but got 51 instead.",
+        ),
+        (
+            {"query": "a", "ranking_options": {"ranker": "best"}},
+            "ranking_options.ranker",
+            "invalid_value",
+            "Invalid value: 'best'. Supported values are: 'none', 'auto', and 'default-2024-11-15'.",
+        ),
+        (
+            {"query": "a", "ranking_options": {"score_threshold": 1.5}},
+            "ranking_options.score_threshold",
+            "decimal_above_max_value",
+            "Invalid 'ranking_options.score_threshold': decimal above maximum value. Expected a value <= 1, but got 1.5 instead.",
+        ),
+        (
+            {"query": "a", "ranking_options": {"score_threshold": -0.1}},
+            "ranking_options.score_threshold",
+            "decimal_below_min_value",
+            "Invalid 'ranking_options.score_threshold': decimal below minimum value. Expected a value >= 0, but got -0.1 instead.",
+        ),
+        (
+            {"query": "a", "rewrite_query": "yes"},
+            "rewrite_query",
+            "invalid_type",
+            "Invalid type for 'rewrite_query': expected a boolean, but got a string instead.",
+        ),
+        (
+            {"query": "a", "filters": {"type": "like", "key": "k", "value": "v"}},
+            "filters.type",
+            "invalid_value",
+            "Invalid value: 'like'. Supported values are: 'eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'and', and 'or'.",
+        ),
+        (
+            {"query": "a", "filters": {"type": "eq", "value": "v"}},
+            "filters.key",
+            "missing_required_parameter",
+            "Missing required parameter: 'filters.key'.",
+        ),
+        (
+            {"query": "a", "filters": {"type": "eq", "key": "k"}},
+            "filters.value",
+            "missing_required_parameter",
+            "Missing required parameter: 'filters.value'.",
+        ),
+        (
+            {"query": "a", "filters": {"type": "in", "key": "k", "value": "v"}},
+            "filters.value",
+            "invalid_type",
+            "Invalid type for 'filters.value': expected an array, but got a string instead.",
+        ),
+        (
+            {"query": "a", "filters": {"type": "and", "filters": [{"type": "eq", "key": "k", "value": {}}]}},
+            "filters.filters[0].value",
+            "invalid_type",
+            "Invalid type for 'filters.filters[0].value': expected a string, a number or a boolean, but got an object instead.",
+        ),
+        (
+            {"query": "a", "filters": {"type": "or", "filters": {}}},
+            "filters.filters",
+            "invalid_type",
+            "Invalid type for 'filters.filters': expected an array, but got an object instead.",
+        ),
     ],
 )
-def test_search_refusals(client: openai.OpenAI, http: httpx.Client, body: dict[str, Any], param: str, code: str, message: str) -> None:
+def test_search_refusals(
+    client: openai.OpenAI, http: httpx.Client, body: dict[str, Any], param: str, code: str, message: str
+) -> None:
     vs = client.vector_stores.create(name="refusals")
     refused(http.post(f"/v1/vector_stores/{vs.id}/search", json=body), 400, message, code, param)
 
@@ -159,7 +261,13 @@ def test_filters_nested_too_deep(client: openai.OpenAI, http: httpx.Client) -> N
     nested: dict[str, Any] = {"type": "eq", "key": "k", "value": 1}
     for _ in range(16):
         nested = {"type": "and", "filters": [nested]}
-    refused(http.post(f"/v1/vector_stores/{vs.id}/search", json={"query": "a", "filters": nested}), 400, "Invalid 'filters': nested more than 16 levels deep.", "invalid_value", "filters")
+    refused(
+        http.post(f"/v1/vector_stores/{vs.id}/search", json={"query": "a", "filters": nested}),
+        400,
+        "Invalid 'filters': nested more than 16 levels deep.",
+        "invalid_value",
+        "filters",
+    )
 
 
 def rag_answer(client: openai.OpenAI, vs: str, question: str) -> tuple[str, list[str]]:

@@ -36,7 +36,9 @@ def test_create_retrieve_and_the_object_the_sdk_types(client: openai.OpenAI, htt
     assert client.vector_stores.retrieve(made.id) == made
 
 
-def test_a_store_made_with_files_is_in_progress_then_completed(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
+def test_a_store_made_with_files_is_in_progress_then_completed(
+    mockfiles: MockFilesServer, client: openai.OpenAI
+) -> None:
     ids = [upload(client, "cats.txt", CATS), upload(client, "dogs.md", DOGS)]
     made = client.vector_stores.create(name="pets", file_ids=ids)
     assert made.status == "in_progress" and made.file_counts.in_progress == 2 and made.usage_bytes == 0
@@ -65,8 +67,18 @@ def test_list_pages_with_after_before_limit_and_order(client: openai.OpenAI, htt
 @pytest.mark.parametrize(
     ("query", "param", "code", "message"),
     [
-        ("limit=0", "limit", "integer_below_min_value", "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got 0 instead."),
-        ("limit=101", "limit", "integer_above_max_value", "Invalid 'limit': integer above maximum value. Expected a value <= 100, but got 101 instead."),
+        (
+            "limit=0",
+            "limit",
+            "integer_below_min_value",
+            "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got 0 instead.",
+        ),
+        (
+            "limit=101",
+            "limit",
+            "integer_above_max_value",
+            "Invalid 'limit': integer above maximum value. Expected a value <= 100, but got 101 instead.",
+        ),
         ("order=up", "order", "invalid_value", "Invalid value: 'up'. Supported values are: 'asc' and 'desc'."),
         ("after=vs_nope", "after", None, "Invalid 'after': no vector store with id 'vs_nope'."),
     ],
@@ -103,22 +115,127 @@ def test_delete_then_it_is_gone_and_its_files_stay(client: openai.OpenAI, http: 
 @pytest.mark.parametrize(
     ("body", "param", "code", "message"),
     [
-        ({"name": 3}, "name", "invalid_type", "Invalid type for 'name': expected a string, but got an integer instead."),
-        ({"file_ids": "file-1"}, "file_ids", "invalid_type", "Invalid type for 'file_ids': expected an array, but got a string instead."),
-        ({"file_ids": [f"file-{i}" for i in range(501)]}, "file_ids", "array_above_max_length", "Invalid 'file_ids': array too long. Expected an array with maximum length 500, but got an array with length 501 instead."),
-        ({"file_ids": [""]}, "file_ids[0]", "empty_string", "Invalid 'file_ids[0]': empty string. Expected a string with minimum length 1, but got an empty string instead."),
-        ({"expires_after": {"anchor": "created_at", "days": 1}}, "expires_after.anchor", "invalid_value", "Invalid value: 'created_at'. Supported values are: 'last_active_at'."),
-        ({"expires_after": {"anchor": "last_active_at", "days": 0}}, "expires_after.days", "integer_below_min_value", "Invalid 'expires_after.days': integer below minimum value. Expected a value >= 1, but got 0 instead."),
-        ({"expires_after": {"anchor": "last_active_at", "days": 366}}, "expires_after.days", "integer_above_max_value", "Invalid 'expires_after.days': integer above maximum value. Expected a value <= 365, but got 366 instead."),
-        ({"expires_after": {"anchor": "last_active_at"}}, "expires_after.days", "missing_required_parameter", "Missing required parameter: 'expires_after.days'."),
-        ({"metadata": {str(i): "v" for i in range(17)}}, "metadata", "object_above_max_properties", "Invalid 'metadata': too many properties. Expected an object with at most 16 properties, but got an object with 17 properties instead."),
-        ({"chunking_strategy": {"type": "fixed"}}, "chunking_strategy.type", "invalid_value", "Invalid value: 'fixed'. Supported values are: 'auto' and 'static'."),
-        ({"chunking_strategy": {"type": "static"}}, "chunking_strategy.static", "missing_required_parameter", "Missing required parameter: 'chunking_strategy.static'."),
-        ({"chunking_strategy": {"type": "static", "static": {"max_chunk_size_tokens": 99, "chunk_overlap_tokens": 0}}}, "chunking_strategy.static.max_chunk_size_tokens", "integer_below_min_value", "Invalid 'chunking_strategy.static.max_chunk_size_tokens': integer below minimum value. Expected a value >= 100, but got 99 instead."),
-        ({"chunking_strategy": {"type": "static", "static": {"max_chunk_size_tokens": 4097, "chunk_overlap_tokens": 0}}}, "chunking_strategy.static.max_chunk_size_tokens", "integer_above_max_value", "Invalid 'chunking_strategy.static.max_chunk_size_tokens': integer above maximum value. Expected a value <= 4096, but got 4097 instead."),
-        ({"chunking_strategy": {"type": "static", "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 401}}}, "chunking_strategy.static.chunk_overlap_tokens", "invalid_value", "Invalid 'chunking_strategy.static.chunk_overlap_tokens': must be at most half of 'max_chunk_size_tokens' (400), but got 401 instead."),
-        ({"chunking_strategy": {"type": "static", "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": -1}}}, "chunking_strategy.static.chunk_overlap_tokens", "integer_below_min_value", "Invalid 'chunking_strategy.static.chunk_overlap_tokens': integer below minimum value. Expected a value >= 0, but got -1 instead."),
-        ({"chunking_strategy": {"type": "static", "static": {"max_chunk_size_tokens": "800", "chunk_overlap_tokens": 1}}}, "chunking_strategy.static.max_chunk_size_tokens", "invalid_type", "Invalid type for 'chunking_strategy.static.max_chunk_size_tokens': expected an integer, but got a string instead."),
+        (
+            {"name": 3},
+            "name",
+            "invalid_type",
+            "Invalid type for 'name': expected a string, but got an integer instead.",
+        ),
+        (
+            {"file_ids": "file-1"},
+            "file_ids",
+            "invalid_type",
+            "Invalid type for 'file_ids': expected an array, but got a string instead.",
+        ),
+        (
+            {"file_ids": [f"file-{i}" for i in range(501)]},
+            "file_ids",
+            "array_above_max_length",
+            "Invalid 'file_ids': array too long. Expected an array with maximum length 500, but got an array with length 501 instead.",
+        ),
+        (
+            {"file_ids": [""]},
+            "file_ids[0]",
+            "empty_string",
+            "Invalid 'file_ids[0]': empty string. Expected a string with minimum length 1, but got an empty string instead.",
+        ),
+        (
+            {"expires_after": {"anchor": "created_at", "days": 1}},
+            "expires_after.anchor",
+            "invalid_value",
+            "Invalid value: 'created_at'. Supported values are: 'last_active_at'.",
+        ),
+        (
+            {"expires_after": {"anchor": "last_active_at", "days": 0}},
+            "expires_after.days",
+            "integer_below_min_value",
+            "Invalid 'expires_after.days': integer below minimum value. Expected a value >= 1, but got 0 instead.",
+        ),
+        (
+            {"expires_after": {"anchor": "last_active_at", "days": 366}},
+            "expires_after.days",
+            "integer_above_max_value",
+            "Invalid 'expires_after.days': integer above maximum value. Expected a value <= 365, but got 366 instead.",
+        ),
+        (
+            {"expires_after": {"anchor": "last_active_at"}},
+            "expires_after.days",
+            "missing_required_parameter",
+            "Missing required parameter: 'expires_after.days'.",
+        ),
+        (
+            {"metadata": {str(i): "v" for i in range(17)}},
+            "metadata",
+            "object_above_max_properties",
+            "Invalid 'metadata': too many properties. Expected an object with at most 16 properties, but got an object with 17 properties instead.",
+        ),
+        (
+            {"chunking_strategy": {"type": "fixed"}},
+            "chunking_strategy.type",
+            "invalid_value",
+            "Invalid value: 'fixed'. Supported values are: 'auto' and 'static'.",
+        ),
+        (
+            {"chunking_strategy": {"type": "static"}},
+            "chunking_strategy.static",
+            "missing_required_parameter",
+            "Missing required parameter: 'chunking_strategy.static'.",
+        ),
+        (
+            {
+                "chunking_strategy": {
+                    "type": "static",
+                    "static": {"max_chunk_size_tokens": 99, "chunk_overlap_tokens": 0},
+                }
+            },
+            "chunking_strategy.static.max_chunk_size_tokens",
+            "integer_below_min_value",
+            "Invalid 'chunking_strategy.static.max_chunk_size_tokens': integer below minimum value. Expected a value >= 100, but got 99 instead.",
+        ),
+        (
+            {
+                "chunking_strategy": {
+                    "type": "static",
+                    "static": {"max_chunk_size_tokens": 4097, "chunk_overlap_tokens": 0},
+                }
+            },
+            "chunking_strategy.static.max_chunk_size_tokens",
+            "integer_above_max_value",
+            "Invalid 'chunking_strategy.static.max_chunk_size_tokens': integer above maximum value. Expected a value <= 4096, but got 4097 instead.",
+        ),
+        (
+            {
+                "chunking_strategy": {
+                    "type": "static",
+                    "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 401},
+                }
+            },
+            "chunking_strategy.static.chunk_overlap_tokens",
+            "invalid_value",
+            "Invalid 'chunking_strategy.static.chunk_overlap_tokens': must be at most half of 'max_chunk_size_tokens' (400), but got 401 instead.",
+        ),
+        (
+            {
+                "chunking_strategy": {
+                    "type": "static",
+                    "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": -1},
+                }
+            },
+            "chunking_strategy.static.chunk_overlap_tokens",
+            "integer_below_min_value",
+            "Invalid 'chunking_strategy.static.chunk_overlap_tokens': integer below minimum value. Expected a value >= 0, but got -1 instead.",
+        ),
+        (
+            {
+                "chunking_strategy": {
+                    "type": "static",
+                    "static": {"max_chunk_size_tokens": "800", "chunk_overlap_tokens": 1},
+                }
+            },
+            "chunking_strategy.static.max_chunk_size_tokens",
+            "invalid_type",
+            "Invalid type for 'chunking_strategy.static.max_chunk_size_tokens': expected an integer, but got a string instead.",
+        ),
     ],
 )
 def test_create_refusals(http: httpx.Client, body: dict[str, object], param: str, code: str, message: str) -> None:
