@@ -145,6 +145,7 @@ class Emulator:
                 self.vector_stores.close()  # its search index goes with the old state
             self.files = Files(self.profile, self.clock, rng)
             self.batches = Batches(self.files, scenario.batches, seed)
+            self.batches.configure(scenario.batches, seed, scenario.deployments)
             self.uploads = Uploads(self.files)  # reads the profile through files: follows it
             self.vector_stores = VectorStores(self.files, scenario.vector_stores, seed)
             self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
@@ -153,7 +154,7 @@ class Emulator:
             self.files.profile = self.profile
             self.journal.resize(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
-            self.batches.configure(scenario.batches, seed)
+            self.batches.configure(scenario.batches, seed, scenario.deployments)
             self.vector_stores.configure(scenario.vector_stores, seed)
         self.timeouts = effective_timeouts(settings, scenario)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED, self.since_reset)
