@@ -142,7 +142,7 @@ def test_filters_compare_like_with_like() -> None:
 def test_bm25_as_the_index_computes_it() -> None:
     index = SearchIndex()
     with index.lock:
-        index.add(1, 1, ["apple banana apple", "banana cherry", "cherry date elderberry fig"])
+        index.add(1, [(1, ["apple banana apple", "banana cherry", "cherry date elderberry fig"])])
         ranked = index.rank(1, ["apple"])
     n, average = 3, 9 / 3
     idf = math.log(1 + (n - 1 + 0.5) / (1 + 0.5))
@@ -152,9 +152,9 @@ def test_bm25_as_the_index_computes_it() -> None:
     with index.lock:
         two = index.rank(1, ["banana", "cherry"])
         assert [rowid for _, rowid in two] == [row_id(1, 1), row_id(1, 0), row_id(1, 2)]
-        index.remove(1, 1, ["apple banana apple", "banana cherry", "cherry date elderberry fig"])
+        index.remove(1, [(1, ["apple banana apple", "banana cherry", "cherry date elderberry fig"])])
         assert index.rank(1, ["apple"]) == []
-        index.add(1, 2, ["Café crème"])
+        index.add(1, [(2, ["Café crème"])])
         assert index.rank(1, ["café"])[0][1] == row_id(2, 0) and index.rank(1, ["cafe"]) == []
     index.close()
     assert index.rank(1, ["café"]) == []

@@ -308,3 +308,19 @@ def test_the_reset_forgets_every_store(mockfiles: MockFilesServer, client: opena
     with pytest.raises(openai.NotFoundError):
         client.vector_stores.retrieve(made.id)
     assert client.vector_stores.list().data == []
+
+
+@pytest.mark.mockfiles(scenario={"vector_stores": {"ingestion": "1m"}})
+def test_the_admin_listing(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
+    store = client.vector_stores.create(
+        name="listed", description="shown here", file_ids=[upload(client, "cats.txt", CATS)]
+    )
+    listed = httpx.get(mockfiles.url + "/_mockfiles/vector-stores").json()
+    (shown,) = listed["data"]
+    assert (
+        shown["id"] == store.id
+        and shown["description"] == "shown here"
+        and shown["account"] == mockfiles.account_id(mockfiles.api_key)
+    )
+    assert shown["files"][0]["filename"] == "cats.txt" and shown["files"][0]["status"] == "in_progress"
+    assert shown["key"] != mockfiles.api_key and "…" in shown["key"]

@@ -11,8 +11,8 @@ most 100,001 chunks).
 The score of a chunk for the query's words is BM25 with k1 = 1.2 and b = 0.75 and Lucene's idf,
 ``ln(1 + (N - df + 0.5) / (df + 0.5))``, which stays positive in a store of two chunks (FTS5's own
 ``bm25()`` floors it at 1e-6 there); ``N`` is the store's chunks, ``df`` how many hold the word
-(FTS5's ``fts5vocab``), the word's count in the chunk from the same, a chunk's length its words
-counted when indexed. The score is then divided by the most any chunk could score for those words
+(FTS5's ``fts5vocab``), the word's count in the chunk from the same, a chunk's length FTS5's count of
+its words (its ``docsize``). The score is then divided by the most any chunk could score for those words
 (``sum(idf) x (k1 + 1)``): 0 to 1, and the same query scores alike in a small store and a large one.
 Equal scores rank by row id: attach order, then place in the file.
 
@@ -38,6 +38,17 @@ WORDS = re.compile(r"[^\W_]+")
 
 def row_id(file_seq: int, chunk: int) -> int:
     return (file_seq << CHUNK_BITS) | chunk
+
+
+def _varint(blob: bytes) -> int:
+    """The first number of an FTS5 ``docsize`` blob (SQLite's varint: 7 bits a byte, high bit set
+    while more follow)."""
+    value = 0
+    for byte in blob[:9]:
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            break
+    return value
 
 
 def split_row(rowid: int) -> tuple[int, int]:
@@ -81,31 +92,44 @@ class SearchIndex:
             table = self._tables[store_seq] = _Table(name)
         return table
 
-    def add(self, store_seq: int, file_seq: int, chunks: list[str]) -> None:
-        """Index a file's chunks (call with ``lock`` held)."""
-        if self.closed or not chunks:
+    def add(self, store_seq: int, files: list[tuple[int, list[str]]]) -> None:
+        """Index files' chunks, ``(file seq, its chunks' texts)``, in one transaction (``lock`` held).
+        Each chunk's length is FTS5's own count of its words (its ``docsize`` row)."""
+        files = [(seq, chunks) for seq, chunks in files if chunks]
+        if self.closed or not files:
             return
         table = self._table(store_seq)
-        lengths = array("L", (len(WORDS.findall(text)) for text in chunks))
-        self._write(f"INSERT INTO {table.name}(rowid, body) VALUES (?, ?)", file_seq, chunks)
-        self._lengths[file_seq] = lengths
-        table.chunks += len(chunks)
-        table.words += sum(lengths)
-
-    def remove(self, store_seq: int, file_seq: int, chunks: list[str]) -> None:
-        """Take a file's chunks out (the same texts they were indexed with; ``lock`` held)."""
-        table = self._tables.get(store_seq)
-        lengths = self._lengths.pop(file_seq, None)
-        if self.closed or table is None or lengths is None:
-            return
-        self._write(f"INSERT INTO {table.name}({table.name}, rowid, body) VALUES ('delete', ?, ?)", file_seq, chunks)
-        table.chunks -= len(lengths)
-        table.words -= sum(lengths)
-
-    def _write(self, statement: str, file_seq: int, chunks: list[str]) -> None:
         db = self._connection()
         db.execute("BEGIN")
-        db.executemany(statement, ((row_id(file_seq, i), text) for i, text in enumerate(chunks)))
+        for seq, chunks in files:
+            rows = ((row_id(seq, i), text) for i, text in enumerate(chunks))
+            db.executemany(f"INSERT INTO {table.name}(rowid, body) VALUES (?, ?)", rows)
+        db.execute("COMMIT")
+        for seq, chunks in files:
+            found = db.execute(
+                f"SELECT sz FROM {table.name}_docsize WHERE id BETWEEN ? AND ? ORDER BY id",
+                (row_id(seq, 0), row_id(seq, len(chunks) - 1)),
+            ).fetchall()
+            lengths = array("L", (_varint(size) for (size,) in found))
+            self._lengths[seq] = lengths
+            table.chunks += len(lengths)
+            table.words += sum(lengths)
+
+    def remove(self, store_seq: int, files: list[tuple[int, list[str]]]) -> None:
+        """Take files' chunks out (the same texts they were indexed with; ``lock`` held)."""
+        table = self._tables.get(store_seq)
+        gone = [(seq, chunks, self._lengths.pop(seq, None)) for seq, chunks in files]
+        if self.closed or table is None:
+            return
+        db = self._connection()
+        db.execute("BEGIN")
+        for seq, chunks, lengths in gone:
+            if lengths is None:
+                continue
+            rows = ((row_id(seq, i), text) for i, text in enumerate(chunks))
+            db.executemany(f"INSERT INTO {table.name}({table.name}, rowid, body) VALUES ('delete', ?, ?)", rows)
+            table.chunks -= len(lengths)
+            table.words -= sum(lengths)
         db.execute("COMMIT")
 
     def drop(self, store_seq: int, file_seqs: list[int]) -> None:

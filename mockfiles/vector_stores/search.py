@@ -23,6 +23,8 @@ from mockfiles.vector_stores.model import StoreFile, VectorStore
 from mockfiles.vector_stores.query import Search, parse_search
 from mockfiles.vector_stores.service import VectorStores
 
+INDEX_BATCH = 64  # files indexed in one transaction (their texts read at once)
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -98,10 +100,11 @@ class Searching:
 
     def _catch_up(self, store: VectorStore, todo: list[StoreFile], gone: list[StoreFile]) -> None:
         index = self.service.index
-        for f in gone:
-            index.remove(store.seq, f.seq, f.ingestion.spans.texts(text_of(f.stored)))
-        for f in todo:
-            index.add(store.seq, f.seq, f.ingestion.spans.texts(text_of(f.stored)))
+        if gone:
+            index.remove(store.seq, [(f.seq, f.ingestion.spans.texts(text_of(f.stored))) for f in gone])
+        for start in range(0, len(todo), INDEX_BATCH):
+            files = todo[start : start + INDEX_BATCH]
+            index.add(store.seq, [(f.seq, f.ingestion.spans.texts(text_of(f.stored))) for f in files])
 
     def _ranked(self, store: VectorStore, request: Search, now: float) -> list[tuple[int, int, float]]:
         """(file seq, chunk, score) of the store's best chunks that pass, at most ``max_num_results``."""
