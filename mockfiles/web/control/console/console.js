@@ -416,30 +416,42 @@ function storeFiles(s, names) {
 
 function vectorStoreRow(s, names) {
   const counts = s.file_counts;
-  const expiry = s.expires_after ? `expires ${s.expires_after.days} d after last activity` : "never expires";
+  const expiry = s.expires_after
+    ? [labelled("expires", moment(s.expires_at)), el("div", { class: "muted", text: `${s.expires_after.days} d after last activity` })]
+    : [el("div", { class: "muted", text: "never expires" })];
+  const metadata = Object.keys(s.metadata || {}).length ? el("div", { class: "mono metadata", text: JSON.stringify(s.metadata) }) : null;
   return el(
     "tr",
     { "data-id": s.id },
-    el("td", {}, el("div", { class: "mono", text: s.id }), el("div", { text: s.name || "(no name)" }), s.description ? el("div", { class: "muted", text: s.description }) : null),
+    el(
+      "td",
+      { class: "store-id" },
+      el("div", { class: "mono", text: s.id }),
+      el("div", { text: s.name || "(no name)" }),
+      s.description ? el("div", { class: "muted", text: s.description }) : null,
+      metadata,
+      all(s),
+    ),
     accountCell(s),
-    statusCell(s.status),
     el(
       "td",
       { class: "nowrap" },
+      el("div", { class: `state state-${s.status}`, text: s.status }),
       el("div", { text: `${counts.completed} completed · ${counts.in_progress} in progress` }),
       el("div", { text: `${counts.failed} failed · ${counts.cancelled} cancelled · ${counts.total} total` }),
       el("div", { class: "muted", title: `${s.usage_bytes} bytes`, text: `${size(s.usage_bytes)} used` }),
+      labelled("created", moment(s.created_at)),
+      labelled("active", moment(s.last_active_at)),
+      ...expiry,
     ),
     el("td", { class: "store-files" }, storeFiles(s, names)),
-    el("td", { class: "nowrap" }, labelled("created", moment(s.created_at)), labelled("active", moment(s.last_active_at)), labelled("expires", moment(s.expires_at)), el("div", { class: "muted", text: expiry })),
-    el("td", {}, Object.keys(s.metadata || {}).length ? el("div", { class: "mono metadata", text: JSON.stringify(s.metadata) }) : null, el("div", { class: "nowrap" }, all(s))),
   );
 }
 
 async function refreshVectorStores(box) {
   const [body, names] = await Promise.all([adminJSON("/vector-stores"), fileNames()]);
   if (body.data.length === 0) return box.replaceChildren(el("p", { class: "muted", text: "None." }));
-  const headers = ["store", "account", "status", "files", "its files", "times", ""];
+  const headers = ["store", "account", "status, files, times", "its files"];
   box.replaceChildren(table(headers, body.data.map((s) => vectorStoreRow(s, names))));
 }
 
