@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import os
 import random
 import statistics
@@ -34,11 +35,11 @@ def vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
     return ["".join(rng.choices(letters, weights, k=rng.randint(2, 10))) for _ in range(size)]
 
 
-def document(rng: random.Random, words: list[str], weights: list[float], size: int) -> bytes:
+def document(rng: random.Random, words: list[str], cumulative: list[float], size: int) -> bytes:
     out: list[str] = []
     length = 0
     while length < size:
-        sentence = " ".join(rng.choices(words, weights, k=rng.randint(6, 20))).capitalize() + ". "
+        sentence = " ".join(rng.choices(words, cum_weights=cumulative, k=rng.randint(6, 20))).capitalize() + ". "
         out.append(sentence)
         length += len(sentence)
     return "".join(out).encode()[:size]
@@ -66,8 +67,8 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
 def run(files: int, kib: int, queries: int) -> dict[str, float]:
     rng = random.Random(7)
     words = vocabulary(rng)
-    weights = [1 / (i + 1) for i in range(len(words))]
-    texts = [document(rng, words, weights, kib * 1024) for _ in range(files)]
+    cumulative = list(itertools.accumulate(1 / (i + 1) for i in range(len(words))))
+    texts = [document(rng, words, cumulative, kib * 1024) for _ in range(files)]
     stored_mb = sum(map(len, texts)) / MiB
     figures: dict[str, float] = {"files": files, "stored_MiB": stored_mb}
     with MockFilesServer(rate_limits=False, scenario={"vector_stores": {"ingestion": "1s"}}) as server:

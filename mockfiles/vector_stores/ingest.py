@@ -1,6 +1,6 @@
 """A file's ingestion into a vector store, decided when it is attached: how long it takes and how it
-ends. Reading a file's text and cutting it into chunks is the slow part (about a second for 100 MB
-of text); it needs no lock, and the edge runs it in a worker thread for large files.
+ends. Reading a file's text and cutting it into chunks is the slow part (bench/README.md has the
+figures); it needs no lock, and the edge runs it in a worker thread.
 
 How it ends, first that applies:
 

@@ -3,8 +3,8 @@ paths answer 404 there): stores, their files, file batches and search. The servi
 (``mockfiles/vector_stores``) does the work and shapes OpenAI's objects; this module reads requests
 and notes what the journal shows (``vector_store_id``, ``file_id``, ``batch_id``).
 
-Attaching files reads their text (a batch of 2,000 files, or one of 500 MB, takes seconds) and a
-search may index the files completed since the last one: both run in worker threads, as does a
+Attaching files reads their text and a search may index the files completed since the last one
+(slow for many or large files: bench/README.md): both run in worker threads, as does a
 store's deletion (its index is dropped), so that the event loop keeps serving other clients. A
 retrieve of a file or a batch still in progress carries ``openai-poll-after-ms``, which the SDKs'
 polling helpers wait for (docs/vector_stores.md).
