@@ -143,21 +143,23 @@ def test_bm25_as_the_index_computes_it() -> None:
     index = SearchIndex()
     with index.lock:
         index.add(1, [(1, ["apple banana apple", "banana cherry", "cherry date elderberry fig"])])
-        ranked = index.rank(1, ["apple"])
+        index.add(1, [(2, ["apple apple apple apple"])])  # indexed, not counted: a file still in progress
+        ranked = index.rank(1, ["apple"], {1})
     n, average = 3, 9 / 3
     idf = math.log(1 + (n - 1 + 0.5) / (1 + 0.5))
     tf, length = 2, 3
     expected = idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / average)) / (idf * 2.2)
     assert ranked == [(pytest.approx(expected), row_id(1, 0))]
     with index.lock:
-        two = index.rank(1, ["banana", "cherry"])
+        assert [rowid for _, rowid in index.rank(1, ["apple"], {1, 2})] == [row_id(2, 0), row_id(1, 0)]
+        two = index.rank(1, ["banana", "cherry"], {1, 2})
         assert [rowid for _, rowid in two] == [row_id(1, 1), row_id(1, 0), row_id(1, 2)]
         index.remove(1, [(1, ["apple banana apple", "banana cherry", "cherry date elderberry fig"])])
-        assert index.rank(1, ["apple"]) == []
-        index.add(1, [(2, ["Café crème"])])
-        assert index.rank(1, ["café"])[0][1] == row_id(2, 0) and index.rank(1, ["cafe"]) == []
+        assert index.rank(1, ["apple"], {1}) == []
+        index.add(1, [(3, ["Café crème"])])
+        assert index.rank(1, ["café"], {3})[0][1] == row_id(3, 0) and index.rank(1, ["cafe"], {3}) == []
     index.close()
-    assert index.rank(1, ["café"]) == []
+    assert index.rank(1, ["café"], {3}) == []
 
 
 def test_query_words_and_stopwords() -> None:

@@ -5,6 +5,7 @@ example (upload, attach, wait, search, answer)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -141,6 +142,23 @@ def test_several_queries_and_rewrite_query(
     rewritten = search(http, vs, query="What is the thing that the dogs do?", rewrite_query=True)
     assert rewritten["search_query"] == ["thing dogs"]
     assert rewritten["data"][0]["file_id"] == ids["dogs"]
+
+
+@pytest.mark.mockfiles(scenario={"vector_stores": {"files": [{"match": {"filename": "slow*"}, "delay": "1h"}]}})
+def test_files_in_progress_neither_show_nor_weigh(
+    mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client
+) -> None:
+    vs = client.vector_stores.create(
+        name="weights", file_ids=[upload(client, "cats.txt", CATS), upload(client, "dogs.md", DOGS)]
+    )
+    mockfiles.advance(1)
+    before = search(http, vs.id, query="cat purrs")["data"]
+    slow = upload(client, "slow.txt", b"cat cat cat purrs purrs cat " * 50)
+    client.vector_stores.files.create(vector_store_id=vs.id, file_id=slow)  # indexed at once, in progress for 1 h
+    assert search(http, vs.id, query="cat purrs")["data"] == before  # the same scores, to the last bit
+    mockfiles.advance(3600)
+    after = search(http, vs.id, query="cat purrs")["data"]
+    assert after[0]["file_id"] == slow and len(after) == 2
 
 
 @pytest.mark.mockfiles(scenario={"vector_stores": {"ingestion": "1m"}})
@@ -300,3 +318,30 @@ async def test_the_async_client_searches(mockfiles: MockFilesServer, aclient: op
     await aclient.vector_stores.files.upload_and_poll(vector_store_id=vs.id, file=("birds.txt", BIRDS))
     found = [r async for r in aclient.vector_stores.search(vs.id, query="parrots learn words")]
     assert len(found) == 1 and found[0].filename == "birds.txt" and "Parrots" in found[0].content[0].text
+
+
+@pytest.mark.mockfiles(scenario={"vector_stores": {"ingestion": "1h"}})
+def test_files_are_indexed_as_soon_as_attached(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
+    ids = [upload(client, f"doc{i}.txt", b"alpha beta gamma delta " * 500 + str(i).encode()) for i in range(8)]
+    vs = client.vector_stores.create(name="eager", file_ids=ids)
+    service = mockfiles.emulator.vector_stores
+    seqs = [f.seq for f in service.find(vs.id).files.values()]  # type: ignore[union-attr]
+    deadline = time.monotonic() + 30
+    while not all(service.index.indexed(seq) for seq in seqs):  # in a worker thread, ahead of any search
+        assert time.monotonic() < deadline, "never indexed"
+        time.sleep(0.01)
+    assert client.vector_stores.search(vs.id, query="alpha").data == []  # indexed, but not completed
+    mockfiles.advance(3600)
+    found = client.vector_stores.search(vs.id, query="alpha", max_num_results=50).data
+    assert {r.file_id for r in found} == set(ids)
+
+
+def test_a_reset_while_files_are_indexed(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
+    ids = [upload(client, f"doc{i}.txt", b"alpha beta gamma delta " * 5000) for i in range(20)]
+    client.vector_stores.create(name="interrupted", file_ids=ids)
+    old = mockfiles.emulator.vector_stores.index
+    mockfiles.reset()  # the indexing stops at its next batch, and the index is closed
+    assert old.closed
+    fresh = client.vector_stores.create(name="after", file_ids=[upload(client, "cats.txt", CATS)])
+    mockfiles.advance(1)
+    assert [r.filename for r in client.vector_stores.search(fresh.id, query="cat")] == ["cats.txt"]

@@ -59,8 +59,6 @@ def split_row(rowid: int) -> tuple[int, int]:
 @dataclass(slots=True)
 class _Table:
     name: str
-    chunks: int = 0
-    words: int = 0
 
 
 class SearchIndex:
@@ -69,6 +67,7 @@ class SearchIndex:
         self._db: sqlite3.Connection | None = None
         self._tables: dict[int, _Table] = {}  # by store seq
         self._lengths: dict[int, array[int]] = {}  # by file seq: words of each of its chunks
+        self._words: dict[int, int] = {}  # by file seq: its chunks' words together
         self.closed = False
 
     def _connection(self) -> sqlite3.Connection:
@@ -112,24 +111,21 @@ class SearchIndex:
             ).fetchall()
             lengths = array("L", (_varint(size) for (size,) in found))
             self._lengths[seq] = lengths
-            table.chunks += len(lengths)
-            table.words += sum(lengths)
+            self._words[seq] = sum(lengths)
 
     def remove(self, store_seq: int, files: list[tuple[int, list[str]]]) -> None:
         """Take files' chunks out (the same texts they were indexed with; ``lock`` held)."""
         table = self._tables.get(store_seq)
-        gone = [(seq, chunks, self._lengths.pop(seq, None)) for seq, chunks in files]
-        if self.closed or table is None:
+        gone = [(seq, chunks) for seq, chunks in files if self._lengths.pop(seq, None) is not None]
+        for seq, _ in files:
+            self._words.pop(seq, None)
+        if self.closed or table is None or not gone:
             return
         db = self._connection()
         db.execute("BEGIN")
-        for seq, chunks, lengths in gone:
-            if lengths is None:
-                continue
+        for seq, chunks in gone:
             rows = ((row_id(seq, i), text) for i, text in enumerate(chunks))
             db.executemany(f"INSERT INTO {table.name}({table.name}, rowid, body) VALUES ('delete', ?, ?)", rows)
-            table.chunks -= len(lengths)
-            table.words -= sum(lengths)
         db.execute("COMMIT")
 
     def drop(self, store_seq: int, file_seqs: list[int]) -> None:
@@ -138,42 +134,48 @@ class SearchIndex:
             table = self._tables.pop(store_seq, None)
             for seq in file_seqs:
                 self._lengths.pop(seq, None)
+                self._words.pop(seq, None)
             if self.closed or table is None:
                 return
             self._connection().execute(f"DROP TABLE {table.name}_words")
             self._connection().execute(f"DROP TABLE {table.name}")
 
-    def rank(self, store_seq: int, terms: list[str]) -> list[tuple[float, int]]:
-        """(score 0-1, row id) of every chunk holding one of ``terms``, best first (``lock`` held)."""
+    def indexed(self, file_seq: int) -> bool:
+        return file_seq in self._lengths
+
+    def rank(self, store_seq: int, terms: list[str], counted: set[int]) -> list[tuple[float, int]]:
+        """(score 0-1, row id) of every chunk of the files ``counted`` (file seqs: those a search may
+        find, its statistics count) holding one of ``terms``, best first (``lock`` held)."""
         table = self._tables.get(store_seq)
-        if self.closed or table is None or not table.chunks or not terms:
+        counted = {seq for seq in counted if seq in self._lengths}
+        if self.closed or table is None or not counted or not terms:
             return []
+        n = sum(len(self._lengths[seq]) for seq in counted)
+        average = sum(self._words[seq] for seq in counted) / n or 1.0
         db = self._connection()
-        n, average = table.chunks, table.words / table.chunks or 1.0
         scores: dict[int, float] = {}
         best = 0.0
         for term in terms:
-            counts = db.execute(
+            rows = db.execute(
                 f"SELECT doc, COUNT(*) FROM {table.name}_words WHERE term = ? GROUP BY doc", (term,)
             ).fetchall()
+            counts = [(rowid, tf) for rowid, tf in rows if rowid >> CHUNK_BITS in counted]
             idf = math.log(1 + (n - len(counts) + 0.5) / (len(counts) + 0.5))
             best += idf * (K1 + 1)
             for rowid, tf in counts:
-                seq, chunk = split_row(rowid)
-                lengths = self._lengths.get(seq)
-                length = lengths[chunk] if lengths is not None and chunk < len(lengths) else average
+                length = self._lengths[rowid >> CHUNK_BITS][rowid & CHUNK_MASK]
                 weight = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
                 scores[rowid] = scores.get(rowid, 0.0) + weight
-        if not scores:
-            return []
-        ranked = sorted(((-s / best, rowid) for rowid, s in scores.items()))
+        ranked = sorted((-s / best, rowid) for rowid, s in scores.items())
         return [(-neg, rowid) for neg, rowid in ranked]
 
     def close(self) -> None:
+        """The emulator was reset: whoever indexes stops at its next file batch, then the database goes."""
+        self.closed = True  # seen without the lock by an indexing that holds it
         with self.lock:
-            self.closed = True
             if self._db is not None:
                 self._db.close()
                 self._db = None
             self._tables.clear()
             self._lengths.clear()
+            self._words.clear()

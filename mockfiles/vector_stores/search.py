@@ -1,10 +1,11 @@
 """Search over vector stores: ``POST /vector_stores/{id}/search``, and the domain function the
 ``file_search`` tool of the Responses API calls (``search``, over several stores at once).
 
-Before a store is searched, its index catches up with the clock: files completed since its last
-search are indexed, files that left it are taken out (both read their text again from the File,
-without the Files lock). Then its chunks are ranked by BM25 (index.py: scores 0-1) over the query's
-words (query.py), and
+A store's files are indexed as soon as they are attached (``index_store``, which the edge runs in a
+worker thread), and whatever is not indexed yet when the store is searched is indexed first; files
+that left it are taken out (both read their text again from the File, without the Files lock). Its
+chunks are ranked by BM25 (index.py: scores 0-1) over the query's words (query.py), counting only
+the files completed by then, and
 the best ``max_num_results`` are kept among those whose file is still in the store, completed, and
 matches ``filters``, and scores at least ``ranking_options.score_threshold``. Several
 stores' results are merged by score (ties: the stores in the order given, then attach order).
@@ -24,6 +25,7 @@ from mockfiles.vector_stores.query import Search, parse_search
 from mockfiles.vector_stores.service import VectorStores
 
 INDEX_BATCH = 64  # files indexed in one transaction (their texts read at once)
+INDEX_BATCH_BYTES = 4 * 1024 * 1024  # about this much is indexed at a time ahead of a search
 
 
 @dataclass(frozen=True)
@@ -68,20 +70,19 @@ class Searching:
         service = self.service
         with service.at_now() as now:
             stores = [service.writable(account, i, now) for i in dict.fromkeys(vector_store_ids)]
-            work = [self._claim(store, now) for store in stores]
             for store in stores:
                 store.touch(now)
-        found: list[tuple[float, int, int, int]] = []  # (-score, store's place, row id...) for a stable merge
+        found: list[tuple[float, int, int, int]] = []  # (-score, store's place, file seq, chunk): a stable merge
         with service.index.lock:
-            for place, (store, (todo, gone)) in enumerate(zip(stores, work, strict=True)):
-                self._catch_up(store, todo, gone)
+            for place, store in enumerate(stores):
+                if not self._catch_up(store, None):  # deleted meanwhile: its index is gone, and stays gone
+                    continue
                 found += [(-s, place, seq, chunk) for seq, chunk, s in self._ranked(store, request, now)]
         found.sort()
-        hits = found[: request.max_num_results]
         texts: dict[int, str] = {}
         out = []
-        for neg, _, seq, chunk in hits:
-            f = service.by_seq[seq] if seq in service.by_seq else None
+        for neg, _, seq, chunk in found[: request.max_num_results]:
+            f = service.by_seq.get(seq)
             if f is None:
                 continue
             if seq not in texts:
@@ -90,36 +91,58 @@ class Searching:
             out.append(Hit(f, chunk, -neg, texts[seq][start:end]))
         return out
 
-    def _claim(self, store: VectorStore, now: float) -> tuple[list[StoreFile], list[StoreFile]]:
-        """The store's files to index (completed, not indexed yet) and to take out (left it since), claimed."""
-        todo = [f for f in store.files.values() if not f.indexed and f.status(now) == "completed"]
-        for f in todo:
-            f.indexed = True
-        gone = self.service.unindex.pop(store.id, [])
-        return todo, gone
+    def index_store(self, vector_store_id: str) -> None:
+        """Index the store's files not indexed yet, a few at a time, letting go of the index between
+        them (so that other stores' searches go on): the edge runs it in a worker thread as soon as
+        files are attached, so that a search once they are completed finds them indexed. Stops when
+        the store is gone or the emulator was reset."""
+        service = self.service
+        while not service.index.closed:
+            with service.index.lock:
+                with service.files.lock:
+                    store = service.find(vector_store_id)
+                if store is None or not self._catch_up(store, INDEX_BATCH_BYTES):
+                    return
 
-    def _catch_up(self, store: VectorStore, todo: list[StoreFile], gone: list[StoreFile]) -> None:
-        index = self.service.index
+    def _catch_up(self, store: VectorStore, budget: int | None) -> bool:
+        """Index the store's files attached and not indexed yet (those whose ingestion did not fail,
+        nor were cancelled), about ``budget`` bytes of them (None: all), and take out those that left
+        it: False when there was nothing to do, or the store is gone (call with the index's lock)."""
+        service, index = self.service, self.service.index
+        with service.files.lock:
+            if not service.holds(store):
+                return False
+            todo: list[StoreFile] = []
+            size = 0
+            for f in store.files.values():
+                if f.indexed or f.ingestion.failure is not None or f.cancelled_at is not None:
+                    continue
+                f.indexed = True
+                todo.append(f)
+                size += f.stored.size
+                if budget is not None and size >= budget:
+                    break
+            gone = service.unindex.pop(store.id, [])
         if gone:
             index.remove(store.seq, [(f.seq, f.ingestion.spans.texts(text_of(f.stored))) for f in gone])
         for start in range(0, len(todo), INDEX_BATCH):
             files = todo[start : start + INDEX_BATCH]
             index.add(store.seq, [(f.seq, f.ingestion.spans.texts(text_of(f.stored))) for f in files])
+        return budget is None or bool(todo or gone)
 
     def _ranked(self, store: VectorStore, request: Search, now: float) -> list[tuple[int, int, float]]:
-        """(file seq, chunk, score) of the store's best chunks that pass, at most ``max_num_results``."""
-        out: list[tuple[int, int, float]] = []
+        """(file seq, chunk, score) of the store's best chunks that pass, at most ``max_num_results``:
+        scored over the store's files completed by ``now`` (index.py), kept when their file matches
+        ``filters`` (call with the index's lock)."""
         service = self.service
-        for score, rowid in service.index.rank(store.seq, list(request.terms)):
+        with service.files.lock:
+            completed = {f.seq: f for f in store.files.values() if f.status(now) == "completed"}
+        out: list[tuple[int, int, float]] = []
+        for score, rowid in service.index.rank(store.seq, list(request.terms), set(completed)):
             if score < request.score_threshold:
                 break  # best first: the rest score lower
             seq, chunk = split_row(rowid)
-            with service.files.lock:
-                f = service.by_seq.get(seq)
-                ok = f is not None and store.files.get(f.file_id) is f and f.status(now) == "completed"
-                if ok and f is not None and request.filters is not None:
-                    ok = request.filters.matches(f.attributes)
-            if ok:
+            if request.filters is None or request.filters.matches(completed[seq].attributes):
                 out.append((seq, chunk, score))
                 if len(out) == request.max_num_results:
                     break

@@ -189,6 +189,14 @@ class VectorStores:
             raise no_such_store(vector_store_id)
         return store
 
+    def find(self, vector_store_id: str) -> VectorStore | None:
+        """A store by id, whoever's (lock held)."""
+        return self._stores.get(vector_store_id)
+
+    def holds(self, store: VectorStore) -> bool:
+        """Whether the store is still there (not deleted, no reset since; lock held)."""
+        return self._stores.get(store.id) is store
+
     def writable(self, account: str, vector_store_id: str, now: float) -> VectorStore:
         """The store, if it has not expired (an expired one can be read and deleted, not used)."""
         store = self.store(account, vector_store_id)

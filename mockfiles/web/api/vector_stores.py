@@ -3,15 +3,18 @@ paths answer 404 there): stores, their files, file batches and search. The servi
 (``mockfiles/vector_stores``) does the work and shapes OpenAI's objects; this module reads requests
 and notes what the journal shows (``vector_store_id``, ``file_id``, ``batch_id``).
 
-Attaching files reads their text and a search may index the files completed since the last one
-(slow for many or large files: bench/README.md): both run in worker threads, as does a
-store's deletion (its index is dropped), so that the event loop keeps serving other clients. A
+Attaching files reads their text, and indexing them for search (started as soon as they are
+attached, finished by a search that comes first) is slow for many or large files (bench/README.md):
+both run in worker threads, as does a store's deletion (its index is dropped), so that the event
+loop keeps serving other clients. A
 retrieve of a file or a batch still in progress carries ``openai-poll-after-ms``, which the SDKs'
 polling helpers wait for (docs/vector_stores.md).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +34,7 @@ from mockfiles.web.params import query_of
 from mockfiles.web.responses import JSONResponse
 from mockfiles.web.routing import Handler
 
+log = logging.getLogger("mockfiles")
 MAX_BODY_BYTES = 1024 * 1024  # a store's create (500 ids), a search, attributes
 MAX_BATCH_BYTES = 16 * 1024 * 1024  # a file batch: 2,000 files, each with its attributes
 
@@ -75,6 +79,8 @@ class VectorStoresAPI:
         ex.record.details.update(vector_store_id=None, file_ids=len(given) if isinstance(given, list) else None)
         store = await self._in_thread(ex, self.service.create, account(ex), body)
         ex.record.details["vector_store_id"] = store["id"]
+        if store["file_counts"]["total"]:
+            self._index_soon(store["id"])
         return JSONResponse(store)
 
     async def list(self, request: Request, ex: Exchange) -> JSONResponse:
@@ -105,7 +111,9 @@ class VectorStoresAPI:
         body = await json_body(request)
         given = body.get("file_id")
         ex.record.details["file_id"] = given if isinstance(given, str) else None
-        return JSONResponse(await self._in_thread(ex, StoreFiles(self.service).attach, account(ex), store_id, body))
+        attached = await self._in_thread(ex, StoreFiles(self.service).attach, account(ex), store_id, body)
+        self._index_soon(store_id)
+        return JSONResponse(attached)
 
     async def files(self, request: Request, ex: Exchange) -> JSONResponse:
         store_id = store_of(request, ex)
@@ -138,6 +146,7 @@ class VectorStoresAPI:
         ex.record.details["batch_id"] = None
         batch = await self._in_thread(ex, StoreFiles(self.service).create_batch, account(ex), store_id, body)
         ex.record.details["batch_id"] = batch["id"]
+        self._index_soon(store_id)
         return JSONResponse(batch)
 
     async def batch(self, request: Request, ex: Exchange) -> JSONResponse:
@@ -154,10 +163,20 @@ class VectorStoresAPI:
         paging = params.paging(query_of(request), with_filter=True)
         return JSONResponse(StoreFiles(self.service).batch_files(account(ex), store_id, batch_id, paging))
 
+    def _index_soon(self, store_id: str) -> None:
+        """The store's new files indexed in a worker thread, ahead of its searches."""
+        indexing = asyncio.get_running_loop().run_in_executor(None, Searching(self.service).index_store, store_id)
+        indexing.add_done_callback(_report)
+
     async def _in_thread(self, ex: Exchange, work: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
         """``work`` in a worker thread, unless the emulator was reset since the request arrived."""
         await ex.drop_if_stale()
         return await run_in_threadpool(work, *args)
+
+
+def _report(indexing: asyncio.Future[None]) -> None:
+    if not indexing.cancelled() and indexing.exception() is not None:
+        log.error("mockfiles: indexing a vector store failed", exc_info=indexing.exception())
 
 
 def account(ex: Exchange) -> str:
