@@ -324,3 +324,45 @@ def test_the_admin_listing(mockfiles: MockFilesServer, client: openai.OpenAI) ->
     )
     assert shown["files"][0]["filename"] == "cats.txt" and shown["files"][0]["status"] == "in_progress"
     assert shown["key"] != mockfiles.api_key and "…" in shown["key"]
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "param"),
+    [
+        ("/v1/vector_stores", {"nmae": "x"}, "nmae"),
+        (
+            "/v1/vector_stores",
+            {"expires_after": {"anchor": "last_active_at", "days": 1, "hours": 2}},
+            "expires_after.hours",
+        ),
+        ("/v1/vector_stores", {"chunking_strategy": {"type": "auto", "static": {}}}, "chunking_strategy.static"),
+        (
+            "/v1/vector_stores",
+            {
+                "chunking_strategy": {
+                    "type": "static",
+                    "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 0, "size": 1},
+                }
+            },
+            "chunking_strategy.static.size",
+        ),
+        ("{store}", {"description": "not here"}, "description"),
+        ("{store}/search", {"query": "a", "top_k": 3}, "top_k"),
+        ("{store}/search", {"query": "a", "ranking_options": {"boost": 1}}, "ranking_options.boost"),
+        (
+            "{store}/search",
+            {"query": "a", "filters": {"type": "eq", "key": "k", "value": 1, "not": True}},
+            "filters.not",
+        ),
+        ("{store}/search", {"query": "a", "filters": {"type": "or", "filters": [], "key": "k"}}, "filters.key"),
+        ("{store}/files", {"file_id": "file-x", "purpose": "assistants"}, "purpose"),
+        ("{store}/file_batches", {"file_ids": ["file-x"], "priority": 1}, "priority"),
+        ("{store}/file_batches", {"files": [{"file_id": "file-x", "filename": "a"}]}, "files[0].filename"),
+    ],
+)
+def test_unknown_fields_are_refused_as_openai_refuses_them(
+    http: httpx.Client, route: str, body: dict[str, object], param: str
+) -> None:
+    store = http.post("/v1/vector_stores", json={}).json()["id"]
+    path = route.replace("{store}", f"/v1/vector_stores/{store}")
+    refused(http.post(path, json=body), 400, f"Unknown parameter: '{param}'.", "unknown_parameter", param)

@@ -15,7 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from mockfiles.core.errors import InvalidRequest, InvalidType, InvalidValue, MissingParameter, OutOfRange
+from mockfiles.core.errors import (
+    InvalidRequest,
+    InvalidType,
+    InvalidValue,
+    MissingParameter,
+    OutOfRange,
+    UnknownParameter,
+)
 from mockfiles.core.validation import json_type
 
 T = TypeVar("T")
@@ -98,10 +105,16 @@ def parse_filter(value: object, param: str = "filters", depth: int = 1) -> Filte
             raise MissingParameter(f"{param}.filters")
         if not isinstance(members, list):
             raise InvalidType(f"{param}.filters", expected="an array", got=json_type(members))
+        unknown = next((name for name in value if name not in ("type", "filters")), None)
+        if unknown is not None:
+            raise UnknownParameter(f"{param}.{unknown}")
         parts = tuple(parse_filter(m, f"{param}.filters[{i}]", depth + 1) for i, m in enumerate(members))
         return Compound(kind, parts)
     if not isinstance(kind, str) or kind not in COMPARISONS:
         raise InvalidValue(f"{param}.type", str(kind), (*COMPARISONS, *COMPOUNDS))
+    unknown = next((name for name in value if name not in ("type", "key", "value")), None)
+    if unknown is not None:
+        raise UnknownParameter(f"{param}.{unknown}")
     key = value.get("key")
     if key is None:
         raise MissingParameter(f"{param}.key")

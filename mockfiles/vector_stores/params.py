@@ -9,10 +9,17 @@ the parameter, worded in the error table.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from mockfiles.core.errors import InvalidRequest, InvalidType, InvalidValue, MissingParameter, NotFound
+from mockfiles.core.errors import (
+    InvalidRequest,
+    InvalidType,
+    InvalidValue,
+    MissingParameter,
+    NotFound,
+    UnknownParameter,
+)
 from mockfiles.core.validation import check_range, json_type, parse_int
 from mockfiles.vector_stores.attributes import Attributes, check_attributes
 from mockfiles.vector_stores.chunks import Chunking
@@ -24,6 +31,12 @@ DAYS_MIN, DAYS_MAX = 1, 365
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100
 STATUSES = ("in_progress", "completed", "failed", "cancelled")
 STORE_PREFIX, BATCH_PREFIX = "vs_", "vsfb_"
+# The fields each body takes, as OpenAI's request schemas (additionalProperties: false) and the SDK's
+# params have them; another is refused (``Unknown parameter``), as OpenAI refuses it.
+CREATE_FIELDS = ("name", "description", "metadata", "file_ids", "chunking_strategy", "expires_after")
+UPDATE_FIELDS = ("name", "metadata", "expires_after")
+ATTACH_FIELDS = ("file_id", "attributes", "chunking_strategy")
+BATCH_FIELDS = ("file_ids", "files", "attributes", "chunking_strategy")
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,13 @@ class Paging:
     after: str | None
     before: str | None
     status: str | None
+
+
+def known(body: Mapping[str, object], fields: tuple[str, ...], where: str = "") -> None:
+    """Refuse the first field of ``body`` it does not take (``where``: the object's parameter)."""
+    for name in body:
+        if name not in fields:
+            raise UnknownParameter(f"{where}.{name}" if where else name)
 
 
 def text(value: object, param: str) -> str | None:
@@ -78,14 +98,17 @@ def chunking(value: object, param: str = "chunking_strategy") -> Chunking:
     if kind is None:
         raise MissingParameter(f"{param}.type")
     if kind == "auto":
+        known(value, ("type",), param)
         return Chunking()
     if kind != "static":
         raise InvalidValue(f"{param}.type", str(kind), ("auto", "static"))
+    known(value, ("type", "static"), param)
     static = value.get("static")
     if static is None:
         raise MissingParameter(f"{param}.static")
     if not isinstance(static, dict):
         raise InvalidType(f"{param}.static", expected="an object", got=json_type(static))
+    known(static, ("max_chunk_size_tokens", "chunk_overlap_tokens"), f"{param}.static")
     size = _integer(static, "max_chunk_size_tokens", f"{param}.static")
     check_range(size, f"{param}.static.max_chunk_size_tokens", CHUNK_MIN, CHUNK_MAX)
     overlap = _integer(static, "chunk_overlap_tokens", f"{param}.static")
@@ -112,6 +135,7 @@ def expires_after(value: object) -> int | None:
         return None
     if not isinstance(value, dict):
         raise InvalidType("expires_after", expected="an object", got=json_type(value))
+    known(value, ("anchor", "days"), "expires_after")
     anchor = value.get("anchor")
     if anchor is None:
         raise MissingParameter("expires_after.anchor")
@@ -140,6 +164,7 @@ def file_ids(value: object, param: str, limit: int, *, at_least_one: bool) -> li
 def attach_one(body: dict[str, object], param: str = "") -> Attach:
     """A file as ``vector_stores.files.create`` or one of a batch's ``files`` names it."""
     where = f"{param}." if param else ""
+    known(body, ATTACH_FIELDS, param)
     given = body.get("file_id")
     if given is None:
         raise MissingParameter(f"{where}file_id")
@@ -156,6 +181,7 @@ def attach_one(body: dict[str, object], param: str = "") -> Attach:
 def batch_files(body: dict[str, object]) -> list[Attach]:
     """A file batch's files: ``file_ids`` (1-2000, with the request's ``attributes`` and
     ``chunking_strategy`` for all) or ``files`` (1-2000, each with its own), never both."""
+    known(body, BATCH_FIELDS)
     ids, files = body.get("file_ids"), body.get("files")
     if ids is not None and files is not None:
         raise InvalidRequest("batch_ids_and_files", param="files")

@@ -18,9 +18,11 @@ from mockfiles.core.errors import InvalidRequest, InvalidType, InvalidValue, Mis
 from mockfiles.core.validation import check_range, json_type
 from mockfiles.vector_stores.attributes import Filter, parse_filter
 from mockfiles.vector_stores.index import WORDS
+from mockfiles.vector_stores.params import known
 
 RESULTS_DEFAULT, RESULTS_MAX = 10, 50
 RANKERS = ("none", "auto", "default-2024-11-15")
+SEARCH_FIELDS = ("query", "max_num_results", "filters", "ranking_options", "rewrite_query")
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
     between both but by can could did do does doing down during each few for from further had has have
@@ -46,6 +48,7 @@ def words(text: str) -> list[str]:
 
 
 def parse_search(body: dict[str, object]) -> Search:
+    known(body, SEARCH_FIELDS)
     queries = _queries(body.get("query"))
     limit = body.get("max_num_results", RESULTS_DEFAULT)
     if isinstance(limit, bool) or not isinstance(limit, int):
@@ -86,6 +89,7 @@ def _ranking(value: object) -> float:
         return 0.0
     if not isinstance(value, dict):
         raise InvalidType("ranking_options", expected="an object", got=json_type(value))
+    known(value, ("ranker", "score_threshold"), "ranking_options")
     ranker = value.get("ranker")
     if ranker is not None and ranker not in RANKERS:
         raise InvalidValue("ranking_options.ranker", str(ranker), RANKERS)

@@ -100,6 +100,7 @@ class VectorStores:
     # --- stores -------------------------------------------------------------------------
 
     def create(self, account: str, body: Mapping[str, object]) -> dict[str, Any]:
+        params.known(body, params.CREATE_FIELDS)
         name = params.text(body.get("name"), "name") or ""
         description = params.text(body.get("description"), "description")
         metadata = check_metadata(body.get("metadata")) or {}
@@ -139,6 +140,7 @@ class VectorStores:
             return listing([self._stores[i].as_dict(now) for i in found], more)
 
     def update(self, account: str, vector_store_id: str, body: Mapping[str, object]) -> dict[str, Any]:
+        params.known(body, params.UPDATE_FIELDS)
         name = params.text(body.get("name"), "name")
         metadata = check_metadata(body.get("metadata")) if "metadata" in body else None
         days = params.expires_after(body.get("expires_after"))

@@ -50,6 +50,7 @@ class StoreFiles:
 
     def update(self, account: str, vector_store_id: str, file_id: str, body: Mapping[str, object]) -> dict[str, Any]:
         """New attributes for a store file (``attributes`` is required; null clears them)."""
+        params.known(body, ("attributes",))
         if "attributes" not in body:
             raise MissingParameter("attributes")
         attributes = check_attributes(body.get("attributes"))
