@@ -366,3 +366,13 @@ def test_unknown_fields_are_refused_as_openai_refuses_them(
     store = http.post("/v1/vector_stores", json={}).json()["id"]
     path = route.replace("{store}", f"/v1/vector_stores/{store}")
     refused(http.post(path, json=body), 400, f"Unknown parameter: '{param}'.", "unknown_parameter", param)
+
+
+@pytest.mark.mockfiles(rate_limits=False, in_process=True)
+def test_in_process_clients_without_a_socket(mockfiles: MockFilesServer) -> None:
+    with mockfiles.client(max_retries=0) as client:
+        done = client.vector_stores.files.upload_and_poll(
+            vector_store_id=client.vector_stores.create(name="in process").id, file=("cats.txt", CATS)
+        )
+        assert done.status == "completed"
+        assert [r.filename for r in client.vector_stores.search(done.vector_store_id, query="cats")] == ["cats.txt"]
