@@ -113,6 +113,7 @@ class VectorStores:
             found = self.check_files(account, items)
         planned = self.plan(found, name, None)
         with self.at_now() as now:
+            self.check_files(account, items)  # again: one deleted meanwhile refuses the store, not half of it
             self._seq += 1
             store = VectorStore(
                 id=self._new_id("vs_"),
