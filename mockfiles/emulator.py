@@ -19,6 +19,8 @@ from mockfiles.admission.chaos import Chaos, EarlyChaos
 from mockfiles.admission.decision import DecisionSource
 from mockfiles.admission.ratelimit import RateLimiter
 from mockfiles.batches.service import Batches
+from mockfiles.chat.models import Models
+from mockfiles.chat.service import Chat
 from mockfiles.core.clock import Clock
 from mockfiles.core.journal import Journal
 from mockfiles.core.profiles import Profile
@@ -32,6 +34,7 @@ from mockfiles.retries.verdicts import CallDict, judge_entries
 from mockfiles.scenarios.located import MAX_SEED
 from mockfiles.scenarios.scenario import Scenario, ScenarioSource, load_scenario, token_problem
 from mockfiles.uploads.service import Uploads
+from mockfiles.vector_stores.file_search import FileSearchTool
 from mockfiles.vector_stores.service import VectorStores
 
 DEFAULT_FAULT_SEED = 0
@@ -80,6 +83,8 @@ class Emulator:
         self.batches: Batches
         self.uploads: Uploads
         self.vector_stores: VectorStores
+        self.models: Models  # the models the model routes answer for (fine-tuned ones are added here)
+        self.chat: Chat  # the model routes (its ``tools`` take the Responses tools other services provide)
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
         self.deciders: tuple[DecisionSource, ...] = ()  # see use_deciders
@@ -148,6 +153,9 @@ class Emulator:
             self.batches.configure(scenario.batches, seed, scenario.deployments)
             self.uploads = Uploads(self.files)  # reads the profile through files: follows it
             self.vector_stores = VectorStores(self.files, scenario.vector_stores, seed)
+            self.models = Models()
+            self.chat = Chat(self.files, self.models, scenario.chat)
+            self.chat.tools.register("file_search", FileSearchTool(self.vector_stores))
             self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter = RateLimiter(self.profile.rate_limits)
         else:
@@ -156,6 +164,7 @@ class Emulator:
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
             self.batches.configure(scenario.batches, seed, scenario.deployments)
             self.vector_stores.configure(scenario.vector_stores, seed)
+            self.chat.configure(scenario.chat)
         self.timeouts = effective_timeouts(settings, scenario)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED, self.since_reset)
         early = (EarlyChaos(self.chaos),) if self.chaos.early else ()

@@ -69,7 +69,7 @@ def test_nothing_but_whitespace_has_no_chunks_and_a_short_text_one() -> None:
         ("a.txt", "héllo".encode(), "héllo"),
         ("a.md", b"\xef\xbb\xbfbom", "bom"),
         ("a.txt", "utf16".encode("utf-16"), "utf16"),
-        ("a.pdf", pdf("A (nested) string", "line two"), "A (nested) stringline two"),
+        ("a.pdf", pdf("A (nested) string", "line two"), "A (nested) string\nline two"),
         ("a.docx", docx("one", "two"), "one\ntwo"),
         (
             "a.pptx",

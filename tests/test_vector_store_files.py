@@ -155,7 +155,7 @@ def test_documents_are_read_as_text(mockfiles: MockFilesServer, client: openai.O
         assert page["object"] == "vector_store.file_content.page" and page["has_more"] is False
         return " ".join(item["text"] for item in page["data"])
 
-    assert text("report.pdf") == "Quarterly revenue grewCosts fell (slightly)"
+    assert text("report.pdf") == "Quarterly revenue grew\nCosts fell (slightly)"
     assert text("plain.pdf") == "Uncompressed stream text"
     assert text("memo.docx") == "First paragraph\nSecond & last"
     assert text("deck.pptx") == "Slide one\nSlide two"

@@ -18,6 +18,7 @@ from mockfiles.core.profiles import PROFILES, Profile, RateLimits, get_profile
 from mockfiles.core.timeouts import KEEP_ALIVE, MAX_TIMEOUT
 from mockfiles.exceptions import ScenarioError
 from mockfiles.scenarios.batches import BatchSettings, parse_batches
+from mockfiles.scenarios.chat import ChatSettings, parse_chat
 from mockfiles.scenarios.document import from_mapping, parse_document, plain_copy
 from mockfiles.scenarios.fault_rules import FaultRule, parse_faults
 from mockfiles.scenarios.located import MAX_SEED, Located, duration, integer, size, string
@@ -36,9 +37,11 @@ TOP_KEYS = (
     "server",
     "batches",
     "vector_stores",
+    "chat",
     "azure",
 )
-RATE_KEYS = ("upload", "query", "window", "batch", "batch_list", "batch_window")
+RATE_KEYS = ("upload", "query", "window", "batch", "batch_list", "batch_window", "inference")
+INFERENCE_KEYS = {"requests": "inference", "tokens": "tokens", "window": "inference_window"}  # -> RateLimits
 LIMIT_KEYS = ("max_files", "max_total_bytes", "max_file_bytes")
 SERVER_KEYS = ("header_timeout", "body_timeout", "idle_reset")
 KNOWN_PURPOSES = tuple(dict.fromkeys(p for make in PROFILES.values() for p in make().purposes))
@@ -62,6 +65,7 @@ class Scenario:
     faults: tuple[FaultRule, ...] = ()
     batches: BatchSettings = BatchSettings()
     vector_stores: VectorStoreSettings = VectorStoreSettings()
+    chat: ChatSettings = ChatSettings()
     journal_cap: int | None = None
     admin_token: str | None = None
     header_timeout: float | None = None  # the server's connection timeouts (mockfiles/timeouts.py)
@@ -169,6 +173,8 @@ def parse_scenario(doc: Located) -> Scenario:
         out["batches"] = parse_batches(sections["batches"])
     if "vector_stores" in sections:
         out["vector_stores"] = parse_vector_stores(sections["vector_stores"])
+    if "chat" in sections:
+        out["chat"] = parse_chat(sections["chat"])
     if "journal" in sections:
         journal = sections["journal"].mapping(("cap",))
         if "cap" in journal:
@@ -237,7 +243,12 @@ def _rate_limits(node: Located) -> dict[str, Any] | bool:
         return False
     limits: dict[str, Any] = {}
     for key, entry in node.mapping(RATE_KEYS).items():
-        limits[key] = duration(entry, positive=True) if key.endswith("window") else _per_window(entry)
+        if key == "inference":  # the model routes: {requests, tokens, window}
+            for name, value in entry.mapping(tuple(INFERENCE_KEYS)).items():
+                field = INFERENCE_KEYS[name]
+                limits[field] = duration(value, positive=True) if name == "window" else _per_window(value)
+        else:
+            limits[key] = duration(entry, positive=True) if key.endswith("window") else _per_window(entry)
     return limits
 
 

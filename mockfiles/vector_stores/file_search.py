@@ -8,6 +8,11 @@ A tool entry (the SDK's ``FileSearchTool``): ``vector_store_ids`` (at least one,
 account that has not expired), ``max_num_results`` (1-50, default 10), ``filters``,
 ``ranking_options``; another field is refused as the API refuses it. The query searched is the
 request's question, as a model would phrase it: its text, as given.
+
+``FileSearchTool`` is the tool the Responses service registers (``chat/tools.py``): the files found
+are documents its answer names, a line each, and each line ends with a ``file_citation`` of its file
+(the annotation's ``index``: where the line ends in the answer's text); their text counts in the
+prompt's tokens, as the real service bills file search results.
 """
 
 from __future__ import annotations
@@ -16,8 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mockfiles.chat.tools import ToolCall, ToolResult
 from mockfiles.core.errors import InvalidRequest, InvalidType, MissingParameter
 from mockfiles.core.validation import json_type
+from mockfiles.inference.documents import Document, describe, of_lines
+from mockfiles.inference.text import HEX, token
 from mockfiles.vector_stores import params
 from mockfiles.vector_stores.query import Search, parse_search
 from mockfiles.vector_stores.search import Hit, Searching
@@ -39,6 +47,45 @@ class FileSearchRun:
         the answer's text (where the answer names them)."""
         seen = dict.fromkeys((hit.file.file_id, hit.file.stored.filename) for hit in self.hits)
         return [{"type": "file_citation", "file_id": f, "filename": name, "index": index} for f, name in seen]
+
+
+class FileSearchTool:
+    """``{"type": "file_search", "vector_store_ids": [...]}`` in a Responses request's ``tools``."""
+
+    def __init__(self, service: VectorStores) -> None:
+        self.service = service
+
+    def check(self, account: str, tool: Mapping[str, Any], param: str) -> None:
+        check_tool(self.service, account, tool, param)
+
+    def run(self, call: ToolCall) -> ToolResult:
+        include = call.prompt.body.get("include")
+        wanted = isinstance(include, list) and INCLUDE_RESULTS in include
+        call_id = "fs_" + token(call.ident, f"file_search:{call.index}", HEX, 48)
+        run = run_tool(self.service, call.account, call.tool, call.prompt.question, call_id, wanted)
+        documents = found_documents(run.hits)
+        at = sum(len(describe(d)) + 1 for d in call.read)  # where this tool's lines start in the answer
+        citations = []
+        for document in documents:
+            at += len(describe(document))
+            citations.append(
+                {"type": "file_citation", "file_id": document.ref, "filename": document.filename, "index": at}
+            )
+            at += 1
+        return ToolResult(items=(run.item,), documents=documents, annotations=tuple(citations))
+
+
+def found_documents(hits: tuple[Hit, ...]) -> tuple[Document, ...]:
+    """The files found, once each, best first, as the answer names them: their found chunks' text."""
+    texts: dict[str, list[str]] = {}
+    files: dict[str, Hit] = {}
+    for hit in hits:
+        texts.setdefault(hit.file.file_id, []).append(hit.text)
+        files.setdefault(hit.file.file_id, hit)
+    return tuple(
+        Document("file_id", file_id, hit.file.stored.filename, hit.file.stored.size, of_lines(texts[file_id]))
+        for file_id, hit in files.items()
+    )
 
 
 def check_tool(service: VectorStores, account: str, tool: Mapping[str, Any], param: str) -> None:
