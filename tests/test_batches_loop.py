@@ -180,4 +180,5 @@ def test_another_accounts_create_is_answered_while_a_big_input_is_validated(mock
         thread.start()
     for thread in threads:
         thread.join()
+    mockfiles.reset()  # the two batches' results are due now: not written behind the next tests' backs
     assert ended == ["sk-small", "sk-big"]

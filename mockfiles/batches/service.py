@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -41,7 +42,7 @@ from mockfiles.batches.store import BatchFilter as BatchFilter
 from mockfiles.batches.store import BatchPage as BatchPage
 from mockfiles.batches.store import BatchStore, StoredBatch
 from mockfiles.batches.timeline import CANCELLABLE, FINAL, WINDOW, Timeline
-from mockfiles.chat.reading import LineFiles
+from mockfiles.chat.reading import line_files
 from mockfiles.core import ids
 from mockfiles.core.errors import Conflict, InvalidRequest
 from mockfiles.core.scheduler import Job, Scheduler
@@ -51,6 +52,11 @@ from mockfiles.files.use import Use, check_use
 from mockfiles.scenarios.batches import BatchSettings
 
 DEFAULT_SEED = 0  # probabilities of request rules when the scenario sets no seed
+
+
+def _nothing() -> None:
+    pass
+
 
 # A batch's input file: purpose ``batch``, processed; its lines are read when the batch is validated.
 BATCH_INPUT = Use(
@@ -82,6 +88,7 @@ class Batches:
         self.deployments: tuple[str, ...] | None = None
         self.configure(settings or BatchSettings(), seed)
         self.store = BatchStore()
+        self.stored: Callable[[], None] = _nothing  # told when results are stored (a data directory's flush)
 
     def configure(self, settings: BatchSettings, seed: int | None, deployments: tuple[str, ...] | None = None) -> None:
         """The scenario's settings for batches created from now on (each batch keeps those it
@@ -143,8 +150,7 @@ class Batches:
         """A create's job: the input validated (the files its lines name checked too), then the
         batch made and its results scheduled."""
         settings, url, account = self.settings, fields["endpoint"], fields["account"]
-        reads_files = url.endswith(("/chat/completions", "/responses"))
-        files = LineFiles(self.files, account, fields["dialect"]) if reads_files else None
+        files = line_files(self.files, url, account, fields["dialect"])
         the_plan = yield from planning(chunks, url, limits, settings, self.seed, files)
         model, deployments, rules = the_plan.validation.model, self.deployments, self.files.profile.batches
         if rules.deployments and deployments is not None and model is not None and model not in deployments:
@@ -159,7 +165,7 @@ class Batches:
                 **fields,
             )
             self.store.add(batch)
-            self._schedule(batch)
+            self.schedule(batch)
             return self.snapshot(batch, now, until="validating")
 
     def get(self, account: str, batch_id: str) -> dict[str, Any]:
@@ -197,7 +203,7 @@ class Batches:
             if status not in CANCELLABLE:
                 raise Conflict("batch_not_cancellable", status=status)
             batch.timeline = replace(batch.timeline, cancel_at=now)
-            self._schedule(batch)  # its results: at its new end
+            self.schedule(batch)  # its results: at its new end
             return self.snapshot(batch, now, until="cancelling")
 
     def everyone(self) -> list[tuple[str, dict[str, Any]]]:
@@ -206,8 +212,9 @@ class Batches:
             now = self.files.now()
             return [(batch.account, self.snapshot(batch, now)) for batch in self.store.all_batches()]
 
-    def _schedule(self, batch: StoredBatch) -> None:
-        """The writing of the batch's results, due at its end (call with the lock held)."""
+    def schedule(self, batch: StoredBatch) -> None:
+        """The writing of the batch's results, due at its end (call with the lock held; a data
+        directory's restore calls it for the batches it brings back unsettled)."""
         at = batch.timeline.final[1]
         self.scheduler.at(at, batch.account, functools.partial(self._writing, batch, at))
 
@@ -222,8 +229,10 @@ class Batches:
             room = self.files.room_for(batch.account)
             results = yield from building(batch.plan, timeline, batch.id, room)
         with self.files.lock:
-            if batch.timeline is timeline and not batch.settled:
-                self._finish(batch, results)
+            if batch.timeline is not timeline or batch.settled:
+                return
+            self._finish(batch, results)
+        self.stored()  # a data directory's flush, off the event loop
 
     def __len__(self) -> int:
         return len(self.store)
@@ -307,6 +316,7 @@ class Batches:
             batch.plan = replace(batch.plan, failing=results.failing(batch.plan.failing))
         batch.plan = replace(batch.plan, chunks=(), files=None)  # the input's bytes are no longer needed
         batch.settled = True
+        self.store.changed(batch)
 
     def _new_id(self) -> str:
         shape = self.files.profile.batches.id_shape

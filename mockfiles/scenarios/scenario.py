@@ -22,6 +22,7 @@ from mockfiles.scenarios.chat import ChatSettings, parse_chat
 from mockfiles.scenarios.document import from_mapping, parse_document, plain_copy
 from mockfiles.scenarios.fault_rules import FaultRule, parse_faults
 from mockfiles.scenarios.located import MAX_SEED, Located, duration, integer, size, string
+from mockfiles.scenarios.vector_stores import VectorStoreSettings, parse_vector_stores
 
 TOP_KEYS = (
     "profile",
@@ -35,6 +36,7 @@ TOP_KEYS = (
     "admin",
     "server",
     "batches",
+    "vector_stores",
     "chat",
     "azure",
 )
@@ -63,6 +65,7 @@ class Scenario:
     processing: dict[str, float] = field(default_factory=dict)  # purpose or "default" -> delay
     faults: tuple[FaultRule, ...] = ()
     batches: BatchSettings = BatchSettings()
+    vector_stores: VectorStoreSettings = VectorStoreSettings()
     chat: ChatSettings = ChatSettings()
     journal_cap: int | None = None
     journal_bytes: int | None = None
@@ -170,6 +173,8 @@ def parse_scenario(doc: Located) -> Scenario:
         out["faults"] = tuple(parse_faults(sections["faults"]))
     if "batches" in sections:
         out["batches"] = parse_batches(sections["batches"])
+    if "vector_stores" in sections:
+        out["vector_stores"] = parse_vector_stores(sections["vector_stores"])
     if "chat" in sections:
         out["chat"] = parse_chat(sections["chat"])
     if "journal" in sections:

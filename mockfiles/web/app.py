@@ -135,6 +135,8 @@ class MockFilesApp:
                 response = await operation.handler(request, exchange)
             except Exception as exc:
                 response = error_response(dialect, record, exc)
+            if response is not None and emulator.behind:
+                response = await stored_first(emulator, dialect, record, response)
             if response is not None:
                 await exchange.respond(response)
         except asyncio.CancelledError:  # the server stops, and its grace period is over
@@ -197,6 +199,16 @@ async def current(ex: Exchange, account: str | None) -> None:
 def _set(done: asyncio.Future[None]) -> None:
     if not done.done():
         done.set_result(None)
+
+
+async def stored_first(emulator: Emulator, dialect: Dialect, record: Record, response: Response) -> Response | None:
+    """The answer, once the changes it follows are in the data directory (off the event loop);
+    if they cannot be written, the error instead: never an answer for what is not kept."""
+    try:
+        await asyncio.to_thread(emulator.flush)
+    except Exception as exc:
+        return error_response(dialect, record, exc)
+    return response
 
 
 def error_response(dialect: Dialect, record: Record, exc: Exception) -> Response | None:

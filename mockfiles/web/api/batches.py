@@ -92,9 +92,10 @@ class BatchesAPI:
         return JSONResponse(self.dialect.batch_object(self.batches.cancel(ex.record.key or "", batch_id)))
 
 
-async def json_body(request: Request) -> dict[str, object]:
-    """A request's JSON object."""
-    raw = await bounded_body(request, MAX_BODY_BYTES, "body")
+async def json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, object]:
+    """A request's JSON object of at most ``limit`` bytes (no body is ``{}``): every JSON route of the
+    OpenAI-shaped APIs reads its body so."""
+    raw = await bounded_body(request, limit, "body")
     try:
         body = json_body_value(raw or b"{}")
     except NotJson:
