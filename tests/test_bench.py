@@ -106,7 +106,7 @@ def test_the_hostile_account_benchmark_runs_quick() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bench.hostile", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-3000:])
     for case in ("images", "chat", "quota", "rates", "uploads", "journal", "idle", "results", "calls", "creates"):
         assert f"  {case} " in result.stdout, (case, result.stdout)
     assert "RSS" in result.stdout and "health check" in result.stdout and " 0 5xx" in result.stdout

@@ -245,3 +245,16 @@ def test_the_journal_byte_cap_is_a_scenario_setting(mockfiles: MockFilesServer) 
     assert (mockfiles.emulator.journal.cap, mockfiles.emulator.journal.max_bytes) == (100, 1024 * 1024)
     with pytest.raises(Exception, match="at least 64KiB"):
         mockfiles.use_scenario({"journal": {"max_bytes": 1000}})
+
+
+def test_a_forgotten_upload_leaves_the_data_directory(tmp_path: Any) -> None:
+    with MockFilesServer(rate_limits=False, data_dir=tmp_path) as server:
+        client = server.client(max_retries=0)
+        upload = create_upload(client)
+        client.uploads.cancel(upload.id)
+        kept = create_upload(client)
+        server.advance(3600 + 1)  # the cancelled one ended an hour ago: forgotten at the next look
+        assert [u.id for u in server.emulator.uploads.all_uploads()] == [kept.id]
+        client.files.list()  # an answer after a change: the data directory is written
+    with MockFilesServer(rate_limits=False, data_dir=tmp_path) as again:
+        assert [u.id for u in again.emulator.uploads.all_uploads()] == [kept.id]

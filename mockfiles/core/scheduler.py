@@ -113,8 +113,11 @@ class Scheduler:
     def behind(self, account: str | None, now: float) -> bool:
         """Whether ``account`` (``ALL``: any) has work due by ``now`` that is not done. Quick when
         nothing is due (every request asks): two reads, no lock."""
-        timed = self._timed
-        if not (timed and timed[0][0] <= now):
+        try:
+            due = self._timed[0][0] <= now  # the scheduler's thread may pop the last entry meanwhile
+        except IndexError:
+            due = False
+        if not due:
             owed = self._owed
             return bool(owed) if account is None else account in owed
         with self._cond:
