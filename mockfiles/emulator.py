@@ -1,4 +1,4 @@
-"""One emulator's whole state: clock, files, batches, uploads, journal, limits, faults; and its
+"""One emulator's whole state: clock, files, batches, uploads, fine-tuning jobs, journal, limits, faults; and its
 configuration (``Settings``, the active scenario, ``reset`` and ``use_scenario``).
 
 The composition root of the domain: it builds the services from the scenario and the profile and
@@ -26,6 +26,7 @@ from mockfiles.core.record import Record
 from mockfiles.core.registry import NAMES
 from mockfiles.core.timeouts import Timeouts
 from mockfiles.files.service import Files
+from mockfiles.fine_tuning.service import FineTuning
 from mockfiles.retries.decider import RetryDecider
 from mockfiles.retries.queues import RetryTests, RetryTestView
 from mockfiles.retries.verdicts import CallDict, judge_entries
@@ -78,6 +79,7 @@ class Emulator:
         self.files: Files
         self.batches: Batches
         self.uploads: Uploads
+        self.fine_tuning: FineTuning
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
         self.deciders: tuple[DecisionSource, ...] = ()  # see use_deciders
@@ -142,6 +144,7 @@ class Emulator:
             self.files = Files(self.profile, self.clock, rng)
             self.batches = Batches(self.files, scenario.batches, seed)
             self.uploads = Uploads(self.files)  # reads the profile through files: follows it
+            self.fine_tuning = FineTuning(self.files, scenario.fine_tuning, seed)
             self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter = RateLimiter(self.profile.rate_limits)
         else:
@@ -149,6 +152,7 @@ class Emulator:
             self.journal.resize(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
             self.batches.configure(scenario.batches, seed)
+            self.fine_tuning.configure(scenario.fine_tuning, seed)
         self.timeouts = effective_timeouts(settings, scenario)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED, self.since_reset)
         early = (EarlyChaos(self.chaos),) if self.chaos.early else ()

@@ -37,6 +37,7 @@ FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"), (NATIVE, "native_file
 OPENAI_FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"))
 UPLOADS_ONLY: Served = ((OPENAI, "uploads"),)  # DashScope has no Uploads API
 BATCHES: Served = ((OPENAI, "batches"), (COMPATIBLE, "batches"))
+FINE_TUNING: Served = ((OPENAI, "fine_tuning"),)  # DashScope's compatible mode has no Fine-tuning API
 
 
 class Endpoint(Enum):
@@ -53,6 +54,44 @@ class Endpoint(Enum):
     BATCHES_LIST = ("batches.list", "query", "GET /batches", BATCHES)
     BATCHES_RETRIEVE = ("batches.retrieve", "query", "GET /batches/{batch_id}", BATCHES)
     BATCHES_CANCEL = ("batches.cancel", "query", "POST /batches/{batch_id}/cancel", BATCHES)
+    FINE_TUNING_CREATE = ("fine_tuning.jobs.create", "query", "POST /fine_tuning/jobs", FINE_TUNING)
+    FINE_TUNING_LIST = ("fine_tuning.jobs.list", "query", "GET /fine_tuning/jobs", FINE_TUNING)
+    FINE_TUNING_RETRIEVE = (
+        "fine_tuning.jobs.retrieve",
+        "query",
+        "GET /fine_tuning/jobs/{fine_tuning_job_id}",
+        FINE_TUNING,
+    )
+    FINE_TUNING_CANCEL = (
+        "fine_tuning.jobs.cancel",
+        "query",
+        "POST /fine_tuning/jobs/{fine_tuning_job_id}/cancel",
+        FINE_TUNING,
+    )
+    FINE_TUNING_PAUSE = (
+        "fine_tuning.jobs.pause",
+        "query",
+        "POST /fine_tuning/jobs/{fine_tuning_job_id}/pause",
+        FINE_TUNING,
+    )
+    FINE_TUNING_RESUME = (
+        "fine_tuning.jobs.resume",
+        "query",
+        "POST /fine_tuning/jobs/{fine_tuning_job_id}/resume",
+        FINE_TUNING,
+    )
+    FINE_TUNING_EVENTS = (
+        "fine_tuning.jobs.list_events",
+        "query",
+        "GET /fine_tuning/jobs/{fine_tuning_job_id}/events",
+        FINE_TUNING,
+    )
+    FINE_TUNING_CHECKPOINTS = (
+        "fine_tuning.jobs.checkpoints.list",
+        "query",
+        "GET /fine_tuning/jobs/{fine_tuning_job_id}/checkpoints",
+        FINE_TUNING,
+    )
 
     def __init__(self, name: str, rate: RateClass, route: str, served: Served, body: Body | None = None) -> None:
         self.id = name

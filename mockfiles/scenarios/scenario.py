@@ -20,6 +20,7 @@ from mockfiles.exceptions import ScenarioError
 from mockfiles.scenarios.batches import BatchSettings, parse_batches
 from mockfiles.scenarios.document import from_mapping, parse_document, plain_copy
 from mockfiles.scenarios.fault_rules import FaultRule, parse_faults
+from mockfiles.scenarios.fine_tuning import FineTuningSettings, parse_fine_tuning
 from mockfiles.scenarios.located import MAX_SEED, Located, duration, integer, size, string
 
 TOP_KEYS = (
@@ -34,6 +35,7 @@ TOP_KEYS = (
     "admin",
     "server",
     "batches",
+    "fine_tuning",
 )
 RATE_KEYS = ("upload", "query", "window")
 LIMIT_KEYS = ("max_files", "max_total_bytes", "max_file_bytes")
@@ -57,6 +59,7 @@ class Scenario:
     processing: dict[str, float] = field(default_factory=dict)  # purpose or "default" -> delay
     faults: tuple[FaultRule, ...] = ()
     batches: BatchSettings = BatchSettings()
+    fine_tuning: FineTuningSettings = FineTuningSettings()
     journal_cap: int | None = None
     admin_token: str | None = None
     header_timeout: float | None = None  # the server's connection timeouts (mockfiles/timeouts.py)
@@ -144,6 +147,8 @@ def parse_scenario(doc: Located) -> Scenario:
         out["faults"] = tuple(parse_faults(sections["faults"]))
     if "batches" in sections:
         out["batches"] = parse_batches(sections["batches"])
+    if "fine_tuning" in sections:
+        out["fine_tuning"] = parse_fine_tuning(sections["fine_tuning"])
     if "journal" in sections:
         journal = sections["journal"].mapping(("cap",))
         if "cap" in journal:
