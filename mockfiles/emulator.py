@@ -143,6 +143,7 @@ class Emulator:
             rng = random.Random(seed) if seed is not None else random.Random()
             self.files = Files(self.profile, self.clock, rng)
             self.batches = Batches(self.files, scenario.batches, seed)
+            self.batches.configure(scenario.batches, seed, scenario.deployments)
             self.uploads = Uploads(self.files)  # reads the profile through files: follows it
             self.fine_tuning = FineTuning(self.files, scenario.fine_tuning, seed)
             self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
@@ -151,7 +152,7 @@ class Emulator:
             self.files.profile = self.profile
             self.journal.resize(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
-            self.batches.configure(scenario.batches, seed)
+            self.batches.configure(scenario.batches, seed, scenario.deployments)
             self.fine_tuning.configure(scenario.fine_tuning, seed)
         self.timeouts = effective_timeouts(settings, scenario)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED, self.since_reset)

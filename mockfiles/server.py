@@ -31,6 +31,7 @@ from mockfiles.web.protocol import protocol_class
 from mockfiles.web.refusals import Answers
 
 DEFAULT_API_KEY = "sk-mockfiles-test"
+AZURE_API_VERSION = "2024-10-21"  # the GA version azure_client() sends unless told
 STARTUP_TIMEOUT = 15.0
 
 
@@ -300,6 +301,24 @@ class MockFilesServer:
         if in_process if in_process is not None else self.in_process:
             options.setdefault("http_client", self._sdk_http_client(openai.DefaultAsyncHttpxClient, asynchronous=True))
         return openai.AsyncOpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
+
+    def azure_client(self, *, in_process: bool | None = None, **options: Any) -> Any:
+        """An ``openai.AzureOpenAI`` client with this server as its ``azure_endpoint`` (the
+        ``/openai`` routes; ``api_version`` defaults to ``2024-10-21``)."""
+        return self._azure(False, in_process, options)
+
+    def async_azure_client(self, *, in_process: bool | None = None, **options: Any) -> Any:
+        """An ``openai.AsyncAzureOpenAI`` client (as ``azure_client``)."""
+        return self._azure(True, in_process, options)
+
+    def _azure(self, asynchronous: bool, in_process: bool | None, options: dict[str, Any]) -> Any:
+        openai = openai_module()
+        if in_process if in_process is not None else self.in_process:
+            http = openai.DefaultAsyncHttpxClient if asynchronous else openai.DefaultHttpxClient
+            options.setdefault("http_client", self._sdk_http_client(http, asynchronous=asynchronous))
+        options.setdefault("api_version", AZURE_API_VERSION)
+        make = openai.AsyncAzureOpenAI if asynchronous else openai.AzureOpenAI
+        return make(azure_endpoint=self.url, api_key=options.pop("api_key", self.api_key), **options)
 
     def transport(self, flavour: str | None = None) -> InProcessTransport:
         """An httpx or httpx2 transport (by default the installed openai SDK's library: httpx2 from

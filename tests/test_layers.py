@@ -69,6 +69,8 @@ def test_the_packages_names() -> None:
     assert mockfiles.MockFilesServer.__module__ == "mockfiles.server"
     family = (mockfiles.ScenarioError, mockfiles.StartupError, mockfiles.RetryConformanceError)
     assert all(issubclass(e, mockfiles.MockFilesException) for e in family)
-    assert issubclass(mockfiles.ScenarioError, ValueError) and issubclass(mockfiles.RetryConformanceError, AssertionError)
+    assert issubclass(mockfiles.ScenarioError, ValueError) and issubclass(
+        mockfiles.RetryConformanceError, AssertionError
+    )
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         mockfiles.nothing  # noqa: B018

@@ -91,8 +91,11 @@ BAD = [
     ),
     ("faults:\n  - delay: {min: 2s, max: 1s}\n", "flaky.yaml:2: faults[0].delay: min is larger than max"),
     ("faults: {status: 500}\n", "flaky.yaml:1: faults must be a list, got a mapping"),
-    ("profile: aws\n", "flaky.yaml:1: unknown profile 'aws' in profile; choose one of openai, dashscope"),
-    ("profile: [openai]\n", "flaky.yaml:1: unknown profile ['openai'] in profile; choose one of openai, dashscope"),
+    ("profile: aws\n", "flaky.yaml:1: unknown profile 'aws' in profile; choose one of openai, dashscope, azure"),
+    (
+        "profile: [openai]\n",
+        "flaky.yaml:1: unknown profile ['openai'] in profile; choose one of openai, dashscope, azure",
+    ),
     ("seed: 1\nseed: 2\n", "flaky.yaml:2: duplicate key 'seed' in the scenario"),
     (
         "faults:\n  - status: [500\n",

@@ -134,7 +134,7 @@ class Validation:
                 continue
             request = Request(self.count, number, obj["custom_id"], obj["url"], obj["body"])
             self.count += 1
-            if self.endpoint == "/v1/embeddings":
+            if self.endpoint in ("/v1/embeddings", "/embeddings"):
                 self.embedding_inputs += count_inputs(request.body.get("input"))
                 if self.embedding_inputs > self.limits.max_embedding_inputs:
                     self.errors.append(too_many_inputs(self.limits.max_embedding_inputs))

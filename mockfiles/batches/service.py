@@ -20,6 +20,7 @@ Every refusal of the service is worded in the one error table (``error_table.py`
 from __future__ import annotations
 
 import heapq
+import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,9 +39,9 @@ from mockfiles.batches.params import (
 from mockfiles.batches.results import Results, plan, write_results
 from mockfiles.batches.store import BatchPage as BatchPage
 from mockfiles.batches.store import BatchStore, StoredBatch
-from mockfiles.batches.timeline import CANCELLABLE, FINAL, Timeline
+from mockfiles.batches.timeline import CANCELLABLE, FINAL, WINDOW, Timeline
 from mockfiles.core import ids
-from mockfiles.core.errors import Conflict
+from mockfiles.core.errors import Conflict, InvalidRequest
 from mockfiles.files.service import Files
 from mockfiles.files.store import StoredFile
 from mockfiles.files.use import Use, check_use
@@ -68,6 +69,7 @@ class Batches:
         self.files = files
         self.settings = BatchSettings()
         self.seed = DEFAULT_SEED
+        self.deployments: tuple[str, ...] | None = None
         self.configure(settings or BatchSettings(), seed)
         self.store = BatchStore()
         self._due: list[tuple[float, int, str]] = []  # (when a batch ends, seq, id): a heap
@@ -78,10 +80,11 @@ class Batches:
         self._written = threading.Condition()  # guards _claims; notified as claims are written
         files.on_read(self.settle)
 
-    def configure(self, settings: BatchSettings, seed: int | None) -> None:
+    def configure(self, settings: BatchSettings, seed: int | None, deployments: tuple[str, ...] | None = None) -> None:
         """The scenario's settings for batches created from now on (each batch keeps those it
-        was created with)."""
+        was created with); ``deployments``: the models an Azure batch may name (None: any)."""
         self.settings = settings
+        self.deployments = deployments
         self.seed = DEFAULT_SEED if seed is None else seed
 
     # --- operations ------------------------------------------------------------------
@@ -116,6 +119,10 @@ class Batches:
         settings = self.settings
         with self._work():
             the_plan = plan(source.chunks, url, Limits(limit, rules.max_embedding_inputs), settings, self.seed)
+        model = the_plan.validation.model
+        if rules.deployments and self.deployments is not None and model is not None and model not in self.deployments:
+            operation = "embeddings" if url.endswith("/embeddings") else "chatCompletion"
+            raise InvalidRequest("azure_deployment", param="input_file_id", operation=operation, model=model)
         with self.files.lock:
             batch = StoredBatch(
                 id=self._new_id(),
@@ -126,7 +133,9 @@ class Batches:
                 output_expires_after=lifetime,
                 dialect=dialect,
                 seq=self.store.next_seq(),
-                timeline=Timeline(now, settings.timing, the_plan.total, the_plan.valid),
+                timeline=Timeline(
+                    now, settings.timing, the_plan.total, the_plan.valid, window=WINDOW if rules.expires else math.inf
+                ),
                 plan=the_plan,
             )
             self.store.add(batch)
@@ -311,7 +320,7 @@ class Batches:
             "error_file_id": batch.error_file_id if done else None,
             "created_at": created,
             "in_progress_at": stamps.get("in_progress_at"),
-            "expires_at": created + int(timeline.window),
+            "expires_at": created + int(WINDOW if math.isinf(timeline.window) else timeline.window),
             "finalizing_at": stamps.get("finalizing_at"),
             "completed_at": stamps.get("completed_at"),
             "failed_at": stamps.get("failed_at"),

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from mockfiles.core.wording import Row
+from mockfiles.core.wording import Row, Say
+
+# Azure OpenAI's words for a batch whose input file is not ready (Microsoft Q&A 2203029, observed).
+AZURE_NOT_PROCESSED = Say(
+    "The input file '{file_id}' is in '{phase}' state. Only files with status 'Processed' are accepted for batch "
+    "inferencing. Please check the file status and try again",
+    code="invalidPayload",
+)
 
 ROWS: dict[str, Row] = {
     "metadata_type": Row(
@@ -28,10 +35,14 @@ ROWS: dict[str, Row] = {
         "invalid_value",
     ),
     "batch_input_processing": Row(
-        "Invalid 'input_file_id': the file '{file_id}' is still being processed (status 'uploaded').", "invalid_value"
+        "Invalid 'input_file_id': the file '{file_id}' is still being processed (status 'uploaded').",
+        "invalid_value",
+        azure=AZURE_NOT_PROCESSED,
     ),
     "batch_input_failed": Row(
-        "Invalid 'input_file_id': the file '{file_id}' could not be processed (status 'error').", "invalid_value"
+        "Invalid 'input_file_id': the file '{file_id}' could not be processed (status 'error').",
+        "invalid_value",
+        azure=AZURE_NOT_PROCESSED,
     ),
     "no_such_batch": Row("No batch found with id '{batch_id}'."),
     "unknown_batch_cursor": Row("Invalid 'after': no batch with id '{after}'."),

@@ -11,6 +11,8 @@ there. ``errors.say`` reads the table for the dialects, which only shape the env
 
 from __future__ import annotations
 
+import math
+
 from mockfiles.batches.words import ROWS as BATCH_ROWS
 from mockfiles.core.wording import (
     COMPATIBLE,
@@ -18,6 +20,7 @@ from mockfiles.core.wording import (
     NATIVE_TOO_LARGE,
     OPENAI,
     Category,
+    Fields,
     Row,
     Say,
     Text,
@@ -93,6 +96,24 @@ DS_RATE_LIMITED = Say(
     type="limit_requests",
 )
 NATIVE_INVALID_KEY = Say("Invalid API-key provided.")
+AZURE_ACCESS_DENIED = Say(
+    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an "
+    "active subscription and use a correct regional API endpoint for your resource.",
+    code="401",
+)
+
+
+def _azure_rate(f: Fields) -> str:
+    seconds = f.get("retry_after")
+    wait = max(1, math.ceil(seconds)) if isinstance(seconds, (int, float)) else 1
+    return (
+        f"Requests to the {f.get('endpoint') or 'API'} Operation under Azure OpenAI API have exceeded call rate "
+        f"limit of your current OpenAI S0 pricing tier. Please retry after {wait} second{'s' if wait != 1 else ''}. "
+        "Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit."
+    )
+
+
+AZURE_RATE_LIMITED = Say(_azure_rate, code="429")
 NATIVE_RATE_LIMITED = Say("Requests rate limit exceeded, please try again later.")
 PLEASE_WAIT = "Please try again in {retry_after!d}. " + VISIT
 RATE_LIMITED = (
@@ -111,18 +132,27 @@ ROWS: dict[str, Row] = {
     "server_error": Row("{detail}", openai=Say(SERVER_ERROR)),
     "no_route": Row("Invalid URL ({method} {path})"),
     "bad_method": Row("Invalid method for URL ({method} {path})"),
-    "missing_key": Row(MISSING_KEY, compatible=DS_INVALID_KEY, native=NATIVE_INVALID_KEY),
-    "wrong_key": Row(WRONG_KEY, "invalid_api_key", compatible=DS_INVALID_KEY, native=NATIVE_INVALID_KEY),
+    "missing_key": Row(MISSING_KEY, compatible=DS_INVALID_KEY, native=NATIVE_INVALID_KEY, azure=AZURE_ACCESS_DENIED),
+    "wrong_key": Row(
+        WRONG_KEY, "invalid_api_key", compatible=DS_INVALID_KEY, native=NATIVE_INVALID_KEY, azure=AZURE_ACCESS_DENIED
+    ),
     "admin_token_missing": Row(
         "This route needs the admin token: send it as Authorization: Bearer <token> (mockfiles serve --admin-token)."
     ),
     "admin_token_wrong": Row("Incorrect admin token.", "invalid_admin_token"),
-    "rate_limited": Row(RATE_LIMITED, "rate_limit_exceeded", compatible=DS_RATE_LIMITED, native=NATIVE_RATE_LIMITED),
+    "rate_limited": Row(
+        RATE_LIMITED,
+        "rate_limit_exceeded",
+        compatible=DS_RATE_LIMITED,
+        native=NATIVE_RATE_LIMITED,
+        azure=AZURE_RATE_LIMITED,
+    ),
     "rate_limited_unclassed": Row(  # an injected 429 on a request class that has no limit
         "Rate limit reached for requests. " + PLEASE_WAIT,
         "rate_limit_exceeded",
         compatible=DS_RATE_LIMITED,
         native=NATIVE_RATE_LIMITED,
+        azure=AZURE_RATE_LIMITED,
     ),
     "injected": Row("{message}"),
     "headers_too_large": Row("Request header fields too large: at most {limit} bytes of headers are accepted."),
@@ -205,6 +235,25 @@ ROWS: dict[str, Row] = {
     "size_limit_declared": Row("Maximum content size limit ({limit}) exceeded ({read} bytes declared)"),
     "implied_purpose_size": Row(
         "File '{filename}' is {read} bytes; files for '{purpose}' may be at most {limit} bytes."
+    ),
+    "files_without_expiry": Row(
+        "File count limit reached: this account already stores {used} of {limit} files without an expiry. Delete "
+        "files, or upload with 'expires_after'.",
+        "file_count_limit_exceeded",
+        azure=Say("The quota for files without expiry is reached. The maximum is {limit}.", code="quotaExceeded"),
+    ),
+    "expires_after_too_short": Row(
+        "Invalid 'expires_after.seconds': integer below minimum value. Expected a value greater than or equal to "
+        "{least}, but got {value} instead.",
+        "integer_below_min_value",
+    ),
+    # --- Azure OpenAI's own ---
+    "azure_resource_not_found": Row("Resource not found", azure=Say(code="404")),
+    "azure_deployment": Row(
+        "The {operation} operation does not work with the specified model, {model}. Please choose different model "
+        "and try again. You can learn more about which models can be used with each operation here: "
+        "https://go.microsoft.com/fwlink/?linkid=2197993.",
+        azure=Say(code="OperationNotSupported"),
     ),
     "file_count_limit": Row(
         "File count limit reached: this account already stores {used} of {limit} files. Delete files to make room.",

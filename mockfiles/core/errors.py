@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mockfiles.core.error_table import CATEGORIES, COMPATIBLE, INJECTED_NATIVE, NATIVE, OPENAI, ROWS, words
+from mockfiles.core.wording import Row, Say
 
 
 class MockFilesError(Exception):
@@ -317,7 +318,8 @@ def say(err: MockFilesError, dialect: str, request_id: str) -> Said:
     fields = _fields(err, request_id)
     own = own_words(err, request_id)
     type_, code, message, param = own.type, own.code, own.message, err.param
-    layers = {OPENAI: (row.openai,), COMPATIBLE: (row.openai, row.compatible)}.get(dialect, (row.native,))
+    azure = dialect.startswith(AZURE)
+    layers = dialect_layers(row, dialect)
     for layer in layers:
         if layer is not None:
             message = words(layer.message, fields) if layer.message is not None else message
@@ -331,10 +333,41 @@ def say(err: MockFilesError, dialect: str, request_id: str) -> Said:
         message, type_ = over.get("message") or message, over.get("type") or type_
         code = over["code"] if "code" in over else code
         param = over["param"] if "param" in over else param
+    if azure and not code:  # Azure's envelope has no type or param, and every error has a code
+        code = str(err.status) if err.category == "injected" else AZURE_CODES[err.category]
     headers = dict(err.headers)
     if err.retry_after is not None:
         headers = {**retry_headers(err.retry_after), **headers}
     return Said(err.status, type_, code, message, param, headers)
+
+
+AZURE = "azure"  # and "azure-v1": Azure OpenAI's two route forms
+# Azure's code for an error whose row names none (docs/azure.md: observed codes, and choices)
+AZURE_CODES = {
+    "server": "InternalServerError",
+    "invalid_request": "invalidPayload",
+    "authentication": "401",
+    "not_found": "404",
+    "method_not_allowed": "405",
+    "conflict": "409",
+    "payload_too_large": "invalidPayload",
+    "body_too_large": "invalidPayload",
+    "quota": "quotaExceeded",
+    "rate_limited": "429",
+    "headers_too_large": "431",
+    "injected": "500",
+}
+
+
+def dialect_layers(row: Row, dialect: str) -> tuple[Say | None, ...]:
+    """A row's differences that a dialect says over its own words, in order."""
+    if dialect == OPENAI:
+        return (row.openai,)
+    if dialect == COMPATIBLE:
+        return (row.openai, row.compatible)
+    if dialect.startswith(AZURE):
+        return (row.openai, row.azure)
+    return (row.native,)
 
 
 def _native_code(err: MockFilesError, code: str | None) -> str:

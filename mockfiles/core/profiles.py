@@ -88,6 +88,8 @@ class BatchRules:
     output_expires_after: int | None  # default lifetime of output and error files; None: never expire
     max_requests: int = 50_000
     max_embedding_inputs: int = 50_000  # over all the requests of an /v1/embeddings batch
+    expires: bool = True  # False: a batch runs past its completion window (Azure) instead of expiring
+    deployments: bool = False  # True: a line's body.model names a deployment (Azure: the scenario lists them)
     test_url: str | None = None  # an endpoint that runs no inference, with its own smaller limit
     test_max_requests: int = 100
 
@@ -127,6 +129,8 @@ class Profile:
     rate_limits: RateLimits | None
     batches: BatchRules
     uploads: UploadRules = UploadRules()
+    max_files_without_expiry: int | None = None  # Azure: files with no expires_after count apart
+    expires_after_min: int = 3600  # the least ``expires_after.seconds`` accepted
 
     @property
     def max_file_bytes(self) -> int:
@@ -193,7 +197,46 @@ def _hex24(prefix: str) -> IdShape:
     return IdShape(prefix, alphabet=ids.HEX, length=24)
 
 
-PROFILES = {"openai": openai_profile, "dashscope": dashscope_profile}
+AZURE_BATCH_URLS = ("/chat/completions", "/embeddings", "/v1/chat/completions", "/v1/embeddings")
+AZURE_BATCHES = BatchRules(
+    urls=AZURE_BATCH_URLS,
+    id_shape=IdShape("batch_", alphabet=ids.HEX, length=32, uuid=True),
+    output_id_shape=IdShape("file-", alphabet=ids.HEX, length=32),
+    output_expires_after=None,
+    max_requests=100_000,
+    expires=False,
+    deployments=True,
+)
+
+
+def azure_profile() -> Profile:
+    """Azure OpenAI (docs/azure.md has each value's source)."""
+    any_file = PurposeRules(max_bytes=512 * MiB, id_shape=_hex32())
+    return Profile(
+        name="azure",
+        purposes={
+            "assistants": any_file,
+            "batch": PurposeRules(200 * MiB, (".jsonl",), content="batch", id_shape=_hex32()),
+            "fine-tune": PurposeRules(512 * MiB, (".jsonl",), content="fine-tune", id_shape=_hex32()),
+            "vision": any_file,
+            "user_data": any_file,
+            "evals": any_file,
+        },
+        max_files=10_000,
+        max_total_bytes=None,
+        rate_limits=RateLimits(upload=3, query=10),
+        batches=AZURE_BATCHES,
+        uploads=UploadRules(capped_purposes=("batch",)),
+        max_files_without_expiry=500,
+        expires_after_min=3 * DAY,
+    )
+
+
+def _hex32() -> IdShape:
+    return IdShape("file-", alphabet=ids.HEX, length=32)
+
+
+PROFILES = {"openai": openai_profile, "dashscope": dashscope_profile, "azure": azure_profile}
 
 
 def get_profile(name: str) -> Profile:

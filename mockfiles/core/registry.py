@@ -29,15 +29,18 @@ Body = Literal["upload", "download"]
 OPENAI = "openai"
 COMPATIBLE = "dashscope-compatible"
 NATIVE = "dashscope-native"
-DIALECTS: tuple[str, ...] = (OPENAI, COMPATIBLE, NATIVE)
+AZURE = "azure"  # Azure OpenAI's versioned routes: /openai/...?api-version=
+AZURE_V1 = "azure-v1"  # and its /openai/v1 routes
+DIALECTS: tuple[str, ...] = (OPENAI, COMPATIBLE, NATIVE, AZURE, AZURE_V1)
 
 # Who serves an endpoint: (dialect, handler module) pairs.
 Served = tuple[tuple[str, str], ...]
-FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"), (NATIVE, "native_files"))
-OPENAI_FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"))
-UPLOADS_ONLY: Served = ((OPENAI, "uploads"),)  # DashScope has no Uploads API
-BATCHES: Served = ((OPENAI, "batches"), (COMPATIBLE, "batches"))
-FINE_TUNING: Served = ((OPENAI, "fine_tuning"),)  # DashScope's compatible mode has no Fine-tuning API
+AZURE_FILES: Served = ((AZURE, "files"), (AZURE_V1, "files"))
+FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"), (NATIVE, "native_files"), *AZURE_FILES)
+OPENAI_FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"), *AZURE_FILES)
+UPLOADS_ONLY: Served = ((OPENAI, "uploads"), (AZURE, "uploads"), (AZURE_V1, "uploads"))  # DashScope has none
+BATCHES: Served = ((OPENAI, "batches"), (COMPATIBLE, "batches"), (AZURE, "batches"), (AZURE_V1, "batches"))
+FINE_TUNING: Served = ((OPENAI, "fine_tuning"),)  # DashScope's compatible mode and Azure have no Fine-tuning API here
 
 
 class Endpoint(Enum):

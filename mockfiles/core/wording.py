@@ -39,6 +39,7 @@ class Row:
     openai: Say | None = None
     compatible: Say | None = None  # over OpenAI's
     native: Say | None = None
+    azure: Say | None = None  # over OpenAI's
 
 
 # --- words that compute something -----------------------------------------------------------------

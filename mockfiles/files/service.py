@@ -282,11 +282,19 @@ class Files:
         if size == 0:
             raise InvalidRequest("empty_file", param="file")
         self.check_size(purpose, size)
+        least = self.profile.expires_after_min
+        if expires_after is not None and expires_after < least:
+            raise InvalidRequest(
+                "expires_after_too_short", param="expires_after.seconds", least=least, value=expires_after
+            )
         with self.lock:
             self.check_room(account, size)
             now = self.now()
             created_at = int(now)
             lifetime = expires_after if expires_after is not None else rules.expires_after
+            cap = self.profile.max_files_without_expiry
+            if lifetime is None and cap is not None and (used := self.store.never_expiring(account, now)) >= cap:
+                raise QuotaExceeded("files_without_expiry", which="file_count", limit=cap, used=used)
             status, final_details, delay = "processed", None, rules.processing_delay
             if outcome is not None:
                 status, final_details = outcome.status, outcome.status_details

@@ -51,6 +51,13 @@ class StoredFile:
     def status(self, now: float) -> str:
         return "uploaded" if now < self.ready_at else self.final_status
 
+    def phase(self, now: float) -> str:
+        """Where processing stands, as services that show more than ``uploaded`` name it (Azure):
+        ``pending`` for its first half, ``running`` for the rest, then the final status."""
+        if now >= self.ready_at:
+            return self.final_status
+        return "pending" if now < (self.created_at + self.ready_at) / 2 else "running"
+
     def status_details(self, now: float) -> str | None:
         return None if now < self.ready_at else self.final_details
 
@@ -211,6 +218,12 @@ class FileStore:
         self.expire(now)
         acct = self._accounts.get(account)
         return (0, 0) if acct is None else (len(acct.files), acct.total_bytes)
+
+    def never_expiring(self, account: str, now: float) -> int:
+        """How many of an account's files have no expiry (Azure caps these apart from the rest)."""
+        self.expire(now)
+        acct = self._accounts.get(account)
+        return 0 if acct is None else sum(1 for f in acct.files.values() if f.expires_at is None)
 
     def all_files(self, now: float) -> list[StoredFile]:
         self.expire(now)

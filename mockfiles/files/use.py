@@ -76,7 +76,8 @@ def check_use(files: Files, account: str, file_id: str, use: Use) -> StoredFile:
         raise use.refusal("purpose", f, file_id)
     status = f.status(now)
     if status != "processed":
-        raise use.refusal("processing" if status == "uploaded" else "failed", f, file_id, status=status)
+        problem: Problem = "processing" if status == "uploaded" else "failed"
+        raise use.refusal(problem, f, file_id, status=status, phase=f.phase(now))
     if use.extensions is not None and extension_of(f.filename) not in use.extensions:
         raise use.refusal("type", f, file_id)
     if use.max_bytes is not None and f.size > use.max_bytes:

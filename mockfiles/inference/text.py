@@ -335,6 +335,8 @@ def endpoints() -> dict[str, tuple[Check, Run]]:
         "/v1/responses": (check_responses, responses),
         "/v1/completions": (check_completions, completions),
         "/v1/embeddings": (media.check_embeddings, media.embeddings),
+        "/chat/completions": (check_chat, chat),  # Azure's api-version routes name them without /v1
+        "/embeddings": (media.check_embeddings, media.embeddings),
         "/v1/moderations": (media.check_moderations, media.moderations),
         "/v1/images/generations": (media.check_images, media.images),
         "/v1/images/edits": (media.check_images, media.images),

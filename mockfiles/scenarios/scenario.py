@@ -36,6 +36,7 @@ TOP_KEYS = (
     "server",
     "batches",
     "fine_tuning",
+    "azure",
 )
 RATE_KEYS = ("upload", "query", "window")
 LIMIT_KEYS = ("max_files", "max_total_bytes", "max_file_bytes")
@@ -65,6 +66,7 @@ class Scenario:
     header_timeout: float | None = None  # the server's connection timeouts (mockfiles/timeouts.py)
     body_timeout: float | None = None
     idle_reset: float | None = None  # a kept-alive connection idle this long is reset when next used
+    deployments: tuple[str, ...] | None = None  # Azure: the deployments a batch line's body.model may name
 
     def apply(self, profile: Profile) -> Profile:
         """The profile with this scenario's limits, processing delays and rate limits."""
@@ -161,6 +163,10 @@ def parse_scenario(doc: Located) -> Scenario:
             if problem:
                 token.fail(f"{token.name} {problem}")
             out["admin_token"] = string(token)
+    if "azure" in sections:
+        azure = sections["azure"].mapping(("deployments",))
+        if "deployments" in azure:
+            out["deployments"] = tuple(string(item) for item in azure["deployments"].items())
     if "server" in sections:
         for key, node in sections["server"].mapping(SERVER_KEYS).items():
             out[key] = _timeout(node)

@@ -22,6 +22,7 @@ from mockfiles.web.api import Api, mount
 from mockfiles.web.api.batches import write_due_results
 from mockfiles.web.control.admin import PREFIX as ADMIN_PREFIX
 from mockfiles.web.dialects import Dialect
+from mockfiles.web.dialects.azure import AzureDialect, AzureV1Dialect
 from mockfiles.web.dialects.dashscope_compatible import CompatibleDialect
 from mockfiles.web.dialects.dashscope_native import NativeDialect
 from mockfiles.web.dialects.openai import OpenAIDialect
@@ -39,7 +40,9 @@ ADMIN_PATHS = ADMIN_PREFIX + "/"
 # Request headers the journal keeps under these names: a retry test's id (its instructions apply),
 # and the keys that group attempts into one logical call (docs/retries.md).
 TAGS = {b"x-retry-test-id": "retry_test", b"idempotency-key": "idempotency_key", b"x-mockfiles-call": "call_key"}
-WATCHED = frozenset((b"content-length", b"transfer-encoding", b"x-stainless-retry-count", b"authorization", *TAGS))
+WATCHED = frozenset(
+    (b"content-length", b"transfer-encoding", b"x-stainless-retry-count", b"authorization", b"api-key", *TAGS)
+)
 
 
 class MockFilesApp:
@@ -51,12 +54,13 @@ class MockFilesApp:
         self.emulator = emulator
         self.openai = OpenAIDialect()
         compatible, native = CompatibleDialect(), NativeDialect()
+        self.azure, self.azure_v1 = AzureDialect(), AzureV1Dialect()
         self.dialects: dict[str, Dialect] = {  # by the first segment of their prefix
-            d.prefix.split("/")[1]: d for d in (self.openai, compatible, native)
+            d.prefix.split("/")[1]: d for d in (self.openai, compatible, native, self.azure)
         }
         self.front = Front(emulator)
         self.transport = Transport(emulator, connections)
-        self.api = Api(emulator, self.front, self.openai, compatible, native)
+        self.api = Api(emulator, self.front, self.openai, compatible, native, self.azure, self.azure_v1)
         self.router = Router(mount(self.api))
 
     def dialect_for(self, path: str) -> Dialect:
@@ -64,6 +68,8 @@ class MockFilesApp:
             return self.openai
         end = path.find("/", 1)
         dialect = self.dialects.get(path[1:end] if end > 0 else path[1:])
+        if dialect is self.azure and path.startswith("/openai/v1/"):
+            return self.azure_v1
         if dialect is not None and (path.startswith(dialect.prefix + "/") or path == dialect.prefix):
             return dialect
         return self.openai
@@ -101,6 +107,7 @@ class MockFilesApp:
             try:
                 if header_bytes > MAX_HEADER_BYTES:
                     raise HeadersTooLarge(MAX_HEADER_BYTES)
+                dialect.check_request(scope["query_string"])
                 operation = self.router.resolve(scope)
                 if operation.endpoint is not None:
                     await self.front.admit(exchange, operation.endpoint)
@@ -192,7 +199,7 @@ def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | 
     (for the journal) the SDK's retry count and the headers that tie attempts into calls
     (``TAGS``: None when there are none, as for most requests), and the first
     ``Authorization`` (raw: the front layer parses it)."""
-    size, body, retry_count, authorization = 0, False, None, None
+    size, body, retry_count, authorization, api_key = 0, False, None, None, None
     tags: dict[str, str] | None = None
     for name, value in scope["headers"]:
         size += len(name) + len(value)
@@ -206,9 +213,13 @@ def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | 
             retry_count = int(value) if value.isdigit() else None
         elif name == b"authorization":
             authorization = value if authorization is None else authorization
+        elif name == b"api-key":  # Azure's key header: the same account as a bearer key
+            api_key = value if api_key is None else api_key
         elif name in TAGS:
             tags = tags or {}
             tags.setdefault(TAGS[name], value.decode("latin-1"))
+    if authorization is None and api_key is not None:
+        authorization = b"Bearer " + api_key
     return size, body, retry_count, tags, authorization
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from mockfiles.core.registry import Endpoint
 from mockfiles.emulator import Emulator
+from mockfiles.web.dialects.azure import AzureDialect, AzureV1Dialect
 from mockfiles.web.dialects.dashscope_compatible import CompatibleDialect
 from mockfiles.web.dialects.dashscope_native import NativeDialect
 from mockfiles.web.dialects.openai import OpenAIDialect
@@ -39,10 +40,12 @@ class Api:
     openai: OpenAIDialect
     compatible: CompatibleDialect
     native: NativeDialect
+    azure: AzureDialect
+    azure_v1: AzureV1Dialect
 
     def dialect(self, name: str) -> Any:
         """The dialect called ``name`` in the registry."""
-        return {d.name: d for d in (self.openai, self.compatible, self.native)}[name]
+        return {d.name: d for d in (self.openai, self.compatible, self.native, self.azure, self.azure_v1)}[name]
 
 
 def handlers_of(api: Api, module: str, dialect: str) -> Mapping[Endpoint, Handler]:

@@ -71,7 +71,9 @@ class FilesAPI:
         needs_thread = rules.content is not None and outcome is None and part.size > THREAD_CHECK_BYTES
         f = await run_in_threadpool(commit) if needs_thread else commit()
         upload.files[0].file_id = f.id
-        return JSONResponse(self.dialect.file_object(f, files.clock.now()))
+        obj = self.dialect.file_object(f, files.clock.now())
+        where = self.dialect.created_headers(obj, str(request.url.replace(query="")))
+        return JSONResponse(obj, self.dialect.created_status, where)
 
     async def list(self, request: Request, ex: Exchange) -> JSONResponse:
         query = query_of(request)

@@ -5,7 +5,8 @@ table, ``errors.say``); it decides nothing and handles no request (mockfiles/han
 - ``openai``: OpenAI's ``/v1`` (``openai.py``);
 - ``dashscope-compatible``: DashScope's OpenAI-compatible mode (``dashscope_compatible.py``);
 - ``dashscope-native``: DashScope's own file API (``dashscope_native.py``);
-- ``dashscope.py``: what the two DashScope dialects share.
+- ``dashscope.py``: what the two DashScope dialects share;
+- ``azure`` and ``azure-v1``: Azure OpenAI's ``/openai`` and ``/openai/v1`` routes (``azure.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ class Dialect(Protocol):
     prefix: str  # where its routes are mounted (``/v1``)
 
     def new_request_id(self) -> str: ...
+
+    def check_request(self, query_string: bytes) -> None:
+        """Refuse (raise) a request this dialect never serves whatever its route (Azure's api-version)."""
+        ...
 
     def headers(self, record: Record) -> list[tuple[bytes, bytes]]:
         """The headers every answer carries in this dialect (request id, timing, rate limits)."""

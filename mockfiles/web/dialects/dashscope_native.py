@@ -28,6 +28,9 @@ class NativeDialect:
     def new_request_id(self) -> str:
         return uuid_request_id()
 
+    def check_request(self, query_string: bytes) -> None:
+        """Every request is served by its route."""
+
     def headers(self, record: Record) -> list[tuple[bytes, bytes]]:
         return dashscope_headers(record)
 

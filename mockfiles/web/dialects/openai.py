@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mockfiles.admission.ratelimit import RateDecision
 from mockfiles.batches.service import BatchPage
 from mockfiles.core import ids
 from mockfiles.core.errors import MockFilesError, say
@@ -20,6 +21,14 @@ EXPOSE = (b"access-control-expose-headers", b"X-Request-ID")
 class OpenAIDialect:
     name = "openai"
     prefix = "/v1"
+    created_status = 200  # a file upload's answer
+
+    def check_request(self, query_string: bytes) -> None:
+        """Refuse a request this dialect never serves whatever its route (Azure: its api-version)."""
+
+    def created_headers(self, obj: dict[str, Any], url: str) -> dict[str, str]:
+        """Headers of a file upload's answer besides the dialect's own."""
+        return {}
 
     # --- objects ------------------------------------------------------------------
 
@@ -98,9 +107,14 @@ class OpenAIDialect:
         ]
         rate = record.rate
         if rate is not None:
-            headers += [
-                (b"x-ratelimit-limit-requests", str(rate.limit).encode()),
-                (b"x-ratelimit-remaining-requests", str(rate.remaining).encode()),
-                (b"x-ratelimit-reset-requests", format_duration(rate.reset).encode()),
-            ]
+            headers += rate_headers(rate)
         return headers
+
+
+def rate_headers(rate: RateDecision) -> list[tuple[bytes, bytes]]:
+    """A rate-limited request's ``x-ratelimit-*`` headers (its class's limit, what remains, when it resets)."""
+    return [
+        (b"x-ratelimit-limit-requests", str(rate.limit).encode()),
+        (b"x-ratelimit-remaining-requests", str(rate.remaining).encode()),
+        (b"x-ratelimit-reset-requests", format_duration(rate.reset).encode()),
+    ]
