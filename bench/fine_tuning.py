@@ -44,8 +44,8 @@ def one_round(chunks: list[bytes], batch_size: int | str, traced: bool) -> dict[
     emulator = Emulator()
     size = sum(map(len, chunks))
     stored = emulator.files.create("k", purpose="fine-tune", filename="train.jsonl", chunks=chunks, size=size)
-    hyper = {"batch_size": batch_size}
-    body = {"model": "gpt-4o-mini", "training_file": stored.id, "method": {"type": "supervised", "supervised": {"hyperparameters": hyper}}}
+    method = {"type": "supervised", "supervised": {"hyperparameters": {"batch_size": batch_size}}}
+    body = {"model": "gpt-4o-mini", "training_file": stored.id, "method": method}
     if traced:
         tracemalloc.start()
     started = time.perf_counter()

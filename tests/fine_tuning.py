@@ -14,7 +14,9 @@ from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
 
 from tests.helpers import jsonl
 
-SLOW = {"fine_tuning": {"timing": {"validating_files": "30s", "queued": "30s", "running": "100s"}}}
+# Slow enough that the real time a test takes between two calls (the emulator clock is wall time plus
+# advances) never moves a job by a step: 1000 s of training.
+SLOW = {"fine_tuning": {"timing": {"validating_files": "30s", "queued": "30s", "running": "1000s"}}}
 
 
 def chat_example(i: int) -> dict[str, Any]:

@@ -61,16 +61,16 @@ def test_the_whole_life_polled_with_advance(
         model="gpt-4o-mini", training_file=training, validation_file=validation, seed=42, metadata={"team": "a"}
     )
     seen = []
-    for _ in range(30):
+    for _ in range(60):
         current = client.fine_tuning.jobs.retrieve(job.id)
         typed_job(http.get(f"/v1/fine_tuning/jobs/{job.id}").json())
         if not seen or seen[-1] != current.status:
             seen.append(current.status)
         if current.status == "succeeded":
             break
-        mockfiles.advance(10)
+        mockfiles.advance(30)
     assert seen == ["validating_files", "queued", "running", "succeeded"]
-    assert current.estimated_finish is None and current.finished_at == job.created_at + 160
+    assert current.estimated_finish is None and current.finished_at == job.created_at + 1060
     events = list(client.fine_tuning.jobs.list_events(job.id, limit=7))  # the SDK pages through `after`
     raw = http.get(f"/v1/fine_tuning/jobs/{job.id}/events", params={"limit": 1000}).json()
     assert [e.id for e in events] == [e["id"] for e in raw["data"]] and raw["has_more"] is False
@@ -136,7 +136,7 @@ def test_the_same_seed_gives_the_same_metrics(client: openai.OpenAI, http: httpx
 def test_cancel_at_once_and_again(mockfiles: MockFilesServer, client: openai.OpenAI, http: httpx.Client) -> None:
     mockfiles.use_scenario(SLOW)
     job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(client, chat_file()))
-    mockfiles.advance(70)  # running: 10 of 100 seconds
+    mockfiles.advance(160)  # running: 100 s of 1000
     cancelled = client.fine_tuning.jobs.cancel(job.id)
     assert cancelled.status == "cancelled" and cancelled.fine_tuned_model is None and cancelled.result_files == []
     assert client.fine_tuning.jobs.cancel(job.id).status == "cancelled"  # a retried cancel answers it again
@@ -153,7 +153,7 @@ def test_pause_and_resume(mockfiles: MockFilesServer, http: httpx.Client) -> Non
     mockfiles.use_scenario(SLOW)
     client = mockfiles.client(max_retries=0)
     job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(client, chat_file(10)))
-    mockfiles.advance(110)  # 50 of 100 seconds of training
+    mockfiles.advance(60 + 505)  # 50 of 100 steps, 10 s each
     paused = http.post(f"/v1/fine_tuning/jobs/{job.id}/pause").json()
     assert typed_job(paused)["status"] == "paused"
     assert client.fine_tuning.jobs.pause(job.id).status == "paused"  # again: the same answer
@@ -164,14 +164,15 @@ def test_pause_and_resume(mockfiles: MockFilesServer, http: httpx.Client) -> Non
     assert client.fine_tuning.jobs.list_events(job.id, limit=1).data[0].message == "Fine-tuning job paused"
     resumed = client.fine_tuning.jobs.resume(job.id)
     assert resumed.status == "queued" and resumed.estimated_finish is not None
-    mockfiles.advance(30 + 49)  # queued again, then 49 more steps
+    mockfiles.advance(30 + 490)  # queued again, then 49 more steps
     assert client.fine_tuning.jobs.retrieve(job.id).status == "running"
     newest = client.fine_tuning.jobs.list_events(job.id, limit=51).data
     assert newest[0].message.startswith("Step 99/100:") and newest[49].message == "Fine-tuning job resumed"
     assert newest[50].message == "Fine-tuning job paused"
-    mockfiles.advance(1)
+    mockfiles.advance(10)
     done = client.fine_tuning.jobs.retrieve(job.id)
-    assert done.status == "succeeded" and done.finished_at == job.created_at + 110 + 3600 + 30 + 50
+    assert done.status == "succeeded" and done.finished_at is not None
+    assert abs(done.finished_at - (job.created_at + 565 + 3600 + 30 + 495)) <= 1  # the pause came some ms later
 
 
 def test_list_newest_first_with_after_limit_and_metadata(client: openai.OpenAI, http: httpx.Client) -> None:

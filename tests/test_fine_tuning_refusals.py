@@ -452,9 +452,9 @@ def test_a_file_with_bad_content_fails_the_job_in_validating_files(
     created = http.post("/v1/fine_tuning/jobs", json=body)
     assert created.status_code == 200 and created.json()["status"] == "validating_files"  # accepted at create
     job_id = created.json()["id"]
-    mockfiles.advance(29)
+    mockfiles.advance(25)
     assert http.get(f"/v1/fine_tuning/jobs/{job_id}").json()["status"] == "validating_files"
-    mockfiles.advance(1)
+    mockfiles.advance(5)
     job = typed_job(http.get(f"/v1/fine_tuning/jobs/{job_id}").json())
     assert job["status"] == "failed" and job["error"] == {"code": code, "message": message, "param": param}
     assert job["finished_at"] is None and job["fine_tuned_model"] is None and job["trained_tokens"] is None

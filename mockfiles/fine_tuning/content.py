@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockfiles.batches.input import BOM, iter_lines
+from mockfiles.files.store import StoredFile
 from mockfiles.inference.text import content_text, tokens
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
@@ -91,6 +92,20 @@ def read_examples(
         message = f"{which.capitalize()} file has {count} example(s), but must have at least {least} examples"
         return FileProblem("invalid_n_examples", message, param)
     return Examples(count, total)
+
+
+def read_files(
+    training: StoredFile, validation: StoredFile | None, *, method: str, completions: bool
+) -> Examples | FileProblem:
+    """The training file's examples, or the first problem of the training file, then of the
+    validation file."""
+    read = read_examples(training.chunks, method=method, completions=completions, which="training", file_id=training.id)
+    if validation is None or isinstance(read, FileProblem):
+        return read
+    checked = read_examples(
+        validation.chunks, method=method, completions=completions, which="validation", file_id=validation.id
+    )
+    return checked if isinstance(checked, FileProblem) else read
 
 
 def _format(which: str, detail: str) -> FileProblem:

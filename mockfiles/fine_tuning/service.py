@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import heapq
 import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from mockfiles.core.errors import Conflict, InvalidRequest, NotFound
 from mockfiles.core.profiles import IdShape
 from mockfiles.files.service import Files
 from mockfiles.files.use import Problem, Use, check_use
-from mockfiles.fine_tuning.content import Examples, FileProblem, read_examples
+from mockfiles.fine_tuning.content import Examples, FileProblem, read_files
 from mockfiles.fine_tuning.events import EventLog
 from mockfiles.fine_tuning.job import StoredJob, checkpoint_id, token
 from mockfiles.fine_tuning.method import parse_method
@@ -81,6 +84,8 @@ class FineTuning:
         self.configure(settings or FineTuningSettings(), seed)
         self.store = JobStore()
         self._due: list[tuple[float, int, str]] = []  # (when a job succeeds, seq, id): a heap
+        self._working = 0  # file readings and results files being built (``busy``)
+        self._count_lock = threading.Lock()
         files.on_read(self.settle)
 
     def configure(self, settings: FineTuningSettings, seed: int | None) -> None:
@@ -120,18 +125,8 @@ class FineTuning:
             train.filename, valid.filename if valid else None, name, base.snapshot, suffix, method.type, job_id
         )
         rule = settings.rule_for(self.seed, facts)
-        read = read_examples(
-            train.chunks, method=method.type, completions=base.completions, which="training", file_id=training
-        )
-        if valid is not None and isinstance(read, Examples):
-            checked = read_examples(
-                valid.chunks,
-                method=method.type,
-                completions=base.completions,
-                which="validation",
-                file_id=validation or "",
-            )
-            read = checked if isinstance(checked, FileProblem) else read
+        with self._work():  # outside the Files lock: other requests go on meanwhile
+            read = read_files(train, valid, method=method.type, completions=base.completions)
         error: tuple[str, str, str | None] | None = None
         fails: str | None = None
         failure = rule.failure() if rule is not None else None
@@ -144,7 +139,8 @@ class FineTuning:
         steps = math.ceil(examples.count / settled["batch_size"]) * settled["n_epochs"] if examples and settled else 0
         results = None
         if examples and settled and fails is None:
-            results = results_file(seed, steps, steps // settled["n_epochs"], valid is not None)
+            with self._work():
+                results = results_file(seed, steps, steps // settled["n_epochs"], valid is not None)
         with self.files.lock:
             job = StoredJob(
                 id=job_id,
@@ -356,6 +352,21 @@ class FineTuning:
         return None
 
     # --- helpers ------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """Whether files are being read or a results file built (outside the Files lock)."""
+        return self._working > 0
+
+    @contextmanager
+    def _work(self) -> Iterator[None]:
+        with self._count_lock:
+            self._working += 1
+        try:
+            yield
+        finally:
+            with self._count_lock:
+                self._working -= 1
 
     def _new_id(self) -> str:
         while True:

@@ -395,7 +395,7 @@ async function refreshUploads(box) {
 }
 
 function hyperparameters(h) {
-  return Object.entries(h || {}).map(([k, v]) => `${k.replace("learning_rate_multiplier", "lr×")} ${v}`).join(" · ");
+  return Object.entries(h || {}).map(([k, v]) => labelled(k.replace("learning_rate_multiplier", "lr ×"), el("span", { text: String(v) })));
 }
 
 function eventsTable(body) {
@@ -414,14 +414,24 @@ function eventsTable(body) {
 }
 
 async function loadEvents(details, id) {
+  // the events go in a row of their own under the job's, as wide as the table
+  const row = details.closest("tr");
+  let below = row.nextElementSibling;
+  if (!below || !below.classList.contains("events-row")) {
+    below = el("tr", { class: "events-row" }, el("td", { colspan: "8" }));
+    row.after(below);
+  }
   const body = await adminJSON(`/fine-tuning/${encodeURIComponent(id)}/events`);
-  details.querySelector(".events-body").replaceChildren(eventsTable(body));
+  if (details.open) below.firstChild.replaceChildren(eventsTable(body));
 }
 
 function eventsCell(j) {
-  const details = el("details", { class: "events" }, el("summary", { text: "events" }), el("div", { class: "events-body" }));
+  const details = el("details", { class: "events" }, el("summary", { text: "events" }));
   details.addEventListener("toggle", () => {
     if (details.open) guarded(() => loadEvents(details, j.id))();
+    else if (details.closest("tr").nextElementSibling?.classList.contains("events-row")) {
+      details.closest("tr").nextElementSibling.remove();
+    }
   });
   return details;
 }
@@ -433,11 +443,11 @@ function fineTuningRow(j, names) {
   return el(
     "tr",
     { "data-id": j.id },
-    el("td", { class: "mono", text: j.id }),
+    el("td", { class: "mono job-id", text: j.id }),
     accountCell(j),
     el(
       "td",
-      {},
+      { class: "job-model" },
       el("div", { class: "mono", text: j.model }),
       el("div", { class: "muted", text: method }),
       j.fine_tuned_model ? el("div", { class: "mono model", text: `→ ${j.fine_tuned_model}` }) : null,
@@ -456,7 +466,7 @@ function fineTuningRow(j, names) {
       j.validation_file ? labelled("validation", fileLink(j.validation_file, names)) : null,
       labelled("results", fileLink(j.result_files[0], names)),
     ),
-    el("td", { class: "nowrap", text: hyperparameters(j.hyperparameters) }),
+    el("td", { class: "nowrap" }, ...hyperparameters(j.hyperparameters)),
     el(
       "td",
       { class: "nowrap" },
