@@ -146,6 +146,7 @@ class Emulator:
             self.batches.configure(scenario.batches, seed, scenario.deployments)
             self.uploads = Uploads(self.files)  # reads the profile through files: follows it
             self.fine_tuning = FineTuning(self.files, scenario.fine_tuning, seed)
+            self.batches.fine_tuned = self.fine_tuning.has_model
             self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter = RateLimiter(self.profile.rate_limits)
         else:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,7 @@ class Plan:
     chunks: tuple[bytes, ...]
     settings: BatchSettings
     seed: int
+    unknown_models: frozenset[str] = frozenset()  # fine-tuned models the account did not have at create
 
     @property
     def valid(self) -> bool:
@@ -79,27 +80,55 @@ class Plan:
         return self.validation.count if self.valid else 0
 
 
-def decide(request: Request, settings: BatchSettings, seed: int) -> Answer | LineFailure | None:
-    """A request's fate when that is known without running it: a scenario rule's effect, or
-    the endpoint's refusal of a malformed body; None: it runs and succeeds."""
+def decide(
+    request: Request, settings: BatchSettings, seed: int, unknown: frozenset[str] = frozenset()
+) -> Answer | LineFailure | None:
+    """A request's fate when that is known without running it: a scenario rule's effect, the
+    refusal of a fine-tuned model the account does not have (``unknown``), or the endpoint's
+    refusal of a malformed body; None: it runs and succeeds."""
     rule = settings.rule_for(seed, request.custom_id, request.url, request.model)
     if rule is not None:
         return rule.effect()
+    if request.model in unknown:
+        return model_not_found(request.model)
     return inference.check(request.url, request.body)
+
+
+def model_not_found(model: str) -> Answer:
+    """OpenAI's answer to a model that does not exist or is another account's (a 404)."""
+    message = f"The model `{model}` does not exist or you do not have access to it."
+    error = {"message": message, "type": "invalid_request_error", "param": None, "code": "model_not_found"}
+    return Answer(404, {"error": error})
 
 
 def fails(decided: Answer | LineFailure | None) -> bool:
     return isinstance(decided, LineFailure) or (decided is not None and not decided.ok)
 
 
-def plan(chunks: tuple[bytes, ...], endpoint: str, limits: Limits, settings: BatchSettings, seed: int) -> Plan:
-    """Validate the input and note which requests will fail (one pass over the file)."""
+def plan(
+    chunks: tuple[bytes, ...],
+    endpoint: str,
+    limits: Limits,
+    settings: BatchSettings,
+    seed: int,
+    known: Callable[[str], bool] = lambda model: False,
+) -> Plan:
+    """Validate the input and note which requests will fail (one pass over the file). ``known``
+    says whether the account has a fine-tuned model (``ft:…``), asked once per name: the others
+    are answered whatever their name."""
     validation = Validation(endpoint, limits)
     failing = array("I")
+    unknown: set[str] = set()
+    asked: set[str] = set()
     for request in validation.requests(chunks):
-        if fails(decide(request, settings, seed)):
+        model = request.model
+        if model.startswith("ft:") and model not in asked:
+            asked.add(model)
+            if not known(model):
+                unknown.add(model)
+        if fails(decide(request, settings, seed, frozenset(unknown))):
             failing.append(request.index)
-    return Plan(validation, failing, chunks, settings, seed)
+    return Plan(validation, failing, chunks, settings, seed, frozenset(unknown))
 
 
 class ChunkWriter:
@@ -151,7 +180,7 @@ def write_results(the_plan: Plan, timeline: Timeline, batch_id: str) -> Results:
         if request.index >= done:
             results.errors.write(_failure(line_id, request.custom_id, LineFailure(stop_code, LINE_ERRORS[stop_code])))
             continue
-        answer = decide(request, settings, seed)
+        answer = decide(request, settings, seed, the_plan.unknown_models)
         if answer is None:
             answer = inference.run(request.url, request.body, ident, int(timeline.line_time(request.index)))
         if isinstance(answer, LineFailure):

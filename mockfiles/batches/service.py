@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -78,6 +78,9 @@ class Batches:
         self._count_lock = threading.Lock()
         self._claims: dict[str, int] = {}  # per account: its claimed batches not yet written
         self._written = threading.Condition()  # guards _claims; notified as claims are written
+        # whether an account has a fine-tuned model (``ft:…``): the emulator hands in the Fine-tuning
+        # service's answer; a batch line naming one the account lacks gets OpenAI's 404
+        self.fine_tuned: Callable[[str, str], bool] = lambda account, model: False
         files.on_read(self.settle)
 
     def configure(self, settings: BatchSettings, seed: int | None, deployments: tuple[str, ...] | None = None) -> None:
@@ -118,7 +121,10 @@ class Batches:
         limit = rules.test_max_requests if url == rules.test_url else rules.max_requests
         settings = self.settings
         with self._work():
-            the_plan = plan(source.chunks, url, Limits(limit, rules.max_embedding_inputs), settings, self.seed)
+            limits = Limits(limit, rules.max_embedding_inputs)
+            the_plan = plan(
+                source.chunks, url, limits, settings, self.seed, lambda model: self.fine_tuned(account, model)
+            )
         model = the_plan.validation.model
         if rules.deployments and self.deployments is not None and model is not None and model not in self.deployments:
             operation = "embeddings" if url.endswith("/embeddings") else "chatCompletion"

@@ -333,6 +333,10 @@ class FineTuning:
         with self.files.lock:
             return self._find_model(account, name, self.files.now())
 
+    def has_model(self, account: str, name: str) -> bool:
+        """Whether ``account`` has the fine-tuned model ``name`` now (the batch lines ask)."""
+        return self.model(account, name) is not None
+
     def delete_model(self, account: str, name: str) -> FineTunedModel:
         """Delete one of the account's fine-tuned models: the model routes refuse it from now on."""
         with self.files.lock:
