@@ -170,6 +170,8 @@ def test_serve_prints_the_base_urls_of_its_profile_and_that_admin_is_open() -> N
         f"  OpenAI:                     OpenAI SDK base_url              {url}/v1  <- profile openai",
         f"  DashScope compatible mode:  OpenAI SDK base_url              {url}/compatible-mode/v1",
         f"  DashScope native API:       dashscope SDK base_http_api_url  {url}/api/v1",
+        f"  Azure OpenAI:               AzureOpenAI azure_endpoint       {url}",
+        f"  Azure OpenAI v1:            OpenAI SDK base_url              {url}/openai/v1",
         f"  web console:                                                 {url}/_mockfiles/",
         "  admin routes (/_mockfiles/*): open, no token needed (--admin-token TOKEN closes them)",
     ]
@@ -183,6 +185,8 @@ def test_serve_with_the_dashscope_profile_and_a_token() -> None:
         f"  OpenAI:                     OpenAI SDK base_url              {url}/v1",
         f"  DashScope compatible mode:  OpenAI SDK base_url              {url}/compatible-mode/v1  <- profile dashscope",
         f"  DashScope native API:       dashscope SDK base_http_api_url  {url}/api/v1  <- profile dashscope",
+        f"  Azure OpenAI:               AzureOpenAI azure_endpoint       {url}",
+        f"  Azure OpenAI v1:            OpenAI SDK base_url              {url}/openai/v1",
         f"  web console:                                                 {url}/_mockfiles/",
         "  admin routes (/_mockfiles/*): need 'Authorization: Bearer <admin token>'",
     ]
