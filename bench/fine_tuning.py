@@ -2,10 +2,11 @@
 (create reads every example and builds the results file), and to list its newest events and
 checkpoints once the job has succeeded.
 
-python -m bench.fine_tuning [--examples 100000] [--rounds 3] [--batch-size auto]
+python -m bench.fine_tuning [--examples 100000] [--rounds 3] [--batch-size auto] [--http]
 
 Time is measured without tracemalloc (median of the rounds); peak memory in one more round with
-tracemalloc, beside the size of the file.
+tracemalloc, beside the size of the file. ``--http`` also times the upload and the create through
+the openai SDK against a server in this process (its own thread, over loopback).
 """
 
 from __future__ import annotations
@@ -70,11 +71,33 @@ def one_round(chunks: list[bytes], batch_size: int | str, traced: bool) -> dict[
     }
 
 
+def over_http(chunks: list[bytes], rounds: int) -> tuple[float, float]:
+    """Median seconds of the upload and of the create, through the openai SDK over loopback."""
+    from mockfiles import MockFilesServer
+
+    content = b"".join(chunks)
+    uploads, creates = [], []
+    with MockFilesServer(rate_limits=False) as server:
+        client = server.client(max_retries=0, timeout=600)
+        for _ in range(rounds):
+            started = time.perf_counter()
+            training = client.files.create(file=("train.jsonl", content), purpose="fine-tune")
+            uploaded = time.perf_counter()
+            job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=training.id)
+            created = time.perf_counter()
+            assert job.status == "validating_files"
+            assert client.fine_tuning.jobs.retrieve(job.id).status == "succeeded"
+            uploads.append(uploaded - started)
+            creates.append(created - uploaded)
+    return statistics.median(uploads), statistics.median(creates)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", default="auto")
+    parser.add_argument("--http", action="store_true", help="also time the upload and create over HTTP")
     args = parser.parse_args()
     batch_size: int | str = int(args.batch_size) if args.batch_size.isdigit() else args.batch_size
     chunks = training_chunks(args.examples)
@@ -88,6 +111,9 @@ def main() -> None:
     print(f"peak memory while creating: {traced['peak_mb']:.1f} MiB")
     print(f"retrieve + 100 newest events + checkpoints after success: {read * 1000:.1f} ms")
     print(f"settled hyperparameters: {traced['hyperparameters']}; trained_tokens {traced['trained_tokens']:,}")
+    if args.http:
+        upload, create = over_http(chunks, args.rounds)
+        print(f"over HTTP (openai SDK): upload {upload:.2f} s, create {create:.2f} s (medians)")
 
 
 if __name__ == "__main__":

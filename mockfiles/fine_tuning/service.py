@@ -3,8 +3,8 @@ and checkpoints, and the models they make, per account. Knows nothing about HTTP
 
 A job's parameters are checked at create (400s); its files must be the caller's, have purpose
 ``fine-tune`` and be processed (``files/use.py``). Their content is read at create too, in the
-caller's thread (the edge runs create in a worker thread: a 100,000-example file takes about a
-second), but its verdict shows only when ``validating_files`` has passed on the emulator clock, as
+caller's thread (the edge runs create in a worker thread: bench/README.md has the time a
+100,000-example file takes), but its verdict shows only when ``validating_files`` has passed on the emulator clock, as
 OpenAI reports it: ``failed`` with the error's code and message. The job then lives on the clock
 (timeline.py); its results file (the metrics CSV, built at create) is stored through the Files
 service the first time anything reads after the job has succeeded, so it is listed, downloadable
