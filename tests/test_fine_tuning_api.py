@@ -367,3 +367,49 @@ def test_curl_creates_polls_and_reads_events(mockfiles: MockFilesServer, client:
         "param": "n_epochs",
         "code": None,
     }
+
+
+def test_answers_match_the_published_openapi_schemas(mockfiles: MockFilesServer, http: httpx.Client) -> None:
+    import jsonschema
+
+    document = http.get("/_mockfiles/openapi.json").json()
+
+    def check(value: object, name: str) -> None:
+        schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+        jsonschema.validate(value, schema, cls=jsonschema.Draft202012Validator)
+
+    mockfiles.use_scenario(SLOW)
+    client = mockfiles.client(max_retries=0)
+    training, validation = upload(client, chat_file(10)), upload(client, chat_file(3))
+    body = {"model": "gpt-4o-mini", "training_file": training, "validation_file": validation, "metadata": {"a": "b"}}
+    job = http.post("/v1/fine_tuning/jobs", json=body).json()
+    check(job, "FineTuningJob")
+    mockfiles.advance(60 + 500)
+    check(http.post(f"/v1/fine_tuning/jobs/{job['id']}/pause").json(), "FineTuningJob")  # status paused
+    check(
+        http.get(f"/v1/fine_tuning/jobs/{job['id']}/events", params={"limit": 1000}).json(),
+        "ListFineTuningJobEventsResponse",
+    )
+    check(http.post(f"/v1/fine_tuning/jobs/{job['id']}/resume").json(), "FineTuningJob")
+    mockfiles.advance(1000)
+    check(http.get(f"/v1/fine_tuning/jobs/{job['id']}").json(), "FineTuningJob")
+    check(http.get("/v1/fine_tuning/jobs").json(), "ListPaginatedFineTuningJobsResponse")
+    check(http.get(f"/v1/fine_tuning/jobs/{job['id']}/checkpoints").json(), "ListFineTuningJobCheckpointsResponse")
+    failed = http.post("/v1/fine_tuning/jobs", json={"model": "gpt-4o-mini", "training_file": validation}).json()
+    mockfiles.advance(30)
+    check(http.get(f"/v1/fine_tuning/jobs/{failed['id']}").json(), "FineTuningJob")  # with its error
+    grader = {"type": "python", "name": "g", "source": "def grade(sample, item): return 1"}
+    rft = {
+        "model": "o4-mini",
+        "training_file": upload(client, reinforcement_file()),
+        "method": {"type": "reinforcement", "reinforcement": {"grader": grader}},
+    }
+    check(http.post("/v1/fine_tuning/jobs", json=rft).json(), "FineTuningJob")
+
+
+@pytest.mark.mockfiles(rate_limits=False, in_process=True)
+def test_in_process_clients_run_a_job(mockfiles: MockFilesServer) -> None:
+    with mockfiles.client(max_retries=0) as client:
+        job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(client, chat_file()))
+        done = client.fine_tuning.jobs.retrieve(job.id)
+        assert done.status == "succeeded" and client.files.content(done.result_files[0]).read()
