@@ -29,7 +29,7 @@ from mockfiles.fine_tuning.events import EventLog
 from mockfiles.fine_tuning.job import StoredJob, checkpoint_id, token
 from mockfiles.fine_tuning.method import parse_method
 from mockfiles.fine_tuning.metrics import results_file
-from mockfiles.fine_tuning.models import FT_NAME, BaseModel, FineTunedModel, base_model, base_of
+from mockfiles.fine_tuning.models import BaseModel, FineTunedModel, base_model, base_of
 from mockfiles.fine_tuning.params import (
     CHECKPOINTS_LIMIT,
     EVENTS_LIMIT,
@@ -170,7 +170,7 @@ class FineTuning:
     def _base(self, account: str, name: str, now: float) -> BaseModel:
         """The base model a job starts from: a base model, or a fine-tuned model of the account's."""
         base = base_model(name) if not name.startswith("ft:") else None
-        if name.startswith("ft:") and self._find_model(account, name, now) is not None:
+        if name.startswith("ft:") and self.store.find_model(account, name, now) is not None:
             base = base_of(name)
         if base is None:
             raise InvalidRequest("model_not_available", param="model", model=name)
@@ -326,12 +326,12 @@ class FineTuning:
         not deleted), oldest first: what ``/v1/models`` lists and the model routes accept."""
         with self.files.lock:
             now = self.files.now()
-            return [model for job in self.store.of(account) for model in job.models(now)]
+            return self.store.models(account, now)
 
     def model(self, account: str, name: str) -> FineTunedModel | None:
         """The fine-tuned model ``name`` if ``account`` has it now (None otherwise)."""
         with self.files.lock:
-            return self._find_model(account, name, self.files.now())
+            return self.store.find_model(account, name, self.files.now())
 
     def has_model(self, account: str, name: str) -> bool:
         """Whether ``account`` has the fine-tuned model ``name`` now (the batch lines ask)."""
@@ -340,20 +340,11 @@ class FineTuning:
     def delete_model(self, account: str, name: str) -> FineTunedModel:
         """Delete one of the account's fine-tuned models: the model routes refuse it from now on."""
         with self.files.lock:
-            found = self._find_model(account, name, self.files.now())
+            found = self.store.find_model(account, name, self.files.now())
             if found is None:
                 raise NotFound("fine_tuned_model_not_found", param="model", model=name)
             self.store.get(account, found.job_id).deleted.add(name)
             return found
-
-    def _find_model(self, account: str, name: str, now: float) -> FineTunedModel | None:
-        if not FT_NAME.match(name):
-            return None
-        for job in self.store.of(account):
-            for model in job.models(now):
-                if model.id == name:
-                    return model
-        return None
 
     # --- helpers ------------------------------------------------------------------------
 

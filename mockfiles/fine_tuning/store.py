@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from mockfiles.core.errors import InvalidRequest, NotFound
 from mockfiles.fine_tuning.job import StoredJob
+from mockfiles.fine_tuning.models import FT_NAME, FineTunedModel
 
 MetadataFilter = dict[str, str] | None  # None: no filter; {}: jobs without metadata ("metadata=null")
 
@@ -67,6 +68,16 @@ class JobStore:
     def of(self, account: str) -> Iterator[StoredJob]:
         """An account's jobs, oldest first."""
         return (self._by_id[key[2]] for key in self._order.get(account, []))
+
+    def models(self, account: str, now: float) -> list[FineTunedModel]:
+        """The fine-tuned models an account's jobs have made by ``now`` and that are not deleted."""
+        return [model for job in self.of(account) for model in job.models(now)]
+
+    def find_model(self, account: str, name: str, now: float) -> FineTunedModel | None:
+        """One of them by name (None for any other name)."""
+        if not FT_NAME.match(name):
+            return None
+        return next((model for model in self.models(account, now) if model.id == name), None)
 
     def all_jobs(self) -> list[StoredJob]:
         """Every account's jobs, in creation order."""
