@@ -71,3 +71,33 @@ def test_an_unknown_fine_tuned_model_is_refused_as_openai_refuses_it(
             }
         }
     assert batch_of(client, "gpt-4o-mini").request_counts.completed == 2  # type: ignore[union-attr]
+
+
+def test_a_deleted_fine_tuned_model_is_refused_from_then_on(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
+    job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(client, chat_file()), suffix="d")
+    model = client.fine_tuning.jobs.retrieve(job.id).fine_tuned_model
+    assert model is not None
+    other = mockfiles.client(api_key="sk-another-account", max_retries=0)
+    with pytest.raises(openai.NotFoundError) as foreign:
+        other.models.delete(model)
+    deleted = client.models.delete(model)
+    assert (deleted.id, deleted.object, deleted.deleted) == (model, "model", True)
+    assert mockfiles.requests_for("models.delete")[-1]["model"] == model
+    for name in (model, "gpt-4o-mini", "ft:gpt-4o-mini-2024-07-18:personal::nothere1"):
+        with pytest.raises(openai.NotFoundError) as info:
+            client.models.delete(name)
+        assert info.value.body == {  # type: ignore[comparison-overlap]
+            "message": f"The model `{name}` does not exist or you do not have access to it.",
+            "type": "invalid_request_error",
+            "param": "model",
+            "code": "model_not_found",
+        }
+    assert foreign.value.code == "model_not_found"
+    done = batch_of(client, model)
+    assert done.request_counts is not None and done.request_counts.failed == 2
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.fine_tuning.jobs.create(model=model, training_file=job.training_file)
+    assert refused.value.code == "model_not_available"
+    assert client.fine_tuning.jobs.retrieve(job.id).fine_tuned_model == model  # the job still names it
+    checkpoint = client.fine_tuning.jobs.checkpoints.list(job.id).data[1].fine_tuned_model_checkpoint
+    assert client.models.delete(checkpoint).deleted

@@ -65,6 +65,7 @@ class Endpoint(Enum):
         "GET /fine_tuning/jobs/{fine_tuning_job_id}",
         FINE_TUNING,
     )
+    MODELS_DELETE = ("models.delete", "query", "DELETE /models/{model}", FINE_TUNING)  # a fine-tuned model
     FINE_TUNING_CANCEL = (
         "fine_tuning.jobs.cancel",
         "query",

@@ -338,7 +338,8 @@ class FineTuning:
         return self.model(account, name) is not None
 
     def delete_model(self, account: str, name: str) -> FineTunedModel:
-        """Delete one of the account's fine-tuned models: the model routes refuse it from now on."""
+        """Delete one of the account's fine-tuned models (or checkpoints): the model routes and
+        batch lines refuse it from now on. Any other name is a 404, a base model's too."""
         with self.files.lock:
             found = self.store.find_model(account, name, self.files.now())
             if found is None:

@@ -50,6 +50,7 @@ class FineTuningAPI:
             Endpoint.FINE_TUNING_RESUME: self.resume,
             Endpoint.FINE_TUNING_EVENTS: self.events,
             Endpoint.FINE_TUNING_CHECKPOINTS: self.checkpoints,
+            Endpoint.MODELS_DELETE: self.delete_model,
         }
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
@@ -102,6 +103,13 @@ class FineTuningAPI:
         after = query.get("after") or None
         page = self.service.checkpoints(ex.record.key or "", job_id, limit=query.get("limit"), after=after)
         return JSONResponse(page)
+
+    async def delete_model(self, request: Request, ex: Exchange) -> JSONResponse:
+        """``DELETE /v1/models/{model}``: one of the account's fine-tuned models (or checkpoints)."""
+        name: str = request.path_params["model"]
+        ex.record.details["model"] = name
+        deleted = self.service.delete_model(ex.record.key or "", name)
+        return JSONResponse({"id": deleted.id, "object": "model", "deleted": True})
 
 
 async def json_object(request: Request) -> dict[str, object]:
