@@ -164,3 +164,20 @@ def test_the_results_file_is_written_once_the_job_succeeds() -> None:
     written = [f for f in emulator.files.all_files() if f.purpose == "fine-tune-results"]
     assert len(written) == 1 and written[0].account == "k" and written[0].created_at == job["created_at"] + 10
     assert base64.b64decode(written[0].content()).startswith(b"step,train_loss,")
+
+
+def test_a_job_of_more_than_250000_steps_fails_in_validating_files() -> None:
+    emulator = Emulator()
+    line = json.dumps({"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]})
+    content = (line.encode() + b"\n") * 5001
+    stored = emulator.files.create("k", purpose="fine-tune", filename="t.jsonl", chunks=[content], size=len(content))
+    body = {"model": "gpt-4o-mini", "training_file": stored.id, "hyperparameters": {"batch_size": 1, "n_epochs": 50}}
+    job = emulator.fine_tuning.get("k", emulator.fine_tuning.create("k", body)["id"])
+    assert job["status"] == "failed" and job["error"] == {
+        "code": "too_many_steps",
+        "message": "This job would train for 250,050 steps; mockfiles trains at most 250,000 steps per job (its "
+        "results file holds a row per step). Lower n_epochs or raise batch_size.",
+        "param": None,
+    }
+    body["hyperparameters"] = {"batch_size": 2, "n_epochs": 50}
+    assert emulator.fine_tuning.get("k", emulator.fine_tuning.create("k", body)["id"])["status"] == "succeeded"

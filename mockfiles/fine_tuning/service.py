@@ -60,6 +60,11 @@ CREATE_KEYS = frozenset(
         "metadata",
     )
 )
+MAX_STEPS = 250_000
+TOO_MANY_STEPS = (
+    "This job would train for {steps:,} steps; mockfiles trains at most {limit:,} steps per job (its results "
+    "file holds a row per step). Lower n_epochs or raise batch_size."
+)
 RESULTS_PURPOSE = "fine-tune-results"
 RESULTS_FILENAME = "step_metrics.csv"
 FILE_REASONS: dict[Problem, str] = {
@@ -137,6 +142,12 @@ class FineTuning:
         examples = read if isinstance(read, Examples) else None
         settled = method.resolved(examples.count, base.learning_rate) if examples else None
         steps = math.ceil(examples.count / settled["batch_size"]) * settled["n_epochs"] if examples and settled else 0
+        if steps > MAX_STEPS:  # the emulator's own limit: the results file holds a row per step
+            error, fails = (
+                ("too_many_steps", TOO_MANY_STEPS.format(steps=steps, limit=MAX_STEPS), None),
+                "validating_files",
+            )
+            examples, settled, steps = None, None, 0
         results = None
         if examples and settled and fails is None:
             with self._work():
