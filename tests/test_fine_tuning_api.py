@@ -404,7 +404,10 @@ def test_answers_match_the_published_openapi_schemas(mockfiles: MockFilesServer,
         "training_file": upload(client, reinforcement_file()),
         "method": {"type": "reinforcement", "reinforcement": {"grader": grader}},
     }
-    check(http.post("/v1/fine_tuning/jobs", json=rft).json(), "FineTuningJob")
+    made = http.post("/v1/fine_tuning/jobs", json=rft).json()
+    check(made, "FineTuningJob")
+    mockfiles.advance(2000)
+    typed_job(http.get(f"/v1/fine_tuning/jobs/{made['id']}").json())  # the SDK's grader types, strictly
 
 
 @pytest.mark.mockfiles(rate_limits=False, in_process=True)
