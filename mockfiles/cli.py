@@ -17,7 +17,7 @@ from mockfiles.core.timeouts import MAX_TIMEOUT
 from mockfiles.core.units import parse_duration
 from mockfiles.emulator import Emulator, Settings
 from mockfiles.exceptions import ScenarioError, StartupError
-from mockfiles.scenarios.scenario import load_scenario
+from mockfiles.scenarios.scenario import example_names, example_scenario, load_scenario
 
 
 def parser() -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("serve", help="run the emulator until Ctrl-C")
     run.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one (default 8000)")
-    run.add_argument("--scenario", metavar="FILE", help="a YAML scenario file")
+    run.add_argument("--scenario", metavar="FILE", help="a YAML scenario file, or a shipped example's name")
     run.add_argument(
         "--profile", choices=sorted(PROFILES), help="service to emulate (default: the scenario's, else openai)"
     )
@@ -62,8 +62,13 @@ def parser() -> argparse.ArgumentParser:
         help="longest wait for the next byte of a request body, e.g. 60s (default 60s; answered 408)",
     )
 
-    check = commands.add_parser("check", help="validate scenario files")
-    check.add_argument("files", nargs="+", metavar="FILE")
+    check = commands.add_parser(
+        "check",
+        help="validate scenario files",
+        description="Validate scenario files. A bare name is one of the example scenarios shipped with "
+        f"mockfiles: {', '.join(example_names())}.",
+    )
+    check.add_argument("files", nargs="+", metavar="FILE", help="a scenario file, or a shipped example's name")
     return root
 
 
@@ -81,7 +86,8 @@ def check(paths: Sequence[str]) -> int:
         except ScenarioError as exc:
             print(f"mockfiles: {exc}", file=sys.stderr)
             return 1
-        print(f"{path}: ok")
+        example = None if Path(path).is_file() else example_scenario(path)
+        print(f"{path}: ok" + (f" (the shipped example {example})" if example is not None else ""))
     return 0
 
 
