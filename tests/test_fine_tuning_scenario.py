@@ -156,3 +156,15 @@ def test_a_probability_is_drawn_from_the_seed_and_the_job(mockfiles: MockFilesSe
     training = upload(client, chat_file())
     coin = upload(client, chat_file(2), "coin-valid.jsonl")
     assert outcomes() == first  # the same seed: the same job ids, the same draws
+
+
+@pytest.mark.mockfiles(rate_limits=False, scenario="fine_tuning_failures")
+def test_the_shipped_example_scenario(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
+    bad = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(client, chat_file(), "bad-1.jsonl"))
+    halfway = client.fine_tuning.jobs.create(model="gpt-4.1", training_file=upload(client, chat_file()))
+    good = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(client, chat_file()), suffix="ok")
+    mockfiles.advance(60 * 12)
+    assert client.fine_tuning.jobs.retrieve(bad.id).error.code == "invalid_file_format"  # type: ignore[union-attr]
+    assert client.fine_tuning.jobs.retrieve(halfway.id).error.code == "server_error"  # type: ignore[union-attr]
+    done = client.fine_tuning.jobs.retrieve(good.id)
+    assert done.status == "succeeded" and done.fine_tuned_model.startswith("ft:gpt-4o-mini-2024-07-18:acme:ok:")  # type: ignore[union-attr]
