@@ -14,7 +14,6 @@ from mockfiles.emulator import Emulator, Settings
 from mockfiles.fine_tuning.events import decode_event_id, event_id
 from mockfiles.fine_tuning.method import default_epochs, parse_method
 from mockfiles.fine_tuning.metrics import csv_rows, step_message
-from mockfiles.fine_tuning.models import FT_NAME, base_model, base_of
 from mockfiles.fine_tuning.timeline import Timeline
 from mockfiles.scenarios.fine_tuning import Timing
 from tests.fine_tuning import chat_file
@@ -147,7 +146,7 @@ def test_the_account_knows_its_fine_tuned_models_until_one_is_deleted() -> None:
         "created": job["created_at"],
         "owned_by": job["organization_id"],
     }
-    assert FT_NAME.match(name) and base_of(name) == base_model("gpt-4o-mini")
+    assert models[-1].base == "gpt-4o-mini-2024-07-18" and models[0].id.endswith(":ckpt-step-10")
     service.delete_model("k", name)
     assert service.model("k", name) is None and len(service.models("k")) == 9
     emulator.reset()

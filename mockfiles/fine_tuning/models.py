@@ -14,7 +14,6 @@ before the last, ``...:{id}:ckpt-step-{step}``; the last epoch's checkpoint is t
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -52,18 +51,11 @@ ALIASES = {
     "o4-mini": "o4-mini-2025-04-16",
 }
 BASE_MODELS = {m.snapshot: m for m in _SNAPSHOTS}
-FT_NAME = re.compile(r"^ft:(?P<base>[^:]+):(?P<org>[^:]*):(?P<suffix>[^:]*):(?P<id>[A-Za-z0-9]+)(?::ckpt-step-\d+)?$")
 
 
 def base_model(name: str) -> BaseModel | None:
     """The base model an alias or a snapshot names (None for any other name)."""
     return BASE_MODELS.get(ALIASES.get(name, name))
-
-
-def base_of(fine_tuned: str) -> BaseModel | None:
-    """The base model of a fine-tuned model's name (``ft:gpt-4o-mini-2024-07-18:...``)."""
-    found = FT_NAME.match(fine_tuned)
-    return BASE_MODELS.get(found.group("base")) if found else None
 
 
 def model_token(*parts: str) -> str:

@@ -29,7 +29,7 @@ from mockfiles.fine_tuning.events import EventLog
 from mockfiles.fine_tuning.job import StoredJob, checkpoint_id, token
 from mockfiles.fine_tuning.method import parse_method
 from mockfiles.fine_tuning.metrics import results_file
-from mockfiles.fine_tuning.models import BaseModel, FineTunedModel, base_model, base_of
+from mockfiles.fine_tuning.models import BaseModel, FineTunedModel, base_model
 from mockfiles.fine_tuning.params import (
     CHECKPOINTS_LIMIT,
     EVENTS_LIMIT,
@@ -181,8 +181,9 @@ class FineTuning:
     def _base(self, account: str, name: str, now: float) -> BaseModel:
         """The base model a job starts from: a base model, or a fine-tuned model of the account's."""
         base = base_model(name) if not name.startswith("ft:") else None
-        if name.startswith("ft:") and self.store.find_model(account, name, now) is not None:
-            base = base_of(name)
+        found = self.store.find_model(account, name, now)
+        if found is not None:
+            base = base_model(found.base)
         if base is None:
             raise InvalidRequest("model_not_available", param="model", model=name)
         return base

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from mockfiles.core.errors import InvalidRequest, NotFound
 from mockfiles.fine_tuning.job import StoredJob
-from mockfiles.fine_tuning.models import FT_NAME, FineTunedModel
+from mockfiles.fine_tuning.models import FineTunedModel
 
 MetadataFilter = dict[str, str] | None  # None: no filter; {}: jobs without metadata ("metadata=null")
 
@@ -75,7 +75,7 @@ class JobStore:
 
     def find_model(self, account: str, name: str, now: float) -> FineTunedModel | None:
         """One of them by name (None for any other name)."""
-        if not FT_NAME.match(name):
+        if not name.startswith("ft:"):
             return None
         return next((model for model in self.models(account, now) if model.id == name), None)
 
