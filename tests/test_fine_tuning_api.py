@@ -117,6 +117,11 @@ def test_the_whole_life_polled_with_advance(
     assert len(rows) == steps and rows[0]["step"] == "1"
     assert float(rows[0]["train_loss"]) == round(metrics[0].data["train_loss"], 5)  # type: ignore[index]
     assert rows[9]["valid_loss"] != "" and rows[8]["valid_loss"] == ""
+    # the new model answers
+    answer = client.chat.completions.create(
+        model=str(current.fine_tuned_model), messages=[{"role": "user", "content": "What is 3 + 3?"}]
+    )
+    assert answer.model == current.fine_tuned_model and answer.choices[0].message.content == "Echo: What is 3 + 3?"
 
 
 def test_the_same_seed_gives_the_same_metrics(client: openai.OpenAI, http: httpx.Client) -> None:

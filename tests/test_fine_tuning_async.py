@@ -42,6 +42,10 @@ async def test_the_async_client_follows_a_job_to_its_end(
     assert [int(r["step"]) for r in rows] == list(range(1, 101))
     jobs = [j.id async for j in aclient.fine_tuning.jobs.list(limit=1)]
     assert jobs == [job.id]
+    model = str(current.fine_tuned_model)
+    answer = await aclient.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
+    assert answer.model == model and answer.choices[0].message.content == "Echo: hi"
+    assert (await aclient.models.retrieve(model)).owned_by == job.organization_id
 
 
 async def test_pause_resume_and_cancel_with_the_async_client(

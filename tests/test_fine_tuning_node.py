@@ -1,7 +1,7 @@
 """A fine-tuning job with the official `openai` npm client (tests/node/fine_tuning.mjs): create,
 poll (the emulator clock moved between polls), pause and resume, events and checkpoints paged by
-the client, the results file, the list filtered by metadata, and two refusals as the client
-raises them."""
+the client, the results file, the list filtered by metadata, a chat completion with the new model
+and the models listed, and two refusals as the client raises them."""
 
 from __future__ import annotations
 
@@ -49,6 +49,8 @@ def test_the_node_client_runs_a_fine_tuning_job(mockfiles: MockFilesServer) -> N
     assert seen["checkpoints"][1][1].endswith(":ckpt-step-10")
     assert seen["results_header"] == "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"
     assert seen["listed"] == [job["id"]]
+    assert seen["chat"] == {"model": job["fine_tuned_model"], "content": "Echo: hi"}
+    assert sorted(seen["models"]) == sorted([job["fine_tuned_model"], seen["checkpoints"][1][1]])
     assert seen["refused"] == {
         "status": 400,
         "error": "BadRequestError",

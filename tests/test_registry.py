@@ -62,10 +62,14 @@ def test_every_endpoint_is_served_where_the_registry_says_and_nowhere_else() -> 
     ("dialect", "expected"),
     [
         ("openai", set(NAMES)),
-        # no Uploads API, no Fine-tuning API (and so no fine-tuned model to delete)
+        # no Uploads API, no Responses API, no Fine-tuning API (and so no fine-tuned model to delete)
         (
             "dashscope-compatible",
-            {n for n in NAMES if not n.startswith(("uploads.", "fine_tuning.")) and n != "models.delete"},
+            {
+                n
+                for n in NAMES
+                if not n.startswith(("uploads.", "fine_tuning.")) and n not in ("responses.create", "models.delete")
+            },
         ),
         ("dashscope-native", {"files.create", "files.list", "files.retrieve", "files.delete"}),
     ],
@@ -86,13 +90,17 @@ def test_the_openapi_document_names_the_endpoint_of_each_v1_route() -> None:
 def test_rate_classes_come_from_the_registry() -> None:
     limiter = RateLimiter(RateLimits(upload=3, query=10))
     for endpoint in Endpoint:  # batch classes count as queries unless the profile meters them apart
+        if endpoint.rate == "inference":  # the model routes: off unless set
+            assert limiter.limit_for(endpoint.id) is None
+            continue
         kind = "upload" if endpoint.rate == "upload" else "query"
         assert limiter.limit_for(endpoint.id) == (kind, 3 if kind == "upload" else 10, 1.0, kind)
-    apart = RateLimiter(RateLimits(upload=3, query=10, batch=1000, batch_list=100))
+    apart = RateLimiter(RateLimits(upload=3, query=10, batch=1000, batch_list=100, inference=60))
     for endpoint in Endpoint:
         expected = {
             "batch": ("batch", 1000, 60.0, endpoint.id),
             "batch_list": ("batch_list", 100, 60.0, endpoint.id),
+            "inference": ("inference", 60, 60.0, "inference"),
         }.get(endpoint.rate)
         assert apart.limit_for(endpoint.id) == (
             expected or (endpoint.rate, 3 if endpoint.rate == "upload" else 10, 1.0, endpoint.rate)
@@ -103,6 +111,7 @@ def test_rate_classes_come_from_the_registry() -> None:
         "batches.cancel",
         "batches.list",
     }
+    assert {e.id for e in Endpoint if e.rate == "inference"} == {"chat.completions.create", "responses.create"}
     assert limiter.limit_for("nothing.known") is None
     assert Endpoint.named("files.content") is Endpoint.FILES_CONTENT and str(Endpoint.FILES_LIST) == "files.list"
 

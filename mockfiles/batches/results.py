@@ -26,6 +26,7 @@ from typing import Any
 
 from mockfiles.batches.input import Limits, Request, Validation, read_requests
 from mockfiles.batches.timeline import Timeline
+from mockfiles.chat.reading import LineFiles
 from mockfiles.inference import text as inference
 from mockfiles.inference.text import HEX, Answer
 from mockfiles.scenarios.batches import LINE_ERRORS, BatchSettings, LineFailure
@@ -69,6 +70,7 @@ class Plan:
     chunks: tuple[bytes, ...]
     settings: BatchSettings
     seed: int
+    files: LineFiles | None = None  # the files its lines name, read once (None once the results are written)
     unknown_models: frozenset[str] = frozenset()  # fine-tuned models the account did not have at create
 
     @property
@@ -81,17 +83,26 @@ class Plan:
 
 
 def decide(
-    request: Request, settings: BatchSettings, seed: int, unknown: frozenset[str] = frozenset()
+    request: Request,
+    settings: BatchSettings,
+    seed: int,
+    files: LineFiles | None = None,
+    unknown: frozenset[str] = frozenset(),
 ) -> Answer | LineFailure | None:
     """A request's fate when that is known without running it: a scenario rule's effect, the
-    refusal of a fine-tuned model the account does not have (``unknown``), or the endpoint's
-    refusal of a malformed body; None: it runs and succeeds."""
+    refusal of a fine-tuned model the account does not have (``unknown``), the endpoint's refusal
+    of a malformed body, or the refusal of a file it names (the model routes' one file check:
+    chat/reading.py); None: it runs and succeeds."""
     rule = settings.rule_for(seed, request.custom_id, request.url, request.model)
     if rule is not None:
         return rule.effect()
     if request.model in unknown:
         return model_not_found(request.model)
-    return inference.check(request.url, request.body)
+    refused = inference.check(request.url, request.body)
+    if refused is None and files is not None:
+        read = files.read(request.url, request.body)
+        return read if isinstance(read, Answer) else None
+    return refused
 
 
 def model_not_found(model: str) -> Answer:
@@ -111,11 +122,13 @@ def plan(
     limits: Limits,
     settings: BatchSettings,
     seed: int,
+    files: LineFiles | None = None,
     known: Callable[[str], bool] = lambda model: False,
 ) -> Plan:
-    """Validate the input and note which requests will fail (one pass over the file). ``known``
-    says whether the account has a fine-tuned model (``ft:…``), asked once per name: the others
-    are answered whatever their name."""
+    """Validate the input and note which requests will fail (one pass over the file); the files
+    its lines name are checked now, as the batch is validated. ``known`` says whether the account
+    has a fine-tuned model (``ft:…``), asked once per name: the others are answered whatever their
+    name."""
     validation = Validation(endpoint, limits)
     failing = array("I")
     unknown: set[str] = set()
@@ -126,9 +139,9 @@ def plan(
             asked.add(model)
             if not known(model):
                 unknown.add(model)
-        if fails(decide(request, settings, seed, frozenset(unknown))):
+        if fails(decide(request, settings, seed, files, frozenset(unknown))):
             failing.append(request.index)
-    return Plan(validation, failing, chunks, settings, seed, frozenset(unknown))
+    return Plan(validation, failing, chunks, settings, seed, files, frozenset(unknown))
 
 
 class ChunkWriter:
@@ -180,9 +193,11 @@ def write_results(the_plan: Plan, timeline: Timeline, batch_id: str) -> Results:
         if request.index >= done:
             results.errors.write(_failure(line_id, request.custom_id, LineFailure(stop_code, LINE_ERRORS[stop_code])))
             continue
-        answer = decide(request, settings, seed, the_plan.unknown_models)
+        answer = decide(request, settings, seed, the_plan.files, the_plan.unknown_models)
         if answer is None:
-            answer = inference.run(request.url, request.body, ident, int(timeline.line_time(request.index)))
+            read = the_plan.files.read(request.url, request.body) if the_plan.files is not None else ()
+            documents = read if isinstance(read, tuple) else ()
+            answer = inference.run(request.url, request.body, ident, int(timeline.line_time(request.index)), documents)
         if isinstance(answer, LineFailure):
             results.errors.write(_failure(line_id, request.custom_id, answer))
             continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from mockfiles.batches.words import ROWS as BATCH_ROWS
+from mockfiles.chat.words import ROWS as CHAT_ROWS
 from mockfiles.core.wording import (
     COMPATIBLE,
     NATIVE,
@@ -282,4 +283,4 @@ ROWS: dict[str, Row] = {
     "advance_refused": Row("Invalid 'advance': {detail}."),
     "scenario_refused": Row("{detail}"),
 }
-ROWS |= BATCH_ROWS | UPLOAD_ROWS | RETRY_ROWS | FINE_TUNING_ROWS
+ROWS |= BATCH_ROWS | UPLOAD_ROWS | RETRY_ROWS | CHAT_ROWS | FINE_TUNING_ROWS

@@ -340,6 +340,12 @@ class FineTuning:
             now = self.files.now()
             return self.store.models(account, now)
 
+    def all_models(self) -> list[tuple[str, FineTunedModel]]:
+        """Every account's fine-tuned models (the account, the model): for the control routes."""
+        with self.files.lock:
+            now = self.files.now()
+            return [(job.account, model) for job in self.store.all_jobs() for model in job.models(now)]
+
     def model(self, account: str, name: str) -> FineTunedModel | None:
         """The fine-tuned model ``name`` if ``account`` has it now (None otherwise)."""
         with self.files.lock:
@@ -355,7 +361,7 @@ class FineTuning:
         with self.files.lock:
             found = self.store.find_model(account, name, self.files.now())
             if found is None:
-                raise NotFound("fine_tuned_model_not_found", param="model", model=name)
+                raise NotFound("model_not_found", param="model", model=name)
             self.store.get(account, found.job_id).deleted.add(name)
             return found
 

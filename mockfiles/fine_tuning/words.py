@@ -71,7 +71,4 @@ ROWS: dict[str, Row] = {
     "fine_tune_not_resumable": Row(
         "Cannot resume a fine-tuning job with status '{status}': only a paused job can be resumed: {job_id}"
     ),
-    "fine_tuned_model_not_found": Row(
-        "The model `{model}` does not exist or you do not have access to it.", "model_not_found"
-    ),
 }

@@ -18,6 +18,7 @@ from mockfiles.core.profiles import PROFILES, Profile, RateLimits, get_profile
 from mockfiles.core.timeouts import KEEP_ALIVE, MAX_TIMEOUT
 from mockfiles.exceptions import ScenarioError
 from mockfiles.scenarios.batches import BatchSettings, parse_batches
+from mockfiles.scenarios.chat import ChatSettings, parse_chat
 from mockfiles.scenarios.document import from_mapping, parse_document, plain_copy
 from mockfiles.scenarios.fault_rules import FaultRule, parse_faults
 from mockfiles.scenarios.fine_tuning import FineTuningSettings, parse_fine_tuning
@@ -35,10 +36,12 @@ TOP_KEYS = (
     "admin",
     "server",
     "batches",
+    "chat",
     "fine_tuning",
     "azure",
 )
-RATE_KEYS = ("upload", "query", "window", "batch", "batch_list", "batch_window")
+RATE_KEYS = ("upload", "query", "window", "batch", "batch_list", "batch_window", "inference")
+INFERENCE_KEYS = {"requests": "inference", "tokens": "tokens", "window": "inference_window"}  # -> RateLimits
 LIMIT_KEYS = ("max_files", "max_total_bytes", "max_file_bytes")
 SERVER_KEYS = ("header_timeout", "body_timeout", "idle_reset")
 KNOWN_PURPOSES = tuple(dict.fromkeys(p for make in PROFILES.values() for p in make().purposes))
@@ -61,6 +64,7 @@ class Scenario:
     processing: dict[str, float] = field(default_factory=dict)  # purpose or "default" -> delay
     faults: tuple[FaultRule, ...] = ()
     batches: BatchSettings = BatchSettings()
+    chat: ChatSettings = ChatSettings()
     fine_tuning: FineTuningSettings = FineTuningSettings()
     journal_cap: int | None = None
     admin_token: str | None = None
@@ -167,6 +171,8 @@ def parse_scenario(doc: Located) -> Scenario:
         out["faults"] = tuple(parse_faults(sections["faults"]))
     if "batches" in sections:
         out["batches"] = parse_batches(sections["batches"])
+    if "chat" in sections:
+        out["chat"] = parse_chat(sections["chat"])
     if "fine_tuning" in sections:
         out["fine_tuning"] = parse_fine_tuning(sections["fine_tuning"])
     if "journal" in sections:
@@ -237,7 +243,12 @@ def _rate_limits(node: Located) -> dict[str, Any] | bool:
         return False
     limits: dict[str, Any] = {}
     for key, entry in node.mapping(RATE_KEYS).items():
-        limits[key] = duration(entry, positive=True) if key.endswith("window") else _per_window(entry)
+        if key == "inference":  # the model routes: {requests, tokens, window}
+            for name, value in entry.mapping(tuple(INFERENCE_KEYS)).items():
+                field = INFERENCE_KEYS[name]
+                limits[field] = duration(value, positive=True) if name == "window" else _per_window(value)
+        else:
+            limits[key] = duration(entry, positive=True) if key.endswith("window") else _per_window(entry)
     return limits
 
 

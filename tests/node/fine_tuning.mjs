@@ -1,8 +1,9 @@
 // Runs a fine-tuning job with the official `openai` npm client against mockfiles and prints one
 // JSON line: the job as created, as retrieved at each poll (the Python side moves the emulator
 // clock between polls through the admin route), its events and checkpoints paged by the client,
-// the results file's first line, the ids listed by metadata, and the errors of a refused create
-// and of a cancel of the finished job.
+// the results file's first line, the ids listed by metadata, a chat completion with the new model
+// and the fine-tuned models listed, and the errors of a refused create and of a cancel of the
+// finished job.
 //
 //   node fine_tuning.mjs '{"base_url": "...", "admin_url": "...", "api_key": "...", "jsonl": "{...}\n..."}'
 import OpenAI, { toFile } from "openai";
@@ -49,6 +50,9 @@ for await (const checkpoint of client.fineTuning.jobs.checkpoints.list(job.id, {
 const results = await (await client.files.content(job.result_files[0])).text();
 const listed = [];
 for await (const item of client.fineTuning.jobs.list({ metadata: { client: "node" }, limit: 1 })) listed.push(item.id);
+const chat = await client.chat.completions.create({ model: job.fine_tuned_model, messages: [{ role: "user", content: "hi" }] });
+const models = [];
+for await (const model of client.models.list()) models.push(model.id);
 let refused = null;
 try {
   await client.fineTuning.jobs.create({ model: "gpt-9", training_file: training.id });
@@ -70,6 +74,8 @@ console.log(
     checkpoints: checkpoints.map((c) => [c.step_number, c.fine_tuned_model_checkpoint]),
     results_header: Buffer.from(results, "base64").toString().split("\n")[0],
     listed,
+    chat: { model: chat.model, content: chat.choices[0].message.content },
+    models: models.filter((id) => id.startsWith("ft:")),
     refused,
     cancel,
   }),

@@ -225,13 +225,23 @@ function entryRow(e) {
     { "data-seq": String(e.seq), class: `s-${statusClass(e.status)}` },
     el("td", { class: "num", text: e.seq }),
     el("td", { class: "nowrap", title: when(e.received_at), text: when(e.received_at).slice(11) }),
-    el("td", { class: "mono" }, `${e.method} ${e.path}${e.query ? "?" + e.query : ""}`, e.filename ? el("div", { class: "filename", text: e.filename }) : null),
+    el("td", { class: "mono" }, `${e.method} ${e.path}${e.query ? "?" + e.query : ""}`, e.filename ? el("div", { class: "filename", text: e.filename }) : null, prompted(e)),
     el("td", { text: e.endpoint || "—" }),
     el("td", { class: "mono nowrap", text: e.key || "—" }),
     el("td", { class: "status", text: e.status === null ? "none" : e.status }),
     el("td", { class: "rule" }, rule ? el("strong", { text: rule }) : "—", e.action ? el("div", { text: e.action }) : null),
     el("td", {}, timings.join(" · "), detail),
   );
+}
+
+function prompted(e) {
+  // a model request: its model, whether it streamed, the files it named and its tokens
+  if (!e.model || !String(e.endpoint || "").match(/^(chat|responses)\./)) return null;
+  const bits = [e.model + (e.stream ? " · stream" : "")];
+  if (e.files) bits.push(e.files.join(", "));
+  if (e.usage) bits.push(`${e.usage.prompt_tokens} + ${e.usage.completion_tokens} tokens`);
+  if (e.answer_rule) bits.push(`answer: ${e.answer_rule}`);
+  return el("div", { class: "muted prompted", text: bits.join(" · ") });
 }
 
 function renderJournal() {
@@ -636,9 +646,30 @@ async function refreshRetryTests(box) {
   box.replaceChildren(table(["id", "instructions (taken struck through)", "completed", "calls"], body.data.map(retryTestRow)));
 }
 
+function modelRow(m) {
+  const reads = { files: "file parts, input_file", fileid: "fileid://" }[m.reads] || "—";
+  return el(
+    "tr",
+    { "data-id": `${m.account || "*"}/${m.family}/${m.id}` },
+    el("td", { class: "mono", text: m.id }),
+    el("td", { text: m.family }),
+    el("td", { text: m.owned_by }),
+    el("td", { text: reads }),
+    el("td", { class: "mono", text: m.base || "—" }),
+    m.account ? accountCell(m) : el("td", { class: "muted", text: "every account" }),
+  );
+}
+
+async function refreshModels(box) {
+  const body = await adminJSON("/models");
+  const headers = ["id", "family", "owned by", "reads", "base", "account"];
+  box.replaceChildren(table(headers, body.data.map(modelRow)));
+}
+
 const COLLECTIONS = {
   "/batches": refreshBatches,
   "/uploads": refreshUploads,
+  "/models": refreshModels,
   "/fine-tuning": refreshFineTuning,
   "/calls": refreshCalls,
   "/retry-tests": refreshRetryTests,
