@@ -1,6 +1,7 @@
 """The console's Fine-tuning tab in a real browser (headless Chromium, as tests/test_console.py):
 every account's jobs with their status, progress, files and model, a failed job's error, and a
-job's events opened on demand and followed as the job runs; markup in the data stays text."""
+job's events opened on demand and followed as the job runs, the model it made in the Models tab;
+markup in the data stays text."""
 
 from __future__ import annotations
 
@@ -56,4 +57,8 @@ def test_the_fine_tuning_tab_lists_jobs_and_follows_their_events(browser: Any, s
     finished = client.fine_tuning.jobs.retrieve(job.id)
     assert "succeeded" in done and str(finished.fine_tuned_model) in done
     assert box.find_elements("css selector", f'a.file-link[data-file-id="{finished.result_files[0]}"]')
+    page.tab("models")
+    models = page.css('#models .collection[data-route="/models"]')[0]
+    wait(lambda: str(finished.fine_tuned_model) in models.text, "the fine-tuned model among the models")
+    assert server.account_id(server.api_key) in models.text and "gpt-4o-mini-2024-07-18" in models.text
     assert page.css("img") == [] and page.no_alert()
