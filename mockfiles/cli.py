@@ -16,7 +16,7 @@ from mockfiles.core.profiles import PROFILES
 from mockfiles.core.timeouts import MAX_TIMEOUT, SHUTDOWN_GRACE
 from mockfiles.core.units import parse_duration
 from mockfiles.emulator import Emulator, Settings
-from mockfiles.exceptions import ScenarioError, StartupError
+from mockfiles.exceptions import DataDirError, ScenarioError, StartupError
 from mockfiles.scenarios.scenario import example_names, example_scenario, load_scenario
 
 
@@ -48,6 +48,12 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="PATH",
         help="once accepting connections, write the URLs there as JSON (removed on exit), for test runners",
+    )
+    run.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="PATH",
+        help="keep every account's files, batches and Uploads there across restarts (default: in memory only)",
     )
     run.add_argument(
         "--header-timeout",
@@ -113,9 +119,10 @@ def run_server(args: argparse.Namespace) -> int:
             admin_token=args.admin_token,
             header_timeout=args.header_timeout,
             body_timeout=args.body_timeout,
+            data_dir=args.data_dir,
         )
         emulator = Emulator(settings)
-    except ValueError as exc:  # ScenarioError too
+    except (ValueError, DataDirError) as exc:  # ScenarioError too
         print(f"mockfiles: {exc}", file=sys.stderr)
         return 2
 
@@ -137,6 +144,8 @@ def run_server(args: argparse.Namespace) -> int:
             except OSError as exc:  # stops the server: a harness waiting for the file would wait forever
                 raise StartupError(f"cannot write the ready file {ready_file}: {exc.strerror or exc}") from None
         print(startup_lines(url, emulator.profile.name, protected, args.host), flush=True)
+        if args.data_dir is not None:
+            print(f"  state kept in {args.data_dir} ({len(emulator.files.store)} files)", flush=True)
 
     if ready_file is not None and not ready_file.parent.is_dir():
         print(f"mockfiles: --ready-file {ready_file}: no such directory {str(ready_file.parent)!r}", file=sys.stderr)
@@ -156,6 +165,7 @@ def run_server(args: argparse.Namespace) -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        emulator.close()
         if ready_file is not None:
             remove_ready_file(ready_file)
     return 0

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from types import ModuleType
 from typing import Any, TypedDict
 
@@ -18,7 +19,7 @@ from mockfiles.core.accounts import account_id
 from mockfiles.core.clock import real_monotonic_clock
 from mockfiles.core.journal import Entry
 from mockfiles.core.timeouts import SHUTDOWN_GRACE
-from mockfiles.emulator import Emulator, Settings
+from mockfiles.emulator import DataPath, Emulator, Settings
 from mockfiles.exceptions import StartupError
 from mockfiles.inprocess import transports as inprocess
 from mockfiles.inprocess.channel import Server as InMemoryServer
@@ -160,11 +161,12 @@ class MockFilesServer:
         header_timeout: float | None = None,
         body_timeout: float | None = None,
         in_process: bool = False,
+        data_dir: DataPath | None = None,
     ) -> None:
         check_port(port)
         keys = tuple(api_keys) if api_keys is not None else None
         settings = Settings(scenario, profile, seed, keys, rate_limits, admin_token, header_timeout, body_timeout)
-        self.emulator = Emulator(settings)
+        self.emulator = Emulator(replace(settings, data_dir=data_dir))
         self.host = host
         self._port = port
         self._server: uvicorn.Server | None = None
@@ -179,6 +181,7 @@ class MockFilesServer:
     def start(self) -> MockFilesServer:
         if self._thread is not None:
             return self
+        self.emulator.check_open()
         sock = bind(self.host, self._port)
         self._port = sock.getsockname()[1]
         app = build_app(self.emulator)
@@ -222,6 +225,7 @@ class MockFilesServer:
         self._thread.join(timeout=10)
         self._thread = None
         self._in_memory = None
+        self.emulator.close()
 
     def __enter__(self) -> MockFilesServer:
         return self.start()
@@ -265,7 +269,7 @@ class MockFilesServer:
 
     def advance(self, seconds: float) -> float:
         """Move the emulator's clock forward; returns the new emulator time."""
-        return self.emulator.clock.advance(seconds)
+        return self.emulator.advance(seconds)
 
     @property
     def requests(self) -> list[Entry]:

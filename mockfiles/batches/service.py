@@ -19,7 +19,6 @@ Every refusal of the service is worded in the one error table (``error_table.py`
 
 from __future__ import annotations
 
-import functools
 import heapq
 import math
 import threading
@@ -42,7 +41,7 @@ from mockfiles.batches.store import BatchFilter as BatchFilter
 from mockfiles.batches.store import BatchPage as BatchPage
 from mockfiles.batches.store import BatchStore, StoredBatch
 from mockfiles.batches.timeline import CANCELLABLE, FINAL, WINDOW, Timeline
-from mockfiles.chat.reading import LineFiles
+from mockfiles.chat.reading import line_files
 from mockfiles.core import ids
 from mockfiles.core.errors import Conflict, InvalidRequest
 from mockfiles.files.service import Files
@@ -81,9 +80,7 @@ class Batches:
         self._count_lock = threading.Lock()
         self._claims: dict[str, int] = {}  # per account: its claimed batches not yet written
         self._written = threading.Condition()  # guards _claims; notified as claims are written
-        # whether an account has a fine-tuned model (``ft:…``): the emulator hands in the Fine-tuning
-        # service's answer; a batch line naming one the account lacks gets OpenAI's 404
-        self.fine_tuned: Callable[[str, str], bool] = lambda account, model: False
+        self.fine_tuned: Callable[[str], Callable[[str], bool]] = lambda account: lambda model: False  # its ft: models
         files.on_read(self.settle)
 
     def configure(self, settings: BatchSettings, seed: int | None, deployments: tuple[str, ...] | None = None) -> None:
@@ -106,8 +103,7 @@ class Batches:
         output_expires_after: object = None,
         dialect: str = "openai",
     ) -> dict[str, Any]:
-        """A new batch, ``validating``; its input is validated now, the outcome shown when the
-        validating phase has passed."""
+        """A new batch, ``validating``; its input is validated now, the outcome shown once that phase has passed."""
         rules = self.files.profile.batches
         file_id = required_string(input_file_id, "input_file_id")
         url = required_string(endpoint, "endpoint")
@@ -121,12 +117,10 @@ class Batches:
             source = self._input_file(account, file_id)
         limit = rules.test_max_requests if url == rules.test_url else rules.max_requests
         settings = self.settings
-        reads_files = url.endswith(("/chat/completions", "/responses"))
-        files = LineFiles(self.files, account, dialect) if reads_files else None
+        files = line_files(self.files, url, account, dialect)
         with self._work():
             limits = Limits(limit, rules.max_embedding_inputs)
-            known = functools.partial(self.fine_tuned, account)
-            the_plan = plan(source.chunks, url, limits, settings, self.seed, files, known)
+            the_plan = plan(source.chunks, url, limits, settings, self.seed, files, self.fine_tuned(account))
         model = the_plan.validation.model
         if rules.deployments and self.deployments is not None and model is not None and model not in self.deployments:
             operation = "embeddings" if url.endswith("/embeddings") else "chatCompletion"
@@ -396,6 +390,7 @@ class Batches:
             batch.usage = results.usage
         batch.plan = replace(batch.plan, chunks=(), files=None)  # the input's bytes are no longer needed
         batch.settled = True
+        self.store.changed(batch)
 
     def _new_id(self) -> str:
         shape = self.files.profile.batches.id_shape

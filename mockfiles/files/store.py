@@ -7,6 +7,10 @@ at the start of each operation, so nothing runs in the background.
 Bytes that are not a file yet also count toward an account's storage: the parts of a
 pending upload are *held* under the upload's id until it completes, is cancelled, or
 expires (through the same heap), so the room left for new files shrinks as they arrive.
+
+Whoever keeps a file's id elsewhere (a vector store) is told when the file goes, deleted or expired
+(``on_remove``), with the emulator time it went at (an expired file: its ``expires_at``), under the
+same lock as the removal.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ from __future__ import annotations
 import hashlib
 import heapq
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from mockfiles.core.errors import InvalidRequest, NotFound
 from mockfiles.files.digest import KeptDigest
+from mockfiles.persistence.changes import NO_CHANGES, Changes, Kind, Loaded
 
 SortKey = tuple[int, int]  # (created_at, seq): the order of listing, unique per file
 CURSOR_MEMORY = 10_000  # deleted ids per account that still work as `after` cursors (oldest forgotten)
@@ -74,6 +80,17 @@ class StoredFile:
                 digest.update(chunk)
             self._md5 = digest.hexdigest()
         return self._md5
+
+
+def _stored_form(f: StoredFile) -> StoredFile:
+    """A file as a data directory keeps it: without its caches (the digest, the md5, its JSON)."""
+    return replace(f, digest=None, _md5=None, shown=None)
+
+
+FILE_KINDS = (
+    Kind("file", (StoredFile,), _stored_form),
+    Kind("file_cursor", ()),  # a deleted file's sort key: its id still works as ``after``
+)
 
 
 class _Index:
@@ -144,6 +161,8 @@ class FileStore:
         self._expiry: list[tuple[int, int, str]] = []  # files' and holds' expiry times
         self._holds: dict[str, _Hold] = {}
         self._seq = 0
+        self.changes: Changes = NO_CHANGES  # a data directory's marks (persistence/changes.py)
+        self.on_remove: list[Callable[[StoredFile, float], None]] = []  # called as a file goes (deleted or expired)
 
     # --- reads -----------------------------------------------------------------
 
@@ -261,11 +280,12 @@ class FileStore:
         self._by_id[f.id] = f
         if f.expires_at is not None:
             heapq.heappush(self._expiry, (f.expires_at, f.seq, f.id))
+        self.changes.put("file", f.id, f.account, f)
         return f
 
     def delete(self, account: str, file_id: str, now: float) -> StoredFile:
         f = self.get(account, file_id, now)
-        self._remove(f)
+        self._remove(f, now)
         return f
 
     def hold(self, key: str, account: str, size: int, expires_at: int) -> None:
@@ -289,14 +309,32 @@ class FileStore:
     def expire(self, now: float) -> None:
         heap = self._expiry
         while heap and heap[0][0] <= now:
-            _, seq, key = heapq.heappop(heap)
+            at, seq, key = heapq.heappop(heap)
             f = self._by_id.get(key)
             if f is not None and f.seq == seq:
-                self._remove(f)
+                self._remove(f, at)  # it went when it expired, whenever that is noticed
                 continue
             held = self._holds.get(key)
             if held is not None and held.seq == seq:
                 self.release(key)
+
+    # --- a data directory (persistence/changes.py: Joined) ----------------------------
+
+    kinds: tuple[Kind, ...] = FILE_KINDS
+
+    def track(self, changes: Changes) -> None:
+        self.changes = changes
+
+    def counters(self) -> dict[str, Any]:
+        return {"seq": self._seq}
+
+    def restore(self, loaded: Loaded, counters: dict[str, Any]) -> None:
+        """Back to the files and cursors a data directory holds (into an empty store)."""
+        for _, _, f in sorted(loaded["file"], key=lambda row: row[2].seq):
+            self.add(f)
+        for file_id, account, key in sorted(loaded["file_cursor"], key=lambda row: tuple(row[2])):
+            self._account(account).cursors[file_id] = tuple(key)
+        self._seq = counters["seq"]
 
     def clear(self) -> None:
         for f in self._by_id.values():
@@ -313,7 +351,7 @@ class FileStore:
             acct = self._accounts[account] = _Account()
         return acct
 
-    def _remove(self, f: StoredFile) -> None:
+    def _remove(self, f: StoredFile, now: float) -> None:
         if f.digest is not None:
             f.digest.make_now()
         acct = self._accounts[f.account]
@@ -321,7 +359,13 @@ class FileStore:
         del self._by_id[f.id]
         acct.total_bytes -= f.size
         acct.cursors[f.id] = f.key
+        self.changes.drop("file", f.id)
+        self.changes.put("file_cursor", f.id, f.account, f.key)
         if len(acct.cursors) > CURSOR_MEMORY:
-            del acct.cursors[next(iter(acct.cursors))]
+            oldest = next(iter(acct.cursors))
+            del acct.cursors[oldest]
+            self.changes.drop("file_cursor", oldest)
         acct.indexes[None].discard(acct.files)
         acct.indexes[f.purpose].discard(acct.files)
+        for hook in self.on_remove:
+            hook(f, now)

@@ -41,7 +41,7 @@ class StoredJob:
     error: tuple[str, str, str | None] | None  # (code, message, param) when it fails
     examples: Examples | None  # None when the files were found invalid
     settled: dict[str, Any] | None  # the hyperparameters with every auto settled (None: invalid files)
-    results: bytes | None = None  # the results file's bytes, built ahead (None: invalid files)
+    results: tuple[bytes, ...] | None = None  # the results file's bytes, built ahead (None: invalid files)
     result_file_id: str | None = None
     written: bool = False  # the results file is stored (or the job ended without one)
     deleted: set[str] = field(default_factory=set)  # its models deleted through /v1/models

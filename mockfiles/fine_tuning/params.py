@@ -15,7 +15,26 @@ from typing import Any
 from mockfiles.batches.params import check_metadata as check_metadata
 from mockfiles.core.errors import InvalidRequest, InvalidType, InvalidValue, MissingParameter, UnknownParameter
 from mockfiles.core.validation import check_range, json_type, parse_int
+from mockfiles.files.use import Problem, Use
 
+CREATE_KEYS = frozenset(
+    (
+        "model",
+        "training_file",
+        "validation_file",
+        "suffix",
+        "seed",
+        "method",
+        "hyperparameters",
+        "integrations",
+        "metadata",
+    )
+)
+MAX_STEPS = 250_000
+TOO_MANY_STEPS = (
+    "This job would train for {steps:,} steps; mockfiles trains at most {limit:,} steps per job (its results "
+    "file holds a row per step). Lower n_epochs or raise batch_size."
+)
 SUFFIX_CHARS = 64
 SEED_MAX = 2_147_483_647
 INTEGRATIONS_MAX = 5
@@ -23,6 +42,18 @@ WANDB_KEYS = ("project", "name", "entity", "tags")
 JOBS_LIMIT = (20, 1, 100)
 EVENTS_LIMIT = (20, 1, 1000)
 CHECKPOINTS_LIMIT = (10, 1, 100)
+
+
+FILE_REASONS: dict[Problem, str] = {
+    "missing": "ft_file_missing",
+    "purpose": "ft_file_purpose",
+    "processing": "ft_file_not_ready",
+    "failed": "ft_file_failed",
+}
+
+
+def file_use(param: str) -> Use:
+    return Use(param, purposes=frozenset({"fine-tune"}), reasons=FILE_REASONS, missing_status=400)
 
 
 def required_string(value: object, name: str) -> str:

@@ -16,14 +16,14 @@ from __future__ import annotations
 import heapq
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from mockfiles.core.errors import Conflict, InvalidRequest, NotFound
 from mockfiles.core.profiles import IdShape
 from mockfiles.files.service import Files
-from mockfiles.files.use import Problem, Use, check_use
+from mockfiles.files.use import check_use
 from mockfiles.fine_tuning.content import Examples, FileProblem, read_files
 from mockfiles.fine_tuning.events import EventLog
 from mockfiles.fine_tuning.job import StoredJob, checkpoint_id, token
@@ -32,12 +32,16 @@ from mockfiles.fine_tuning.metrics import results_file
 from mockfiles.fine_tuning.models import BaseModel, FineTunedModel, base_model
 from mockfiles.fine_tuning.params import (
     CHECKPOINTS_LIMIT,
+    CREATE_KEYS,
     EVENTS_LIMIT,
     JOBS_LIMIT,
+    MAX_STEPS,
+    TOO_MANY_STEPS,
     check_integrations,
     check_metadata,
     check_seed,
     check_suffix,
+    file_use,
     optional_string,
     page_limit,
     required_string,
@@ -47,36 +51,8 @@ from mockfiles.fine_tuning.timeline import Timeline
 from mockfiles.scenarios.fine_tuning import FineTuningSettings, JobFacts
 
 DEFAULT_SEED = 0  # rule probabilities when the scenario sets no seed
-CREATE_KEYS = frozenset(
-    (
-        "model",
-        "training_file",
-        "validation_file",
-        "suffix",
-        "seed",
-        "method",
-        "hyperparameters",
-        "integrations",
-        "metadata",
-    )
-)
-MAX_STEPS = 250_000
-TOO_MANY_STEPS = (
-    "This job would train for {steps:,} steps; mockfiles trains at most {limit:,} steps per job (its results "
-    "file holds a row per step). Lower n_epochs or raise batch_size."
-)
 RESULTS_PURPOSE = "fine-tune-results"
 RESULTS_FILENAME = "step_metrics.csv"
-FILE_REASONS: dict[Problem, str] = {
-    "missing": "ft_file_missing",
-    "purpose": "ft_file_purpose",
-    "processing": "ft_file_not_ready",
-    "failed": "ft_file_failed",
-}
-
-
-def file_use(param: str) -> Use:
-    return Use(param, purposes=frozenset({"fine-tune"}), reasons=FILE_REASONS, missing_status=400)
 
 
 class FineTuning:
@@ -88,7 +64,7 @@ class FineTuning:
         self.seed = DEFAULT_SEED
         self.configure(settings or FineTuningSettings(), seed)
         self.store = JobStore()
-        self._due: list[tuple[float, int, str]] = []  # (when a job succeeds, seq, id): a heap
+        self.due: list[tuple[float, int, str]] = []  # (when a job succeeds, seq, id): a heap
         self._working = 0  # file readings and results files being built (``busy``)
         self._count_lock = threading.Lock()
         files.on_read(self.settle)
@@ -151,7 +127,7 @@ class FineTuning:
         results = None
         if examples and settled and fails is None:
             with self._work():
-                results = results_file(seed, steps, steps // settled["n_epochs"], valid is not None)
+                results = (results_file(seed, steps, steps // settled["n_epochs"], valid is not None),)
         with self.files.lock:
             job = StoredJob(
                 id=job_id,
@@ -303,6 +279,7 @@ class FineTuning:
                 job.timeline = timeline.resumed(now)
                 shown = "queued"  # as the reference shows it, even with no queue to wait in
             self._schedule(job)
+            self.store.changed(job)
             return job.snapshot_at(now, shown)
 
     # --- results files ----------------------------------------------------------------
@@ -310,12 +287,12 @@ class FineTuning:
     def _schedule(self, job: StoredJob) -> None:
         status, at = job.timeline.final()
         if status == "succeeded" and not job.written and math.isfinite(at):
-            heapq.heappush(self._due, (at, job.seq, job.id))
+            heapq.heappush(self.due, (at, job.seq, job.id))
 
     def settle(self, now: float) -> None:
         """Store the results file of every job that has succeeded by ``now`` (call with the lock held)."""
-        while self._due and self._due[0][0] <= now:
-            at, _, job_id = heapq.heappop(self._due)
+        while self.due and self.due[0][0] <= now:
+            at, _, job_id = heapq.heappop(self.due)
             job = self.store.get_any(job_id)
             if job is None or job.written or job.timeline.final() != ("succeeded", at) or job.results is None:
                 continue  # a pause, resume or cancel moved its end: a newer entry stands for it
@@ -323,13 +300,14 @@ class FineTuning:
                 job.account,
                 purpose=RESULTS_PURPOSE,
                 filename=RESULTS_FILENAME,
-                chunks=(job.results,),
-                size=len(job.results),
+                chunks=job.results,
+                size=sum(map(len, job.results)),
                 created_at=int(at),
                 expires_after=None,
                 id_shape=IdShape(),
             )
             job.result_file_id, job.written, job.results = made.id, True, None
+            self.store.changed(job)
 
     # --- models -------------------------------------------------------------------------
 
@@ -351,9 +329,9 @@ class FineTuning:
         with self.files.lock:
             return self.store.find_model(account, name, self.files.now())
 
-    def has_model(self, account: str, name: str) -> bool:
-        """Whether ``account`` has the fine-tuned model ``name`` now (the batch lines ask)."""
-        return self.model(account, name) is not None
+    def has_model(self, account: str) -> Callable[[str], bool]:
+        """Whether ``account`` has a fine-tuned model, by name, when asked (the batch lines ask)."""
+        return lambda name: self.model(account, name) is not None
 
     def delete_model(self, account: str, name: str) -> FineTunedModel:
         """Delete one of the account's fine-tuned models (or checkpoints): the model routes and
@@ -362,7 +340,9 @@ class FineTuning:
             found = self.store.find_model(account, name, self.files.now())
             if found is None:
                 raise NotFound("model_not_found", param="model", model=name)
-            self.store.get(account, found.job_id).deleted.add(name)
+            job = self.store.get(account, found.job_id)
+            job.deleted.add(name)
+            self.store.changed(job)
             return found
 
     # --- helpers ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from mockfiles.core.errors import InvalidRequest, NotFound
 from mockfiles.fine_tuning.job import StoredJob
 from mockfiles.fine_tuning.models import FineTunedModel
+from mockfiles.persistence.changes import NO_CHANGES, Changes
 
 MetadataFilter = dict[str, str] | None  # None: no filter; {}: jobs without metadata ("metadata=null")
 
@@ -20,6 +21,14 @@ class JobStore:
         self._by_id: dict[str, StoredJob] = {}
         self._order: dict[str, list[tuple[int, int, str]]] = {}
         self._seq = 0
+        self.changes: Changes = NO_CHANGES  # a data directory's marks (persistence/changes.py)
+
+    @property
+    def seq(self) -> int:
+        return self._seq
+
+    def restore_seq(self, seq: int) -> None:
+        self._seq = seq
 
     def next_seq(self) -> int:
         self._seq += 1
@@ -28,6 +37,11 @@ class JobStore:
     def add(self, job: StoredJob) -> None:
         self._by_id[job.id] = job
         insort(self._order.setdefault(job.account, []), job.key)
+        self.changed(job)
+
+    def changed(self, job: StoredJob) -> None:
+        """Mark a job added or changed (its timeline, its results file, its deleted models)."""
+        self.changes.put("fine_tuning_job", job.id, job.account, job)
 
     def get(self, account: str, job_id: str) -> StoredJob:
         job = self._by_id.get(job_id)

@@ -23,6 +23,7 @@ from mockfiles.scenarios.document import from_mapping, parse_document, plain_cop
 from mockfiles.scenarios.fault_rules import FaultRule, parse_faults
 from mockfiles.scenarios.fine_tuning import FineTuningSettings, parse_fine_tuning
 from mockfiles.scenarios.located import MAX_SEED, Located, duration, integer, size, string
+from mockfiles.scenarios.vector_stores import VectorStoreSettings, parse_vector_stores
 
 TOP_KEYS = (
     "profile",
@@ -36,6 +37,7 @@ TOP_KEYS = (
     "admin",
     "server",
     "batches",
+    "vector_stores",
     "chat",
     "fine_tuning",
     "azure",
@@ -64,6 +66,7 @@ class Scenario:
     processing: dict[str, float] = field(default_factory=dict)  # purpose or "default" -> delay
     faults: tuple[FaultRule, ...] = ()
     batches: BatchSettings = BatchSettings()
+    vector_stores: VectorStoreSettings = VectorStoreSettings()
     chat: ChatSettings = ChatSettings()
     fine_tuning: FineTuningSettings = FineTuningSettings()
     journal_cap: int | None = None
@@ -171,6 +174,8 @@ def parse_scenario(doc: Located) -> Scenario:
         out["faults"] = tuple(parse_faults(sections["faults"]))
     if "batches" in sections:
         out["batches"] = parse_batches(sections["batches"])
+    if "vector_stores" in sections:
+        out["vector_stores"] = parse_vector_stores(sections["vector_stores"])
     if "chat" in sections:
         out["chat"] = parse_chat(sections["chat"])
     if "fine_tuning" in sections:

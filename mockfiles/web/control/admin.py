@@ -1,5 +1,5 @@
-"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, batches, uploads, models,
-fine-tuning jobs and their events, scenario (and the checking of one without applying it), a file's
+"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, batches, uploads, models, vector
+stores, fine-tuning jobs and their events, scenario (and the checking of one without applying it), a file's
 content and deletion by id; the web console
 (console.py) reads them all.
 
@@ -86,7 +86,8 @@ def routes(api: Api) -> list[Route]:
         return JSONResponse({"object": "list", "data": data, **journal})
 
     async def files(request: Request, ex: Exchange) -> JSONResponse:
-        await write_due_results(emulator.batches, None)  # ended batches' result files, off the event loop
+        # ended batches' result files, off the event loop
+        await write_due_results(emulator.batches, None, emulator.flush)
         now = emulator.clock.now()
         view = api.openai
         data = [
@@ -119,10 +120,24 @@ def routes(api: Api) -> list[Route]:
 
     async def batches(request: Request, ex: Exchange) -> JSONResponse:
         """Every account's batches, oldest first, each with its account masked as files are."""
-        await write_due_results(emulator.batches, None)
+        await write_due_results(emulator.batches, None, emulator.flush)
         data = [
             {**api.openai.batch_object(batch), "account": account_id(account), "key": key_hint(account)}
             for account, batch in emulator.batches.everyone()
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def vector_stores(request: Request, ex: Exchange) -> JSONResponse:
+        """Every account's vector stores, oldest first, each with its files and their statuses."""
+        data = [
+            {
+                **shown,
+                "description": store.description,
+                "account": account_id(store.account),
+                "key": key_hint(store.account),
+                "files": files,
+            }
+            for store, shown, files in await run_in_threadpool(emulator.vector_stores.everyone)
         ]
         return JSONResponse({"object": "list", "data": data})
 
@@ -214,6 +229,7 @@ def routes(api: Api) -> list[Route]:
         route(PREFIX + "/uploads", GET=guarded(uploads)),
         route(PREFIX + "/batches", GET=guarded(batches)),
         route(PREFIX + "/models", GET=guarded(models)),
+        route(PREFIX + "/vector-stores", GET=guarded(vector_stores)),
         route(PREFIX + "/fine-tuning", GET=guarded(fine_tuning)),
         route(PREFIX + "/fine-tuning/{job_id}/events", GET=guarded(fine_tuning_events)),
         route(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
