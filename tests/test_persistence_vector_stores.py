@@ -5,6 +5,7 @@ that deleting or expiring it after the restart takes it out of its stores."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from pathlib import Path
@@ -12,11 +13,12 @@ from typing import Any
 
 import httpx
 import openai
+from openai.types.vector_stores import VectorStoreFile
 
 from mockfiles.persistence.datadir import DB_NAME
 from mockfiles.server import MockFilesServer
 from tests.chatting import REPORT, asking, file_part
-from tests.test_persistence import Served, blob_files, sha
+from tests.test_persistence import KEY, Served, blob_files, sha
 from tests.vectoring import BIRDS, CATS, DOGS, upload
 
 SCENARIO = {
@@ -113,7 +115,12 @@ def test_vector_stores_survive_kill_9_with_their_files_batches_cursors_and_searc
     }
     assert before[stopped.id]["batch"]["status"] == "cancelled"
     assert sha(BIG) in blob_files(data_dir)  # kept by the store file that stays, its File gone
-    last = client.vector_stores.files.update(birds, vector_store_id=other.id, attributes={"last": "yes"})
+
+    async def update_last() -> VectorStoreFile:
+        async with openai.AsyncOpenAI(base_url=server.url + "/v1", api_key=KEY, max_retries=0) as aclient:
+            return await aclient.vector_stores.files.update(birds, vector_store_id=other.id, attributes={"last": "yes"})
+
+    last = asyncio.run(update_last())
     server.kill()  # right after the answer
 
     again = Served(data_dir, "--scenario", str(scenario), "--seed", "11")

@@ -46,13 +46,13 @@ def _stored_file(f: StoreFile) -> StoreFile:
     return replace(f, stored=cast(StoredFile, kept), indexed=False)
 
 
-STORE_CLASSES = (VectorStore, StoreFile, FileBatch, Ingestion, Failure, Chunking, Spans, StoredFile)
+FILE_CLASSES = (StoreFile, Ingestion, Failure, Chunking, Spans, StoredFile)  # a leaving one holds its File
 
 
 class SavedVectorStores:
     kinds: tuple[Kind, ...] = (
-        Kind(STORE_KIND, STORE_CLASSES, _stored_store),
-        Kind(FILE_KIND, STORE_CLASSES, _stored_file),
+        Kind(STORE_KIND, (VectorStore,), _stored_store),
+        Kind(FILE_KIND, FILE_CLASSES, _stored_file),
         Kind(BATCH_KIND, (FileBatch,)),
     )
 
