@@ -44,6 +44,7 @@ from mockfiles.scenarios.scenario import Scenario, ScenarioSource, load_scenario
 from mockfiles.uploads.saved import SavedUploads
 from mockfiles.uploads.service import Uploads
 from mockfiles.vector_stores.file_search import FileSearchTool
+from mockfiles.vector_stores.saved import SavedVectorStores
 from mockfiles.vector_stores.service import VectorStores
 
 DEFAULT_FAULT_SEED = 0
@@ -199,9 +200,10 @@ class Emulator:
     def joined(self) -> dict[str, Joined]:
         """The stores whose state a data directory keeps, by name (a new API's store joins here)."""
         return {
-            "files": self.files.store,
+            "files": self.files.store,  # first: the others' records link to its files
             "batches": SavedBatches(self.batches),
             "uploads": SavedUploads(self.uploads),
+            "vector_stores": SavedVectorStores(self.vector_stores),
             "fine_tuning": SavedFineTuning(self.fine_tuning),
         }
 
