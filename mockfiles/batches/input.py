@@ -28,7 +28,8 @@ from typing import Any
 from mockfiles.core.echoes import echoed
 
 MAX_ERRORS = 10  # problems reported per file; the scan stops at the tenth (a choice: OpenAI reports several)
-BOM = b"\xef\xbb\xbf"
+BOM = "\ufeff"
+BOM_BYTES = BOM.encode()
 MAX_DEPTH = 128  # levels of nesting in a line (serde_json's default); orjson itself stops at 1024
 MAX_MODEL_CHARS = 256  # a model's name (the longest real one is under 100 characters)
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # where a lone surrogate could come from
@@ -95,8 +96,8 @@ def _parsed_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
     for number, raw in enumerate(iter_lines(chunks), start=1):
         if not raw.strip():
             continue
-        if number == 1 and raw.startswith(BOM):
-            raw = raw[len(BOM) :]
+        if number == 1 and raw.startswith(BOM_BYTES):
+            raw = raw[len(BOM_BYTES) :]
         yield number, strict_json(raw)
 
 

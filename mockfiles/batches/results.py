@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import logging
 from array import array
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +89,7 @@ class Plan:
     settings: BatchSettings
     seed: int
     files: LineFiles | None = None  # the files its lines name, read once (None once the results are written)
+    unknown_models: frozenset[str] = frozenset()  # fine-tuned models the account did not have at create
 
     @property
     def valid(self) -> bool:
@@ -100,19 +101,33 @@ class Plan:
 
 
 def decide(
-    request: Request, settings: BatchSettings, seed: int, files: LineFiles | None = None
+    request: Request,
+    settings: BatchSettings,
+    seed: int,
+    files: LineFiles | None = None,
+    unknown: frozenset[str] = frozenset(),
 ) -> Answer | LineFailure | None:
     """A request's fate when that is known without running it: a scenario rule's effect, the
-    endpoint's refusal of a malformed body, or the refusal of a file it names (the model routes'
-    one file check: chat/reading.py); None: it runs and succeeds."""
+    refusal of a fine-tuned model the account does not have (``unknown``), the endpoint's refusal
+    of a malformed body, or the refusal of a file it names (the model routes' one file check:
+    chat/reading.py); None: it runs and succeeds."""
     rule = settings.rule_for(seed, request.custom_id, request.url, request.model)
     if rule is not None:
         return rule.effect()
+    if request.model in unknown:
+        return model_not_found(request.model)
     refused = inference.check(request.url, request.body)
     if refused is None and files is not None:
         read = files.read(request.url, request.body)
         return read if isinstance(read, Answer) else None
     return refused
+
+
+def model_not_found(model: str) -> Answer:
+    """OpenAI's answer to a model that does not exist or is another account's (a 404)."""
+    message = f"The model `{model}` does not exist or you do not have access to it."
+    error = {"message": message, "type": "invalid_request_error", "param": None, "code": "model_not_found"}
+    return Answer(404, {"error": error})
 
 
 def fails(decided: Answer | LineFailure | None) -> bool:
@@ -126,17 +141,27 @@ def planning(
     settings: BatchSettings,
     seed: int,
     files: LineFiles | None = None,
+    known: Callable[[str], bool] = lambda model: False,
 ) -> Generator[None, None, Plan]:
     """Validate the input and note which requests will fail (one pass over the file): a job. The
-    files its lines name are checked now, as the batch is validated."""
+    files its lines name are checked now, as the batch is validated. ``known`` says whether the
+    account has a fine-tuned model (``ft:…``), asked once per name: the others are answered whatever
+    their name."""
     validation = Validation(endpoint, limits)
     failing = array("I")
+    unknown: set[str] = set()
+    asked: set[str] = set()
     for request in validation.requests(chunks):
-        if fails(decide(request, settings, seed, files)):
+        model = request.model
+        if model.startswith("ft:") and model not in asked:
+            asked.add(model)
+            if not known(model):
+                unknown.add(model)
+        if fails(decide(request, settings, seed, files, frozenset(unknown))):
             failing.append(request.index)
         if request.index % STEP == 0:
             yield
-    return Plan(validation, failing, chunks, settings, seed, files)
+    return Plan(validation, failing, chunks, settings, seed, files, frozenset(unknown))
 
 
 class ChunkWriter:
@@ -208,7 +233,7 @@ def building(the_plan: Plan, timeline: Timeline, batch_id: str, room: int) -> Ge
         if request.index >= done:
             results.errors.write(_failure(line_id, request.custom_id, LineFailure(stop_code, LINE_ERRORS[stop_code])))
             continue
-        answer = decide(request, settings, seed, the_plan.files)
+        answer = decide(request, settings, seed, the_plan.files, the_plan.unknown_models)
         if isinstance(answer, LineFailure):
             results.errors.write(_failure(line_id, request.custom_id, answer))
             continue

@@ -89,6 +89,7 @@ class Batches:
         self.configure(settings or BatchSettings(), seed)
         self.store = BatchStore()
         self.stored: Callable[[], None] = _nothing  # told when results are stored (a data directory's flush)
+        self.fine_tuned: Callable[[str], Callable[[str], bool]] = lambda account: lambda model: False  # its ft: models
 
     def configure(self, settings: BatchSettings, seed: int | None, deployments: tuple[str, ...] | None = None) -> None:
         """The scenario's settings for batches created from now on (each batch keeps those it
@@ -151,7 +152,7 @@ class Batches:
         batch made and its results scheduled."""
         settings, url, account = self.settings, fields["endpoint"], fields["account"]
         files = line_files(self.files, url, account, fields["dialect"])
-        the_plan = yield from planning(chunks, url, limits, settings, self.seed, files)
+        the_plan = yield from planning(chunks, url, limits, settings, self.seed, files, self.fine_tuned(account))
         model, deployments, rules = the_plan.validation.model, self.deployments, self.files.profile.batches
         if rules.deployments and deployments is not None and model is not None and model not in deployments:
             operation = "embeddings" if url.endswith("/embeddings") else "chatCompletion"

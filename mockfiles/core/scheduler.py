@@ -165,10 +165,9 @@ class Scheduler:
             self._unfinished.clear()
             self._owed.clear()
             waiters, self._waiters = self._waiters, []
-        for task in dropped:
-            if task.job is not None:
-                task.job.close()
-            task.future.set_exception(Superseded())
+        for task in dropped:  # a job running a slice ends at the slice's end (its future is done)
+            if not task.future.done():
+                task.future.set_exception(Superseded())
         for waiter in waiters:
             waiter.callback()
 

@@ -21,6 +21,7 @@ from mockfiles.scenarios.batches import BatchSettings, parse_batches
 from mockfiles.scenarios.chat import ChatSettings, parse_chat
 from mockfiles.scenarios.document import from_mapping, parse_document, plain_copy
 from mockfiles.scenarios.fault_rules import FaultRule, parse_faults
+from mockfiles.scenarios.fine_tuning import FineTuningSettings, parse_fine_tuning
 from mockfiles.scenarios.located import MAX_SEED, Located, duration, integer, size, string
 from mockfiles.scenarios.vector_stores import VectorStoreSettings, parse_vector_stores
 
@@ -38,6 +39,7 @@ TOP_KEYS = (
     "batches",
     "vector_stores",
     "chat",
+    "fine_tuning",
     "azure",
 )
 RATE_KEYS = ("upload", "query", "window", "batch", "batch_list", "batch_window", "inference")
@@ -67,6 +69,7 @@ class Scenario:
     batches: BatchSettings = BatchSettings()
     vector_stores: VectorStoreSettings = VectorStoreSettings()
     chat: ChatSettings = ChatSettings()
+    fine_tuning: FineTuningSettings = FineTuningSettings()
     journal_cap: int | None = None
     journal_bytes: int | None = None
     admin_token: str | None = None
@@ -177,6 +180,8 @@ def parse_scenario(doc: Located) -> Scenario:
         out["vector_stores"] = parse_vector_stores(sections["vector_stores"])
     if "chat" in sections:
         out["chat"] = parse_chat(sections["chat"])
+    if "fine_tuning" in sections:
+        out["fine_tuning"] = parse_fine_tuning(sections["fine_tuning"])
     if "journal" in sections:
         journal = sections["journal"].mapping(("cap", "max_bytes"))
         if "cap" in journal:
