@@ -62,7 +62,7 @@ def parser() -> argparse.ArgumentParser:
         help="longest wait for the next byte of a request body, e.g. 60s (default 60s; answered 408)",
     )
 
-    check = commands.add_parser("check", help="validate scenario files")
+    check = commands.add_parser("check", help="validate scenario files, reporting every error with its line")
     check.add_argument("files", nargs="+", metavar="FILE")
     return root
 
@@ -75,14 +75,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def check(paths: Sequence[str]) -> int:
+    """Every file checked, and every error of each reported on its own line, ``FILE:LINE: message``
+    (as compilers do, so editors can jump to them); 1 when any file has errors."""
+    failed = 0
     for path in paths:
         try:
             load_scenario(path)
         except ScenarioError as exc:
-            print(f"mockfiles: {exc}", file=sys.stderr)
-            return 1
+            failed += 1
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            count = len(exc.problems)
+            print(f"{path}: {count} error{'s' if count > 1 else ''}", file=sys.stderr)
+            continue
         print(f"{path}: ok")
-    return 0
+    return 1 if failed else 0
 
 
 def run_server(args: argparse.Namespace) -> int:
@@ -101,7 +108,11 @@ def run_server(args: argparse.Namespace) -> int:
             body_timeout=args.body_timeout,
         )
         emulator = Emulator(settings)
-    except ValueError as exc:  # ScenarioError too
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(f"mockfiles: {problem}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
         print(f"mockfiles: {exc}", file=sys.stderr)
         return 2
 

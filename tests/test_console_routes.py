@@ -49,6 +49,20 @@ def test_check_validates_without_applying(mockfiles) -> None:  # type: ignore[no
     mockfiles.client().files.create(file=b"x", purpose="assistants")  # no fault fires
 
 
+def test_a_refused_scenario_names_every_problem_one_per_line(mockfiles) -> None:  # type: ignore[no-untyped-def]
+    text = "seed: x\nfaults:\n  - match: {endpoint: files.create}\n    statuz: 503\n    times: 0\n"
+    for answer in (
+        httpx.post(mockfiles.url + "/_mockfiles/scenario/check", content=text),
+        httpx.put(mockfiles.url + "/_mockfiles/scenario", content=text),
+    ):
+        assert answer.status_code == 400
+        assert answer.json()["error"]["message"].splitlines() == [
+            "<PUT /_mockfiles/scenario>:1: seed must be an integer, got 'x'",
+            "<PUT /_mockfiles/scenario>:4: unknown key 'statuz' in faults[0]; did you mean 'status'?",
+            "<PUT /_mockfiles/scenario>:5: faults[0].times must be at least 1, got 0",
+        ]
+
+
 def test_the_scenario_as_yaml(mockfiles) -> None:  # type: ignore[no-untyped-def]
     assert httpx.get(mockfiles.url + "/_mockfiles/scenario").json()["yaml"] == ""
     assert "yaml" not in httpx.put(mockfiles.url + "/_mockfiles/scenario", content=GOOD).json()

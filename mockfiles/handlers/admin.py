@@ -131,7 +131,7 @@ def routes(api: Api) -> list[Route]:
             try:
                 parsed = await run_in_threadpool(scenario_from_text, text, SCENARIO_SOURCE)
             except ScenarioError as exc:
-                raise InvalidRequest("scenario_refused", param="scenario", detail=str(exc)) from None
+                raise InvalidRequest("scenario_refused", param="scenario", detail=every_problem(exc)) from None
             emulator.use_scenario(parsed)
         elif request.method == "DELETE":
             emulator.use_scenario(None)
@@ -146,7 +146,7 @@ def routes(api: Api) -> list[Route]:
         try:
             await run_in_threadpool(scenario_from_text, raw.decode("utf-8", errors="replace"), SCENARIO_SOURCE)
         except ScenarioError as exc:
-            raise InvalidRequest("scenario_refused", param="scenario", detail=str(exc)) from None
+            raise InvalidRequest("scenario_refused", param="scenario", detail=every_problem(exc)) from None
         return JSONResponse({"valid": True})
 
     def stored(file_id: str) -> StoredFile:
@@ -192,6 +192,11 @@ def routes(api: Api) -> list[Route]:
 def require_admin_token(emulator: Emulator, request: Request) -> None:
     """Refuse a request to the control routes without the admin token, when one is set."""
     check_admin_token(emulator.admin_token, request.headers.get("authorization"))
+
+
+def every_problem(exc: ScenarioError) -> str:
+    """A refused scenario's problems, one per line, in the order of their lines."""
+    return "\n".join(str(problem) for problem in exc.problems)
 
 
 def scenario_yaml(document: dict[str, Any]) -> str:
