@@ -9,6 +9,9 @@ Fixtures:
                     api_keys=..., rate_limits=..., in_process=...)`` over the session's
                     options (``in_process=True``: ``client()`` and ``async_client()`` reach
                     the server without a socket unless told otherwise)
+  mockfiles_env     ``mockfiles``, with OPENAI_BASE_URL, OPENAI_API_KEY and the dashscope SDK's
+                    settings pointed at it for the test (restored after it): for application
+                    code that builds its own clients
 
 A relative ``scenario=`` path is looked for next to the test file first, then in the
 rootdir, then in the working directory: a suite finds its scenarios wherever pytest is
@@ -104,6 +107,15 @@ def mockfiles(mockfiles_server: MockFilesServer, request: pytest.FixtureRequest)
         mockfiles_server.in_process = session_default
     if request.config.getoption("mockfiles_report", False):
         request.node.user_properties.append((CALLS_PROPERTY, mockfiles_server.calls()))
+
+
+@pytest.fixture
+def mockfiles_env(mockfiles: MockFilesServer) -> Iterator[MockFilesServer]:
+    """``mockfiles``, with the environment pointed at it for the test: ``OPENAI_BASE_URL`` and
+    ``OPENAI_API_KEY`` (so that application code's own ``OpenAI()`` reaches it), the ``dashscope``
+    SDK's ``DASHSCOPE_*`` variables and module settings; all put back after the test."""
+    with mockfiles.patch_environment():
+        yield mockfiles
 
 
 def marker_options(node: pytest.Item) -> dict[str, object]:

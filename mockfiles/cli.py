@@ -1,10 +1,13 @@
-"""``mockfiles serve`` and ``mockfiles check``."""
+"""``mockfiles serve``, ``mockfiles env`` and ``mockfiles check``."""
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
+import os
 import signal
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +15,7 @@ from types import FrameType
 
 from .announce import ready_document, remove_ready_file, startup_lines, write_ready_file
 from .emulator import Emulator, Settings
+from .environment import DEFAULT_API_KEY, DEFAULT_URL, FORMATS, Target, shell_lines, variables
 from .located import ScenarioError
 from .profiles import PROFILES
 from .scenario import load_scenario
@@ -62,6 +66,22 @@ def parser() -> argparse.ArgumentParser:
         help="longest wait for the next byte of a request body, e.g. 60s (default 60s; answered 408)",
     )
 
+    env = commands.add_parser(
+        "env",
+        help="print the environment that points client libraries at a server (eval \"$(mockfiles env)\")",
+        description="Print the variables that point the openai and dashscope SDKs at a running server "
+        "(OPENAI_BASE_URL, OPENAI_API_KEY, DASHSCOPE_*) as shell commands, or run COMMAND with them set.",
+    )
+    where = env.add_mutually_exclusive_group()
+    where.add_argument("--url", help=f"the server's root URL (default {DEFAULT_URL})")
+    where.add_argument("--port", type=int, help="the port of a server on 127.0.0.1, instead of --url")
+    where.add_argument("--ready-file", type=Path, metavar="PATH", help="the URL and profile from serve's ready file")
+    env.add_argument("--profile", choices=sorted(PROFILES), help="the server's profile (default: openai)")
+    env.add_argument("--api-key", metavar="KEY", help=f"the key clients send (default {DEFAULT_API_KEY})")
+    env.add_argument("--format", choices=FORMATS, default="sh", help="the shell to write for (default sh)")
+    env.add_argument("--unset", action="store_true", help="print the commands that remove the variables")
+    env.add_argument("run", nargs="*", metavar="-- COMMAND", help="run COMMAND with the variables set")
+
     check = commands.add_parser("check", help="validate scenario files, reporting every error with its line")
     check.add_argument("files", nargs="+", metavar="FILE")
     return root
@@ -71,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "check":
         return check(args.files)
+    if args.command == "env":
+        return print_environment(args)
     return run_server(args)
 
 
@@ -90,6 +112,55 @@ def check(paths: Sequence[str]) -> int:
             continue
         print(f"{path}: ok")
     return 1 if failed else 0
+
+
+def print_environment(args: argparse.Namespace) -> int:
+    """``mockfiles env``: the variables as shell commands, or COMMAND run with them."""
+    try:
+        target = env_target(args)
+    except ValueError as exc:
+        print(f"mockfiles env: {exc}", file=sys.stderr)
+        return 2
+    wanted = variables(target)
+    if args.run:
+        try:
+            return subprocess.run(args.run, env={**os.environ, **wanted}).returncode
+        except OSError as exc:
+            print(f"mockfiles env: cannot run {args.run[0]}: {exc.strerror or exc}", file=sys.stderr)
+            return 127
+    if args.unset and args.format == "dotenv":
+        print("mockfiles env: --unset needs a shell (sh, fish or powershell), not dotenv", file=sys.stderr)
+        return 2
+    print(shell_lines(wanted, args.format, unset=args.unset))
+    return 0
+
+
+def env_target(args: argparse.Namespace) -> Target:
+    """Where ``mockfiles env`` points: ``--url``, ``--port`` or the ready file, the profile, the key."""
+    profile = args.profile
+    if args.ready_file is not None:
+        try:
+            ready = json.loads(args.ready_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ValueError(f"no ready file at {args.ready_file} (is 'mockfiles serve --ready-file' running?)") from None
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read the ready file {args.ready_file}: {exc}") from None
+        url, profile = ready["url"], profile or ready.get("profile")
+    elif args.port is not None:
+        if not 0 < args.port <= 65_535:
+            raise ValueError(f"--port must be 1–65535, got {args.port}")
+        url = f"http://127.0.0.1:{args.port}"
+    else:
+        url = args.url or DEFAULT_URL
+    url = url.rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"--url must be an http:// or https:// URL, got {url!r}")
+    for mount in ("/v1", "/compatible-mode/v1", "/api/v1", "/_mockfiles"):
+        if url.endswith(mount):
+            raise ValueError(f"--url is the server's root ({url.removesuffix(mount)}), not a base URL ({url})")
+    if args.api_key == "":
+        raise ValueError("--api-key must not be empty")
+    return Target(url, profile or "openai", args.api_key or DEFAULT_API_KEY)
 
 
 def run_server(args: argparse.Namespace) -> int:
@@ -126,14 +197,16 @@ def run_server(args: argparse.Namespace) -> int:
 
     ready_file: Path | None = args.ready_file
     protected = emulator.admin_token is not None
+    keys_restricted = emulator.keys is not None
 
     def announce(url: str) -> None:
         if ready_file is not None:
             try:
-                write_ready_file(ready_file, ready_document(url, emulator.profile.name, protected, args.host))
+                document = ready_document(url, emulator.profile.name, protected, args.host, keys_restricted)
+                write_ready_file(ready_file, document)
             except OSError as exc:  # stops the server: a harness waiting for the file would wait forever
                 raise StartupError(f"cannot write the ready file {ready_file}: {exc.strerror or exc}") from None
-        print(startup_lines(url, emulator.profile.name, protected, args.host), flush=True)
+        print(startup_lines(url, emulator.profile.name, protected, args.host, keys_restricted), flush=True)
 
     if ready_file is not None and not ready_file.parent.is_dir():
         print(f"mockfiles: --ready-file {ready_file}: no such directory {str(ready_file.parent)!r}", file=sys.stderr)

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from types import ModuleType
 from typing import Any, TypedDict
 
@@ -20,6 +21,7 @@ from .app import MockFilesApp, build_app
 from .clock import real_monotonic_clock
 from .connection_answers import Answers
 from .emulator import Emulator, Settings
+from .environment import DEFAULT_API_KEY, Target, patched, variables
 from .inmemory import Server as InMemoryServer
 from .inmemory import connection_of
 from .inprocess import AsyncInProcessTransport, InProcessTransport
@@ -29,7 +31,6 @@ from .retry_handle import RetryTest, retry_document
 from .scenario import Scenario, ScenarioSource
 from .verdicts import CallDict
 
-DEFAULT_API_KEY = "sk-mockfiles-test"
 STARTUP_TIMEOUT = 15.0
 
 
@@ -282,6 +283,21 @@ class MockFilesServer:
     def calls(self) -> list[CallDict]:
         """Every request of the journal grouped into logical calls, each with its retry verdict."""
         return self.emulator.calls()
+
+    def environment(self) -> dict[str, str]:
+        """The environment variables that point client libraries at this server, for its profile
+        and key: ``OPENAI_BASE_URL``, ``OPENAI_API_KEY``, the ``dashscope`` SDK's ``DASHSCOPE_*``
+        (``subprocess.run(..., env={**os.environ, **server.environment()})``)."""
+        return variables(self._target())
+
+    def patch_environment(self) -> AbstractContextManager[dict[str, str]]:
+        """Within, ``os.environ`` holds ``environment()`` and the ``dashscope`` SDK's module settings
+        point here (when it is installed); both are put back on the way out. The pytest fixture
+        ``mockfiles_env`` does this for one test."""
+        return patched(self._target())
+
+    def _target(self) -> Target:
+        return Target(self.url, self.emulator.profile.name, self.api_key)
 
     @staticmethod
     def account_id(key: str) -> str:
