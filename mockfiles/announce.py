@@ -65,9 +65,7 @@ def env_command(url: str, profile: str, keys_restricted: bool = False) -> str:
     return f'eval "$({" ".join(words)})"'
 
 
-def startup_lines(
-    url: str, profile: str, admin_protected: bool, host: str = "", keys_restricted: bool = False
-) -> str:
+def startup_lines(url: str, profile: str, admin_protected: bool, host: str = "", keys_restricted: bool = False) -> str:
     """Where to point each kind of client, which of them the profile is meant for, the shell
     command that sets their environment, the console, and whether the admin routes are open;
     with a wildcard ``host``, that it listens on every interface (``url`` is then loopback's)."""

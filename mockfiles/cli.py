@@ -68,7 +68,7 @@ def parser() -> argparse.ArgumentParser:
 
     env = commands.add_parser(
         "env",
-        help="print the environment that points client libraries at a server (eval \"$(mockfiles env)\")",
+        help='print the environment that points client libraries at a server (eval "$(mockfiles env)")',
         description="Print the variables that point the openai and dashscope SDKs at a running server "
         "(OPENAI_BASE_URL, OPENAI_API_KEY, DASHSCOPE_*) as shell commands, or run COMMAND with them set.",
     )
@@ -142,7 +142,7 @@ def env_target(args: argparse.Namespace) -> Target:
         try:
             ready = json.loads(args.ready_file.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ValueError(f"no ready file at {args.ready_file} (is 'mockfiles serve --ready-file' running?)") from None
+            raise ValueError(f"no ready file at {args.ready_file} (is serve --ready-file running?)") from None
         except (OSError, ValueError) as exc:
             raise ValueError(f"cannot read the ready file {args.ready_file}: {exc}") from None
         url, profile = ready["url"], profile or ready.get("profile")

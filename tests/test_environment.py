@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import dashscope
@@ -27,7 +26,7 @@ VARIABLES = ("OPENAI_BASE_URL", "OPENAI_API_KEY", "DASHSCOPE_HTTP_BASE_URL", "DA
 VARIABLES += ("DASHSCOPE_API_KEY",)
 
 # Application code: it builds its own clients from the environment, and never mentions mockfiles.
-APP = '''
+APP = """
 import asyncio
 
 import dashscope
@@ -53,9 +52,9 @@ def upload_document(path: str) -> str:
     answer = dashscope.Files.upload(file_path=path, purpose="file-extract")
     assert answer.status_code == 200, answer
     return answer.output["uploaded_files"][0]["file_id"]
-'''
+"""
 
-DOWNSTREAM = '''
+DOWNSTREAM = """
 import os
 
 import dashscope
@@ -107,7 +106,7 @@ def test_after_those_tests_everything_is_as_it_was():
 
 def test_the_plain_fixture_sets_nothing(mockfiles):
     assert os.environ["OPENAI_BASE_URL"] == "https://example.invalid/v1"
-'''
+"""
 
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
@@ -140,7 +139,10 @@ def test_the_server_gives_its_environment_and_patches_it(monkeypatch: pytest.Mon
             assert patched == wanted
             assert {name: os.environ[name] for name in wanted} == wanted
             assert dashscope.base_http_api_url == server.url + "/api/v1"
-            assert (dashscope.base_compatible_api_url, dashscope.api_key) == (server.url + "/compatible-mode/v1", "sk-k")
+            assert (dashscope.base_compatible_api_url, dashscope.api_key) == (
+                server.url + "/compatible-mode/v1",
+                "sk-k",
+            )
             from openai import OpenAI
 
             assert OpenAI().files.list().data == []  # the SDK's own defaults, from the environment
@@ -172,7 +174,7 @@ def test_env_prints_shell_exports_for_the_default_server() -> None:
     )
 
 
-HOSTILE_KEY = "sk-it's a \"key\" with $HOME, `cmd` and \\ in it"
+HOSTILE_KEY = 'sk-it\'s a "key" with $HOME, `cmd` and \\ in it'
 
 
 def test_sh_exports_survive_eval_whatever_the_key() -> None:
@@ -185,9 +187,14 @@ def test_sh_exports_survive_eval_whatever_the_key() -> None:
 
 
 def test_the_other_forms() -> None:
-    assert env("--format", "fish", "--port", "1").stdout.splitlines()[0] == "set -gx OPENAI_BASE_URL 'http://127.0.0.1:1/v1';"
+    assert (
+        env("--format", "fish", "--port", "1").stdout.splitlines()[0]
+        == "set -gx OPENAI_BASE_URL 'http://127.0.0.1:1/v1';"
+    )
     # in fish's single quotes only \\ and \' are escapes
-    assert env("--format", "fish", "--api-key", "a'b\\c").stdout.splitlines()[1] == "set -gx OPENAI_API_KEY 'a\\'b\\\\c';"
+    assert (
+        env("--format", "fish", "--api-key", "a'b\\c").stdout.splitlines()[1] == "set -gx OPENAI_API_KEY 'a\\'b\\\\c';"
+    )
     assert env("--format", "powershell", "--api-key", "it's").stdout.splitlines()[1] == "$env:OPENAI_API_KEY = 'it''s'"
     assert env("--format", "dotenv", "--api-key", 'a "b"').stdout.splitlines()[:2] == [
         "OPENAI_BASE_URL=http://127.0.0.1:8000/v1",
@@ -229,13 +236,19 @@ def test_env_from_the_ready_file_and_app_code_in_a_shell(tmp_path: Path) -> None
         url = wait_for(ready, process)["url"]
         assert wait_for(ready, process)["environment"]["OPENAI_BASE_URL"] == url + "/compatible-mode/v1"
         script = f'eval "$({" ".join(MOCKFILES)} env --ready-file {ready})" && {sys.executable} main.py'
-        done = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=clean())
+        done = subprocess.run(
+            ["sh", "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=clean()
+        )
         assert done.returncode == 0, done.stderr
         file_id, listed = done.stdout.splitlines()
         assert file_id.startswith("file-fe-") and listed == "['a.txt'] 1"  # the dashscope profile's ids
         ran = subprocess.run(
             [*MOCKFILES, "env", "--url", url, "--", sys.executable, "-c", "import app; print(app.report_names())"],
-            capture_output=True, text=True, timeout=120, cwd=tmp_path, env=clean(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+            env=clean(),
         )
         assert ran.returncode == 0 and ran.stdout == "['a.txt']\n", ran.stderr
     finally:
