@@ -65,9 +65,17 @@ def env_command(url: str, profile: str, keys_restricted: bool = False) -> str:
     return f'eval "$({" ".join(words)})"'
 
 
-def startup_lines(url: str, profile: str, admin_protected: bool, host: str = "", keys_restricted: bool = False) -> str:
+def startup_lines(
+    url: str,
+    profile: str,
+    admin_protected: bool,
+    host: str = "",
+    keys_restricted: bool = False,
+    cors_origins: tuple[str, ...] = ("*",),
+) -> str:
     """Where to point each kind of client, which of them the profile is meant for, the shell
-    command that sets their environment, the console, and whether the admin routes are open;
+    command that sets their environment, the console, which web pages may call the API, and
+    whether the admin routes are open;
     with a wildcard ``host``, that it listens on every interface (``url`` is then loopback's)."""
     meant = MEANT_FOR.get(profile, ())
     lines = [f"mockfiles serving on {url} (profile {profile})"]
@@ -78,11 +86,21 @@ def startup_lines(url: str, profile: str, admin_protected: bool, host: str = "",
         lines.append(f"  {service + ':':27} {setting + ' ':33}{url}{mount}{mark}")
     lines.append(f"  {'app environment:':27} {'shell':33}{env_command(url, profile, keys_restricted)}")
     lines.append(f"  {'web console:':27} {'':33}{url}{ADMIN_PREFIX}/")
+    lines.append(f"  {'browsers (CORS):':27} {cors_words(cors_origins)}")
     if admin_protected:
         lines.append("  admin routes (/_mockfiles/*): need 'Authorization: Bearer <admin token>'")
     else:
         lines.append("  admin routes (/_mockfiles/*): open, no token needed (--admin-token TOKEN closes them)")
     return "\n".join(lines)
+
+
+def cors_words(origins: tuple[str, ...]) -> str:
+    """Which web pages may call the API (browsers.py)."""
+    if "*" in origins:
+        return "the API answers pages of any origin (--cors-origin ORIGIN limits it)"
+    if not origins:
+        return "the API answers no page of another origin (--cors-origin ORIGIN opens it)"
+    return "the API answers pages of " + ", ".join(origins)
 
 
 def ready_document(

@@ -19,8 +19,9 @@ from .dialects import Dialect
 from .dialects.dashscope_compatible import CompatibleDialect
 from .dialects.dashscope_native import NativeDialect
 from .dialects.openai import OpenAIDialect
+from .browsers import BrowserPolicy
 from .emulator import Emulator
-from .errors import ConnectionRefusal, HeadersTooLarge, MockFilesError, ServerError
+from .errors import BrowserRefused, ConnectionRefusal, HeadersTooLarge, MockFilesError, ServerError
 from .front import Front
 from .handlers import Api, mount
 from .handlers.admin import PREFIX as ADMIN_PREFIX
@@ -39,7 +40,9 @@ ADMIN_PATHS = ADMIN_PREFIX + "/"
 # Request headers the journal keeps under these names: a retry test's id (its instructions apply),
 # and the keys that group attempts into one logical call (docs/retries.md).
 TAGS = {b"x-retry-test-id": "retry_test", b"idempotency-key": "idempotency_key", b"x-mockfiles-call": "call_key"}
-WATCHED = frozenset((b"content-length", b"transfer-encoding", b"x-stainless-retry-count", b"authorization", *TAGS))
+WATCHED = frozenset(
+    (b"content-length", b"transfer-encoding", b"x-stainless-retry-count", b"authorization", b"origin", *TAGS)
+)
 
 
 class MockFilesApp:
@@ -47,8 +50,14 @@ class MockFilesApp:
     path decides which one answers, and every error is rendered here, in its shape.
     ``connections`` gives each request's connection handle (transport.py)."""
 
-    def __init__(self, emulator: Emulator, connections: ConnectionFactory = UvicornConnection) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        connections: ConnectionFactory = UvicornConnection,
+        browsers: BrowserPolicy | None = None,
+    ) -> None:
         self.emulator = emulator
+        self.browsers = browsers if browsers is not None else BrowserPolicy()
         self.openai = OpenAIDialect()
         compatible, native = CompatibleDialect(), NativeDialect()
         self.dialects: dict[str, Dialect] = {  # by the first segment of their prefix
@@ -74,7 +83,9 @@ class MockFilesApp:
             return
         path: str = scope["path"]
         dialect = self.dialect_for(path)
-        header_bytes, body_expected, retry_count, tags, authorization = scan_headers(scope)
+        header_bytes, body_expected, retry_count, tags, authorization, origin = scan_headers(scope)
+        admin = path.startswith(ADMIN_PATHS)
+        preflight = origin is not None and scope["method"] == "OPTIONS" and has_header(scope, PREFLIGHT)
         emulator = self.emulator
         received_at, received_wall = emulator.clock.now_and_wall()
         arrival = new_arrival(  # the fields of Arrival, in order
@@ -86,7 +97,7 @@ class MockFilesApp:
                 scope["query_string"],
                 retry_count,
                 emulator.generation,
-                not path.startswith(ADMIN_PATHS),
+                not (admin or preflight),  # journaled: API requests only
                 received_at,
                 received_wall,
                 time.perf_counter(),
@@ -101,6 +112,10 @@ class MockFilesApp:
             try:
                 if header_bytes > MAX_HEADER_BYTES:
                     raise HeadersTooLarge(MAX_HEADER_BYTES)
+                if origin is not None or admin:
+                    exchange.cors = self.browser_checks(scope, origin, admin)
+                if preflight:
+                    raise Preflight()
                 operation = self.router.resolve(scope)
                 if operation.endpoint is not None:
                     await self.front.admit(exchange, operation.endpoint)
@@ -109,12 +124,41 @@ class MockFilesApp:
                         await write_due_results(batches, exchange.record.key)  # off the event loop
                 request = Request(scope, exchange.receive if body_expected else receive)
                 response = await operation.handler(request, exchange)
+            except Preflight:
+                response = Response(status_code=204)
             except Exception as exc:
                 response = error_response(dialect, record, exc)
             if response is not None:
                 await exchange.respond(response)
         finally:
             exchange.finish()
+
+    def browser_checks(self, scope: Scope, origin_raw: bytes | None, admin: bool) -> list[tuple[bytes, bytes]] | None:
+        """What a browser's request may do (browsers.py): an admin request a page of another site
+        could have sent is refused; a preflight is answered or refused; the CORS headers of the
+        answer, if it gets any."""
+        origin = origin_raw.decode("latin-1") if origin_raw is not None else None
+        method: str = scope["method"]
+        token_required = self.emulator.admin_token is not None
+        browsers = self.browsers
+        preflight = origin is not None and method == "OPTIONS" and has_header(scope, PREFLIGHT)
+        if admin:
+            host = header(scope, b"host")
+            wanted = header(scope, PREFLIGHT) if preflight else method
+            browsers.check_admin(wanted or method, host, origin, token_required)
+            if origin is None:
+                return None
+            if preflight and not (token_required and browsers.origin_allowed(origin)):
+                raise BrowserRefused("cors_admin_refused", origin=origin)
+            grant = browsers.admin_grant(origin, token_required)
+        else:
+            assert origin is not None
+            if preflight and not browsers.origin_allowed(origin):
+                raise BrowserRefused("cors_origin_not_allowed", origin=origin)
+            grant = browsers.grant(origin)
+        if preflight and grant is not None:
+            grant = browsers.preflight(origin or "", header(scope, b"access-control-request-headers"), admin)
+        return grant
 
     # --- what the connection asks (protocol.Answers) ---------------------------------
 
@@ -187,12 +231,32 @@ async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": 1000})
 
 
-def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None]:
+class Preflight(Exception):
+    """A CORS preflight that may go on: answered 204 with the headers ``browser_checks`` gave."""
+
+
+PREFLIGHT = b"access-control-request-method"
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header read from the scope (for the rare requests that need one more)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            text: str = value.decode("latin-1")
+            return text
+    return None
+
+
+def has_header(scope: Scope, name: bytes) -> bool:
+    return any(key == name for key, _ in scope["headers"])
+
+
+def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None, bytes | None]:
     """One pass over the request headers: their total size, whether a body follows,
     (for the journal) the SDK's retry count and the headers that tie attempts into calls
-    (``TAGS``: None when there are none, as for most requests), and the first
-    ``Authorization`` (raw: the front layer parses it)."""
-    size, body, retry_count, authorization = 0, False, None, None
+    (``TAGS``: None when there are none, as for most requests), the first ``Authorization``
+    (raw: the front layer parses it) and the ``Origin`` a browser sends (raw: browsers.py)."""
+    size, body, retry_count, authorization, origin = 0, False, None, None, None
     tags: dict[str, str] | None = None
     for name, value in scope["headers"]:
         size += len(name) + len(value)
@@ -206,11 +270,13 @@ def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | 
             retry_count = int(value) if value.isdigit() else None
         elif name == b"authorization":
             authorization = value if authorization is None else authorization
+        elif name == b"origin":
+            origin = value if origin is None else origin
         elif name in TAGS:
             tags = tags or {}
             tags.setdefault(TAGS[name], value.decode("latin-1"))
-    return size, body, retry_count, tags, authorization
+    return size, body, retry_count, tags, authorization, origin
 
 
-def build_app(emulator: Emulator) -> MockFilesApp:
-    return MockFilesApp(emulator)
+def build_app(emulator: Emulator, browsers: BrowserPolicy | None = None) -> MockFilesApp:
+    return MockFilesApp(emulator, browsers=browsers)

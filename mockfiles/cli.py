@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
 import signal
@@ -14,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from .announce import ready_document, remove_ready_file, startup_lines, write_ready_file
+from .browsers import BrowserPolicy, is_loopback
 from .emulator import Emulator, Settings
 from .environment import DEFAULT_API_KEY, DEFAULT_URL, FORMATS, Target, shell_lines, variables
 from .located import ScenarioError
@@ -47,6 +47,22 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--no-rate-limits", action="store_true", help="turn the per-key rate limits off")
     run.add_argument("--quiet", action="store_true", help="log warnings only (no access log)")
     run.add_argument("--admin-token", metavar="TOKEN", help="require 'Authorization: Bearer TOKEN' on /_mockfiles/*")
+    run.add_argument(
+        "--cors-origin",
+        action="append",
+        dest="cors_origins",
+        metavar="ORIGIN",
+        help="let pages of ORIGIN (e.g. http://localhost:5173, http://localhost:*, or *) call the API "
+        "(repeatable; default: any origin when bound to loopback, none otherwise)",
+    )
+    run.add_argument(
+        "--allowed-host",
+        action="append",
+        dest="allowed_hosts",
+        metavar="NAME",
+        help="a name the admin routes answer to besides IP addresses, localhost and this machine's "
+        "(repeatable; *.example.com for a domain, * for any)",
+    )
     run.add_argument(
         "--ready-file",
         type=Path,
@@ -179,6 +195,7 @@ def run_server(args: argparse.Namespace) -> int:
             body_timeout=args.body_timeout,
         )
         emulator = Emulator(settings)
+        browsers = BrowserPolicy.for_server(args.host, args.cors_origins, args.allowed_hosts)
     except ScenarioError as exc:
         for problem in exc.problems:
             print(f"mockfiles: {problem}", file=sys.stderr)
@@ -191,7 +208,8 @@ def run_server(args: argparse.Namespace) -> int:
         print(
             f"mockfiles: warning: listening on {args.host}, beyond this machine, with the admin routes "
             "(/_mockfiles/*: reset, scenario, every account's files) open to anyone who can reach it; "
-            "give --admin-token to protect them",
+            "give --admin-token to protect them (they answer to IP addresses, localhost and this machine's name; "
+            "--allowed-host NAME adds a name)",
             file=sys.stderr,
         )
 
@@ -206,7 +224,8 @@ def run_server(args: argparse.Namespace) -> int:
                 write_ready_file(ready_file, document)
             except OSError as exc:  # stops the server: a harness waiting for the file would wait forever
                 raise StartupError(f"cannot write the ready file {ready_file}: {exc.strerror or exc}") from None
-        print(startup_lines(url, emulator.profile.name, protected, args.host, keys_restricted), flush=True)
+        lines = startup_lines(url, emulator.profile.name, protected, args.host, keys_restricted, browsers.cors_origins)
+        print(lines, flush=True)
 
     if ready_file is not None and not ready_file.parent.is_dir():
         print(f"mockfiles: --ready-file {ready_file}: no such directory {str(ready_file.parent)!r}", file=sys.stderr)
@@ -218,7 +237,7 @@ def run_server(args: argparse.Namespace) -> int:
         remove_ready_file(ready_file)  # a stale one would say a server is there before this one is
     previous = signal.signal(signal.SIGTERM, terminated)
     try:
-        serve(emulator, args.host, args.port, announce=announce, quiet=args.quiet)
+        serve(emulator, args.host, args.port, announce=announce, quiet=args.quiet, browsers=browsers)
     except StartupError as exc:
         print(f"mockfiles: {exc}", file=sys.stderr)
         return 2
@@ -248,15 +267,6 @@ def timeout(text: str) -> float:
     if not 0 < seconds <= MAX_TIMEOUT:
         raise argparse.ArgumentTypeError(f"must be longer than 0 and at most 1d, got {text!r}")
     return seconds
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ from . import inprocess
 from .accounts import account_id
 from .announce import connectable_url
 from .app import MockFilesApp, build_app
+from .browsers import BrowserPolicy
 from .clock import real_monotonic_clock
 from .connection_answers import Answers
 from .emulator import Emulator, Settings
@@ -63,6 +64,8 @@ class ServerOptions(TypedDict, total=False):
     header_timeout: float | None
     body_timeout: float | None
     in_process: bool
+    cors_origins: Iterable[str] | None
+    allowed_hosts: Iterable[str] | None
 
 
 class StartupError(RuntimeError):
@@ -160,8 +163,11 @@ class MockFilesServer:
         header_timeout: float | None = None,
         body_timeout: float | None = None,
         in_process: bool = False,
+        cors_origins: Iterable[str] | None = None,
+        allowed_hosts: Iterable[str] | None = None,
     ) -> None:
         check_port(port)
+        self.browsers = BrowserPolicy.for_server(host, cors_origins, allowed_hosts)  # ValueError for a bad origin
         keys = tuple(api_keys) if api_keys is not None else None
         settings = Settings(scenario, profile, seed, keys, rate_limits, admin_token, header_timeout, body_timeout)
         self.emulator = Emulator(settings)
@@ -181,7 +187,7 @@ class MockFilesServer:
             return self
         sock = bind(self.host, self._port)
         self._port = sock.getsockname()[1]
-        app = build_app(self.emulator)
+        app = build_app(self.emulator, self.browsers)
         config = uvicorn_config(app, self.host, quiet=True, answers=app)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -342,7 +348,7 @@ class MockFilesServer:
         if self._in_memory is None:
             if self._thread is None or self._loop is None:
                 raise RuntimeError("the server is not running: start() it before asking for an in-process client")
-            app = MockFilesApp(self.emulator, connections=connection_of)
+            app = MockFilesApp(self.emulator, connections=connection_of, browsers=self.browsers)
             self._in_memory = InMemoryServer(app, self._loop)
         return self._in_memory
 
@@ -363,11 +369,19 @@ class _AnnouncingServer(uvicorn.Server):
             self._announce()
 
 
-def serve(emulator: Emulator, host: str, port: int, *, announce: Callable[[str], None], quiet: bool = False) -> None:
+def serve(
+    emulator: Emulator,
+    host: str,
+    port: int,
+    *,
+    announce: Callable[[str], None],
+    quiet: bool = False,
+    browsers: BrowserPolicy | None = None,
+) -> None:
     """Serve in the foreground until Ctrl-C; ``announce`` gets the URL once connections are accepted."""
     sock = bind(host, port)
     url = connectable_url(host, sock.getsockname()[1])
-    app = build_app(emulator)
+    app = build_app(emulator, browsers if browsers is not None else BrowserPolicy.for_server(host))
     try:
         serve_app(app, sock, lambda: announce(url), quiet=quiet, answers=app)
     finally:
