@@ -14,12 +14,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from .browsers import BrowserPolicy
 from .connection_answers import Headers, Refusal, RequestSoFar
 from .dialects import Dialect
 from .dialects.dashscope_compatible import CompatibleDialect
 from .dialects.dashscope_native import NativeDialect
 from .dialects.openai import OpenAIDialect
-from .browsers import BrowserPolicy
 from .emulator import Emulator
 from .errors import BrowserRefused, ConnectionRefusal, HeadersTooLarge, MockFilesError, ServerError
 from .front import Front

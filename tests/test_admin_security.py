@@ -179,7 +179,14 @@ def test_serve_prints_the_base_urls_of_its_profile_and_that_admin_is_open() -> N
 
 def test_serve_with_the_dashscope_profile_and_a_token() -> None:
     first, *rest = serve_lines(
-        "--profile", "dashscope", "--admin-token", "s3cret", "--api-key", "sk-only", "--cors-origin", "http://localhost:*"
+        "--profile",
+        "dashscope",
+        "--admin-token",
+        "s3cret",
+        "--api-key",
+        "sk-only",
+        "--cors-origin",
+        "http://localhost:*",
     )
     url = first.split("serving on ")[1].split()[0]
     assert first.endswith("(profile dashscope)")

@@ -30,7 +30,18 @@ def preflight(url: str, origin: str = PAGE, method: str = "POST", headers: str |
 # --- the API: CORS ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/v1/files", "/v1/files/file-abc/content", "/compatible-mode/v1/files", "/api/v1/files", "/v1/batches", "/v1/uploads/upload_x/parts", "/v1/nowhere"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/files",
+        "/v1/files/file-abc/content",
+        "/compatible-mode/v1/files",
+        "/api/v1/files",
+        "/v1/batches",
+        "/v1/uploads/upload_x/parts",
+        "/v1/nowhere",
+    ],
+)
 def test_a_preflight_on_any_api_route_is_answered_and_not_journaled(mockfiles: MockFilesServer, path: str) -> None:
     answer = preflight(mockfiles.url + path)
     assert answer.status_code == 204 and answer.content == b""
@@ -49,17 +60,29 @@ def test_preflights_take_no_rate_limit_and_no_fault(mockfiles: MockFilesServer) 
 
 def test_every_api_answer_to_a_page_carries_cors_headers_errors_included(mockfiles: MockFilesServer) -> None:
     key = {"Authorization": f"Bearer {mockfiles.api_key}", "Origin": PAGE}
-    uploaded = httpx.post(mockfiles.url + "/v1/files", headers=key, files={"file": ("a.txt", b"hi")}, data={"purpose": "assistants"})
+    uploaded = httpx.post(
+        mockfiles.url + "/v1/files", headers=key, files={"file": ("a.txt", b"hi")}, data={"purpose": "assistants"}
+    )
     listed = httpx.get(mockfiles.url + "/v1/files", headers=key)
     missing = httpx.get(mockfiles.url + "/v1/files/file-nope", headers=key)
     no_key = httpx.get(mockfiles.url + "/v1/files", headers={"Origin": PAGE})
     content = httpx.get(mockfiles.url + f"/v1/files/{uploaded.json()['id']}/content", headers=key)
     native = httpx.get(mockfiles.url + "/api/v1/files", headers=key)
-    for answer, status in ((uploaded, 200), (listed, 200), (missing, 404), (no_key, 401), (content, 200), (native, 200)):
+    for answer, status in (
+        (uploaded, 200),
+        (listed, 200),
+        (missing, 404),
+        (no_key, 401),
+        (content, 200),
+        (native, 200),
+    ):
         assert answer.status_code == status
         assert answer.headers["access-control-allow-origin"] == "*", answer
     assert listed.headers["access-control-expose-headers"] == "X-Request-ID"  # as api.openai.com
-    assert "access-control-allow-origin" not in httpx.get(mockfiles.url + "/v1/files", headers={"Authorization": "Bearer k"}).headers
+    assert (
+        "access-control-allow-origin"
+        not in httpx.get(mockfiles.url + "/v1/files", headers={"Authorization": "Bearer k"}).headers
+    )
 
 
 def test_a_plain_options_request_is_still_405(mockfiles: MockFilesServer) -> None:
@@ -105,7 +128,10 @@ def test_an_origin_that_could_never_match_is_refused_at_start(origin: str) -> No
     with pytest.raises(ValueError, match="CORS origin"):
         MockFilesServer(cors_origins=[origin])
     done = subprocess.run(
-        [sys.executable, "-m", "mockfiles", "serve", "--port", "0", "--cors-origin", origin], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "mockfiles", "serve", "--port", "0", "--cors-origin", origin],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2 and done.stderr.startswith(f"mockfiles: CORS origin {origin!r}: ")
 
@@ -125,7 +151,9 @@ def test_an_origin_that_could_never_match_is_refused_at_start(origin: str) -> No
     ],
 )
 @pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://localhost:5173"])
-def test_a_page_of_another_origin_cannot_change_anything(mockfiles: MockFilesServer, method: str, path: str, body: bytes, origin: str) -> None:
+def test_a_page_of_another_origin_cannot_change_anything(
+    mockfiles: MockFilesServer, method: str, path: str, body: bytes, origin: str
+) -> None:
     """A form or a text/plain fetch needs no preflight: the server itself refuses it."""
     stored = mockfiles.client().files.create(file=b"keep me", purpose="assistants")
     now = mockfiles.emulator.clock.now()
@@ -147,7 +175,9 @@ def test_the_servers_own_pages_curl_and_tests_still_change_state(mockfiles: Mock
     port = url.rsplit(":", 1)[1]
     same = {"Origin": f"http://localhost:{port}", "Host": f"localhost:{port}"}  # the console opened as localhost
     assert httpx.post(url + "/_mockfiles/reset", headers=same).status_code == 200
-    assert httpx.get(url + "/_mockfiles/files", headers={"Origin": "http://evil.example"}).status_code == 200  # a read: the browser keeps it from the page
+    assert (
+        httpx.get(url + "/_mockfiles/files", headers={"Origin": "http://evil.example"}).status_code == 200
+    )  # a read: the browser keeps it from the page
 
 
 def test_no_cors_on_the_admin_routes_without_a_token(mockfiles: MockFilesServer) -> None:
@@ -169,7 +199,9 @@ def test_with_a_token_an_allowed_page_may_call_the_admin_routes() -> None:
         reset = httpx.post(server.url + "/_mockfiles/reset", headers={"Origin": PAGE, **token})
         assert reset.status_code == 200 and reset.headers["access-control-allow-origin"] == PAGE
         no_token = httpx.post(server.url + "/_mockfiles/reset", headers={"Origin": PAGE})
-        assert no_token.status_code == 401 and no_token.headers["access-control-allow-origin"] == PAGE  # readable refusal
+        assert (
+            no_token.status_code == 401 and no_token.headers["access-control-allow-origin"] == PAGE
+        )  # readable refusal
         other = httpx.post(server.url + "/_mockfiles/reset", headers={"Origin": "http://evil.example", **token})
         assert other.status_code == 403 and other.json()["error"]["code"] == "origin_not_allowed"
         assert preflight(server.url + "/_mockfiles/reset", "http://evil.example").status_code == 403
@@ -186,7 +218,13 @@ def rebound(server: MockFilesServer, host: str, path: str = "/_mockfiles/files")
 def test_a_rebound_name_cannot_read_any_account(mockfiles: MockFilesServer) -> None:
     secret = mockfiles.client(api_key="sk-victim").files.create(file=b"payroll", purpose="assistants")
     port = mockfiles.port
-    for path in ("/_mockfiles/files", f"/_mockfiles/files/{secret.id}/content", "/_mockfiles/requests", "/_mockfiles/", "/_mockfiles/calls"):
+    for path in (
+        "/_mockfiles/files",
+        f"/_mockfiles/files/{secret.id}/content",
+        "/_mockfiles/requests",
+        "/_mockfiles/",
+        "/_mockfiles/calls",
+    ):
         answer = rebound(mockfiles, f"attacker.example:{port}", path)
         assert answer.status_code == 403, path
         assert b"payroll" not in answer.content
@@ -198,10 +236,23 @@ def test_a_rebound_name_cannot_read_any_account(mockfiles: MockFilesServer) -> N
             "param": None,
             "code": "host_not_allowed",
         }
-    assert mockfiles.client(api_key="sk-victim").files.content(secret.id).read() == b"payroll"  # the API: its key decides
+    assert (
+        mockfiles.client(api_key="sk-victim").files.content(secret.id).read() == b"payroll"
+    )  # the API: its key decides
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LOCALHOST.:{port}", "app.localhost:{port}", "[::1]:{port}", "192.168.1.20:{port}", "127.0.0.1"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1:{port}",
+        "localhost:{port}",
+        "LOCALHOST.:{port}",
+        "app.localhost:{port}",
+        "[::1]:{port}",
+        "192.168.1.20:{port}",
+        "127.0.0.1",
+    ],
+)
 def test_loopback_names_and_addresses_are_answered(mockfiles: MockFilesServer, host: str) -> None:
     assert rebound(mockfiles, host.format(port=mockfiles.port)).status_code == 200
 
