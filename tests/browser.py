@@ -43,15 +43,16 @@ requires_browser = pytest.mark.skipif(browser_missing() is not None, reason=brow
 
 
 @contextmanager
-def chromium(downloads: Path | None = None) -> Iterator[Any]:
-    """A fresh headless Chromium (its own profile directory, removed afterwards)."""
+def chromium(downloads: Path | None = None, flags: tuple[str, ...] = ()) -> Iterator[Any]:
+    """A fresh headless Chromium (its own profile directory, removed afterwards), with ``flags``
+    besides the usual ones."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     profile = tempfile.mkdtemp(prefix="mockfiles-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in FLAGS:
+    for flag in (*FLAGS, *flags):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
     if downloads is not None:
