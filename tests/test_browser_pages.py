@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -61,7 +60,11 @@ run().then(
 class Pages(http.server.SimpleHTTPRequestHandler):
     """The front end's own server (another origin): its page, and the SDK's ESM build under /openai/."""
 
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript", ".js": "text/javascript"}
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".mjs": "text/javascript",
+        ".js": "text/javascript",
+    }
 
     def translate_path(self, path: str) -> str:
         path = path.split("?", 1)[0]
@@ -109,7 +112,9 @@ def page_result(browser: Any, front_end: str, server_url: str) -> dict[str, Any]
     return result
 
 
-def test_a_page_of_another_origin_uploads_and_lists_through_the_sdks_browser_build(browser: Any, front_end: str) -> None:
+def test_a_page_of_another_origin_uploads_and_lists_through_the_sdks_browser_build(
+    browser: Any, front_end: str
+) -> None:
     with MockFilesServer(rate_limits=False) as server:
         result = page_result(browser, front_end, server.url)
         assert result["ok"], result
