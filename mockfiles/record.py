@@ -14,6 +14,8 @@ from .digest import KeptDigest
 from .endpoints import UPLOADS
 from .ratelimit import RateDecision
 
+KEPT_BODY_BYTES = 2048  # a JSON body the journal keeps as sent (a batch create is about 150 bytes)
+
 
 class Arrival(NamedTuple):
     """The request as it arrived (a named tuple: made once per request, cheaply)."""
@@ -117,6 +119,17 @@ class Record:
         if self.details:
             entry.update(self.details)
         return entry
+
+    def keep_body(self, raw: bytes) -> None:
+        """A JSON body as sent, for the journal's ``body`` (and the console's "copy as curl"): its
+        text when it is UTF-8 and at most ``KEPT_BODY_BYTES``, else null (it is never parsed again)."""
+        text = None
+        if len(raw) <= KEPT_BODY_BYTES:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        self.details["body"] = text
 
     def settle(self) -> None:
         """The request is over: the digests of uploaded bytes no stored file keeps are made now."""

@@ -15,6 +15,7 @@ import json
 from importlib import resources
 from typing import Any
 
+import orjson
 import yaml
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,7 +24,7 @@ from starlette.responses import Response
 from ..accounts import account_id, key_hint
 from ..auth import check_admin_token
 from ..emulator import Emulator
-from ..errors import InvalidRequest, NotFound
+from ..errors import InvalidRequest, InvalidValue, NotFound
 from ..json_body import NotJson
 from ..json_body import loads as json_body_value
 from ..located import ScenarioError
@@ -74,12 +75,18 @@ def routes(api: Api) -> list[Route]:
                 raise InvalidRequest("advance_refused", param="advance", detail=str(exc)) from None
         return JSONResponse({"now": emulator.clock.now(), "offset": emulator.clock.offset})
 
-    async def requests(request: Request, ex: Exchange) -> JSONResponse:
+    async def requests(request: Request, ex: Exchange) -> Response:
         endpoint = request.query_params.get("endpoint")
         after = parse_int(request.query_params.get("after", "0"), "after")
         check_range(after, "after", 0, MAX_SEQ)
         # off the event loop: an upload's sha256 is made when its entry is first read (digest.py)
         data = await run_in_threadpool(emulator.journal.entries, endpoint, after=after)
+        form = request.query_params.get("format", "json")
+        if form == "jsonl":  # JSON lines, one entry a line: to keep, grep or load (the console's export)
+            lines = b"".join(orjson.dumps(entry) + b"\n" for entry in data)
+            return Response(lines, media_type="application/x-ndjson")
+        if form != "json":
+            raise InvalidValue("format", form, ("json", "jsonl"))
         journal = {"generation": emulator.generation, "last_seq": emulator.journal.last_seq}
         return JSONResponse({"object": "list", "data": data, **journal})
 

@@ -24,6 +24,7 @@ from ..errors import InvalidRequest
 from ..json_body import NotJson
 from ..json_body import loads as json_body_value
 from ..params import bounded_body, query_of
+from ..record import Record
 from ..responses import JSONResponse
 from ..routes import Operation, Route, route
 from ..transport import Exchange
@@ -59,7 +60,7 @@ class BatchesAPI:
         ]
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
-        body = await json_body(request)
+        body = await json_body(request, ex.record)
         make = functools.partial(
             self.batches.create,
             ex.record.key or "",
@@ -109,9 +110,10 @@ def _report(writing: asyncio.Future[None]) -> None:
         log.error("mockfiles: writing batch results failed", exc_info=writing.exception())
 
 
-async def json_body(request: Request) -> dict[str, object]:
-    """A request's JSON object (unknown fields are ignored, as OpenAI's API does)."""
+async def json_body(request: Request, record: Record) -> dict[str, object]:
+    """A request's JSON object (unknown fields are ignored, as OpenAI's API does), kept by the journal."""
     raw = await bounded_body(request, MAX_BODY_BYTES, "body")
+    record.keep_body(raw)
     try:
         body = json_body_value(raw or b"{}")
     except NotJson:

@@ -20,7 +20,7 @@ from ..form_reader import FilePart, Form, read_form
 from ..json_body import NotJson
 from ..json_body import loads as json_body_value
 from ..params import FORM_OVERHEAD, bounded_body, declared_length
-from ..record import Upload, UploadedFile
+from ..record import Record, Upload, UploadedFile
 from ..responses import JSONResponse
 from ..routes import Operation, Route, route
 from ..transport import Exchange
@@ -56,7 +56,7 @@ class UploadsAPI:
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
         uploads = self.uploads
-        body = parse_create(await json_body(request))
+        body = parse_create(await json_body(request, ex.record))
         await ex.drop_if_stale()
         upload = uploads.create(ex.record.key or "", body, dialect=self.dialect.name)
         ex.record.details.update(upload_id=upload.id, bytes=upload.bytes, purpose=upload.purpose)
@@ -89,7 +89,7 @@ class UploadsAPI:
         uploads, record = self.uploads, ex.record
         upload_id = record.details["upload_id"] = request.path_params["upload_id"]
         pending = uploads.get(record.key or "", upload_id)  # 404 first, whatever the body
-        body = parse_complete(await json_body(request))
+        body = parse_complete(await json_body(request, record))
         # a scenario's processing rule for uploads.complete, matched by the Upload's purpose and filename
         outcome = await self.api.front.admit_form(ex, pending.purpose, pending.filename)
         await ex.drop_if_stale()
@@ -109,9 +109,10 @@ class UploadsAPI:
         return JSONResponse(self.dialect.upload_object(upload, uploads.files.clock.now()))
 
 
-async def json_body(request: Request) -> object:
-    """The request's JSON value (any: the request parsers say what is wrong with it)."""
+async def json_body(request: Request, record: Record) -> object:
+    """The request's JSON value (any: the request parsers say what is wrong with it), kept by the journal."""
     raw = await bounded_body(request, MAX_JSON_BYTES)
+    record.keep_body(raw)
     try:
         return json_body_value(raw)
     except NotJson:
