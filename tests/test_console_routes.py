@@ -148,10 +148,10 @@ def test_the_journal_keeps_a_small_json_body_as_sent(mockfiles) -> None:  # type
         file=("in.jsonl", b'{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{}}\n'),
         purpose="batch",
     )
-    sent = '{"input_file_id": "%s", "endpoint": "/v1/chat/completions", "completion_window": "24h"}' % made.id
+    sent = f'{{"input_file_id": "{made.id}", "endpoint": "/v1/chat/completions", "completion_window": "24h"}}'
     headers = {"Authorization": f"Bearer {mockfiles.api_key}", "Content-Type": "application/json"}
     httpx.post(mockfiles.url + "/v1/batches", content=sent, headers=headers)
-    huge = '{"input_file_id": "%s", "metadata": {"k": "%s"}}' % (made.id, "v" * 3000)
+    huge = f'{{"input_file_id": "{made.id}", "metadata": {{"k": "{"v" * 3000}"}}}}'
     httpx.post(mockfiles.url + "/v1/batches", content=huge, headers=headers)
     httpx.post(mockfiles.url + "/v1/uploads", content=b"\xff not utf-8", headers=headers)
     created, too_large, not_text = mockfiles.requests[1:]

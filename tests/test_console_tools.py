@@ -8,19 +8,35 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from mockfiles import MockFilesServer
 from tests.batching import CHAT, chat_file
-from tests.browser import requires_browser
-from tests.test_console import Console, browser, server, wait  # noqa: F401  (fixtures)
+from tests.browser import chromium, requires_browser
+from tests.test_console import Console, wait
 
 pytestmark = requires_browser
 
 CURL_USER, NODE_USER = "sk-curl-user", "sk-node-user"  # both mask to sk-…ser
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    downloads = tmp_path_factory.mktemp("downloads")
+    with chromium(downloads) as driver:
+        driver.downloads = downloads
+        yield driver
+
+
+@pytest.fixture
+def server() -> Iterator[MockFilesServer]:
+    with MockFilesServer(rate_limits=False) as running:
+        yield running
 
 
 def shown_files(page: Console) -> list[str]:
@@ -167,6 +183,8 @@ def test_copy_as_curl_sends_the_same_request_again(browser: Any, server: MockFil
         f"curl '{server.url}/v1/files' -H \"Authorization: Bearer $OPENAI_API_KEY\" -F 'purpose=assistants' -F 'file=@report.csv'"
     )
     run_curl(upload, key, tmp_path)
+    wait(lambda: page.journal_seqs()[0] == 6, "the request curl sent, in the journal")
+    assert page.css('#requests-table tr[data-seq="1"] pre.curl')[0].text == upload  # still shown, the table redrawn
     again = server.requests[-1]
     assert (again["endpoint"], again["filename"], again["purpose"], again["account"]) == (
         "files.create",

@@ -9,13 +9,25 @@ const PANEL_POLL_MS = 2000;
 const MAX_ROWS = 2000; // journal rows kept in the page
 const MAX_CALLS = 500; // calls shown in the Retries tab, newest first
 
-const state = { tab: "files", params: new URLSearchParams(), seq: 0, generation: null, entries: [], endpoints: new Set(), seen: 0, unreachable: false };
+const state = {
+  tab: "files",
+  params: new URLSearchParams(),
+  seq: 0,
+  generation: null,
+  entries: [],
+  endpoints: new Set(),
+  seen: 0,
+  unreachable: false,
+  opened: new Set(), // journal entries unfolded, by seq
+  curls: new Map(), // journal entries whose curl command is shown, by seq
+};
 
 // --- small helpers ----------------------------------------------------------------------------
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined) continue;
     if (name === "text") node.textContent = value;
     else if (name === "onclick") node.addEventListener("click", value);
     else node.setAttribute(name, value);
@@ -348,14 +360,20 @@ async function copyText(text) {
 }
 
 function curlButton(e) {
-  const out = el("pre", { class: "curl", hidden: "" });
-  const note = el("span", { class: "muted curl-note" });
+  // the command stays shown when the table is redrawn (new requests arrive while it is being read)
+  const shown = state.curls.get(e.seq);
+  const out = el("pre", { class: "curl", hidden: shown ? null : "" }, shown ? shown.command : null);
+  const note = el("span", { class: "muted curl-note", text: shown ? shown.note : "" });
   const button = el("button", { type: "button", class: "copy-curl" }, "copy as curl");
   button.addEventListener("click", async () => {
     const command = curlOf(e);
     out.textContent = command;
     out.hidden = false;
-    note.textContent = (await copyText(command)) ? " copied" : " select it to copy";
+    state.curls.set(e.seq, { command, note: "" });
+    const copied = await copyText(command);
+    const said = copied ? " copied" : " select it to copy";
+    state.curls.set(e.seq, { command, note: said });
+    for (const box of document.querySelectorAll(`tr[data-seq="${e.seq}"] .curl-note`)) box.textContent = said;
   });
   return el("div", { class: "curl-box" }, button, note, out);
 }
@@ -366,6 +384,8 @@ function entryRow(e) {
   if (e.delay_ms) timings.push(`delay ${e.delay_ms} ms`);
   if (e.retry_count) timings.push(`retry ${e.retry_count}`);
   const detail = el("details", {}, el("summary", { text: "entry" }), el("pre", { text: JSON.stringify(e, null, 2) }));
+  detail.open = state.opened.has(e.seq); // what the reader unfolded stays unfolded when the table is redrawn
+  detail.addEventListener("toggle", () => (detail.open ? state.opened.add(e.seq) : state.opened.delete(e.seq)));
   return el(
     "tr",
     { "data-seq": String(e.seq), class: `s-${statusClass(e.status)}` },
@@ -423,6 +443,8 @@ async function pollJournal() {
     state.seq = 0;
     state.entries = [];
     state.seen = 0;
+    state.opened.clear();
+    state.curls.clear();
     return pollJournal();
   }
   state.generation = body.generation;
