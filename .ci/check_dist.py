@@ -130,9 +130,7 @@ def check(out: Path, scratch: Path) -> None:
         raise Problem(f"mockfiles --version said {shown!r}")
     installed = run(python, "-c", SMOKE, cwd=scratch).split()
     run(env_dir / "bin" / "mockfiles", "check", *installed, cwd=scratch)
-    print(
-        f"installed alone in a fresh venv: the command, the plugin's entry point, the console, {len(installed)} scenarios"
-    )
+    print(f"installed alone in a fresh venv: the command, the plugin, the console, {len(installed)} scenarios")
 
 
 if __name__ == "__main__":
