@@ -38,12 +38,12 @@ import pluggy
 import pytest
 
 from mockfiles import MockFilesServer, ScenarioError
-from mockfiles.retry_cases import Case, load_cases
-from mockfiles.retry_handle import RetryConformanceError
-from mockfiles.retry_report import problems_message, table
-from mockfiles.retry_run import CaseRun
+from mockfiles.exceptions import RetryConformanceError
+from mockfiles.retries.cases import Case, load_cases
+from mockfiles.retries.report import problems_message, table
+from mockfiles.retries.run import CaseRun
+from mockfiles.retries.verdicts import CallDict
 from mockfiles.server import ServerOptions
-from mockfiles.verdicts import CallDict
 
 MARKER_OPTIONS = ("scenario", "profile", "seed", "api_keys", "rate_limits", "in_process")
 CHECK_OPTIONS = ("check_retries",)  # marker options the plugin acts on itself (not the server's)

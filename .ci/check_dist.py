@@ -22,14 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DATA = (  # what the package reads at run time, besides its modules
     "mockfiles/py.typed",
-    "mockfiles/scenario.schema.json",
-    "mockfiles/openapi.json",
-    "mockfiles/retry_cases.json",
-    "mockfiles/console/index.html",
-    "mockfiles/console/console.js",
-    "mockfiles/console/console.css",
+    "mockfiles/scenarios/schema.json",
+    "mockfiles/web/openapi.json",
+    "mockfiles/retries/cases.json",
+    "mockfiles/web/control/console/index.html",
+    "mockfiles/web/control/console/console.js",
+    "mockfiles/web/control/console/console.css",
 )
 SDIST_FILES = ("LICENSE", "README.md", "pyproject.toml", "conftest_plugin.py", "docs/console.md", "tests/conftest.py")
+EXAMPLES = "scenarios"  # the repository's example scenarios: in the sdist, and valid for the installed package
 
 SMOKE = """
 import importlib.metadata as metadata
@@ -46,14 +47,12 @@ plugins = {e.name: e.value for e in metadata.entry_points(group="pytest11")}
 assert plugins.get("mockfiles") == "conftest_plugin", plugins
 scripts = {e.name: e.value for e in metadata.entry_points(group="console_scripts")}
 assert scripts.get("mockfiles") == "mockfiles.cli:main", scripts
-examples = sorted(str(p) for p in Path(mockfiles.__file__).parent.rglob("*.yaml"))
-assert examples, "no example scenario in the installed package"
 with MockFilesServer() as server:
     page = urllib.request.urlopen(server.url + "/_mockfiles/").read().decode()
     assert "mockfiles console" in page, page[:200]
     script = urllib.request.urlopen(server.url + "/_mockfiles/console.js").read()
-    assert script == resources.files("mockfiles").joinpath("console/console.js").read_bytes()
-print("\\n".join(examples))
+    assert script == resources.files("mockfiles.web.control").joinpath("console/console.js").read_bytes()
+print("\\n".join(sorted(str(p) for p in Path(mockfiles.__file__).parent.rglob("*.yaml"))))
 """
 
 
@@ -97,13 +96,12 @@ def check(out: Path, scratch: Path) -> None:
 
     with zipfile.ZipFile(wheel) as archive:
         held = set(archive.namelist())
-    examples = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "mockfiles").rglob("*.yaml"))
-    if not examples:
-        raise Problem("the package has no example scenarios (mockfiles/**/*.yaml) to ship")
+    shipped = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "mockfiles").rglob("*.yaml"))  # the package's own
+    examples = sorted(str(p.relative_to(ROOT)) for p in (ROOT / EXAMPLES).glob("*.yaml"))
     modules = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "mockfiles").rglob("*.py"))
     wanted = [
         *PACKAGE_DATA,
-        *examples,
+        *shipped,
         *modules,
         "conftest_plugin.py",
         f"mockfiles-{version}.dist-info/licenses/LICENSE",
@@ -111,11 +109,11 @@ def check(out: Path, scratch: Path) -> None:
     missing = [name for name in wanted if name not in held]
     if missing:
         raise Problem(f"the wheel lacks {', '.join(missing)}")
-    print(f"the wheel holds the console, {len(examples)} example scenarios and {len(modules)} modules")
+    print(f"the wheel holds the console, its data, {len(shipped)} scenarios of its own and {len(modules)} modules")
 
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    missing = [name for name in (*SDIST_FILES, *examples) if name not in names]
+    missing = [name for name in (*SDIST_FILES, *examples, *shipped) if name not in names]
     if missing:
         raise Problem(f"the sdist lacks {', '.join(missing)}")
     if any("node_modules" in name or "__pycache__" in name for name in names):
@@ -129,8 +127,13 @@ def check(out: Path, scratch: Path) -> None:
     if shown != f"mockfiles {version}":
         raise Problem(f"mockfiles --version said {shown!r}")
     installed = run(python, "-c", SMOKE, cwd=scratch).split()
-    run(env_dir / "bin" / "mockfiles", "check", *installed, cwd=scratch)
-    print(f"installed alone in a fresh venv: the command, the plugin, the console, {len(installed)} scenarios")
+    if len(installed) != len(shipped):
+        raise Problem(f"the installed package holds {len(installed)} scenarios, its source {len(shipped)}")
+    run(env_dir / "bin" / "mockfiles", "check", *installed, *(ROOT / name for name in examples), cwd=scratch)
+    print(
+        "installed alone in a fresh venv: the command, the plugin, the console; "
+        f"{len(installed) + len(examples)} scenarios valid"
+    )
 
 
 if __name__ == "__main__":

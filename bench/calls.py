@@ -13,9 +13,9 @@ import statistics
 import time
 from typing import Any
 
-from mockfiles.attempts import attempt_from_entry
-from mockfiles.calls import group_calls
-from mockfiles.verdicts import call_dict, judge_entries
+from mockfiles.retries.attempts import attempt_from_entry
+from mockfiles.retries.calls import group_calls
+from mockfiles.retries.verdicts import call_dict, judge_entries
 
 
 def mixed_entries(count: int, seed: int = 0) -> list[dict[str, Any]]:

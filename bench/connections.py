@@ -36,7 +36,7 @@ import uvloop
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from mockfiles.protocol import protocol_class
+from mockfiles.web.protocol import protocol_class
 
 GET = b"GET /v1/files/file-abc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nUser-Agent: bench\r\n\r\n"
 PARTIAL = (

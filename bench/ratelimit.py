@@ -19,8 +19,8 @@ from collections.abc import Iterator
 
 import httpx
 
-from mockfiles.profiles import RateLimits
-from mockfiles.ratelimit import RateLimiter
+from mockfiles.admission.ratelimit import RateLimiter
+from mockfiles.core.profiles import RateLimits
 
 
 def limiter_alone(checks: int, keys: int) -> float:

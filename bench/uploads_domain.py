@@ -17,11 +17,11 @@ import statistics
 import time
 import tracemalloc
 
-from mockfiles.clock import Clock
-from mockfiles.lifecycle import Files
-from mockfiles.profiles import openai_profile
-from mockfiles.upload_requests import CompleteRequest, CreateRequest
-from mockfiles.uploads import Uploads, md5_of
+from mockfiles.core.clock import Clock
+from mockfiles.core.profiles import openai_profile
+from mockfiles.files.service import Files
+from mockfiles.uploads.requests import CompleteRequest, CreateRequest
+from mockfiles.uploads.service import Uploads, md5_of
 
 MiB = 1024**2
 

@@ -1,6 +1,6 @@
 """mockfiles: a local emulator of the OpenAI-compatible Files API.
 
-The names below are imported when first used (PEP 562), so that ``import mockfiles.store`` or
+The names below are imported when first used (PEP 562), so that ``import mockfiles.files.store`` or
 ``mockfiles check`` loads no web framework: only ``MockFilesServer`` brings in Starlette, uvicorn
 and python-multipart.
 """
@@ -10,23 +10,32 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from .version import __version__
+from mockfiles._version import __version__
 
 if TYPE_CHECKING:
-    from .accounts import account_id
-    from .located import ScenarioError
-    from .scenario import Scenario, load_scenario
-    from .server import MockFilesServer, StartupError
+    from mockfiles.core.accounts import account_id
+    from mockfiles.scenarios.scenario import Scenario, load_scenario
+    from mockfiles.server import MockFilesServer
 
-__all__ = ["MockFilesServer", "account_id", "Scenario", "ScenarioError", "StartupError", "load_scenario", "__version__"]
+from mockfiles.exceptions import MockFilesException, RetryConformanceError, ScenarioError, StartupError
+
+__all__ = [
+    "MockFilesServer",
+    "account_id",
+    "Scenario",
+    "load_scenario",
+    "MockFilesException",
+    "ScenarioError",
+    "StartupError",
+    "RetryConformanceError",
+    "__version__",
+]
 
 _HOMES = {
     "MockFilesServer": "server",
-    "StartupError": "server",
-    "account_id": "accounts",
-    "Scenario": "scenario",
-    "ScenarioError": "located",
-    "load_scenario": "scenario",
+    "account_id": "core.accounts",
+    "Scenario": "scenarios.scenario",
+    "load_scenario": "scenarios.scenario",
 }
 
 

@@ -3,7 +3,8 @@ for a person, and the ready file for a program (a Node, Go or Java test runner t
 server and waits for it).
 
 Every dialect is always mounted; a profile is meant for some of them (``openai``: OpenAI's
-``/v1``; ``dashscope``: DashScope's compatible mode and native API), and both say which.
+``/v1``; ``dashscope``: DashScope's compatible mode and native API; ``azure``: the server's root as
+AzureOpenAI's ``azure_endpoint``, and ``/openai/v1``), and both say which.
 """
 
 from __future__ import annotations
@@ -15,16 +16,22 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .environment import Target, variables
-from .version import __version__
+from mockfiles._version import __version__
+from mockfiles.environment import Target, variables
 
 # (dialect, the service it speaks for, what a client sets to the base URL, the mount point)
 DIALECTS = (
     ("openai", "OpenAI", "OpenAI SDK base_url", "/v1"),
     ("dashscope-compatible", "DashScope compatible mode", "OpenAI SDK base_url", "/compatible-mode/v1"),
     ("dashscope-native", "DashScope native API", "dashscope SDK base_http_api_url", "/api/v1"),
+    ("azure", "Azure OpenAI", "AzureOpenAI azure_endpoint", ""),
+    ("azure-v1", "Azure OpenAI v1", "OpenAI SDK base_url", "/openai/v1"),
 )
-MEANT_FOR = {"openai": ("openai",), "dashscope": ("dashscope-compatible", "dashscope-native")}
+MEANT_FOR = {
+    "openai": ("openai",),
+    "dashscope": ("dashscope-compatible", "dashscope-native"),
+    "azure": ("azure", "azure-v1"),
+}
 ADMIN_PREFIX = "/_mockfiles"
 
 

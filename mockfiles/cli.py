@@ -12,16 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from .announce import ready_document, remove_ready_file, startup_lines, write_ready_file
-from .browsers import BrowserPolicy, is_loopback
-from .emulator import Emulator, Settings
-from .environment import DEFAULT_API_KEY, DEFAULT_URL, FORMATS, Target, shell_lines, variables
-from .located import ScenarioError
-from .profiles import PROFILES
-from .scenario import load_scenario
-from .timeouts import MAX_TIMEOUT
-from .units import parse_duration
-from .version import __version__
+from mockfiles._version import __version__
+from mockfiles.announce import ready_document, remove_ready_file, startup_lines, write_ready_file
+from mockfiles.core.profiles import PROFILES
+from mockfiles.core.timeouts import MAX_TIMEOUT
+from mockfiles.core.units import parse_duration
+from mockfiles.emulator import Emulator, Settings
+from mockfiles.environment import DEFAULT_API_KEY, DEFAULT_URL, FORMATS, Target, shell_lines, variables
+from mockfiles.exceptions import ScenarioError, StartupError
+from mockfiles.scenarios.scenario import load_scenario
 
 
 def parser() -> argparse.ArgumentParser:
@@ -180,7 +179,8 @@ def env_target(args: argparse.Namespace) -> Target:
 
 
 def run_server(args: argparse.Namespace) -> int:
-    from .server import StartupError, check_port, serve  # the web stack, only when serving
+    from mockfiles.server import check_port, serve  # the web stack, only when serving
+    from mockfiles.web.browsers import BrowserPolicy, is_loopback
 
     try:
         check_port(args.port)

@@ -15,23 +15,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .batches import Batches
-from .chaos import Chaos, EarlyChaos
-from .clock import Clock
-from .decisions import DecisionSource
-from .endpoints import NAMES
-from .journal import Journal
-from .lifecycle import Files
-from .located import MAX_SEED
-from .profiles import Profile
-from .ratelimit import RateLimiter
-from .record import Record
-from .retry_decider import RetryDecider
-from .retry_tests import RetryTests, RetryTestView
-from .scenario import Scenario, ScenarioSource, load_scenario, token_problem
-from .timeouts import Timeouts
-from .uploads import Uploads
-from .verdicts import CallDict, judge_entries
+from mockfiles.admission.chaos import Chaos, EarlyChaos
+from mockfiles.admission.decision import DecisionSource
+from mockfiles.admission.ratelimit import RateLimiter
+from mockfiles.batches.service import Batches
+from mockfiles.core.clock import Clock
+from mockfiles.core.journal import Journal
+from mockfiles.core.profiles import Profile
+from mockfiles.core.record import Record
+from mockfiles.core.registry import NAMES
+from mockfiles.core.timeouts import Timeouts
+from mockfiles.files.service import Files
+from mockfiles.retries.decider import RetryDecider
+from mockfiles.retries.queues import RetryTests, RetryTestView
+from mockfiles.retries.verdicts import CallDict, judge_entries
+from mockfiles.scenarios.located import MAX_SEED
+from mockfiles.scenarios.scenario import Scenario, ScenarioSource, load_scenario, token_problem
+from mockfiles.uploads.service import Uploads
 
 DEFAULT_FAULT_SEED = 0
 DEFAULT_JOURNAL_CAP = 10_000
@@ -141,6 +141,7 @@ class Emulator:
             rng = random.Random(seed) if seed is not None else random.Random()
             self.files = Files(self.profile, self.clock, rng)
             self.batches = Batches(self.files, scenario.batches, seed)
+            self.batches.configure(scenario.batches, seed, scenario.deployments)
             self.uploads = Uploads(self.files)  # reads the profile through files: follows it
             self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter = RateLimiter(self.profile.rate_limits)
@@ -148,7 +149,7 @@ class Emulator:
             self.files.profile = self.profile
             self.journal.resize(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
-            self.batches.configure(scenario.batches, seed)
+            self.batches.configure(scenario.batches, seed, scenario.deployments)
         self.timeouts = effective_timeouts(settings, scenario)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED, self.since_reset)
         early = (EarlyChaos(self.chaos),) if self.chaos.early else ()

@@ -14,24 +14,26 @@ from typing import Any, TypedDict
 
 import uvicorn
 
-from . import inprocess
-from .accounts import account_id
-from .announce import connectable_url
-from .app import MockFilesApp, build_app
-from .browsers import BrowserPolicy
-from .clock import real_monotonic_clock
-from .connection_answers import Answers
-from .emulator import Emulator, Settings
-from .environment import DEFAULT_API_KEY, Target, patched, variables
-from .inmemory import Server as InMemoryServer
-from .inmemory import connection_of
-from .inprocess import AsyncInProcessTransport, InProcessTransport
-from .journal import Entry
-from .protocol import protocol_class
-from .retry_handle import RetryTest, retry_document
-from .scenario import Scenario, ScenarioSource
-from .verdicts import CallDict
+from mockfiles.announce import connectable_url
+from mockfiles.core.accounts import account_id
+from mockfiles.core.clock import real_monotonic_clock
+from mockfiles.core.journal import Entry
+from mockfiles.emulator import Emulator, Settings
+from mockfiles.environment import DEFAULT_API_KEY, Target, patched, variables
+from mockfiles.exceptions import StartupError
+from mockfiles.inprocess import transports as inprocess
+from mockfiles.inprocess.channel import Server as InMemoryServer
+from mockfiles.inprocess.channel import connection_of
+from mockfiles.inprocess.transports import AsyncInProcessTransport, InProcessTransport
+from mockfiles.retries.handle import RetryTest, retry_document
+from mockfiles.retries.verdicts import CallDict
+from mockfiles.scenarios.scenario import Scenario, ScenarioSource
+from mockfiles.web.app import MockFilesApp, build_app
+from mockfiles.web.browsers import BrowserPolicy
+from mockfiles.web.protocol import protocol_class
+from mockfiles.web.refusals import Answers
 
+AZURE_API_VERSION = "2024-10-21"  # the GA version azure_client() sends unless told
 STARTUP_TIMEOUT = 15.0
 
 
@@ -66,10 +68,6 @@ class ServerOptions(TypedDict, total=False):
     in_process: bool
     cors_origins: Iterable[str] | None
     allowed_hosts: Iterable[str] | None
-
-
-class StartupError(RuntimeError):
-    """The server could not start (the port is taken, the address is wrong…)."""
 
 
 MAX_PORT = 65_535
@@ -325,6 +323,24 @@ class MockFilesServer:
         if in_process if in_process is not None else self.in_process:
             options.setdefault("http_client", self._sdk_http_client(openai.DefaultAsyncHttpxClient, asynchronous=True))
         return openai.AsyncOpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
+
+    def azure_client(self, *, in_process: bool | None = None, **options: Any) -> Any:
+        """An ``openai.AzureOpenAI`` client with this server as its ``azure_endpoint`` (the
+        ``/openai`` routes; ``api_version`` defaults to ``2024-10-21``)."""
+        return self._azure(False, in_process, options)
+
+    def async_azure_client(self, *, in_process: bool | None = None, **options: Any) -> Any:
+        """An ``openai.AsyncAzureOpenAI`` client (as ``azure_client``)."""
+        return self._azure(True, in_process, options)
+
+    def _azure(self, asynchronous: bool, in_process: bool | None, options: dict[str, Any]) -> Any:
+        openai = openai_module()
+        if in_process if in_process is not None else self.in_process:
+            http = openai.DefaultAsyncHttpxClient if asynchronous else openai.DefaultHttpxClient
+            options.setdefault("http_client", self._sdk_http_client(http, asynchronous=asynchronous))
+        options.setdefault("api_version", AZURE_API_VERSION)
+        make = openai.AsyncAzureOpenAI if asynchronous else openai.AzureOpenAI
+        return make(azure_endpoint=self.url, api_key=options.pop("api_key", self.api_key), **options)
 
     def transport(self, flavour: str | None = None) -> InProcessTransport:
         """An httpx or httpx2 transport (by default the installed openai SDK's library: httpx2 from

@@ -8,7 +8,7 @@ from typing import Any
 from openai.types import Batch
 
 from mockfiles.emulator import Emulator, Settings
-from mockfiles.scenario import ScenarioSource
+from mockfiles.scenarios.scenario import ScenarioSource
 from tests.helpers import batch_line, jsonl
 
 CHAT = "/v1/chat/completions"

@@ -23,3 +23,31 @@ def upload(
     http: httpx.Client, content: bytes = b"hello", purpose: str = "assistants", filename: str = "a.txt", **data: str
 ) -> httpx.Response:
     return http.post("/v1/files", files={"file": (filename, content)}, data={"purpose": purpose, **data})
+
+
+WEB_FRAMEWORKS = {"starlette", "uvicorn", "multipart", "python_multipart", "orjson", "httptools", "uvloop", "httpx"}
+
+
+def imported_modules(module: str, seen: set[str] | None = None) -> set[str]:
+    """The top-level names of every module ``module`` (``mockfiles.batches.service``) imports,
+    following the package's own modules to theirs (read from the source, nothing is imported)."""
+    import ast
+    from pathlib import Path
+
+    seen = set() if seen is None else seen
+    seen.add(module)
+    root = Path(__file__).parent.parent
+    path = root / (module.replace(".", "/") + ".py")
+    if not path.exists():
+        path = root / module.replace(".", "/") / "__init__.py"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+        names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        for name in names:
+            if name.startswith("mockfiles.") or name == "mockfiles":
+                if name not in seen:
+                    found |= imported_modules(name, seen)
+            else:
+                found.add(name.split(".")[0])
+    return found

@@ -13,8 +13,8 @@ from typing import Any
 
 import tenacity
 
-from mockfiles.retry_cases import SUCCESS, ClientResult
-from mockfiles.retry_run import CaseRun
+from mockfiles.retries.cases import SUCCESS, ClientResult
+from mockfiles.retries.run import CaseRun
 
 from .node_clients import HERE, NODE
 

@@ -13,10 +13,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mockfiles.faults import ENDPOINTS
-from mockfiles.retry_cases import SUCCESS, Case, ClientResult
-from mockfiles.retry_tests import RetryTests, RetryTestView
-from mockfiles.verdicts import DEFAULT_POLICY, Policy, judge_entries
+from mockfiles.retries.cases import SUCCESS, Case, ClientResult
+from mockfiles.retries.queues import RetryTests, RetryTestView
+from mockfiles.retries.verdicts import DEFAULT_POLICY, Policy, judge_entries
+from mockfiles.scenarios.fault_rules import ENDPOINTS
 
 ROUTES = {
     "upload": ("files.create", "POST", "/v1/files"),

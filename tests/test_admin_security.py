@@ -17,7 +17,7 @@ import pytest
 
 import mockfiles as package
 from mockfiles import MockFilesServer, ScenarioError, load_scenario
-from mockfiles.accounts import account_id, key_hint
+from mockfiles.core.accounts import account_id, key_hint
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)
 
@@ -170,6 +170,8 @@ def test_serve_prints_the_base_urls_of_its_profile_and_that_admin_is_open() -> N
         f"  OpenAI:                     OpenAI SDK base_url              {url}/v1  <- profile openai",
         f"  DashScope compatible mode:  OpenAI SDK base_url              {url}/compatible-mode/v1",
         f"  DashScope native API:       dashscope SDK base_http_api_url  {url}/api/v1",
+        f"  Azure OpenAI:               AzureOpenAI azure_endpoint       {url}",
+        f"  Azure OpenAI v1:            OpenAI SDK base_url              {url}/openai/v1",
         f'  app environment:            shell                            eval "$(mockfiles env --url {url})"',
         f"  web console:                                                 {url}/_mockfiles/",
         "  browsers (CORS):            the API answers pages of any origin (--cors-origin ORIGIN limits it)",
@@ -194,6 +196,8 @@ def test_serve_with_the_dashscope_profile_and_a_token() -> None:
         f"  OpenAI:                     OpenAI SDK base_url              {url}/v1",
         f"  DashScope compatible mode:  OpenAI SDK base_url              {url}/compatible-mode/v1  <- profile dashscope",
         f"  DashScope native API:       dashscope SDK base_http_api_url  {url}/api/v1  <- profile dashscope",
+        f"  Azure OpenAI:               AzureOpenAI azure_endpoint       {url}",
+        f"  Azure OpenAI v1:            OpenAI SDK base_url              {url}/openai/v1",
         f'  app environment:            shell                            eval "$(mockfiles env --url {url} --profile dashscope --api-key KEY)"',
         f"  web console:                                                 {url}/_mockfiles/",
         "  browsers (CORS):            the API answers pages of http://localhost:*",

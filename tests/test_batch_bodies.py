@@ -15,9 +15,9 @@ from openai.types import Completion, CreateEmbeddingResponse, ImagesResponse, Mo
 from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 
-from mockfiles import inference
-from mockfiles.inference import Answer, check, run, tokens, usage_of
-from mockfiles.inference_media import EMBEDDING_DIMENSIONS, vector
+from mockfiles.inference import text as inference
+from mockfiles.inference.media import EMBEDDING_DIMENSIONS, vector
+from mockfiles.inference.text import Answer, check, run, tokens, usage_of
 
 M = TypeVar("M", bound=BaseModel)
 IDENT = b"batch_x:0"
@@ -269,6 +269,6 @@ def test_usage_of_reads_every_endpoints_usage() -> None:
 
 
 def test_every_supported_endpoint_has_a_stand_in() -> None:
-    from mockfiles.profiles import DASHSCOPE_BATCH_URLS, OPENAI_BATCH_URLS
+    from mockfiles.core.profiles import DASHSCOPE_BATCH_URLS, OPENAI_BATCH_URLS
 
     assert set(OPENAI_BATCH_URLS) | set(DASHSCOPE_BATCH_URLS) == set(inference.endpoints())

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mockfiles.batch_input import MAX_ERRORS, Limits, LineError, Validation, count_inputs, iter_lines, read_requests
+from mockfiles.batches.input import MAX_ERRORS, Limits, LineError, Validation, count_inputs, iter_lines, read_requests
 from tests.helpers import batch_line, jsonl
 
 CHAT = "/v1/chat/completions"

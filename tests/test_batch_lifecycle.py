@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from freezegun import freeze_time
 
-from mockfiles.errors import Conflict, NotFound
+from mockfiles.core.errors import Conflict, NotFound
 from tests.batching import CHAT, KEY, World, chat_file, chat_line, typed
 from tests.helpers import jsonl
 

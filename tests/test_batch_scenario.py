@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from mockfiles import ScenarioError, load_scenario
-from mockfiles.batch_scenario import BatchSettings, LineFailure, Timing
-from mockfiles.inference import Answer
-from mockfiles.scenario import scenario_from_text
+from mockfiles.inference.text import Answer
+from mockfiles.scenarios.batches import BatchSettings, LineFailure, Timing
+from mockfiles.scenarios.scenario import scenario_from_text
 
-SCHEMA = json.loads(resources.files("mockfiles").joinpath("scenario.schema.json").read_text())
+SCHEMA = json.loads(resources.files("mockfiles.scenarios").joinpath("schema.json").read_text())
 
 GOOD = """\
 seed: 7

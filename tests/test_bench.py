@@ -51,17 +51,17 @@ def test_wrk_summary_line() -> None:
 
 
 def test_profile_samples_are_put_in_the_innermost_known_part() -> None:
-    app = "MockFilesApp.__call__ (mockfiles/app.py:101)"
+    app = "MockFilesApp.__call__ (mockfiles/web/app.py:101)"
     raw = "\n".join(
         [
-            f"serve (mockfiles/server.py:249);{app};authenticate (mockfiles/auth.py:28);_PyEval (libpython3.11.so) 3",
-            f"serve (mockfiles/server.py:249);{app};Journal.record (mockfiles/journal.py:32) 1",
+            f"serve (mockfiles/server.py:249);{app};authenticate (mockfiles/admission/auth.py:28);_PyEval (libpython3.11.so) 3",
+            f"serve (mockfiles/server.py:249);{app};Journal.record (mockfiles/core/journal.py:32) 1",
             f"serve (mockfiles/server.py:249);{app};write (libc.so.6) 6",
         ]
     )
     parts, samples = shares(raw)
     assert samples == 4 and parts == {"authentication": 0.75, "journal": 0.25}
-    assert part_of(["x (mockfiles/app.py:1)", "write (libc.so.6)"]) == KERNEL
+    assert part_of(["x (mockfiles/web/app.py:1)", "write (libc.so.6)"]) == KERNEL
 
 
 def test_connection_benchmark_runs_quick() -> None:

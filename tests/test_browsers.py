@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from mockfiles import MockFilesServer
-from mockfiles.browsers import BrowserPolicy, host_name, same_origin
+from mockfiles.web.browsers import BrowserPolicy, host_name, same_origin
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)
 

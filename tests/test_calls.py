@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from mockfiles.attempts import Attempt, advised_wait, attempt_from_entry
-from mockfiles.calls import group_calls
-from mockfiles.verdicts import judge_entries
+from mockfiles.retries.attempts import Attempt, advised_wait, attempt_from_entry
+from mockfiles.retries.calls import group_calls
+from mockfiles.retries.verdicts import judge_entries
 from tests.retry_sim import Sim, naive, sdk
 
 

@@ -20,10 +20,10 @@ from schemathesis.checks import (
 )
 
 from mockfiles import MockFilesServer
-from mockfiles.app import build_app
 from mockfiles.emulator import Emulator
+from mockfiles.web.app import build_app
 
-DOCUMENT = json.loads(resources.files("mockfiles").joinpath("openapi.json").read_text())
+DOCUMENT = json.loads(resources.files("mockfiles.web").joinpath("openapi.json").read_text())
 schema = schemathesis.openapi.from_dict(DOCUMENT)
 
 

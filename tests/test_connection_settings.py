@@ -17,12 +17,12 @@ import yaml
 
 from mockfiles import MockFilesServer
 from mockfiles.cli import parser
-from mockfiles.located import ScenarioError
-from mockfiles.scenario import load_scenario
-from mockfiles.timeouts import Timeouts
+from mockfiles.core.timeouts import Timeouts
+from mockfiles.exceptions import ScenarioError
+from mockfiles.scenarios.scenario import load_scenario
 from tests.test_cli import start
 
-SCHEMA = orjson.loads(resources.files("mockfiles").joinpath("scenario.schema.json").read_text())
+SCHEMA = orjson.loads(resources.files("mockfiles.scenarios").joinpath("schema.json").read_text())
 
 BAD = [
     (

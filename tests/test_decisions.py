@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from mockfiles.app import MockFilesApp
-from mockfiles.chaos import Chaos, decision_of
-from mockfiles.decisions import Decision, RequestView
+from mockfiles.admission.chaos import Chaos, decision_of
+from mockfiles.admission.decision import Decision, RequestView
+from mockfiles.core.errors import InjectedError, InjectedRateLimit
 from mockfiles.emulator import Emulator, Settings
-from mockfiles.errors import InjectedError, InjectedRateLimit
-from mockfiles.lifecycle import Outcome
-from mockfiles.scenario import load_scenario
+from mockfiles.files.service import Outcome
+from mockfiles.scenarios.scenario import load_scenario
+from mockfiles.web.app import MockFilesApp
 
 
 def chaos(*rules: dict[str, Any], seed: int = 0) -> Chaos:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mockfiles import errors
-from mockfiles.error_table import CATEGORIES, ROWS
-from mockfiles.errors import (
+from mockfiles.core import errors
+from mockfiles.core.error_table import CATEGORIES, ROWS
+from mockfiles.core.errors import (
     AuthenticationFailed,
     InjectedError,
     InjectedRateLimit,

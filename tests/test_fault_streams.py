@@ -17,7 +17,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer, ScenarioError
-from mockfiles.scenario import load_scenario
+from mockfiles.scenarios.scenario import load_scenario
 
 from .node_clients import HERE, NODE, node_missing
 

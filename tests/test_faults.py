@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
-from mockfiles.faults import PROCESSING_ERROR_DETAILS
+from mockfiles.scenarios.fault_rules import PROCESSING_ERROR_DETAILS
 from tests.helpers import batch_file
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from mockfiles.errors import InvalidRequest, PayloadTooLarge
-from mockfiles.form_reader import Form, FormLimits, read_form
+from mockfiles.core.errors import InvalidRequest, PayloadTooLarge
+from mockfiles.web.multipart.reader import Form, FormLimits, read_form
 
 CONTENT_TYPE = "multipart/form-data; boundary=XyZ"
 
@@ -245,7 +245,7 @@ def outcome(body: bytes, piece: int, declared: int | None) -> tuple[object, ...]
 
 @pytest.mark.parametrize(("body", "canonical"), list(SMALL_BODIES.values()), ids=list(SMALL_BODIES))
 def test_a_small_body_read_whole_reads_as_the_push_parser_reads_it(body: bytes, canonical: bool) -> None:
-    from mockfiles import small_form
+    from mockfiles.web.multipart import small as small_form
 
     assert (small_form.split(body, b"XyZ") is not None) == canonical
     pushed = outcome(body, 1 << 20, None)  # the push parser, given the whole body at once
@@ -256,7 +256,7 @@ def test_a_small_body_read_whole_reads_as_the_push_parser_reads_it(body: bytes, 
 
 
 def test_a_body_declared_small_that_is_not_is_streamed_past_the_bound() -> None:
-    from mockfiles import small_form
+    from mockfiles.web.multipart import small as small_form
 
     content = b"z" * (small_form.SMALL_FORM_BYTES + 1000)
     body = file("file", "big.txt", content) + END
@@ -287,7 +287,7 @@ def test_a_body_declared_small_that_is_not_is_streamed_past_the_bound() -> None:
 def test_the_boundary_read_directly_is_the_one_python_multipart_reads(content_type: str | None) -> None:
     from python_multipart.multipart import parse_options_header
 
-    from mockfiles.form_reader import boundary_of
+    from mockfiles.web.multipart.reader import boundary_of
 
     mime, options = parse_options_header(content_type or "")
     expected = options.get(b"boundary") if mime == b"multipart/form-data" else None

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from mockfiles import MockFilesServer, ScenarioError, load_scenario
 from mockfiles.emulator import Emulator, Settings
-from mockfiles.scenario import TOP_KEYS, Scenario, scenario_from_text
+from mockfiles.scenarios.scenario import TOP_KEYS, Scenario, scenario_from_text
 
 FUZZ = settings(
     max_examples=150,

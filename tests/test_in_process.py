@@ -20,7 +20,7 @@ import pytest
 from freezegun import freeze_time
 
 from mockfiles import MockFilesServer
-from mockfiles.inprocess import AsyncInProcessTransport, InProcessTransport, sdk_library
+from mockfiles.inprocess.transports import AsyncInProcessTransport, InProcessTransport, sdk_library
 
 pytest_plugins = ["pytester"]
 
@@ -449,7 +449,7 @@ def mockfiles_options():
     pytester.makepyfile(
         test_suite="""
 import pytest
-from mockfiles.inprocess import InProcessTransport
+from mockfiles.inprocess.transports import InProcessTransport
 
 
 def test_in_process_by_default(mockfiles):
@@ -472,7 +472,7 @@ def test_the_next_test_is_back_to_it(mockfiles):
 
 
 def test_pieces_gather_small_chunks_and_cut_large_ones() -> None:
-    from mockfiles.inmemory_caller import GATHER, PIECE, pieces
+    from mockfiles.inprocess.caller import GATHER, PIECE, pieces
 
     small = [b"a" * 1000] * 100  # 100,000 bytes: one message of 66,000, then the rest
     got = list(pieces(iter(small)))

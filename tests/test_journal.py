@@ -17,7 +17,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
-from mockfiles.digest import StreamDigest
+from mockfiles.files.digest import StreamDigest
 from tests.test_upload_limits import file_head, file_part, form, post, streamed, text_part
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)

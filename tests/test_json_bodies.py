@@ -8,7 +8,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
-from mockfiles.json_body import HugeInteger, NotJson, loads
+from mockfiles.web.json_body import HugeInteger, NotJson, loads
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)
 

@@ -5,58 +5,28 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import mockfiles
 
 WEB = ("starlette", "uvicorn", "multipart", "python_multipart", "orjson", "httptools", "uvloop", "httpx")
-DOMAIN = (
-    "accounts",
-    "attempts",
-    "auth",
-    "batch_input",
-    "batch_params",
-    "batch_run",
-    "batch_scenario",
-    "batch_store",
-    "batch_timeline",
-    "batches",
-    "calls",
-    "chaos",
-    "clock",
-    "decisions",
-    "digest",
-    "document",
-    "emulator",
-    "endpoints",
-    "error_table",
-    "errors",
-    "faults",
-    "ids",
-    "inference",
-    "inference_media",
-    "journal",
-    "lifecycle",
-    "located",
-    "profiles",
-    "ratelimit",
-    "record",
-    "retry_cases",
-    "retry_instructions",
-    "retry_report",
-    "retry_tests",
-    "scenario",
-    "store",
-    "timeouts",
-    "units",
-    "upload_requests",
-    "uploads",
-    "validation",
-    "verdicts",
-    "version",
-    "cli",
-)
+EDGE = ("mockfiles.web", "mockfiles.inprocess", "mockfiles.server")  # the only places that may load one
+
+
+def domain_modules() -> list[str]:
+    """Every module of the package outside the edge, found from the folders."""
+    root = Path(mockfiles.__file__).parent
+    names = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if name != "mockfiles.__main__" and not name.startswith(EDGE):
+            names.append(name)
+    return names
+
+
 REPORT = """
 loaded = sorted({{name.split(".")[0] for name in sys.modules}} & set({web!r}))
 print(",".join(loaded))
@@ -70,7 +40,11 @@ def loaded_after(statement: str) -> str:
 
 
 def test_no_domain_module_loads_a_web_framework() -> None:
-    imports = "; ".join(f"import mockfiles.{m}" for m in DOMAIN)
+    modules = domain_modules()
+    assert {"mockfiles.files.service", "mockfiles.batches.service", "mockfiles.emulator", "mockfiles.cli"} <= set(
+        modules
+    )
+    imports = "; ".join(f"import {m}" for m in modules)
     assert (
         loaded_after(
             CHECK.format(module="mockfiles", web=WEB).replace("import sys, mockfiles", f"import sys; {imports}")
@@ -79,7 +53,7 @@ def test_no_domain_module_loads_a_web_framework() -> None:
     )
 
 
-@pytest.mark.parametrize("module", ["mockfiles", "mockfiles.store", "mockfiles.emulator", "mockfiles.cli"])
+@pytest.mark.parametrize("module", ["mockfiles", "mockfiles.files.store", "mockfiles.emulator", "mockfiles.cli"])
 def test_importing_loads_no_web_framework(module: str) -> None:
     assert loaded_after(CHECK.format(module=module, web=WEB)) == ""
 
@@ -93,5 +67,10 @@ def test_the_server_is_imported_when_first_asked_for() -> None:
 def test_the_packages_names() -> None:
     assert mockfiles.__version__ == "0.1.0" and set(mockfiles.__all__) <= set(dir(mockfiles))
     assert mockfiles.MockFilesServer.__module__ == "mockfiles.server"
+    family = (mockfiles.ScenarioError, mockfiles.StartupError, mockfiles.RetryConformanceError)
+    assert all(issubclass(e, mockfiles.MockFilesException) for e in family)
+    assert issubclass(mockfiles.ScenarioError, ValueError) and issubclass(
+        mockfiles.RetryConformanceError, AssertionError
+    )
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         mockfiles.nothing  # noqa: B018

@@ -13,7 +13,7 @@ import pytest
 from freezegun import freeze_time
 
 from mockfiles import MockFilesServer
-from mockfiles.units import format_duration, parse_duration, parse_size
+from mockfiles.core.units import format_duration, parse_duration, parse_size
 from tests.helpers import batch_file, batch_line, jsonl
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from mockfiles.app import build_app
 from mockfiles.emulator import Emulator, Settings
+from mockfiles.web.app import build_app
 
 BODY = (
     b'--b\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n'

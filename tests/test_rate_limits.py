@@ -15,8 +15,8 @@ import pytest
 from freezegun import freeze_time
 
 from mockfiles import MockFilesServer
-from mockfiles.profiles import RateLimits
-from mockfiles.ratelimit import RateLimiter
+from mockfiles.admission.ratelimit import RateLimiter
+from mockfiles.core.profiles import RateLimits
 
 
 def burst_uploads(http: httpx.Client, n: int) -> list[httpx.Response]:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from mockfiles import MockFilesServer
-from mockfiles.retry_run import DEFAULT_TIMEOUT, CaseRun
-from mockfiles.verdicts import Problem
+from mockfiles.retries.run import DEFAULT_TIMEOUT, CaseRun
+from mockfiles.retries.verdicts import Problem
 
 pytest_plugins = ["pytester"]
 ROOT = Path(__file__).parent.parent
@@ -79,7 +79,7 @@ def test_retry_case_attributes_are_those_documented() -> None:
         "check",
     }
     with MockFilesServer() as server:
-        from mockfiles.retry_cases import load_cases
+        from mockfiles.retries.cases import load_cases
 
         run = CaseRun(server, next(c for c in load_cases() if c.client_timeout is None))
         for name in names:

@@ -5,22 +5,22 @@ say what else must agree."""
 
 from __future__ import annotations
 
-import importlib
 import json
 from importlib import resources
 
 import pytest
 
-from mockfiles.app import build_app
+from mockfiles.admission.ratelimit import RateLimiter
+from mockfiles.core.profiles import RateLimits
+from mockfiles.core.registry import DIALECTS, DOWNLOADS, HANDLER_MODULES, NAMES, UPLOADS, Endpoint
 from mockfiles.emulator import Emulator
-from mockfiles.endpoints import DOWNLOADS, HANDLER_MODULES, NAMES, UPLOADS, Endpoint
-from mockfiles.faults import ENDPOINTS
-from mockfiles.profiles import RateLimits
-from mockfiles.ratelimit import RateLimiter
-from mockfiles.retry_instructions import DOWNLOAD_ENDPOINTS, UPLOAD_ENDPOINTS
+from mockfiles.retries.instructions import DOWNLOAD_ENDPOINTS, UPLOAD_ENDPOINTS
+from mockfiles.scenarios.fault_rules import ENDPOINTS
+from mockfiles.web.api import handlers_of
+from mockfiles.web.app import build_app
 
-SCHEMA = json.loads(resources.files("mockfiles").joinpath("scenario.schema.json").read_text())
-OPENAPI = json.loads(resources.files("mockfiles").joinpath("openapi.json").read_text())
+SCHEMA = json.loads(resources.files("mockfiles.scenarios").joinpath("schema.json").read_text())
+OPENAPI = json.loads(resources.files("mockfiles.web").joinpath("openapi.json").read_text())
 APP = build_app(Emulator())
 
 
@@ -43,17 +43,19 @@ def test_the_scenario_schema_lists_the_registry() -> None:
     assert ENDPOINTS == NAMES  # what fault rules accept
 
 
-def test_every_endpoint_is_served_and_each_of_its_handler_modules_serves_it() -> None:
+def test_every_endpoint_is_served_where_the_registry_says_and_nowhere_else() -> None:
     routes = served()
+    declared = {
+        dialect: {(e.method, e.path): e.id for e in Endpoint for d, _ in e.served if d == dialect}
+        for dialect in DIALECTS
+    }
+    assert routes == declared
     everywhere = {name for table in routes.values() for name in table.values()}
     assert everywhere == set(NAMES)
-    api = APP.api
     for endpoint in Endpoint:
-        for name in endpoint.handlers:
-            module = importlib.import_module(f"mockfiles.handlers.{name}")
-            declared = {op.endpoint for route in module.routes(api) for op in route.operations.values()}
-            assert endpoint in declared, (endpoint.id, name)
-    assert set(HANDLER_MODULES) == {m for e in Endpoint for m in e.handlers}
+        for dialect, module in endpoint.served:
+            assert endpoint in handlers_of(APP.api, module, dialect), (endpoint.id, dialect, module)
+    assert set(HANDLER_MODULES) == {m for e in Endpoint for _, m in e.served}
 
 
 @pytest.mark.parametrize(

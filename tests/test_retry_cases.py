@@ -12,7 +12,7 @@ import httpx
 import openai
 import pytest
 
-from mockfiles.retry_cases import (
+from mockfiles.retries.cases import (
     SUCCESS,
     CaseError,
     ClientResult,

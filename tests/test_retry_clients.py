@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from mockfiles import MockFilesServer
-from mockfiles.retry_cases import load_cases
-from mockfiles.retry_run import CaseRun
+from mockfiles.retries.cases import load_cases
+from mockfiles.retries.run import CaseRun
 
 from .node_clients import node_missing
 from .retry_clients import CLIENTS
@@ -49,7 +49,7 @@ EXPECTED_FAILURES: dict[str, dict[str, tuple[str, str]]] = {
 def test_client_against_case(client: str, case: object, mockfiles: MockFilesServer) -> None:
     if client == "openai-node" and node_missing():
         pytest.skip(node_missing() or "")
-    from mockfiles.retry_cases import Case
+    from mockfiles.retries.cases import Case
 
     assert isinstance(case, Case)
     run = CaseRun(mockfiles, case)

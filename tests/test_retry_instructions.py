@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockfiles.retry_instructions import (
+from mockfiles.retries.instructions import (
     DOWNLOAD_ENDPOINTS,
     UPLOAD_ENDPOINTS,
     Instruction,

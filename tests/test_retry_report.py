@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from mockfiles.retry_report import describe, problems_message, table, timeline
+from mockfiles.retries.report import describe, problems_message, table, timeline
 from tests.retry_sim import Sim, naive, sdk
 
 

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from mockfiles.faults import ENDPOINTS
-from mockfiles.retry_tests import RetryTestError, RetryTests, UnknownRetryTest
+from mockfiles.retries.queues import RetryTestError, RetryTests, UnknownRetryTest
+from mockfiles.scenarios.fault_rules import ENDPOINTS
 
 FUTURE = (
     *ENDPOINTS,

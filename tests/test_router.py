@@ -8,10 +8,10 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockfiles.endpoints import Endpoint
-from mockfiles.errors import MethodNotAllowed, NotFound
-from mockfiles.routes import Operation, Router, route
-from mockfiles.transport import Exchange
+from mockfiles.core.errors import MethodNotAllowed, NotFound
+from mockfiles.core.registry import Endpoint
+from mockfiles.web.exchange import Exchange
+from mockfiles.web.routing import Operation, Router, route
 
 
 async def handler(request: Request, ex: Exchange) -> Response:
@@ -92,8 +92,8 @@ def test_two_routes_for_one_path_are_a_mistake() -> None:
 def test_every_route_of_the_application_is_found_by_its_own_path() -> None:
     """The application's routes, each found by a path made from its template (the last
     variable found by the path up to its last slash, the others by their segments)."""
-    from mockfiles.app import build_app
     from mockfiles.emulator import Emulator
+    from mockfiles.web.app import build_app
 
     router = build_app(Emulator()).router
     for known in router.routes():

@@ -15,8 +15,8 @@ import orjson
 import pytest
 
 from mockfiles import MockFilesServer, ScenarioError, load_scenario
-from mockfiles.handlers.admin import MAX_SCENARIO_BYTES
-from mockfiles.scenario import scenario_from_text
+from mockfiles.scenarios.scenario import scenario_from_text
+from mockfiles.web.control.admin import MAX_SCENARIO_BYTES
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.mockfiles(rate_limits=False)
@@ -350,7 +350,7 @@ def test_the_json_schema_has_the_same_bounds(text: str, message: str) -> None:
     import jsonschema
     import yaml
 
-    schema = json.loads(resources.files("mockfiles").joinpath("scenario.schema.json").read_text())
+    schema = json.loads(resources.files("mockfiles.scenarios").joinpath("schema.json").read_text())
     with pytest.raises(jsonschema.ValidationError, match="is greater than the maximum"):
         jsonschema.validate(yaml.safe_load(text), schema)
 

@@ -60,6 +60,8 @@ def test_ready_file_names_every_url_and_goes_away_on_exit(tmp_path: Path, how: s
             "openai": url + "/v1",
             "dashscope-compatible": url + "/compatible-mode/v1",
             "dashscope-native": url + "/api/v1",
+            "azure": url,
+            "azure-v1": url + "/openai/v1",
         }
         assert doc["admin_url"] == url + "/_mockfiles"
         assert doc["console_url"] == url + "/_mockfiles/"

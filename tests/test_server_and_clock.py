@@ -181,8 +181,8 @@ def test_concurrent_clients_from_threads(mockfiles: MockFilesServer) -> None:
 def test_the_app_speaks_lifespan_and_refuses_websockets() -> None:
     """Under a server that sends lifespan events (uvicorn's default), start-up and shut-down
     are acknowledged; a websocket is closed at once."""
-    from mockfiles.app import build_app
     from mockfiles.emulator import Emulator
+    from mockfiles.web.app import build_app
 
     app = build_app(Emulator())
 

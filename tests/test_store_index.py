@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mockfiles.errors import InvalidRequest, NotFound
-from mockfiles.store import CURSOR_MEMORY, FileStore, StoredFile
+from mockfiles.core.errors import InvalidRequest, NotFound
+from mockfiles.files.store import CURSOR_MEMORY, FileStore, StoredFile
 
 
 def stored(

@@ -19,17 +19,18 @@ import pytest
 from freezegun import freeze_time
 from openai.resources.uploads.uploads import DEFAULT_PART_SIZE
 
-from mockfiles import errors
-from mockfiles.clock import Clock
-from mockfiles.dialects.openai import OpenAIDialect
+from mockfiles.core import errors
+from mockfiles.core.clock import Clock
+from mockfiles.core.error_table import ROWS, size_text
+from mockfiles.core.errors import InvalidRequest, InvalidValue, MockFilesError, NotFound, PayloadTooLarge, QuotaExceeded
+from mockfiles.core.profiles import MiB, Profile, dashscope_profile, openai_profile
 from mockfiles.emulator import Emulator
-from mockfiles.error_table import ROWS, size_text
-from mockfiles.errors import InvalidRequest, InvalidValue, MockFilesError, NotFound, PayloadTooLarge, QuotaExceeded
-from mockfiles.lifecycle import Files, Outcome
-from mockfiles.profiles import MiB, Profile, dashscope_profile, openai_profile
-from mockfiles.store import FileStore
-from mockfiles.upload_requests import CompleteRequest, CreateRequest, parse_complete, parse_create
-from mockfiles.uploads import Part, Upload, Uploads, md5_of
+from mockfiles.files.service import Files, Outcome
+from mockfiles.files.store import FileStore
+from mockfiles.uploads.requests import CompleteRequest, CreateRequest, parse_complete, parse_create
+from mockfiles.uploads.service import Part, Upload, Uploads, md5_of
+from mockfiles.web.dialects.openai import OpenAIDialect
+from tests.helpers import WEB_FRAMEWORKS, imported_modules
 
 GiB = 1024**3
 upload_object = OpenAIDialect().upload_object  # the objects as the API shows them
@@ -816,7 +817,7 @@ def test_completion_allocates_per_chunk_not_per_byte() -> None:
 
 def refusals(module: str) -> list[tuple[str, str]]:
     """(error class, reason) of every error ``mockfiles.<module>`` raises by reason."""
-    source = (Path(__file__).parent.parent / "mockfiles" / f"{module}.py").read_text()
+    source = (Path(__file__).parent.parent / "mockfiles" / f"{module}.py").read_text()  # module: uploads/service
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in BY_REASON:
@@ -832,7 +833,7 @@ BY_REASON = ("MockFilesError", "InvalidRequest", "NotFound", "Conflict", "Payloa
 
 
 def test_every_refusal_is_a_client_error_with_its_fields() -> None:
-    found = refusals("uploads") + refusals("upload_requests")
+    found = refusals("uploads/service") + refusals("uploads/requests")
     assert len(found) >= 15
     for cls, reason in found:
         assert reason in ROWS, reason
@@ -841,26 +842,9 @@ def test_every_refusal_is_a_client_error_with_its_fields() -> None:
     assert size_text(12) == "12 bytes"
 
 
-WEB = {"starlette", "uvicorn", "multipart", "python_multipart", "orjson", "httptools", "uvloop", "httpx"}
-
-
-def imported_modules(module: str, seen: set[str]) -> set[str]:
-    """Every module ``mockfiles.<module>`` imports, following the package's own modules."""
-    found: set[str] = set()
-    seen.add(module)
-    package = Path(__file__).parent.parent / "mockfiles"
-    for node in ast.walk(ast.parse((package / f"{module}.py").read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            for name in [node.module.split(".")[0]] if node.module else [a.name for a in node.names]:
-                if name not in seen and (package / f"{name}.py").exists():
-                    found |= imported_modules(name, seen)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Import):
-            found |= {a.name.split(".")[0] for a in node.names}
-    return found
-
-
-@pytest.mark.parametrize("module", ["uploads", "upload_requests", "error_table"])
+@pytest.mark.parametrize(
+    "module", ["mockfiles.uploads.service", "mockfiles.uploads.requests", "mockfiles.core.error_table"]
+)
 def test_the_uploads_domain_imports_no_web_framework(module: str) -> None:
-    assert imported_modules(module, set()) & WEB == set()
+    found = imported_modules(module)
+    assert found and found & WEB_FRAMEWORKS == set()

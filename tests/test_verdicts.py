@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from mockfiles.attempts import Attempt, advised_wait
-from mockfiles.calls import Call
-from mockfiles.verdicts import Policy, judge, retryable
+from mockfiles.retries.attempts import Attempt, advised_wait
+from mockfiles.retries.calls import Call
+from mockfiles.retries.verdicts import Policy, judge, retryable
 from tests.retry_sim import Sim, naive, sdk
 
 TRAVEL = 0.004  # the modelled answer and the next request each take 2 ms on the wire

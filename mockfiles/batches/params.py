@@ -1,0 +1,71 @@
+"""What ``batches.create`` and ``batches.list`` accept. The Batches service's refusals are worded
+in the one error table (``error_table.py``): the metadata ones are OpenAI's wording as third-party
+emulators pinned it from live probes; the cancel one was seen live (a 409); the others are choices.
+
+The checks follow OpenAI's ``batch_create_params``: ``completion_window`` is ``24h``;
+``metadata`` is at most 16 pairs of strings, keys up to 64 characters, values up to 512;
+``output_expires_after`` is ``{anchor: created_at, seconds: 3600..2592000}`` as a file's
+``expires_after``.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from mockfiles.batches.input import kind
+from mockfiles.core.errors import InvalidRequest, InvalidType, InvalidValue, MissingParameter
+from mockfiles.core.validation import check_range, parse_expires_after, parse_int
+
+COMPLETION_WINDOWS = ("24h",)
+METADATA_PAIRS = 16
+METADATA_KEY_CHARS = 64
+METADATA_VALUE_CHARS = 512
+LIMIT_DEFAULT, LIMIT_MIN, LIMIT_MAX = 20, 1, 100
+
+
+def required_string(value: object, name: str) -> str:
+    if value is None:
+        raise MissingParameter(name)
+    if not isinstance(value, str):
+        raise InvalidType(name, expected="a string", got=kind(value))
+    return value
+
+
+def invalid_value(value: str, name: str, choices: tuple[str, ...]) -> NoReturn:
+    raise InvalidValue(name, value, choices)
+
+
+def check_metadata(metadata: object) -> dict[str, str] | None:
+    """At most 16 pairs of strings, keys up to 64 characters, values up to 512."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise InvalidRequest("metadata_type", param="metadata", got=kind(metadata))
+    if len(metadata) > METADATA_PAIRS:
+        raise InvalidRequest("metadata_pairs", param="metadata", limit=METADATA_PAIRS, count=len(metadata))
+    for key, value in metadata.items():
+        param = f"metadata.{key}"
+        if len(key) > METADATA_KEY_CHARS:
+            raise InvalidRequest("metadata_key", param=param, key=key, limit=METADATA_KEY_CHARS, length=len(key))
+        if not isinstance(value, str):
+            raise InvalidType(param, expected="a string", got=kind(value))
+        if len(value) > METADATA_VALUE_CHARS:
+            raise InvalidRequest("metadata_value", param=param, key=key, limit=METADATA_VALUE_CHARS, length=len(value))
+    return dict(metadata)
+
+
+def check_output_expires_after(value: object) -> int | None:
+    """``{anchor: created_at, seconds: 3600..2592000}``, as a file's ``expires_after``."""
+    name = "output_expires_after"
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidType(name, expected="an object", got=kind(value))
+    return parse_expires_after(value, text=False, name=name)
+
+
+def page_limit(limit: int | str | None) -> int:
+    """``limit`` of a list: 1-100, default 20."""
+    count = LIMIT_DEFAULT if limit is None else parse_int(limit, "limit")
+    check_range(count, "limit", LIMIT_MIN, LIMIT_MAX)
+    return count

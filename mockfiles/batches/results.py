@@ -1,0 +1,181 @@
+"""Running a batch's requests: deciding which fail (when the batch is validated) and writing
+the output and error files (when it ends).
+
+Both passes read the input file line by line from the store's chunks, and decide each
+request the same way (the batch's scenario rules, then the endpoint's own checks), so the
+request counts shown while the batch runs agree with the files it ends with. Between the
+two passes a batch keeps only the indexes of its failing requests.
+
+Output lines (OpenAI's batch output format)::
+
+    {"id": "batch_req_…", "custom_id": "…", "response": {"status_code": 200, "request_id": "req_…",
+     "body": {…}}, "error": null}
+
+A request the endpoint refused goes to the error file with its 4xx/5xx ``response``; one
+that failed with no response (``request_timeout``, ``batch_expired``, ``batch_cancelled``)
+with ``"response": null`` and ``"error": {"code", "message"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockfiles.batches.input import Limits, Request, Validation, read_requests
+from mockfiles.batches.timeline import Timeline
+from mockfiles.inference import text as inference
+from mockfiles.inference.text import HEX, Answer
+from mockfiles.scenarios.batches import LINE_ERRORS, BatchSettings, LineFailure
+
+CHUNK_BYTES = 64 * 1024  # output files are stored as chunks of about this size
+
+
+@dataclass(slots=True)
+class Usage:
+    """Token totals over a batch's successful requests, as the SDK's ``BatchUsage`` has them."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    def add(self, body: dict[str, Any]) -> None:
+        given, output, cached, reasoning = inference.usage_of(body)
+        self.input_tokens += given
+        self.output_tokens += output
+        self.cached_tokens += cached
+        self.reasoning_tokens += reasoning
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "input_tokens": self.input_tokens,
+            "input_tokens_details": {"cached_tokens": self.cached_tokens},
+            "output_tokens": self.output_tokens,
+            "output_tokens_details": {"reasoning_tokens": self.reasoning_tokens},
+            "total_tokens": self.input_tokens + self.output_tokens,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What validation found and decided; the input's chunks are kept (not copied) until
+    the results are written."""
+
+    validation: Validation
+    failing: array[int]  # sorted indexes of the requests that will fail
+    chunks: tuple[bytes, ...]
+    settings: BatchSettings
+    seed: int
+
+    @property
+    def valid(self) -> bool:
+        return not self.validation.errors
+
+    @property
+    def total(self) -> int:
+        return self.validation.count if self.valid else 0
+
+
+def decide(request: Request, settings: BatchSettings, seed: int) -> Answer | LineFailure | None:
+    """A request's fate when that is known without running it: a scenario rule's effect, or
+    the endpoint's refusal of a malformed body; None: it runs and succeeds."""
+    rule = settings.rule_for(seed, request.custom_id, request.url, request.model)
+    if rule is not None:
+        return rule.effect()
+    return inference.check(request.url, request.body)
+
+
+def fails(decided: Answer | LineFailure | None) -> bool:
+    return isinstance(decided, LineFailure) or (decided is not None and not decided.ok)
+
+
+def plan(chunks: tuple[bytes, ...], endpoint: str, limits: Limits, settings: BatchSettings, seed: int) -> Plan:
+    """Validate the input and note which requests will fail (one pass over the file)."""
+    validation = Validation(endpoint, limits)
+    failing = array("I")
+    for request in validation.requests(chunks):
+        if fails(decide(request, settings, seed)):
+            failing.append(request.index)
+    return Plan(validation, failing, chunks, settings, seed)
+
+
+class ChunkWriter:
+    """A JSONL file built line by line into chunks of about CHUNK_BYTES: never one big copy."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.lines = 0
+        self._buffer = bytearray()
+
+    def write(self, line: dict[str, Any]) -> None:
+        self._buffer += json.dumps(line, ensure_ascii=False).encode()
+        self._buffer += b"\n"
+        self.lines += 1
+        if len(self._buffer) >= CHUNK_BYTES:
+            self._flush()
+
+    def close(self) -> tuple[bytes, ...]:
+        self._flush()
+        return tuple(self.chunks)
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self.chunks.append(bytes(self._buffer))
+            self.size += len(self._buffer)
+            self._buffer.clear()
+
+
+@dataclass
+class Results:
+    output: ChunkWriter = field(default_factory=ChunkWriter)
+    errors: ChunkWriter = field(default_factory=ChunkWriter)
+    usage: Usage = field(default_factory=Usage)
+
+
+def write_results(the_plan: Plan, timeline: Timeline, batch_id: str) -> Results:
+    """The output and error files of a batch that has ended: the requests done by the time
+    work stopped ran; the others get the final status's code (batch_expired or
+    batch_cancelled)."""
+    results = Results()
+    final, at = timeline.final
+    done = timeline.done(at)
+    stop_code = "batch_expired" if final == "expired" else "batch_cancelled"
+    settings, seed = the_plan.settings, the_plan.seed
+    for request in _requests(the_plan):
+        ident = f"{batch_id}:{request.index}".encode()
+        line_id = "batch_req_" + inference.token(ident, "line", HEX, 32)
+        if request.index >= done:
+            results.errors.write(_failure(line_id, request.custom_id, LineFailure(stop_code, LINE_ERRORS[stop_code])))
+            continue
+        answer = decide(request, settings, seed)
+        if answer is None:
+            answer = inference.run(request.url, request.body, ident, int(timeline.line_time(request.index)))
+        if isinstance(answer, LineFailure):
+            results.errors.write(_failure(line_id, request.custom_id, answer))
+            continue
+        request_id = "req_" + inference.token(ident, "request", HEX, 32)
+        response = {"status_code": answer.status, "request_id": request_id, "body": answer.body}
+        line = {"id": line_id, "custom_id": request.custom_id, "response": response, "error": None}
+        if answer.ok:
+            results.output.write(line)
+            results.usage.add(answer.body)
+        else:
+            results.errors.write(line)
+    return results
+
+
+def _requests(the_plan: Plan) -> Iterable[Request]:
+    return read_requests(the_plan.chunks) if the_plan.valid else ()
+
+
+def _failure(line_id: str, custom_id: str, failure: LineFailure) -> dict[str, Any]:
+    return {
+        "id": line_id,
+        "custom_id": custom_id,
+        "response": None,
+        "error": {"code": failure.code, "message": failure.message},
+    }

@@ -1,0 +1,150 @@
+"""What the emulator knows of one request: what was known when it arrived (``Arrival``, never
+changed), and what is recorded while it is answered (``Record``). The journal keeps records and
+makes each entry only when it is read, so that recording costs next to nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from mockfiles.admission.ratelimit import RateDecision
+from mockfiles.core.accounts import account_id, key_hint
+from mockfiles.core.registry import UPLOADS
+from mockfiles.files.digest import KeptDigest
+
+KEPT_BODY_BYTES = 2048  # a JSON body the journal keeps as sent (a batch create is about 150 bytes)
+
+
+class Arrival(NamedTuple):
+    """The request as it arrived (a named tuple: made once per request, cheaply)."""
+
+    request_id: str
+    dialect: str
+    method: str
+    path: str
+    query: bytes = b""
+    retry_count: int | None = None  # the SDK's x-stainless-retry-count
+    generation: int = 0  # the emulator's generation when the request began (see Emulator.is_current)
+    journaled: bool = True  # the control routes (/_mockfiles) are not journaled
+    received_at: float | None = None  # emulator time when it arrived
+    received_wall: float | None = None  # the same, on the wall clock
+    started: float = 0.0  # time.perf_counter() when it arrived
+
+
+@dataclass(eq=False, slots=True)
+class UploadedFile:
+    """One uploaded file as the journal shows it: never its bytes."""
+
+    filename: str
+    size: int | None  # None when the file was not read to its end (refused while it streamed)
+    sha256: str | KeptDigest | None  # of the bytes received (digest.py: of kept bytes, computed when read)
+    file_id: str | None = None  # once stored
+
+    def fields(self) -> dict[str, Any]:
+        sha256 = self.sha256.value() if isinstance(self.sha256, KeptDigest) else self.sha256
+        return {"filename": self.filename, "size": self.size, "sha256": sha256, "file_id": self.file_id}
+
+    def settle(self) -> None:
+        """The request is over: bytes no stored file keeps are about to go, so their digest is made now."""
+        if isinstance(self.sha256, KeptDigest) and not self.sha256.adopted:
+            self.sha256.settle()
+
+
+@dataclass(eq=False, slots=True)
+class Upload:
+    purpose: str | None
+    files: list[UploadedFile]
+
+
+NO_FILE = {"filename": None, "size": None, "sha256": None, "file_id": None}
+
+
+@dataclass(eq=False, slots=True)
+class Record:
+    """How the request was answered, and why."""
+
+    arrival: Arrival
+    endpoint: str | None = None
+    key: str | None = None
+    status: int | None = None
+    fault: int | None = None  # index of the scenario fault rule that fired
+    action: str | None = None  # what happened besides answering (a fault's action, rate_limited…)
+    rate: RateDecision | None = None  # the rate limiter's decision, for dialects that send x-ratelimit-*
+    details: dict[str, Any] = field(default_factory=dict)  # what the journal adds: rule, delay, error…
+    advice: dict[str, str] | None = None  # the retry advice the response carried (retry-after…)
+    upload: Upload | None = None  # for uploads: what the form carried
+    recorded_at: float | None = None  # emulator time when it was journaled (as it was answered)
+    recorded_wall: float | None = None  # the same, on the wall clock
+    ended: float | None = None  # time.perf_counter() when it ended
+    seq: int = 0  # its place in the journal
+
+    @property
+    def request_id(self) -> str:
+        return self.arrival.request_id
+
+    def elapsed_ms(self) -> float:
+        return ((self.ended or time.perf_counter()) - self.arrival.started) * 1000
+
+    def entry(self) -> dict[str, Any]:
+        """The journal entry: what the request was, how it was answered, and why."""
+        arrival = self.arrival
+        entry = {
+            "seq": self.seq,
+            "time": self.recorded_at,
+            "wall_time": self.recorded_wall,
+            "received_at": arrival.received_at,
+            "received_wall_time": arrival.received_wall,
+            "request_id": arrival.request_id,
+            "dialect": arrival.dialect,
+            "method": arrival.method,
+            "path": arrival.path,
+            "query": arrival.query.decode("latin-1"),
+            "endpoint": self.endpoint,
+            "account": account_id(self.key) if self.key is not None else None,
+            "key": key_hint(self.key) if self.key is not None else None,
+            "status": self.status,
+            "fault": self.fault,
+            "rule": None,
+            "action": self.action,
+            "advice": self.advice,
+            "retry_count": arrival.retry_count,
+            "duration_ms": self.elapsed_ms(),
+            "monotonic_arrived": arrival.started,  # time.perf_counter(): retry verdicts measure waits on it
+            "monotonic_ended": self.ended,
+        }
+        if self.endpoint in UPLOADS:
+            entry.update(self.upload_fields())
+        if self.details:
+            entry.update(self.details)
+        return entry
+
+    def keep_body(self, raw: bytes) -> None:
+        """A JSON body as sent, for the journal's ``body`` (and the console's "copy as curl"): its
+        text when it is UTF-8 and at most ``KEPT_BODY_BYTES``, else null (it is never parsed again)."""
+        text = None
+        if len(raw) <= KEPT_BODY_BYTES:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        self.details["body"] = text
+
+    def settle(self) -> None:
+        """The request is over: the digests of uploaded bytes no stored file keeps are made now."""
+        if self.upload is not None:
+            for uploaded in self.upload.files:
+                uploaded.settle()
+
+    def upload_fields(self) -> dict[str, Any]:
+        """``purpose`` and the file's ``filename``, ``size``, ``sha256``, ``file_id`` (null
+        when not known: an upload refused before its body was read); a request that carried
+        several files (DashScope's native form) shows the first, and all of them in ``files``."""
+        upload = self.upload
+        if upload is None:
+            return {"purpose": None, **NO_FILE}
+        fields = {"purpose": upload.purpose, **(upload.files[0].fields() if upload.files else NO_FILE)}
+        if len(upload.files) > 1:
+            fields["files"] = [f.fields() for f in upload.files]
+        return fields

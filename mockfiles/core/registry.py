@@ -1,0 +1,81 @@
+"""Every endpoint the emulator serves, in one registry: each is declared once, here.
+
+An endpoint's name is how everything else knows it: scenario fault rules match it
+(``match: {endpoint: files.create}``), the journal records it, the rate limiter counts it in its
+class, retry tests queue instructions for it. Each member says:
+
+- its name (``files.create``);
+- its rate-limit class: ``upload`` or ``query`` (profiles.RateLimits: 3 and 10 per second per key);
+- its method and its path under a dialect's prefix (``POST /files``: ``/v1/files`` for OpenAI,
+  ``/compatible-mode/v1/files`` for DashScope's compatible mode);
+- the dialects that serve it, each with the handler module (``mockfiles/web/api/<module>.py``)
+  that answers it there: the application mounts exactly these routes;
+- the body it carries, if one matters: ``upload`` (a multipart form with a file: the fault rules
+  see its ``purpose`` and ``filename`` once it is read, and retry instructions count its bytes) or
+  ``download`` (a file's bytes: retry instructions can break them part-way).
+
+Adding an endpoint is one member here and its handler (docs/architecture.md); the router is built
+from these members, and tests hold the scenario JSON Schema and the OpenAPI document equal to them.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+RateClass = Literal["upload", "query"]
+Body = Literal["upload", "download"]
+
+OPENAI = "openai"
+COMPATIBLE = "dashscope-compatible"
+NATIVE = "dashscope-native"
+AZURE = "azure"  # Azure OpenAI's versioned routes: /openai/...?api-version=
+AZURE_V1 = "azure-v1"  # and its /openai/v1 routes
+DIALECTS: tuple[str, ...] = (OPENAI, COMPATIBLE, NATIVE, AZURE, AZURE_V1)
+
+# Who serves an endpoint: (dialect, handler module) pairs.
+Served = tuple[tuple[str, str], ...]
+AZURE_FILES: Served = ((AZURE, "files"), (AZURE_V1, "files"))
+FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"), (NATIVE, "native_files"), *AZURE_FILES)
+OPENAI_FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"), *AZURE_FILES)
+UPLOADS_ONLY: Served = ((OPENAI, "uploads"), (AZURE, "uploads"), (AZURE_V1, "uploads"))  # DashScope has none
+BATCHES: Served = ((OPENAI, "batches"), (COMPATIBLE, "batches"), (AZURE, "batches"), (AZURE_V1, "batches"))
+
+
+class Endpoint(Enum):
+    FILES_CREATE = ("files.create", "upload", "POST /files", FILES, "upload")
+    FILES_LIST = ("files.list", "query", "GET /files", FILES)
+    FILES_RETRIEVE = ("files.retrieve", "query", "GET /files/{file_id}", FILES)
+    FILES_DELETE = ("files.delete", "query", "DELETE /files/{file_id}", FILES)
+    FILES_CONTENT = ("files.content", "query", "GET /files/{file_id}/content", OPENAI_FILES, "download")
+    UPLOADS_CREATE = ("uploads.create", "query", "POST /uploads", UPLOADS_ONLY)
+    UPLOADS_PARTS_CREATE = ("uploads.parts.create", "upload", "POST /uploads/{upload_id}/parts", UPLOADS_ONLY, "upload")
+    UPLOADS_COMPLETE = ("uploads.complete", "query", "POST /uploads/{upload_id}/complete", UPLOADS_ONLY)
+    UPLOADS_CANCEL = ("uploads.cancel", "query", "POST /uploads/{upload_id}/cancel", UPLOADS_ONLY)
+    BATCHES_CREATE = ("batches.create", "query", "POST /batches", BATCHES)
+    BATCHES_LIST = ("batches.list", "query", "GET /batches", BATCHES)
+    BATCHES_RETRIEVE = ("batches.retrieve", "query", "GET /batches/{batch_id}", BATCHES)
+    BATCHES_CANCEL = ("batches.cancel", "query", "POST /batches/{batch_id}/cancel", BATCHES)
+
+    def __init__(self, name: str, rate: RateClass, route: str, served: Served, body: Body | None = None) -> None:
+        self.id = name
+        self.rate: RateClass = rate
+        self.method, self.path = route.split(" ")
+        self.served = served
+        self.handlers = tuple(dict.fromkeys(module for _, module in served))
+        self.body = body
+
+    def __str__(self) -> str:
+        return self.id
+
+    @classmethod
+    def named(cls, name: str) -> Endpoint | None:
+        """The endpoint called ``name`` (None when there is none)."""
+        return _BY_NAME.get(name)
+
+
+_BY_NAME = {e.id: e for e in Endpoint}
+NAMES: tuple[str, ...] = tuple(e.id for e in Endpoint)
+UPLOADS = frozenset(e.id for e in Endpoint if e.body == "upload")
+DOWNLOADS = frozenset(e.id for e in Endpoint if e.body == "download")
+HANDLER_MODULES: tuple[str, ...] = tuple(dict.fromkeys(m for e in Endpoint for m in e.handlers))

@@ -1,0 +1,126 @@
+"""DashScope's native file routes (``/api/v1/files``: upload, list, get, delete).
+
+Uploads carry one or more file parts (``files``, as the ``dashscope`` SDK and the docs' curl send
+them, or ``file``, as other SDKs do), an optional ``purpose`` and optional ``descriptions`` (or
+``description``); each file is accepted or refused on its own, and the answer lists both.
+
+The ``dashscope`` SDK never sends ``purpose`` (its ``purpose`` argument only decides whether it
+checks the JSONL itself), and its users upload documents and media that way, so a file sent
+without a purpose is checked against no purpose's types: it is stored as ``fine-tune`` when it is
+``.jsonl`` (the SDK's default purpose), else as ``file-extract`` (``user_data`` under the
+``openai`` profile): ``Files.implied_purpose``. See docs/dashscope.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from mockfiles.core.errors import InvalidRequest, MissingParameter, PayloadTooLarge, QuotaExceeded
+from mockfiles.core.registry import Endpoint
+from mockfiles.core.validation import check_range, parse_int
+from mockfiles.files.service import Files, Outcome, UploadBudget
+from mockfiles.files.store import StoredFile
+from mockfiles.web.api import Api
+from mockfiles.web.dialects.dashscope_native import NativeDialect
+from mockfiles.web.exchange import Exchange
+from mockfiles.web.multipart.reader import FilePart, Form
+from mockfiles.web.params import query_of, read_upload
+from mockfiles.web.responses import JSONResponse
+from mockfiles.web.routing import Handler
+
+FILE_FIELDS = ("files", "file")
+PAGE_SIZE_MAX = 100
+
+
+def handlers(api: Api, dialect: NativeDialect) -> dict[Endpoint, Handler]:
+    return NativeFilesAPI(api, dialect).handlers()
+
+
+class NativeFilesAPI:
+    def __init__(self, api: Api, dialect: NativeDialect) -> None:
+        self.api = api
+        self.dialect = dialect
+
+    @property
+    def files(self) -> Files:
+        return self.api.emulator.files  # a reset makes a new one
+
+    def handlers(self) -> dict[Endpoint, Handler]:
+        return {
+            Endpoint.FILES_CREATE: self.upload,
+            Endpoint.FILES_LIST: self.list,
+            Endpoint.FILES_RETRIEVE: self.get,
+            Endpoint.FILES_DELETE: self.delete,
+        }
+
+    async def upload(self, request: Request, ex: Exchange) -> JSONResponse:
+        files, record = self.files, ex.record
+        budget = files.budget(record.key or "")
+        form, upload = await read_upload(request, budget, record, native_parts)
+        given = form.value("purpose")
+        parts = native_parts(form)
+        first = parts[0].filename if parts else ""
+        if given is None and parts:
+            upload.purpose = files.implied_purpose(first)
+        outcome = await self.api.front.admit_form(ex, given or files.implied_purpose(first), first or None)
+        if given is not None:
+            files.rules(given, self.dialect.name)  # a purpose this service does not have: 400
+        if not parts:
+            raise MissingParameter("files")
+        descriptions = form.values("descriptions") or form.values("description")
+        await ex.drop_if_stale()  # not into a store reset meanwhile
+        uploaded: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        for i, part in enumerate(parts):
+            description = descriptions[i] if i < len(descriptions) else None
+            try:
+                f = self._store(budget, part, given, outcome, description)
+            except (QuotaExceeded, InvalidRequest, PayloadTooLarge) as exc:
+                failed.append(self.dialect.failed(part.filename, exc, record))
+            else:
+                upload.files[i].file_id = f.id
+                uploaded.append(self.dialect.uploaded(f))
+        return JSONResponse(self.dialect.upload_answer(uploaded, failed, record))
+
+    def _store(
+        self, budget: UploadBudget, part: FilePart, given: str | None, outcome: Outcome | None, description: str | None
+    ) -> StoredFile:
+        files = self.files
+        purpose = given or files.implied_purpose(part.filename)
+        files.accept(part, purpose, implied=given is None)
+        return files.commit(
+            budget,
+            part,
+            purpose,
+            outcome=outcome,
+            dialect=self.dialect.name,
+            description=description,
+            id_shape=self.dialect.id_shape,
+        )
+
+    async def list(self, request: Request, ex: Exchange) -> JSONResponse:
+        query = query_of(request)
+        page_no = parse_int(query.get("page_no", "1"), "page_no")
+        check_range(page_no, "page_no", 1, 2**31)
+        page_size = parse_int(query.get("page_size", "10"), "page_size")
+        check_range(page_size, "page_size", 1, PAGE_SIZE_MAX)
+        found, total = self.files.page_at(ex.record.key or "", offset=(page_no - 1) * page_size, limit=page_size)
+        base = str(request.base_url)
+        return JSONResponse(self.dialect.page_answer(found, total, page_no, page_size, base, ex.record))
+
+    async def get(self, request: Request, ex: Exchange) -> JSONResponse:
+        f = self.files.get(ex.record.key or "", request.path_params["file_id"])
+        return JSONResponse(self.dialect.item_answer(f, str(request.base_url), ex.record))
+
+    async def delete(self, request: Request, ex: Exchange) -> JSONResponse:
+        f = self.files.delete(ex.record.key or "", request.path_params["file_id"])
+        if f.digest is not None:  # its bytes go: the journal's sha256 is made first (digest.py)
+            await f.digest.settled()
+        return JSONResponse(self.dialect.deleted_answer(ex.record))
+
+
+def native_parts(form: Form) -> list[FilePart]:
+    """The files an upload stores, in the order they came."""
+    return [p for p in form.files if p.field in FILE_FIELDS]

@@ -1,0 +1,300 @@
+"""The ASGI application: the dialect of a request by its path, the request's record, the router,
+the front layer before every endpoint's handler, and the one place where exceptions become
+responses (in the request's dialect). docs/architecture.md follows one request through it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+
+import orjson
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from mockfiles.core.errors import BrowserRefused, ConnectionRefusal, HeadersTooLarge, MockFilesError, ServerError
+from mockfiles.core.record import Arrival, Record
+from mockfiles.core.timeouts import Timeouts
+from mockfiles.emulator import Emulator
+from mockfiles.web.api import Api, mount
+from mockfiles.web.api.batches import write_due_results
+from mockfiles.web.browsers import BrowserPolicy
+from mockfiles.web.control.admin import PREFIX as ADMIN_PREFIX
+from mockfiles.web.dialects import Dialect
+from mockfiles.web.dialects.azure import AzureDialect, AzureV1Dialect
+from mockfiles.web.dialects.dashscope_compatible import CompatibleDialect
+from mockfiles.web.dialects.dashscope_native import NativeDialect
+from mockfiles.web.dialects.openai import OpenAIDialect
+from mockfiles.web.effects import ProxyPage
+from mockfiles.web.exchange import ConnectionFactory, Dropped, Exchange, Transport, UvicornConnection
+from mockfiles.web.front import Front
+from mockfiles.web.refusals import Headers, Refusal, RequestSoFar
+from mockfiles.web.responses import JSONResponse
+from mockfiles.web.routing import Router
+
+log = logging.getLogger("mockfiles")
+new_arrival = functools.partial(tuple.__new__, Arrival)  # Arrival(*fields) without the Python-level __new__
+MAX_HEADER_BYTES = 32 * 1024  # the server itself (httptools) sets no limit
+ADMIN_PATHS = ADMIN_PREFIX + "/"
+# Request headers the journal keeps under these names: a retry test's id (its instructions apply),
+# and the keys that group attempts into one logical call (docs/retries.md).
+TAGS = {b"x-retry-test-id": "retry_test", b"idempotency-key": "idempotency_key", b"x-mockfiles-call": "call_key"}
+WATCHED = frozenset(
+    (
+        b"content-length",
+        b"transfer-encoding",
+        b"x-stainless-retry-count",
+        b"authorization",
+        b"api-key",
+        b"origin",
+        *TAGS,
+    )
+)
+
+
+class MockFilesApp:
+    """The outer ASGI layer around the router. Every dialect is always mounted; the
+    path decides which one answers, and every error is rendered here, in its shape.
+    ``connections`` gives each request's connection handle (transport.py)."""
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        connections: ConnectionFactory = UvicornConnection,
+        browsers: BrowserPolicy | None = None,
+    ) -> None:
+        self.emulator = emulator
+        self.browsers = browsers if browsers is not None else BrowserPolicy()
+        self.openai = OpenAIDialect()
+        compatible, native = CompatibleDialect(), NativeDialect()
+        self.azure, self.azure_v1 = AzureDialect(), AzureV1Dialect()
+        self.dialects: dict[str, Dialect] = {  # by the first segment of their prefix
+            d.prefix.split("/")[1]: d for d in (self.openai, compatible, native, self.azure)
+        }
+        self.front = Front(emulator)
+        self.transport = Transport(emulator, connections)
+        self.api = Api(emulator, self.front, self.openai, compatible, native, self.azure, self.azure_v1)
+        self.router = Router(mount(self.api))
+
+    def dialect_for(self, path: str) -> Dialect:
+        if path.startswith("/v1/"):  # most requests: OpenAI's
+            return self.openai
+        end = path.find("/", 1)
+        dialect = self.dialects.get(path[1:end] if end > 0 else path[1:])
+        if dialect is self.azure and path.startswith("/openai/v1/"):
+            return self.azure_v1
+        if dialect is not None and (path.startswith(dialect.prefix + "/") or path == dialect.prefix):
+            return dialect
+        return self.openai
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await other_protocol(scope, receive, send)
+            return
+        path: str = scope["path"]
+        dialect = self.dialect_for(path)
+        header_bytes, body_expected, retry_count, tags, authorization, origin = scan_headers(scope)
+        admin = path.startswith(ADMIN_PATHS)
+        preflight = origin is not None and scope["method"] == "OPTIONS" and has_header(scope, PREFLIGHT)
+        emulator = self.emulator
+        received_at, received_wall = emulator.clock.now_and_wall()
+        arrival = new_arrival(  # the fields of Arrival, in order
+            (
+                dialect.new_request_id(),
+                dialect.name,
+                scope["method"],
+                path,
+                scope["query_string"],
+                retry_count,
+                emulator.generation,
+                not (admin or preflight),  # journaled: API requests only
+                received_at,
+                received_wall,
+                time.perf_counter(),
+            )
+        )
+        record = scope["mockfiles"] = Record(arrival)
+        if tags is not None:
+            record.details.update(tags)
+        exchange = Exchange(self.transport, dialect, record, scope, receive, send, body_expected, authorization)
+        try:
+            response: Response | None
+            try:
+                if header_bytes > MAX_HEADER_BYTES:
+                    raise HeadersTooLarge(MAX_HEADER_BYTES)
+                if origin is not None or admin:
+                    exchange.cors = self.browser_checks(scope, origin, admin)
+                if preflight:
+                    raise Preflight()
+                dialect.check_request(scope["query_string"])
+                operation = self.router.resolve(scope)
+                if operation.endpoint is not None:
+                    await self.front.admit(exchange, operation.endpoint)
+                    batches = emulator.batches
+                    if batches.pending(received_at) or batches.owes(record.key):  # its arrival's time
+                        await write_due_results(batches, exchange.record.key)  # off the event loop
+                request = Request(scope, exchange.receive if body_expected else receive)
+                response = await operation.handler(request, exchange)
+            except Preflight:
+                response = Response(status_code=204)
+            except Exception as exc:
+                response = error_response(dialect, record, exc)
+            if response is not None:
+                await exchange.respond(response)
+        finally:
+            exchange.finish()
+
+    def browser_checks(self, scope: Scope, origin_raw: bytes | None, admin: bool) -> list[tuple[bytes, bytes]] | None:
+        """What a browser's request may do (browsers.py): an admin request a page of another site
+        could have sent is refused; a preflight is answered or refused; the CORS headers of the
+        answer, if it gets any."""
+        origin = origin_raw.decode("latin-1") if origin_raw is not None else None
+        method: str = scope["method"]
+        token_required = self.emulator.admin_token is not None
+        browsers = self.browsers
+        preflight = origin is not None and method == "OPTIONS" and has_header(scope, PREFLIGHT)
+        if admin:
+            host = header(scope, b"host")
+            wanted = header(scope, PREFLIGHT) if preflight else method
+            browsers.check_admin(wanted or method, host, origin, token_required)
+            if origin is None:
+                return None
+            if preflight and not (token_required and browsers.origin_allowed(origin)):
+                raise BrowserRefused("cors_admin_refused", origin=origin)
+            grant = browsers.admin_grant(origin, token_required)
+        else:
+            assert origin is not None
+            if preflight and not browsers.origin_allowed(origin):
+                raise BrowserRefused("cors_origin_not_allowed", origin=origin)
+            grant = browsers.grant(origin)
+        if preflight and grant is not None:
+            grant = browsers.preflight(origin or "", header(scope, b"access-control-request-headers"), admin)
+        return grant
+
+    # --- what the connection asks (protocol.Answers) ---------------------------------
+
+    def timeouts(self) -> Timeouts:
+        return self.emulator.timeouts
+
+    def refuse(self, refusal: Refusal, request: RequestSoFar) -> tuple[int, Headers, bytes]:
+        """A refusal by the connection itself, in the request's dialect, journaled like any answer:
+        the request it cuts short if the application has it, else a new entry."""
+        record: Record | None = request.scope.get("mockfiles") if request.scope is not None else None
+        if record is None:
+            path = request.target.partition(b"?")[0].decode("latin-1")
+            dialect = self.dialect_for(path)
+            arrival = Arrival(
+                dialect.new_request_id(),
+                dialect.name,
+                request.method or "",
+                path,
+                generation=self.emulator.generation,
+                journaled=not path.startswith(ADMIN_PATHS),
+                started=time.perf_counter(),
+            )
+            record = Record(arrival)
+        else:
+            dialect = self.dialect_for(record.arrival.path)
+        status, body, extra = dialect.error(ConnectionRefusal(refusal.status, refusal.message), record)
+        record.status, record.action = status, refusal.action
+        record.details.setdefault("error", body.get("error", body))
+        self.emulator.record(record)
+        headers = [(b"content-type", b"application/json")]
+        headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()]
+        if record.arrival.journaled:
+            headers += dialect.headers(record)
+        else:
+            headers.append((b"x-request-id", record.request_id.encode()))
+        return status, headers, orjson.dumps(body)
+
+
+def error_response(dialect: Dialect, record: Record, exc: Exception) -> Response | None:
+    """The one place where exceptions become responses (or no response)."""
+    if isinstance(exc, Dropped):
+        return None
+    if isinstance(exc, ProxyPage):
+        return exc.response()
+    if isinstance(exc, ClientDisconnect):
+        if record.recorded_at is None:  # else the connection already said how it ended (a timeout)
+            record.action = "client_disconnected"
+        return None
+    if not isinstance(exc, MockFilesError):
+        arrival = record.arrival
+        log.exception("mockfiles: unexpected error while answering %s %s", arrival.method, arrival.path, exc_info=exc)
+        exc = ServerError(str(exc))
+    status, body, headers = dialect.error(exc, record)
+    record.details.setdefault("error", body.get("error", body))
+    return JSONResponse(body, status, headers)
+
+
+async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
+    """Lifespan events are acknowledged (there is nothing to start or stop); websockets are
+    refused."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            kind = message["type"].rsplit(".", 1)[-1]  # startup / shutdown
+            await send({"type": f"lifespan.{kind}.complete"})
+            if kind == "shutdown":
+                return
+    elif scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        await send({"type": "websocket.close", "code": 1000})
+
+
+class Preflight(Exception):
+    """A CORS preflight that may go on: answered 204 with the headers ``browser_checks`` gave."""
+
+
+PREFLIGHT = b"access-control-request-method"
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header read from the scope (for the rare requests that need one more)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            text: str = value.decode("latin-1")
+            return text
+    return None
+
+
+def has_header(scope: Scope, name: bytes) -> bool:
+    return any(key == name for key, _ in scope["headers"])
+
+
+def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None, bytes | None]:
+    """One pass over the request headers: their total size, whether a body follows,
+    (for the journal) the SDK's retry count and the headers that tie attempts into calls
+    (``TAGS``: None when there are none, as for most requests), the first ``Authorization``
+    (raw: the front layer parses it; Azure's ``api-key`` stands for it) and the ``Origin`` a
+    browser sends (raw: browsers.py)."""
+    size, body, retry_count, authorization, api_key, origin = 0, False, None, None, None, None
+    tags: dict[str, str] | None = None
+    for name, value in scope["headers"]:
+        size += len(name) + len(value)
+        if name not in WATCHED:  # most headers: one set lookup instead of four comparisons
+            continue
+        if name == b"content-length":
+            body = value.strip() not in (b"0", b"")
+        elif name == b"transfer-encoding":
+            body = True
+        elif name == b"x-stainless-retry-count":
+            retry_count = int(value) if value.isdigit() else None
+        elif name == b"authorization":
+            authorization = value if authorization is None else authorization
+        elif name == b"api-key":  # Azure's key header: the same account as a bearer key
+            api_key = value if api_key is None else api_key
+        elif name == b"origin":
+            origin = value if origin is None else origin
+        elif name in TAGS:
+            tags = tags or {}
+            tags.setdefault(TAGS[name], value.decode("latin-1"))
+    if authorization is None and api_key is not None:
+        authorization = b"Bearer " + api_key
+    return size, body, retry_count, tags, authorization, origin
+
+
+def build_app(emulator: Emulator, browsers: BrowserPolicy | None = None) -> MockFilesApp:
+    return MockFilesApp(emulator, browsers=browsers)

@@ -1,0 +1,120 @@
+"""OpenAI's wire dialect: object shapes, the error envelope, response headers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mockfiles.admission.ratelimit import RateDecision
+from mockfiles.batches.service import BatchPage
+from mockfiles.core import ids
+from mockfiles.core.errors import MockFilesError, say
+from mockfiles.core.record import Record
+from mockfiles.core.units import format_duration
+from mockfiles.files.store import Page, StoredFile
+from mockfiles.uploads.service import Part, Upload
+
+VERSION = (b"openai-version", b"2020-10-01")  # the constant headers, made once
+EXPOSE = (b"access-control-expose-headers", b"X-Request-ID")
+
+
+class OpenAIDialect:
+    name = "openai"
+    prefix = "/v1"
+    created_status = 200  # a file upload's answer
+
+    def check_request(self, query_string: bytes) -> None:
+        """Refuse a request this dialect never serves whatever its route (Azure: its api-version)."""
+
+    def created_headers(self, obj: dict[str, Any], url: str) -> dict[str, str]:
+        """Headers of a file upload's answer besides the dialect's own."""
+        return {}
+
+    # --- objects ------------------------------------------------------------------
+
+    def file_object(self, f: StoredFile, now: float) -> dict[str, Any]:
+        return {
+            "id": f.id,
+            "object": "file",
+            "bytes": f.size,
+            "created_at": f.created_at,
+            "expires_at": f.expires_at,
+            "filename": f.filename,
+            "purpose": f.purpose,
+            "status": f.status(now),
+            "status_details": f.status_details(now),
+        }
+
+    def list_object(self, page: Page, now: float) -> dict[str, Any]:
+        data = [self.file_object(f, now) for f in page.files]
+        return {
+            "object": "list",
+            "data": data,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+            "has_more": page.has_more,
+        }
+
+    def deleted_object(self, f: StoredFile) -> dict[str, Any]:
+        return {"id": f.id, "object": "file", "deleted": True}
+
+    def upload_object(self, upload: Upload, now: float, file: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The Upload object; ``file`` is its File (``Uploads.file_of``) as this dialect shows Files."""
+        return {
+            "id": upload.id,
+            "object": "upload",
+            "bytes": upload.bytes,
+            "created_at": upload.created_at,
+            "filename": upload.filename,
+            "purpose": upload.purpose,
+            "status": upload.status(now),
+            "expires_at": upload.expires_at,
+            "file": file,
+        }
+
+    def part_object(self, part: Part) -> dict[str, Any]:
+        return {"id": part.id, "object": "upload.part", "created_at": part.created_at, "upload_id": part.upload_id}
+
+    def batch_object(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """The Batch object: the Batches service's snapshot (batches.py) is OpenAI's shape already,
+        which DashScope's compatible mode shares."""
+        return batch
+
+    def batch_list_object(self, page: BatchPage) -> dict[str, Any]:
+        return page.as_dict()
+
+    def list_filters(self, query: Mapping[str, str]) -> dict[str, Any]:
+        """Filters beyond purpose/limit/order/after that this dialect's list accepts."""
+        return {}
+
+    # --- errors and headers -------------------------------------------------------
+
+    def error(self, err: MockFilesError, record: Record) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Status, body and extra headers of an error response, as the error table words it."""
+        said = say(err, self.name, record.request_id)
+        error = {"message": said.message, "type": said.type, "param": said.param, "code": said.code}
+        return said.status, {"error": error}, said.headers
+
+    def new_request_id(self) -> str:
+        return ids.request_id()
+
+    def headers(self, record: Record) -> list[tuple[bytes, bytes]]:
+        headers = [
+            (b"x-request-id", record.arrival.request_id.encode()),
+            (b"openai-processing-ms", b"%d" % record.elapsed_ms()),
+            VERSION,
+            EXPOSE,
+        ]
+        rate = record.rate
+        if rate is not None:
+            headers += rate_headers(rate)
+        return headers
+
+
+def rate_headers(rate: RateDecision) -> list[tuple[bytes, bytes]]:
+    """A rate-limited request's ``x-ratelimit-*`` headers (its class's limit, what remains, when it resets)."""
+    return [
+        (b"x-ratelimit-limit-requests", str(rate.limit).encode()),
+        (b"x-ratelimit-remaining-requests", str(rate.remaining).encode()),
+        (b"x-ratelimit-reset-requests", format_duration(rate.reset).encode()),
+    ]

@@ -1,0 +1,82 @@
+"""The answers an HTTP connection gives on its own (431, 408), as data the application words:
+``Refusal`` (what is refused), ``RequestSoFar`` (what had arrived), ``Answers`` (what the
+connection asks of the application), ``PlainAnswers`` (OpenAI's envelope, nothing journaled)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE
+
+from mockfiles.core.timeouts import Timeouts
+
+HEAD_LIMIT = 64 * 1024  # bytes of an unfinished request head (request line and headers)
+
+Headers = list[tuple[bytes, bytes]]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An answer the connection gives on its own, before or instead of the application's."""
+
+    status: int
+    message: str
+    action: str  # what the journal says happened: headers_too_large, header_timeout, body_timeout
+
+
+HEAD_TOO_LARGE = Refusal(
+    431,
+    f"Request header fields too large: the request line and headers must end within {HEAD_LIMIT} bytes.",
+    "headers_too_large",
+)
+
+
+@dataclass(frozen=True)
+class RequestSoFar:
+    """What had arrived of a request when the connection refused it."""
+
+    method: str | None  # None when not even the request line was read
+    target: bytes  # the request target as received, cut to TARGET_SHOWN bytes
+    scope: dict[str, Any] | None  # the ASGI scope, once the whole head had arrived
+
+
+class Answers(Protocol):
+    """What the connection asks of the application it serves."""
+
+    def timeouts(self) -> Timeouts: ...
+
+    def refuse(self, refusal: Refusal, request: RequestSoFar) -> tuple[int, Headers, bytes]:
+        """Status, headers and body of the refusal (journaling it, if the application journals)."""
+        ...
+
+
+class PlainAnswers:
+    """The OpenAI error envelope and fixed timeouts, for an application that says nothing itself."""
+
+    def __init__(self, timeouts: Timeouts | None = None) -> None:
+        self._timeouts = timeouts or Timeouts()
+
+    def timeouts(self) -> Timeouts:
+        return self._timeouts
+
+    def refuse(self, refusal: Refusal, request: RequestSoFar) -> tuple[int, Headers, bytes]:
+        error = {"message": refusal.message, "type": "invalid_request_error", "param": None, "code": None}
+        return refusal.status, [(b"content-type", b"application/json")], orjson.dumps({"error": error})
+
+
+HEAD_TOO_LARGE = Refusal(
+    431,
+    f"Request header fields too large: the request line and headers must end within {HEAD_LIMIT} bytes.",
+    "headers_too_large",
+)
+
+
+def encode_response(status: int, headers: Headers, body: bytes) -> bytes:
+    """A whole response that closes the connection, for the connection's own answers."""
+    out = [STATUS_LINE[status]]
+    for name, value in headers:
+        out += [name, b": ", value, b"\r\n"]
+    out += [b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body), body]
+    return b"".join(out)
