@@ -188,9 +188,11 @@ def test_uploads_in_parts(azure: MockFilesServer) -> None:
 
 
 def test_rate_limits_say_azures_words_and_retry_after_ms(azure: MockFilesServer) -> None:
-    azure.reset(profile="azure", rate_limits=True, scenario=DEPLOYMENTS)
+    azure.reset(
+        profile="azure", rate_limits=True, scenario={**DEPLOYMENTS, "rate_limits": {"query": 2, "window": "1m"}}
+    )
     headers = {"api-key": "sk-busy"}
-    answers = [httpx.get(azure.url + "/openai/files", params=VERSION, headers=headers) for _ in range(12)]
+    answers = [httpx.get(azure.url + "/openai/files", params=VERSION, headers=headers) for _ in range(3)]
     refused = [r for r in answers if r.status_code == 429]
     assert refused
     error = refused[0].json()["error"]

@@ -269,6 +269,6 @@ def test_usage_of_reads_every_endpoints_usage() -> None:
 
 
 def test_every_supported_endpoint_has_a_stand_in() -> None:
-    from mockfiles.core.profiles import DASHSCOPE_BATCH_URLS, OPENAI_BATCH_URLS
+    from mockfiles.core.profiles import AZURE_BATCH_URLS, DASHSCOPE_BATCH_URLS, OPENAI_BATCH_URLS
 
-    assert set(OPENAI_BATCH_URLS) | set(DASHSCOPE_BATCH_URLS) == set(inference.endpoints())
+    assert set(OPENAI_BATCH_URLS) | set(DASHSCOPE_BATCH_URLS) | set(AZURE_BATCH_URLS) == set(inference.endpoints())

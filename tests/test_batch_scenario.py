@@ -136,7 +136,7 @@ BAD = [
         "batches:\n  requests:\n    - match: {url: /v1/chat}\n      status: 500\n",
         "b.yaml:3: unknown url '/v1/chat' in batches.requests[0].match.url; choose one of /v1/responses, "
         "/v1/chat/completions, /v1/embeddings, /v1/completions, /v1/moderations, /v1/images/generations, "
-        "/v1/images/edits, /v1/chat/ds-test",
+        "/v1/images/edits, /v1/chat/ds-test, /chat/completions, /embeddings",
     ),
     (
         "batches:\n  requests:\n    - match: {customid: x}\n      status: 500\n",

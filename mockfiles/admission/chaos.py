@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import NamedTuple
 
-from mockfiles.admission.decision import Body, Decision, ErrorForm, RequestView
+from mockfiles.admission.decision import Decision, Direction, ErrorForm, RequestView
 from mockfiles.core.error_table import injected_defaults
 from mockfiles.core.errors import InjectedError, InjectedRateLimit, MockFilesError
 from mockfiles.files.service import Outcome
@@ -61,7 +61,7 @@ class Chaos:
         picked = self.pick(view)
         if picked is None:
             return None
-        body: Body = "request" if view.upload and view.stage == "arrival" else "response"
+        body: Direction = "request" if view.upload and view.stage == "arrival" else "response"
         return decision_of(picked.rule, picked.delay, picked.bandwidth, picked.labels, body)
 
     def pick(self, request: RequestView) -> Picked | None:
@@ -139,7 +139,11 @@ class EarlyChaos:
 
 
 def decision_of(
-    rule: FaultRule, delay: float, bandwidth: int | None = None, labels: tuple[str, ...] = (), body: Body = "response"
+    rule: FaultRule,
+    delay: float,
+    bandwidth: int | None = None,
+    labels: tuple[str, ...] = (),
+    body: Direction = "response",
 ) -> Decision:
     """What a fired rule does, with the delay drawn (its own and those of the slowing rules before
     it) and the bandwidth they set."""

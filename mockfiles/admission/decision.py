@@ -26,7 +26,7 @@ from mockfiles.files.service import Outcome
 Stage = Literal["arrival", "form"]
 Drop = Literal["reset", "hold"]  # no answer: the connection is reset, or held until the client gives up
 After = Literal["truncate", "reset_after_commit", "malformed_json"]  # done to the operation's answer
-Body = Literal["request", "response"]
+Direction = Literal["request", "response"]
 ErrorForm = Literal["json", "html"]  # the error in the dialect's envelope, or a proxy's HTML page
 
 
@@ -52,7 +52,7 @@ class Decision:
     after: After | None = None
     outcome: Outcome | None = None
     at_bytes: int | None = None
-    body: Body | None = None
+    body: Direction | None = None
     stall: float = 0.0
     rate: float = 0.0  # bytes per second the ``body`` is dribbled at (0: as fast as it goes)
     notes: tuple[tuple[str, object], ...] = ()  # more journal fields (a retry test's id, what is left of its queue)

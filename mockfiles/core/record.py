@@ -46,14 +46,14 @@ class UploadedFile:
         sha256 = self.sha256.value() if isinstance(self.sha256, KeptDigest) else self.sha256
         return {"filename": self.filename, "size": self.size, "sha256": sha256, "file_id": self.file_id}
 
-    def settle(self) -> None:
+    def finish(self) -> None:
         """The request is over: bytes no stored file keeps are about to go, so their digest is made now."""
         if isinstance(self.sha256, KeptDigest) and not self.sha256.adopted:
-            self.sha256.settle()
+            self.sha256.make_now()
 
 
 @dataclass(eq=False, slots=True)
-class Upload:
+class UploadRecord:
     purpose: str | None
     files: list[UploadedFile]
 
@@ -74,7 +74,7 @@ class Record:
     rate: RateDecision | None = None  # the rate limiter's decision, for dialects that send x-ratelimit-*
     details: dict[str, Any] = field(default_factory=dict)  # what the journal adds: rule, delay, error…
     advice: dict[str, str] | None = None  # the retry advice the response carried (retry-after…)
-    upload: Upload | None = None  # for uploads: what the form carried
+    upload: UploadRecord | None = None  # for uploads: what the form carried
     recorded_at: float | None = None  # emulator time when it was journaled (as it was answered)
     recorded_wall: float | None = None  # the same, on the wall clock
     ended: float | None = None  # time.perf_counter() when it ended
@@ -131,11 +131,11 @@ class Record:
                 pass
         self.details["body"] = text
 
-    def settle(self) -> None:
+    def finish(self) -> None:
         """The request is over: the digests of uploaded bytes no stored file keeps are made now."""
         if self.upload is not None:
             for uploaded in self.upload.files:
-                uploaded.settle()
+                uploaded.finish()
 
     def upload_fields(self) -> dict[str, Any]:
         """``purpose`` and the file's ``filename``, ``size``, ``sha256``, ``file_id`` (null

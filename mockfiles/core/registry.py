@@ -24,7 +24,7 @@ from enum import Enum
 from typing import Literal
 
 RateClass = Literal["upload", "query"]
-Body = Literal["upload", "download"]
+BodyKind = Literal["upload", "download"]
 
 OPENAI = "openai"
 COMPATIBLE = "dashscope-compatible"
@@ -57,7 +57,7 @@ class Endpoint(Enum):
     BATCHES_RETRIEVE = ("batches.retrieve", "query", "GET /batches/{batch_id}", BATCHES)
     BATCHES_CANCEL = ("batches.cancel", "query", "POST /batches/{batch_id}/cancel", BATCHES)
 
-    def __init__(self, name: str, rate: RateClass, route: str, served: Served, body: Body | None = None) -> None:
+    def __init__(self, name: str, rate: RateClass, route: str, served: Served, body: BodyKind | None = None) -> None:
         self.id = name
         self.rate: RateClass = rate
         self.method, self.path = route.split(" ")

@@ -1,10 +1,9 @@
 """The sha256 of an upload's bytes, for the journal.
 
-Hashing runs at about 1.5 GB/s here (SHA extensions): a 200 MiB file costs about 0.15 s of
-CPU, more than everything else the server does with its body (python-multipart's boundary
-search and keeping the pieces: about 0.075 s). On a 2-core machine with the client on the
-other core, no thread can hide it: hashed while it streamed in, it took a 200 MiB upload
-from the raw read's pace to two thirds of it. So the bytes a file keeps are hashed when
+Hashing a large file costs more CPU than everything else the server does with its body, and on
+a 2-core machine with the client on the other core no thread can hide it: hashed while it
+streamed in, it slowed a large upload well below the raw read's pace (bench/README.md has the
+figures). So the bytes a file keeps are hashed when
 the digest is first asked for (``KeptDigest``: the journal reads it when its entry is read;
 most entries never are), from the chunks the store keeps, or when those chunks are about to
 go (the file is deleted or expires, or the upload is refused): the journal shows the same
@@ -120,7 +119,7 @@ class KeptDigest:
                 self._value, self._chunks = digest.hexdigest(), ()
             return self._value
 
-    def settle(self) -> None:
+    def make_now(self) -> None:
         """The chunks are about to go: hash them now, inline when they are few, else on a
         thread of their own (which holds them until it is done)."""
         if self._value is not None:
@@ -130,7 +129,7 @@ class KeptDigest:
         else:
             threading.Thread(target=self.value, name="mockfiles-sha256", daemon=True).start()
 
-    async def settled(self) -> None:
+    async def made(self) -> None:
         """Wait, off the event loop, until the digest is known."""
         if self._value is None:
             await asyncio.to_thread(self.value)

@@ -293,7 +293,7 @@ class FileStore:
     def clear(self) -> None:
         for f in self._by_id.values():
             if f.digest is not None:
-                f.digest.settle()
+                f.digest.make_now()
         self._accounts.clear()
         self._by_id.clear()
         self._expiry.clear()
@@ -307,7 +307,7 @@ class FileStore:
 
     def _remove(self, f: StoredFile) -> None:
         if f.digest is not None:
-            f.digest.settle()
+            f.digest.make_now()
         acct = self._accounts[f.account]
         del acct.files[f.id]
         del self._by_id[f.id]

@@ -20,7 +20,7 @@ import zlib
 from array import array
 from typing import Any
 
-from mockfiles.inference.text import Answer, Body, content_text, invalid, token, tokens
+from mockfiles.inference.text import Answer, Payload, content_text, invalid, token, tokens
 
 # Native dimensions per model (OpenAI's embeddings guide; DashScope's text-embedding docs).
 EMBEDDING_DIMENSIONS = {
@@ -78,7 +78,7 @@ def _inputs(value: Any) -> list[Any] | None:
     return None
 
 
-def check_embeddings(body: Body) -> Answer | None:
+def check_embeddings(body: Payload) -> Answer | None:
     if body.get("input") is None:
         return invalid("Missing required parameter: 'input'.", "input", "missing_required_parameter")
     if _inputs(body["input"]) is None:
@@ -111,7 +111,7 @@ def vector(model: str, key: str, dimensions: int) -> list[float]:
     return [v / norm for v in values]
 
 
-def embeddings(body: Body, ident: bytes, created: int) -> Body:
+def embeddings(body: Payload, ident: bytes, created: int) -> Payload:
     model: str = body["model"]
     inputs = _inputs(body["input"]) or []
     dimensions = body.get("dimensions") or EMBEDDING_DIMENSIONS.get(model, DEFAULT_DIMENSIONS)
@@ -130,7 +130,7 @@ def embeddings(body: Body, ident: bytes, created: int) -> Body:
 # --- /v1/moderations -----------------------------------------------------------------------------
 
 
-def check_moderations(body: Body) -> Answer | None:
+def check_moderations(body: Payload) -> Answer | None:
     given = body.get("input")
     if given is None:
         return invalid("Missing required parameter: 'input'.", "input", "missing_required_parameter")
@@ -139,7 +139,7 @@ def check_moderations(body: Body) -> Answer | None:
     return None
 
 
-def moderations(body: Body, ident: bytes, created: int) -> Body:
+def moderations(body: Payload, ident: bytes, created: int) -> Payload:
     given = body["input"]
     if isinstance(given, list) and given and all(isinstance(part, dict) for part in given):
         text, extra = content_text(given)
@@ -183,7 +183,7 @@ def _size(value: Any) -> tuple[int, int] | None:
     return (width, height) if 1 <= width <= IMAGE_SIDE_MAX and 1 <= height <= IMAGE_SIDE_MAX else None
 
 
-def check_images(body: Body) -> Answer | None:
+def check_images(body: Payload) -> Answer | None:
     prompt = body.get("prompt")
     if prompt is None:
         return invalid("Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter")
@@ -201,14 +201,14 @@ def check_images(body: Body) -> Answer | None:
     return None
 
 
-def images(body: Body, ident: bytes, created: int) -> Body:
+def images(body: Payload, ident: bytes, created: int) -> Payload:
     """``n`` single-colour PNGs of the requested size, the colour chosen by the prompt."""
     model = str(body.get("model") or "")
     width, height = _size(body.get("size")) or (1024, 1024)
     n: int = body.get("n", 1)
     colour = PALETTE[hashlib.sha256(body["prompt"].encode()).digest()[0] % len(PALETTE)]
     picture = png_base64(width, height, colour)
-    out: Body = {"created": created, "data": [{"b64_json": picture} for _ in range(n)]}
+    out: Payload = {"created": created, "data": [{"b64_json": picture} for _ in range(n)]}
     if model.startswith("gpt-image"):
         text = tokens(body["prompt"])
         images = body.get("image")

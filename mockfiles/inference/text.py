@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-Body = dict[str, Any]
+Payload = dict[str, Any]
 HEX = "0123456789abcdef"
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 IMAGE_PART_TOKENS = 85  # a low-detail image part
@@ -31,7 +31,7 @@ class Answer:
     """What one request got: a status and a body (an error envelope when status >= 400)."""
 
     status: int
-    body: Body
+    body: Payload
 
     @property
     def ok(self) -> bool:
@@ -134,7 +134,7 @@ def fingerprint(model: str) -> str:
 # --- /v1/chat/completions ----------------------------------------------------------------------
 
 
-def check_chat(body: Body) -> Answer | None:
+def check_chat(body: Payload) -> Answer | None:
     messages = body.get("messages")
     if messages is None:
         return invalid("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
@@ -148,14 +148,14 @@ def check_chat(body: Body) -> Answer | None:
     return check_n(body)
 
 
-def check_n(body: Body) -> Answer | None:
+def check_n(body: Payload) -> Answer | None:
     n = body.get("n", 1)
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 128:
         return invalid(f"Invalid 'n': expected an integer between 1 and 128, got {n!r}.", "n", "invalid_value")
     return None
 
 
-def chat(body: Body, ident: bytes, created: int) -> Body:
+def chat(body: Payload, ident: bytes, created: int) -> Payload:
     messages: list[dict[str, Any]] = body["messages"]
     prompt = 3  # every reply is primed with <|start|>assistant<|message|>
     last = ""
@@ -212,13 +212,13 @@ def _limited(reply: str, limit: Any) -> tuple[str, int, str]:
 # --- /v1/responses -------------------------------------------------------------------------------
 
 
-def check_responses(body: Body) -> Answer | None:
+def check_responses(body: Payload) -> Answer | None:
     if "input" not in body and "prompt" not in body:
         return invalid("Missing required parameter: 'input'.", "input", "missing_required_parameter")
     return None
 
 
-def responses(body: Body, ident: bytes, created: int) -> Body:
+def responses(body: Payload, ident: bytes, created: int) -> Payload:
     items = body.get("input")
     prompt = 0
     last = ""
@@ -283,13 +283,13 @@ def responses(body: Body, ident: bytes, created: int) -> Body:
 # --- /v1/completions (legacy) --------------------------------------------------------------------
 
 
-def check_completions(body: Body) -> Answer | None:
+def check_completions(body: Payload) -> Answer | None:
     if body.get("prompt") is None:
         return invalid("Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter")
     return check_n(body)
 
 
-def completions(body: Body, ident: bytes, created: int) -> Body:
+def completions(body: Payload, ident: bytes, created: int) -> Payload:
     given = body["prompt"]
     prompts = given if isinstance(given, list) and all(isinstance(p, str) for p in given) and given else [given]
     limit = body.get("max_tokens", COMPLETIONS_DEFAULT_MAX_TOKENS)
@@ -320,8 +320,8 @@ def completions(body: Body, ident: bytes, created: int) -> Body:
 
 # --- dispatch ------------------------------------------------------------------------------------
 
-Check = Callable[[Body], "Answer | None"]
-Run = Callable[[Body, bytes, int], Body]
+Check = Callable[[Payload], "Answer | None"]
+Run = Callable[[Payload, bytes, int], Payload]
 
 
 @functools.cache
@@ -343,18 +343,18 @@ def endpoints() -> dict[str, tuple[Check, Run]]:
     }
 
 
-def check(url: str, body: Body) -> Answer | None:
+def check(url: str, body: Payload) -> Answer | None:
     """The 400 the endpoint would answer to this body, or None when it would run it.
     Cheap: a batch's validation calls it for every line, to know which lines will fail."""
     return endpoints()[url][0](body)
 
 
-def run(url: str, body: Body, ident: bytes, created: int) -> Answer:
+def run(url: str, body: Payload, ident: bytes, created: int) -> Answer:
     """The endpoint's answer to a body that ``check`` accepted."""
     return Answer(200, endpoints()[url][1](body, ident, created))
 
 
-def usage_of(body: Body) -> tuple[int, int, int, int]:
+def usage_of(body: Payload) -> tuple[int, int, int, int]:
     """(input, output, cached, reasoning) tokens of a response body, whatever its endpoint."""
     usage = body.get("usage")
     if not isinstance(usage, dict):

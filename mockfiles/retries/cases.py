@@ -31,18 +31,18 @@ DEFAULT_FILE_SIZE = 1024
 
 
 @dataclass(frozen=True)
-class Operation:
+class CaseOperation:
     endpoint: str
     needs_file: bool  # a file must exist first (uploaded without the retry-test header)
     does: str
 
 
 OPERATIONS = {
-    "upload": Operation("files.create", False, "upload a file"),
-    "list": Operation("files.list", False, "list files"),
-    "retrieve": Operation("files.retrieve", True, "retrieve a file"),
-    "download": Operation("files.content", True, "download a file's content"),
-    "delete": Operation("files.delete", True, "delete a file"),
+    "upload": CaseOperation("files.create", False, "upload a file"),
+    "list": CaseOperation("files.list", False, "list files"),
+    "retrieve": CaseOperation("files.retrieve", True, "retrieve a file"),
+    "download": CaseOperation("files.content", True, "download a file's content"),
+    "delete": CaseOperation("files.delete", True, "delete a file"),
 }
 
 

@@ -29,6 +29,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from mockfiles.admission.decision import Direction
 from mockfiles.core.errors import InvalidRequest
 from mockfiles.scenarios.fault_rules import DEFAULT_HOLD
 
@@ -43,7 +44,6 @@ Kind = Literal[
     "timeout",  # no answer: held until the client gives up (at most `seconds`)
     "delay",  # answered normally after `seconds`
 ]
-Body = Literal["request", "response"]
 
 # Endpoints whose request body is a file worth cutting, and whose response body is a file worth
 # breaking. The set of valid endpoint names is the caller's; these only say what bodies they carry.
@@ -122,7 +122,7 @@ class Instruction:
     status: int | None = None
     headers: tuple[tuple[str, str], ...] = ()
     after_bytes: int | None = None
-    body: Body | None = None
+    body: Direction | None = None
     seconds: float | None = None
 
     @property
@@ -155,7 +155,7 @@ def parse_instruction(
     instruction = _parse(text)
     _check_fits(instruction, endpoint, uploads, downloads)
     if instruction.after_bytes is not None:
-        body: Body = "request" if endpoint in uploads else "response"
+        body: Direction = "request" if endpoint in uploads else "response"
         return replace(instruction, body=body)
     return instruction
 

@@ -74,7 +74,7 @@ class Taken:
     remaining: int
 
 
-class RetryTest:
+class RetryTestQueues:
     __slots__ = ("id", "scripted", "queues")
 
     def __init__(self, test_id: str, scripted: dict[str, tuple[Instruction, ...]]) -> None:
@@ -115,7 +115,7 @@ class RetryTests:
         self.downloads = downloads
         self.cap = cap
         self._new_id = new_id or _random_ids()
-        self._tests: OrderedDict[str, RetryTest] = OrderedDict()
+        self._tests: OrderedDict[str, RetryTestQueues] = OrderedDict()
         self._lock = threading.Lock()
 
     def create(self, document: object) -> RetryTestView:
@@ -128,7 +128,7 @@ class RetryTests:
                 test_id = self._new_id()
             if len(self._tests) >= self.cap:
                 self._evict()
-            test = self._tests[test_id] = RetryTest(test_id, scripted)
+            test = self._tests[test_id] = RetryTestQueues(test_id, scripted)
             return test.view()
 
     def parse(self, document: object) -> dict[str, tuple[Instruction, ...]]:
@@ -210,7 +210,7 @@ class RetryTests:
         with self._lock:
             return len(self._tests)
 
-    def _find(self, test_id: str) -> RetryTest:
+    def _find(self, test_id: str) -> RetryTestQueues:
         test = self._tests.get(test_id)
         if test is None:
             raise UnknownRetryTest(test_id)

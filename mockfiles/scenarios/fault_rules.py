@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockfiles.admission.decision import Body, RequestView
+from mockfiles.admission.decision import Direction, RequestView
 from mockfiles.core.registry import DOWNLOADS, NAMES, UPLOADS
 from mockfiles.scenarios.document import plain_copy
 from mockfiles.scenarios.located import Located, duration, integer, number, read_each, size, string
@@ -127,7 +127,7 @@ class FaultRule:
         )
 
     @property
-    def streams(self) -> Body | None:
+    def streams(self) -> Direction | None:
         """Which body the rule counts or dribbles: ``request`` (an upload's, decided before it is
         read), ``response`` (a download's), or None."""
         if self.after_bytes is None and self.stall is None and self.bandwidth is None:

@@ -5,7 +5,6 @@ responses (in the request's dialect). docs/architecture.md follows one request t
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 
@@ -35,7 +34,6 @@ from mockfiles.web.responses import JSONResponse
 from mockfiles.web.routing import Router
 
 log = logging.getLogger("mockfiles")
-new_arrival = functools.partial(tuple.__new__, Arrival)  # Arrival(*fields) without the Python-level __new__
 MAX_HEADER_BYTES = 32 * 1024  # the server itself (httptools) sets no limit
 ADMIN_PATHS = ADMIN_PREFIX + "/"
 # Request headers the journal keeps under these names: a retry test's id (its instructions apply),
@@ -100,20 +98,18 @@ class MockFilesApp:
         preflight = origin is not None and scope["method"] == "OPTIONS" and has_header(scope, PREFLIGHT)
         emulator = self.emulator
         received_at, received_wall = emulator.clock.now_and_wall()
-        arrival = new_arrival(  # the fields of Arrival, in order
-            (
-                dialect.new_request_id(),
-                dialect.name,
-                scope["method"],
-                path,
-                scope["query_string"],
-                retry_count,
-                emulator.generation,
-                not (admin or preflight),  # journaled: API requests only
-                received_at,
-                received_wall,
-                time.perf_counter(),
-            )
+        arrival = Arrival(
+            dialect.new_request_id(),
+            dialect.name,
+            scope["method"],
+            path,
+            scope["query_string"],
+            retry_count,
+            emulator.generation,
+            not (admin or preflight),  # journaled: API requests only
+            received_at,
+            received_wall,
+            time.perf_counter(),
         )
         record = scope["mockfiles"] = Record(arrival)
         if tags is not None:

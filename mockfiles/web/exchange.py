@@ -26,7 +26,7 @@ from typing import NoReturn, Protocol
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from mockfiles.admission.decision import After, Body, Decision
+from mockfiles.admission.decision import After, Decision, Direction
 from mockfiles.core.errors import MockFilesError
 from mockfiles.core.record import Record
 from mockfiles.emulator import Emulator
@@ -213,7 +213,7 @@ class Exchange:
         self.after: After | None = None  # what the fault decision does to the answer
         self.decided = False  # a fault decision was taken for this request
         self.cut: BodyCut | None = None  # a decision that waits for bytes of a body
-        self.dribble: tuple[Body, float] | None = None  # a body limited to so many bytes per second
+        self.dribble: tuple[Direction, float] | None = None  # a body limited to so many bytes per second
         self.authorization = authorization  # the first Authorization header's raw value, found by the header scan
         self.cors: list[tuple[bytes, bytes]] | None = None  # the CORS headers of the answer (browsers.py)
 
@@ -373,7 +373,7 @@ class Exchange:
         if record.recorded_at is None:
             self.journal()
         record.ended = time.perf_counter()
-        record.settle()
+        record.finish()
 
 
 def expects_continue(scope: Scope) -> bool:

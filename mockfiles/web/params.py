@@ -12,7 +12,7 @@ from collections.abc import Callable
 from starlette.requests import Request
 
 from mockfiles.core.errors import BodyTooLarge, InvalidRequest, InvalidType, PayloadTooLarge
-from mockfiles.core.record import Record, Upload, UploadedFile
+from mockfiles.core.record import Record, UploadedFile, UploadRecord
 from mockfiles.core.validation import json_type, parse_expires_after
 from mockfiles.files.service import UploadBudget
 from mockfiles.web.multipart.reader import FilePart, Form, read_form
@@ -54,7 +54,7 @@ async def bounded_body(request: Request, limit: int, what: str = "body") -> byte
 
 async def read_upload(
     request: Request, budget: UploadBudget, record: Record, uploaded: Callable[[Form], list[FilePart]]
-) -> tuple[Form, Upload]:
+) -> tuple[Form, UploadRecord]:
     """Read an upload's form, streaming its file parts against their size limits and the
     account's room, and note what it carried for the journal (even when it is refused):
     ``uploaded`` picks the parts that are the files to store, in the order they are stored."""
@@ -84,7 +84,7 @@ async def read_upload(
         )
     finally:
         purposes = form.values("purpose")
-        record.upload = Upload(
+        record.upload = UploadRecord(
             purpose=purposes[0] if purposes else None,
             files=[
                 UploadedFile(p.filename, p.size if p.complete else None, p.kept or p.streamed_sha256)

@@ -1,8 +1,8 @@
 """Responses: JSON encoded by orjson with its headers built directly, and a file's bytes as stored.
 
-On the hot path the standard library's encoder cost more than everything else a
-retrieve does (about 6 µs for one file object, against 0.5 µs), and Starlette's
-generic header set-up another 1.2 µs; the output is the same compact UTF-8 JSON.
+On the hot path the standard library's encoder cost more than everything else a retrieve does,
+and Starlette's generic header set-up was a visible share too (bench/README.md has the
+measurements); the output is the same compact UTF-8 JSON.
 """
 
 from __future__ import annotations

@@ -102,7 +102,7 @@ class FilesAPI:
     async def delete(self, request: Request, ex: Exchange) -> JSONResponse:
         f = self.files.delete(ex.record.key or "", request.path_params["file_id"])
         if f.digest is not None:  # its bytes go: the journal's sha256 is made first (digest.py)
-            await f.digest.settled()
+            await f.digest.made()
         return JSONResponse(self.dialect.deleted_object(f))
 
     async def content(self, request: Request, ex: Exchange) -> ContentResponse:

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from mockfiles.core.errors import InvalidRequest, MissingParameter, PayloadTooLarge, UnknownParameter
-from mockfiles.core.record import Record, Upload, UploadedFile
+from mockfiles.core.record import Record, UploadedFile, UploadRecord
 from mockfiles.core.registry import Endpoint
 from mockfiles.uploads.requests import parse_complete, parse_create
 from mockfiles.uploads.service import PartBudget, Uploads
@@ -74,7 +74,7 @@ class UploadsAPI:
         except PayloadTooLarge as exc:
             raise budget.refusal(exc.read) from None
         finally:
-            record.upload = Upload(purpose, [noted(p) for p in form.files if p.field == PART_FIELD])
+            record.upload = UploadRecord(purpose, [noted(p) for p in form.files if p.field == PART_FIELD])
         chunks, size, filename = part_bytes(form)
         if record.upload.files == [] and filename is None:  # a text field: noted as a nameless file
             record.upload.files.append(text_noted(chunks, size))

@@ -153,8 +153,8 @@ BOUNDARY_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP
 
 def boundary_of(content_type: str | None) -> bytes:
     """The form's boundary. What httpx (so the openai SDK) and curl send, ``multipart/form-data;
-    boundary=`` and an unquoted boundary, is read directly (python-multipart's parse of the
-    options costs 3 µs, a twentieth of a small upload); anything else through it."""
+    boundary=`` and an unquoted boundary, is read directly (python-multipart's general parse of
+    the options is a measurable share of a small upload); anything else through it."""
     if content_type is not None and content_type.startswith(USUAL_CONTENT_TYPE):
         given = content_type[len(USUAL_CONTENT_TYPE) :]
         if given and BOUNDARY_CHARS.issuperset(given):
@@ -366,8 +366,8 @@ class _Reader:
 @functools.lru_cache(maxsize=256)
 def part_disposition(raw: bytes) -> tuple[bytes, dict[bytes, bytes]]:
     """A part's Content-Disposition, parsed. Clients send the same few again and again
-    (``form-data; name="purpose"``), and parsing one costs python-multipart 13 µs, a
-    tenth of a small upload; the parsed options are only read, never changed."""
+    (``form-data; name="purpose"``), and parsing one with python-multipart is a measurable share
+    of a small upload; the parsed options are only read, never changed."""
     return parse_options_header(raw)
 
 

@@ -1,8 +1,8 @@
 """A small multipart body, whole, split in one pass.
 
 python-multipart's push parser is a state machine in Python: for a one-line JSONL upload
-(about 400 bytes, two parts) it costs about 40 µs, half of the upload's time in the
-application, in callbacks and bookkeeping for bytes that are all there already. A body whose
+(a few hundred bytes, two parts) that is most of the upload's time in the application, spent
+in callbacks and bookkeeping for bytes that are all there already (bench/README.md). A body whose
 declared length is at most ``SMALL_FORM_BYTES`` is read whole and split here with a few
 ``bytes.find``; its parts then go through the very callbacks the push parser would call
 (form_reader.py), so every limit and refusal is the same code. Only the canonical shape is
