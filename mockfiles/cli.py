@@ -179,7 +179,8 @@ def env_target(args: argparse.Namespace) -> Target:
 
 
 def run_server(args: argparse.Namespace) -> int:
-    from mockfiles.server import check_port, serve  # the web stack, only when serving
+    from mockfiles.server import serve  # the web stack, only when serving
+    from mockfiles.web.listen import check_port
     from mockfiles.web.browsers import BrowserPolicy, is_loopback
 
     try:

@@ -30,6 +30,7 @@ from mockfiles.retries.verdicts import CallDict
 from mockfiles.scenarios.scenario import Scenario, ScenarioSource
 from mockfiles.web.app import MockFilesApp, build_app
 from mockfiles.web.browsers import BrowserPolicy
+from mockfiles.web.listen import bind, check_port
 from mockfiles.web.protocol import protocol_class
 from mockfiles.web.refusals import Answers
 
@@ -68,41 +69,6 @@ class ServerOptions(TypedDict, total=False):
     in_process: bool
     cors_origins: Iterable[str] | None
     allowed_hosts: Iterable[str] | None
-
-
-MAX_PORT = 65_535
-
-
-def check_port(port: int) -> int:
-    """A TCP port is 16 bits: getaddrinfo would take 99999 modulo 65536 (34463) and serve there,
-    and say "Servname not supported" for -1, so anything outside 0–65535 is refused first."""
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= MAX_PORT:
-        raise ValueError(f"port must be 0–{MAX_PORT} (0 picks a free one), got {port!r}")
-    return port
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """Bind the listening socket up front so that a taken port fails at once, and
-    ``port=0`` gives us the chosen port before uvicorn starts."""
-    try:
-        check_port(port)
-    except ValueError as exc:
-        raise StartupError(str(exc)) from None
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        raise StartupError(f"cannot resolve host {host!r}: {exc}") from None
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(2048)
-    except OSError as exc:
-        sock.close()
-        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.setblocking(False)
-    return sock
 
 
 def freeze_proof_loop(factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> asyncio.AbstractEventLoop:
@@ -289,19 +255,12 @@ class MockFilesServer:
         return self.emulator.calls()
 
     def environment(self) -> dict[str, str]:
-        """The environment variables that point client libraries at this server, for its profile
-        and key: ``OPENAI_BASE_URL``, ``OPENAI_API_KEY``, the ``dashscope`` SDK's ``DASHSCOPE_*``
-        (``subprocess.run(..., env={**os.environ, **server.environment()})``)."""
-        return variables(self._target())
+        """The variables that point client libraries here (``OPENAI_BASE_URL``, ``DASHSCOPE_*``...)."""
+        return variables(Target(self.url, self.emulator.profile.name, self.api_key))
 
     def patch_environment(self) -> AbstractContextManager[dict[str, str]]:
-        """Within, ``os.environ`` holds ``environment()`` and the ``dashscope`` SDK's module settings
-        point here (when it is installed); both are put back on the way out. The pytest fixture
-        ``mockfiles_env`` does this for one test."""
-        return patched(self._target())
-
-    def _target(self) -> Target:
-        return Target(self.url, self.emulator.profile.name, self.api_key)
+        """``environment()`` in ``os.environ`` (and the dashscope SDK's settings) within, then put back."""
+        return patched(Target(self.url, self.emulator.profile.name, self.api_key))
 
     @staticmethod
     def account_id(key: str) -> str:
