@@ -180,8 +180,8 @@ def env_target(args: argparse.Namespace) -> Target:
 
 def run_server(args: argparse.Namespace) -> int:
     from mockfiles.server import serve  # the web stack, only when serving
-    from mockfiles.web.listen import check_port
     from mockfiles.web.browsers import BrowserPolicy, is_loopback
+    from mockfiles.web.listen import check_port
 
     try:
         check_port(args.port)
