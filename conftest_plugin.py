@@ -15,7 +15,8 @@ Fixtures:
 
 A relative ``scenario=`` path is looked for next to the test file first, then in the
 rootdir, then in the working directory: a suite finds its scenarios wherever pytest is
-started from.
+started from. A bare name (``scenario="flaky_uploads"``) no file answers to is one of the
+example scenarios shipped with the package (``mockfiles/scenarios/examples/``).
 
 Retry conformance (docs/retries.md):
   @pytest.mark.mockfiles(check_retries=True)
@@ -43,6 +44,7 @@ from mockfiles.retries.cases import Case, load_cases
 from mockfiles.retries.report import problems_message, table
 from mockfiles.retries.run import CaseRun
 from mockfiles.retries.verdicts import CallDict
+from mockfiles.scenarios.scenario import example_names, example_scenario
 from mockfiles.server import ServerOptions
 
 MARKER_OPTIONS = ("scenario", "profile", "seed", "api_keys", "rate_limits", "in_process")
@@ -152,7 +154,8 @@ def marker_problem(args: tuple[object, ...], kwargs: Mapping[str, object]) -> st
 
 def scenario_path(path: Path, request: pytest.FixtureRequest) -> Path:
     """Where a marker's scenario file is: as given if absolute; else the first of the test
-    file's directory, the rootdir and the working directory that has it."""
+    file's directory, the rootdir and the working directory that has it; else the shipped example
+    of that name (``scenario="flaky_uploads"``)."""
     if path.is_absolute():
         return path
     test_file: Path = request.node.path
@@ -160,8 +163,16 @@ def scenario_path(path: Path, request: pytest.FixtureRequest) -> Path:
     for place in places:
         if (place / path).is_file():
             return place / path
+    example = example_scenario(str(path))
+    if example is not None:
+        return example
     looked = ", ".join(str(place) for place in places)
-    pytest.fail(f"mockfiles scenario: no such scenario file {str(path)!r} (looked in {looked})", pytrace=False)
+    examples = ", ".join(example_names())
+    pytest.fail(
+        f"mockfiles scenario: no such scenario file {str(path)!r} (looked in {looked}), "
+        f"nor a shipped example ({examples})",
+        pytrace=False,
+    )
 
 
 # --- retry conformance -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The release check: build the sdist and the wheel as a release would, check their metadata as PyPI
 would (twine check --strict), check what each holds, then install the wheel alone into a fresh venv
-and use it there: the command, the pytest plugin's entry point, the console, the example scenarios.
+and use it there: the command, the pytest plugin's entry point, the console, the example scenarios
+(checked by their installed paths and by their names).
 
     python .ci/check_dist.py [--keep DIR]
 
@@ -30,7 +31,6 @@ PACKAGE_DATA = (  # what the package reads at run time, besides its modules
     "mockfiles/web/control/console/console.css",
 )
 SDIST_FILES = ("LICENSE", "README.md", "pyproject.toml", "conftest_plugin.py", "docs/console.md", "tests/conftest.py")
-EXAMPLES = "scenarios"  # the repository's example scenarios: in the sdist, and valid for the installed package
 
 SMOKE = """
 import importlib.metadata as metadata
@@ -96,8 +96,9 @@ def check(out: Path, scratch: Path) -> None:
 
     with zipfile.ZipFile(wheel) as archive:
         held = set(archive.namelist())
-    shipped = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "mockfiles").rglob("*.yaml"))  # the package's own
-    examples = sorted(str(p.relative_to(ROOT)) for p in (ROOT / EXAMPLES).glob("*.yaml"))
+    shipped = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "mockfiles").rglob("*.yaml"))  # the example scenarios
+    if not shipped:
+        raise Problem("the package ships no example scenarios (mockfiles/**/*.yaml)")
     modules = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "mockfiles").rglob("*.py"))
     wanted = [
         *PACKAGE_DATA,
@@ -109,11 +110,11 @@ def check(out: Path, scratch: Path) -> None:
     missing = [name for name in wanted if name not in held]
     if missing:
         raise Problem(f"the wheel lacks {', '.join(missing)}")
-    print(f"the wheel holds the console, its data, {len(shipped)} scenarios of its own and {len(modules)} modules")
+    print(f"the wheel holds the console, its data, {len(shipped)} example scenarios and {len(modules)} modules")
 
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    missing = [name for name in (*SDIST_FILES, *examples, *shipped) if name not in names]
+    missing = [name for name in (*SDIST_FILES, *shipped) if name not in names]
     if missing:
         raise Problem(f"the sdist lacks {', '.join(missing)}")
     if any("node_modules" in name or "__pycache__" in name for name in names):
@@ -129,10 +130,10 @@ def check(out: Path, scratch: Path) -> None:
     installed = run(python, "-c", SMOKE, cwd=scratch).split()
     if len(installed) != len(shipped):
         raise Problem(f"the installed package holds {len(installed)} scenarios, its source {len(shipped)}")
-    run(env_dir / "bin" / "mockfiles", "check", *installed, *(ROOT / name for name in examples), cwd=scratch)
+    run(env_dir / "bin" / "mockfiles", "check", *installed, *(Path(name).stem for name in shipped), cwd=scratch)
     print(
         "installed alone in a fresh venv: the command, the plugin, the console; "
-        f"{len(installed) + len(examples)} scenarios valid"
+        f"{len(installed)} example scenarios valid, by path and by name"
     )
 
 

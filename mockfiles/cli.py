@@ -20,7 +20,7 @@ from mockfiles.core.units import parse_duration
 from mockfiles.emulator import Emulator, Settings
 from mockfiles.environment import DEFAULT_API_KEY, DEFAULT_URL, FORMATS, Target, shell_lines, variables
 from mockfiles.exceptions import ScenarioError, StartupError
-from mockfiles.scenarios.scenario import load_scenario
+from mockfiles.scenarios.scenario import example_names, example_scenario, load_scenario
 
 
 def parser() -> argparse.ArgumentParser:
@@ -31,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("serve", help="run the emulator until Ctrl-C")
     run.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one (default 8000)")
-    run.add_argument("--scenario", metavar="FILE", help="a YAML scenario file")
+    run.add_argument("--scenario", metavar="FILE", help="a YAML scenario file, or a shipped example's name")
     run.add_argument(
         "--profile", choices=sorted(PROFILES), help="service to emulate (default: the scenario's, else openai)"
     )
@@ -97,8 +97,13 @@ def parser() -> argparse.ArgumentParser:
     env.add_argument("--unset", action="store_true", help="print the commands that remove the variables")
     env.add_argument("run", nargs="*", metavar="-- COMMAND", help="run COMMAND with the variables set")
 
-    check = commands.add_parser("check", help="validate scenario files, reporting every error with its line")
-    check.add_argument("files", nargs="+", metavar="FILE")
+    check = commands.add_parser(
+        "check",
+        help="validate scenario files, reporting every error with its line",
+        description="Validate scenario files, reporting every error of each with its line. A bare name is one "
+        f"of the example scenarios shipped with mockfiles: {', '.join(example_names())}.",
+    )
+    check.add_argument("files", nargs="+", metavar="FILE", help="a scenario file, or a shipped example's name")
     return root
 
 
@@ -125,7 +130,8 @@ def check(paths: Sequence[str]) -> int:
             count = len(exc.problems)
             print(f"{path}: {count} error{'s' if count > 1 else ''}", file=sys.stderr)
             continue
-        print(f"{path}: ok")
+        example = None if Path(path).is_file() else example_scenario(path)
+        print(f"{path}: ok" + (f" (the shipped example {example})" if example is not None else ""))
     return 1 if failed else 0
 
 

@@ -39,6 +39,16 @@ def server() -> Iterator[MockFilesServer]:
         yield running
 
 
+def click(page: Console, selector: str) -> None:
+    """Click the first element ``selector`` finds, again if the page redrew it under the click."""
+
+    def once() -> bool:
+        page.css(selector)[0].click()
+        return True
+
+    wait(once, f"a click on {selector}")
+
+
 def shown_files(page: Console) -> list[str]:
     return page.file_ids()
 
@@ -105,21 +115,21 @@ def test_a_journal_row_links_to_the_file_batch_or_upload_it_touched(browser: Any
     assert touched_links(page, 2) == [("batches", batch.id), ("files", made.id)]
     assert touched_links(page, 4) == [("uploads", upload.id)]
     assert touched_links(page, 5) == [("files", made.id)]  # read from its path
-    page.css('#requests-table tr[data-seq="2"] a[data-tab="batches"]')[0].click()
+    click(page, '#requests-table tr[data-seq="2"] a[data-tab="batches"]')
     wait(lambda: page.by_id("batches").is_displayed(), "the Batches tab")
     wait(lambda: page.attribute_of_all("#batches tr[data-id]", "data-id") == [batch.id], "that batch only")
     assert other.id not in page.text("batches") and "show all" in page.text("batches")
-    page.css("#batches .focus a")[0].click()
+    click(page, "#batches .focus a")
     wait(
         lambda: set(page.attribute_of_all("#batches tr[data-id]", "data-id")) == {batch.id, other.id},
         "all batches again",
     )
     browser.back()
     page.tab("requests")
-    page.css('#requests-table tr[data-seq="4"] a.touched-link')[0].click()
+    click(page, '#requests-table tr[data-seq="4"] a.touched-link')
     wait(lambda: page.attribute_of_all("#uploads tr[data-id]", "data-id") == [upload.id], "that Upload only")
     page.tab("requests")
-    page.css('#requests-table tr[data-seq="1"] a.touched-link')[0].click()
+    click(page, '#requests-table tr[data-seq="1"] a.touched-link')
     wait(lambda: page.by_id("files").is_displayed() and page.file_ids() == [made.id], "that file, in the Files tab")
 
 
@@ -157,7 +167,7 @@ def run_curl(command: str, key: str, where: Path) -> None:
 
 
 def copy_as_curl(page: Console, seq: int) -> str:
-    page.css(f'#requests-table tr[data-seq="{seq}"] button.copy-curl')[0].click()
+    click(page, f'#requests-table tr[data-seq="{seq}"] button.copy-curl')
     return str(wait(lambda: page.css(f'#requests-table tr[data-seq="{seq}"] pre.curl')[0].text, "the curl command"))
 
 

@@ -81,8 +81,24 @@ def test_the_openapi_document_names_the_endpoint_of_each_v1_route() -> None:
 
 def test_rate_classes_come_from_the_registry() -> None:
     limiter = RateLimiter(RateLimits(upload=3, query=10))
+    for endpoint in Endpoint:  # batch classes count as queries unless the profile meters them apart
+        kind = "upload" if endpoint.rate == "upload" else "query"
+        assert limiter.limit_for(endpoint.id) == (kind, 3 if kind == "upload" else 10, 1.0, kind)
+    apart = RateLimiter(RateLimits(upload=3, query=10, batch=1000, batch_list=100))
     for endpoint in Endpoint:
-        assert limiter.limit_for(endpoint.id) == (endpoint.rate, 3 if endpoint.rate == "upload" else 10)
+        expected = {
+            "batch": ("batch", 1000, 60.0, endpoint.id),
+            "batch_list": ("batch_list", 100, 60.0, endpoint.id),
+        }.get(endpoint.rate)
+        assert apart.limit_for(endpoint.id) == (
+            expected or (endpoint.rate, 3 if endpoint.rate == "upload" else 10, 1.0, endpoint.rate)
+        )
+    assert {e.id for e in Endpoint if e.rate.startswith("batch")} == {
+        "batches.create",
+        "batches.retrieve",
+        "batches.cancel",
+        "batches.list",
+    }
     assert limiter.limit_for("nothing.known") is None
     assert Endpoint.named("files.content") is Endpoint.FILES_CONTENT and str(Endpoint.FILES_LIST) == "files.list"
 

@@ -19,7 +19,7 @@ from mockfiles.core.registry import NAMES
 
 ENDPOINTS = ", ".join(NAMES)  # the registry's, in its order: files.create, files.list, ...
 
-SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
+SCENARIOS = sorted((Path(__file__).parent.parent / "mockfiles" / "scenarios" / "examples").glob("*.yaml"))
 SCHEMA = json.loads(resources.files("mockfiles.scenarios").joinpath("schema.json").read_text())
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)

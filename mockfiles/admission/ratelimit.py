@@ -19,11 +19,22 @@ class RateDecision(NamedTuple):
     reset: float  # seconds until the window is empty again (x-ratelimit-reset-requests)
     retry_after: float  # seconds until the next slot frees (0 when one is free now)
     at: float = 0.0  # the slot's time on the pacing clock (an allowed request), for refund()
+    window: float = 1.0  # the class's window, in seconds
+    bucket: str = ""  # the log the slot is in (RateClass.bucket), for refund()
+
+
+class RateClass(NamedTuple):
+    kind: str  # the class the endpoint counts in
+    limit: int  # requests per window
+    window: float  # seconds
+    bucket: str  # the log its requests are counted in: the class's, or (batch classes) the endpoint's own
 
 
 class RateLimiter:
-    """A sliding-window log per (key, kind): O(1) amortised per request, refused requests
-    take no slot, and one key never affects another.
+    """A sliding-window log per (key, bucket): O(1) amortised per request, refused requests
+    take no slot, and one key never affects another. A bucket is a request class (``upload``,
+    ``query``), except that a batch class metered apart (DashScope's) keeps one log per endpoint:
+    create, retrieve and cancel 1,000 a minute each, list 100.
 
     The log is of admitted requests' times, so it stays true when the limits change
     (``limits`` can be replaced at any time): a lower limit or a shorter window judges
@@ -35,28 +46,27 @@ class RateLimiter:
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
 
-    def limit_for(self, endpoint: str | None) -> tuple[str, int] | None:
-        """The request class of an endpoint (by its name, endpoints.py) and its limit per window;
-        None when unlimited."""
+    def limit_for(self, endpoint: str | None) -> RateClass | None:
+        """The request class an endpoint (by its name, endpoints.py) counts in, its limit and
+        window; None when unlimited."""
         limits = self.limits
         known = Endpoint.named(endpoint or "")
         if limits is None or known is None:
             return None
-        kind = known.rate
-        limit = limits.upload if kind == "upload" else limits.query
-        return None if limit is None else (kind, limit)
+        kind, limit, window = limits.of(known.rate)
+        bucket = known.id if kind in ("batch", "batch_list") else kind
+        return None if limit is None else RateClass(kind, limit, window, bucket)
 
     def check(self, key: str, endpoint: str, now: float) -> RateDecision | None:
         """Take a slot for this request, or say when one frees; None when unlimited."""
         limited = self.limit_for(endpoint)
-        if limited is None or self.limits is None:
+        if limited is None:
             return None
-        kind, limit = limited
-        window = self.limits.window
+        kind, limit, window, bucket = limited
         with self._lock:
-            stamps = self._windows.get((key, kind))
+            stamps = self._windows.get((key, bucket))
             if stamps is None:
-                stamps = self._windows[(key, kind)] = deque()
+                stamps = self._windows[(key, bucket)] = deque()
             elif stamps and stamps[-1] > now:  # the clock was moved back: start afresh
                 stamps.clear()
             horizon = now - window
@@ -66,11 +76,11 @@ class RateLimiter:
             if used < limit:
                 stamps.append(now)
                 retry_after = stamps[0] + window - now if used + 1 == limit else 0.0
-                return RateDecision(True, kind, limit, limit - used - 1, window, retry_after, now)
+                return RateDecision(True, kind, limit, limit - used - 1, window, retry_after, now, window, bucket)
             # a slot frees when the log is down to limit - 1 (more than `limit` entries are
             # left behind when the limit was lowered)
             frees = stamps[used - limit] + window - now
-            return RateDecision(False, kind, limit, 0, stamps[-1] + window - now, frees)
+            return RateDecision(False, kind, limit, 0, stamps[-1] + window - now, frees, window=window, bucket=bucket)
 
     def refund(self, key: str, decision: RateDecision) -> RateDecision:
         """Give back the slot an allowed request took (it was answered by a fault, and did
@@ -78,7 +88,7 @@ class RateLimiter:
         if not decision.allowed:
             return decision
         with self._lock:
-            stamps = self._windows.get((key, decision.kind))
+            stamps = self._windows.get((key, decision.bucket or decision.kind))
             if stamps is None or decision.at not in stamps:
                 return decision  # already gone (the window rolled, or a reset emptied it)
             stamps.remove(decision.at)

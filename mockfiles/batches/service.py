@@ -29,14 +29,15 @@ from typing import Any
 
 from mockfiles.batches.input import Limits
 from mockfiles.batches.params import (
-    COMPLETION_WINDOWS,
     check_metadata,
     check_output_expires_after,
     invalid_value,
     page_limit,
+    parse_window,
     required_string,
 )
 from mockfiles.batches.results import Results, plan, write_results
+from mockfiles.batches.store import BatchFilter as BatchFilter
 from mockfiles.batches.store import BatchPage as BatchPage
 from mockfiles.batches.store import BatchStore, StoredBatch
 from mockfiles.batches.timeline import CANCELLABLE, FINAL, WINDOW, Timeline
@@ -107,10 +108,8 @@ class Batches:
         url = required_string(endpoint, "endpoint")
         if url not in rules.urls:
             invalid_value(url, "endpoint", rules.urls)
-        window = required_string(completion_window, "completion_window")
-        if window not in COMPLETION_WINDOWS:
-            invalid_value(window, "completion_window", COMPLETION_WINDOWS)
-        pairs = check_metadata(metadata)
+        window, seconds = parse_window(completion_window, rules.window_hours)
+        pairs = check_metadata(metadata, rules.metadata_limits)
         lifetime = check_output_expires_after(output_expires_after)
         with self.files.lock:
             now = self.files.now()
@@ -134,9 +133,10 @@ class Batches:
                 dialect=dialect,
                 seq=self.store.next_seq(),
                 timeline=Timeline(
-                    now, settings.timing, the_plan.total, the_plan.valid, window=WINDOW if rules.expires else math.inf
+                    now, settings.timing, the_plan.total, the_plan.valid, window=seconds if rules.expires else math.inf
                 ),
                 plan=the_plan,
+                completion_window=window,
             )
             self.store.add(batch)
             heapq.heappush(self._due, (batch.timeline.final[1], batch.seq, batch.id))
@@ -147,12 +147,21 @@ class Batches:
             now = self.files.now()
             return self.snapshot(self.store.get(account, batch_id), now)
 
-    def page(self, account: str, *, limit: int | str | None = None, after: str | None = None) -> BatchPage:
-        """Newest first; ``limit`` 1-100 (default 20), ``after`` a batch id."""
+    def page(
+        self,
+        account: str,
+        *,
+        limit: int | str | None = None,
+        after: str | None = None,
+        where: BatchFilter | None = None,
+    ) -> BatchPage:
+        """Newest first; ``limit`` 1-100 (default 20), ``after`` a batch id; ``where``: only
+        the batches that match it."""
         count = page_limit(limit)
         with self.files.lock:
             now = self.files.now()
-            found, has_more = self.store.page(account, limit=count, after=after)
+            keep = None if where is None else (lambda batch: where.matches(batch, batch.timeline.status(now)))
+            found, has_more = self.store.page(account, limit=count, after=after, keep=keep)
             return BatchPage([self.snapshot(batch, now) for batch in found], has_more)
 
     def cancel(self, account: str, batch_id: str) -> dict[str, Any]:
@@ -314,7 +323,7 @@ class Batches:
             "model": batch.plan.validation.model,
             "errors": errors,
             "input_file_id": batch.input_file_id,
-            "completion_window": COMPLETION_WINDOWS[0],
+            "completion_window": batch.completion_window,
             "status": status,
             "output_file_id": batch.output_file_id if done else None,
             "error_file_id": batch.error_file_id if done else None,
@@ -355,6 +364,7 @@ class Batches:
             lifetime = batch.output_expires_after
             if lifetime is None:
                 lifetime = rules.output_expires_after
+            shapes = {"output": rules.output_id_shape, "error": rules.error_id_shape or rules.output_id_shape}
             for writer, suffix in ((results.output, "output"), (results.errors, "error")):
                 if not writer.lines:
                     continue
@@ -367,7 +377,7 @@ class Batches:
                     size=writer.size,
                     created_at=int(at),
                     expires_after=lifetime,
-                    id_shape=rules.output_id_shape,
+                    id_shape=shapes[suffix],
                     dialect=batch.dialect,
                 )
                 if suffix == "output":

@@ -117,7 +117,7 @@ AZURE_RATE_LIMITED = Say(_azure_rate, code="429")
 NATIVE_RATE_LIMITED = Say("Requests rate limit exceeded, please try again later.")
 PLEASE_WAIT = "Please try again in {retry_after!d}. " + VISIT
 RATE_LIMITED = (
-    "Rate limit reached for {kind} requests ({endpoint}) on requests per second: "
+    "Rate limit reached for {kind} requests ({endpoint}) on requests per {per}: "
     "Limit {limit}, Used {limit}, Requested 1. " + PLEASE_WAIT
 )
 NATIVE_TOO_MANY = Say("Out of number, <{used}> of <{limit}> files has been uploaded.", code="BadRequest.TooMany")
@@ -173,7 +173,11 @@ ROWS: dict[str, Row] = {
     ),
     "invalid_value": Row(INVALID_VALUE, "invalid_value"),
     "invalid_purpose": Row(INVALID_VALUE, "invalid_value", compatible=Say("'purpose' must be one of {choices!l}")),
-    "bad_day_time": Row("Invalid '{param}': expected YYYYMMDD or YYYYMMDDhhmmss, got '{raw}'.", "invalid_value"),
+    "bad_day_time": Row(
+        "Invalid '{param}': expected a time as YYYYMMDDhhmmss, 'YYYY-MM-DD hh:mm:ss', YYYY-MM-DD or YYYYMMDD, "
+        "but got '{raw}' instead.",
+        "invalid_value",
+    ),
     # --- multipart forms ---
     "not_multipart": Row(
         lambda f: (
@@ -215,6 +219,10 @@ ROWS: dict[str, Row] = {
     ),
     "file_use_empty": Row("Invalid '{param}': the file '{file_id}' is empty.", "empty_file"),
     "unknown_file_cursor": Row("Invalid 'after': no file with id '{after}'."),
+    "not_downloadable": Row(
+        "Only a batch's result files (purpose 'batch_output', ids starting with 'file-batch_output' or "
+        "'file-batch_error') can be downloaded; '{id}' has purpose '{purpose}'."
+    ),
     "one_file_only": Row("Only one 'file' may be uploaded per request."),
     "file_not_a_file": Row("'file' must be a file upload (a part with a filename), not a text field."),
     "empty_file": Row("The uploaded file is empty.", "empty_file"),

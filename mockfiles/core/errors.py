@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mockfiles.core.error_table import CATEGORIES, COMPATIBLE, INJECTED_NATIVE, NATIVE, OPENAI, ROWS, words
+from mockfiles.core.units import format_duration
 from mockfiles.core.wording import Row, Say
 
 
@@ -202,8 +203,9 @@ class HeadersTooLarge(MockFilesError):
 
 
 class RateLimited(MockFilesError):
-    """429. ``kind`` (upload or query) and ``limit`` are None for an injected 429 on a
-    request class that has no limit; ``endpoint`` is the endpoint refused."""
+    """429. ``kind`` (the request class: upload, query…) and ``limit`` are None for an injected 429
+    on a request class that has no limit; ``endpoint`` is the endpoint refused; ``window`` the
+    class's, in seconds."""
 
     category = "rate_limited"
 
@@ -215,12 +217,13 @@ class RateLimited(MockFilesError):
         kind: str | None,
         endpoint: str | None = None,
         headers: Mapping[str, str] | None = None,
+        window: float = 1.0,
     ) -> None:
         super().__init__("rate_limited" if limit is not None else "rate_limited_unclassed", headers=headers)
         self.retry_after = retry_after
         self.limit = limit
         self.kind = kind
-        self.fields.update(retry_after=retry_after, limit=limit, kind=kind, endpoint=endpoint)
+        self.fields.update(retry_after=retry_after, limit=limit, kind=kind, endpoint=endpoint, per=per(window))
 
 
 class InjectedRateLimit(RateLimited):
@@ -235,13 +238,18 @@ class InjectedRateLimit(RateLimited):
         self.given = dict(given)
         self.overrides = {k: v for k, v in given.items() if v is not None or k in ("code", "param")}
 
-    def limited(self, kind: str, limit: int, endpoint: str) -> InjectedRateLimit:
+    def limited(self, kind: str, limit: int, endpoint: str, window: float = 1.0) -> InjectedRateLimit:
         """The same refusal told as a real one of this request class (the x-ratelimit-* headers say so)."""
         wait = self.retry_after or 0.0
         dressed = InjectedRateLimit(retry_after=wait, given=self.given, headers=self.headers)
         dressed.kind, dressed.limit, dressed.reason = kind, limit, "rate_limited"
-        dressed.fields.update(kind=kind, limit=limit, endpoint=endpoint)
+        dressed.fields.update(kind=kind, limit=limit, endpoint=endpoint, per=per(window))
         return dressed
+
+
+def per(window: float) -> str:
+    """A rate limit's window as its message says it: ``second``, ``minute``, or ``2.5s``."""
+    return {1.0: "second", 60.0: "minute", 3600.0: "hour"}.get(window, format_duration(window))
 
 
 class InjectedError(MockFilesError):

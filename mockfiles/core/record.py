@@ -56,6 +56,7 @@ class UploadedFile:
 class UploadRecord:
     purpose: str | None
     files: list[UploadedFile]
+    documented: bool = False  # DashScope native: the /api/v1/files document's form (its answers' envelope)
 
 
 NO_FILE = {"filename": None, "size": None, "sha256": None, "file_id": None}

@@ -5,7 +5,9 @@ An endpoint's name is how everything else knows it: scenario fault rules match i
 class, retry tests queue instructions for it. Each member says:
 
 - its name (``files.create``);
-- its rate-limit class: ``upload`` or ``query`` (profiles.RateLimits: 3 and 10 per second per key);
+- its rate-limit class: ``upload`` or ``query`` (profiles.RateLimits: 3 and 10 per second per key),
+  or ``batch`` / ``batch_list`` (a profile that meters batch calls apart, as DashScope's 1,000 and
+  100 per minute, counts them there; the others count them as queries);
 - its method and its path under a dialect's prefix (``POST /files``: ``/v1/files`` for OpenAI,
   ``/compatible-mode/v1/files`` for DashScope's compatible mode);
 - the dialects that serve it, each with the handler module (``mockfiles/web/api/<module>.py``)
@@ -23,7 +25,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal
 
-RateClass = Literal["upload", "query"]
+RateClass = Literal["upload", "query", "batch", "batch_list"]
 BodyKind = Literal["upload", "download"]
 
 OPENAI = "openai"
@@ -52,10 +54,10 @@ class Endpoint(Enum):
     UPLOADS_PARTS_CREATE = ("uploads.parts.create", "upload", "POST /uploads/{upload_id}/parts", UPLOADS_ONLY, "upload")
     UPLOADS_COMPLETE = ("uploads.complete", "query", "POST /uploads/{upload_id}/complete", UPLOADS_ONLY)
     UPLOADS_CANCEL = ("uploads.cancel", "query", "POST /uploads/{upload_id}/cancel", UPLOADS_ONLY)
-    BATCHES_CREATE = ("batches.create", "query", "POST /batches", BATCHES)
-    BATCHES_LIST = ("batches.list", "query", "GET /batches", BATCHES)
-    BATCHES_RETRIEVE = ("batches.retrieve", "query", "GET /batches/{batch_id}", BATCHES)
-    BATCHES_CANCEL = ("batches.cancel", "query", "POST /batches/{batch_id}/cancel", BATCHES)
+    BATCHES_CREATE = ("batches.create", "batch", "POST /batches", BATCHES)
+    BATCHES_LIST = ("batches.list", "batch_list", "GET /batches", BATCHES)
+    BATCHES_RETRIEVE = ("batches.retrieve", "batch", "GET /batches/{batch_id}", BATCHES)
+    BATCHES_CANCEL = ("batches.cancel", "batch", "POST /batches/{batch_id}/cancel", BATCHES)
 
     def __init__(self, name: str, rate: RateClass, route: str, served: Served, body: BodyKind | None = None) -> None:
         self.id = name

@@ -36,12 +36,13 @@ TOP_KEYS = (
     "batches",
     "azure",
 )
-RATE_KEYS = ("upload", "query", "window")
+RATE_KEYS = ("upload", "query", "window", "batch", "batch_list", "batch_window")
 LIMIT_KEYS = ("max_files", "max_total_bytes", "max_file_bytes")
 SERVER_KEYS = ("header_timeout", "body_timeout", "idle_reset")
 KNOWN_PURPOSES = tuple(dict.fromkeys(p for make in PROFILES.values() for p in make().purposes))
 
 JOURNAL_CAP_MAX = 1_000_000  # entries; each keeps its request's context (about 1 KB)
+EXAMPLES = Path(__file__).with_name("examples")  # the example scenarios shipped with the package
 
 ScenarioSource = Union["Scenario", Mapping[str, Any], str, os.PathLike[str]]
 
@@ -53,7 +54,7 @@ class Scenario:
     profile: str | None = None
     seed: int | None = None
     keys: tuple[str, ...] | None = None
-    rate_limits: RateLimits | bool | None = None  # None: the profile's; False: off
+    rate_limits: dict[str, Any] | bool | None = None  # None: the profile's; False: off; else over the profile's
     limits: dict[str, Any] = field(default_factory=dict)  # only the keys the scenario sets
     processing: dict[str, float] = field(default_factory=dict)  # purpose or "default" -> delay
     faults: tuple[FaultRule, ...] = ()
@@ -78,8 +79,8 @@ class Scenario:
         rate_limits = profile.rate_limits
         if self.rate_limits is False:
             rate_limits = None
-        elif isinstance(self.rate_limits, RateLimits):
-            rate_limits = self.rate_limits
+        elif isinstance(self.rate_limits, dict):
+            rate_limits = replace(rate_limits or RateLimits(), **self.rate_limits)
         return replace(
             profile,
             purposes=purposes,
@@ -107,13 +108,30 @@ def load_scenario(source: ScenarioSource | None) -> Scenario:
     if isinstance(source, Mapping):
         return parse_scenario(from_mapping(source))
     path = Path(source)
+    if not path.is_file():
+        path = example_scenario(str(source)) or path
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(str(path), None, "no such scenario file") from None
+        examples = ", ".join(example_names())
+        raise ScenarioError(str(path), None, f"no such scenario file, nor a shipped example ({examples})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(str(path), None, f"cannot read the scenario file: {exc}") from None
     return scenario_from_text(text, str(path))
+
+
+def example_scenario(name: str) -> Path | None:
+    """The shipped example scenario called ``name`` (``flaky_uploads``, or ``flaky_uploads.yaml``);
+    None when there is none, or when ``name`` is a path (``scenarios/flaky_uploads.yaml``)."""
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        return None
+    path = EXAMPLES / (name if name.endswith(".yaml") else name + ".yaml")
+    return path if path.is_file() else None
+
+
+def example_names() -> list[str]:
+    """The shipped example scenarios' names, as ``scenario=`` takes them."""
+    return sorted(path.stem for path in EXAMPLES.glob("*.yaml"))
 
 
 def scenario_from_text(text: str, source: str = "<scenario>") -> Scenario:
@@ -221,19 +239,16 @@ def token_problem(token: str) -> str | None:
     return None
 
 
-def _rate_limits(node: Located) -> RateLimits | bool:
-    if isinstance(node.value, bool):
-        return node.value
-    entries = node.mapping(RATE_KEYS)
-    base = RateLimits()
-    upload = entries.get("upload")
-    query = entries.get("query")
-    window = entries.get("window")
-    return RateLimits(
-        upload=base.upload if upload is None else _per_window(upload),
-        query=base.query if query is None else _per_window(query),
-        window=base.window if window is None else duration(window, positive=True),
-    )
+def _rate_limits(node: Located) -> dict[str, Any] | bool:
+    """The values the scenario sets, over the profile's (``true``: the profile's as they are)."""
+    if node.value is True:
+        return {}
+    if node.value is False:
+        return False
+    limits: dict[str, Any] = {}
+    for key, entry in node.mapping(RATE_KEYS).items():
+        limits[key] = duration(entry, positive=True) if key.endswith("window") else _per_window(entry)
+    return limits
 
 
 def _per_window(node: Located) -> int | None:

@@ -73,7 +73,11 @@ class Front:
         if not decision.allowed:
             record.action = "rate_limited"
             raise RateLimited(
-                retry_after=decision.retry_after, limit=decision.limit, kind=decision.kind, endpoint=endpoint.id
+                retry_after=decision.retry_after,
+                limit=decision.limit,
+                kind=decision.kind,
+                endpoint=endpoint.id,
+                window=decision.window,
             )
 
     async def _decide(
@@ -147,10 +151,10 @@ class Front:
         limited = self.emulator.limiter.limit_for(endpoint.id)
         if limited is None:
             return err
-        kind, limit = limited
+        kind, limit, window, _ = limited
         wait = err.retry_after or 0.0
-        record.rate = RateDecision(False, kind, limit, 0, wait, wait)
-        return err.limited(kind, limit, endpoint.id)
+        record.rate = RateDecision(False, kind, limit, 0, wait, wait, window=window)
+        return err.limited(kind, limit, endpoint.id, window)
 
 
 class ScopeHeaders(Mapping[str, str]):

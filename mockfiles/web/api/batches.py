@@ -17,8 +17,9 @@ import logging
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from mockfiles.batches.params import CREATE_FIELDS
 from mockfiles.batches.service import Batches
-from mockfiles.core.errors import InvalidRequest
+from mockfiles.core.errors import InvalidRequest, UnknownParameter
 from mockfiles.core.record import Record
 from mockfiles.core.registry import Endpoint
 from mockfiles.web.api import Api
@@ -57,6 +58,10 @@ class BatchesAPI:
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
         body = await json_body(request, ex.record)
+        if self.dialect.strict_bodies:  # as OpenAI, and as /v1/uploads: an unknown field is a 400
+            unknown = next((name for name in body if name not in CREATE_FIELDS), None)
+            if unknown is not None:
+                raise UnknownParameter(unknown)
         make = functools.partial(
             self.batches.create,
             ex.record.key or "",
@@ -76,7 +81,10 @@ class BatchesAPI:
 
     async def list(self, request: Request, ex: Exchange) -> JSONResponse:
         query = query_of(request)
-        page = self.batches.page(ex.record.key or "", limit=query.get("limit"), after=query.get("after") or None)
+        where = self.dialect.batch_filters(query)
+        page = self.batches.page(
+            ex.record.key or "", limit=query.get("limit"), after=query.get("after") or None, where=where
+        )
         return JSONResponse(self.dialect.batch_list_object(page))
 
     async def retrieve(self, request: Request, ex: Exchange) -> JSONResponse:
@@ -107,7 +115,7 @@ def _report(writing: asyncio.Future[None]) -> None:
 
 
 async def json_body(request: Request, record: Record) -> dict[str, object]:
-    """A request's JSON object (unknown fields are ignored, as OpenAI's API does), kept by the journal."""
+    """A request's JSON object, kept by the journal."""
     raw = await bounded_body(request, MAX_BODY_BYTES, "body")
     record.keep_body(raw)
     try:

@@ -120,6 +120,7 @@ class FilePart:
 class Form:
     fields: list[tuple[str, str]] = field(default_factory=list)
     files: list[FilePart] = field(default_factory=list)
+    file_fields: list[str] = field(default_factory=list)  # every file part's name, one refused at its head too
 
     def values(self, name: str) -> list[str]:
         return [value for key, value in self.fields if key == name]
@@ -319,6 +320,7 @@ class _Reader:
         if b"filename" in options:
             filename = _text(options[b"filename"], "filename", self._name)
             content_type = self._part_type.decode("latin-1").strip() if self._part_type else None
+            self.form.file_fields.append(self._name)
             limit = self.file_limit(self._name, self.form)
             self._file = FilePart(self._name, filename, content_type, limit, self.room)
             self.form.files.append(self._file)
