@@ -15,7 +15,7 @@ from types import FrameType
 from mockfiles._version import __version__
 from mockfiles.announce import ready_document, remove_ready_file, startup_lines, write_ready_file
 from mockfiles.core.profiles import PROFILES
-from mockfiles.core.timeouts import MAX_TIMEOUT
+from mockfiles.core.timeouts import MAX_TIMEOUT, SHUTDOWN_GRACE
 from mockfiles.core.units import parse_duration
 from mockfiles.emulator import Emulator, Settings
 from mockfiles.environment import DEFAULT_API_KEY, DEFAULT_URL, FORMATS, Target, shell_lines, variables
@@ -79,6 +79,14 @@ def parser() -> argparse.ArgumentParser:
         type=timeout,
         metavar="DURATION",
         help="longest wait for the next byte of a request body, e.g. 60s (default 60s; answered 408)",
+    )
+
+    run.add_argument(
+        "--shutdown-timeout",
+        type=timeout,
+        metavar="DURATION",
+        default=SHUTDOWN_GRACE,
+        help="on SIGTERM or Ctrl-C, how long requests in flight may take to finish, e.g. 30s (default 5s)",
     )
 
     env = commands.add_parser(
@@ -244,7 +252,15 @@ def run_server(args: argparse.Namespace) -> int:
         remove_ready_file(ready_file)  # a stale one would say a server is there before this one is
     previous = signal.signal(signal.SIGTERM, terminated)
     try:
-        serve(emulator, args.host, args.port, announce=announce, quiet=args.quiet, browsers=browsers)
+        serve(
+            emulator,
+            args.host,
+            args.port,
+            announce=announce,
+            quiet=args.quiet,
+            grace=args.shutdown_timeout,
+            browsers=browsers,
+        )
     except StartupError as exc:
         print(f"mockfiles: {exc}", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ from mockfiles.announce import connectable_url
 from mockfiles.core.accounts import account_id
 from mockfiles.core.clock import real_monotonic_clock
 from mockfiles.core.journal import Entry
+from mockfiles.core.timeouts import SHUTDOWN_GRACE
 from mockfiles.emulator import Emulator, Settings
 from mockfiles.environment import DEFAULT_API_KEY, Target, patched, variables
 from mockfiles.exceptions import StartupError
@@ -33,6 +34,7 @@ from mockfiles.web.browsers import BrowserPolicy
 from mockfiles.web.listen import bind, check_port
 from mockfiles.web.protocol import protocol_class
 from mockfiles.web.refusals import Answers
+from mockfiles.web.stopping import GracefulServer, close_loop
 
 AZURE_API_VERSION = "2024-10-21"  # the GA version azure_client() sends unless told
 STARTUP_TIMEOUT = 15.0
@@ -83,10 +85,11 @@ def freeze_proof_loop(factory: Callable[[], asyncio.AbstractEventLoop] | None = 
 
 
 def uvicorn_config(
-    app: Any, host: str, *, quiet: bool, answers: Answers | None = None, **options: Any
+    app: Any, host: str, *, quiet: bool, answers: Answers | None = None, grace: float = 2.0, **options: Any
 ) -> uvicorn.Config:
     """mockfiles' uvicorn settings; ``answers`` words the connection's own refusals (431, 408) and
-    gives its timeouts (mockfiles/protocol.py)."""
+    gives its timeouts (mockfiles/protocol.py); ``grace``: seconds a stop waits for requests in
+    flight (mockfiles/stopping.py)."""
     return uvicorn.Config(
         app,
         host=host,
@@ -96,7 +99,7 @@ def uvicorn_config(
         log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
         access_log=not quiet,
         proxy_headers=False,  # nothing here depends on the client's address: no X-Forwarded-* parsing per request
-        timeout_graceful_shutdown=2,
+        timeout_graceful_shutdown=grace,  # type: ignore[arg-type]  # typed int; asyncio.timeout takes 0.5 as well
         **options,
     )
 
@@ -153,7 +156,7 @@ class MockFilesServer:
         self._port = sock.getsockname()[1]
         app = build_app(self.emulator, self.browsers)
         config = uvicorn_config(app, self.host, quiet=True, answers=app)
-        self._server = uvicorn.Server(config)
+        self._server = GracefulServer(config, on_stop=self.emulator.shutdown)
         self._thread = threading.Thread(
             target=self._run, args=(sock, config), name=f"mockfiles:{self._port}", daemon=True
         )
@@ -181,8 +184,8 @@ class MockFilesServer:
         finally:
             sock.close()
             if self._in_memory is not None:
-                loop.run_until_complete(self._in_memory.shutdown())
-            loop.close()
+                loop.run_until_complete(self._in_memory.shutdown(config.timeout_graceful_shutdown or 0))
+            close_loop(loop)
 
     def stop(self) -> None:
         if self._thread is None or self._server is None:
@@ -331,19 +334,6 @@ class MockFilesServer:
         return f"<MockFilesServer {self.url} profile={self.emulator.profile.name}>"
 
 
-class _AnnouncingServer(uvicorn.Server):
-    """Says where it is once it accepts connections."""
-
-    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
-        super().__init__(config)
-        self._announce = announce
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            self._announce()
-
-
 def serve(
     emulator: Emulator,
     host: str,
@@ -351,28 +341,38 @@ def serve(
     *,
     announce: Callable[[str], None],
     quiet: bool = False,
+    grace: float = SHUTDOWN_GRACE,
     browsers: BrowserPolicy | None = None,
 ) -> None:
-    """Serve in the foreground until Ctrl-C; ``announce`` gets the URL once connections are accepted."""
+    """Serve in the foreground until Ctrl-C or SIGTERM, then stop gracefully, waiting at most
+    ``grace`` seconds for requests in flight; ``announce`` gets the URL once connections are accepted."""
     sock = bind(host, port)
     url = connectable_url(host, sock.getsockname()[1])
     app = build_app(emulator, browsers if browsers is not None else BrowserPolicy.for_server(host))
     try:
-        serve_app(app, sock, lambda: announce(url), quiet=quiet, answers=app)
+        serve_app(app, sock, lambda: announce(url), quiet=quiet, answers=app, grace=grace, on_stop=emulator.shutdown)
     finally:
         emulator.shutdown()
 
 
 def serve_app(
-    app: Any, sock: socket.socket, announce: Callable[[], None], *, quiet: bool, answers: Answers | None = None
+    app: Any,
+    sock: socket.socket,
+    announce: Callable[[], None],
+    *,
+    quiet: bool,
+    answers: Answers | None = None,
+    grace: float = SHUTDOWN_GRACE,
+    on_stop: Callable[[], None] = lambda: None,
 ) -> None:
-    """Any ASGI app on a bound socket, with mockfiles' uvicorn settings, until Ctrl-C (which
-    uvicorn turns into a graceful shutdown, then re-raises as KeyboardInterrupt)."""
+    """Any ASGI app on a bound socket, with mockfiles' uvicorn settings, until Ctrl-C or SIGTERM
+    (which uvicorn turns into a graceful stop, then raises again)."""
     host = sock.getsockname()[0]
-    server = _AnnouncingServer(uvicorn_config(app, host, quiet=quiet, answers=answers), announce)
+    config = uvicorn_config(app, host, quiet=quiet, answers=answers, grace=grace)
+    server = GracefulServer(config, on_stop=on_stop, announce=announce)
     loop = freeze_proof_loop(_loop_factory(server.config))
     try:
         loop.run_until_complete(server.serve(sockets=[sock]))
     finally:
         sock.close()
-        loop.close()
+        close_loop(loop)

@@ -15,6 +15,9 @@ Between requests on a kept-alive connection, uvicorn's keep-alive timeout (5 s) 
 connection is closed. A scenario's ``idle_reset`` (below that) makes the server forget a
 connection idle that long without telling the client: the client's next request on it is answered
 with a TCP reset, as when a load balancer dropped an idle connection the client still pools.
+
+When the server stops (SIGTERM, Ctrl-C), requests in flight have ``SHUTDOWN_GRACE`` to finish
+(mockfiles/stopping.py).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 DEFAULT_HEADER_TIMEOUT = 30.0
 DEFAULT_BODY_TIMEOUT = 60.0
 KEEP_ALIVE = 5.0  # uvicorn's keep-alive timeout: an idle connection is closed after it
+SHUTDOWN_GRACE = 5.0  # seconds for requests in flight to finish on a stop (below docker's 10 s before SIGKILL)
 MAX_TIMEOUT = 86_400.0  # one day: longer is no timeout at all, and event loops refuse absurd delays
 
 

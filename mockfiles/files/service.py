@@ -33,7 +33,9 @@ from mockfiles.files.store import FileStore, Page, StoredFile
 FILENAME_MAX = 512  # characters
 UNLIMITED = 2**63  # the room of an account without a storage limit
 IMPLIED_PURPOSES = ("file-extract", "user_data")  # for a file sent without purpose that is not .jsonl
-CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+# Controls (C0, DEL, C1 with U+0085 NEL), the line and paragraph separators, and the bidirectional
+# overrides and isolates that make "txt.exe" show as "exe.txt" (U+202A-U+202E, U+2066-U+2069)
+CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,8 @@ class Files:
 
     @staticmethod
     def check_filename(filename: str) -> None:
-        """A file's name is a name, not a path: no separators, no control characters."""
+        """A file's name is a name, not a path: no separators, no control characters (line breaks
+        and bidirectional overrides included: they would forge another name where it is shown)."""
         problem = None
         if not filename.strip():
             problem = "filename_empty"

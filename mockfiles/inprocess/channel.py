@@ -230,9 +230,13 @@ class Server:
         self.live.add(task)
         task.add_done_callback(self.live.discard)
 
-    async def shutdown(self) -> None:
-        """The server stops: requests still running end as closed connections (on the server's loop)."""
+    async def shutdown(self, grace: float = 0.0) -> None:
+        """The server stops (on the server's loop): requests still running have ``grace`` seconds to
+        finish, as a socket's have (stopping.py); then the application answers them 503, or ends
+        an answer under way as a closed connection."""
         self.closed = True
+        if self.live and grace > 0:
+            await asyncio.wait(list(self.live), timeout=grace)
         for task in list(self.live):
             task.cancel()
         if self.live:

@@ -19,6 +19,7 @@ MAX_COUNT = 1_000_000_000  # times, after, max_files, requests per window
 MAX_SEED = 2**63 - 1
 MAX_SIZE = 2**50  # 1 PiB: sizes of files and of an account's storage
 MAX_DURATION = 365 * 86400.0  # 365d: delays, holds, processing delays, rate windows
+SHOWN = 64  # characters of a value that a message repeats
 
 
 def describe(path: Path) -> str:
@@ -142,9 +143,9 @@ def integer(node: Located, minimum: int | None = None, maximum: int = MAX_COUNT)
     if isinstance(node.value, bool) or not isinstance(node.value, int):
         node.fail(f"{node.name} must be an integer, got {_show(node.value)}")
     if minimum is not None and node.value < minimum:
-        node.fail(f"{node.name} must be at least {minimum}, got {node.value}")
+        node.fail(f"{node.name} must be at least {minimum}, got {_show(node.value)}")
     if node.value > maximum:
-        node.fail(f"{node.name} must be at most {maximum}, got {node.value}")
+        node.fail(f"{node.name} must be at most {maximum}, got {_show(node.value)}")
     return node.value
 
 
@@ -152,7 +153,7 @@ def number(node: Located, minimum: float, maximum: float) -> float:
     if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
         node.fail(f"{node.name} must be a number, got {_show(node.value)}")
     if not minimum <= node.value <= maximum:
-        node.fail(f"{node.name} must be between {minimum} and {maximum}, got {node.value}")
+        node.fail(f"{node.name} must be between {minimum} and {maximum}, got {_show(node.value)}")
     return float(node.value)
 
 
@@ -201,4 +202,12 @@ def _duration_text(seconds: float) -> str:
 
 
 def _show(value: Any) -> str:
-    return repr(value) if isinstance(value, (str, int, float, bool)) else type(value).__name__
+    """A value as a message repeats it: its first 64 characters, then ``…``."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)  # the reader refuses integers too long to write (4,300 digits)
+        return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+    if isinstance(value, str) and len(value) > SHOWN:
+        return repr(value[:SHOWN] + "…")
+    return repr(value) if isinstance(value, (str, float, bool)) else type(value).__name__

@@ -5,6 +5,7 @@ responses (in the request's dialect). docs/architecture.md follows one request t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -13,7 +14,16 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from mockfiles.core.errors import BrowserRefused, ConnectionRefusal, HeadersTooLarge, MockFilesError, ServerError
+from mockfiles.core.error_table import injected_defaults
+from mockfiles.core.errors import (
+    BrowserRefused,
+    ConnectionRefusal,
+    HeadersTooLarge,
+    InjectedError,
+    MockFilesError,
+    ServerError,
+    echoed,
+)
 from mockfiles.core.record import Arrival, Record
 from mockfiles.core.timeouts import Timeouts
 from mockfiles.emulator import Emulator
@@ -47,6 +57,7 @@ WATCHED = frozenset(
         b"authorization",
         b"api-key",
         b"origin",
+        b"expect",
         *TAGS,
     )
 )
@@ -93,7 +104,7 @@ class MockFilesApp:
             return
         path: str = scope["path"]
         dialect = self.dialect_for(path)
-        header_bytes, body_expected, retry_count, tags, authorization, origin = scan_headers(scope)
+        header_bytes, body_expected, retry_count, tags, authorization, origin, expect = scan_headers(scope)
         admin = path.startswith(ADMIN_PATHS)
         preflight = origin is not None and scope["method"] == "OPTIONS" and has_header(scope, PREFLIGHT)
         emulator = self.emulator
@@ -120,6 +131,8 @@ class MockFilesApp:
             try:
                 if header_bytes > MAX_HEADER_BYTES:
                     raise HeadersTooLarge(MAX_HEADER_BYTES)
+                if expect is not None:
+                    raise expectation_failed(expect)
                 if origin is not None or admin:
                     exchange.cors = self.browser_checks(scope, origin, admin)
                 if preflight:
@@ -139,6 +152,8 @@ class MockFilesApp:
                 response = error_response(dialect, record, exc)
             if response is not None:
                 await exchange.respond(response)
+        except asyncio.CancelledError:  # the server stops, and its grace period is over
+            await stopped(exchange)
         finally:
             exchange.finish()
 
@@ -225,6 +240,27 @@ def error_response(dialect: Dialect, record: Record, exc: Exception) -> Response
     return JSONResponse(body, status, headers)
 
 
+async def stopped(exchange: Exchange) -> None:
+    """A request still unanswered when the server's grace period ends (docs/wire.md#connections):
+    answered 503 if nothing of its answer was sent yet, else its connection is reset (a
+    download cut short, rather than one that looks whole)."""
+    task = asyncio.current_task()
+    if task is not None and hasattr(task, "uncancel"):  # Python 3.11+: the cancellation is handled here
+        task.uncancel()
+    record = exchange.record
+    record.action = "server_stopping"
+    if record.recorded_at is None:  # the journal is written just before the first byte of an answer
+        type, code, message = injected_defaults(503, "")  # the real service's words for a 503
+        error = InjectedError(503, message=message, type=type, code=code, param=None)
+        response = error_response(exchange.dialect, record, error)
+        if response is not None:
+            await exchange.respond(response)
+        return
+    if exchange.connection.reachable():
+        exchange.connection.reset()
+        await exchange.closed()
+
+
 async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
     """Lifespan events are acknowledged (there is nothing to start or stop); websockets are
     refused."""
@@ -260,13 +296,16 @@ def has_header(scope: Scope, name: bytes) -> bool:
     return any(key == name for key, _ in scope["headers"])
 
 
-def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None, bytes | None]:
+def scan_headers(
+    scope: Scope,
+) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None, bytes | None, bytes | None]:
     """One pass over the request headers: their total size, whether a body follows,
     (for the journal) the SDK's retry count and the headers that tie attempts into calls
     (``TAGS``: None when there are none, as for most requests), the first ``Authorization``
-    (raw: the front layer parses it; Azure's ``api-key`` stands for it) and the ``Origin`` a
-    browser sends (raw: browsers.py)."""
-    size, body, retry_count, authorization, api_key, origin = 0, False, None, None, None, None
+    (raw: the front layer parses it; Azure's ``api-key`` as a bearer key), the ``Origin`` a
+    browser sends (raw: browsers.py), and an ``Expect`` other than ``100-continue`` (None when
+    there is none)."""
+    size, body, retry_count, authorization, api_key, origin, expect = 0, False, None, None, None, None, None
     tags: dict[str, str] | None = None
     for name, value in scope["headers"]:
         size += len(name) + len(value)
@@ -284,12 +323,22 @@ def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | 
             api_key = value if api_key is None else api_key
         elif name == b"origin":
             origin = value if origin is None else origin
+        elif name == b"expect":
+            expect = value if value.strip().lower() != b"100-continue" and expect is None else expect
         elif name in TAGS:
             tags = tags or {}
             tags.setdefault(TAGS[name], value.decode("latin-1"))
     if authorization is None and api_key is not None:
         authorization = b"Bearer " + api_key
-    return size, body, retry_count, tags, authorization, origin
+    return size, body, retry_count, tags, authorization, origin, expect
+
+
+def expectation_failed(expect: bytes) -> ConnectionRefusal:
+    """417 for an ``Expect`` the server cannot meet: HTTP defines only ``100-continue``, which
+    uvicorn meets (docs/wire.md#connections)."""
+    value = echoed(expect.decode("latin-1"))
+    message = f"Expectation Failed: only 'Expect: 100-continue' is supported, not 'Expect: {value}'."
+    return ConnectionRefusal(417, message)
 
 
 def build_app(emulator: Emulator, browsers: BrowserPolicy | None = None) -> MockFilesApp:

@@ -136,11 +136,11 @@ class Holds:
         entry = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
             self._held.add(entry)
+        released = asyncio.ensure_future(_set(entry[1]))
         try:
-            released = asyncio.ensure_future(_set(entry[1]))
             await asyncio.wait([released, gone], timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-            released.cancel()
         finally:
+            released.cancel()  # also when the wait itself is cancelled: no task is left pending
             with self._lock:
                 self._held.discard(entry)
 

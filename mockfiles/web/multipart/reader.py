@@ -369,8 +369,26 @@ class _Reader:
 def part_disposition(raw: bytes) -> tuple[bytes, dict[bytes, bytes]]:
     """A part's Content-Disposition, parsed. Clients send the same few again and again
     (``form-data; name="purpose"``), and parsing one with python-multipart is a measurable share
-    of a small upload; the parsed options are only read, never changed."""
+    of a small upload; the parsed options are only read, never changed. A quoted value left open
+    (a filename cut by an injected CRLF, which python-multipart would keep as ``"a``) is malformed."""
+    if not _quotes_closed(raw):
+        detail = "a quoted value in a part's Content-Disposition is not closed on its line."
+        raise InvalidRequest("malformed_multipart", detail=detail)
     return parse_options_header(raw)
+
+
+def _quotes_closed(raw: bytes) -> bool:
+    if b"\\" not in raw:
+        return raw.count(b'"') % 2 == 0
+    inside = escaped = False
+    for byte in raw:
+        if escaped:
+            escaped = False
+        elif inside and byte == 0x5C:  # a backslash escapes the next byte inside quotes
+            escaped = True
+        elif byte == 0x22:
+            inside = not inside
+    return not inside
 
 
 def _text(raw: bytes, part: str, field: str = "") -> str:
