@@ -117,7 +117,7 @@ def test_serve_says_it_in_one_line_and_exits_2(tmp_path: Path, text: str, line: 
         timeout=60,
     )
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == f"{path}:{line}: {message}\n{path}: 1 error\n"
+    assert result.stderr == f"mockfiles: {path}:{line}: {message}\n"
 
 
 @pytest.mark.parametrize(("text", "line", "message"), VALUES, ids=IDS)
