@@ -19,6 +19,8 @@ from mockfiles.admission.chaos import Chaos, EarlyChaos
 from mockfiles.admission.decision import DecisionSource
 from mockfiles.admission.ratelimit import RateLimiter
 from mockfiles.batches.service import Batches
+from mockfiles.chat.models import Models
+from mockfiles.chat.service import Chat
 from mockfiles.core.clock import Clock
 from mockfiles.core.journal import Journal
 from mockfiles.core.profiles import Profile
@@ -78,6 +80,8 @@ class Emulator:
         self.files: Files
         self.batches: Batches
         self.uploads: Uploads
+        self.models: Models  # the models the model routes answer for (fine-tuned ones are added here)
+        self.chat: Chat  # the model routes (its ``tools`` take the Responses tools other services provide)
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
         self.deciders: tuple[DecisionSource, ...] = ()  # see use_deciders
@@ -143,6 +147,8 @@ class Emulator:
             self.batches = Batches(self.files, scenario.batches, seed)
             self.batches.configure(scenario.batches, seed, scenario.deployments)
             self.uploads = Uploads(self.files)  # reads the profile through files: follows it
+            self.models = Models()
+            self.chat = Chat(self.files, self.models, scenario.chat)
             self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter = RateLimiter(self.profile.rate_limits)
         else:
@@ -150,6 +156,7 @@ class Emulator:
             self.journal.resize(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
             self.batches.configure(scenario.batches, seed, scenario.deployments)
+            self.chat.configure(scenario.chat)
         self.timeouts = effective_timeouts(settings, scenario)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED, self.since_reset)
         early = (EarlyChaos(self.chaos),) if self.chaos.early else ()

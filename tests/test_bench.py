@@ -100,3 +100,12 @@ def test_the_uploads_benchmark_runs_quick() -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "ratio Parts / one POST /files" in result.stdout and "RSS growth" in result.stdout
     assert "complete with md5" in result.stdout
+
+
+def test_the_chat_benchmark_runs_quick() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.chat", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "files.retrieve" in result.stdout and "chat, a 1 KiB file, streamed" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -70,7 +70,7 @@ BAD = [
     ),
     (
         "faults:\n  - match: {endpoint: files.list}\n",
-        "flaky.yaml:2: faults[0] does nothing: give it a status, a delay, an action, processing, a stall or a bandwidth",
+        "flaky.yaml:2: faults[0] does nothing: give it a status, a delay, an action, processing, a stall, a bandwidth or after_events",
     ),
     (
         "faults:\n  - action: explode\n",

@@ -1,5 +1,6 @@
 """Per-key request rate limits over a rolling window on the pacing clock (real elapsed
-time plus the emulator clock's advances: see ``Clock.pacing``)."""
+time plus the emulator clock's advances: see ``Clock.pacing``), and the model routes' budget of
+tokens per window."""
 
 from __future__ import annotations
 
@@ -45,6 +46,14 @@ class RateLimiter:
         self.limits = limits
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
+        self.budget = TokenBudget()
+
+    def take_tokens(self, key: str, tokens: int, now: float) -> TokenDecision | None:
+        """Charge a model request's tokens to its key (None: tokens are not metered)."""
+        limits = self.limits
+        if limits is None or limits.tokens is None:
+            return None
+        return self.budget.take(key, tokens, limits.tokens, limits.inference_window, now)
 
     def limit_for(self, endpoint: str | None) -> RateClass | None:
         """The request class an endpoint (by its name, endpoints.py) counts in, its limit and
@@ -93,6 +102,59 @@ class RateLimiter:
                 return decision  # already gone (the window rolled, or a reset emptied it)
             stamps.remove(decision.at)
         return decision._replace(remaining=min(decision.limit, decision.remaining + 1))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._windows.clear()
+        self.budget.clear()
+
+
+class TokenDecision(NamedTuple):
+    """Whether a request's tokens fit its key's budget (x-ratelimit-*-tokens)."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: float  # seconds until the whole budget is back
+    retry_after: float  # seconds until this request's tokens would fit (0 when allowed)
+    used: int  # tokens the window held before this request
+    requested: int
+
+
+class TokenBudget:
+    """Tokens per key over a rolling window on the pacing clock, as OpenAI meters tokens per
+    minute: a request is charged its prompt and answer tokens when it is answered, and refused
+    (taking nothing) when they do not fit what the window has left. A request larger than the whole
+    budget can never fit: ``retry_after`` is then infinite (``too_large``)."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, deque[tuple[float, int]]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str, tokens: int, limit: int, window: float, now: float) -> TokenDecision:
+        with self._lock:
+            stamps = self._windows.get(key)
+            if stamps is None:
+                stamps = self._windows[key] = deque()
+            elif stamps and stamps[-1][0] > now:  # the clock was moved back: start afresh
+                stamps.clear()
+            while stamps and stamps[0][0] <= now - window:
+                stamps.popleft()
+            used = sum(n for _, n in stamps)
+            if used + tokens <= limit:
+                if tokens:
+                    stamps.append((now, tokens))
+                reset = stamps[0][0] + window - now if stamps else 0.0
+                return TokenDecision(True, limit, limit - used - tokens, reset, 0.0, used, tokens)
+            reset = stamps[-1][0] + window - now if stamps else 0.0
+            wait, freed = float("inf"), limit - used
+            if tokens <= limit:
+                for at, n in stamps:  # the oldest charges leave the window first
+                    freed += n
+                    if freed >= tokens:
+                        wait = at + window - now
+                        break
+            return TokenDecision(False, limit, max(0, limit - used), reset, wait, used, tokens)
 
     def clear(self) -> None:
         with self._lock:

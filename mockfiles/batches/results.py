@@ -26,6 +26,7 @@ from typing import Any
 
 from mockfiles.batches.input import Limits, Request, Validation, read_requests
 from mockfiles.batches.timeline import Timeline
+from mockfiles.chat.reading import LineFiles
 from mockfiles.inference import text as inference
 from mockfiles.inference.text import HEX, Answer
 from mockfiles.scenarios.batches import LINE_ERRORS, BatchSettings, LineFailure
@@ -69,6 +70,7 @@ class Plan:
     chunks: tuple[bytes, ...]
     settings: BatchSettings
     seed: int
+    files: LineFiles | None = None  # the files its lines name, read once (None once the results are written)
 
     @property
     def valid(self) -> bool:
@@ -79,27 +81,42 @@ class Plan:
         return self.validation.count if self.valid else 0
 
 
-def decide(request: Request, settings: BatchSettings, seed: int) -> Answer | LineFailure | None:
-    """A request's fate when that is known without running it: a scenario rule's effect, or
-    the endpoint's refusal of a malformed body; None: it runs and succeeds."""
+def decide(
+    request: Request, settings: BatchSettings, seed: int, files: LineFiles | None = None
+) -> Answer | LineFailure | None:
+    """A request's fate when that is known without running it: a scenario rule's effect, the
+    endpoint's refusal of a malformed body, or the refusal of a file it names (the model routes'
+    one file check: chat/reading.py); None: it runs and succeeds."""
     rule = settings.rule_for(seed, request.custom_id, request.url, request.model)
     if rule is not None:
         return rule.effect()
-    return inference.check(request.url, request.body)
+    refused = inference.check(request.url, request.body)
+    if refused is None and files is not None:
+        read = files.read(request.url, request.body)
+        return read if isinstance(read, Answer) else None
+    return refused
 
 
 def fails(decided: Answer | LineFailure | None) -> bool:
     return isinstance(decided, LineFailure) or (decided is not None and not decided.ok)
 
 
-def plan(chunks: tuple[bytes, ...], endpoint: str, limits: Limits, settings: BatchSettings, seed: int) -> Plan:
-    """Validate the input and note which requests will fail (one pass over the file)."""
+def plan(
+    chunks: tuple[bytes, ...],
+    endpoint: str,
+    limits: Limits,
+    settings: BatchSettings,
+    seed: int,
+    files: LineFiles | None = None,
+) -> Plan:
+    """Validate the input and note which requests will fail (one pass over the file); the files
+    its lines name are checked now, as the batch is validated."""
     validation = Validation(endpoint, limits)
     failing = array("I")
     for request in validation.requests(chunks):
-        if fails(decide(request, settings, seed)):
+        if fails(decide(request, settings, seed, files)):
             failing.append(request.index)
-    return Plan(validation, failing, chunks, settings, seed)
+    return Plan(validation, failing, chunks, settings, seed, files)
 
 
 class ChunkWriter:
@@ -151,9 +168,11 @@ def write_results(the_plan: Plan, timeline: Timeline, batch_id: str) -> Results:
         if request.index >= done:
             results.errors.write(_failure(line_id, request.custom_id, LineFailure(stop_code, LINE_ERRORS[stop_code])))
             continue
-        answer = decide(request, settings, seed)
+        answer = decide(request, settings, seed, the_plan.files)
         if answer is None:
-            answer = inference.run(request.url, request.body, ident, int(timeline.line_time(request.index)))
+            read = the_plan.files.read(request.url, request.body) if the_plan.files is not None else ()
+            documents = read if isinstance(read, tuple) else ()
+            answer = inference.run(request.url, request.body, ident, int(timeline.line_time(request.index)), documents)
         if isinstance(answer, LineFailure):
             results.errors.write(_failure(line_id, request.custom_id, answer))
             continue

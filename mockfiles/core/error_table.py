@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from mockfiles.batches.words import ROWS as BATCH_ROWS
+from mockfiles.chat.words import ROWS as CHAT_ROWS
 from mockfiles.core.wording import (
     COMPATIBLE,
     NATIVE,
@@ -302,4 +303,4 @@ ROWS: dict[str, Row] = {
         "cors_admin_refused",
     ),
 }
-ROWS |= BATCH_ROWS | UPLOAD_ROWS | RETRY_ROWS
+ROWS |= BATCH_ROWS | UPLOAD_ROWS | RETRY_ROWS | CHAT_ROWS

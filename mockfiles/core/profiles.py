@@ -127,6 +127,12 @@ class RateLimits:
     batch: int | None = None
     batch_list: int | None = None
     batch_window: float = 60.0
+    # The model routes (chat.completions.create, responses.create), metered as the real services
+    # meter inference: requests and tokens per rolling minute, per key. Off (None) unless a scenario
+    # or a profile sets them.
+    inference: int | None = None  # requests per inference_window
+    tokens: int | None = None  # prompt and answer tokens per inference_window
+    inference_window: float = 60.0
 
     def of(self, kind: str) -> tuple[str, int | None, float]:
         """The class a request of ``kind`` counts in, its limit and its window."""
@@ -136,6 +142,8 @@ class RateLimits:
             return "batch", self.batch, self.batch_window
         if kind == "batch_list" and self.batch_list is not None:
             return "batch_list", self.batch_list, self.batch_window
+        if kind == "inference":
+            return "inference", self.inference, self.inference_window
         return "query", self.query, self.window
 
 

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from mockfiles.admission.ratelimit import RateDecision
+from mockfiles.admission.ratelimit import RateDecision, TokenDecision
 from mockfiles.core.accounts import account_id, key_hint
 from mockfiles.core.registry import UPLOADS
 from mockfiles.files.digest import KeptDigest
@@ -73,6 +73,7 @@ class Record:
     fault: int | None = None  # index of the scenario fault rule that fired
     action: str | None = None  # what happened besides answering (a fault's action, rate_limited…)
     rate: RateDecision | None = None  # the rate limiter's decision, for dialects that send x-ratelimit-*
+    tokens: TokenDecision | None = None  # a model request's tokens against its budget (x-ratelimit-*-tokens)
     details: dict[str, Any] = field(default_factory=dict)  # what the journal adds: rule, delay, error…
     advice: dict[str, str] | None = None  # the retry advice the response carried (retry-after…)
     upload: UploadRecord | None = None  # for uploads: what the form carried

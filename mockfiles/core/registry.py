@@ -7,14 +7,17 @@ class, retry tests queue instructions for it. Each member says:
 - its name (``files.create``);
 - its rate-limit class: ``upload`` or ``query`` (profiles.RateLimits: 3 and 10 per second per key),
   or ``batch`` / ``batch_list`` (a profile that meters batch calls apart, as DashScope's 1,000 and
-  100 per minute, counts them there; the others count them as queries);
+  100 per minute, counts them there; the others count them as queries), or ``inference`` (the model
+  routes: requests per minute, with a budget of tokens per minute; off unless a scenario sets it);
 - its method and its path under a dialect's prefix (``POST /files``: ``/v1/files`` for OpenAI,
   ``/compatible-mode/v1/files`` for DashScope's compatible mode);
 - the dialects that serve it, each with the handler module (``mockfiles/web/api/<module>.py``)
   that answers it there: the application mounts exactly these routes;
 - the body it carries, if one matters: ``upload`` (a multipart form with a file: the fault rules
-  see its ``purpose`` and ``filename`` once it is read, and retry instructions count its bytes) or
-  ``download`` (a file's bytes: retry instructions can break them part-way).
+  see its ``purpose`` and ``filename`` once it is read, and retry instructions count its bytes),
+  ``download`` (a file's bytes: retry instructions can break them part-way) or ``prompt`` (a model's
+  prompt as JSON: the fault rules see its ``model``, the files it reads and its text once it is read,
+  and its answer may stream as server-sent events, which a rule can cut after so many events).
 
 Adding an endpoint is one member here and its handler (docs/architecture.md); the router is built
 from these members, and tests hold the scenario JSON Schema and the OpenAPI document equal to them.
@@ -25,8 +28,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal
 
-RateClass = Literal["upload", "query", "batch", "batch_list"]
-BodyKind = Literal["upload", "download"]
+RateClass = Literal["upload", "query", "batch", "batch_list", "inference"]
+BodyKind = Literal["upload", "download", "prompt"]
 
 OPENAI = "openai"
 COMPATIBLE = "dashscope-compatible"
@@ -42,6 +45,9 @@ FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"), (NATIVE, "native_file
 OPENAI_FILES: Served = ((OPENAI, "files"), (COMPATIBLE, "files"), *AZURE_FILES)
 UPLOADS_ONLY: Served = ((OPENAI, "uploads"), (AZURE, "uploads"), (AZURE_V1, "uploads"))  # DashScope has none
 BATCHES: Served = ((OPENAI, "batches"), (COMPATIBLE, "batches"), (AZURE, "batches"), (AZURE_V1, "batches"))
+CHAT: Served = ((OPENAI, "chat"), (COMPATIBLE, "chat"))
+RESPONSES: Served = ((OPENAI, "chat"),)  # DashScope's compatible mode has no Responses API here
+MODELS: Served = ((OPENAI, "models"), (COMPATIBLE, "models"))
 
 
 class Endpoint(Enum):
@@ -58,6 +64,10 @@ class Endpoint(Enum):
     BATCHES_LIST = ("batches.list", "batch_list", "GET /batches", BATCHES)
     BATCHES_RETRIEVE = ("batches.retrieve", "batch", "GET /batches/{batch_id}", BATCHES)
     BATCHES_CANCEL = ("batches.cancel", "batch", "POST /batches/{batch_id}/cancel", BATCHES)
+    CHAT_COMPLETIONS_CREATE = ("chat.completions.create", "inference", "POST /chat/completions", CHAT, "prompt")
+    RESPONSES_CREATE = ("responses.create", "inference", "POST /responses", RESPONSES, "prompt")
+    MODELS_LIST = ("models.list", "query", "GET /models", MODELS)
+    MODELS_RETRIEVE = ("models.retrieve", "query", "GET /models/{model}", MODELS)
 
     def __init__(self, name: str, rate: RateClass, route: str, served: Served, body: BodyKind | None = None) -> None:
         self.id = name
@@ -80,4 +90,5 @@ _BY_NAME = {e.id: e for e in Endpoint}
 NAMES: tuple[str, ...] = tuple(e.id for e in Endpoint)
 UPLOADS = frozenset(e.id for e in Endpoint if e.body == "upload")
 DOWNLOADS = frozenset(e.id for e in Endpoint if e.body == "download")
+PROMPTS = frozenset(e.id for e in Endpoint if e.body == "prompt")
 HANDLER_MODULES: tuple[str, ...] = tuple(dict.fromkeys(m for e in Endpoint for m in e.handlers))

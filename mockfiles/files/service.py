@@ -367,6 +367,11 @@ class Files:
             now = self.now()
             return self.store.get(account, file_id, now), now
 
+    def removed(self, account: str, file_id: str) -> bool:
+        """Whether the account had this file and it was deleted or expired since."""
+        with self.lock:
+            return self.store.removed(account, file_id, self.now())
+
     def delete(self, account: str, file_id: str) -> StoredFile:
         with self.lock:
             return self.store.delete(account, file_id, self.now())

@@ -43,6 +43,7 @@ class StoredFile:
     digest: KeptDigest | None = None  # the sha256 the journal shows, made from the chunks before they go
     _md5: str | None = None
     shown: tuple[str, bytes] | None = None  # a dialect's name and its JSON of the file once processed (never changes)
+    summary: object = None  # what a model reads of it (inference/documents.Summary), made on first use
 
     @property
     def key(self) -> SortKey:
@@ -152,6 +153,13 @@ class FileStore:
         if f is None or f.account != account:
             raise NotFound("no_such_file", param="id", id=file_id)
         return f
+
+    def removed(self, account: str, file_id: str, now: float) -> bool:
+        """Whether ``file_id`` was one of the account's files and was deleted or expired (the
+        account's last 10,000 such ids are remembered, as cursors)."""
+        self.expire(now)
+        acct = self._accounts.get(account)
+        return acct is not None and file_id in acct.cursors and file_id not in acct.files
 
     def page(
         self,

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockfiles.admission.decision import Direction, RequestView
-from mockfiles.core.registry import DOWNLOADS, NAMES, UPLOADS
+from mockfiles.core.registry import DOWNLOADS, NAMES, PROMPTS, UPLOADS
 from mockfiles.scenarios.document import plain_copy
-from mockfiles.scenarios.located import Located, duration, integer, number, read_each, size, string
+from mockfiles.scenarios.located import Located, boolean, duration, integer, number, one_of, read_each, size, string
 
 ENDPOINTS = NAMES  # the registry's (endpoints.py)
 DIALECTS = ("openai", "dashscope-compatible", "dashscope-native")
@@ -38,8 +38,10 @@ RULE_KEYS = (
     "body",
     "between",
     "enforce_retry_after",
+    "after_events",
 )
-MATCH_KEYS = ("endpoint", "method", "path", "purpose", "filename", "key", "header", "dialect")
+PROMPT_KEYS = ("model", "file_id", "prompt")  # what a model request's rule can match once its prompt is read
+MATCH_KEYS = ("endpoint", "method", "path", "purpose", "filename", "key", "header", "dialect", *PROMPT_KEYS)
 ERROR_KEYS = ("message", "type", "code", "param")
 PROCESSING_KEYS = ("status", "status_details", "delay")
 PROCESSED_ENDPOINTS = frozenset({"files.create", "uploads.complete"})  # the requests that make a File
@@ -52,6 +54,7 @@ BODIES = ("json", "html")  # an error's body: the dialect's JSON envelope, or a 
 BETWEEN_KEYS = ("from", "until")
 UPLOAD_ENDPOINTS = frozenset({e for e in NAMES if e in UPLOADS})
 DOWNLOAD_ENDPOINTS = frozenset({e for e in NAMES if e in DOWNLOADS})
+PROMPT_ENDPOINTS = frozenset({e for e in NAMES if e in PROMPTS})
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,9 @@ class Match:
     keys: frozenset[str] | None = None
     headers: tuple[tuple[str, str], ...] = ()
     dialects: frozenset[str] | None = None
+    model: str | None = None  # globs on a model request's model, the ids of its files, its text
+    file_id: str | None = None
+    prompt: str | None = None
 
     def matches(self, request: RequestView) -> bool:
         if self.endpoints is not None and request.endpoint not in self.endpoints:
@@ -78,10 +84,20 @@ class Match:
             return False
         if self.purposes is not None and request.purpose not in self.purposes:
             return False
-        if self.filename is not None and not fnmatch.fnmatchcase(request.filename or "", self.filename):
+        if self.filename is not None and not self._any(self.filename, request.filenames or (request.filename or "",)):
+            return False
+        if self.model is not None and not fnmatch.fnmatchcase(request.model or "", self.model):
+            return False
+        if self.file_id is not None and not self._any(self.file_id, request.file_ids):
+            return False
+        if self.prompt is not None and not fnmatch.fnmatchcase(request.prompt or "", self.prompt):
             return False
         headers = request.headers
         return all(fnmatch.fnmatchcase(headers.get(name, ""), value) for name, value in self.headers)
+
+    @staticmethod
+    def _any(pattern: str, values: tuple[str, ...]) -> bool:
+        return any(fnmatch.fnmatchcase(value, pattern) for value in values)
 
 
 @dataclass(frozen=True)
@@ -112,6 +128,7 @@ class FaultRule:
     body: str = "json"  # the error's body: "json" (the dialect's envelope) or "html" (a proxy's page)
     between: tuple[float, float] | None = None  # seconds since the last reset, on the emulator clock
     enforce_retry_after: bool = False  # a 429 answers 429 again to the same key until its wait is over
+    after_events: int | None = None  # a streamed answer is cut after this many server-sent events
     identity: str = ""  # the rule as written: seeds its random stream, whatever its position
 
     @property
@@ -124,6 +141,7 @@ class FaultRule:
             and self.processing is None
             and self.stall is None
             and self.after_bytes is None
+            and self.after_events is None
         )
 
     @property
@@ -164,8 +182,11 @@ def _identity(item: Located) -> str:
 
 
 def _check_rule(item: Located, rule: dict[str, Any]) -> None:
-    if not any(k in rule for k in ("status", "delay", "action", "processing", "stall", "bandwidth")):
-        item.fail(f"{item.name} does nothing: give it a status, a delay, an action, processing, a stall or a bandwidth")
+    if not any(k in rule for k in ("status", "delay", "action", "processing", "stall", "bandwidth", "after_events")):
+        item.fail(
+            f"{item.name} does nothing: give it a status, a delay, an action, processing, a stall, a bandwidth "
+            "or after_events"
+        )
     if "status" in rule and rule.get("action") in ("reset", "timeout", "reset_after_commit", "malformed_json"):
         item.fail(f"{item.name}: status and action '{rule['action']}' cannot go together (no response is sent)")
     if ("error" in rule or "headers" in rule) and "status" not in rule:
@@ -186,18 +207,6 @@ def _bandwidth(node: Located) -> int:
     if value < 1:
         node.fail(f"{node.name} must be at least 1 byte per second")
     return value
-
-
-def _body(node: Located) -> str:
-    if node.value not in BODIES:
-        node.fail(f"{node.name} must be one of {', '.join(BODIES)}, got {node.value!r}")
-    return str(node.value)
-
-
-def _flag(node: Located) -> bool:
-    if not isinstance(node.value, bool):
-        node.fail(f"{node.name} must be true or false")
-    return node.value
 
 
 def _error(node: Located) -> dict[str, str | None]:
@@ -248,6 +257,22 @@ def _check_streaming(item: Located, rule: dict[str, Any]) -> None:
         item.fail(f"{name}: enforce_retry_after goes with status: 429")
     if rule.get("action") == "malformed_json" and endpoints & DOWNLOAD_ENDPOINTS:
         item.fail(f"{name}: malformed_json mangles a JSON answer; files.content answers with the file's bytes")
+    _check_prompts(item, rule, endpoints)
+
+
+def _check_prompts(item: Located, rule: dict[str, Any], endpoints: frozenset[str]) -> None:
+    """``after_events`` and the keys of a model request's prompt go with the model routes only."""
+    name = item.name
+    prompts = " or ".join(sorted(PROMPT_ENDPOINTS))
+    if "after_events" in rule:
+        if not endpoints or not endpoints <= PROMPT_ENDPOINTS:
+            item.fail(f"{name}: after_events cuts a streamed answer: match endpoint {prompts}")
+        if "status" in rule or rule.get("action") is not None:
+            item.fail(f"{name}: after_events sends so many events, then resets: it cannot go with a status or action")
+    asked = _match_keys(item) & set(PROMPT_KEYS)
+    if asked and endpoints and not endpoints <= PROMPT_ENDPOINTS:
+        keys = ", ".join(sorted(asked))
+        item.fail(f"{name}: {keys} match a model request once its prompt is read: match endpoint {prompts} only")
 
 
 def _match_keys(item: Located) -> set[str]:
@@ -348,9 +373,10 @@ READERS: dict[str, Callable[[Located], Any]] = {  # a rule's keys (RULE_KEYS), e
     "after_bytes": size,
     "stall": lambda node: duration(node, positive=True),
     "bandwidth": _bandwidth,
-    "body": _body,
+    "body": lambda node: one_of(node, BODIES),
     "between": _between,
-    "enforce_retry_after": _flag,
+    "enforce_retry_after": boolean,
+    "after_events": lambda node: integer(node, minimum=0),
 }
 MATCH_READERS: dict[str, Callable[[Located], Any]] = {
     "endpoint": lambda node: _choices(node, ENDPOINTS),
@@ -361,6 +387,7 @@ MATCH_READERS: dict[str, Callable[[Located], Any]] = {
     "path": string,
     "filename": string,
     "header": _header_globs,
+    **dict.fromkeys(PROMPT_KEYS, string),
 }
 MATCH_FIELDS = {"endpoint": "endpoints", "dialect": "dialects", "method": "methods", "purpose": "purposes"}
 MATCH_FIELDS |= {"key": "keys", "header": "headers"}

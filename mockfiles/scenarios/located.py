@@ -163,6 +163,18 @@ def string(node: Located) -> str:
     return node.value
 
 
+def boolean(node: Located) -> bool:
+    if not isinstance(node.value, bool):
+        node.fail(f"{node.name} must be true or false")
+    return node.value
+
+
+def one_of(node: Located, choices: tuple[str, ...]) -> str:
+    if node.value not in choices:
+        node.fail(f"{node.name} must be one of {', '.join(choices)}, got {node.value!r}")
+    return str(node.value)
+
+
 def size(node: Located, maximum: int = MAX_SIZE) -> int:
     try:
         value = parse_size(node.value)

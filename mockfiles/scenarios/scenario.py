@@ -18,6 +18,7 @@ from mockfiles.core.profiles import PROFILES, Profile, RateLimits, get_profile
 from mockfiles.core.timeouts import KEEP_ALIVE, MAX_TIMEOUT
 from mockfiles.exceptions import ScenarioError
 from mockfiles.scenarios.batches import BatchSettings, parse_batches
+from mockfiles.scenarios.chat import ChatSettings, parse_chat
 from mockfiles.scenarios.document import from_mapping, parse_document, plain_copy
 from mockfiles.scenarios.fault_rules import FaultRule, parse_faults
 from mockfiles.scenarios.located import MAX_SEED, Located, duration, integer, read_each, size, string
@@ -34,9 +35,11 @@ TOP_KEYS = (
     "admin",
     "server",
     "batches",
+    "chat",
     "azure",
 )
-RATE_KEYS = ("upload", "query", "window", "batch", "batch_list", "batch_window")
+RATE_KEYS = ("upload", "query", "window", "batch", "batch_list", "batch_window", "inference")
+INFERENCE_KEYS = {"requests": "inference", "tokens": "tokens", "window": "inference_window"}  # -> RateLimits
 LIMIT_KEYS = ("max_files", "max_total_bytes", "max_file_bytes")
 SERVER_KEYS = ("header_timeout", "body_timeout", "idle_reset")
 KNOWN_PURPOSES = tuple(dict.fromkeys(p for make in PROFILES.values() for p in make().purposes))
@@ -59,6 +62,7 @@ class Scenario:
     processing: dict[str, float] = field(default_factory=dict)  # purpose or "default" -> delay
     faults: tuple[FaultRule, ...] = ()
     batches: BatchSettings = BatchSettings()
+    chat: ChatSettings = ChatSettings()
     journal_cap: int | None = None
     admin_token: str | None = None
     header_timeout: float | None = None  # the server's connection timeouts (mockfiles/timeouts.py)
@@ -247,7 +251,12 @@ def _rate_limits(node: Located) -> dict[str, Any] | bool:
         return False
     limits: dict[str, Any] = {}
     for key, entry in node.mapping(RATE_KEYS).items():
-        limits[key] = duration(entry, positive=True) if key.endswith("window") else _per_window(entry)
+        if key == "inference":  # the model routes: {requests, tokens, window}
+            for name, value in entry.mapping(tuple(INFERENCE_KEYS)).items():
+                field = INFERENCE_KEYS[name]
+                limits[field] = duration(value, positive=True) if name == "window" else _per_window(value)
+        else:
+            limits[key] = duration(entry, positive=True) if key.endswith("window") else _per_window(entry)
     return limits
 
 
@@ -316,6 +325,7 @@ SECTIONS: dict[str, Callable[[Located, dict[str, Any]], None]] = {
     "processing": _with_profile("processing", lambda node, profile: _processing(node, profile)),
     "faults": _put("faults", lambda node: tuple(parse_faults(node))),
     "batches": _put("batches", parse_batches),
+    "chat": _put("chat", parse_chat),
     "journal": _journal,
     "admin": _admin,
     "azure": _azure,

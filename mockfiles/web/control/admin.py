@@ -1,5 +1,5 @@
-"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, batches, uploads, scenario (and the
-checking of one without applying it), a file's content and deletion by id; the web console
+"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, batches, uploads, models, scenario
+(and the checking of one without applying it), a file's content and deletion by id; the web console
 (console.py) reads them all.
 
 They never show an API key: accounts appear as ``acct_…`` ids with the key masked
@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from mockfiles._version import __version__
 from mockfiles.admission.auth import check_admin_token
+from mockfiles.chat.models import model_object
 from mockfiles.core.accounts import account_id, key_hint
 from mockfiles.core.errors import InvalidRequest, InvalidValue, NotFound
 from mockfiles.core.validation import check_range, parse_int
@@ -131,6 +132,21 @@ def routes(api: Api) -> list[Route]:
         ]
         return JSONResponse({"object": "list", "data": data})
 
+    async def models(request: Request, ex: Exchange) -> JSONResponse:
+        """Every model the model routes answer for: each family's, and those registered for one account."""
+        data = [
+            {
+                **model_object(model),
+                "family": model.family,
+                "reads": "files" if model.reads_files else "fileid" if model.reads_fileid else None,
+                "base": model.base,
+                "account": account_id(account) if account is not None else None,
+                "key": key_hint(account) if account is not None else None,
+            }
+            for account, model in emulator.models.everyone()
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
     async def scenario(request: Request, ex: Exchange) -> JSONResponse:
         if request.method == "PUT":
             raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
@@ -188,6 +204,7 @@ def routes(api: Api) -> list[Route]:
         route(PREFIX + "/files", GET=guarded(files)),
         route(PREFIX + "/uploads", GET=guarded(uploads)),
         route(PREFIX + "/batches", GET=guarded(batches)),
+        route(PREFIX + "/models", GET=guarded(models)),
         route(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
         route(PREFIX + "/openapi.json", GET=guarded(openapi)),
         route(PREFIX + "/scenario/check", POST=guarded(scenario_check)),

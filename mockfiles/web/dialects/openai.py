@@ -115,6 +115,13 @@ class OpenAIDialect:
         rate = record.rate
         if rate is not None:
             headers += rate_headers(rate)
+        tokens = record.tokens
+        if tokens is not None:
+            headers += [
+                (b"x-ratelimit-limit-tokens", str(tokens.limit).encode()),
+                (b"x-ratelimit-remaining-tokens", str(tokens.remaining).encode()),
+                (b"x-ratelimit-reset-tokens", format_duration(tokens.reset).encode()),
+            ]
         return headers
 
 

@@ -298,7 +298,7 @@ function touched(e) {
   add("batches", e.batch_id, "batch");
   add("files", e.file_id, "file");
   add("files", e.input_file_id, "input");
-  for (const f of e.files || []) add("files", f.file_id, "file");
+  for (const f of e.files || []) add("files", typeof f === "string" ? f : f.file_id, "file"); // a model request's ids, or a native upload's files
   const inPath = FILE_IN_PATH.exec(e.path || "");
   if (inPath && !e.path.startsWith(ADMIN)) add("files", inPath[1], "file"); // the journal's path is decoded already
   if (links.length === 0) return null;
@@ -391,7 +391,7 @@ function entryRow(e) {
     { "data-seq": String(e.seq), class: `s-${statusClass(e.status)}` },
     el("td", { class: "num", text: e.seq }),
     el("td", { class: "nowrap", title: when(e.received_at), text: when(e.received_at).slice(11) }),
-    el("td", { class: "mono" }, `${e.method} ${e.path}${e.query ? "?" + e.query : ""}`, e.filename ? el("div", { class: "filename", text: e.filename }) : null, touched(e)),
+    el("td", { class: "mono" }, `${e.method} ${e.path}${e.query ? "?" + e.query : ""}`, e.filename ? el("div", { class: "filename", text: e.filename }) : null, prompted(e), touched(e)),
     el("td", { text: e.endpoint || "—" }),
     el("td", { class: "key" }, who(e.key, e.account)),
     el("td", { class: "status", text: e.status === null ? "none" : e.status }),
@@ -412,6 +412,16 @@ async function exportJournal() {
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
   $("requests-export").dataset.exported = String(shown.length);
+}
+
+function prompted(e) {
+  // a model request: its model, whether it streamed, the files it named and its tokens
+  if (!e.model || !String(e.endpoint || "").match(/^(chat|responses)\./)) return null;
+  const bits = [e.model + (e.stream ? " · stream" : "")];
+  if (e.files) bits.push(e.files.join(", "));
+  if (e.usage) bits.push(`${e.usage.prompt_tokens} + ${e.usage.completion_tokens} tokens`);
+  if (e.answer_rule) bits.push(`answer: ${e.answer_rule}`);
+  return el("div", { class: "muted prompted", text: bits.join(" · ") });
 }
 
 function renderJournal() {
@@ -738,7 +748,27 @@ async function refreshRetryTests(box) {
   box.replaceChildren(table(["id", "instructions (taken struck through)", "completed", "calls"], body.data.map(retryTestRow)));
 }
 
-const COLLECTIONS = { "/batches": refreshBatches, "/uploads": refreshUploads, "/calls": refreshCalls, "/retry-tests": refreshRetryTests };
+function modelRow(m) {
+  const reads = { files: "file parts, input_file", fileid: "fileid://" }[m.reads] || "—";
+  return el(
+    "tr",
+    { "data-id": `${m.account || "*"}/${m.family}/${m.id}` },
+    el("td", { class: "mono", text: m.id }),
+    el("td", { text: m.family }),
+    el("td", { text: m.owned_by }),
+    el("td", { text: reads }),
+    el("td", { class: "mono", text: m.base || "—" }),
+    m.account ? accountCell(m) : el("td", { class: "muted", text: "every account" }),
+  );
+}
+
+async function refreshModels(box) {
+  const body = await adminJSON("/models");
+  const headers = ["id", "family", "owned by", "reads", "base", "account"];
+  box.replaceChildren(table(headers, body.data.map(modelRow)));
+}
+
+const COLLECTIONS = { "/batches": refreshBatches, "/uploads": refreshUploads, "/models": refreshModels, "/calls": refreshCalls, "/retry-tests": refreshRetryTests };
 
 async function refreshCollection(box) {
   const open = new Set([...box.querySelectorAll("details[open]")].map((d) => d.closest("tr[data-id]")?.dataset.id + "|" + d.className));
