@@ -16,6 +16,7 @@ import httpx
 import openai
 import pytest
 
+from mockfiles.core.registry import NAMES
 from mockfiles.server import MockFilesServer, bind
 
 MOCKFILES = shutil.which("mockfiles") or str(Path(sys.executable).parent / "mockfiles")
@@ -170,7 +171,7 @@ def test_check_reports_every_error_of_a_document_each_with_its_line(tmp_path: Pa
     )
     assert result.returncode == 1
     assert result.stdout == f"{good}: ok\n"
-    endpoints = "files.create, files.list, files.retrieve, files.delete, files.content, uploads.create, uploads.parts.create, uploads.complete, uploads.cancel, batches.create, batches.list, batches.retrieve, batches.cancel"
+    endpoints = ", ".join(NAMES)
     assert result.stderr.splitlines() == [
         f"{bad}:1: unknown key 'profil'; did you mean 'profile'?",
         f"{bad}:2: seed must be at least 0, got -1",
