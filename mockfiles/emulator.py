@@ -1,5 +1,5 @@
-"""One emulator's whole state: clock, files, batches, uploads, journal, limits, faults; and its
-configuration (``Settings``, the active scenario, ``reset`` and ``use_scenario``).
+"""One emulator's whole state: clock, files, batches, uploads, vector stores, journal, limits, faults;
+and its configuration (``Settings``, the active scenario, ``reset`` and ``use_scenario``).
 
 The composition root of the domain: it builds the services from the scenario and the profile and
 hands them out; the front layer (front.py) asks it who may call and what the faults decide. It
@@ -34,6 +34,8 @@ from mockfiles.retries.verdicts import CallDict, judge_entries
 from mockfiles.scenarios.located import MAX_SEED
 from mockfiles.scenarios.scenario import Scenario, ScenarioSource, load_scenario, token_problem
 from mockfiles.uploads.service import Uploads
+from mockfiles.vector_stores.file_search import FileSearchTool
+from mockfiles.vector_stores.service import VectorStores
 
 DEFAULT_FAULT_SEED = 0
 DEFAULT_JOURNAL_CAP = 10_000
@@ -80,6 +82,7 @@ class Emulator:
         self.files: Files
         self.batches: Batches
         self.uploads: Uploads
+        self.vector_stores: VectorStores
         self.models: Models  # the models the model routes answer for (fine-tuned ones are added here)
         self.chat: Chat  # the model routes (its ``tools`` take the Responses tools other services provide)
         self.limiter: RateLimiter
@@ -143,12 +146,16 @@ class Emulator:
         self.keys = frozenset(keys) if keys is not None else None
         if fresh or not hasattr(self, "files"):
             rng = random.Random(seed) if seed is not None else random.Random()
+            if hasattr(self, "vector_stores"):
+                self.vector_stores.close()  # its search index goes with the old state
             self.files = Files(self.profile, self.clock, rng)
             self.batches = Batches(self.files, scenario.batches, seed)
             self.batches.configure(scenario.batches, seed, scenario.deployments)
             self.uploads = Uploads(self.files)  # reads the profile through files: follows it
+            self.vector_stores = VectorStores(self.files, scenario.vector_stores, seed)
             self.models = Models()
             self.chat = Chat(self.files, self.models, scenario.chat)
+            self.chat.tools.register("file_search", FileSearchTool(self.vector_stores))
             self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter = RateLimiter(self.profile.rate_limits)
         else:
@@ -156,6 +163,7 @@ class Emulator:
             self.journal.resize(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
             self.batches.configure(scenario.batches, seed, scenario.deployments)
+            self.vector_stores.configure(scenario.vector_stores, seed)
             self.chat.configure(scenario.chat)
         self.timeouts = effective_timeouts(settings, scenario)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED, self.since_reset)

@@ -3,7 +3,8 @@
     python -m tests.console_screenshots [DIRECTORY]   # default docs/console
 
 A server is filled through the openai SDK (two accounts, a flaky-upload scenario, a refused
-request, an expiring file, a completed batch, a pending and a completed Upload, a retry test the
+request, an expiring file, two vector stores (one ingested, one ingesting), a completed batch, a
+pending and a completed Upload, a retry test the
 SDK gets through, and a naive httpx client that retries a 400), then each tab is shot in headless
 Chromium (tests/browser.py).
 """
@@ -38,6 +39,11 @@ batches:
   requests:
     - match: {custom_id: q-2}
       status: 500
+vector_stores:
+  ingestion: 2m
+  files:
+    - match: {filename: "scan-*"}
+      fail: unsupported_file
 """
 BAD_SCENARIO = SCENARIO.replace("    status: 503", "    statuz: 503")
 
@@ -66,6 +72,28 @@ def fill(server: MockFilesServer) -> None:
         pass
     alice.files.list()
     fill_batches_uploads_retries(server, alice, bob)
+    fill_vector_stores(server, alice)  # after the batches: their clock moves would end the ingestion
+
+
+def fill_vector_stores(server: MockFilesServer, alice: openai.OpenAI) -> None:
+    """A handbook store ingested (one file failed), and a second store still ingesting."""
+    docs = {
+        "leave-policy.md": b"# Leave\n\nEmployees get 25 days of paid leave per year.\n" * 20,
+        "expenses.md": b"# Expenses\n\nTravel expenses are refunded within 30 days.\n" * 30,
+        "scan-2019.pdf": b"%PDF-1.4 scanned pages",
+    }
+    ids = [alice.files.create(file=(name, text), purpose="assistants").id for name, text in docs.items()]
+    handbook = alice.vector_stores.create(
+        name="employee-handbook",
+        file_ids=ids,
+        metadata={"team": "hr"},
+        expires_after={"anchor": "last_active_at", "days": 30},
+    )
+    alice.vector_stores.files.update(ids[0], vector_store_id=handbook.id, attributes={"year": 2024, "public": True})
+    server.advance(120)
+    alice.vector_stores.search(handbook.id, query="paid leave")
+    fresh = alice.vector_stores.create(name="support-faq", file_ids=ids[:1])
+    alice.vector_stores.file_batches.create(fresh.id, file_ids=ids[1:2])
 
 
 def fill_batches_uploads_retries(server: MockFilesServer, alice: openai.OpenAI, bob: openai.OpenAI) -> None:
@@ -124,6 +152,7 @@ def shoot(directory: Path) -> list[Path]:
         driver.save_screenshot(str(shots[-1]))
         tab("batches", "batches.png")
         tab("uploads", "uploads.png")
+        tab("vector-stores", "vector-stores.png")
         driver.set_window_size(1400, 1100)
         driver.find_element("css selector", 'nav a[data-tab="retries"]').click()
         settle(driver)

@@ -306,7 +306,7 @@ def test_chat_bodies_are_checked_as_openai_checks_them(
         ),
         (
             {"model": "gpt-4o", "input": "x", "tools": [{"type": "web_search"}]},
-            "Invalid value: 'web_search'. Supported values are: 'function'.",
+            "Invalid value: 'web_search'. Supported values are: 'function' and 'file_search'.",
             "tools[0].type",
             "invalid_value",
         ),

@@ -149,7 +149,7 @@ class Chat:
         prompt = asked.prompt
         reader = Reader(self.files, asked.account, asked.family, self._parse_fails(asked))
         documents = tuple(reader.read(ref, prompt.api) for ref in prompt.refs)
-        tools = tuple(self.tools.run(asked.account, prompt, ident)) if prompt.tools else ()
+        tools = tuple(self.tools.run(asked.account, prompt, ident, documents)) if prompt.tools else ()
         tokens = prompt.tokens() + sum(d.tokens for d in documents)
         tokens += sum(t.tokens + sum(d.tokens for d in t.documents) for t in tools)
         context = asked.model.context

@@ -33,6 +33,8 @@ class ToolCall:
     tool: Mapping[str, Any]  # the entry as the request gave it
     index: int  # its place in ``tools``
     ident: bytes  # the request's identity: for stable ids of the items it makes (inference.text.token)
+    read: tuple[Document, ...] = ()  # what the answer names before this tool's documents (the request's
+    # own files, then the earlier tools'): where its annotations' ``index`` falls in the answer's text
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,15 @@ class Tools:
                 raise InvalidValue(f"tools[{i}].type", str(kind_of), self.types())
             tool.check(account, entry, f"tools[{i}]")
 
-    def run(self, account: str, prompt: Prompt, ident: bytes) -> list[ToolResult]:
+    def run(self, account: str, prompt: Prompt, ident: bytes, read: tuple[Document, ...] = ()) -> list[ToolResult]:
+        """Each entry run in turn; ``read``: the documents the request read itself."""
         results = []
         for i, entry in enumerate(prompt.tools):
             tool = self._get(entry["type"])
             if tool is not None:
-                results.append(tool.run(ToolCall(account, prompt, entry, i, ident)))
+                result = tool.run(ToolCall(account, prompt, entry, i, ident, read))
+                results.append(result)
+                read += result.documents
         return results
 
     def _get(self, type_name: object) -> Tool | None:

@@ -31,6 +31,7 @@ from mockfiles.core.wording import (
 )
 from mockfiles.retries.words import ROWS as RETRY_ROWS
 from mockfiles.uploads.words import ROWS as UPLOAD_ROWS
+from mockfiles.vector_stores.words import ROWS as VECTOR_STORE_ROWS
 
 __all__ = ["CATEGORIES", "COMPATIBLE", "NATIVE", "OPENAI", "ROWS", "Row", "Say", "Text", "quote_list", "size_text"]
 __all__ += ["words"]
@@ -303,4 +304,4 @@ ROWS: dict[str, Row] = {
         "cors_admin_refused",
     ),
 }
-ROWS |= BATCH_ROWS | UPLOAD_ROWS | RETRY_ROWS | CHAT_ROWS
+ROWS |= BATCH_ROWS | UPLOAD_ROWS | RETRY_ROWS | CHAT_ROWS | VECTOR_STORE_ROWS

@@ -48,6 +48,8 @@ BATCHES: Served = ((OPENAI, "batches"), (COMPATIBLE, "batches"), (AZURE, "batche
 CHAT: Served = ((OPENAI, "chat"), (COMPATIBLE, "chat"))
 RESPONSES: Served = ((OPENAI, "chat"),)  # DashScope's compatible mode has no Responses API here
 MODELS: Served = ((OPENAI, "models"), (COMPATIBLE, "models"))
+VECTOR_STORES: Served = ((OPENAI, "vector_stores"),)  # DashScope has none; Azure's are not served
+VS = "/vector_stores/{vector_store_id}"
 
 
 class Endpoint(Enum):
@@ -68,6 +70,57 @@ class Endpoint(Enum):
     RESPONSES_CREATE = ("responses.create", "inference", "POST /responses", RESPONSES, "prompt")
     MODELS_LIST = ("models.list", "query", "GET /models", MODELS)
     MODELS_RETRIEVE = ("models.retrieve", "query", "GET /models/{model}", MODELS)
+    VECTOR_STORES_CREATE = ("vector_stores.create", "query", "POST /vector_stores", VECTOR_STORES)
+    VECTOR_STORES_LIST = ("vector_stores.list", "query", "GET /vector_stores", VECTOR_STORES)
+    VECTOR_STORES_RETRIEVE = ("vector_stores.retrieve", "query", f"GET {VS}", VECTOR_STORES)
+    VECTOR_STORES_UPDATE = ("vector_stores.update", "query", f"POST {VS}", VECTOR_STORES)
+    VECTOR_STORES_DELETE = ("vector_stores.delete", "query", f"DELETE {VS}", VECTOR_STORES)
+    VECTOR_STORES_SEARCH = ("vector_stores.search", "query", f"POST {VS}/search", VECTOR_STORES)
+    VECTOR_STORES_FILES_CREATE = ("vector_stores.files.create", "query", f"POST {VS}/files", VECTOR_STORES)
+    VECTOR_STORES_FILES_LIST = ("vector_stores.files.list", "query", f"GET {VS}/files", VECTOR_STORES)
+    VECTOR_STORES_FILES_RETRIEVE = (
+        "vector_stores.files.retrieve",
+        "query",
+        f"GET {VS}/files/{{file_id}}",
+        VECTOR_STORES,
+    )
+    VECTOR_STORES_FILES_UPDATE = ("vector_stores.files.update", "query", f"POST {VS}/files/{{file_id}}", VECTOR_STORES)
+    VECTOR_STORES_FILES_DELETE = (
+        "vector_stores.files.delete",
+        "query",
+        f"DELETE {VS}/files/{{file_id}}",
+        VECTOR_STORES,
+    )
+    VECTOR_STORES_FILES_CONTENT = (
+        "vector_stores.files.content",
+        "query",
+        f"GET {VS}/files/{{file_id}}/content",
+        VECTOR_STORES,
+    )
+    VECTOR_STORES_FILE_BATCHES_CREATE = (
+        "vector_stores.file_batches.create",
+        "query",
+        f"POST {VS}/file_batches",
+        VECTOR_STORES,
+    )
+    VECTOR_STORES_FILE_BATCHES_RETRIEVE = (
+        "vector_stores.file_batches.retrieve",
+        "query",
+        f"GET {VS}/file_batches/{{batch_id}}",
+        VECTOR_STORES,
+    )
+    VECTOR_STORES_FILE_BATCHES_CANCEL = (
+        "vector_stores.file_batches.cancel",
+        "query",
+        f"POST {VS}/file_batches/{{batch_id}}/cancel",
+        VECTOR_STORES,
+    )
+    VECTOR_STORES_FILE_BATCHES_LIST_FILES = (
+        "vector_stores.file_batches.list_files",
+        "query",
+        f"GET {VS}/file_batches/{{batch_id}}/files",
+        VECTOR_STORES,
+    )
 
     def __init__(self, name: str, rate: RateClass, route: str, served: Served, body: BodyKind | None = None) -> None:
         self.id = name

@@ -7,6 +7,10 @@ at the start of each operation, so nothing runs in the background.
 Bytes that are not a file yet also count toward an account's storage: the parts of a
 pending upload are *held* under the upload's id until it completes, is cancelled, or
 expires (through the same heap), so the room left for new files shrinks as they arrive.
+
+Whoever keeps a file's id elsewhere (a vector store) is told when the file goes, deleted or expired
+(``on_remove``), with the emulator time it went at (an expired file: its ``expires_at``), under the
+same lock as the removal.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from mockfiles.core.errors import InvalidRequest, NotFound
@@ -144,6 +148,7 @@ class FileStore:
         self._expiry: list[tuple[int, int, str]] = []  # files' and holds' expiry times
         self._holds: dict[str, _Hold] = {}
         self._seq = 0
+        self.on_remove: list[Callable[[StoredFile, float], None]] = []  # called as a file goes (deleted or expired)
 
     # --- reads -----------------------------------------------------------------
 
@@ -265,7 +270,7 @@ class FileStore:
 
     def delete(self, account: str, file_id: str, now: float) -> StoredFile:
         f = self.get(account, file_id, now)
-        self._remove(f)
+        self._remove(f, now)
         return f
 
     def hold(self, key: str, account: str, size: int, expires_at: int) -> None:
@@ -289,10 +294,10 @@ class FileStore:
     def expire(self, now: float) -> None:
         heap = self._expiry
         while heap and heap[0][0] <= now:
-            _, seq, key = heapq.heappop(heap)
+            at, seq, key = heapq.heappop(heap)
             f = self._by_id.get(key)
             if f is not None and f.seq == seq:
-                self._remove(f)
+                self._remove(f, at)  # it went when it expired, whenever that is noticed
                 continue
             held = self._holds.get(key)
             if held is not None and held.seq == seq:
@@ -313,7 +318,7 @@ class FileStore:
             acct = self._accounts[account] = _Account()
         return acct
 
-    def _remove(self, f: StoredFile) -> None:
+    def _remove(self, f: StoredFile, now: float) -> None:
         if f.digest is not None:
             f.digest.make_now()
         acct = self._accounts[f.account]
@@ -325,3 +330,5 @@ class FileStore:
             del acct.cursors[next(iter(acct.cursors))]
         acct.indexes[None].discard(acct.files)
         acct.indexes[f.purpose].discard(acct.files)
+        for hook in self.on_remove:
+            hook(f, now)

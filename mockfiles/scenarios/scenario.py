@@ -22,6 +22,7 @@ from mockfiles.scenarios.chat import ChatSettings, parse_chat
 from mockfiles.scenarios.document import from_mapping, parse_document, plain_copy
 from mockfiles.scenarios.fault_rules import FaultRule, parse_faults
 from mockfiles.scenarios.located import MAX_SEED, Located, duration, integer, read_each, size, string
+from mockfiles.scenarios.vector_stores import VectorStoreSettings, parse_vector_stores
 
 TOP_KEYS = (
     "profile",
@@ -35,6 +36,7 @@ TOP_KEYS = (
     "admin",
     "server",
     "batches",
+    "vector_stores",
     "chat",
     "azure",
 )
@@ -62,6 +64,7 @@ class Scenario:
     processing: dict[str, float] = field(default_factory=dict)  # purpose or "default" -> delay
     faults: tuple[FaultRule, ...] = ()
     batches: BatchSettings = BatchSettings()
+    vector_stores: VectorStoreSettings = VectorStoreSettings()
     chat: ChatSettings = ChatSettings()
     journal_cap: int | None = None
     admin_token: str | None = None
@@ -326,6 +329,7 @@ SECTIONS: dict[str, Callable[[Located, dict[str, Any]], None]] = {
     "faults": _put("faults", lambda node: tuple(parse_faults(node))),
     "batches": _put("batches", parse_batches),
     "chat": _put("chat", parse_chat),
+    "vector_stores": _put("vector_stores", parse_vector_stores),
     "journal": _journal,
     "admin": _admin,
     "azure": _azure,

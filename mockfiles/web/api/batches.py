@@ -57,7 +57,7 @@ class BatchesAPI:
         }
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
-        body = await json_body(request, ex.record)
+        body = await json_body(request, record=ex.record)
         if self.dialect.strict_bodies:  # as OpenAI, and as /v1/uploads: an unknown field is a 400
             unknown = next((name for name in body if name not in CREATE_FIELDS), None)
             if unknown is not None:
@@ -114,10 +114,12 @@ def _report(writing: asyncio.Future[None]) -> None:
         log.error("mockfiles: writing batch results failed", exc_info=writing.exception())
 
 
-async def json_body(request: Request, record: Record) -> dict[str, object]:
-    """A request's JSON object, kept by the journal."""
-    raw = await bounded_body(request, MAX_BODY_BYTES, "body")
-    record.keep_body(raw)
+async def json_body(request: Request, limit: int = MAX_BODY_BYTES, record: Record | None = None) -> dict[str, object]:
+    """A request's JSON object of at most ``limit`` bytes (no body is ``{}``): every JSON route of the
+    OpenAI-shaped APIs reads its body so, and the journal keeps it (``record``)."""
+    raw = await bounded_body(request, limit, "body")
+    if record is not None:
+        record.keep_body(raw)
     try:
         body = json_body_value(raw or b"{}")
     except NotJson:

@@ -1,5 +1,5 @@
-"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, batches, uploads, models, scenario
-(and the checking of one without applying it), a file's content and deletion by id; the web console
+"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, batches, uploads, models, vector
+stores, scenario (and the checking of one without applying it), a file's content and deletion by id; the web console
 (console.py) reads them all.
 
 They never show an API key: accounts appear as ``acct_…`` ids with the key masked
@@ -132,6 +132,20 @@ def routes(api: Api) -> list[Route]:
         ]
         return JSONResponse({"object": "list", "data": data})
 
+    async def vector_stores(request: Request, ex: Exchange) -> JSONResponse:
+        """Every account's vector stores, oldest first, each with its files and their statuses."""
+        data = [
+            {
+                **shown,
+                "description": store.description,
+                "account": account_id(store.account),
+                "key": key_hint(store.account),
+                "files": files,
+            }
+            for store, shown, files in await run_in_threadpool(emulator.vector_stores.everyone)
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
     async def models(request: Request, ex: Exchange) -> JSONResponse:
         """Every model the model routes answer for: each family's, and those registered for one account."""
         data = [
@@ -205,6 +219,7 @@ def routes(api: Api) -> list[Route]:
         route(PREFIX + "/uploads", GET=guarded(uploads)),
         route(PREFIX + "/batches", GET=guarded(batches)),
         route(PREFIX + "/models", GET=guarded(models)),
+        route(PREFIX + "/vector-stores", GET=guarded(vector_stores)),
         route(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
         route(PREFIX + "/openapi.json", GET=guarded(openapi)),
         route(PREFIX + "/scenario/check", POST=guarded(scenario_check)),

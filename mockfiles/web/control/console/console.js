@@ -603,6 +603,67 @@ async function refreshUploads(box) {
   box.replaceChildren(table(headers, body.data.map((u) => uploadRow(u, names))));
 }
 
+function storeFileRow(f, names) {
+  const error = f.last_error ? el("div", { class: "bad", text: `${f.last_error.code}: ${f.last_error.message}` }) : null;
+  const leaves = f.leaves_at ? labelled("leaves", moment(f.leaves_at)) : null;
+  return el(
+    "tr",
+    { "data-id": f.id },
+    el("td", {}, fileLink(f.id, names), el("div", { class: "filename muted", text: f.filename })),
+    el("td", { class: `state state-${f.status}` }, f.status, error),
+    el("td", { class: "num", title: `${f.usage_bytes} bytes`, text: size(f.usage_bytes) }),
+    el("td", { class: "mono metadata", text: Object.keys(f.attributes || {}).length ? JSON.stringify(f.attributes) : "—" }),
+    el("td", { class: "nowrap" }, labelled("attached", moment(f.created_at)), labelled("ready", moment(f.ready_at)), leaves),
+  );
+}
+
+function storeFiles(s, names) {
+  if (s.files.length === 0) return el("p", { class: "muted", text: "No files." });
+  const rows = s.files.map((f) => storeFileRow(f, names));
+  return table(["file", "status", "usage", "attributes", "times"], rows);
+}
+
+function vectorStoreRow(s, names) {
+  const counts = s.file_counts;
+  const expiry = s.expires_after
+    ? [labelled("expires", moment(s.expires_at)), el("div", { class: "muted", text: `${s.expires_after.days} d after last activity` })]
+    : [el("div", { class: "muted", text: "never expires" })];
+  const metadata = Object.keys(s.metadata || {}).length ? el("div", { class: "mono metadata", text: JSON.stringify(s.metadata) }) : null;
+  return el(
+    "tr",
+    { "data-id": s.id },
+    el(
+      "td",
+      { class: "store-id" },
+      el("div", { class: "mono", text: s.id }),
+      el("div", { text: s.name || "(no name)" }),
+      s.description ? el("div", { class: "muted", text: s.description }) : null,
+      metadata,
+      all(s),
+    ),
+    accountCell(s),
+    el(
+      "td",
+      { class: "nowrap" },
+      el("div", { class: `state state-${s.status}`, text: s.status }),
+      el("div", { text: `${counts.completed} completed · ${counts.in_progress} in progress` }),
+      el("div", { text: `${counts.failed} failed · ${counts.cancelled} cancelled · ${counts.total} total` }),
+      el("div", { class: "muted", title: `${s.usage_bytes} bytes`, text: `${size(s.usage_bytes)} used` }),
+      labelled("created", moment(s.created_at)),
+      labelled("active", moment(s.last_active_at)),
+      ...expiry,
+    ),
+    el("td", { class: "store-files" }, storeFiles(s, names)),
+  );
+}
+
+async function refreshVectorStores(box) {
+  const [body, names] = await Promise.all([adminJSON("/vector-stores"), fileNames()]);
+  if (body.data.length === 0) return box.replaceChildren(el("p", { class: "muted", text: "None." }));
+  const headers = ["store", "account", "status, files, times", "its files"];
+  box.replaceChildren(table(headers, body.data.map((s) => vectorStoreRow(s, names))));
+}
+
 const OUTCOMES = { reset: "reset", timeout: "timeout", truncated: "cut", client_gone: "client gone", pending: "pending" };
 
 function outcome(a) {
@@ -768,7 +829,7 @@ async function refreshModels(box) {
   box.replaceChildren(table(headers, body.data.map(modelRow)));
 }
 
-const COLLECTIONS = { "/batches": refreshBatches, "/uploads": refreshUploads, "/models": refreshModels, "/calls": refreshCalls, "/retry-tests": refreshRetryTests };
+const COLLECTIONS = { "/batches": refreshBatches, "/uploads": refreshUploads, "/models": refreshModels, "/vector-stores": refreshVectorStores, "/calls": refreshCalls, "/retry-tests": refreshRetryTests };
 
 async function refreshCollection(box) {
   const open = new Set([...box.querySelectorAll("details[open]")].map((d) => d.closest("tr[data-id]")?.dataset.id + "|" + d.className));
