@@ -19,7 +19,7 @@ from mockfiles.core.timeouts import MAX_TIMEOUT, SHUTDOWN_GRACE
 from mockfiles.core.units import parse_duration
 from mockfiles.emulator import Emulator, Settings
 from mockfiles.environment import DEFAULT_API_KEY, DEFAULT_URL, FORMATS, Target, shell_lines, variables
-from mockfiles.exceptions import ScenarioError, StartupError
+from mockfiles.exceptions import DataDirError, ScenarioError, StartupError
 from mockfiles.scenarios.scenario import example_names, example_scenario, load_scenario
 
 
@@ -67,6 +67,12 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="PATH",
         help="once accepting connections, write the URLs there as JSON (removed on exit), for test runners",
+    )
+    run.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="PATH",
+        help="keep every account's files, batches and Uploads there across restarts (default: in memory only)",
     )
     run.add_argument(
         "--header-timeout",
@@ -208,6 +214,7 @@ def run_server(args: argparse.Namespace) -> int:
             admin_token=args.admin_token,
             header_timeout=args.header_timeout,
             body_timeout=args.body_timeout,
+            data_dir=args.data_dir,
         )
         emulator = Emulator(settings)
         browsers = BrowserPolicy.for_server(args.host, args.cors_origins, args.allowed_hosts)
@@ -215,7 +222,7 @@ def run_server(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"mockfiles: {problem}", file=sys.stderr)
         return 2
-    except ValueError as exc:
+    except (ValueError, DataDirError) as exc:
         print(f"mockfiles: {exc}", file=sys.stderr)
         return 2
 
@@ -241,6 +248,8 @@ def run_server(args: argparse.Namespace) -> int:
                 raise StartupError(f"cannot write the ready file {ready_file}: {exc.strerror or exc}") from None
         lines = startup_lines(url, emulator.profile.name, protected, args.host, keys_restricted, browsers.cors_origins)
         print(lines, flush=True)
+        if args.data_dir is not None:
+            print(f"  state kept in {args.data_dir} ({len(emulator.files.store)} files)", flush=True)
 
     if ready_file is not None and not ready_file.parent.is_dir():
         print(f"mockfiles: --ready-file {ready_file}: no such directory {str(ready_file.parent)!r}", file=sys.stderr)
@@ -268,6 +277,7 @@ def run_server(args: argparse.Namespace) -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        emulator.close()
         if ready_file is not None:
             remove_ready_file(ready_file)
     return 0

@@ -3,6 +3,7 @@
     MockFilesException
     ├── ScenarioError          a scenario that cannot be used (also a ValueError)
     ├── StartupError           a server that could not start (also a RuntimeError)
+    ├── DataDirError           a data directory that cannot be read as this version's (a RuntimeError)
     └── RetryConformanceError  calls whose retries misbehaved (also an AssertionError, so pytest
                                shows it as a failed assertion)
 
@@ -35,3 +36,8 @@ class StartupError(MockFilesException, RuntimeError):
 
 class RetryConformanceError(MockFilesException, AssertionError):
     """Calls with retry problems (the message lists each call, its timeline and its problems)."""
+
+
+class DataDirError(MockFilesException, RuntimeError):
+    """A data directory that cannot be used: written by another format, not mockfiles' own,
+    unreadable. Its contents are left as they are."""

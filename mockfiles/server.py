@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from types import ModuleType
 from typing import Any, TypedDict
 
@@ -19,7 +20,7 @@ from mockfiles.core.accounts import account_id
 from mockfiles.core.clock import real_monotonic_clock
 from mockfiles.core.journal import Entry
 from mockfiles.core.timeouts import SHUTDOWN_GRACE
-from mockfiles.emulator import Emulator, Settings
+from mockfiles.emulator import DataPath, Emulator, Settings
 from mockfiles.environment import DEFAULT_API_KEY, Target, patched, variables
 from mockfiles.exceptions import StartupError
 from mockfiles.inprocess import transports as inprocess
@@ -71,6 +72,7 @@ class ServerOptions(TypedDict, total=False):
     in_process: bool
     cors_origins: Iterable[str] | None
     allowed_hosts: Iterable[str] | None
+    data_dir: DataPath | None
 
 
 def freeze_proof_loop(factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> asyncio.AbstractEventLoop:
@@ -132,12 +134,13 @@ class MockFilesServer:
         in_process: bool = False,
         cors_origins: Iterable[str] | None = None,
         allowed_hosts: Iterable[str] | None = None,
+        data_dir: DataPath | None = None,
     ) -> None:
         check_port(port)
         self.browsers = BrowserPolicy.for_server(host, cors_origins, allowed_hosts)  # ValueError for a bad origin
         keys = tuple(api_keys) if api_keys is not None else None
         settings = Settings(scenario, profile, seed, keys, rate_limits, admin_token, header_timeout, body_timeout)
-        self.emulator = Emulator(settings)
+        self.emulator = Emulator(replace(settings, data_dir=data_dir))
         self.host = host
         self._port = port
         self._server: uvicorn.Server | None = None
@@ -152,6 +155,7 @@ class MockFilesServer:
     def start(self) -> MockFilesServer:
         if self._thread is not None:
             return self
+        self.emulator.check_open()
         sock = bind(self.host, self._port)
         self._port = sock.getsockname()[1]
         app = build_app(self.emulator, self.browsers)
@@ -195,6 +199,7 @@ class MockFilesServer:
         self._thread.join(timeout=10)
         self._thread = None
         self._in_memory = None
+        self.emulator.close()
 
     def __enter__(self) -> MockFilesServer:
         return self.start()
@@ -238,7 +243,7 @@ class MockFilesServer:
 
     def advance(self, seconds: float) -> float:
         """Move the emulator's clock forward; returns the new emulator time."""
-        return self.emulator.clock.advance(seconds)
+        return self.emulator.advance(seconds)
 
     @property
     def requests(self) -> list[Entry]:

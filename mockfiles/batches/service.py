@@ -41,7 +41,7 @@ from mockfiles.batches.store import BatchFilter as BatchFilter
 from mockfiles.batches.store import BatchPage as BatchPage
 from mockfiles.batches.store import BatchStore, StoredBatch
 from mockfiles.batches.timeline import CANCELLABLE, FINAL, WINDOW, Timeline
-from mockfiles.chat.reading import LineFiles
+from mockfiles.chat.reading import line_files
 from mockfiles.core import ids
 from mockfiles.core.errors import Conflict, InvalidRequest
 from mockfiles.files.service import Files
@@ -117,8 +117,7 @@ class Batches:
             source = self._input_file(account, file_id)
         limit = rules.test_max_requests if url == rules.test_url else rules.max_requests
         settings = self.settings
-        reads_files = url.endswith(("/chat/completions", "/responses"))
-        files = LineFiles(self.files, account, dialect) if reads_files else None
+        files = line_files(self.files, url, account, dialect)
         with self._work():
             the_plan = plan(source.chunks, url, Limits(limit, rules.max_embedding_inputs), settings, self.seed, files)
         model = the_plan.validation.model
@@ -390,6 +389,7 @@ class Batches:
             batch.usage = results.usage
         batch.plan = replace(batch.plan, chunks=(), files=None)  # the input's bytes are no longer needed
         batch.settled = True
+        self.store.changed(batch)
 
     def _new_id(self) -> str:
         shape = self.files.profile.batches.id_shape

@@ -13,6 +13,7 @@ from typing import Any
 from mockfiles.batches.results import Plan, Results, Usage
 from mockfiles.batches.timeline import Timeline
 from mockfiles.core.errors import InvalidRequest, NotFound
+from mockfiles.persistence.changes import NO_CHANGES, Changes
 
 
 @dataclass(slots=True, eq=False)
@@ -91,6 +92,14 @@ class BatchStore:
         self._by_id: dict[str, StoredBatch] = {}
         self._order: dict[str, list[tuple[int, int, str]]] = {}
         self._seq = 0
+        self.changes: Changes = NO_CHANGES  # a data directory's marks (persistence/changes.py)
+
+    @property
+    def seq(self) -> int:
+        return self._seq
+
+    def restore_seq(self, seq: int) -> None:
+        self._seq = seq
 
     def next_seq(self) -> int:
         self._seq += 1
@@ -99,6 +108,10 @@ class BatchStore:
     def add(self, batch: StoredBatch) -> None:
         self._by_id[batch.id] = batch
         insort(self._order.setdefault(batch.account, []), batch.key)
+        self.changed(batch)
+
+    def changed(self, batch: StoredBatch) -> None:
+        self.changes.put("batch", batch.id, batch.account, batch)
 
     def get(self, account: str, batch_id: str) -> StoredBatch:
         batch = self._by_id.get(batch_id)

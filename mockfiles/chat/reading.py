@@ -202,6 +202,11 @@ def _ref(part: Mapping[str, Any], path: str, index: int, sources: tuple[str, ...
             return
 
 
+def line_files(files: Files, url: str, account: str, dialect: str) -> LineFiles | None:
+    """The reader of the files a batch's lines name, for the endpoints whose lines may name files."""
+    return LineFiles(files, account, dialect) if url.endswith(("/chat/completions", "/responses")) else None
+
+
 class LineFiles:
     """The files a batch's lines name, read through the same check as the model routes', once per
     file (a 50,000-line batch over one document reads it once): each line's documents, or the

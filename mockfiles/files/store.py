@@ -19,10 +19,12 @@ import hashlib
 import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from mockfiles.core.errors import InvalidRequest, NotFound
 from mockfiles.files.digest import KeptDigest
+from mockfiles.persistence.changes import NO_CHANGES, Changes, Kind, Loaded
 
 SortKey = tuple[int, int]  # (created_at, seq): the order of listing, unique per file
 CURSOR_MEMORY = 10_000  # deleted ids per account that still work as `after` cursors (oldest forgotten)
@@ -78,6 +80,17 @@ class StoredFile:
                 digest.update(chunk)
             self._md5 = digest.hexdigest()
         return self._md5
+
+
+def _stored_form(f: StoredFile) -> StoredFile:
+    """A file as a data directory keeps it: without its caches (the digest, the md5, its JSON)."""
+    return replace(f, digest=None, _md5=None, shown=None)
+
+
+FILE_KINDS = (
+    Kind("file", (StoredFile,), _stored_form),
+    Kind("file_cursor", ()),  # a deleted file's sort key: its id still works as ``after``
+)
 
 
 class _Index:
@@ -148,6 +161,7 @@ class FileStore:
         self._expiry: list[tuple[int, int, str]] = []  # files' and holds' expiry times
         self._holds: dict[str, _Hold] = {}
         self._seq = 0
+        self.changes: Changes = NO_CHANGES  # a data directory's marks (persistence/changes.py)
         self.on_remove: list[Callable[[StoredFile, float], None]] = []  # called as a file goes (deleted or expired)
 
     # --- reads -----------------------------------------------------------------
@@ -266,6 +280,7 @@ class FileStore:
         self._by_id[f.id] = f
         if f.expires_at is not None:
             heapq.heappush(self._expiry, (f.expires_at, f.seq, f.id))
+        self.changes.put("file", f.id, f.account, f)
         return f
 
     def delete(self, account: str, file_id: str, now: float) -> StoredFile:
@@ -303,6 +318,24 @@ class FileStore:
             if held is not None and held.seq == seq:
                 self.release(key)
 
+    # --- a data directory (persistence/changes.py: Joined) ----------------------------
+
+    kinds: tuple[Kind, ...] = FILE_KINDS
+
+    def track(self, changes: Changes) -> None:
+        self.changes = changes
+
+    def counters(self) -> dict[str, Any]:
+        return {"seq": self._seq}
+
+    def restore(self, loaded: Loaded, counters: dict[str, Any]) -> None:
+        """Back to the files and cursors a data directory holds (into an empty store)."""
+        for _, _, f in sorted(loaded["file"], key=lambda row: row[2].seq):
+            self.add(f)
+        for file_id, account, key in sorted(loaded["file_cursor"], key=lambda row: tuple(row[2])):
+            self._account(account).cursors[file_id] = tuple(key)
+        self._seq = counters["seq"]
+
     def clear(self) -> None:
         for f in self._by_id.values():
             if f.digest is not None:
@@ -326,8 +359,12 @@ class FileStore:
         del self._by_id[f.id]
         acct.total_bytes -= f.size
         acct.cursors[f.id] = f.key
+        self.changes.drop("file", f.id)
+        self.changes.put("file_cursor", f.id, f.account, f.key)
         if len(acct.cursors) > CURSOR_MEMORY:
-            del acct.cursors[next(iter(acct.cursors))]
+            oldest = next(iter(acct.cursors))
+            del acct.cursors[oldest]
+            self.changes.drop("file_cursor", oldest)
         acct.indexes[None].discard(acct.files)
         acct.indexes[f.purpose].discard(acct.files)
         for hook in self.on_remove:

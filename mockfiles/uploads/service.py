@@ -24,6 +24,7 @@ from mockfiles.core.errors import InvalidRequest, MockFilesError, NotFound, Payl
 from mockfiles.core.profiles import UploadRules
 from mockfiles.files.service import Files, Outcome
 from mockfiles.files.store import StoredFile
+from mockfiles.persistence.changes import NO_CHANGES, Changes
 from mockfiles.uploads.requests import CompleteRequest, CreateRequest
 
 
@@ -130,6 +131,7 @@ class Uploads:
         self._uploads: dict[str, Upload] = {}
         self._expiry: list[tuple[int, int, str]] = []
         self._seq = 0
+        self.changes: Changes = NO_CHANGES  # a data directory's marks (persistence/changes.py)
 
     @property
     def rules(self) -> UploadRules:
@@ -183,6 +185,7 @@ class Uploads:
                 seq=self._seq,
             )
             self._uploads[upload.id] = upload
+            self.changes.put("upload", upload.id, account, upload)
             heapq.heappush(self._expiry, (upload.expires_at, upload.seq, upload.id))
             return upload
 
@@ -238,6 +241,7 @@ class Uploads:
             part = Part(self._new_part_id(upload), upload.id, int(now), chunks, size)
             upload.parts[part.id] = part
             upload.held += size
+            self.changes.put("upload_part", part.id, account, part)
             files.store.hold(upload.id, account, size, upload.expires_at)
             return part
 
@@ -288,8 +292,7 @@ class Uploads:
                 raise
             upload.file_id = f.id
             upload.state = "completed"
-            upload.parts = {}  # the listed Parts live on in the File; the others are freed
-            upload.held = 0
+            self._forget_parts(upload)  # the listed Parts live on in the File; the others are freed
             return upload
 
     def cancel(self, account: str, upload_id: str) -> Upload:
@@ -320,9 +323,16 @@ class Uploads:
         return now
 
     def _free(self, upload: Upload) -> None:
+        self._forget_parts(upload)
+        self.files.store.release(upload.id)
+
+    def _forget_parts(self, upload: Upload) -> None:
+        """The Upload has ended: its Parts go (marked, with its new state)."""
+        for part_id in upload.parts:
+            self.changes.drop("upload_part", part_id)
         upload.parts = {}
         upload.held = 0
-        self.files.store.release(upload.id)
+        self.changes.put("upload", upload.id, upload.account, upload)
 
     def _find(self, account: str, upload_id: str) -> Upload:
         upload = self._uploads.get(upload_id)

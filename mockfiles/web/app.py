@@ -143,13 +143,15 @@ class MockFilesApp:
                     await self.front.admit(exchange, operation.endpoint)
                     batches = emulator.batches
                     if batches.pending(received_at) or batches.owes(record.key):  # its arrival's time
-                        await write_due_results(batches, exchange.record.key)  # off the event loop
+                        await write_due_results(batches, exchange.record.key, emulator.flush)  # off the event loop
                 request = Request(scope, exchange.receive if body_expected else receive)
                 response = await operation.handler(request, exchange)
             except Preflight:
                 response = Response(status_code=204)
             except Exception as exc:
                 response = error_response(dialect, record, exc)
+            if response is not None and emulator.behind:
+                response = await stored_first(emulator, dialect, record, response)
             if response is not None:
                 await exchange.respond(response)
         except asyncio.CancelledError:  # the server stops, and its grace period is over
@@ -219,6 +221,16 @@ class MockFilesApp:
         else:
             headers.append((b"x-request-id", record.request_id.encode()))
         return status, headers, orjson.dumps(body)
+
+
+async def stored_first(emulator: Emulator, dialect: Dialect, record: Record, response: Response) -> Response | None:
+    """The answer, once the changes it follows are in the data directory (off the event loop);
+    if they cannot be written, the error instead: never an answer for what is not kept."""
+    try:
+        await asyncio.to_thread(emulator.flush)
+    except Exception as exc:
+        return error_response(dialect, record, exc)
+    return response
 
 
 def error_response(dialect: Dialect, record: Record, exc: Exception) -> Response | None:

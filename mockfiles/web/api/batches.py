@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from mockfiles.batches.params import CREATE_FIELDS
 from mockfiles.batches.service import Batches
+from mockfiles.batches.store import StoredBatch
 from mockfiles.core.errors import InvalidRequest, UnknownParameter
 from mockfiles.core.record import Record
 from mockfiles.core.registry import Endpoint
@@ -96,14 +98,24 @@ class BatchesAPI:
         return JSONResponse(self.dialect.batch_object(self.batches.cancel(ex.record.key or "", batch_id)))
 
 
-async def write_due_results(batches: Batches, account: str | None) -> None:
+def _nothing() -> None:
+    pass
+
+
+def _write(batches: Batches, claimed: list[StoredBatch], stored: Callable[[], None]) -> None:
+    batches.write_claimed(claimed)
+    stored()
+
+
+async def write_due_results(batches: Batches, account: str | None, stored: Callable[[], None] = _nothing) -> None:
     """Results of batches that have ended, written in a worker thread (docs/batches.md: about
-    1.2 s for 50,000 requests) while the event loop serves other clients; a request of an account
-    (None: of every account) whose results are being written waits for them, in a worker thread."""
+    1.2 s for 50,000 requests) while the event loop serves other clients, then ``stored`` (a data
+    directory's flush); a request of an account (None: of every account) whose results are being
+    written waits for them, in a worker thread."""
     if batches.pending(batches.files.clock.now()):
         claimed = batches.claim()
         if claimed:
-            writing = asyncio.get_running_loop().run_in_executor(None, batches.write_claimed, claimed)
+            writing = asyncio.get_running_loop().run_in_executor(None, _write, batches, claimed, stored)
             writing.add_done_callback(_report)
     if batches.owes(account):
         await run_in_threadpool(batches.wait_for, account)

@@ -92,7 +92,8 @@ def routes(api: Api) -> list[Route]:
         return JSONResponse({"object": "list", "data": data, **journal})
 
     async def files(request: Request, ex: Exchange) -> JSONResponse:
-        await write_due_results(emulator.batches, None)  # ended batches' result files, off the event loop
+        # ended batches' result files, off the event loop
+        await write_due_results(emulator.batches, None, emulator.flush)
         now = emulator.clock.now()
         view = api.openai
         data = [
@@ -125,7 +126,7 @@ def routes(api: Api) -> list[Route]:
 
     async def batches(request: Request, ex: Exchange) -> JSONResponse:
         """Every account's batches, oldest first, each with its account masked as files are."""
-        await write_due_results(emulator.batches, None)
+        await write_due_results(emulator.batches, None, emulator.flush)
         data = [
             {**api.openai.batch_object(batch), "account": account_id(account), "key": key_hint(account)}
             for account, batch in emulator.batches.everyone()
