@@ -1,5 +1,5 @@
-"""One emulator's whole state: clock, files, batches, uploads, vector stores, journal, limits, faults;
-and its configuration (``Settings``, the active scenario, ``reset`` and ``use_scenario``).
+"""One emulator's whole state: clock, files, batches, uploads, vector stores, fine-tuning jobs, journal,
+limits, faults; and its configuration (``Settings``, the active scenario, ``reset`` and ``use_scenario``).
 
 The composition root of the domain: it builds the services from the scenario and the profile and
 hands them out; the front layer (front.py) asks it who may call and what the faults decide. It
@@ -31,6 +31,9 @@ from mockfiles.core.registry import NAMES
 from mockfiles.core.timeouts import Timeouts
 from mockfiles.exceptions import StartupError
 from mockfiles.files.service import Files
+from mockfiles.fine_tuning.saved import SavedFineTuning
+from mockfiles.fine_tuning.service import FineTuning
+from mockfiles.fine_tuning.serving import FineTunedModels
 from mockfiles.persistence.changes import Joined
 from mockfiles.persistence.datadir import DataDir
 from mockfiles.retries.decider import RetryDecider
@@ -41,6 +44,7 @@ from mockfiles.scenarios.scenario import Scenario, ScenarioSource, load_scenario
 from mockfiles.uploads.saved import SavedUploads
 from mockfiles.uploads.service import Uploads
 from mockfiles.vector_stores.file_search import FileSearchTool
+from mockfiles.vector_stores.saved import SavedVectorStores
 from mockfiles.vector_stores.service import VectorStores
 
 DEFAULT_FAULT_SEED = 0
@@ -93,6 +97,7 @@ class Emulator:
         self.vector_stores: VectorStores
         self.models: Models  # the models the model routes answer for (fine-tuned ones are added here)
         self.chat: Chat  # the model routes (its ``tools`` take the Responses tools other services provide)
+        self.fine_tuning: FineTuning
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
         self.deciders: tuple[DecisionSource, ...] = ()  # see use_deciders
@@ -169,6 +174,9 @@ class Emulator:
             self.models = Models()
             self.chat = Chat(self.files, self.models, scenario.chat)
             self.chat.tools.register("file_search", FileSearchTool(self.vector_stores))
+            self.fine_tuning = FineTuning(self.files, scenario.fine_tuning, seed)
+            self.batches.fine_tuned = self.fine_tuning.has_model
+            self.models.add_source(FineTunedModels(self.fine_tuning, self.models))  # the model routes know them
             self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
             self.limiter = RateLimiter(self.profile.rate_limits)
             if self.saved is not None:
@@ -181,6 +189,7 @@ class Emulator:
             self.batches.configure(scenario.batches, seed, scenario.deployments)
             self.vector_stores.configure(scenario.vector_stores, seed)
             self.chat.configure(scenario.chat)
+            self.fine_tuning.configure(scenario.fine_tuning, seed)
         self.timeouts = effective_timeouts(settings, scenario)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED, self.since_reset)
         early = (EarlyChaos(self.chaos),) if self.chaos.early else ()
@@ -190,7 +199,13 @@ class Emulator:
 
     def joined(self) -> dict[str, Joined]:
         """The stores whose state a data directory keeps, by name (a new API's store joins here)."""
-        return {"files": self.files.store, "batches": SavedBatches(self.batches), "uploads": SavedUploads(self.uploads)}
+        return {
+            "files": self.files.store,  # first: the others' records link to its files
+            "batches": SavedBatches(self.batches),
+            "uploads": SavedUploads(self.uploads),
+            "vector_stores": SavedVectorStores(self.vector_stores),
+            "fine_tuning": SavedFineTuning(self.fine_tuning),
+        }
 
     def _open(self, path: DataPath) -> None:
         """Open the data directory (``DataDirError`` if it is not this version's) and take its state back."""

@@ -4,8 +4,8 @@
 
 A server is filled through the openai SDK (two accounts, a flaky-upload scenario, a refused
 request, an expiring file, two vector stores (one ingested, one ingesting), a completed batch, a
-pending and a completed Upload, a retry test the
-SDK gets through, and a naive httpx client that retries a 400), then each tab is shot in headless
+pending and a completed Upload, fine-tuning jobs succeeded, failed and running, a retry test the SDK
+gets through, and a naive httpx client that retries a 400), then each tab is shot in headless
 Chromium (tests/browser.py).
 """
 
@@ -44,6 +44,12 @@ vector_stores:
   files:
     - match: {filename: "scan-*"}
       fail: unsupported_file
+fine_tuning:
+  organization: acme
+  timing: {validating_files: 20s, queued: 40s, running: 9m}
+  jobs:
+    - match: {suffix: "nightly-*"}
+      timing: {running: 20m}
 """
 BAD_SCENARIO = SCENARIO.replace("    status: 503", "    statuz: 503")
 
@@ -101,7 +107,8 @@ def fill_batches_uploads_retries(server: MockFilesServer, alice: openai.OpenAI, 
     batch = alice.batches.create(
         input_file_id=made.id, endpoint=CHAT, completion_window="24h", metadata={"run": "nightly-eval"}
     )
-    server.advance(600)  # the batch runs to completed on the emulator clock
+    fill_fine_tuning(alice, bob)
+    server.advance(600)  # the batch runs to completed on the emulator clock (and the jobs run)
     assert alice.batches.retrieve(batch.id).status == "completed"
     alice.batches.create(input_file_id=made.id, endpoint=CHAT, completion_window="24h")  # in progress for 10 min
     whole = bob.uploads.create(bytes=12, filename="corpus.jsonl", mime_type="application/jsonl", purpose="fine-tune")
@@ -122,6 +129,21 @@ def fill_batches_uploads_retries(server: MockFilesServer, alice: openai.OpenAI, 
         for _ in range(2):
             if naive.get(f"/files/{made.id}", headers=final.headers).status_code == 200:
                 break
+
+
+def fill_fine_tuning(alice: openai.OpenAI, bob: openai.OpenAI) -> None:
+    from tests.fine_tuning import chat_file as examples
+
+    training = alice.files.create(file=("support.jsonl", examples(20)), purpose="fine-tune")
+    validation = alice.files.create(file=("support-valid.jsonl", examples(4)), purpose="fine-tune")
+    alice.fine_tuning.jobs.create(
+        model="gpt-4o-mini", training_file=training.id, validation_file=validation.id, suffix="support-bot"
+    )
+    few = bob.files.create(file=("tiny.jsonl", examples(3)), purpose="fine-tune")
+    bob.fine_tuning.jobs.create(model="gpt-4.1-mini", training_file=few.id)
+    alice.fine_tuning.jobs.create(
+        model="gpt-4.1-nano", training_file=training.id, suffix="nightly-v2", metadata={"run": "nightly"}
+    )
 
 
 def settle(driver: Any, seconds: float = 2.5) -> None:
@@ -153,6 +175,12 @@ def shoot(directory: Path) -> list[Path]:
         tab("batches", "batches.png")
         tab("uploads", "uploads.png")
         tab("vector-stores", "vector-stores.png")
+        driver.find_element("css selector", 'nav a[data-tab="fine-tuning"]').click()
+        settle(driver)
+        driver.find_elements("css selector", "#fine-tuning details.events summary")[-1].click()  # the running job's
+        settle(driver)
+        shots.append(directory / "fine-tuning.png")
+        driver.save_screenshot(str(shots[-1]))
         driver.set_window_size(1400, 1100)
         driver.find_element("css selector", 'nav a[data-tab="retries"]').click()
         settle(driver)

@@ -85,6 +85,18 @@ def test_the_batch_benchmark_runs_small() -> None:
     assert "batch of 300 lines" in result.stdout and "peak traced memory while completing" in result.stdout
 
 
+def test_the_fine_tuning_benchmark_runs_small() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.fine_tuning", "--examples", "300", "--rounds", "1", "--http"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "300 examples" in result.stdout and "over HTTP (openai SDK): upload" in result.stdout
+
+
 def test_big_scenario_benchmark_runs_quick() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bench.scenarios", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=600

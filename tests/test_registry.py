@@ -62,9 +62,14 @@ def test_every_endpoint_is_served_where_the_registry_says_and_nowhere_else() -> 
     ("dialect", "expected"),
     [
         ("openai", set(NAMES)),
-        (  # no Uploads API, no Responses API, no Vector Stores API
+        (  # no Uploads API, no Responses API, no Vector Stores API, no Fine-tuning API (no fine-tuned model to delete)
             "dashscope-compatible",
-            {n for n in NAMES if not n.startswith(("uploads.", "vector_stores.")) and n != "responses.create"},
+            {
+                n
+                for n in NAMES
+                if not n.startswith(("uploads.", "vector_stores.", "fine_tuning."))
+                and n not in ("responses.create", "models.delete")
+            },
         ),
         ("dashscope-native", {"files.create", "files.list", "files.retrieve", "files.delete"}),
     ],

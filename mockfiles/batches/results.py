@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +71,7 @@ class Plan:
     settings: BatchSettings
     seed: int
     files: LineFiles | None = None  # the files its lines name, read once (None once the results are written)
+    unknown_models: frozenset[str] = frozenset()  # fine-tuned models the account did not have at create
 
     @property
     def valid(self) -> bool:
@@ -82,19 +83,33 @@ class Plan:
 
 
 def decide(
-    request: Request, settings: BatchSettings, seed: int, files: LineFiles | None = None
+    request: Request,
+    settings: BatchSettings,
+    seed: int,
+    files: LineFiles | None = None,
+    unknown: frozenset[str] = frozenset(),
 ) -> Answer | LineFailure | None:
     """A request's fate when that is known without running it: a scenario rule's effect, the
-    endpoint's refusal of a malformed body, or the refusal of a file it names (the model routes'
-    one file check: chat/reading.py); None: it runs and succeeds."""
+    refusal of a fine-tuned model the account does not have (``unknown``), the endpoint's refusal
+    of a malformed body, or the refusal of a file it names (the model routes' one file check:
+    chat/reading.py); None: it runs and succeeds."""
     rule = settings.rule_for(seed, request.custom_id, request.url, request.model)
     if rule is not None:
         return rule.effect()
+    if request.model in unknown:
+        return model_not_found(request.model)
     refused = inference.check(request.url, request.body)
     if refused is None and files is not None:
         read = files.read(request.url, request.body)
         return read if isinstance(read, Answer) else None
     return refused
+
+
+def model_not_found(model: str) -> Answer:
+    """OpenAI's answer to a model that does not exist or is another account's (a 404)."""
+    message = f"The model `{model}` does not exist or you do not have access to it."
+    error = {"message": message, "type": "invalid_request_error", "param": None, "code": "model_not_found"}
+    return Answer(404, {"error": error})
 
 
 def fails(decided: Answer | LineFailure | None) -> bool:
@@ -108,15 +123,25 @@ def plan(
     settings: BatchSettings,
     seed: int,
     files: LineFiles | None = None,
+    known: Callable[[str], bool] = lambda model: False,
 ) -> Plan:
     """Validate the input and note which requests will fail (one pass over the file); the files
-    its lines name are checked now, as the batch is validated."""
+    its lines name are checked now, as the batch is validated. ``known`` says whether the account
+    has a fine-tuned model (``ft:…``), asked once per name: the others are answered whatever their
+    name."""
     validation = Validation(endpoint, limits)
     failing = array("I")
+    unknown: set[str] = set()
+    asked: set[str] = set()
     for request in validation.requests(chunks):
-        if fails(decide(request, settings, seed, files)):
+        model = request.model
+        if model.startswith("ft:") and model not in asked:
+            asked.add(model)
+            if not known(model):
+                unknown.add(model)
+        if fails(decide(request, settings, seed, files, frozenset(unknown))):
             failing.append(request.index)
-    return Plan(validation, failing, chunks, settings, seed, files)
+    return Plan(validation, failing, chunks, settings, seed, files, frozenset(unknown))
 
 
 class ChunkWriter:
@@ -168,7 +193,7 @@ def write_results(the_plan: Plan, timeline: Timeline, batch_id: str) -> Results:
         if request.index >= done:
             results.errors.write(_failure(line_id, request.custom_id, LineFailure(stop_code, LINE_ERRORS[stop_code])))
             continue
-        answer = decide(request, settings, seed, the_plan.files)
+        answer = decide(request, settings, seed, the_plan.files, the_plan.unknown_models)
         if answer is None:
             read = the_plan.files.read(request.url, request.body) if the_plan.files is not None else ()
             documents = read if isinstance(read, tuple) else ()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -80,6 +80,7 @@ class Batches:
         self._count_lock = threading.Lock()
         self._claims: dict[str, int] = {}  # per account: its claimed batches not yet written
         self._written = threading.Condition()  # guards _claims; notified as claims are written
+        self.fine_tuned: Callable[[str], Callable[[str], bool]] = lambda account: lambda model: False  # its ft: models
         files.on_read(self.settle)
 
     def configure(self, settings: BatchSettings, seed: int | None, deployments: tuple[str, ...] | None = None) -> None:
@@ -102,8 +103,7 @@ class Batches:
         output_expires_after: object = None,
         dialect: str = "openai",
     ) -> dict[str, Any]:
-        """A new batch, ``validating``; its input is validated now, the outcome shown when the
-        validating phase has passed."""
+        """A new batch, ``validating``; its input is validated now, the outcome shown once that phase has passed."""
         rules = self.files.profile.batches
         file_id = required_string(input_file_id, "input_file_id")
         url = required_string(endpoint, "endpoint")
@@ -119,7 +119,8 @@ class Batches:
         settings = self.settings
         files = line_files(self.files, url, account, dialect)
         with self._work():
-            the_plan = plan(source.chunks, url, Limits(limit, rules.max_embedding_inputs), settings, self.seed, files)
+            limits = Limits(limit, rules.max_embedding_inputs)
+            the_plan = plan(source.chunks, url, limits, settings, self.seed, files, self.fine_tuned(account))
         model = the_plan.validation.model
         if rules.deployments and self.deployments is not None and model is not None and model not in self.deployments:
             operation = "embeddings" if url.endswith("/embeddings") else "chatCompletion"

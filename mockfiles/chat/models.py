@@ -14,6 +14,11 @@ fine-tuned ``ft:gpt-4o-mini-2024-07-18:org::abc123`` does::
     base = emulator.models.find(account, "gpt-4o-mini-2024-07-18", "openai")
     emulator.models.add(derived("ft:gpt-4o-mini-2024-07-18:org::abc123", base, owned_by="user-…"), account)
 
+A service whose models come and go with its own state is a **source** instead
+(``Models.add_source``): asked afresh on every find and listing, outside the registry's lock. The
+Fine-tuning service is one (fine_tuning/serving.py): a job's model exists once the job has
+succeeded on the emulator clock, and no more once it is deleted.
+
 The Batches stand-ins answer any model name; the lists show the ones they are usually given.
 """
 
@@ -21,7 +26,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 Family = Literal["openai", "dashscope"]
 Kind = Literal["chat", "embedding", "moderation", "image", "test"]
@@ -95,13 +100,36 @@ BUILT_IN: tuple[Model, ...] = (
 )
 
 
+class ModelSource(Protocol):
+    """Models an account has because another service made them (fine-tuned models)."""
+
+    def models_of(self, account: str, family: Family) -> list[Model]:
+        """The account's models of a family, as they are now."""
+        ...
+
+    def everyone(self) -> list[tuple[str, Model]]:
+        """Every account's models (the account, the model), for the control routes."""
+        ...
+
+
 class Models:
-    """The built-in models and those registered since the last reset (per account, or for all)."""
+    """The built-in models and those registered since the last reset (per account, or for all),
+    and the models of the sources (``add_source``)."""
 
     def __init__(self, built_in: tuple[Model, ...] = BUILT_IN) -> None:
         self._lock = threading.Lock()
         self._all: dict[tuple[Family, str], Model] = {(m.family, m.id): m for m in built_in}
         self._accounts: dict[str, dict[tuple[Family, str], Model]] = {}
+        self._sources: list[ModelSource] = []
+
+    def add_source(self, source: ModelSource) -> None:
+        """Ask ``source`` too, on every find and listing, for the models it has made."""
+        self._sources.append(source)
+
+    def built_in(self, model_id: str, family: Family) -> Model | None:
+        """A model known to every account (built in or registered so), without asking the sources."""
+        with self._lock:
+            return self._all.get((family, model_id))
 
     def add(self, model: Model, account: str | None = None) -> None:
         """Make ``model`` known to ``account`` (None: to every account); a model of the same name
@@ -120,13 +148,17 @@ class Models:
         with self._lock:
             own = self._accounts.get(account)
             found = own.get((family, model_id)) if own else None
-            return found or self._all.get((family, model_id))
+            found = found or self._all.get((family, model_id))
+        if found is not None or not self._sources:
+            return found
+        return next((m for s in self._sources for m in s.models_of(account, family) if m.id == model_id), None)
 
     def listing(self, account: str, family: Family) -> list[Model]:
         """The models an account sees in a family: the shared ones, then its own, each by name."""
         with self._lock:
             shared = [m for (f, _), m in self._all.items() if f == family]
             own = [m for (f, _), m in self._accounts.get(account, {}).items() if f == family]
+        own += [m for source in self._sources for m in source.models_of(account, family)]
         names = {m.id for m in own}
         return [m for m in shared if m.id not in names] + own
 
@@ -135,7 +167,8 @@ class Models:
         with self._lock:
             shared: list[tuple[str | None, Model]] = [(None, m) for m in self._all.values()]
             own = [(account, m) for account, table in self._accounts.items() for m in table.values()]
-        return shared + own
+        made: list[tuple[str | None, Model]] = [(a, m) for source in self._sources for a, m in source.everyone()]
+        return shared + own + made
 
 
 def model_object(model: Model) -> dict[str, object]:

@@ -29,6 +29,7 @@ from mockfiles.core.wording import (
     size_text,
     words,
 )
+from mockfiles.fine_tuning.words import ROWS as FINE_TUNING_ROWS
 from mockfiles.retries.words import ROWS as RETRY_ROWS
 from mockfiles.uploads.words import ROWS as UPLOAD_ROWS
 from mockfiles.vector_stores.words import ROWS as VECTOR_STORE_ROWS
@@ -304,4 +305,4 @@ ROWS: dict[str, Row] = {
         "cors_admin_refused",
     ),
 }
-ROWS |= BATCH_ROWS | UPLOAD_ROWS | RETRY_ROWS | CHAT_ROWS | VECTOR_STORE_ROWS
+ROWS |= BATCH_ROWS | UPLOAD_ROWS | RETRY_ROWS | CHAT_ROWS | VECTOR_STORE_ROWS | FINE_TUNING_ROWS

@@ -50,6 +50,7 @@ RESPONSES: Served = ((OPENAI, "chat"),)  # DashScope's compatible mode has no Re
 MODELS: Served = ((OPENAI, "models"), (COMPATIBLE, "models"))
 VECTOR_STORES: Served = ((OPENAI, "vector_stores"),)  # DashScope has none; Azure's are not served
 VS = "/vector_stores/{vector_store_id}"
+FINE_TUNING: Served = ((OPENAI, "fine_tuning"),)  # DashScope's compatible mode and Azure have no Fine-tuning API here
 
 
 class Endpoint(Enum):
@@ -121,6 +122,45 @@ class Endpoint(Enum):
         f"GET {VS}/file_batches/{{batch_id}}/files",
         VECTOR_STORES,
     )
+    FINE_TUNING_CREATE = ("fine_tuning.jobs.create", "query", "POST /fine_tuning/jobs", FINE_TUNING)
+    FINE_TUNING_LIST = ("fine_tuning.jobs.list", "query", "GET /fine_tuning/jobs", FINE_TUNING)
+    FINE_TUNING_RETRIEVE = (
+        "fine_tuning.jobs.retrieve",
+        "query",
+        "GET /fine_tuning/jobs/{fine_tuning_job_id}",
+        FINE_TUNING,
+    )
+    FINE_TUNING_CANCEL = (
+        "fine_tuning.jobs.cancel",
+        "query",
+        "POST /fine_tuning/jobs/{fine_tuning_job_id}/cancel",
+        FINE_TUNING,
+    )
+    FINE_TUNING_PAUSE = (
+        "fine_tuning.jobs.pause",
+        "query",
+        "POST /fine_tuning/jobs/{fine_tuning_job_id}/pause",
+        FINE_TUNING,
+    )
+    FINE_TUNING_RESUME = (
+        "fine_tuning.jobs.resume",
+        "query",
+        "POST /fine_tuning/jobs/{fine_tuning_job_id}/resume",
+        FINE_TUNING,
+    )
+    FINE_TUNING_EVENTS = (
+        "fine_tuning.jobs.list_events",
+        "query",
+        "GET /fine_tuning/jobs/{fine_tuning_job_id}/events",
+        FINE_TUNING,
+    )
+    FINE_TUNING_CHECKPOINTS = (
+        "fine_tuning.jobs.checkpoints.list",
+        "query",
+        "GET /fine_tuning/jobs/{fine_tuning_job_id}/checkpoints",
+        FINE_TUNING,
+    )
+    MODELS_DELETE = ("models.delete", "query", "DELETE /models/{model}", FINE_TUNING)  # a fine-tuned model
 
     def __init__(self, name: str, rate: RateClass, route: str, served: Served, body: BodyKind | None = None) -> None:
         self.id = name

@@ -83,8 +83,9 @@ class StoredFile:
 
 
 def _stored_form(f: StoredFile) -> StoredFile:
-    """A file as a data directory keeps it: without its caches (the digest, the md5, its JSON)."""
-    return replace(f, digest=None, _md5=None, shown=None)
+    """A file as a data directory keeps it: without its caches (the digest, the md5, its JSON, what a
+    model read of it)."""
+    return replace(f, digest=None, _md5=None, shown=None, summary=None)
 
 
 FILE_KINDS = (
@@ -258,6 +259,10 @@ class FileStore:
 
     def __len__(self) -> int:
         return len(self._by_id)
+
+    def find(self, file_id: str) -> StoredFile | None:
+        """Any account's file by id, as held now (no expiry runs: a restore links to it)."""
+        return self._by_id.get(file_id)
 
     # --- writes ----------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from mockfiles.scenarios.batches import BatchSettings, parse_batches
 from mockfiles.scenarios.chat import ChatSettings, parse_chat
 from mockfiles.scenarios.document import from_mapping, parse_document, plain_copy
 from mockfiles.scenarios.fault_rules import FaultRule, parse_faults
+from mockfiles.scenarios.fine_tuning import FineTuningSettings, parse_fine_tuning
 from mockfiles.scenarios.located import MAX_SEED, Located, duration, integer, read_each, size, string
 from mockfiles.scenarios.vector_stores import VectorStoreSettings, parse_vector_stores
 
@@ -38,6 +39,7 @@ TOP_KEYS = (
     "batches",
     "vector_stores",
     "chat",
+    "fine_tuning",
     "azure",
 )
 RATE_KEYS = ("upload", "query", "window", "batch", "batch_list", "batch_window", "inference")
@@ -66,6 +68,7 @@ class Scenario:
     batches: BatchSettings = BatchSettings()
     vector_stores: VectorStoreSettings = VectorStoreSettings()
     chat: ChatSettings = ChatSettings()
+    fine_tuning: FineTuningSettings = FineTuningSettings()
     journal_cap: int | None = None
     admin_token: str | None = None
     header_timeout: float | None = None  # the server's connection timeouts (mockfiles/timeouts.py)
@@ -330,6 +333,7 @@ SECTIONS: dict[str, Callable[[Located, dict[str, Any]], None]] = {
     "batches": _put("batches", parse_batches),
     "chat": _put("chat", parse_chat),
     "vector_stores": _put("vector_stores", parse_vector_stores),
+    "fine_tuning": _put("fine_tuning", parse_fine_tuning),
     "journal": _journal,
     "admin": _admin,
     "azure": _azure,

@@ -18,6 +18,7 @@ from mockfiles.vector_stores.attributes import Attributes
 from mockfiles.vector_stores.chunks import Chunking, Spans
 
 DAY = 86400
+STORE_KIND, FILE_KIND, BATCH_KIND = "vector_store", "vector_store_file", "vector_store_file_batch"  # saved.py
 STATUSES = ("in_progress", "completed", "failed", "cancelled")
 
 

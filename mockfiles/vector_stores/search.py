@@ -71,7 +71,7 @@ class Searching:
         with service.at_now() as now:
             stores = [service.writable(account, i, now) for i in dict.fromkeys(vector_store_ids)]
             for store in stores:
-                store.touch(now)
+                service.touch(store, now)
         found: list[tuple[float, int, int, int]] = []  # (-score, store's place, file seq, chunk): a stable merge
         with service.index.lock:
             for place, store in enumerate(stores):

@@ -26,11 +26,20 @@ from mockfiles.core.errors import InvalidRequest, RateLimited
 from mockfiles.files.service import Files
 from mockfiles.files.store import StoredFile
 from mockfiles.files.use import Use, check_use
+from mockfiles.persistence.changes import NO_CHANGES, Changes
 from mockfiles.scenarios.vector_stores import VectorStoreSettings
 from mockfiles.vector_stores import params
 from mockfiles.vector_stores.index import SearchIndex
 from mockfiles.vector_stores.ingest import duration, ingest
-from mockfiles.vector_stores.model import Ingestion, StoreFile, VectorStore
+from mockfiles.vector_stores.model import (
+    BATCH_KIND,
+    FILE_KIND,
+    STORE_KIND,
+    FileBatch,
+    Ingestion,
+    StoreFile,
+    VectorStore,
+)
 from mockfiles.vector_stores.params import Attach, Paging, no_such_store, page_of
 from mockfiles.vector_stores.text import SUPPORTED
 
@@ -79,6 +88,7 @@ class VectorStores:
         self._leaving: list[tuple[float, int, str, str]] = []  # (when, file seq, store id, file id): a heap
         self.unindex: dict[str, list[StoreFile]] = {}  # per store: indexed files that left it
         self._seq = 0
+        self.changes: Changes = NO_CHANGES  # a data directory's marks (persistence/changes.py, saved.py)
         files.on_read(self.settle)
         files.store.on_remove.append(self._file_removed)
 
@@ -153,7 +163,7 @@ class VectorStores:
                 store.metadata = metadata or {}
             if "expires_after" in body:
                 store.expires_days = days
-            store.touch(now)
+            self.touch(store, now)
             return store.as_dict(now)
 
     def delete(self, account: str, vector_store_id: str) -> dict[str, Any]:
@@ -163,6 +173,9 @@ class VectorStores:
             held = [f.seq for f in store.files.values()] + [f.seq for f in self.unindex.pop(store.id, [])]
             for f in list(store.files.values()):
                 self.leave(store, f)
+            for batch_id in store.batches:
+                self.changes.drop(BATCH_KIND, record_id(store.id, batch_id))
+            self.changes.drop(STORE_KIND, store.id)
             self.unindex.pop(store.id, None)
             del self._stores[store.id]
             self._order[account].remove(store.id)
@@ -268,8 +281,9 @@ class VectorStores:
             store.files[f.file_id] = f
             self.by_seq[f.seq] = f
             self._holders.setdefault(f.file_id, set()).add(store.id)
+            self.mark_file(store, f)
             out.append(f)
-        store.touch(now)
+        self.touch(store, now)
         return out
 
     def leave(self, store: VectorStore, f: StoreFile) -> None:
@@ -277,6 +291,7 @@ class VectorStores:
         if store.files.get(f.file_id) is not f:
             return
         del store.files[f.file_id]
+        self.changes.drop(FILE_KIND, record_id(store.id, f.file_id))
         self.by_seq.pop(f.seq, None)
         holders = self._holders.get(f.file_id)
         if holders is not None:
@@ -285,6 +300,19 @@ class VectorStores:
                 del self._holders[f.file_id]
         if f.indexed:
             self.unindex.setdefault(store.id, []).append(f)
+
+    # --- a data directory's marks (saved.py): every change is made under the Files lock ----
+
+    def touch(self, store: VectorStore, now: float) -> None:
+        """The store was used (``VectorStore.touch``): its ``last_active_at`` is kept."""
+        store.touch(now)
+        self.changes.put(STORE_KIND, store.id, store.account, store)
+
+    def mark_file(self, store: VectorStore, f: StoreFile) -> None:
+        self.changes.put(FILE_KIND, record_id(store.id, f.file_id), store.account, f)
+
+    def mark_batch(self, store: VectorStore, batch: FileBatch) -> None:
+        self.changes.put(BATCH_KIND, record_id(store.id, batch.id), store.account, batch)
 
     def poll_after(self, ready_at: float, now: float) -> float | None:
         """Seconds a poller is told to wait (``openai-poll-after-ms``) while something is in
@@ -310,6 +338,7 @@ class VectorStores:
                 self.leave(store, f)
             else:
                 f.leaves_at = at + lag
+                self.mark_file(store, f)  # kept with its File's bytes from now on (saved.py)
                 heapq.heappush(self._leaving, (f.leaves_at, f.seq, store_id, stored.id))
 
     def settle(self, now: float) -> None:
@@ -331,6 +360,11 @@ class VectorStores:
             candidate = prefix + ids.random_token(self.files.rng, ids.HEX, 32)
             if candidate not in self._stores:
                 return candidate
+
+
+def record_id(vector_store_id: str, item_id: str) -> str:
+    """A store file's or file batch's record id: their ids are unique within their store only."""
+    return f"{vector_store_id}/{item_id}"
 
 
 def listing(data: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:

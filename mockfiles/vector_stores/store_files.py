@@ -60,7 +60,8 @@ class StoreFiles:
             f = self._file(account, vector_store_id, file_id)
             service.count_write(store)
             f.attributes = attributes
-            store.touch(now)
+            service.mark_file(store, f)
+            service.touch(store, now)
             return f.as_dict(now)
 
     def detach(self, account: str, vector_store_id: str, file_id: str) -> dict[str, Any]:
@@ -108,9 +109,11 @@ class StoreFiles:
                 raise InvalidRequest("vector_store_batch_not_cancellable", status=shown["status"])
             service.count_write(store)
             batch.cancelled_at = now
+            service.mark_batch(store, batch)
             for f in members:
                 if f.status(now) == "in_progress":
                     f.cancelled_at = now
+                    service.mark_file(store, f)
             return batch.as_dict(members, now)
 
     def batch_files(self, account: str, vector_store_id: str, batch_id: str, paging: Paging) -> dict[str, Any]:
@@ -138,6 +141,7 @@ class StoreFiles:
                 return joined[0].as_dict(now)
             made = FileBatch(self._new_batch_id(store), store.id, int(now), [f.file_id for f in joined])
             store.batches[made.id] = made
+            service.mark_batch(store, made)
             return made.as_dict(self._members(store, made), now)
 
     def _listing(self, store: VectorStore, named: list[str], paging: Paging, now: float) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Control routes under ``/_mockfiles``: health, reset, clock, journal, files, batches, uploads, models, vector
-stores, scenario (and the checking of one without applying it), a file's content and deletion by id; the web console
+stores, fine-tuning jobs and their events, scenario (and the checking of one without applying it), a file's
+content and deletion by id; the web console
 (console.py) reads them all.
 
 They never show an API key: accounts appear as ``acct_…`` ids with the key masked
@@ -162,6 +163,21 @@ def routes(api: Api) -> list[Route]:
         ]
         return JSONResponse({"object": "list", "data": data})
 
+    async def fine_tuning(request: Request, ex: Exchange) -> JSONResponse:
+        """Every account's fine-tuning jobs, oldest first, each with its account masked as files are."""
+        data = [
+            {**job, "account": account_id(account), "key": key_hint(account)}
+            for account, job in emulator.fine_tuning.everyone()
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def fine_tuning_events(request: Request, ex: Exchange) -> JSONResponse:
+        """A job's newest events (at most ``limit``, 1-1000, default 200), whatever its account."""
+        limit = parse_int(request.query_params.get("limit", "200"), "limit")
+        check_range(limit, "limit", 1, 1000)
+        account, page = emulator.fine_tuning.event_log(request.path_params["job_id"], limit)
+        return JSONResponse({**page, "account": account_id(account), "key": key_hint(account)})
+
     async def scenario(request: Request, ex: Exchange) -> JSONResponse:
         if request.method == "PUT":
             raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
@@ -221,6 +237,8 @@ def routes(api: Api) -> list[Route]:
         route(PREFIX + "/batches", GET=guarded(batches)),
         route(PREFIX + "/models", GET=guarded(models)),
         route(PREFIX + "/vector-stores", GET=guarded(vector_stores)),
+        route(PREFIX + "/fine-tuning", GET=guarded(fine_tuning)),
+        route(PREFIX + "/fine-tuning/{job_id}/events", GET=guarded(fine_tuning_events)),
         route(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
         route(PREFIX + "/openapi.json", GET=guarded(openapi)),
         route(PREFIX + "/scenario/check", POST=guarded(scenario_check)),

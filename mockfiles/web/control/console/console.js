@@ -664,6 +664,103 @@ async function refreshVectorStores(box) {
   box.replaceChildren(table(headers, body.data.map((s) => vectorStoreRow(s, names))));
 }
 
+function hyperparameters(h) {
+  return Object.entries(h || {}).map(([k, v]) => labelled(k.replace("learning_rate_multiplier", "lr ×"), el("span", { text: String(v) })));
+}
+
+function eventsTable(body) {
+  if (body.data.length === 0) return el("p", { class: "muted", text: "No events yet." });
+  const rows = body.data.map((e) =>
+    el(
+      "tr",
+      { class: `level-${e.level}` },
+      el("td", { class: "nowrap" }, moment(e.created_at)),
+      el("td", { class: `level level-${e.level}`, text: e.level }),
+      el("td", { class: e.type === "metrics" ? "mono" : "", text: e.message }),
+    ),
+  );
+  const more = body.has_more ? el("p", { class: "muted", text: `Newest ${body.data.length} shown.` }) : null;
+  return el("div", {}, table(["time (UTC)", "level", "message"], rows), more);
+}
+
+async function loadEvents(details, id) {
+  // the events go in a row of their own under the job's, as wide as the table
+  const row = details.closest("tr");
+  let below = row.nextElementSibling;
+  if (!below || !below.classList.contains("events-row")) {
+    below = el("tr", { class: "events-row" }, el("td", { colspan: "8" }));
+    row.after(below);
+  }
+  const body = await adminJSON(`/fine-tuning/${encodeURIComponent(id)}/events`);
+  if (details.open) below.firstChild.replaceChildren(eventsTable(body));
+}
+
+function eventsCell(j) {
+  const details = el("details", { class: "events" }, el("summary", { text: "events" }));
+  details.addEventListener("toggle", () => {
+    if (details.open) guarded(() => loadEvents(details, j.id))();
+    else if (details.closest("tr").nextElementSibling?.classList.contains("events-row")) {
+      details.closest("tr").nextElementSibling.remove();
+    }
+  });
+  return details;
+}
+
+function fineTuningRow(j, names) {
+  const steps = j.steps || {};
+  const progress = steps.total ? `step ${steps.done}/${steps.total}` : "";
+  const method = j.method ? j.method.type : "supervised";
+  return el(
+    "tr",
+    { "data-id": j.id },
+    el("td", { class: "mono job-id", text: j.id }),
+    accountCell(j),
+    el(
+      "td",
+      { class: "job-model" },
+      el("div", { class: "mono", text: j.model }),
+      el("div", { class: "muted", text: method }),
+      j.fine_tuned_model ? el("div", { class: "mono model", text: `→ ${j.fine_tuned_model}` }) : null,
+    ),
+    el(
+      "td",
+      {},
+      el("div", { class: `state state-${j.status}`, text: j.status }),
+      progress ? el("div", { class: "muted nowrap", text: progress }) : null,
+      j.error ? el("div", { class: "error job-error", text: `${j.error.code}: ${j.error.message}` }) : null,
+    ),
+    el(
+      "td",
+      { class: "files" },
+      labelled("training", fileLink(j.training_file, names)),
+      j.validation_file ? labelled("validation", fileLink(j.validation_file, names)) : null,
+      labelled("results", fileLink(j.result_files[0], names)),
+    ),
+    el("td", { class: "nowrap" }, ...hyperparameters(j.hyperparameters)),
+    el(
+      "td",
+      { class: "nowrap" },
+      labelled("created", moment(j.created_at)),
+      j.finished_at ? labelled("finished", moment(j.finished_at)) : null,
+      j.estimated_finish ? labelled("estimated", moment(j.estimated_finish)) : null,
+    ),
+    el("td", {}, j.metadata ? el("div", { class: "mono metadata", text: JSON.stringify(j.metadata) }) : null, eventsCell(j), el("div", { class: "nowrap" }, all(j))),
+  );
+}
+
+async function refreshFineTuning(box) {
+  // the events a reader opened are loaded again with the list, so they follow the job
+  const opened = new Set([...box.querySelectorAll("details.events[open]")].map((d) => d.closest("tr[data-id]").dataset.id));
+  const [body, names] = await Promise.all([adminJSON("/fine-tuning"), fileNames()]);
+  if (body.data.length === 0) return box.replaceChildren(el("p", { class: "muted", text: "None." }));
+  const headers = ["id", "account", "model", "status", "files", "hyperparameters", "times", ""];
+  const rows = body.data.map((j) => fineTuningRow(j, names));
+  box.replaceChildren(table(headers, rows));
+  for (const row of rows) {
+    if (opened.has(row.dataset.id)) row.querySelector("details.events").open = true; // its toggle loads them
+  }
+}
+
 const OUTCOMES = { reset: "reset", timeout: "timeout", truncated: "cut", client_gone: "client gone", pending: "pending" };
 
 function outcome(a) {
@@ -829,7 +926,15 @@ async function refreshModels(box) {
   box.replaceChildren(table(headers, body.data.map(modelRow)));
 }
 
-const COLLECTIONS = { "/batches": refreshBatches, "/uploads": refreshUploads, "/models": refreshModels, "/vector-stores": refreshVectorStores, "/calls": refreshCalls, "/retry-tests": refreshRetryTests };
+const COLLECTIONS = {
+  "/batches": refreshBatches,
+  "/uploads": refreshUploads,
+  "/models": refreshModels,
+  "/vector-stores": refreshVectorStores,
+  "/fine-tuning": refreshFineTuning,
+  "/calls": refreshCalls,
+  "/retry-tests": refreshRetryTests,
+};
 
 async function refreshCollection(box) {
   const open = new Set([...box.querySelectorAll("details[open]")].map((d) => d.closest("tr[data-id]")?.dataset.id + "|" + d.className));
