@@ -295,7 +295,7 @@ function touched(e) {
     if (id && !links.some((l) => l.id === id)) links.push({ tab, id, label });
   };
   add("uploads", e.upload_id, "upload");
-  add("batches", e.batch_id, "batch");
+  if (String(e.endpoint || "").startsWith("batches.")) add("batches", e.batch_id, "batch"); // not a vector store's file batch
   add("files", e.file_id, "file");
   add("files", e.input_file_id, "input");
   for (const f of e.files || []) add("files", typeof f === "string" ? f : f.file_id, "file"); // a model request's ids, or a native upload's files
