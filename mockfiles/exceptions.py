@@ -19,12 +19,14 @@ class MockFilesException(Exception):
 
 
 class ScenarioError(MockFilesException, ValueError):
-    """A scenario that cannot be used; ``str()`` is the whole ``file:line: message``."""
+    """A scenario that cannot be used; ``str()`` is the whole ``file:line: message`` of its first
+    error (by line), and ``problems`` lists every error found in the document, by line."""
 
-    def __init__(self, source: str, line: int | None, message: str) -> None:
+    def __init__(self, source: str, line: int | None, message: str, problems: tuple[ScenarioError, ...] = ()) -> None:
         self.source = source
         self.line = line
         self.message = message
+        self.problems: tuple[ScenarioError, ...] = problems or (self,)
         super().__init__(f"{source}:{line}: {message}" if line else f"{source}: {message}")
 
 

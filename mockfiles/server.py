@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from types import ModuleType
 from typing import Any, TypedDict
@@ -20,6 +21,7 @@ from mockfiles.core.clock import real_monotonic_clock
 from mockfiles.core.journal import Entry
 from mockfiles.core.timeouts import SHUTDOWN_GRACE
 from mockfiles.emulator import DataPath, Emulator, Settings
+from mockfiles.environment import DEFAULT_API_KEY, Target, patched, variables
 from mockfiles.exceptions import StartupError
 from mockfiles.inprocess import transports as inprocess
 from mockfiles.inprocess.channel import Server as InMemoryServer
@@ -29,11 +31,12 @@ from mockfiles.retries.handle import RetryTest, retry_document
 from mockfiles.retries.verdicts import CallDict
 from mockfiles.scenarios.scenario import Scenario, ScenarioSource
 from mockfiles.web.app import MockFilesApp, build_app
+from mockfiles.web.browsers import BrowserPolicy
+from mockfiles.web.listen import bind, check_port
 from mockfiles.web.protocol import protocol_class
 from mockfiles.web.refusals import Answers
 from mockfiles.web.stopping import GracefulServer, close_loop
 
-DEFAULT_API_KEY = "sk-mockfiles-test"
 AZURE_API_VERSION = "2024-10-21"  # the GA version azure_client() sends unless told
 STARTUP_TIMEOUT = 15.0
 
@@ -67,41 +70,9 @@ class ServerOptions(TypedDict, total=False):
     header_timeout: float | None
     body_timeout: float | None
     in_process: bool
-
-
-MAX_PORT = 65_535
-
-
-def check_port(port: int) -> int:
-    """A TCP port is 16 bits: getaddrinfo would take 99999 modulo 65536 (34463) and serve there,
-    and say "Servname not supported" for -1, so anything outside 0–65535 is refused first."""
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= MAX_PORT:
-        raise ValueError(f"port must be 0–{MAX_PORT} (0 picks a free one), got {port!r}")
-    return port
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """Bind the listening socket up front so that a taken port fails at once, and
-    ``port=0`` gives us the chosen port before uvicorn starts."""
-    try:
-        check_port(port)
-    except ValueError as exc:
-        raise StartupError(str(exc)) from None
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        raise StartupError(f"cannot resolve host {host!r}: {exc}") from None
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(2048)
-    except OSError as exc:
-        sock.close()
-        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.setblocking(False)
-    return sock
+    cors_origins: Iterable[str] | None
+    allowed_hosts: Iterable[str] | None
+    data_dir: DataPath | None
 
 
 def freeze_proof_loop(factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> asyncio.AbstractEventLoop:
@@ -161,9 +132,12 @@ class MockFilesServer:
         header_timeout: float | None = None,
         body_timeout: float | None = None,
         in_process: bool = False,
+        cors_origins: Iterable[str] | None = None,
+        allowed_hosts: Iterable[str] | None = None,
         data_dir: DataPath | None = None,
     ) -> None:
         check_port(port)
+        self.browsers = BrowserPolicy.for_server(host, cors_origins, allowed_hosts)  # ValueError for a bad origin
         keys = tuple(api_keys) if api_keys is not None else None
         settings = Settings(scenario, profile, seed, keys, rate_limits, admin_token, header_timeout, body_timeout)
         self.emulator = Emulator(replace(settings, data_dir=data_dir))
@@ -184,7 +158,7 @@ class MockFilesServer:
         self.emulator.check_open()
         sock = bind(self.host, self._port)
         self._port = sock.getsockname()[1]
-        app = build_app(self.emulator)
+        app = build_app(self.emulator, self.browsers)
         config = uvicorn_config(app, self.host, quiet=True, answers=app)
         self._server = GracefulServer(config, on_stop=self.emulator.shutdown)
         self._thread = threading.Thread(
@@ -288,6 +262,14 @@ class MockFilesServer:
         """Every request of the journal grouped into logical calls, each with its retry verdict."""
         return self.emulator.calls()
 
+    def environment(self) -> dict[str, str]:
+        """The variables that point client libraries here (``OPENAI_BASE_URL``, ``DASHSCOPE_*``...)."""
+        return variables(Target(self.url, self.emulator.profile.name, self.api_key))
+
+    def patch_environment(self) -> AbstractContextManager[dict[str, str]]:
+        """``environment()`` in ``os.environ`` (and the dashscope SDK's settings) within, then put back."""
+        return patched(Target(self.url, self.emulator.profile.name, self.api_key))
+
     @staticmethod
     def account_id(key: str) -> str:
         """The ``account`` that the journal and ``/_mockfiles/files`` show for an API key:
@@ -349,7 +331,7 @@ class MockFilesServer:
         if self._in_memory is None:
             if self._thread is None or self._loop is None:
                 raise RuntimeError("the server is not running: start() it before asking for an in-process client")
-            app = MockFilesApp(self.emulator, connections=connection_of)
+            app = MockFilesApp(self.emulator, connections=connection_of, browsers=self.browsers)
             self._in_memory = InMemoryServer(app, self._loop)
         return self._in_memory
 
@@ -365,12 +347,13 @@ def serve(
     announce: Callable[[str], None],
     quiet: bool = False,
     grace: float = SHUTDOWN_GRACE,
+    browsers: BrowserPolicy | None = None,
 ) -> None:
     """Serve in the foreground until Ctrl-C or SIGTERM, then stop gracefully, waiting at most
     ``grace`` seconds for requests in flight; ``announce`` gets the URL once connections are accepted."""
     sock = bind(host, port)
     url = connectable_url(host, sock.getsockname()[1])
-    app = build_app(emulator)
+    app = build_app(emulator, browsers if browsers is not None else BrowserPolicy.for_server(host))
     try:
         serve_app(app, sock, lambda: announce(url), quiet=quiet, answers=app, grace=grace, on_stop=emulator.shutdown)
     finally:

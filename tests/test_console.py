@@ -79,11 +79,21 @@ class Console:
 
         Select(self.by_id(element_id)).select_by_value(value)
 
+    def attribute_of_all(self, selector: str, name: str) -> list[str]:
+        """One attribute of every element matching ``selector``, read in one script: the page redraws
+        its tables as it polls, so elements found one call earlier may be gone (stale) the next."""
+        values: list[str] = self.driver.execute_script(
+            "return [...document.querySelectorAll(arguments[0])].map((e) => e.getAttribute(arguments[1]))",
+            selector,
+            name,
+        )
+        return values
+
     def journal_seqs(self) -> list[int]:
-        return [int(row.get_attribute("data-seq")) for row in self.css("#requests-table tbody tr")]
+        return [int(seq) for seq in self.attribute_of_all("#requests-table tbody tr", "data-seq")]
 
     def file_ids(self) -> list[str]:
-        return [row.get_attribute("data-file") for row in self.css("#files-body tr[data-file]")]
+        return self.attribute_of_all("#files-body tr[data-file]", "data-file")
 
     def not_reloaded(self) -> bool:
         return bool(self.driver.execute_script("return window.loadedOnce === true"))

@@ -135,7 +135,7 @@ def test_acknowledged_uploads_survive_kill_9_with_the_same_ids_bytes_lists_and_c
     again = Served(data_dir)
     try:
         assert again.process.stdout is not None
-        said = [again.process.stdout.readline() for _ in range(9)]
+        said = [again.process.stdout.readline() for _ in range(11)]  # the start-up lines, then where the state is
         assert f"  state kept in {data_dir} ({len(before['files']) + 1} files)\n" in said
         after = view(again.client)
         assert after["files"][:-1] == before["files"]

@@ -96,14 +96,14 @@ def test_the_loader_names_file_line_and_key(text: str, line: int, message: str) 
 
 
 @pytest.mark.parametrize(("text", "line", "message"), VALUES, ids=IDS)
-def test_check_prints_one_line(tmp_path: Path, text: str, line: int, message: str) -> None:
+def test_check_prints_one_line_and_the_count(tmp_path: Path, text: str, line: int, message: str) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     result = subprocess.run(
         [sys.executable, "-m", "mockfiles", "check", str(path)], capture_output=True, text=True, timeout=60
     )
     assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr == f"mockfiles: {path}:{line}: {message}\n"
+    assert result.stderr == f"{path}:{line}: {message}\n{path}: 1 error\n"
 
 
 @pytest.mark.parametrize(("text", "line", "message"), [VALUES[0], VALUES[3], VALUES[9]], ids=["date", "bool", "hex"])

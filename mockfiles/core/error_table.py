@@ -41,6 +41,7 @@ CATEGORIES = {
     "server": Category(500, "server_error", "InternalError"),
     "invalid_request": Category(400, "invalid_request_error", "InvalidParameter"),
     "authentication": Category(401, "invalid_request_error", "InvalidApiKey"),
+    "forbidden": Category(403, "invalid_request_error", "AccessDenied"),
     "not_found": Category(404, "invalid_request_error", "NotFound"),
     "method_not_allowed": Category(405, "invalid_request_error", "MethodNotAllowed"),
     "conflict": Category(409, "invalid_request_error", "InternalError"),
@@ -289,5 +290,25 @@ ROWS: dict[str, Row] = {
     "advance_not_a_number": Row("'advance' must be a number of seconds >= 0."),
     "advance_refused": Row("Invalid 'advance': {detail}."),
     "scenario_refused": Row("{detail}"),
+    # --- browsers (browsers.py) ---
+    "host_not_allowed": Row(
+        "The admin routes do not answer to the name '{host}' (a page of another site can reach this server under "
+        "a name of its own). Use this server's address or localhost, or allow the name: --allowed-host {host}.",
+        "host_not_allowed",
+    ),
+    "origin_not_allowed": Row(
+        "{method} from a page of another origin ({origin}) is refused on the admin routes. Use the console, or "
+        "require an admin token (--admin-token) and allow the origin (--cors-origin).",
+        "origin_not_allowed",
+    ),
+    "cors_origin_not_allowed": Row(
+        "Pages of {origin} may not call this server: allow the origin with --cors-origin (cors_origins=).",
+        "cors_origin_not_allowed",
+    ),
+    "cors_admin_refused": Row(
+        "The admin routes take no requests from pages of other origins ({origin}) unless an admin token is "
+        "required (--admin-token).",
+        "cors_admin_refused",
+    ),
 }
 ROWS |= BATCH_ROWS | UPLOAD_ROWS | RETRY_ROWS | CHAT_ROWS | VECTOR_STORE_ROWS | FINE_TUNING_ROWS

@@ -155,6 +155,12 @@ class AuthenticationFailed(MockFilesError):
         self.key = key
 
 
+class BrowserRefused(MockFilesError):
+    """403: a request a web page may not make (browsers.py): the reason names what was wrong."""
+
+    category = "forbidden"
+
+
 class NotFound(MockFilesError):
     category = "not_found"
 

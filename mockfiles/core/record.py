@@ -23,6 +23,7 @@ from mockfiles.files.digest import KeptDigest
 KEPT_CHARS = 512  # characters of a value the journal keeps: the longest a request can carry (a filename)
 ENTRY_BYTES = 1536  # what one record takes besides the texts it keeps (its objects), measured: bench/README.md
 INT64 = 2**63
+KEPT_BODY_BYTES = 2048  # a JSON body the journal keeps as sent (a batch create is about 150 bytes)
 
 
 class Arrival(NamedTuple):
@@ -147,6 +148,9 @@ class Record:
         details = self.details
         if details:
             for name, value in details.items():
+                if name == "body":  # a JSON body as sent: at most KEPT_BODY_BYTES of UTF-8 (keep_body)
+                    size += len(value) if type(value) is str else 0
+                    continue
                 if type(value) is not str or len(value) > KEPT_CHARS or not value.isascii():
                     details[name] = value = kept_value(value)
                 size += len(value) if type(value) is str else _size(value)
@@ -158,6 +162,17 @@ class Record:
                 self.upload.purpose = kept_text(self.upload.purpose)
         self.size = size
         return size
+
+    def keep_body(self, raw: bytes) -> None:
+        """A JSON body as sent, for the journal's ``body`` (and the console's "copy as curl"): its
+        text when it is UTF-8 and at most ``KEPT_BODY_BYTES``, else null (it is never parsed again)."""
+        text = None
+        if len(raw) <= KEPT_BODY_BYTES:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        self.details["body"] = text
 
     def finish(self) -> None:
         """The request is over: the digests of uploaded bytes no stored file keeps are made now, and a

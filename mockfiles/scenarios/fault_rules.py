@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from mockfiles.admission.decision import Direction, RequestView
 from mockfiles.core.registry import DOWNLOADS, NAMES, PROMPTS, UPLOADS
 from mockfiles.scenarios.document import plain_copy
-from mockfiles.scenarios.located import Located, duration, integer, number, size, string
+from mockfiles.scenarios.located import Located, boolean, duration, integer, number, one_of, read_each, size, string
 
 ENDPOINTS = NAMES  # the registry's (endpoints.py)
 DIALECTS = ("openai", "dashscope-compatible", "dashscope-native")
@@ -159,47 +159,18 @@ class FaultRule:
 
 
 def parse_faults(node: Located) -> Iterator[FaultRule]:
+    """The rules of a ``faults:`` list; each rule's values are checked one by one, and how they go
+    together once they all could be read (every problem is noted: ``Located.noting``)."""
     for item in node.items():
-        entries = item.mapping(RULE_KEYS)
-        rule: dict[str, Any] = {"index": item.path[-1]}
-        if "name" in entries:
-            rule["name"] = string(entries["name"])
-        if "match" in entries:
-            rule["match"] = _match(entries["match"])
-        if "times" in entries:
-            rule["times"] = integer(entries["times"], minimum=1)
-        if "after" in entries:
-            rule["after"] = integer(entries["after"], minimum=0)
-        if "probability" in entries:
-            rule["probability"] = number(entries["probability"], 0.0, 1.0)
-        if "status" in entries:
-            rule["status"] = integer(entries["status"], minimum=400, maximum=599)
-        if "error" in entries:
-            error = entries["error"].mapping(ERROR_KEYS)
-            rule["error"] = {k: None if v.value is None else string(v) for k, v in error.items()}
-        if "headers" in entries:
-            headers = entries["headers"]
-            if not isinstance(headers.value, dict):
-                headers.fail(f"{headers.name} must be a mapping of header names to values")
-            rule["headers"] = {str(k).lower(): _header_value(headers.child(k)) for k in headers.value}
-        if "delay" in entries:
-            rule["delay"] = _delay(entries["delay"])
-        if "action" in entries:
-            action = entries["action"]
-            if action.value not in ACTIONS:
-                action.fail(f"unknown action {action.value!r} in {action.name}; choose one of {', '.join(ACTIONS)}")
-            rule["action"] = action.value
-        if "hold" in entries:
-            rule["hold"] = duration(entries["hold"], positive=True)
-        if "processing" in entries:
-            rule["processing"] = _processing(entries["processing"])
-        _streaming(entries, rule)
-        if "between" in entries:
-            rule["between"] = _between(entries["between"])
-        _check_rule(item, rule)
-        _check_streaming(item, rule)
-        rule["identity"] = _identity(item)
-        yield FaultRule(**rule)
+        before = len(item.problems)
+        with item.noting():
+            rule: dict[str, Any] = {"index": item.path[-1], **read_each(item.mapping(RULE_KEYS), READERS)}
+            if len(item.problems) == before:
+                _check_rule(item, rule)
+                _check_streaming(item, rule)
+            rule["identity"] = _identity(item)
+        if len(item.problems) == before:
+            yield FaultRule(**rule)
 
 
 def _identity(item: Located) -> str:
@@ -231,28 +202,27 @@ def _check_rule(item: Located, rule: dict[str, Any]) -> None:
             item.fail(f"{item.name}: processing makes the upload succeed; it cannot go with a status or action")
 
 
-def _streaming(entries: dict[str, Located], rule: dict[str, Any]) -> None:
-    """The keys that act on a body as it streams, and the error's form."""
-    if "after_bytes" in entries:
-        rule["after_bytes"] = size(entries["after_bytes"])
-    if "stall" in entries:
-        rule["stall"] = duration(entries["stall"], positive=True)
-    if "bandwidth" in entries:
-        rule["bandwidth"] = size(entries["bandwidth"])
-        if rule["bandwidth"] < 1:
-            entries["bandwidth"].fail(f"{entries['bandwidth'].name} must be at least 1 byte per second")
-    if "body" in entries:
-        body = entries["body"]
-        if body.value not in BODIES:
-            body.fail(f"{body.name} must be one of {', '.join(BODIES)}, got {body.value!r}")
-        rule["body"] = body.value
-    if "enforce_retry_after" in entries:
-        flag = entries["enforce_retry_after"]
-        if not isinstance(flag.value, bool):
-            flag.fail(f"{flag.name} must be true or false")
-        rule["enforce_retry_after"] = flag.value
-    if "after_events" in entries:
-        rule["after_events"] = integer(entries["after_events"], minimum=0)
+def _bandwidth(node: Located) -> int:
+    value = size(node)
+    if value < 1:
+        node.fail(f"{node.name} must be at least 1 byte per second")
+    return value
+
+
+def _error(node: Located) -> dict[str, str | None]:
+    return {k: None if v.value is None else string(v) for k, v in node.mapping(ERROR_KEYS).items()}
+
+
+def _headers(node: Located) -> dict[str, str]:
+    if not isinstance(node.value, dict):
+        node.fail(f"{node.name} must be a mapping of header names to values")
+    return {str(k).lower(): _header_value(node.child(k)) for k in node.value}
+
+
+def _action(node: Located) -> str:
+    if node.value not in ACTIONS:
+        node.fail(f"unknown action {node.value!r} in {node.name}; choose one of {', '.join(ACTIONS)}")
+    return str(node.value)
 
 
 def _check_streaming(item: Located, rule: dict[str, Any]) -> None:
@@ -322,31 +292,18 @@ def _between(node: Located) -> tuple[float, float]:
 
 
 def _match(node: Located) -> Match:
-    entries = node.mapping(MATCH_KEYS)
-    out: dict[str, Any] = {}
-    if "endpoint" in entries:
-        out["endpoints"] = _choices(entries["endpoint"], ENDPOINTS)
-    if "dialect" in entries:
-        out["dialects"] = _choices(entries["dialect"], DIALECTS)
-    if "method" in entries:
-        out["methods"] = frozenset(string(n).upper() for n in _one_or_many(entries["method"]))
-    if "purpose" in entries:
-        out["purposes"] = frozenset(string(n) for n in _one_or_many(entries["purpose"]))
-    if "key" in entries:
-        out["keys"] = frozenset(string(n) for n in _one_or_many(entries["key"]))
-    if "path" in entries:
-        out["path"] = string(entries["path"])
-    if "filename" in entries:
-        out["filename"] = string(entries["filename"])
-    for key in PROMPT_KEYS:
-        if key in entries:
-            out[key] = string(entries[key])
-    if "header" in entries:
-        header = entries["header"]
-        if not isinstance(header.value, dict) or not header.value:
-            header.fail(f"{header.name} must be a mapping of header names to values (globs)")
-        out["headers"] = tuple((str(k).lower(), _header_value(header.child(k))) for k in header.value)
-    return Match(**out)
+    read = read_each(node.mapping(MATCH_KEYS), MATCH_READERS)
+    return Match(**{MATCH_FIELDS.get(key, key): value for key, value in read.items()})
+
+
+def _header_globs(header: Located) -> tuple[tuple[str, str], ...]:
+    if not isinstance(header.value, dict) or not header.value:
+        header.fail(f"{header.name} must be a mapping of header names to values (globs)")
+    return tuple((str(k).lower(), _header_value(header.child(k))) for k in header.value)
+
+
+def _strings(node: Located, upper: bool = False) -> frozenset[str]:
+    return frozenset(string(n).upper() if upper else string(n) for n in _one_or_many(node))
 
 
 def _one_or_many(node: Located) -> list[Located]:
@@ -398,3 +355,39 @@ def _processing(node: Located) -> ProcessingFault:
         details = PROCESSING_ERROR_DETAILS
     delay = duration(entries["delay"]) if "delay" in entries else None
     return ProcessingFault(status, details, delay)
+
+
+READERS: dict[str, Callable[[Located], Any]] = {  # a rule's keys (RULE_KEYS), each read on its own
+    "name": string,
+    "match": _match,
+    "times": lambda node: integer(node, minimum=1),
+    "after": lambda node: integer(node, minimum=0),
+    "probability": lambda node: number(node, 0.0, 1.0),
+    "status": lambda node: integer(node, minimum=400, maximum=599),
+    "error": _error,
+    "headers": _headers,
+    "delay": _delay,
+    "action": _action,
+    "hold": lambda node: duration(node, positive=True),
+    "processing": _processing,
+    "after_bytes": size,
+    "stall": lambda node: duration(node, positive=True),
+    "bandwidth": _bandwidth,
+    "body": lambda node: one_of(node, BODIES),
+    "between": _between,
+    "enforce_retry_after": boolean,
+    "after_events": lambda node: integer(node, minimum=0),
+}
+MATCH_READERS: dict[str, Callable[[Located], Any]] = {
+    "endpoint": lambda node: _choices(node, ENDPOINTS),
+    "dialect": lambda node: _choices(node, DIALECTS),
+    "method": lambda node: _strings(node, upper=True),
+    "purpose": _strings,
+    "key": _strings,
+    "path": string,
+    "filename": string,
+    "header": _header_globs,
+    **dict.fromkeys(PROMPT_KEYS, string),
+}
+MATCH_FIELDS = {"endpoint": "endpoints", "dialect": "dialects", "method": "methods", "purpose": "purposes"}
+MATCH_FIELDS |= {"key": "keys", "header": "headers"}

@@ -4,7 +4,8 @@ a bad scenario is reported as ``flaky.yaml:5: unknown key 'statuz' in faults[1]`
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from mockfiles.core.units import parse_duration, parse_size
@@ -29,13 +30,27 @@ def describe(path: Path) -> str:
 
 
 class Located:
-    """A value inside a document, with its path and a way to complain about it."""
+    """A value inside a document, with its path and a way to complain about it.
 
-    def __init__(self, value: Any, path: Path, source: str, lines: Mapping[Path, int]) -> None:
+    A document is checked whole: a reader fails at the first thing wrong with a value
+    (``fail`` raises), and the places that read a document's parts one by one catch that
+    failure with ``noting()``, which notes it in the document's ``problems`` and lets the
+    reading go on with the next part. ``raise_problems()`` at the end raises them all at once
+    (the first by line as the error, every one in ``ScenarioError.problems``)."""
+
+    def __init__(
+        self,
+        value: Any,
+        path: Path,
+        source: str,
+        lines: Mapping[Path, int],
+        problems: list[ScenarioError] | None = None,
+    ) -> None:
         self.value = value
         self.path = path
         self.source = source
         self.lines = lines
+        self.problems: list[ScenarioError] = [] if problems is None else problems  # the document's, shared
 
     @property
     def line(self) -> int | None:
@@ -51,29 +66,61 @@ class Located:
     def fail(self, message: str) -> NoReturn:
         raise ScenarioError(self.source, self.line, message)
 
+    @contextmanager
+    def noting(self) -> Iterator[None]:
+        """Within, a failure is noted among the document's problems instead of ending the check."""
+        try:
+            yield
+        except ScenarioError as exc:
+            self.problems.append(exc)
+
+    def raise_problems(self) -> None:
+        """Raise the document's problems, if it has any: each once, ordered by line."""
+        unique = {str(p): p for p in self.problems}
+        if unique:
+            ordered = tuple(sorted(unique.values(), key=lambda p: p.line or 0))
+            first = ordered[0]
+            raise ScenarioError(first.source, first.line, first.message, ordered)
+
     def child(self, key: str | int) -> Located:
-        return Located(self.value[key], (*self.path, key), self.source, self.lines)
+        return Located(self.value[key], (*self.path, key), self.source, self.lines, self.problems)
 
     def mapping(self, allowed: tuple[str, ...]) -> dict[str, Located]:
-        """The entries of a mapping whose keys must all be in ``allowed``."""
+        """The entries of a mapping whose keys are in ``allowed``; every other key is a problem
+        noted (with the allowed key it most likely meant), and left out."""
         if not isinstance(self.value, dict):
             self.fail(f"{self.name} must be a mapping, got {type_name(self.value)}")
+        known = {}
         for key in self.value:
             if not isinstance(key, str):
-                self.fail(f"key {key!r} in {self.name} must be a string")
-            if key not in allowed:
+                with self.noting():
+                    self.fail(f"key {key!r} in {self.name} must be a string")
+            elif key not in allowed:
                 where = f" in {self.name}" if self.path else ""
                 hint = difflib.get_close_matches(key, allowed, n=1)
                 suggestion = f"; did you mean '{hint[0]}'?" if hint else f"; expected one of {', '.join(allowed)}"
-                Located(None, (*self.path, key), self.source, self.lines).fail(
-                    f"unknown key '{key}'{where}{suggestion}"
-                )
-        return {key: self.child(key) for key in self.value}
+                line = Located(None, (*self.path, key), self.source, self.lines).line
+                self.problems.append(ScenarioError(self.source, line, f"unknown key '{key}'{where}{suggestion}"))
+            else:
+                known[key] = self.child(key)
+        return known
 
     def items(self) -> Iterator[Located]:
         if not isinstance(self.value, list):
             self.fail(f"{self.name} must be a list, got {type_name(self.value)}")
         return (self.child(i) for i in range(len(self.value)))
+
+
+def read_each(entries: Mapping[str, Located], readers: Mapping[str, Callable[[Located], Any]]) -> dict[str, Any]:
+    """Each entry read by its key's reader, a failure noted and the others read on; the keys of
+    ``entries`` that failed are missing from what is returned."""
+    values: dict[str, Any] = {}
+    for key, node in entries.items():
+        read = readers.get(key)
+        if read is not None:
+            with node.noting():
+                values[key] = read(node)
+    return values
 
 
 def type_name(value: Any) -> str:
@@ -114,6 +161,18 @@ def string(node: Located) -> str:
     if not isinstance(node.value, str) or not node.value:
         node.fail(f"{node.name} must be a non-empty string, got {_show(node.value)}")
     return node.value
+
+
+def boolean(node: Located) -> bool:
+    if not isinstance(node.value, bool):
+        node.fail(f"{node.name} must be true or false")
+    return node.value
+
+
+def one_of(node: Located, choices: tuple[str, ...]) -> str:
+    if node.value not in choices:
+        node.fail(f"{node.name} must be one of {', '.join(choices)}, got {node.value!r}")
+    return str(node.value)
 
 
 def size(node: Located, maximum: int = MAX_SIZE) -> int:

@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 from mockfiles.core.echoes import echoed
 from mockfiles.core.error_table import injected_defaults
 from mockfiles.core.errors import (
+    BrowserRefused,
     ConnectionRefusal,
     HeadersTooLarge,
     InjectedError,
@@ -28,6 +29,7 @@ from mockfiles.core.scheduler import ALL
 from mockfiles.core.timeouts import Timeouts
 from mockfiles.emulator import Emulator
 from mockfiles.web.api import Api, mount
+from mockfiles.web.browsers import BrowserPolicy
 from mockfiles.web.control.admin import PREFIX as ADMIN_PREFIX
 from mockfiles.web.dialects import Dialect
 from mockfiles.web.dialects.azure import AzureDialect, AzureV1Dialect
@@ -55,6 +57,7 @@ WATCHED = frozenset(
         b"x-stainless-retry-count",
         b"authorization",
         b"api-key",
+        b"origin",
         b"expect",
         *TAGS,
     )
@@ -66,8 +69,14 @@ class MockFilesApp:
     path decides which one answers, and every error is rendered here, in its shape.
     ``connections`` gives each request's connection handle (transport.py)."""
 
-    def __init__(self, emulator: Emulator, connections: ConnectionFactory = UvicornConnection) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        connections: ConnectionFactory = UvicornConnection,
+        browsers: BrowserPolicy | None = None,
+    ) -> None:
         self.emulator = emulator
+        self.browsers = browsers if browsers is not None else BrowserPolicy()
         self.openai = OpenAIDialect()
         compatible, native = CompatibleDialect(), NativeDialect()
         self.azure, self.azure_v1 = AzureDialect(), AzureV1Dialect()
@@ -96,7 +105,9 @@ class MockFilesApp:
             return
         path: str = scope["path"]
         dialect = self.dialect_for(path)
-        header_bytes, body_expected, retry_count, tags, authorization, expect = scan_headers(scope)
+        header_bytes, body_expected, retry_count, tags, authorization, origin, expect = scan_headers(scope)
+        admin = path.startswith(ADMIN_PATHS)
+        preflight = origin is not None and scope["method"] == "OPTIONS" and has_header(scope, PREFLIGHT)
         emulator = self.emulator
         received_at, received_wall = emulator.clock.now_and_wall()
         arrival = Arrival(
@@ -107,7 +118,7 @@ class MockFilesApp:
             scope["query_string"],
             retry_count,
             emulator.generation,
-            not path.startswith(ADMIN_PATHS),
+            not (admin or preflight),  # journaled: API requests only
             received_at,
             received_wall,
             time.perf_counter(),
@@ -123,6 +134,10 @@ class MockFilesApp:
                     raise HeadersTooLarge(MAX_HEADER_BYTES)
                 if expect is not None:
                     raise expectation_failed(expect)
+                if origin is not None or admin:
+                    exchange.cors = self.browser_checks(scope, origin, admin)
+                if preflight:
+                    raise Preflight()
                 dialect.check_request(scope["query_string"])
                 operation = self.router.resolve(scope)
                 if operation.endpoint is not None:
@@ -133,6 +148,8 @@ class MockFilesApp:
                     await current(exchange, ALL)
                 request = Request(scope, exchange.receive if body_expected else receive)
                 response = await operation.handler(request, exchange)
+            except Preflight:
+                response = Response(status_code=204)
             except Exception as exc:
                 response = error_response(dialect, record, exc)
             if response is not None and emulator.behind:
@@ -143,6 +160,33 @@ class MockFilesApp:
             await stopped(exchange)
         finally:
             exchange.finish()
+
+    def browser_checks(self, scope: Scope, origin_raw: bytes | None, admin: bool) -> list[tuple[bytes, bytes]] | None:
+        """What a browser's request may do (browsers.py): an admin request a page of another site
+        could have sent is refused; a preflight is answered or refused; the CORS headers of the
+        answer, if it gets any."""
+        origin = origin_raw.decode("latin-1") if origin_raw is not None else None
+        method: str = scope["method"]
+        token_required = self.emulator.admin_token is not None
+        browsers = self.browsers
+        preflight = origin is not None and method == "OPTIONS" and has_header(scope, PREFLIGHT)
+        if admin:
+            host = header(scope, b"host")
+            wanted = header(scope, PREFLIGHT) if preflight else method
+            browsers.check_admin(wanted or method, host, origin, token_required)
+            if origin is None:
+                return None
+            if preflight and not (token_required and browsers.origin_allowed(origin)):
+                raise BrowserRefused("cors_admin_refused", origin=origin)
+            grant = browsers.admin_grant(origin, token_required)
+        else:
+            assert origin is not None
+            if preflight and not browsers.origin_allowed(origin):
+                raise BrowserRefused("cors_origin_not_allowed", origin=origin)
+            grant = browsers.grant(origin)
+        if preflight and grant is not None:
+            grant = browsers.preflight(origin or "", header(scope, b"access-control-request-headers"), admin)
+        return grant
 
     # --- what the connection asks (protocol.Answers) ---------------------------------
 
@@ -266,13 +310,36 @@ async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": 1000})
 
 
-def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None, bytes | None]:
+class Preflight(Exception):
+    """A CORS preflight that may go on: answered 204 with the headers ``browser_checks`` gave."""
+
+
+PREFLIGHT = b"access-control-request-method"
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header read from the scope (for the rare requests that need one more)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            text: str = value.decode("latin-1")
+            return text
+    return None
+
+
+def has_header(scope: Scope, name: bytes) -> bool:
+    return any(key == name for key, _ in scope["headers"])
+
+
+def scan_headers(
+    scope: Scope,
+) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None, bytes | None, bytes | None]:
     """One pass over the request headers: their total size, whether a body follows,
     (for the journal) the SDK's retry count and the headers that tie attempts into calls
-    (``TAGS``: None when there are none, as for most requests), the first
-    ``Authorization`` (raw: the front layer parses it; Azure's ``api-key`` as a bearer key), and
-    an ``Expect`` other than ``100-continue`` (None when there is none)."""
-    size, body, retry_count, authorization, api_key, expect = 0, False, None, None, None, None
+    (``TAGS``: None when there are none, as for most requests), the first ``Authorization``
+    (raw: the front layer parses it; Azure's ``api-key`` as a bearer key), the ``Origin`` a
+    browser sends (raw: browsers.py), and an ``Expect`` other than ``100-continue`` (None when
+    there is none)."""
+    size, body, retry_count, authorization, api_key, origin, expect = 0, False, None, None, None, None, None
     tags: dict[str, str] | None = None
     for name, value in scope["headers"]:
         size += len(name) + len(value)
@@ -290,6 +357,8 @@ def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | 
             authorization = value if authorization is None else authorization
         elif name == b"api-key":  # Azure's key header: the same account as a bearer key
             api_key = value if api_key is None else api_key
+        elif name == b"origin":
+            origin = value if origin is None else origin
         elif name == b"expect":
             expect = value if value.strip().lower() != b"100-continue" and expect is None else expect
         elif name in TAGS:
@@ -297,7 +366,7 @@ def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | 
             tags.setdefault(TAGS[name], value.decode("latin-1"))
     if authorization is None and api_key is not None:
         authorization = b"Bearer " + api_key
-    return size, body, retry_count, tags, authorization, expect
+    return size, body, retry_count, tags, authorization, origin, expect
 
 
 def expectation_failed(expect: bytes) -> ConnectionRefusal:
@@ -308,5 +377,5 @@ def expectation_failed(expect: bytes) -> ConnectionRefusal:
     return ConnectionRefusal(417, message)
 
 
-def build_app(emulator: Emulator) -> MockFilesApp:
-    return MockFilesApp(emulator)
+def build_app(emulator: Emulator, browsers: BrowserPolicy | None = None) -> MockFilesApp:
+    return MockFilesApp(emulator, browsers=browsers)

@@ -187,6 +187,7 @@ class Exchange:
         "cut",
         "dribble",
         "authorization",
+        "cors",
         "cut_events",
     )
 
@@ -216,6 +217,7 @@ class Exchange:
         self.cut: BodyCut | None = None  # a decision that waits for bytes of a body
         self.dribble: tuple[Direction, float] | None = None  # a body limited to so many bytes per second
         self.authorization = authorization  # the first Authorization header's raw value, found by the header scan
+        self.cors: list[tuple[bytes, bytes]] | None = None  # the CORS headers of the answer (browsers.py)
         self.cut_events: int | None = None  # a streamed answer is reset after this many events
 
     async def receive(self) -> Message:
@@ -320,6 +322,8 @@ class Exchange:
             given = {name for name, _ in headers}
             stamped = [h for h in stamped if h[0] not in given]
         headers += stamped
+        if self.cors is not None:
+            headers += self.cors
         if record.status >= 400 and journaled:
             record.advice = retry_advice(headers)
         if not self.body_read and expects_continue(self.scope):

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from mockfiles.batches.params import CREATE_FIELDS
 from mockfiles.batches.service import Batches
 from mockfiles.core.errors import InvalidRequest, UnknownParameter
+from mockfiles.core.record import Record
 from mockfiles.core.registry import Endpoint
 from mockfiles.core.scheduler import Scheduler
 from mockfiles.web.api import Api
@@ -52,7 +53,7 @@ class BatchesAPI:
         }
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
-        body = await json_body(request)
+        body = await json_body(request, record=ex.record)
         if self.dialect.strict_bodies:  # as OpenAI, and as /v1/uploads: an unknown field is a 400
             unknown = next((name for name in body if name not in CREATE_FIELDS), None)
             if unknown is not None:
@@ -92,10 +93,12 @@ class BatchesAPI:
         return JSONResponse(self.dialect.batch_object(self.batches.cancel(ex.record.key or "", batch_id)))
 
 
-async def json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, object]:
+async def json_body(request: Request, limit: int = MAX_BODY_BYTES, record: Record | None = None) -> dict[str, object]:
     """A request's JSON object of at most ``limit`` bytes (no body is ``{}``): every JSON route of the
-    OpenAI-shaped APIs reads its body so."""
+    OpenAI-shaped APIs reads its body so, and the journal keeps it (``record``)."""
     raw = await bounded_body(request, limit, "body")
+    if record is not None:
+        record.keep_body(raw)
     try:
         body = json_body_value(raw or b"{}")
     except NotJson:

@@ -74,7 +74,7 @@ class VectorStoresAPI:
     # --- stores -----------------------------------------------------------------------
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
-        body = await json_body(request)
+        body = await json_body(request, record=ex.record)
         given = body.get("file_ids")
         ex.record.details.update(vector_store_id=None, file_ids=len(given) if isinstance(given, list) else None)
         store = await self._in_thread(ex, self.service.create, account(ex), body)
@@ -91,7 +91,7 @@ class VectorStoresAPI:
 
     async def update(self, request: Request, ex: Exchange) -> JSONResponse:
         store_id = store_of(request, ex)
-        return JSONResponse(self.service.update(account(ex), store_id, await json_body(request)))
+        return JSONResponse(self.service.update(account(ex), store_id, await json_body(request, record=ex.record)))
 
     async def delete(self, request: Request, ex: Exchange) -> JSONResponse:
         store_id = store_of(request, ex)
@@ -99,7 +99,7 @@ class VectorStoresAPI:
 
     async def search(self, request: Request, ex: Exchange) -> JSONResponse:
         store_id = store_of(request, ex)
-        body = await json_body(request)
+        body = await json_body(request, record=ex.record)
         page = await self._in_thread(ex, Searching(self.service).search_page, account(ex), store_id, body)
         ex.record.details["results"] = len(page["data"])
         return JSONResponse(page)
@@ -108,7 +108,7 @@ class VectorStoresAPI:
 
     async def attach(self, request: Request, ex: Exchange) -> JSONResponse:
         store_id = store_of(request, ex)
-        body = await json_body(request)
+        body = await json_body(request, record=ex.record)
         given = body.get("file_id")
         ex.record.details["file_id"] = given if isinstance(given, str) else None
         attached = await self._in_thread(ex, StoreFiles(self.service).attach, account(ex), store_id, body)
@@ -127,7 +127,7 @@ class VectorStoresAPI:
 
     async def update_file(self, request: Request, ex: Exchange) -> JSONResponse:
         store_id, file_id = store_of(request, ex), file_of(request, ex)
-        body = await json_body(request)
+        body = await json_body(request, record=ex.record)
         return JSONResponse(StoreFiles(self.service).update(account(ex), store_id, file_id, body))
 
     async def detach(self, request: Request, ex: Exchange) -> JSONResponse:
@@ -142,7 +142,7 @@ class VectorStoresAPI:
 
     async def create_batch(self, request: Request, ex: Exchange) -> JSONResponse:
         store_id = store_of(request, ex)
-        body = await json_body(request, MAX_BATCH_BYTES)
+        body = await json_body(request, MAX_BATCH_BYTES, record=ex.record)
         ex.record.details["batch_id"] = None
         batch = await self._in_thread(ex, StoreFiles(self.service).create_batch, account(ex), store_id, body)
         ex.record.details["batch_id"] = batch["id"]

@@ -16,6 +16,7 @@ import json
 from importlib import resources
 from typing import Any
 
+import orjson
 import yaml
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -25,7 +26,7 @@ from mockfiles._version import __version__
 from mockfiles.admission.auth import check_admin_token
 from mockfiles.chat.models import model_object
 from mockfiles.core.accounts import account_id, key_hint
-from mockfiles.core.errors import InvalidRequest, NotFound
+from mockfiles.core.errors import InvalidRequest, InvalidValue, NotFound
 from mockfiles.core.validation import check_range, parse_int
 from mockfiles.emulator import Emulator
 from mockfiles.exceptions import ScenarioError
@@ -75,12 +76,18 @@ def routes(api: Api) -> list[Route]:
                 raise InvalidRequest("advance_refused", param="advance", detail=str(exc)) from None
         return JSONResponse({"now": emulator.clock.now(), "offset": emulator.clock.offset})
 
-    async def requests(request: Request, ex: Exchange) -> JSONResponse:
+    async def requests(request: Request, ex: Exchange) -> Response:
         endpoint = request.query_params.get("endpoint")
         after = parse_int(request.query_params.get("after", "0"), "after")
         check_range(after, "after", 0, MAX_SEQ)
         # off the event loop: an upload's sha256 is made when its entry is first read (digest.py)
         data = await run_in_threadpool(emulator.journal.entries, endpoint, after=after)
+        form = request.query_params.get("format", "json")
+        if form == "jsonl":  # JSON lines, one entry a line: to keep, grep or load (the console's export)
+            lines = b"".join(orjson.dumps(entry) + b"\n" for entry in data)
+            return Response(lines, media_type="application/x-ndjson")
+        if form != "json":
+            raise InvalidValue("format", form, ("json", "jsonl"))
         journal = {"generation": emulator.generation, "last_seq": emulator.journal.last_seq}
         return JSONResponse({"object": "list", "data": data, **journal})
 
@@ -174,7 +181,7 @@ def routes(api: Api) -> list[Route]:
             try:
                 parsed = await run_in_threadpool(scenario_from_text, text, SCENARIO_SOURCE)
             except ScenarioError as exc:
-                raise InvalidRequest("scenario_refused", param="scenario", detail=str(exc)) from None
+                raise InvalidRequest("scenario_refused", param="scenario", detail=every_problem(exc)) from None
             emulator.use_scenario(parsed)
         elif request.method == "DELETE":
             emulator.use_scenario(None)
@@ -189,7 +196,7 @@ def routes(api: Api) -> list[Route]:
         try:
             await run_in_threadpool(scenario_from_text, raw.decode("utf-8", errors="replace"), SCENARIO_SOURCE)
         except ScenarioError as exc:
-            raise InvalidRequest("scenario_refused", param="scenario", detail=str(exc)) from None
+            raise InvalidRequest("scenario_refused", param="scenario", detail=every_problem(exc)) from None
         return JSONResponse({"valid": True})
 
     def stored(file_id: str) -> StoredFile:
@@ -240,6 +247,11 @@ def routes(api: Api) -> list[Route]:
 def require_admin_token(emulator: Emulator, request: Request) -> None:
     """Refuse a request to the control routes without the admin token, when one is set."""
     check_admin_token(emulator.admin_token, request.headers.get("authorization"))
+
+
+def every_problem(exc: ScenarioError) -> str:
+    """A refused scenario's problems, one per line, in the order of their lines."""
+    return "\n".join(str(problem) for problem in exc.problems)
 
 
 def scenario_yaml(document: dict[str, Any]) -> str:
