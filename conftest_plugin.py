@@ -9,10 +9,14 @@ Fixtures:
                     api_keys=..., rate_limits=..., in_process=...)`` over the session's
                     options (``in_process=True``: ``client()`` and ``async_client()`` reach
                     the server without a socket unless told otherwise)
+  mockfiles_env     ``mockfiles``, with OPENAI_BASE_URL, OPENAI_API_KEY and the dashscope SDK's
+                    settings pointed at it for the test (restored after it): for application
+                    code that builds its own clients
 
 A relative ``scenario=`` path is looked for next to the test file first, then in the
 rootdir, then in the working directory: a suite finds its scenarios wherever pytest is
-started from.
+started from. A bare name (``scenario="flaky_uploads"``) no file answers to is one of the
+example scenarios shipped with the package (``mockfiles/scenarios/examples/``).
 
 Retry conformance (docs/retries.md):
   @pytest.mark.mockfiles(check_retries=True)
@@ -26,8 +30,9 @@ Retry conformance (docs/retries.md):
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 
 import pluggy
@@ -39,6 +44,7 @@ from mockfiles.retries.cases import Case, load_cases
 from mockfiles.retries.report import problems_message, table
 from mockfiles.retries.run import CaseRun
 from mockfiles.retries.verdicts import CallDict
+from mockfiles.scenarios.scenario import example_names, example_scenario
 from mockfiles.server import ServerOptions
 
 MARKER_OPTIONS = ("scenario", "profile", "seed", "api_keys", "rate_limits", "in_process")
@@ -86,7 +92,10 @@ def mockfiles(mockfiles_server: MockFilesServer, request: pytest.FixtureRequest)
     try:
         mockfiles_server.reset(**options)
     except ScenarioError as exc:
+        more = len(exc.problems) - 1
         refusal = f"mockfiles scenario: {exc}"
+        if more:
+            refusal += f" (and {more} more problem{'s' if more > 1 else ''})"
     except ValueError as exc:  # a marker option that cannot work (an empty key, a seed out of range)
         refusal = f"mockfiles: {exc}"
     if refusal is not None:
@@ -102,25 +111,51 @@ def mockfiles(mockfiles_server: MockFilesServer, request: pytest.FixtureRequest)
         request.node.user_properties.append((CALLS_PROPERTY, mockfiles_server.calls()))
 
 
+@pytest.fixture
+def mockfiles_env(mockfiles: MockFilesServer) -> Iterator[MockFilesServer]:
+    """``mockfiles``, with the environment pointed at it for the test: ``OPENAI_BASE_URL`` and
+    ``OPENAI_API_KEY`` (so that application code's own ``OpenAI()`` reaches it), the ``dashscope``
+    SDK's ``DASHSCOPE_*`` variables and module settings; all put back after the test."""
+    with mockfiles.patch_environment():
+        yield mockfiles
+
+
 def marker_options(node: pytest.Item) -> dict[str, object]:
-    """The options of the test's ``mockfiles`` markers, the closest winning."""
+    """The options of the test's ``mockfiles`` markers, the closest winning. A marker that cannot
+    be read fails the test with one line (``pytest.fail``), as a bad scenario does."""
     options: dict[str, object] = {}
     for marker in reversed(list(node.iter_markers("mockfiles"))):  # closest marker wins
-        if marker.args:
-            raise pytest.UsageError("@pytest.mark.mockfiles takes keyword arguments only")
-        unknown = set(marker.kwargs) - set(MARKER_OPTIONS) - set(CHECK_OPTIONS)
-        if unknown:
-            raise pytest.UsageError(
-                f"@pytest.mark.mockfiles: unknown option(s) {', '.join(sorted(unknown))}; "
-                f"expected {', '.join(MARKER_OPTIONS + CHECK_OPTIONS)}"
-            )
+        problem = marker_problem(marker.args, marker.kwargs)
+        if problem is not None:
+            pytest.fail(f"@pytest.mark.mockfiles: {problem}", pytrace=False)
         options.update(marker.kwargs)
     return options
 
 
+def marker_problem(args: tuple[object, ...], kwargs: Mapping[str, object]) -> str | None:
+    """What is wrong with a marker's arguments (None when nothing is): positional arguments, or
+    options it does not know, each with the option it most likely meant."""
+    known = MARKER_OPTIONS + CHECK_OPTIONS
+    if args:
+        return f"takes keyword arguments only ({', '.join(known)}), got {len(args)} positional"
+    unknown = [name for name in kwargs if name not in known]
+    if not unknown:
+        return None
+    guesses = {name: difflib.get_close_matches(name, known, n=1) for name in unknown}
+    if len(unknown) == 1:
+        [(name, hint)] = guesses.items()
+        said = f"unknown option '{name}'" + (f"; did you mean '{hint[0]}'?" if hint else "")
+    else:
+        said = "unknown options " + ", ".join(
+            f"'{name}'" + (f" (did you mean '{hint[0]}'?)" if hint else "") for name, hint in guesses.items()
+        )
+    return f"{said} (options: {', '.join(known)})"
+
+
 def scenario_path(path: Path, request: pytest.FixtureRequest) -> Path:
     """Where a marker's scenario file is: as given if absolute; else the first of the test
-    file's directory, the rootdir and the working directory that has it."""
+    file's directory, the rootdir and the working directory that has it; else the shipped example
+    of that name (``scenario="flaky_uploads"``)."""
     if path.is_absolute():
         return path
     test_file: Path = request.node.path
@@ -128,8 +163,16 @@ def scenario_path(path: Path, request: pytest.FixtureRequest) -> Path:
     for place in places:
         if (place / path).is_file():
             return place / path
+    example = example_scenario(str(path))
+    if example is not None:
+        return example
     looked = ", ".join(str(place) for place in places)
-    pytest.fail(f"mockfiles scenario: no such scenario file {str(path)!r} (looked in {looked})", pytrace=False)
+    examples = ", ".join(example_names())
+    pytest.fail(
+        f"mockfiles scenario: no such scenario file {str(path)!r} (looked in {looked}), "
+        f"nor a shipped example ({examples})",
+        pytrace=False,
+    )
 
 
 # --- retry conformance -------------------------------------------------------------------------

@@ -17,7 +17,13 @@ if TYPE_CHECKING:
     from mockfiles.scenarios.scenario import Scenario, load_scenario
     from mockfiles.server import MockFilesServer
 
-from mockfiles.exceptions import MockFilesException, RetryConformanceError, ScenarioError, StartupError
+from mockfiles.exceptions import (
+    DataDirError,
+    MockFilesException,
+    RetryConformanceError,
+    ScenarioError,
+    StartupError,
+)
 
 __all__ = [
     "MockFilesServer",
@@ -27,6 +33,7 @@ __all__ = [
     "MockFilesException",
     "ScenarioError",
     "StartupError",
+    "DataDirError",
     "RetryConformanceError",
     "__version__",
 ]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mockfiles._version import __version__
+from mockfiles.environment import Target, variables
 
 # (dialect, the service it speaks for, what a client sets to the base URL, the mount point)
 DIALECTS = (
@@ -57,10 +58,32 @@ def base_urls(url: str) -> dict[str, str]:
     return {name: url + mount for name, _, _, mount in DIALECTS}
 
 
-def startup_lines(url: str, profile: str, admin_protected: bool, host: str = "") -> str:
-    """Where to point each kind of client, which of them the profile is meant for, the console,
-    and whether the admin routes are open; with a wildcard ``host``, that it listens on every
-    interface (``url`` is then loopback's)."""
+def env_command(url: str, profile: str, keys_restricted: bool = False) -> str:
+    """The command that sets a shell's environment for this server (``mockfiles env``): its URL
+    unless it is the default one, its profile unless it is openai, and, when only some keys are
+    accepted, a place for one of them (never the key itself)."""
+    words = ["mockfiles env"]
+    if url != "http://127.0.0.1:8000":
+        words.append(f"--url {url}")
+    if profile != "openai":
+        words.append(f"--profile {profile}")
+    if keys_restricted:
+        words.append("--api-key KEY")
+    return f'eval "$({" ".join(words)})"'
+
+
+def startup_lines(
+    url: str,
+    profile: str,
+    admin_protected: bool,
+    host: str = "",
+    keys_restricted: bool = False,
+    cors_origins: tuple[str, ...] = ("*",),
+) -> str:
+    """Where to point each kind of client, which of them the profile is meant for, the shell
+    command that sets their environment, the console, which web pages may call the API, and
+    whether the admin routes are open;
+    with a wildcard ``host``, that it listens on every interface (``url`` is then loopback's)."""
     meant = MEANT_FOR.get(profile, ())
     lines = [f"mockfiles serving on {url} (profile {profile})"]
     if host and all_interfaces(host):
@@ -68,7 +91,9 @@ def startup_lines(url: str, profile: str, admin_protected: bool, host: str = "")
     for name, service, setting, mount in DIALECTS:
         mark = f"  <- profile {profile}" if name in meant else ""
         lines.append(f"  {service + ':':27} {setting + ' ':33}{url}{mount}{mark}")
+    lines.append(f"  {'app environment:':27} {'shell':33}{env_command(url, profile, keys_restricted)}")
     lines.append(f"  {'web console:':27} {'':33}{url}{ADMIN_PREFIX}/")
+    lines.append(f"  {'browsers (CORS):':27} {cors_words(cors_origins)}")
     if admin_protected:
         lines.append("  admin routes (/_mockfiles/*): need 'Authorization: Bearer <admin token>'")
     else:
@@ -76,8 +101,23 @@ def startup_lines(url: str, profile: str, admin_protected: bool, host: str = "")
     return "\n".join(lines)
 
 
-def ready_document(url: str, profile: str, admin_protected: bool, host: str = "127.0.0.1") -> dict[str, Any]:
-    """The ready file's content (docs/console.md lists its keys)."""
+def cors_words(origins: tuple[str, ...]) -> str:
+    """Which web pages may call the API (browsers.py)."""
+    if "*" in origins:
+        return "the API answers pages of any origin (--cors-origin ORIGIN limits it)"
+    if not origins:
+        return "the API answers no page of another origin (--cors-origin ORIGIN opens it)"
+    return "the API answers pages of " + ", ".join(origins)
+
+
+def ready_document(
+    url: str, profile: str, admin_protected: bool, host: str = "127.0.0.1", keys_restricted: bool = False
+) -> dict[str, Any]:
+    """The ready file's content (docs/console.md lists its keys). ``environment`` holds the variables
+    that point client libraries here; with only some keys accepted, the key variables are left out."""
+    environment = variables(Target(url, profile))
+    if keys_restricted:
+        environment = {name: value for name, value in environment.items() if not name.endswith("_API_KEY")}
     return {
         "url": url,
         "host": host,
@@ -87,6 +127,7 @@ def ready_document(url: str, profile: str, admin_protected: bool, host: str = "1
         "admin_url": url + ADMIN_PREFIX,
         "console_url": url + ADMIN_PREFIX + "/",
         "admin_open": not admin_protected,
+        "environment": environment,
         "pid": os.getpid(),
         "version": __version__,
     }

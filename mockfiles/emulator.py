@@ -1,5 +1,5 @@
-"""One emulator's whole state: clock, files, batches, uploads, journal, limits, faults; and its
-configuration (``Settings``, the active scenario, ``reset`` and ``use_scenario``).
+"""One emulator's whole state: clock, files, batches, uploads, vector stores, fine-tuning jobs, journal,
+limits, faults; and its configuration (``Settings``, the active scenario, ``reset`` and ``use_scenario``).
 
 The composition root of the domain: it builds the services from the scenario and the profile and
 hands them out; the front layer (front.py) asks it who may call and what the faults decide. It
@@ -13,27 +13,43 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mockfiles.admission.chaos import Chaos, EarlyChaos
 from mockfiles.admission.decision import DecisionSource
 from mockfiles.admission.ratelimit import RateLimiter
+from mockfiles.batches.saved import SavedBatches
 from mockfiles.batches.service import Batches
+from mockfiles.chat.models import Models
+from mockfiles.chat.service import Chat
 from mockfiles.core.clock import Clock, real_monotonic_clock
 from mockfiles.core.journal import Journal
 from mockfiles.core.profiles import Profile
 from mockfiles.core.record import Record
 from mockfiles.core.registry import NAMES
+from mockfiles.core.scheduler import Scheduler
 from mockfiles.core.timeouts import Timeouts
+from mockfiles.exceptions import StartupError
 from mockfiles.files.service import Files
+from mockfiles.fine_tuning.saved import SavedFineTuning
+from mockfiles.fine_tuning.service import FineTuning
+from mockfiles.fine_tuning.serving import FineTunedModels
+from mockfiles.persistence.changes import Joined
+from mockfiles.persistence.datadir import DataDir
 from mockfiles.retries.decider import RetryDecider
 from mockfiles.retries.queues import RetryTests, RetryTestView
 from mockfiles.retries.verdicts import CallDict, judge_entries
 from mockfiles.scenarios.located import MAX_SEED
 from mockfiles.scenarios.scenario import Scenario, ScenarioSource, load_scenario, token_problem
+from mockfiles.uploads.saved import SavedUploads
 from mockfiles.uploads.service import Uploads
+from mockfiles.vector_stores.file_search import FileSearchTool
+from mockfiles.vector_stores.saved import SavedVectorStores
+from mockfiles.vector_stores.service import VectorStores
 
 DEFAULT_FAULT_SEED = 0
+DataPath = str | Path  # a data directory, as given
 DEFAULT_JOURNAL_CAP = 10_000
 
 
@@ -53,6 +69,7 @@ class Settings:
     admin_token: str | None = None
     header_timeout: float | None = None  # seconds; None: the scenario's, else the default
     body_timeout: float | None = None
+    data_dir: DataPath | None = None  # where the state is kept across restarts (None: in memory only)
 
     def __post_init__(self) -> None:
         if self.admin_token is not None:
@@ -71,6 +88,8 @@ class Emulator:
     def __init__(self, settings: Settings = Settings()) -> None:
         self.settings = settings
         self.clock = Clock()
+        self.scheduler = Scheduler(self.clock.now)  # the emulator's own work: batches' validation and results
+        self.clock.on_advance(self.scheduler.kick)
         self.journal = Journal()
         self.lock = threading.RLock()  # held by each step of a request (web/serial.py), a reset, a scenario change
         self.scenario = Scenario()
@@ -78,6 +97,10 @@ class Emulator:
         self.files: Files
         self.batches: Batches
         self.uploads: Uploads
+        self.vector_stores: VectorStores
+        self.models: Models  # the models the model routes answer for (fine-tuned ones are added here)
+        self.chat: Chat  # the model routes (its ``tools`` take the Responses tools other services provide)
+        self.fine_tuning: FineTuning
         self.limiter: RateLimiter
         self.chaos = Chaos((), DEFAULT_FAULT_SEED)
         self.deciders: tuple[DecisionSource, ...] = ()  # see use_deciders
@@ -92,7 +115,10 @@ class Emulator:
         self.options: dict[str, Any] = {}  # the explicit options of this configuration (those of the last reset)
         self.admin_token: str | None = None  # the bearer token the admin routes require (None: open)
         self.ignored: dict[str, str] = {}  # settings of the active scenario that do not apply, and why
+        self.saved: DataDir | None = None  # the data directory, if the state is kept (persistence/)
         self.reset()
+        if settings.data_dir is not None:
+            self._open(settings.data_dir)
 
     # --- configuration ------------------------------------------------------------
 
@@ -107,6 +133,9 @@ class Emulator:
         with self.lock:
             self.generation += 1
             self.release()
+            self.scheduler.clear()  # the old state's work is dropped with it
+            if self.saved is not None:
+                self.saved.clear()
             self.clock.reset()
             self.started_at = self.clock.now()
             self.retry_tests.clear()
@@ -139,22 +168,105 @@ class Emulator:
         self.keys = frozenset(keys) if keys is not None else None
         if fresh or not hasattr(self, "files"):
             rng = random.Random(seed) if seed is not None else random.Random()
+            if hasattr(self, "vector_stores"):
+                self.vector_stores.close()  # its search index goes with the old state
             self.files = Files(self.profile, self.clock, rng)
-            self.batches = Batches(self.files, scenario.batches, seed)
+            self.batches = Batches(self.files, scenario.batches, seed, self.scheduler)
+            self.batches.stored = self.flush  # results the scheduler writes go to the data directory at once
             self.batches.configure(scenario.batches, seed, scenario.deployments)
             self.uploads = Uploads(self.files)  # reads the profile through files: follows it
-            self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
+            self.vector_stores = VectorStores(self.files, scenario.vector_stores, seed)
+            self.models = Models()
+            self.chat = Chat(self.files, self.models, scenario.chat)
+            self.chat.tools.register("file_search", FileSearchTool(self.vector_stores))
+            self.fine_tuning = FineTuning(self.files, scenario.fine_tuning, seed, self.scheduler)
+            self.fine_tuning.stored = self.flush
+            self.batches.fine_tuned = self.fine_tuning.has_model
+            self.models.add_source(FineTunedModels(self.fine_tuning, self.models))  # the model routes know them
+            self.journal.clear(scenario.journal_cap or DEFAULT_JOURNAL_CAP, scenario.journal_bytes)
             self.limiter = RateLimiter(self.profile.rate_limits)
+            if self.saved is not None:
+                for joined in self.joined().values():
+                    joined.track(self.saved.changes)
         else:
             self.files.profile = self.profile
-            self.journal.resize(scenario.journal_cap or DEFAULT_JOURNAL_CAP)
+            self.journal.resize(scenario.journal_cap or DEFAULT_JOURNAL_CAP, scenario.journal_bytes)
             self.limiter.limits = self.profile.rate_limits  # the windows' history stays: see RateLimiter
             self.batches.configure(scenario.batches, seed, scenario.deployments)
+            self.vector_stores.configure(scenario.vector_stores, seed)
+            self.chat.configure(scenario.chat)
+            self.fine_tuning.configure(scenario.fine_tuning, seed)
         since = real_monotonic_clock()() if fresh else self.timeouts.idle_since
         self.timeouts = effective_timeouts(settings, scenario, since)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED, self.since_reset)
         early = (EarlyChaos(self.chaos),) if self.chaos.early else ()
         self.use_deciders((self.chaos, *early) if self.chaos.rules else ())
+
+    # --- a data directory (persistence/, docs/persistence.md) ---------------------------
+
+    def joined(self) -> dict[str, Joined]:
+        """The stores whose state a data directory keeps, by name (a new API's store joins here)."""
+        return {
+            "files": self.files.store,  # first: the others' records link to its files
+            "batches": SavedBatches(self.batches),
+            "uploads": SavedUploads(self.uploads),
+            "vector_stores": SavedVectorStores(self.vector_stores),
+            "fine_tuning": SavedFineTuning(self.fine_tuning),
+        }
+
+    def _open(self, path: DataPath) -> None:
+        """Open the data directory (``DataDirError`` if it is not this version's) and take its state back."""
+        joined = self.joined()
+        saved = DataDir(path, [kind for store in joined.values() for kind in store.kinds])
+        try:
+            loaded, state = saved.load()
+            with self.lock, self.files.lock:
+                if state is not None:
+                    self.clock.restore(state["clock"])
+                    self.files.rng.setstate(state["rng"])
+                    for name, store in joined.items():
+                        store.restore(loaded, state["counters"][name])
+                    self.started_at = self.clock.now()
+                for store in joined.values():
+                    store.track(saved.changes)
+                self.clock.moved = saved.touch
+                self.saved = saved
+        except BaseException:
+            saved.close()
+            raise
+
+    def _state(self) -> dict[str, Any]:
+        """What a data directory keeps besides the records (read under the Files lock)."""
+        counters = {name: store.counters() for name, store in self.joined().items()}
+        return {"clock": self.clock.offset, "rng": self.files.rng.getstate(), "counters": counters}
+
+    @property
+    def behind(self) -> bool:
+        """Whether changes wait to be written to the data directory (never, without one)."""
+        return self.saved is not None and self.saved.behind
+
+    def flush(self) -> None:
+        """Write the pending changes to the data directory in one transaction (blocks: call it off
+        the event loop). The edge calls it before an answer that follows a change goes out."""
+        if self.saved is not None:
+            self.saved.flush(self.files.lock, self._state)
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock forward (kept in the data directory, if any); returns the new time."""
+        now = self.clock.advance(seconds)
+        self.flush()
+        return now
+
+    def check_open(self) -> None:
+        """Raise StartupError if the data directory was let go (a stopped server's)."""
+        if self.saved is not None and self.saved.closed:
+            raise StartupError("a stopped server lets go of its data directory: make a new MockFilesServer on it")
+
+    def close(self) -> None:
+        """Write what is pending and let go of the data directory (a stopped server's)."""
+        if self.saved is not None and not self.saved.closed:
+            self.flush()
+            self.saved.close()
 
     # --- what the request layers ask ------------------------------------------------
 
@@ -205,6 +317,7 @@ class Emulator:
 
     def shutdown(self) -> None:
         self.release()
+        self.scheduler.close()
 
 
 def effective_timeouts(settings: dict[str, Any], scenario: Scenario, idle_since: float = 0.0) -> Timeouts:

@@ -3,6 +3,7 @@
     MockFilesException
     ├── ScenarioError          a scenario that cannot be used (also a ValueError)
     ├── StartupError           a server that could not start (also a RuntimeError)
+    ├── DataDirError           a data directory that cannot be read as this version's (a RuntimeError)
     └── RetryConformanceError  calls whose retries misbehaved (also an AssertionError, so pytest
                                shows it as a failed assertion)
 
@@ -18,12 +19,14 @@ class MockFilesException(Exception):
 
 
 class ScenarioError(MockFilesException, ValueError):
-    """A scenario that cannot be used; ``str()`` is the whole ``file:line: message``."""
+    """A scenario that cannot be used; ``str()`` is the whole ``file:line: message`` of its first
+    error (by line), and ``problems`` lists every error found in the document, by line."""
 
-    def __init__(self, source: str, line: int | None, message: str) -> None:
+    def __init__(self, source: str, line: int | None, message: str, problems: tuple[ScenarioError, ...] = ()) -> None:
         self.source = source
         self.line = line
         self.message = message
+        self.problems: tuple[ScenarioError, ...] = problems or (self,)
         super().__init__(f"{source}:{line}: {message}" if line else f"{source}: {message}")
 
 
@@ -33,3 +36,8 @@ class StartupError(MockFilesException, RuntimeError):
 
 class RetryConformanceError(MockFilesException, AssertionError):
     """Calls with retry problems (the message lists each call, its timeline and its problems)."""
+
+
+class DataDirError(MockFilesException, RuntimeError):
+    """A data directory that cannot be used: written by another format, not mockfiles' own,
+    unreadable. Its contents are left as they are."""

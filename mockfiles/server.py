@@ -8,6 +8,8 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any, TypedDict
 
 import uvicorn
@@ -17,7 +19,9 @@ from mockfiles.clients import Clients, openai_module, socket_http_client
 from mockfiles.core.accounts import account_id
 from mockfiles.core.clock import real_monotonic_clock
 from mockfiles.core.journal import Entry
-from mockfiles.emulator import Emulator, Settings
+from mockfiles.core.timeouts import SHUTDOWN_GRACE
+from mockfiles.emulator import DataPath, Emulator, Settings
+from mockfiles.environment import DEFAULT_API_KEY, Target, patched, variables
 from mockfiles.exceptions import StartupError
 from mockfiles.inprocess import transports as inprocess
 from mockfiles.inprocess.channel import Server as InMemoryServer
@@ -27,11 +31,13 @@ from mockfiles.retries.handle import RetryTest, retry_document
 from mockfiles.retries.verdicts import CallDict
 from mockfiles.scenarios.scenario import Scenario, ScenarioSource
 from mockfiles.web.app import MockFilesApp, build_app
+from mockfiles.web.browsers import BrowserPolicy
+from mockfiles.web.listen import bind, check_port
 from mockfiles.web.protocol import protocol_class
 from mockfiles.web.refusals import Answers
 from mockfiles.web.serial import Serialized
+from mockfiles.web.stopping import GracefulServer, close_loop
 
-DEFAULT_API_KEY = "sk-mockfiles-test"
 AZURE_API_VERSION = "2024-10-21"  # the GA version azure_client() sends unless told
 STARTUP_TIMEOUT = 15.0
 
@@ -50,41 +56,9 @@ class ServerOptions(TypedDict, total=False):
     header_timeout: float | None
     body_timeout: float | None
     in_process: bool
-
-
-MAX_PORT = 65_535
-
-
-def check_port(port: int) -> int:
-    """A TCP port is 16 bits: getaddrinfo would take 99999 modulo 65536 (34463) and serve there,
-    and say "Servname not supported" for -1, so anything outside 0–65535 is refused first."""
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= MAX_PORT:
-        raise ValueError(f"port must be 0–{MAX_PORT} (0 picks a free one), got {port!r}")
-    return port
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """Bind the listening socket up front so that a taken port fails at once, and
-    ``port=0`` gives us the chosen port before uvicorn starts."""
-    try:
-        check_port(port)
-    except ValueError as exc:
-        raise StartupError(str(exc)) from None
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        raise StartupError(f"cannot resolve host {host!r}: {exc}") from None
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(2048)
-    except OSError as exc:
-        sock.close()
-        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.setblocking(False)
-    return sock
+    cors_origins: Iterable[str] | None
+    allowed_hosts: Iterable[str] | None
+    data_dir: DataPath | None
 
 
 def freeze_proof_loop(factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> asyncio.AbstractEventLoop:
@@ -99,10 +73,11 @@ def freeze_proof_loop(factory: Callable[[], asyncio.AbstractEventLoop] | None = 
 
 
 def uvicorn_config(
-    app: Any, host: str, *, quiet: bool, answers: Answers | None = None, **options: Any
+    app: Any, host: str, *, quiet: bool, answers: Answers | None = None, grace: float = 2.0, **options: Any
 ) -> uvicorn.Config:
     """mockfiles' uvicorn settings; ``answers`` words the connection's own refusals (431, 408) and
-    gives its timeouts (mockfiles/protocol.py)."""
+    gives its timeouts (mockfiles/protocol.py); ``grace``: seconds a stop waits for requests in
+    flight (mockfiles/stopping.py)."""
     return uvicorn.Config(
         app,
         host=host,
@@ -112,7 +87,7 @@ def uvicorn_config(
         log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
         access_log=not quiet,
         proxy_headers=False,  # nothing here depends on the client's address: no X-Forwarded-* parsing per request
-        timeout_graceful_shutdown=2,
+        timeout_graceful_shutdown=grace,  # type: ignore[arg-type]  # typed int; asyncio.timeout takes 0.5 as well
         **options,
     )
 
@@ -143,11 +118,15 @@ class MockFilesServer:
         header_timeout: float | None = None,
         body_timeout: float | None = None,
         in_process: bool = False,
+        cors_origins: Iterable[str] | None = None,
+        allowed_hosts: Iterable[str] | None = None,
+        data_dir: DataPath | None = None,
     ) -> None:
         check_port(port)
+        self.browsers = BrowserPolicy.for_server(host, cors_origins, allowed_hosts)  # ValueError for a bad origin
         keys = tuple(api_keys) if api_keys is not None else None
         settings = Settings(scenario, profile, seed, keys, rate_limits, admin_token, header_timeout, body_timeout)
-        self.emulator = Emulator(settings)
+        self.emulator = Emulator(replace(settings, data_dir=data_dir))
         self.host = host
         self._port = port
         self._server: uvicorn.Server | None = None
@@ -162,12 +141,13 @@ class MockFilesServer:
     def start(self) -> MockFilesServer:
         if self._thread is not None:
             return self
+        self.emulator.check_open()
         sock = bind(self.host, self._port)
         self._port = sock.getsockname()[1]
-        app = build_app(self.emulator)
+        app = build_app(self.emulator, self.browsers)
         # each step of a request holds the emulator's lock, as an in-process request's does (web/serial.py)
         config = uvicorn_config(Serialized(app, self.emulator.lock), self.host, quiet=True, answers=app)
-        self._server = uvicorn.Server(config)
+        self._server = GracefulServer(config, on_stop=self.emulator.shutdown)
         self._thread = threading.Thread(
             target=self._run, args=(sock, config), name=f"mockfiles:{self._port}", daemon=True
         )
@@ -194,19 +174,20 @@ class MockFilesServer:
             self._error = exc
         finally:
             sock.close()
-            loop.close()
+            if self._in_memory is not None:  # in-process requests have the same grace period
+                self._in_memory.shutdown(config.timeout_graceful_shutdown or 0)
+            close_loop(loop)
 
     def stop(self) -> None:
         if self._thread is None or self._server is None:
             return
-        if self._in_memory is not None:
-            self._in_memory.shutdown()
         self._clients.forget()
         self.emulator.shutdown()
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._thread = None
         self._in_memory = None
+        self.emulator.close()
 
     def __enter__(self) -> MockFilesServer:
         return self.start()
@@ -250,7 +231,7 @@ class MockFilesServer:
 
     def advance(self, seconds: float) -> float:
         """Move the emulator's clock forward; returns the new emulator time."""
-        return self.emulator.clock.advance(seconds)
+        return self.emulator.advance(seconds)
 
     @property
     def requests(self) -> list[Entry]:
@@ -268,6 +249,14 @@ class MockFilesServer:
     def calls(self) -> list[CallDict]:
         """Every request of the journal grouped into logical calls, each with its retry verdict."""
         return self.emulator.calls()
+
+    def environment(self) -> dict[str, str]:
+        """The variables that point client libraries here (``OPENAI_BASE_URL``, ``DASHSCOPE_*``...)."""
+        return variables(Target(self.url, self.emulator.profile.name, self.api_key))
+
+    def patch_environment(self) -> AbstractContextManager[dict[str, str]]:
+        """``environment()`` in ``os.environ`` (and the dashscope SDK's settings) within, then put back."""
+        return patched(Target(self.url, self.emulator.profile.name, self.api_key))
 
     @staticmethod
     def account_id(key: str) -> str:
@@ -345,7 +334,7 @@ class MockFilesServer:
         if self._in_memory is None:
             if self._thread is None:
                 raise RuntimeError("the server is not running: start() it before asking for an in-process client")
-            app = MockFilesApp(self.emulator, connections=connection_of)
+            app = MockFilesApp(self.emulator, connections=connection_of, browsers=self.browsers)
             self._in_memory = InMemoryServer(app, self.emulator.lock)
         return self._in_memory
 
@@ -353,40 +342,45 @@ class MockFilesServer:
         return f"<MockFilesServer {self.url} profile={self.emulator.profile.name}>"
 
 
-class _AnnouncingServer(uvicorn.Server):
-    """Says where it is once it accepts connections."""
-
-    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
-        super().__init__(config)
-        self._announce = announce
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            self._announce()
-
-
-def serve(emulator: Emulator, host: str, port: int, *, announce: Callable[[str], None], quiet: bool = False) -> None:
-    """Serve in the foreground until Ctrl-C; ``announce`` gets the URL once connections are accepted."""
+def serve(
+    emulator: Emulator,
+    host: str,
+    port: int,
+    *,
+    announce: Callable[[str], None],
+    quiet: bool = False,
+    grace: float = SHUTDOWN_GRACE,
+    browsers: BrowserPolicy | None = None,
+) -> None:
+    """Serve in the foreground until Ctrl-C or SIGTERM, then stop gracefully, waiting at most
+    ``grace`` seconds for requests in flight; ``announce`` gets the URL once connections are accepted."""
     sock = bind(host, port)
     url = connectable_url(host, sock.getsockname()[1])
-    app = build_app(emulator)
+    app = build_app(emulator, browsers if browsers is not None else BrowserPolicy.for_server(host))
     try:
-        serve_app(app, sock, lambda: announce(url), quiet=quiet, answers=app)
+        serve_app(app, sock, lambda: announce(url), quiet=quiet, answers=app, grace=grace, on_stop=emulator.shutdown)
     finally:
         emulator.shutdown()
 
 
 def serve_app(
-    app: Any, sock: socket.socket, announce: Callable[[], None], *, quiet: bool, answers: Answers | None = None
+    app: Any,
+    sock: socket.socket,
+    announce: Callable[[], None],
+    *,
+    quiet: bool,
+    answers: Answers | None = None,
+    grace: float = SHUTDOWN_GRACE,
+    on_stop: Callable[[], None] = lambda: None,
 ) -> None:
-    """Any ASGI app on a bound socket, with mockfiles' uvicorn settings, until Ctrl-C (which
-    uvicorn turns into a graceful shutdown, then re-raises as KeyboardInterrupt)."""
+    """Any ASGI app on a bound socket, with mockfiles' uvicorn settings, until Ctrl-C or SIGTERM
+    (which uvicorn turns into a graceful stop, then raises again)."""
     host = sock.getsockname()[0]
-    server = _AnnouncingServer(uvicorn_config(app, host, quiet=quiet, answers=answers), announce)
+    config = uvicorn_config(app, host, quiet=quiet, answers=answers, grace=grace)
+    server = GracefulServer(config, on_stop=on_stop, announce=announce)
     loop = freeze_proof_loop(_loop_factory(server.config))
     try:
         loop.run_until_complete(server.serve(sockets=[sock]))
     finally:
         sock.close()
-        loop.close()
+        close_loop(loop)

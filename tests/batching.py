@@ -7,7 +7,9 @@ from typing import Any
 
 from openai.types import Batch
 
+from mockfiles.batches.service import Batches
 from mockfiles.emulator import Emulator, Settings
+from mockfiles.files.service import Files
 from mockfiles.scenarios.scenario import ScenarioSource
 from tests.helpers import batch_line, jsonl
 
@@ -26,14 +28,27 @@ def chat_file(*custom_ids: str) -> bytes:
 
 
 class World:
-    """One emulator, its clock, and shortcuts for one account's batches."""
+    """One emulator, its clock, and shortcuts for one account's batches. Reading its ``files`` or
+    ``batches`` first waits for the work due by now (ended batches' results), as the edge has a
+    request wait for its account's (scheduler.py)."""
 
     def __init__(
         self, scenario: ScenarioSource | None = None, profile: str | None = None, seed: int | None = None
     ) -> None:
         self.emulator = Emulator(Settings(scenario=scenario, profile=profile, seed=seed))
-        self.files = self.emulator.files
-        self.batches = self.emulator.batches
+
+    def settle(self) -> None:
+        assert self.emulator.scheduler.settle(timeout=120), "the emulator's due work did not end"
+
+    @property
+    def files(self) -> Files:
+        self.settle()
+        return self.emulator.files
+
+    @property
+    def batches(self) -> Batches:
+        self.settle()
+        return self.emulator.batches
 
     def advance(self, seconds: float) -> None:
         self.emulator.clock.advance(seconds)

@@ -28,30 +28,43 @@ FLAGS = (
 )
 
 
-def browser_missing() -> str | None:
-    """Why no browser can be driven here, or None when one can."""
+def browser_missing(chromium: str = CHROMIUM, chromedriver: str = CHROMEDRIVER) -> str | None:
+    """Why no browser can be driven here, or None when one can: exactly what is missing, and the
+    command that brings it (tests/skips.py gathers these into the run's last lines)."""
     try:
         import selenium  # noqa: F401
     except ModuleNotFoundError:
         return "selenium is not installed (pip install -e '.[dev]')"
-    if not Path(CHROMIUM).exists() or not Path(CHROMEDRIVER).exists():
-        return "chromium and chromium-driver are not installed (.ci/run installs them with apt-get)"
-    return None
+    packages = [
+        name for name, path in (("chromium", chromium), ("chromium-driver", chromedriver)) if not Path(path).exists()
+    ]
+    if not packages:
+        return None
+    said = {
+        ("chromium",): f"chromium is not installed: no {chromium}",
+        ("chromium-driver",): f"chromium-driver is not installed: no {chromedriver}",
+        (
+            "chromium",
+            "chromium-driver",
+        ): f"chromium and chromium-driver are not installed: no {chromium}, no {chromedriver}",
+    }[tuple(packages)]
+    return f"{said} (as root: apt-get install {' '.join(packages)})"
 
 
 requires_browser = pytest.mark.skipif(browser_missing() is not None, reason=browser_missing() or "")
 
 
 @contextmanager
-def chromium(downloads: Path | None = None) -> Iterator[Any]:
-    """A fresh headless Chromium (its own profile directory, removed afterwards)."""
+def chromium(downloads: Path | None = None, flags: tuple[str, ...] = ()) -> Iterator[Any]:
+    """A fresh headless Chromium (its own profile directory, removed afterwards), with ``flags``
+    besides the usual ones."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     profile = tempfile.mkdtemp(prefix="mockfiles-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in FLAGS:
+    for flag in (*FLAGS, *flags):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
     if downloads is not None:

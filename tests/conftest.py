@@ -10,6 +10,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
+from tests.skips import skip_line
 
 
 @pytest.fixture
@@ -29,3 +30,11 @@ def http(mockfiles: MockFilesServer) -> Iterator[httpx.Client]:
     """Raw HTTP with the server's key, for asserting exact wire shapes."""
     with httpx.Client(base_url=mockfiles.url, headers={"Authorization": f"Bearer {mockfiles.api_key}"}) as c:
         yield c
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line at the end of the run: what was skipped, why, and the command that brings it."""
+    line = skip_line(terminalreporter.stats.get("skipped", []))
+    if line is not None:
+        terminalreporter.write_sep("=", "what this run did not test", yellow=True)
+        terminalreporter.write_line(line, yellow=True, bold=True)

@@ -3,8 +3,9 @@
     python -m tests.console_screenshots [DIRECTORY]   # default docs/console
 
 A server is filled through the openai SDK (two accounts, a flaky-upload scenario, a refused
-request, an expiring file, a completed batch, a pending and a completed Upload, a retry test the
-SDK gets through, and a naive httpx client that retries a 400), then each tab is shot in headless
+request, an expiring file, two vector stores (one ingested, one ingesting), a completed batch, a
+pending and a completed Upload, fine-tuning jobs succeeded, failed and running, a retry test the SDK
+gets through, and a naive httpx client that retries a 400), then each tab is shot in headless
 Chromium (tests/browser.py).
 """
 
@@ -38,6 +39,17 @@ batches:
   requests:
     - match: {custom_id: q-2}
       status: 500
+vector_stores:
+  ingestion: 2m
+  files:
+    - match: {filename: "scan-*"}
+      fail: unsupported_file
+fine_tuning:
+  organization: acme
+  timing: {validating_files: 20s, queued: 40s, running: 9m}
+  jobs:
+    - match: {suffix: "nightly-*"}
+      timing: {running: 20m}
 """
 BAD_SCENARIO = SCENARIO.replace("    status: 503", "    statuz: 503")
 
@@ -66,6 +78,28 @@ def fill(server: MockFilesServer) -> None:
         pass
     alice.files.list()
     fill_batches_uploads_retries(server, alice, bob)
+    fill_vector_stores(server, alice)  # after the batches: their clock moves would end the ingestion
+
+
+def fill_vector_stores(server: MockFilesServer, alice: openai.OpenAI) -> None:
+    """A handbook store ingested (one file failed), and a second store still ingesting."""
+    docs = {
+        "leave-policy.md": b"# Leave\n\nEmployees get 25 days of paid leave per year.\n" * 20,
+        "expenses.md": b"# Expenses\n\nTravel expenses are refunded within 30 days.\n" * 30,
+        "scan-2019.pdf": b"%PDF-1.4 scanned pages",
+    }
+    ids = [alice.files.create(file=(name, text), purpose="assistants").id for name, text in docs.items()]
+    handbook = alice.vector_stores.create(
+        name="employee-handbook",
+        file_ids=ids,
+        metadata={"team": "hr"},
+        expires_after={"anchor": "last_active_at", "days": 30},
+    )
+    alice.vector_stores.files.update(ids[0], vector_store_id=handbook.id, attributes={"year": 2024, "public": True})
+    server.advance(120)
+    alice.vector_stores.search(handbook.id, query="paid leave")
+    fresh = alice.vector_stores.create(name="support-faq", file_ids=ids[:1])
+    alice.vector_stores.file_batches.create(fresh.id, file_ids=ids[1:2])
 
 
 def fill_batches_uploads_retries(server: MockFilesServer, alice: openai.OpenAI, bob: openai.OpenAI) -> None:
@@ -73,7 +107,8 @@ def fill_batches_uploads_retries(server: MockFilesServer, alice: openai.OpenAI, 
     batch = alice.batches.create(
         input_file_id=made.id, endpoint=CHAT, completion_window="24h", metadata={"run": "nightly-eval"}
     )
-    server.advance(600)  # the batch runs to completed on the emulator clock
+    fill_fine_tuning(alice, bob)
+    server.advance(600)  # the batch runs to completed on the emulator clock (and the jobs run)
     assert alice.batches.retrieve(batch.id).status == "completed"
     alice.batches.create(input_file_id=made.id, endpoint=CHAT, completion_window="24h")  # in progress for 10 min
     whole = bob.uploads.create(bytes=12, filename="corpus.jsonl", mime_type="application/jsonl", purpose="fine-tune")
@@ -94,6 +129,21 @@ def fill_batches_uploads_retries(server: MockFilesServer, alice: openai.OpenAI, 
         for _ in range(2):
             if naive.get(f"/files/{made.id}", headers=final.headers).status_code == 200:
                 break
+
+
+def fill_fine_tuning(alice: openai.OpenAI, bob: openai.OpenAI) -> None:
+    from tests.fine_tuning import chat_file as examples
+
+    training = alice.files.create(file=("support.jsonl", examples(20)), purpose="fine-tune")
+    validation = alice.files.create(file=("support-valid.jsonl", examples(4)), purpose="fine-tune")
+    alice.fine_tuning.jobs.create(
+        model="gpt-4o-mini", training_file=training.id, validation_file=validation.id, suffix="support-bot"
+    )
+    few = bob.files.create(file=("tiny.jsonl", examples(3)), purpose="fine-tune")
+    bob.fine_tuning.jobs.create(model="gpt-4.1-mini", training_file=few.id)
+    alice.fine_tuning.jobs.create(
+        model="gpt-4.1-nano", training_file=training.id, suffix="nightly-v2", metadata={"run": "nightly"}
+    )
 
 
 def settle(driver: Any, seconds: float = 2.5) -> None:
@@ -124,6 +174,13 @@ def shoot(directory: Path) -> list[Path]:
         driver.save_screenshot(str(shots[-1]))
         tab("batches", "batches.png")
         tab("uploads", "uploads.png")
+        tab("vector-stores", "vector-stores.png")
+        driver.find_element("css selector", 'nav a[data-tab="fine-tuning"]').click()
+        settle(driver)
+        driver.find_elements("css selector", "#fine-tuning details.events summary")[-1].click()  # the running job's
+        settle(driver)
+        shots.append(directory / "fine-tuning.png")
+        driver.save_screenshot(str(shots[-1]))
         driver.set_window_size(1400, 1100)
         driver.find_element("css selector", 'nav a[data-tab="retries"]').click()
         settle(driver)

@@ -15,11 +15,12 @@ NODE = shutil.which("node")
 
 
 def node_missing() -> str | None:
-    """Why the Node client cannot run here, or None when it can."""
+    """Why the Node client cannot run here, or None when it can: what is missing, and the command
+    that brings it (tests/skips.py gathers these into the run's last lines)."""
     if NODE is None:
-        return "node is not installed (.ci/run installs it with apt-get when it is missing)"
+        return "node is not installed (as root: apt-get install nodejs npm; then: cd tests/node && npm ci)"
     if not (HERE / "node_modules" / "openai").is_dir():
-        return "tests/node/node_modules is missing: run `npm ci` in tests/node (.ci/run does)"
+        return "tests/node/node_modules is missing (cd tests/node && npm ci)"
     return None
 
 

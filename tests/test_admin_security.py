@@ -172,13 +172,24 @@ def test_serve_prints_the_base_urls_of_its_profile_and_that_admin_is_open() -> N
         f"  DashScope native API:       dashscope SDK base_http_api_url  {url}/api/v1",
         f"  Azure OpenAI:               AzureOpenAI azure_endpoint       {url}",
         f"  Azure OpenAI v1:            OpenAI SDK base_url              {url}/openai/v1",
+        f'  app environment:            shell                            eval "$(mockfiles env --url {url})"',
         f"  web console:                                                 {url}/_mockfiles/",
+        "  browsers (CORS):            the API answers pages of any origin (--cors-origin ORIGIN limits it)",
         "  admin routes (/_mockfiles/*): open, no token needed (--admin-token TOKEN closes them)",
     ]
 
 
 def test_serve_with_the_dashscope_profile_and_a_token() -> None:
-    first, *rest = serve_lines("--profile", "dashscope", "--admin-token", "s3cret")
+    first, *rest = serve_lines(
+        "--profile",
+        "dashscope",
+        "--admin-token",
+        "s3cret",
+        "--api-key",
+        "sk-only",
+        "--cors-origin",
+        "http://localhost:*",
+    )
     url = first.split("serving on ")[1].split()[0]
     assert first.endswith("(profile dashscope)")
     assert rest == [
@@ -187,10 +198,12 @@ def test_serve_with_the_dashscope_profile_and_a_token() -> None:
         f"  DashScope native API:       dashscope SDK base_http_api_url  {url}/api/v1  <- profile dashscope",
         f"  Azure OpenAI:               AzureOpenAI azure_endpoint       {url}",
         f"  Azure OpenAI v1:            OpenAI SDK base_url              {url}/openai/v1",
+        f'  app environment:            shell                            eval "$(mockfiles env --url {url} --profile dashscope --api-key KEY)"',
         f"  web console:                                                 {url}/_mockfiles/",
+        "  browsers (CORS):            the API answers pages of http://localhost:*",
         "  admin routes (/_mockfiles/*): need 'Authorization: Bearer <admin token>'",
     ]
-    assert "s3cret" not in "\n".join(rest)
+    assert "s3cret" not in "\n".join(rest) and "sk-only" not in "\n".join(rest)
 
 
 # --- a runtime scenario cannot take the admin routes over ---------------------------------------------

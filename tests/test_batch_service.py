@@ -287,12 +287,32 @@ def test_output_expires_after_sets_the_result_files_lifetime() -> None:
     assert world.get(batch["id"])["output_file_id"] == done["output_file_id"]  # the batch still names it
 
 
-@pytest.mark.parametrize("limit", [{"max_files": 1}, {"max_total_bytes": 600}])
-def test_result_files_count_in_quotas_but_are_never_refused(limit: dict[str, int]) -> None:
-    world = World({"limits": limit})
-    batch = world.create(chat_file("a"))
+def test_a_full_account_cannot_create_a_batch() -> None:
+    """Its results would have no room: refused at once, as an upload to a full account is."""
+    with pytest.raises(QuotaExceeded) as count:
+        World({"limits": {"max_files": 1}}).create(chat_file("a"))  # the input file is the only one allowed
+    assert (count.value.reason, count.value.param) == ("file_count_limit", "input_file_id")
+    world = World({"limits": {"max_total_bytes": 600}})
+    content = chat_file(*(f"r{i}" for i in range(6)))[:600]
+    with pytest.raises(QuotaExceeded) as storage:
+        world.create(content)
+    assert (storage.value.reason, storage.value.which) == ("account_full", "storage")
+
+
+def test_results_are_held_to_the_room_the_account_has_left() -> None:
+    """Answers go to the output file while they fit; the rest are storage_limit_exceeded failures,
+    counted as failed, and the account ends within its limit but for those small error lines."""
+    world = World({"limits": {"max_total_bytes": 4000}})
+    content = chat_file(*(f"r{i}" for i in range(10)))
+    batch = world.create(content)
     done = world.get(batch["id"])
-    assert done["output_file_id"] is not None
+    output, errors = world.lines(done["output_file_id"]), world.lines(done["error_file_id"])
+    assert 0 < len(output) < 10 and len(output) + len(errors) == 10
+    assert [e["custom_id"] for e in errors] == [f"r{i}" for i in range(len(output), 10)]  # cut where it ran out
+    assert {e["error"]["code"] for e in errors} == {"storage_limit_exceeded"} and errors[0]["response"] is None
+    assert done["request_counts"] == {"total": 10, "completed": len(output), "failed": len(errors)}
+    stored = world.files.get(KEY, done["output_file_id"]).size
+    assert len(content) + stored <= 4000
     with pytest.raises(QuotaExceeded):
         world.files.check_room(KEY, 1)
 

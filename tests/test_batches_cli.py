@@ -23,7 +23,7 @@ def check(*paths: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_check_accepts_the_batch_scenario_and_refuses_a_bad_batches_section(tmp_path: Path) -> None:
-    example = ROOT / "scenarios" / "batch_failures.yaml"
+    example = ROOT / "mockfiles" / "scenarios" / "examples" / "batch_failures.yaml"
     ok = check(example)
     assert ok.returncode == 0 and f"{example}: ok" in ok.stdout
     bad = tmp_path / "b.yaml"

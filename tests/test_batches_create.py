@@ -177,7 +177,7 @@ def test_dashscope_compatible_create(mockfiles: MockFilesServer) -> None:
         assert source.id.startswith("file-batch")
         batch = client.batches.create(input_file_id=source.id, endpoint=CHAT, completion_window="24h")
         with pytest.raises(openai.BadRequestError) as info:
-            client.batches.create(input_file_id=source.id, endpoint=CHAT, completion_window="48h")  # type: ignore[arg-type]
+            client.batches.create(input_file_id=source.id, endpoint=CHAT, completion_window="337h")  # type: ignore[arg-type]
     prefix, uuid = batch.id[:6], batch.id[6:]
     assert prefix == "batch_" and [len(p) for p in uuid.split("-")] == [8, 4, 4, 4, 12]
     body = info.value.body

@@ -85,6 +85,18 @@ def test_the_batch_benchmark_runs_small() -> None:
     assert "batch of 300 lines" in result.stdout and "peak traced memory while completing" in result.stdout
 
 
+def test_the_fine_tuning_benchmark_runs_small() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.fine_tuning", "--examples", "300", "--rounds", "1", "--http"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "300 examples" in result.stdout and "over HTTP (openai SDK): upload" in result.stdout
+
+
 def test_big_scenario_benchmark_runs_quick() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bench.scenarios", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=600
@@ -100,3 +112,22 @@ def test_the_uploads_benchmark_runs_quick() -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "ratio Parts / one POST /files" in result.stdout and "RSS growth" in result.stdout
     assert "complete with md5" in result.stdout
+
+
+def test_the_hostile_account_benchmark_runs_quick() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.hostile", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-3000:])
+    for case in ("images", "chat", "quota", "rates", "uploads", "journal", "idle", "results", "calls", "creates"):
+        assert f"  {case} " in result.stdout, (case, result.stdout)
+    assert "RSS" in result.stdout and "health check" in result.stdout and " 0 5xx" in result.stdout
+
+
+def test_the_chat_benchmark_runs_quick() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.chat", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "files.retrieve" in result.stdout and "chat, a 1 KiB file, streamed" in result.stdout
+    assert "Traceback" not in result.stderr

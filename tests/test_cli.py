@@ -16,6 +16,7 @@ import httpx
 import openai
 import pytest
 
+from mockfiles.core.registry import NAMES
 from mockfiles.server import MockFilesServer, bind
 
 MOCKFILES = shutil.which("mockfiles") or str(Path(sys.executable).parent / "mockfiles")
@@ -132,6 +133,75 @@ def test_check_validates_files(tmp_path: Path) -> None:
     failed = subprocess.run([MOCKFILES, "check", str(good), str(bad)], capture_output=True, text=True, timeout=30)
     assert failed.returncode == 1
     assert f"{bad}:1: unknown profile 'openia'" in failed.stderr
+
+
+EVERY_ERROR = """\
+profil: openai
+seed: -1
+rate_limits:
+  uplaod: 3
+  query: zero
+faults:
+  - match: {endpoint: files.craete, dialect: openia}
+    status: 503
+  - match: {endpoint: files.create}
+    statuz: 503
+    times: 0
+  - match: {endpoint: files.list}
+    status: 200
+batches:
+  timing: {validating: soon, in_progres: 1s}
+  requests:
+    - match: {custom_id: x}
+      status: 700
+journal: {cap: 0}
+server: {header_timeout: 0s}
+"""
+
+
+def test_check_reports_every_error_of_a_document_each_with_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(EVERY_ERROR)
+    other = tmp_path / "other.yaml"
+    other.write_text("limits: {max_files: many}\n")
+    good = tmp_path / "good.yaml"
+    good.write_text("seed: 1\n")
+    result = subprocess.run(
+        [MOCKFILES, "check", str(bad), str(good), str(other)], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 1
+    assert result.stdout == f"{good}: ok\n"
+    endpoints = ", ".join(NAMES)
+    assert result.stderr.splitlines() == [
+        f"{bad}:1: unknown key 'profil'; did you mean 'profile'?",
+        f"{bad}:2: seed must be at least 0, got -1",
+        f"{bad}:4: unknown key 'uplaod' in rate_limits; did you mean 'upload'?",
+        f"{bad}:5: rate_limits.query must be an integer, got 'zero'",
+        f"{bad}:7: unknown endpoint 'files.craete' in faults[0].match.endpoint; choose one of {endpoints}",
+        f"{bad}:7: unknown dialect 'openia' in faults[0].match.dialect; choose one of openai, dashscope-compatible, dashscope-native",
+        f"{bad}:10: unknown key 'statuz' in faults[1]; did you mean 'status'?",
+        f"{bad}:11: faults[1].times must be at least 1, got 0",
+        f"{bad}:13: faults[2].status must be at least 400, got 200",
+        f"{bad}:15: unknown key 'in_progres' in batches.timing; did you mean 'in_progress'?",
+        f"{bad}:15: batches.timing.validating: expected a duration like 700ms, 30s, 2m, 1h, 30d or a number of seconds, got 'soon'",
+        f"{bad}:18: batches.requests[0].status must be at most 599, got 700",
+        f"{bad}:19: journal.cap must be at least 1, got 0",
+        f"{bad}:20: server.header_timeout must be longer than 0",
+        f"{bad}: 14 errors",
+        f"{other}:1: limits.max_files must be an integer, got 'many'",
+        f"{other}: 1 error",
+    ]
+
+
+def test_serve_names_every_error_of_its_scenario(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seed: x\nfaults:\n  - statuz: 503\n")
+    result = subprocess.run([MOCKFILES, "serve", "--scenario", str(bad)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"mockfiles: {bad}:1: seed must be an integer, got 'x'",
+        f"mockfiles: {bad}:3: unknown key 'statuz' in faults[0]; did you mean 'status'?",
+    ]
 
 
 # --- curl ----------------------------------------------------------------------------

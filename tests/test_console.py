@@ -79,11 +79,21 @@ class Console:
 
         Select(self.by_id(element_id)).select_by_value(value)
 
+    def attribute_of_all(self, selector: str, name: str) -> list[str]:
+        """One attribute of every element matching ``selector``, read in one script: the page redraws
+        its tables as it polls, so elements found one call earlier may be gone (stale) the next."""
+        values: list[str] = self.driver.execute_script(
+            "return [...document.querySelectorAll(arguments[0])].map((e) => e.getAttribute(arguments[1]))",
+            selector,
+            name,
+        )
+        return values
+
     def journal_seqs(self) -> list[int]:
-        return [int(row.get_attribute("data-seq")) for row in self.css("#requests-table tbody tr")]
+        return [int(seq) for seq in self.attribute_of_all("#requests-table tbody tr", "data-seq")]
 
     def file_ids(self) -> list[str]:
-        return [row.get_attribute("data-file") for row in self.css("#files-body tr[data-file]")]
+        return self.attribute_of_all("#files-body tr[data-file]", "data-file")
 
     def not_reloaded(self) -> bool:
         return bool(self.driver.execute_script("return window.loadedOnce === true"))
@@ -449,3 +459,30 @@ def test_markup_in_batches_uploads_and_calls_stays_text(browser: Any, server: Mo
         assert hostile in page.text(tab), tab
     assert hostile in page.text("retries") and "return-503" in page.text("retries")
     assert page.css("img") == [] and page.no_alert()
+
+
+def test_model_requests_and_the_models_tab(browser: Any, server: MockFilesServer) -> None:
+    from mockfiles.chat.models import derived
+
+    client = server.client(max_retries=0)
+    made = client.files.create(file=("report.txt", b"Quarterly report\n"), purpose="user_data")
+    content = [{"type": "file", "file": {"file_id": made.id}}, {"type": "text", "text": "Total?"}]
+    client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": content}], stream=True
+    ).close()
+    base = server.emulator.models.find(server.api_key, "gpt-4o-mini", "openai")
+    assert base is not None
+    server.emulator.models.add(
+        derived("ft:gpt-4o-mini:org::console", base, owned_by="user-x", created=0), server.api_key
+    )
+    page = Console(browser, server)
+    page.tab("requests")
+    wait(lambda: made.id in page.text("requests-table"), "the model request with its file")
+    row = page.css("#requests-table .prompted")[0].text
+    assert row.startswith("gpt-4o-mini · stream · " + made.id) and " tokens" in row
+    page.tab("models")
+    box = page.css('#models .collection[data-route="/models"]')[0]
+    wait(lambda: "ft:gpt-4o-mini:org::console" in box.text, "the registered model")
+    tuned = [r.text for r in box.find_elements("css selector", "tr") if "ft:gpt-4o-mini:org::console" in r.text][0]
+    assert "gpt-4o-mini" in tuned and server.account_id(server.api_key) in tuned and "file parts, input_file" in tuned
+    assert "every account" in box.text and "fileid://" in box.text

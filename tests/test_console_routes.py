@@ -49,6 +49,20 @@ def test_check_validates_without_applying(mockfiles) -> None:  # type: ignore[no
     mockfiles.client().files.create(file=b"x", purpose="assistants")  # no fault fires
 
 
+def test_a_refused_scenario_names_every_problem_one_per_line(mockfiles) -> None:  # type: ignore[no-untyped-def]
+    text = "seed: x\nfaults:\n  - match: {endpoint: files.create}\n    statuz: 503\n    times: 0\n"
+    for answer in (
+        httpx.post(mockfiles.url + "/_mockfiles/scenario/check", content=text),
+        httpx.put(mockfiles.url + "/_mockfiles/scenario", content=text),
+    ):
+        assert answer.status_code == 400
+        assert answer.json()["error"]["message"].splitlines() == [
+            "<PUT /_mockfiles/scenario>:1: seed must be an integer, got 'x'",
+            "<PUT /_mockfiles/scenario>:4: unknown key 'statuz' in faults[0]; did you mean 'status'?",
+            "<PUT /_mockfiles/scenario>:5: faults[0].times must be at least 1, got 0",
+        ]
+
+
 def test_the_scenario_as_yaml(mockfiles) -> None:  # type: ignore[no-untyped-def]
     assert httpx.get(mockfiles.url + "/_mockfiles/scenario").json()["yaml"] == ""
     assert "yaml" not in httpx.put(mockfiles.url + "/_mockfiles/scenario", content=GOOD).json()
@@ -111,3 +125,36 @@ def test_after_counts_from_the_oldest_kept_entry(mockfiles) -> None:  # type: ig
     assert seqs(4) == [5]
     assert seqs(5) == seqs(99) == []
     assert [e["seq"] for e in mockfiles.requests] == [3, 4, 5]
+
+
+def test_the_journal_as_json_lines(mockfiles) -> None:  # type: ignore[no-untyped-def]
+    client = mockfiles.client()
+    client.files.create(file=b"x", purpose="assistants")
+    client.files.list()
+    admin = mockfiles.url + "/_mockfiles/requests"
+    lines = httpx.get(admin, params={"format": "jsonl"})
+    assert lines.status_code == 200 and lines.headers["content-type"] == "application/x-ndjson"
+    assert [__import__("json").loads(line) for line in lines.text.splitlines()] == httpx.get(admin).json()["data"]
+    only = httpx.get(admin, params={"format": "jsonl", "endpoint": "files.list"}).text.splitlines()
+    assert len(only) == 1 and '"endpoint":"files.list"' in only[0]
+    assert httpx.get(admin, params={"format": "jsonl", "after": 2}).text == ""
+    refused = httpx.get(admin, params={"format": "csv"})
+    assert refused.status_code == 400 and refused.json()["error"]["param"] == "format"
+
+
+def test_the_journal_keeps_a_small_json_body_as_sent(mockfiles) -> None:  # type: ignore[no-untyped-def]
+    client = mockfiles.client(max_retries=0)
+    made = client.files.create(
+        file=("in.jsonl", b'{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{}}\n'),
+        purpose="batch",
+    )
+    sent = f'{{"input_file_id": "{made.id}", "endpoint": "/v1/chat/completions", "completion_window": "24h"}}'
+    headers = {"Authorization": f"Bearer {mockfiles.api_key}", "Content-Type": "application/json"}
+    httpx.post(mockfiles.url + "/v1/batches", content=sent, headers=headers)
+    huge = f'{{"input_file_id": "{made.id}", "metadata": {{"k": "{"v" * 3000}"}}}}'
+    httpx.post(mockfiles.url + "/v1/batches", content=huge, headers=headers)
+    httpx.post(mockfiles.url + "/v1/uploads", content=b"\xff not utf-8", headers=headers)
+    created, too_large, not_text = mockfiles.requests[1:]
+    assert created["body"] == sent  # as sent, byte for byte
+    assert too_large["body"] is None and not_text["body"] is None
+    assert "body" not in mockfiles.requests[0]  # a multipart upload: its form is journaled otherwise

@@ -73,7 +73,8 @@ def test_compatible_wire_shapes(raw: httpx.Client) -> None:
     listed = raw.get("/compatible-mode/v1/files").json()
     assert listed == {"object": "list", "data": [body], "has_more": False}
     assert raw.get(f"/compatible-mode/v1/files/{body['id']}").json() == body
-    assert raw.get(f"/compatible-mode/v1/files/{body['id']}/content").content == b"abc"
+    refused = raw.get(f"/compatible-mode/v1/files/{body['id']}/content")  # only batch results are downloadable
+    assert refused.status_code == 400 and refused.json()["error"]["param"] == "file_id"
     assert raw.delete(f"/compatible-mode/v1/files/{body['id']}").json() == {
         "id": body["id"],
         "object": "file",
@@ -155,7 +156,8 @@ def test_compatible_size_limit_and_types(compat: openai.OpenAI) -> None:
 # --- native: curl, and other clients' `file` field ----------------------------------------------------
 
 
-def test_docs_curl_example_works_as_written(mockfiles: MockFilesServer, tmp_path: Path) -> None:
+def test_sdk_form_with_curl(mockfiles: MockFilesServer, tmp_path: Path) -> None:
+    """The form of DashScope's own upload docs (``files`` parts, ``purpose``, ``descriptions``), by curl."""
     path = tmp_path / "file.txt"
     path.write_text("Qwen reads this.")
     assert shutil.which("curl"), "curl is required for these tests (.ci/run installs it)"
@@ -172,16 +174,18 @@ def test_docs_curl_example_works_as_written(mockfiles: MockFilesServer, tmp_path
             "--header",
             "Content-Type: multipart/form-data",
             "--form",
-            f'file=@"{path}"',
+            f'files=@"{path}"',
             "--form",
             'purpose="file-extract"',
+            "--form",
+            'descriptions="a document for Qwen-Long"',
         ],
         capture_output=True,
         text=True,
         timeout=30,
     )
     body = json.loads(out.stdout)
-    # The live service's answer to a `file` upload (recorded: cnblogs/dashscope-sdk RawHttpData/upload-file-nosse)
+    # The live service's answer (recorded: cnblogs/dashscope-sdk RawHttpData/upload-file-nosse)
     assert set(body) == {"data", "request_id"} and UUID.fullmatch(body["request_id"])
     assert body["data"]["failed_uploads"] == []
     [entry] = body["data"]["uploaded_files"]
@@ -201,7 +205,7 @@ def test_several_file_parts_with_a_description_each(raw: httpx.Client) -> None:
 
 
 def test_native_errors_use_the_envelope(mockfiles: MockFilesServer, raw: httpx.Client) -> None:
-    bad_purpose = raw.post("/api/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "nope"})
+    bad_purpose = raw.post("/api/v1/files", files={"files": ("a.txt", b"x")}, data={"purpose": "nope"})
     assert bad_purpose.status_code == 400
     body = bad_purpose.json()
     # As recorded live (RawHttpData/auth-error-nosse): code, message, request_id, and nothing else
@@ -392,12 +396,16 @@ def test_one_store_behind_every_dialect(mockfiles: MockFilesServer, compat: open
     assert sdk.get(via_compat.id).output["file_id"] == via_compat.id
     native_id = sdk.upload(file_path=str(jsonl_file(tmp_path))).output["uploaded_files"][0]["file_id"]
     assert compat.files.retrieve(native_id).purpose == "fine-tune"
-    assert compat.files.content(native_id).read() == jsonl_file(tmp_path).read_bytes()
+    assert via_openai_client(mockfiles).files.content(native_id).read() == jsonl_file(tmp_path).read_bytes()
     assert {f.id for f in compat.files.list()} == {via_compat.id, native_id}
     compat.files.delete(native_id)
     assert sdk.get(native_id).status_code == 404
     dialects = {e["dialect"] for e in mockfiles.requests}
     assert dialects == {"openai", "dashscope-compatible", "dashscope-native"}
+
+
+def via_openai_client(mockfiles: MockFilesServer) -> openai.OpenAI:
+    return openai.OpenAI(api_key="sk-qwen", base_url=mockfiles.base_url, max_retries=0)
 
 
 def test_isolation_in_every_dialect(mockfiles: MockFilesServer, compat: openai.OpenAI, raw: httpx.Client) -> None:

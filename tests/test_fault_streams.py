@@ -40,7 +40,7 @@ def rules(*faults: dict[str, Any]) -> dict[str, Any]:
 # --- delays add up ---------------------------------------------------------------------------
 
 
-@pytest.mark.mockfiles(scenario=ROOT / "scenarios" / "slow_network.yaml")
+@pytest.mark.mockfiles(scenario="slow_network")
 def test_slow_network_adds_the_download_delay_to_the_latency(mockfiles: MockFilesServer, http: httpx.Client) -> None:
     file_id = stored(mockfiles, 10)
     assert http.get(f"/v1/files/{file_id}/content").status_code == 200
@@ -232,7 +232,7 @@ def test_the_sdk_waits_an_enforced_429_out(mockfiles: MockFilesServer) -> None:
 # --- the naive wrapper passes the shipped scenarios; the verdicts do not ----------------------
 
 
-@pytest.mark.mockfiles(scenario=ROOT / "scenarios" / "flaky_uploads.yaml")
+@pytest.mark.mockfiles(scenario="flaky_uploads")
 def test_a_naive_wrapper_passes_flaky_uploads_but_its_verdict_does_not(mockfiles: MockFilesServer) -> None:
     import tenacity
 

@@ -15,7 +15,7 @@ from mockfiles import MockFilesServer
 from mockfiles.scenarios.fault_rules import PROCESSING_ERROR_DETAILS
 from tests.helpers import batch_file
 
-SCENARIOS = Path(__file__).parent.parent / "scenarios"
+SCENARIOS = Path(__file__).parent.parent / "mockfiles" / "scenarios" / "examples"
 
 
 def rules(*faults: dict[str, Any], **top: Any) -> dict[str, Any]:
@@ -474,7 +474,7 @@ def test_an_injected_429_looks_like_a_real_one(mockfiles: MockFilesServer, http:
     r = http.get("/v1/files")
     assert r.status_code == 429
     assert r.json()["error"] == {
-        "message": "Rate limit reached for query requests (files.list) on requests per second: Limit 10, Used 10, "
+        "message": "Rate limit reached for query requests (files.list) on requests per minute: Limit 10, Used 10, "
         "Requested 1. Please try again in 1s. Visit https://platform.openai.com/account/rate-limits to learn more.",
         "type": "requests",
         "param": None,

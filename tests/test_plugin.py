@@ -81,6 +81,23 @@ def test_it(mockfiles):
     )
 
 
+def test_marker_with_several_problems_says_the_first_and_how_many_more(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_bad="""
+import pytest
+
+@pytest.mark.mockfiles(scenario={"seed": "x", "rate_limits": {"uplod": 3}, "journal": {"cap": 0}})
+def test_it(mockfiles):
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*mockfiles scenario: <scenario>: seed must be an integer, got 'x' (and 2 more problems)*"]
+    )
+
+
 def test_marker_with_a_bad_fault_rule_says_it_once(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_bad="""
@@ -97,6 +114,44 @@ def test_it(mockfiles):
     report = output.split("short test summary info")[0]  # the summary repeats it in one line (in full under CI=true)
     assert report.count("unknown key 'statuz'") == 1, output
     assert "During handling" not in output and "Traceback" not in output
+
+
+def test_a_typo_in_a_marker_option_is_one_line_with_a_guess(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_typo="""
+import pytest
+
+@pytest.mark.mockfiles(scenaro="flaky.yaml", rate_limit=False)
+def test_it(mockfiles):
+    pass
+
+@pytest.mark.mockfiles("flaky.yaml")
+def test_positional(mockfiles):
+    pass
+
+@pytest.mark.mockfiles(zzz=1)
+def test_far_off(mockfiles):
+    pass
+
+@pytest.mark.mockfiles(profil="dashscope")
+def test_one(mockfiles):
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=4)
+    output = result.stdout.str()
+    options = "scenario, profile, seed, api_keys, rate_limits, in_process, check_retries"
+    report = output.split("short test summary info")[0]
+    for line in (
+        "@pytest.mark.mockfiles: unknown options 'scenaro' (did you mean 'scenario'?), "
+        f"'rate_limit' (did you mean 'rate_limits'?) (options: {options})",
+        f"@pytest.mark.mockfiles: takes keyword arguments only ({options}), got 1 positional",
+        f"@pytest.mark.mockfiles: unknown option 'zzz' (options: {options})",
+        f"@pytest.mark.mockfiles: unknown option 'profil'; did you mean 'profile'? (options: {options})",
+    ):
+        assert report.count(line) == 1, output
+    assert "Traceback" not in output and "conftest_plugin.py" not in output and "UsageError" not in output
 
 
 def test_marker_scenario_from_a_file(pytester: pytest.Pytester) -> None:

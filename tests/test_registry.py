@@ -62,7 +62,15 @@ def test_every_endpoint_is_served_where_the_registry_says_and_nowhere_else() -> 
     ("dialect", "expected"),
     [
         ("openai", set(NAMES)),
-        ("dashscope-compatible", {name for name in NAMES if not name.startswith("uploads.")}),  # no Uploads API
+        (  # no Uploads API, no Responses API, no Vector Stores API, no Fine-tuning API (no fine-tuned model to delete)
+            "dashscope-compatible",
+            {
+                n
+                for n in NAMES
+                if not n.startswith(("uploads.", "vector_stores.", "fine_tuning."))
+                and n not in ("responses.create", "models.delete")
+            },
+        ),
         ("dashscope-native", {"files.create", "files.list", "files.retrieve", "files.delete"}),
     ],
 )
@@ -81,8 +89,29 @@ def test_the_openapi_document_names_the_endpoint_of_each_v1_route() -> None:
 
 def test_rate_classes_come_from_the_registry() -> None:
     limiter = RateLimiter(RateLimits(upload=3, query=10))
+    for endpoint in Endpoint:  # batch classes count as queries unless the profile meters them apart
+        if endpoint.rate == "inference":  # the model routes: off unless set
+            assert limiter.limit_for(endpoint.id) is None
+            continue
+        kind = "upload" if endpoint.rate == "upload" else "query"
+        assert limiter.limit_for(endpoint.id) == (kind, 3 if kind == "upload" else 10, 1.0, kind)
+    apart = RateLimiter(RateLimits(upload=3, query=10, batch=1000, batch_list=100, inference=60))
     for endpoint in Endpoint:
-        assert limiter.limit_for(endpoint.id) == (endpoint.rate, 3 if endpoint.rate == "upload" else 10)
+        expected = {
+            "batch": ("batch", 1000, 60.0, endpoint.id),
+            "batch_list": ("batch_list", 100, 60.0, endpoint.id),
+            "inference": ("inference", 60, 60.0, "inference"),
+        }.get(endpoint.rate)
+        assert apart.limit_for(endpoint.id) == (
+            expected or (endpoint.rate, 3 if endpoint.rate == "upload" else 10, 1.0, endpoint.rate)
+        )
+    assert {e.id for e in Endpoint if e.rate.startswith("batch")} == {
+        "batches.create",
+        "batches.retrieve",
+        "batches.cancel",
+        "batches.list",
+    }
+    assert {e.id for e in Endpoint if e.rate == "inference"} == {"chat.completions.create", "responses.create"}
     assert limiter.limit_for("nothing.known") is None
     assert Endpoint.named("files.content") is Endpoint.FILES_CONTENT and str(Endpoint.FILES_LIST) == "files.list"
 

@@ -119,7 +119,7 @@ BAD = [
     (
         "return-429-retry-after-1.5s",
         "files.list",
-        "'return-429-retry-after-1.5s': Retry-After takes whole numbers; write e.g. -retry-after-2s or -retry-after-1500ms",
+        "'return-429-retry-after-1.5s': Retry-After takes whole numbers up to a day; write e.g. -retry-after-2s or -retry-after-1500ms",
     ),
     ("return-429-retry-after-1m", "files.list", "unknown instruction 'return-429-retry-after-1m'"),
     ("return-429-retry-after", "files.list", "unknown instruction 'return-429-retry-after'"),

@@ -19,7 +19,7 @@ from mockfiles.core.registry import NAMES
 
 ENDPOINTS = ", ".join(NAMES)  # the registry's, in its order: files.create, files.list, ...
 
-SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
+SCENARIOS = sorted((Path(__file__).parent.parent / "mockfiles" / "scenarios" / "examples").glob("*.yaml"))
 SCHEMA = json.loads(resources.files("mockfiles.scenarios").joinpath("schema.json").read_text())
 
 pytestmark = pytest.mark.mockfiles(rate_limits=False)
@@ -70,7 +70,7 @@ BAD = [
     ),
     (
         "faults:\n  - match: {endpoint: files.list}\n",
-        "flaky.yaml:2: faults[0] does nothing: give it a status, a delay, an action, processing, a stall or a bandwidth",
+        "flaky.yaml:2: faults[0] does nothing: give it a status, a delay, an action, processing, a stall, a bandwidth or after_events",
     ),
     (
         "faults:\n  - action: explode\n",
@@ -167,13 +167,13 @@ def test_schema_rejects_what_the_loader_rejects(text: str, _: str) -> None:
         jsonschema.validate(document, SCHEMA)
 
 
-def test_check_command_stops_at_the_first_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_command_checks_every_file_past_a_bad_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("faults:\n  - statuz: 1\n")
     assert cli_main(["check", str(SCENARIOS[0]), str(bad), str(SCENARIOS[1])]) == 1
     captured = capsys.readouterr()
     assert f"{bad}:2: unknown key 'statuz' in faults[0]" in captured.err
-    assert SCENARIOS[1].name not in captured.out
+    assert captured.out == f"{SCENARIOS[0]}: ok\n{SCENARIOS[1]}: ok\n"
 
 
 def test_check_never_shows_a_traceback(tmp_path: Path) -> None:

@@ -127,14 +127,18 @@ def test_the_sdk_gets_413_from_the_purpose_limit(mockfiles: MockFilesServer) -> 
 @pytest.mark.mockfiles(profile="dashscope", scenario={"limits": {"max_file_bytes": {"file-extract": "1MB"}}})
 @pytest.mark.parametrize("order", ["purpose first", "file first"])
 @pytest.mark.parametrize("send", ["declared", "chunked"])
+@pytest.mark.parametrize("name", ["files", "file"])
 def test_native_purpose_limit_holds_whatever_the_part_order(
-    mockfiles: MockFilesServer, http: httpx.Client, order: str, send: str
+    mockfiles: MockFilesServer, http: httpx.Client, order: str, send: str, name: str
 ) -> None:
-    parts = [text_part("purpose", "file-extract"), file_part("doc.txt", b"x" * int(1.5 * MB))]
+    parts = [text_part("purpose", "file-extract"), file_part("doc.txt", b"x" * int(1.5 * MB), name)]
     body = form(*(parts if order == "purpose first" else reversed(parts)))
     r = post(http, body if send == "declared" else streamed(body), path="/api/v1/files")
     assert r.status_code == 413, r.text
-    assert r.json()["code"] == "BadRequest.FileTooLarge"
+    if name == "files":  # the live service's form: its native error
+        assert r.json()["code"] == "BadRequest.FileTooLarge"
+    else:  # one `file` part and a purpose: the /api/v1/files document's form, and its envelope
+        assert (r.json()["success"], r.json()["code"]) == (False, "413")
     assert stored(mockfiles) == 0
 
 
@@ -144,7 +148,7 @@ def test_native_file_first_is_not_held_to_another_purposes_limit(
 ) -> None:
     """Before its purpose is read, a file gets the largest limit, not the default purpose's (fine-tune)."""
     content = batch_bytes(int(1.5 * MB))
-    body = form(file_part("in.jsonl", content), text_part("purpose", "batch"))
+    body = form(file_part("in.jsonl", content, "files"), text_part("purpose", "batch"))
     r = post(http, streamed(body), path="/api/v1/files")
     assert r.status_code == 200, r.text
     (uploaded,) = r.json()["data"]["uploaded_files"]
@@ -198,7 +202,7 @@ def test_a_file_over_its_own_limit_is_413_even_when_over_the_quota(
 
 @pytest.mark.mockfiles(profile="dashscope", scenario={"limits": {"max_total_bytes": "1MB"}})
 def test_native_storage_refusal_names_the_limit(mockfiles: MockFilesServer, http: httpx.Client) -> None:
-    body = form(text_part("purpose", "file-extract"), file_part("doc.txt", b"x" * 1_500_000))
+    body = form(text_part("purpose", "file-extract"), file_part("doc.txt", b"x" * 1_500_000, "files"))
     r = post(http, streamed(body), path="/api/v1/files")
     assert r.status_code == 200  # per-file failures are reported in the answer, as the live service does
     assert r.json()["data"]["failed_uploads"] == [

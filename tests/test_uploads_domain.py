@@ -739,12 +739,17 @@ def test_an_upload_expires_after_an_hour_and_its_parts_are_freed() -> None:
         assert f"it expired at {upload.expires_at}, an hour after it was created" in info.value.message
 
 
-def test_a_completed_upload_does_not_expire() -> None:
+def test_a_completed_upload_does_not_expire_and_is_forgotten_an_hour_after_it_ended() -> None:
     uploads = service()
     upload = create(uploads, 1)
+    uploads.files.clock.advance(1800)
     f = uploads.file_of(complete(uploads, upload, add(uploads, upload, b"x")))
-    uploads.files.clock.advance(7200)
+    uploads.files.clock.advance(3599)  # past its expires_at: still completed, still answered
     assert uploads.get("k", upload.id).status(uploads.files.clock.now()) == "completed"
+    uploads.files.clock.advance(1)  # an hour after it ended: forgotten; its File lives on
+    with pytest.raises(NotFound):
+        uploads.get("k", upload.id)
+    assert uploads.all_uploads() == []
     assert f is not None and uploads.files.get("k", f.id) is f
 
 

@@ -165,6 +165,9 @@ def _what(rule: FaultRule, label: str, delay: float, slowed: bool) -> Decision:
         return Decision(label, "reset", index, delay, drop="reset")
     if rule.action == "timeout":
         return Decision(label, "timeout", index, delay, drop="hold", hold=rule.hold)
+    if rule.after_events is not None:
+        action = f"broken_stream after {rule.after_events} events"
+        return Decision(label, action, index, delay, at_events=rule.after_events)
     if rule.processing is not None:
         outcome = Outcome(rule.processing.status, rule.processing.status_details, rule.processing.delay)
         return Decision(label, f"processing {rule.processing.status}", index, delay, outcome=outcome)

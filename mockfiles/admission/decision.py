@@ -7,11 +7,12 @@ front layer (``front.py``) asks the sources, the transport layer (``transport.py
 decision out, and the journal keeps its ``label`` and ``action``.
 
 The front layer asks at two moments: on ``arrival`` (before any of the body is read) and, for an
-upload, once its ``form`` is read (its ``purpose`` and ``filename`` known). A source that
-``reads_forms`` (the scenario's rules, which can match a purpose or a filename) decides uploads at
-the second; the others decide every request on arrival (retry instructions that act part-way
-through an upload's body must be known before it is read). A request gets at most one decision:
-the first a source gives.
+upload, once its ``form`` is read (its ``purpose`` and ``filename`` known), for a model request once
+its ``prompt`` is read (its ``model``, the files it names and its text known). A source that
+``reads_forms`` (the scenario's rules, which can match a purpose, a filename or a model) decides
+uploads and model requests at the second; the others decide every request on arrival (retry
+instructions that act part-way through an upload's body must be known before it is read). A
+request gets at most one decision: the first a source gives.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Literal, NamedTuple, Protocol
 from mockfiles.core.errors import MockFilesError
 from mockfiles.files.service import Outcome
 
-Stage = Literal["arrival", "form"]
+Stage = Literal["arrival", "form", "prompt"]
 Drop = Literal["reset", "hold"]  # no answer: the connection is reset, or held until the client gives up
 After = Literal["truncate", "reset_after_commit", "malformed_json"]  # done to the operation's answer
 Direction = Literal["request", "response"]
@@ -55,6 +56,7 @@ class Decision:
     body: Direction | None = None
     stall: float = 0.0
     rate: float = 0.0  # bytes per second the ``body`` is dribbled at (0: as fast as it goes)
+    at_events: int | None = None  # a streamed answer is cut (a reset) after this many events
     notes: tuple[tuple[str, object], ...] = ()  # more journal fields (a retry test's id, what is left of its queue)
 
     @property
@@ -67,6 +69,7 @@ class Decision:
             and self.after is None
             and self.outcome is None
             and self.at_bytes is None
+            and self.at_events is None
             and not self.stall
         )
 
@@ -91,6 +94,10 @@ class RequestView(NamedTuple):
     headers: Mapping[str, str]  # lower-case names; the first of a repeated header
     purpose: str | None = None  # an upload's, from the "form" stage on
     filename: str | None = None
+    model: str | None = None  # a model request's, at the "prompt" stage
+    file_ids: tuple[str, ...] = ()  # the files it names
+    filenames: tuple[str, ...] = ()  # their names, where known
+    prompt: str | None = None  # its messages' text
 
 
 class DecisionSource(Protocol):

@@ -4,6 +4,12 @@ OpenAI accepts a ``.jsonl`` batch file whose lines are bad (``processed``) and f
 batch built from it instead: ``validating -> failed`` with ``errors.data`` entries
 ``{code, line, message, param}``. This module is that check, with OpenAI's codes.
 
+A line is read as strict JSON: text that is not valid UTF-8, a lone surrogate (``"\udc00"``:
+text no service can write back as UTF-8), ``NaN`` or ``Infinity``, a number too large for a
+double, an integer of more than 4,300 digits, or nesting deeper than ``MAX_DEPTH`` levels makes
+it ``invalid_json_line``, an error of that batch and nothing else: whatever a line carries can
+then always be written back out as JSON (the output echoes parts of it).
+
 The file is read as the store holds it, a tuple of chunks, one line at a time: nothing
 joins it into one copy, and nothing keeps the parsed requests. A 50,000-line file keeps
 only its custom_ids (for duplicates) while it is checked; the requests are parsed again,
@@ -13,12 +19,20 @@ one by one, when the results are written.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from mockfiles.core.echoes import echoed
+
 MAX_ERRORS = 10  # problems reported per file; the scan stops at the tenth (a choice: OpenAI reports several)
 BOM = "\ufeff"
+BOM_BYTES = BOM.encode()
+MAX_DEPTH = 128  # levels of nesting in a line (serde_json's default); orjson itself stops at 1024
+MAX_MODEL_CHARS = 256  # a model's name (the longest real one is under 100 characters)
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # where a lone surrogate could come from
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,16 +96,71 @@ def _parsed_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
     for number, raw in enumerate(iter_lines(chunks), start=1):
         if not raw.strip():
             continue
-        try:
-            text = raw.decode("utf-8")
-            if number == 1 and text.startswith(BOM):
-                text = text[1:]
-            yield number, json.loads(text)
-        except ValueError:  # UnicodeDecodeError and JSONDecodeError alike
-            yield number, _UNPARSEABLE
+        if number == 1 and raw.startswith(BOM_BYTES):
+            raw = raw[len(BOM_BYTES) :]
+        yield number, strict_json(raw)
 
 
 _UNPARSEABLE = object()
+
+
+def strict_json(raw: bytes) -> Any:
+    """A line's JSON value, or ``_UNPARSEABLE`` (see the module's docstring for what is refused)."""
+    try:
+        value = _DECODER.decode(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError, JSONDecodeError, 4,301 digits; deep nesting
+        return _UNPARSEABLE
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and depth(value) > MAX_DEPTH:
+        return _UNPARSEABLE
+    if SURROGATE_ESCAPE.search(raw) is not None and not writable(value):
+        return _UNPARSEABLE
+    return value
+
+
+def _refuse(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large for a number")
+    return number
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse, parse_float=_finite)  # made once: json.loads would make one a line
+
+
+def writable(value: Any) -> bool:
+    """Whether every string in a parsed value is text that UTF-8 can write (no lone surrogate)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
+def depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed value (iteratively: no recursion limit)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item if isinstance(child, (list, dict)))
+    return deepest
 
 
 def read_requests(chunks: Iterable[bytes]) -> Iterator[Request]:
@@ -158,7 +227,7 @@ class Validation:
             return LineError("duplicate_custom_id", message, number, "custom_id")
         seen[custom_id] = number
         if obj["url"] != self.endpoint:
-            message = MESSAGES["url_mismatch"].format(url=obj["url"], endpoint=self.endpoint)
+            message = MESSAGES["url_mismatch"].format(url=echoed(obj["url"]), endpoint=self.endpoint)
             return LineError("url_mismatch", message, number, "url")
         model = obj["body"].get("model")
         if model is None:
@@ -168,10 +237,13 @@ class Validation:
         if not isinstance(model, str) or not model:
             message = MESSAGES["invalid_type"].format(name="body.model", expected="a non-empty string", got=kind(model))
             return LineError("invalid_type", message, number, "body.model")
+        if len(model) > MAX_MODEL_CHARS:
+            message = MESSAGES["model_too_long"].format(model=echoed(model), limit=MAX_MODEL_CHARS)
+            return LineError("invalid_value", message, number, "body.model")
         if self.model is None:
             self.model = model
         elif model != self.model:
-            message = MESSAGES["model_mismatch"].format(model=model, expected=self.model)
+            message = MESSAGES["model_mismatch"].format(model=echoed(model), expected=self.model)
             return LineError("model_mismatch", message, number, "body.model")
         return None
 
@@ -187,7 +259,7 @@ def _field(number: int, obj: dict[str, Any], name: str) -> LineError | None:
         message = MESSAGES["invalid_type"].format(name=name, expected=expected, got=kind(value))
         return LineError("invalid_type", message, number, name)
     if name == "method" and value != "POST":
-        return LineError("invalid_value", MESSAGES["method"].format(method=value), number, "method")
+        return LineError("invalid_value", MESSAGES["method"].format(method=echoed(value)), number, "method")
     return None
 
 
@@ -236,6 +308,7 @@ MESSAGES = {
         "The model provided for this request ('{model}') does not match the model of the batch ('{expected}'). "
         "A batch input file can only use one model."
     ),
+    "model_too_long": "Invalid value for 'body.model': '{model}' is longer than {limit} characters.",
     "empty_file": "The batch input file is empty. Please ensure that it contains at least one request.",
     "too_many_tasks": "The batch input file contains more than the maximum of {limit} requests.",
     "too_many_inputs": "The batch contains more than the maximum of {limit} embedding inputs across all requests.",

@@ -5,11 +5,13 @@ emulators pinned it from live probes; the cancel one was seen live (a 409); the 
 The checks follow OpenAI's ``batch_create_params``: ``completion_window`` is ``24h``;
 ``metadata`` is at most 16 pairs of strings, keys up to 64 characters, values up to 512;
 ``output_expires_after`` is ``{anchor: created_at, seconds: 3600..2592000}`` as a file's
-``expires_after``.
+``expires_after``. A profile can widen the window (DashScope: 24 to 336 hours, in ``h`` or ``d``)
+and hold some metadata keys shorter (DashScope: ``ds_name`` 100 characters, ``ds_description`` 200).
 """
 
 from __future__ import annotations
 
+import re
 from typing import NoReturn
 
 from mockfiles.batches.input import kind
@@ -17,6 +19,9 @@ from mockfiles.core.errors import InvalidRequest, InvalidType, InvalidValue, Mis
 from mockfiles.core.validation import check_range, parse_expires_after, parse_int
 
 COMPLETION_WINDOWS = ("24h",)
+DAY_WINDOW = 86_400.0
+WINDOW = re.compile(r"([0-9]{1,6})([hd])")
+CREATE_FIELDS = ("input_file_id", "endpoint", "completion_window", "metadata", "output_expires_after")
 METADATA_PAIRS = 16
 METADATA_KEY_CHARS = 64
 METADATA_VALUE_CHARS = 512
@@ -35,8 +40,24 @@ def invalid_value(value: str, name: str, choices: tuple[str, ...]) -> NoReturn:
     raise InvalidValue(name, value, choices)
 
 
-def check_metadata(metadata: object) -> dict[str, str] | None:
-    """At most 16 pairs of strings, keys up to 64 characters, values up to 512."""
+def parse_window(value: object, hours: tuple[int, int] | None) -> tuple[str, float]:
+    """The window as given and its length in seconds: ``24h`` only; with ``hours`` (low, high), a
+    whole number of hours or days (``48h``, ``14d``) from ``low`` to ``high`` hours."""
+    window = required_string(value, "completion_window")
+    if hours is None:
+        if window not in COMPLETION_WINDOWS:
+            invalid_value(window, "completion_window", COMPLETION_WINDOWS)
+        return window, DAY_WINDOW
+    match = WINDOW.fullmatch(window)
+    count = int(match[1]) * (24 if match[2] == "d" else 1) if match else 0
+    if not hours[0] <= count <= hours[1]:
+        raise InvalidRequest("window_range", param="completion_window", value=window, low=hours[0], high=hours[1])
+    return window, count * 3600.0
+
+
+def check_metadata(metadata: object, limits: tuple[tuple[str, int], ...] = ()) -> dict[str, str] | None:
+    """At most 16 pairs of strings, keys up to 64 characters, values up to 512 (or the shorter
+    limit ``limits`` gives the key)."""
     if metadata is None:
         return None
     if not isinstance(metadata, dict):
@@ -49,8 +70,9 @@ def check_metadata(metadata: object) -> dict[str, str] | None:
             raise InvalidRequest("metadata_key", param=param, key=key, limit=METADATA_KEY_CHARS, length=len(key))
         if not isinstance(value, str):
             raise InvalidType(param, expected="a string", got=kind(value))
-        if len(value) > METADATA_VALUE_CHARS:
-            raise InvalidRequest("metadata_value", param=param, key=key, limit=METADATA_VALUE_CHARS, length=len(value))
+        limit = dict(limits).get(key, METADATA_VALUE_CHARS)
+        if len(value) > limit:
+            raise InvalidRequest("metadata_value", param=param, key=key, limit=limit, length=len(value))
     return dict(metadata)
 
 

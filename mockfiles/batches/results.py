@@ -12,25 +12,44 @@ Output lines (OpenAI's batch output format)::
      "body": {…}}, "error": null}
 
 A request the endpoint refused goes to the error file with its 4xx/5xx ``response``; one
-that failed with no response (``request_timeout``, ``batch_expired``, ``batch_cancelled``)
-with ``"response": null`` and ``"error": {"code", "message"}``.
+that failed with no response (``request_timeout``, ``batch_expired``, ``batch_cancelled``,
+``storage_limit_exceeded``) with ``"response": null`` and ``"error": {"code", "message"}``.
+
+Both passes are jobs for the emulator's scheduler (scheduler.py): generators that yield every
+``STEP`` lines, so that the thread running them can give another account its turn. The output
+is held to the room its account has left (``room``): from the first answer that does not fit,
+the requests that succeeded go to the error file as ``storage_limit_exceeded`` instead.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from mockfiles.batches.input import Limits, Request, Validation, read_requests
 from mockfiles.batches.timeline import Timeline
+from mockfiles.chat.reading import LineFiles
 from mockfiles.inference import text as inference
 from mockfiles.inference.text import HEX, Answer
 from mockfiles.scenarios.batches import LINE_ERRORS, BatchSettings, LineFailure
 
+log = logging.getLogger("mockfiles")
 CHUNK_BYTES = 64 * 1024  # output files are stored as chunks of about this size
+STEP = 128  # lines between two yields of a job (scheduler.py)
+STORAGE_FULL = LineFailure(
+    "storage_limit_exceeded",
+    "The result of this request could not be stored: the account has reached its storage limit.",
+)
+SERVER_ERROR = {
+    "message": "The server had an error while processing your request. Sorry about that!",
+    "type": "server_error",
+    "param": None,
+    "code": None,
+}
 
 
 @dataclass(slots=True)
@@ -69,6 +88,8 @@ class Plan:
     chunks: tuple[bytes, ...]
     settings: BatchSettings
     seed: int
+    files: LineFiles | None = None  # the files its lines name, read once (None once the results are written)
+    unknown_models: frozenset[str] = frozenset()  # fine-tuned models the account did not have at create
 
     @property
     def valid(self) -> bool:
@@ -79,27 +100,68 @@ class Plan:
         return self.validation.count if self.valid else 0
 
 
-def decide(request: Request, settings: BatchSettings, seed: int) -> Answer | LineFailure | None:
-    """A request's fate when that is known without running it: a scenario rule's effect, or
-    the endpoint's refusal of a malformed body; None: it runs and succeeds."""
+def decide(
+    request: Request,
+    settings: BatchSettings,
+    seed: int,
+    files: LineFiles | None = None,
+    unknown: frozenset[str] = frozenset(),
+) -> Answer | LineFailure | None:
+    """A request's fate when that is known without running it: a scenario rule's effect, the
+    refusal of a fine-tuned model the account does not have (``unknown``), the endpoint's refusal
+    of a malformed body, or the refusal of a file it names (the model routes' one file check:
+    chat/reading.py); None: it runs and succeeds."""
     rule = settings.rule_for(seed, request.custom_id, request.url, request.model)
     if rule is not None:
         return rule.effect()
-    return inference.check(request.url, request.body)
+    if request.model in unknown:
+        return model_not_found(request.model)
+    refused = inference.check(request.url, request.body)
+    if refused is None and files is not None:
+        read = files.read(request.url, request.body)
+        return read if isinstance(read, Answer) else None
+    return refused
+
+
+def model_not_found(model: str) -> Answer:
+    """OpenAI's answer to a model that does not exist or is another account's (a 404)."""
+    message = f"The model `{model}` does not exist or you do not have access to it."
+    error = {"message": message, "type": "invalid_request_error", "param": None, "code": "model_not_found"}
+    return Answer(404, {"error": error})
 
 
 def fails(decided: Answer | LineFailure | None) -> bool:
     return isinstance(decided, LineFailure) or (decided is not None and not decided.ok)
 
 
-def plan(chunks: tuple[bytes, ...], endpoint: str, limits: Limits, settings: BatchSettings, seed: int) -> Plan:
-    """Validate the input and note which requests will fail (one pass over the file)."""
+def planning(
+    chunks: tuple[bytes, ...],
+    endpoint: str,
+    limits: Limits,
+    settings: BatchSettings,
+    seed: int,
+    files: LineFiles | None = None,
+    known: Callable[[str], bool] = lambda model: False,
+) -> Generator[None, None, Plan]:
+    """Validate the input and note which requests will fail (one pass over the file): a job. The
+    files its lines name are checked now, as the batch is validated. ``known`` says whether the
+    account has a fine-tuned model (``ft:…``), asked once per name: the others are answered whatever
+    their name."""
     validation = Validation(endpoint, limits)
     failing = array("I")
+    unknown: set[str] = set()
+    asked: set[str] = set()
     for request in validation.requests(chunks):
-        if fails(decide(request, settings, seed)):
+        model = request.model
+        if model.startswith("ft:") and model not in asked:
+            asked.add(model)
+            if not known(model):
+                unknown.add(model)
+        if fails(decide(request, settings, seed, files, frozenset(unknown))):
             failing.append(request.index)
-    return Plan(validation, failing, chunks, settings, seed)
+        if request.index % STEP == 0:
+            yield
+    return Plan(validation, failing, chunks, settings, seed, files, frozenset(unknown))
 
 
 class ChunkWriter:
@@ -111,9 +173,14 @@ class ChunkWriter:
         self.lines = 0
         self._buffer = bytearray()
 
-    def write(self, line: dict[str, Any]) -> None:
-        self._buffer += json.dumps(line, ensure_ascii=False).encode()
-        self._buffer += b"\n"
+    @property
+    def written(self) -> int:
+        """Bytes written so far, the buffer's included."""
+        return self.size + len(self._buffer)
+
+    def write(self, line: bytes) -> None:
+        """One line, already JSON (``encode``)."""
+        self._buffer += line
         self.lines += 1
         if len(self._buffer) >= CHUNK_BYTES:
             self._flush()
@@ -134,12 +201,25 @@ class Results:
     output: ChunkWriter = field(default_factory=ChunkWriter)
     errors: ChunkWriter = field(default_factory=ChunkWriter)
     usage: Usage = field(default_factory=Usage)
+    full_from: int | None = None  # the first request whose answer did not fit the account's room
+    late: array[int] = field(default_factory=lambda: array("I"))  # requests planned to succeed that failed
+
+    def failing(self, planned: array[int]) -> array[int]:
+        """The sorted indexes of every failed request: those planned, and those that failed late."""
+        if not self.late:
+            return planned
+        return array("I", sorted({*planned, *self.late}))
+
+    @property
+    def size(self) -> int:
+        return self.output.written + self.errors.written
 
 
-def write_results(the_plan: Plan, timeline: Timeline, batch_id: str) -> Results:
-    """The output and error files of a batch that has ended: the requests done by the time
-    work stopped ran; the others get the final status's code (batch_expired or
-    batch_cancelled)."""
+def building(the_plan: Plan, timeline: Timeline, batch_id: str, room: int) -> Generator[None, None, Results]:
+    """The output and error files of a batch that has ended (a job): the requests done by the time
+    work stopped ran; the others get the final status's code (batch_expired or batch_cancelled).
+    Answers go to the output file while they fit in ``room`` bytes (the files' total); from the
+    first that does not, successes are ``storage_limit_exceeded`` failures."""
     results = Results()
     final, at = timeline.final
     done = timeline.done(at)
@@ -148,34 +228,70 @@ def write_results(the_plan: Plan, timeline: Timeline, batch_id: str) -> Results:
     for request in _requests(the_plan):
         ident = f"{batch_id}:{request.index}".encode()
         line_id = "batch_req_" + inference.token(ident, "line", HEX, 32)
+        if request.index % STEP == 0:
+            yield
         if request.index >= done:
             results.errors.write(_failure(line_id, request.custom_id, LineFailure(stop_code, LINE_ERRORS[stop_code])))
             continue
-        answer = decide(request, settings, seed)
-        if answer is None:
-            answer = inference.run(request.url, request.body, ident, int(timeline.line_time(request.index)))
+        answer = decide(request, settings, seed, the_plan.files, the_plan.unknown_models)
         if isinstance(answer, LineFailure):
             results.errors.write(_failure(line_id, request.custom_id, answer))
             continue
-        request_id = "req_" + inference.token(ident, "request", HEX, 32)
-        response = {"status_code": answer.status, "request_id": request_id, "body": answer.body}
-        line = {"id": line_id, "custom_id": request.custom_id, "response": response, "error": None}
-        if answer.ok:
-            results.output.write(line)
-            results.usage.add(answer.body)
-        else:
+        line, answered = _answered(request, answer, ident, line_id, timeline, the_plan.files)
+        if not answered.ok:
             results.errors.write(line)
+            if answer is None:  # the stand-in itself failed
+                results.late.append(request.index)
+        elif results.full_from is None and results.size + len(line) <= room:
+            results.output.write(line)
+            results.usage.add(answered.body)
+        else:
+            results.full_from = request.index if results.full_from is None else results.full_from
+            results.errors.write(_failure(line_id, request.custom_id, STORAGE_FULL))
+            results.late.append(request.index)
     return results
+
+
+def _answered(
+    request: Request, decided: Answer | None, ident: bytes, line_id: str, timeline: Timeline, files: LineFiles | None
+) -> tuple[bytes, Answer]:
+    """A request's output line and its answer: the endpoint's stand-in (reading the files it names)
+    unless a rule decided it. A body that cannot be answered or written back (which validation keeps
+    out) is the 500 the real service answers for its own failures, not a batch that cannot end."""
+    request_id = "req_" + inference.token(ident, "request", HEX, 32)
+    try:
+        answer = decided or _run(request, ident, timeline, files)
+        response = {"status_code": answer.status, "request_id": request_id, "body": answer.body}
+        return encode({"id": line_id, "custom_id": request.custom_id, "response": response, "error": None}), answer
+    except (TypeError, ValueError, RecursionError) as exc:
+        log.warning("mockfiles: batch request %s answered 500: %s", line_id, exc)
+        answer = Answer(500, {"error": SERVER_ERROR})
+        response = {"status_code": 500, "request_id": request_id, "body": answer.body}
+        return encode({"id": line_id, "custom_id": request.custom_id, "response": response, "error": None}), answer
+
+
+def _run(request: Request, ident: bytes, timeline: Timeline, files: LineFiles | None) -> Answer:
+    read = files.read(request.url, request.body) if files is not None else ()
+    documents = read if isinstance(read, tuple) else ()
+    return inference.run(request.url, request.body, ident, int(timeline.line_time(request.index)), documents)
+
+
+def encode(line: dict[str, Any]) -> bytes:
+    """One JSONL line, as OpenAI's documented output lines are spaced, UTF-8 as it is. What a line
+    can echo was read by orjson (batch_input): no lone surrogate, no NaN, no integer beyond 64 bits."""
+    return json.dumps(line, ensure_ascii=False).encode() + b"\n"
 
 
 def _requests(the_plan: Plan) -> Iterable[Request]:
     return read_requests(the_plan.chunks) if the_plan.valid else ()
 
 
-def _failure(line_id: str, custom_id: str, failure: LineFailure) -> dict[str, Any]:
-    return {
-        "id": line_id,
-        "custom_id": custom_id,
-        "response": None,
-        "error": {"code": failure.code, "message": failure.message},
-    }
+def _failure(line_id: str, custom_id: str, failure: LineFailure) -> bytes:
+    return encode(
+        {
+            "id": line_id,
+            "custom_id": custom_id,
+            "response": None,
+            "error": {"code": failure.code, "message": failure.message},
+        }
+    )

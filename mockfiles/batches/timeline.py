@@ -10,7 +10,7 @@ The phases::
 
     validating -> in_progress -> finalizing -> completed
     validating -> failed                        (the input file has errors)
-    validating | in_progress -> expired         (the work would end after created_at + 24 h)
+    validating | in_progress -> expired         (the work would end after created_at + its window)
     validating | in_progress -> cancelling -> cancelled
 
 Request i of n (from 0) is done at ``in_progress_at + in_progress * (i + 1) / n``: the
@@ -26,8 +26,9 @@ from dataclasses import dataclass
 
 from mockfiles.scenarios.batches import Timing
 
-WINDOW = 86_400.0  # the completion window, 24 h: the only one OpenAI accepts
+WINDOW = 86_400.0  # the completion window, 24 h: the only one OpenAI accepts (DashScope: 24 h to 336 h)
 FINAL = ("completed", "failed", "expired", "cancelled")
+STATUSES = ("validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled")
 CANCELLABLE = ("validating", "in_progress")
 
 

@@ -44,6 +44,14 @@ ROWS: dict[str, Row] = {
         "invalid_value",
         azure=AZURE_NOT_PROCESSED,
     ),
+    "window_range": Row(
+        "Invalid 'completion_window': expected a whole number of hours or days from {low}h to {high}h "
+        "(such as '24h', '48h' or '14d'), but got '{value}' instead.",
+        "invalid_value",
+    ),
+    "too_many_file_ids": Row(
+        "Invalid 'input_file_ids': at most {limit} file ids, separated by commas, but got {count}.", "invalid_value"
+    ),
     "no_such_batch": Row("No batch found with id '{batch_id}'."),
     "unknown_batch_cursor": Row("Invalid 'after': no batch with id '{after}'."),
     "batch_not_cancellable": Row("Cannot cancel a batch with status '{status}'."),

@@ -15,14 +15,28 @@ import hashlib
 ACCOUNT_PREFIX = "acct_"
 
 
-@functools.lru_cache(maxsize=4096)
+CACHED_KEY_CHARS = 256  # longer keys (no real one is) are hashed each time: the cache holds no huge key
+
+
 def account_id(key: str) -> str:
     """``acct_3f1c…``: a stable name for the account of ``key`` that does not reveal it.
 
     The hash is unsalted so that it stays the same across restarts; it hides a real
     (random, 40+ character) key, not a guessable one like ``test``.
     """
-    return ACCOUNT_PREFIX + hashlib.sha256(b"mockfiles account\x00" + key.encode()).hexdigest()[:16]
+    return _account_id(key) if len(key) <= CACHED_KEY_CHARS else _digest(key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _account_id(key: str) -> str:
+    return _digest(key)
+
+
+def _digest(key: str) -> str:
+    return (
+        ACCOUNT_PREFIX
+        + hashlib.sha256(b"mockfiles account\x00" + key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    )
 
 
 def key_hint(key: str) -> str:

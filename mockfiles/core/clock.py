@@ -35,6 +35,10 @@ def wall_time() -> float:
     return time.time()
 
 
+def _nothing() -> None:
+    pass
+
+
 YEAR = 365.25 * 86400
 MAX_ADVANCE = 100 * YEAR  # one advance: 3,155,760,000 s
 MAX_OFFSET = 1000 * YEAR  # all advances since the last reset
@@ -58,6 +62,12 @@ class Clock:
         self._offset = 0.0
         self._lock = threading.Lock()
         self._monotonic = real_monotonic_clock()  # an attribute, so that freezegun leaves it alone
+        self.moved: Callable[[], None] = _nothing  # told after every advance (a data directory keeps the offset)
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_advance(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every ``advance()`` (the scheduler looks at the clock again)."""
+        self._listeners.append(listener)
 
     def now(self) -> float:
         return wall_time() + self._offset
@@ -97,7 +107,15 @@ class Clock:
                     f"it is {self._offset:.0f} s ahead; reset the server to start again"
                 )
             self._offset += float(seconds)
+        self.moved()
+        for listener in self._listeners:
+            listener()
         return self.now()
+
+    def restore(self, offset: float) -> None:
+        """Back to an offset a data directory kept."""
+        with self._lock:
+            self._offset = float(offset)
 
     def reset(self) -> None:
         with self._lock:

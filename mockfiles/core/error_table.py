@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from mockfiles.batches.words import ROWS as BATCH_ROWS
+from mockfiles.chat.words import ROWS as CHAT_ROWS
 from mockfiles.core.wording import (
     COMPATIBLE,
     NATIVE,
@@ -28,8 +29,10 @@ from mockfiles.core.wording import (
     size_text,
     words,
 )
+from mockfiles.fine_tuning.words import ROWS as FINE_TUNING_ROWS
 from mockfiles.retries.words import ROWS as RETRY_ROWS
 from mockfiles.uploads.words import ROWS as UPLOAD_ROWS
+from mockfiles.vector_stores.words import ROWS as VECTOR_STORE_ROWS
 
 __all__ = ["CATEGORIES", "COMPATIBLE", "NATIVE", "OPENAI", "ROWS", "Row", "Say", "Text", "quote_list", "size_text"]
 __all__ += ["words"]
@@ -38,6 +41,7 @@ CATEGORIES = {
     "server": Category(500, "server_error", "InternalError"),
     "invalid_request": Category(400, "invalid_request_error", "InvalidParameter"),
     "authentication": Category(401, "invalid_request_error", "InvalidApiKey"),
+    "forbidden": Category(403, "invalid_request_error", "AccessDenied"),
     "not_found": Category(404, "invalid_request_error", "NotFound"),
     "method_not_allowed": Category(405, "invalid_request_error", "MethodNotAllowed"),
     "conflict": Category(409, "invalid_request_error", "InternalError"),
@@ -116,7 +120,7 @@ AZURE_RATE_LIMITED = Say(_azure_rate, code="429")
 NATIVE_RATE_LIMITED = Say("Requests rate limit exceeded, please try again later.")
 PLEASE_WAIT = "Please try again in {retry_after!d}. " + VISIT
 RATE_LIMITED = (
-    "Rate limit reached for {kind} requests ({endpoint}) on requests per second: "
+    "Rate limit reached for {kind} requests ({endpoint}) on requests per {per}: "
     "Limit {limit}, Used {limit}, Requested 1. " + PLEASE_WAIT
 )
 NATIVE_TOO_MANY = Say("Out of number, <{used}> of <{limit}> files has been uploaded.", code="BadRequest.TooMany")
@@ -172,7 +176,11 @@ ROWS: dict[str, Row] = {
     ),
     "invalid_value": Row(INVALID_VALUE, "invalid_value"),
     "invalid_purpose": Row(INVALID_VALUE, "invalid_value", compatible=Say("'purpose' must be one of {choices!l}")),
-    "bad_day_time": Row("Invalid '{param}': expected YYYYMMDD or YYYYMMDDhhmmss, got '{raw}'.", "invalid_value"),
+    "bad_day_time": Row(
+        "Invalid '{param}': expected a time as YYYYMMDDhhmmss, 'YYYY-MM-DD hh:mm:ss', YYYY-MM-DD or YYYYMMDD, "
+        "but got '{raw}' instead.",
+        "invalid_value",
+    ),
     # --- multipart forms ---
     "not_multipart": Row(
         lambda f: (
@@ -214,6 +222,10 @@ ROWS: dict[str, Row] = {
     ),
     "file_use_empty": Row("Invalid '{param}': the file '{file_id}' is empty.", "empty_file"),
     "unknown_file_cursor": Row("Invalid 'after': no file with id '{after}'."),
+    "not_downloadable": Row(
+        "Only a batch's result files (purpose 'batch_output', ids starting with 'file-batch_output' or "
+        "'file-batch_error') can be downloaded; '{id}' has purpose '{purpose}'."
+    ),
     "one_file_only": Row("Only one 'file' may be uploaded per request."),
     "file_not_a_file": Row("'file' must be a file upload (a part with a filename), not a text field."),
     "empty_file": Row("The uploaded file is empty.", "empty_file"),
@@ -265,6 +277,12 @@ ROWS: dict[str, Row] = {
         "storage_limit_exceeded",
         native=NATIVE_TOO_LARGE,
     ),
+    "account_full": Row(
+        "Storage limit reached: this account stores {used} of {limit} bytes, and a batch's results need room. "
+        "Delete files to make room.",
+        "storage_limit_exceeded",
+        native=NATIVE_TOO_LARGE,
+    ),
     # --- control routes ---
     "scenario_too_large": Row("A scenario may be at most {limit!k} KiB ({limit} bytes).", "request_too_large"),
     "body_too_large": Row("This request's body may be at most {limit!k} KiB ({limit} bytes).", "request_too_large"),
@@ -272,5 +290,25 @@ ROWS: dict[str, Row] = {
     "advance_not_a_number": Row("'advance' must be a number of seconds >= 0."),
     "advance_refused": Row("Invalid 'advance': {detail}."),
     "scenario_refused": Row("{detail}"),
+    # --- browsers (browsers.py) ---
+    "host_not_allowed": Row(
+        "The admin routes do not answer to the name '{host}' (a page of another site can reach this server under "
+        "a name of its own). Use this server's address or localhost, or allow the name: --allowed-host {host}.",
+        "host_not_allowed",
+    ),
+    "origin_not_allowed": Row(
+        "{method} from a page of another origin ({origin}) is refused on the admin routes. Use the console, or "
+        "require an admin token (--admin-token) and allow the origin (--cors-origin).",
+        "origin_not_allowed",
+    ),
+    "cors_origin_not_allowed": Row(
+        "Pages of {origin} may not call this server: allow the origin with --cors-origin (cors_origins=).",
+        "cors_origin_not_allowed",
+    ),
+    "cors_admin_refused": Row(
+        "The admin routes take no requests from pages of other origins ({origin}) unless an admin token is "
+        "required (--admin-token).",
+        "cors_admin_refused",
+    ),
 }
-ROWS |= BATCH_ROWS | UPLOAD_ROWS | RETRY_ROWS
+ROWS |= BATCH_ROWS | UPLOAD_ROWS | RETRY_ROWS | CHAT_ROWS | VECTOR_STORE_ROWS | FINE_TUNING_ROWS

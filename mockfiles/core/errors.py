@@ -17,7 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from mockfiles.core.echoes import echoed, shown_param, writable
 from mockfiles.core.error_table import CATEGORIES, COMPATIBLE, INJECTED_NATIVE, NATIVE, OPENAI, ROWS, words
+from mockfiles.core.units import format_duration
 from mockfiles.core.wording import Row, Say
 
 
@@ -153,6 +155,12 @@ class AuthenticationFailed(MockFilesError):
         self.key = key
 
 
+class BrowserRefused(MockFilesError):
+    """403: a request a web page may not make (browsers.py): the reason names what was wrong."""
+
+    category = "forbidden"
+
+
 class NotFound(MockFilesError):
     category = "not_found"
 
@@ -196,8 +204,9 @@ class HeadersTooLarge(MockFilesError):
 
 
 class RateLimited(MockFilesError):
-    """429. ``kind`` (upload or query) and ``limit`` are None for an injected 429 on a
-    request class that has no limit; ``endpoint`` is the endpoint refused."""
+    """429. ``kind`` (the request class: upload, query…) and ``limit`` are None for an injected 429
+    on a request class that has no limit; ``endpoint`` is the endpoint refused; ``window`` the
+    class's, in seconds."""
 
     category = "rate_limited"
 
@@ -209,12 +218,13 @@ class RateLimited(MockFilesError):
         kind: str | None,
         endpoint: str | None = None,
         headers: Mapping[str, str] | None = None,
+        window: float = 1.0,
     ) -> None:
         super().__init__("rate_limited" if limit is not None else "rate_limited_unclassed", headers=headers)
         self.retry_after = retry_after
         self.limit = limit
         self.kind = kind
-        self.fields.update(retry_after=retry_after, limit=limit, kind=kind, endpoint=endpoint)
+        self.fields.update(retry_after=retry_after, limit=limit, kind=kind, endpoint=endpoint, per=per(window))
 
 
 class InjectedRateLimit(RateLimited):
@@ -229,13 +239,18 @@ class InjectedRateLimit(RateLimited):
         self.given = dict(given)
         self.overrides = {k: v for k, v in given.items() if v is not None or k in ("code", "param")}
 
-    def limited(self, kind: str, limit: int, endpoint: str) -> InjectedRateLimit:
+    def limited(self, kind: str, limit: int, endpoint: str, window: float = 1.0) -> InjectedRateLimit:
         """The same refusal told as a real one of this request class (the x-ratelimit-* headers say so)."""
         wait = self.retry_after or 0.0
         dressed = InjectedRateLimit(retry_after=wait, given=self.given, headers=self.headers)
         dressed.kind, dressed.limit, dressed.reason = kind, limit, "rate_limited"
-        dressed.fields.update(kind=kind, limit=limit, endpoint=endpoint)
+        dressed.fields.update(kind=kind, limit=limit, endpoint=endpoint, per=per(window))
         return dressed
+
+
+def per(window: float) -> str:
+    """A rate limit's window as its message says it: ``second``, ``minute``, or ``2.5s``."""
+    return {1.0: "second", 60.0: "minute", 3600.0: "hour"}.get(window, format_duration(window))
 
 
 class InjectedError(MockFilesError):
@@ -280,24 +295,16 @@ class Said:
     headers: dict[str, str]
 
 
-ECHO_LIMIT = 64  # characters of a value the client sent that a message repeats
 # a rule's or a check's own words (the lists of forms and endpoints a refusal offers); a key is masked anyway
 OWN_WORDS = frozenset({"message", "detail", "forms", "endpoints", "key"})
 
 
-def echoed(value: object) -> object:
-    """A value the client sent, as a message repeats it: its first 64 characters and ``…``, so that
-    a 30,000-character ``after`` is refused in a line, not in 30 KB, in every dialect."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**ECHO_LIMIT:
-        value = str(value)  # an integer of 4,000 digits, say, from ?limit=
-    if isinstance(value, str) and len(value) > ECHO_LIMIT:
-        return value[:ECHO_LIMIT] + "…"
-    return value
-
-
 def _fields(err: MockFilesError, request_id: str | None) -> dict[str, object]:
-    fields = {name: value if name in OWN_WORDS else echoed(value) for name, value in err.fields.items()}
-    return {**fields, "param": err.param, "request_id": request_id}
+    fields = {
+        name: (writable(value) if isinstance(value, str) else value) if name in OWN_WORDS else echoed(value)
+        for name, value in err.fields.items()
+    }
+    return {**fields, "param": shown_param(err.param), "request_id": request_id}
 
 
 def own_words(err: MockFilesError, request_id: str | None = None) -> Words:
@@ -317,7 +324,7 @@ def say(err: MockFilesError, dialect: str, request_id: str) -> Said:
     row = ROWS[err.reason]
     fields = _fields(err, request_id)
     own = own_words(err, request_id)
-    type_, code, message, param = own.type, own.code, own.message, err.param
+    type_, code, message, param = own.type, own.code, own.message, shown_param(err.param)
     azure = dialect.startswith(AZURE)
     layers = dialect_layers(row, dialect)
     for layer in layers:

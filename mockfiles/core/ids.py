@@ -22,8 +22,15 @@ def request_id() -> str:
 
 def uuid4() -> str:
     """A random (version 4) UUID, as DashScope's request ids."""
-    h = f"{_labels.getrandbits(128) & ~(0xF << 76) & ~(0x3 << 62) | (0x4 << 76) | (0x2 << 62):032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return as_uuid(f"{_labels.getrandbits(128):032x}")
+
+
+def as_uuid(hex32: str) -> str:
+    """32 random hex digits shown as an RFC 4122 version 4 UUID (8-4-4-4-12): the version digit
+    is ``4`` and the variant digit one of ``89ab``, as in DashScope's ``batch_<uuid>`` ids and the
+    native API's file ids (``batch_fa05d570-fa04-4935-8b80-2b9c1a4b3ee4``, recorded live)."""
+    variant = "89ab"[int(hex32[16], 16) & 0x3]
+    return f"{hex32[:8]}-{hex32[8:12]}-4{hex32[13:16]}-{variant}{hex32[17:20]}-{hex32[20:32]}"
 
 
 def mask_key(key: str) -> str:

@@ -59,12 +59,10 @@ class IdShape:
     prefix: str = "file-"
     alphabet: str = ids.BASE58
     length: int = 22
-    uuid: bool = False  # 32 hex characters shown as a UUID (8-4-4-4-12)
+    uuid: bool = False  # 32 hex characters shown as an RFC 4122 version 4 UUID (ids.as_uuid)
 
     def make(self, token: str) -> str:
-        if self.uuid:
-            token = f"{token[:8]}-{token[8:12]}-{token[12:16]}-{token[16:20]}-{token[20:]}"
-        return self.prefix + token
+        return self.prefix + (ids.as_uuid(token) if self.uuid else token)
 
 
 @dataclass(frozen=True)
@@ -84,7 +82,7 @@ class BatchRules:
 
     urls: tuple[str, ...]  # the endpoints a batch can run
     id_shape: IdShape  # batch ids
-    output_id_shape: IdShape  # output and error file ids
+    output_id_shape: IdShape  # output file ids (and error file ids, unless error_id_shape says)
     output_expires_after: int | None  # default lifetime of output and error files; None: never expire
     max_requests: int = 50_000
     max_embedding_inputs: int = 50_000  # over all the requests of an /v1/embeddings batch
@@ -92,6 +90,10 @@ class BatchRules:
     deployments: bool = False  # True: a line's body.model names a deployment (Azure: the scenario lists them)
     test_url: str | None = None  # an endpoint that runs no inference, with its own smaller limit
     test_max_requests: int = 100
+    error_id_shape: IdShape | None = None  # error file ids; None: as output files'
+    # completion_window: None, "24h" only (OpenAI); else whole hours or days within (low, high) hours
+    window_hours: tuple[int, int] | None = None
+    metadata_limits: tuple[tuple[str, int], ...] = ()  # metadata keys with a shorter value limit
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,8 @@ class UploadRules:
 
     max_bytes: int = 8 * GiB  # an Upload's declared size, and the most its Parts may hold together
     max_part_bytes: int = 64 * MiB
-    lifetime: int = HOUR  # seconds from created_at to expires_at
+    max_parts: int = 10_000  # Parts one Upload may take (S3's multipart limit; OpenAI publishes none)
+    lifetime: int = HOUR  # seconds from created_at to expires_at; an ended Upload is remembered as long
     # Purposes whose file limit is the purpose's own and binds an Upload too (OpenAI's `batch`:
     # "The Batch API only supports .jsonl files up to 200 MB"); the others' limit is that of a
     # single POST /files (512 MB), which Uploads exist to go beyond. None: every purpose's.
@@ -115,9 +118,34 @@ class UploadRules:
 
 @dataclass(frozen=True)
 class RateLimits:
+    """Requests per key in a rolling window, by request class (endpoints.py names each endpoint's)."""
+
     upload: int | None = 3  # files.create per rolling second, per key; None: unlimited
     query: int | None = 10  # list/retrieve/content/delete together, per rolling second, per key
     window: float = 1.0
+    # DashScope meters batch calls apart, per minute: batches.create, retrieve and cancel each up to
+    # ``batch``, batches.list up to ``batch_list``. None: those endpoints count as queries, as on OpenAI.
+    batch: int | None = None
+    batch_list: int | None = None
+    batch_window: float = 60.0
+    # The model routes (chat.completions.create, responses.create), metered as the real services
+    # meter inference: requests and tokens per rolling minute, per key. Off (None) unless a scenario
+    # or a profile sets them.
+    inference: int | None = None  # requests per inference_window
+    tokens: int | None = None  # prompt and answer tokens per inference_window
+    inference_window: float = 60.0
+
+    def of(self, kind: str) -> tuple[str, int | None, float]:
+        """The class a request of ``kind`` counts in, its limit and its window."""
+        if kind == "upload":
+            return "upload", self.upload, self.window
+        if kind == "batch" and self.batch is not None:
+            return "batch", self.batch, self.batch_window
+        if kind == "batch_list" and self.batch_list is not None:
+            return "batch_list", self.batch_list, self.batch_window
+        if kind == "inference":
+            return "inference", self.inference, self.inference_window
+        return "query", self.query, self.window
 
 
 @dataclass(frozen=True)
@@ -149,6 +177,9 @@ DASHSCOPE_BATCHES = BatchRules(
     output_id_shape=IdShape("file-batch_output-", alphabet=ids.HEX, length=24),
     output_expires_after=None,
     test_url=DASHSCOPE_TEST_URL,
+    error_id_shape=IdShape("file-batch_error-", alphabet=ids.HEX, length=24),
+    window_hours=(24, 336),
+    metadata_limits=(("ds_name", 100), ("ds_description", 200)),
 )
 
 
@@ -188,7 +219,7 @@ def dashscope_profile() -> Profile:
         },
         max_files=10_000,
         max_total_bytes=100 * 1024**3,
-        rate_limits=RateLimits(upload=3, query=10),
+        rate_limits=RateLimits(upload=3, query=10, batch=1000, batch_list=100),
         batches=DASHSCOPE_BATCHES,
     )
 

@@ -1,6 +1,11 @@
-"""What the emulator knows of one request: what was known when it arrived (``Arrival``, never
-changed), and what is recorded while it is answered (``Record``). The journal keeps records and
-makes each entry only when it is read, so that recording costs next to nothing.
+"""What the emulator knows of one request: what was known when it arrived (``Arrival``), and what
+is recorded while it is answered (``Record``). The journal keeps records and makes each entry only
+when it is read, so that recording costs next to nothing.
+
+What the journal keeps of a request is always something it can write as JSON, of a bounded size
+(``Record.keep``): a text the client sent is kept to its first ``KEPT_CHARS`` characters and
+``…``, as error messages echo values (to 64), any lone surrogate written as its escape
+(``\\ud800``), and an integer beyond 64 bits as its digits (to the same length).
 """
 
 from __future__ import annotations
@@ -9,10 +14,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from mockfiles.admission.ratelimit import RateDecision
+from mockfiles.admission.ratelimit import RateDecision, TokenDecision
 from mockfiles.core.accounts import account_id, key_hint
+from mockfiles.core.echoes import digits
 from mockfiles.core.registry import UPLOADS
 from mockfiles.files.digest import KeptDigest
+
+KEPT_CHARS = 512  # characters of a value the journal keeps: the longest a request can carry (a filename)
+ENTRY_BYTES = 1536  # what one record takes besides the texts it keeps (its objects), measured: bench/README.md
+INT64 = 2**63
+KEPT_BODY_BYTES = 2048  # a JSON body the journal keeps as sent (a batch create is about 150 bytes)
 
 
 class Arrival(NamedTuple):
@@ -54,6 +65,7 @@ class UploadedFile:
 class UploadRecord:
     purpose: str | None
     files: list[UploadedFile]
+    documented: bool = False  # DashScope native: the /api/v1/files document's form (its answers' envelope)
 
 
 NO_FILE = {"filename": None, "size": None, "sha256": None, "file_id": None}
@@ -70,6 +82,7 @@ class Record:
     fault: int | None = None  # index of the scenario fault rule that fired
     action: str | None = None  # what happened besides answering (a fault's action, rate_limited…)
     rate: RateDecision | None = None  # the rate limiter's decision, for dialects that send x-ratelimit-*
+    tokens: TokenDecision | None = None  # a model request's tokens against its budget (x-ratelimit-*-tokens)
     details: dict[str, Any] = field(default_factory=dict)  # what the journal adds: rule, delay, error…
     advice: dict[str, str] | None = None  # the retry advice the response carried (retry-after…)
     upload: UploadRecord | None = None  # for uploads: what the form carried
@@ -77,6 +90,8 @@ class Record:
     recorded_wall: float | None = None  # the same, on the wall clock
     ended: float | None = None  # time.perf_counter() when it ended
     seq: int = 0  # its place in the journal
+    size: int = 0  # what the journal counts it for (``keep``)
+    shown_key: tuple[str, str] | None = None  # (account, masked key) of a long key the record let go (``finish``)
 
     @property
     def request_id(self) -> str:
@@ -88,6 +103,9 @@ class Record:
     def entry(self) -> dict[str, Any]:
         """The journal entry: what the request was, how it was answered, and why."""
         arrival = self.arrival
+        account, hint = self.shown_key or (
+            (account_id(self.key), key_hint(self.key)) if self.key is not None else (None, None)
+        )
         entry = {
             "seq": self.seq,
             "time": self.recorded_at,
@@ -100,8 +118,8 @@ class Record:
             "path": arrival.path,
             "query": arrival.query.decode("latin-1"),
             "endpoint": self.endpoint,
-            "account": account_id(self.key) if self.key is not None else None,
-            "key": key_hint(self.key) if self.key is not None else None,
+            "account": account,
+            "key": hint,
             "status": self.status,
             "fault": self.fault,
             "rule": None,
@@ -118,8 +136,51 @@ class Record:
             entry.update(self.details)
         return entry
 
+    def keep(self) -> int:
+        """Make what the journal keeps of this request safe and bounded (see the module); returns
+        its size in bytes, roughly (``ENTRY_BYTES`` plus its texts)."""
+        arrival = self.arrival
+        path, query = arrival.path, arrival.query
+        if len(path) > KEPT_CHARS or len(query) > KEPT_CHARS or not path.isascii():
+            self.arrival = arrival._replace(path=kept_text(path), query=query[:KEPT_CHARS])
+            path, query = self.arrival.path, self.arrival.query
+        size = ENTRY_BYTES + len(path) + len(query)
+        details = self.details
+        if details:
+            for name, value in details.items():
+                if name == "body":  # a JSON body as sent: at most KEPT_BODY_BYTES of UTF-8 (keep_body)
+                    size += len(value) if type(value) is str else 0
+                    continue
+                if type(value) is not str or len(value) > KEPT_CHARS or not value.isascii():
+                    details[name] = value = kept_value(value)
+                size += len(value) if type(value) is str else _size(value)
+        if self.upload is not None:
+            for uploaded in self.upload.files:
+                uploaded.filename = kept_text(uploaded.filename)
+                size += len(uploaded.filename)
+            if self.upload.purpose is not None:
+                self.upload.purpose = kept_text(self.upload.purpose)
+        self.size = size
+        return size
+
+    def keep_body(self, raw: bytes) -> None:
+        """A JSON body as sent, for the journal's ``body`` (and the console's "copy as curl"): its
+        text when it is UTF-8 and at most ``KEPT_BODY_BYTES``, else null (it is never parsed again)."""
+        text = None
+        if len(raw) <= KEPT_BODY_BYTES:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        self.details["body"] = text
+
     def finish(self) -> None:
-        """The request is over: the digests of uploaded bytes no stored file keeps are made now."""
+        """The request is over: the digests of uploaded bytes no stored file keeps are made now, and a
+        key longer than any real one is let go (its account and masked form kept: the journal would
+        otherwise hold a 16 KB key for every entry)."""
+        key = self.key
+        if key is not None and len(key) > KEPT_CHARS:
+            self.shown_key, self.key = (account_id(key), key_hint(key)), None
         if self.upload is not None:
             for uploaded in self.upload.files:
                 uploaded.finish()
@@ -135,3 +196,45 @@ class Record:
         if len(upload.files) > 1:
             fields["files"] = [f.fields() for f in upload.files]
         return fields
+
+
+def kept_text(text: str) -> str:
+    """A text as the journal keeps it: its first ``KEPT_CHARS`` characters (then ``…``), with any
+    lone surrogate as its escape, so that it can always be written as UTF-8 JSON."""
+    if len(text) > KEPT_CHARS:
+        text = text[:KEPT_CHARS] + "…"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def kept_value(value: Any, depth: int = 0) -> Any:
+    """A value as the journal keeps it (JSON's kinds only): texts as ``kept_text``, integers beyond
+    64 bits as their digits (kept as texts are), containers item by item (nested at most 8 deep)."""
+    if isinstance(value, str):
+        return kept_text(value)
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if -INT64 <= value < INT64 else kept_text(digits(value))
+    if depth >= 8:
+        return kept_text(repr(value))
+    if isinstance(value, dict):
+        return {kept_text(str(k)): kept_value(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [kept_value(v, depth + 1) for v in value]
+    return kept_text(str(value))
+
+
+def _size(value: Any) -> int:
+    """The texts' length in a kept value (a few bytes for anything else)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(len(k) + _size(v) for k, v in value.items())
+    if isinstance(value, list):
+        return sum(_size(v) for v in value)
+    return 8

@@ -18,6 +18,9 @@ with a TCP reset, as when a load balancer dropped an idle connection the client 
 connection's idle time counts from its last answer, or from the emulator's last reset if that came
 later (``idle_since``): a test starts with every kept connection as fresh as a new one, so a client
 kept from an earlier test is not reset for the time it spent idle between the two.
+
+When the server stops (SIGTERM, Ctrl-C), requests in flight have ``SHUTDOWN_GRACE`` to finish
+(mockfiles/stopping.py).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 DEFAULT_HEADER_TIMEOUT = 30.0
 DEFAULT_BODY_TIMEOUT = 60.0
 KEEP_ALIVE = 5.0  # uvicorn's keep-alive timeout: an idle connection is closed after it
+SHUTDOWN_GRACE = 5.0  # seconds for requests in flight to finish on a stop (below docker's 10 s before SIGKILL)
 MAX_TIMEOUT = 86_400.0  # one day: longer is no timeout at all, and event loops refuse absurd delays
 
 

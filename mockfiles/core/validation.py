@@ -5,6 +5,8 @@ words are in the error table (``error_table.py``), as OpenAI's validation says t
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Mapping
 from typing import TypeVar
 
@@ -21,6 +23,31 @@ T = TypeVar("T")
 EXPIRES_MIN = 3600
 EXPIRES_MAX = 2_592_000
 EXPIRES_AFTER_KEYS = ("anchor", "seconds")
+INTEGER = re.compile(r"-?[0-9]+")  # re.ASCII is not needed: [0-9] is ASCII only
+MAX_DIGITS = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 4300
+SHOWN_DIGITS = 64
+
+
+class HugeInteger(int):
+    """An integer written with more than 4,300 digits (more than ``int()`` converts): 10^4000 with
+    its sign (above or below every limit), shown as its first 64 characters and ``…`` wherever a
+    message repeats it."""
+
+    def __new__(cls, text: str) -> HugeInteger:
+        value = super().__new__(cls, -(10**4000) if text.startswith("-") else 10**4000)
+        value.text = text[:SHOWN_DIGITS] + "…"
+        return value
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return format(self.text, spec)
+
 
 JSON_TYPES: tuple[tuple[type, str], ...] = (
     (bool, "a boolean"),  # before int: a JSON true is not an integer
@@ -73,12 +100,15 @@ def required(fields: Mapping[str, object], key: str, kind: type[T], name: str = 
 
 
 def parse_int(raw: str | int, param: str) -> int:
+    """An integer written as text (a query parameter, a form field): ASCII digits, with a ``-``
+    for a negative one, as JSON writes integers. Python's ``int()`` also takes what the API's
+    validation refuses (``' 3600 '``, ``'+3600'``, ``'3_600'``, ``'٣٦٠٠'``); one of more than 4,300
+    digits is larger than every limit (a ``HugeInteger``), not "not an integer"."""
     if isinstance(raw, int):
         return raw
-    try:
-        return int(raw)
-    except ValueError:
-        raise NotAnInteger(param, raw) from None
+    if INTEGER.fullmatch(raw) is None:
+        raise NotAnInteger(param, raw)
+    return int(raw) if len(raw) <= MAX_DIGITS else HugeInteger(raw)
 
 
 def check_range(value: int, param: str, low: int, high: int) -> None:

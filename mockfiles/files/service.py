@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -33,7 +33,9 @@ from mockfiles.files.store import FileStore, Page, StoredFile
 FILENAME_MAX = 512  # characters
 UNLIMITED = 2**63  # the room of an account without a storage limit
 IMPLIED_PURPOSES = ("file-extract", "user_data")  # for a file sent without purpose that is not .jsonl
-CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+# Controls (C0, DEL, C1 with U+0085 NEL), the line and paragraph separators, and the bidirectional
+# overrides and isolates that make "txt.exe" show as "exe.txt" (U+202A-U+202E, U+2066-U+2069)
+CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -103,26 +105,10 @@ class Files:
         self.rng = rng
         self.store = FileStore()
         self.lock = threading.RLock()
-        self._hooks: list[Callable[[float], None]] = []
-        self._in_hook = False
-
-    def on_read(self, hook: Callable[[float], None]) -> None:
-        """Call ``hook(now)`` before every operation: batches write their output files lazily,
-        once the clock has passed their end, and must have done so before anyone lists,
-        reads or counts files."""
-        self._hooks.append(hook)
 
     def now(self) -> float:
-        """The clock, after the hooks have caught up with it (call with the lock held)."""
-        now = self.clock.now()
-        if self._hooks and not self._in_hook:
-            self._in_hook = True
-            try:
-                for hook in self._hooks:
-                    hook(now)
-            finally:
-                self._in_hook = False
-        return now
+        """The emulator clock."""
+        return self.clock.now()
 
     # --- checks made before and while the body streams in ------------------------
 
@@ -153,7 +139,8 @@ class Files:
 
     @staticmethod
     def check_filename(filename: str) -> None:
-        """A file's name is a name, not a path: no separators, no control characters."""
+        """A file's name is a name, not a path: no separators, no control characters (line breaks
+        and bidirectional overrides included: they would forge another name where it is shown)."""
         problem = None
         if not filename.strip():
             problem = "filename_empty"
@@ -197,6 +184,18 @@ class Files:
         limit_bytes = self.profile.max_total_bytes
         if limit_bytes is not None and incoming and used + incoming > limit_bytes:
             raise storage_exceeded(used, limit_bytes, incoming)
+
+    def check_not_full(self, account: str, param: str) -> None:
+        """Refuse work that writes files into an account that can take no more (a batch's results):
+        its file count or its storage is at its limit (call with the lock held)."""
+        count, used = self.store.usage(account, self.now())
+        profile = self.profile
+        if profile.max_files is not None and count >= profile.max_files:
+            raise QuotaExceeded(
+                "file_count_limit", which="file_count", limit=profile.max_files, used=count, param=param
+            )
+        if profile.max_total_bytes is not None and used >= profile.max_total_bytes:
+            raise QuotaExceeded("account_full", which="storage", limit=profile.max_total_bytes, used=used, param=param)
 
     def storage_refusal(self, size: int, room_left: int) -> QuotaExceeded:
         """The refusal of a file whose bytes were dropped while it streamed in, because it
@@ -333,9 +332,9 @@ class Files:
         id_shape: IdShape,
         dialect: str = "openai",
     ) -> StoredFile:
-        """A file the service writes itself (a batch's output or errors): processed at once,
-        counted in the account's quotas but never refused by them (a choice: the batch has
-        run; the account is over its limit until files are deleted)."""
+        """A file the service writes itself (a batch's output or errors): processed at once and
+        counted in the account's quotas; its writer keeps it within the room the account had
+        (batch_run.building), so only the small error lines of what did not fit can go past it."""
         with self.lock:
             f = StoredFile(
                 id=self._new_id(id_shape),
@@ -363,6 +362,11 @@ class Files:
         with self.lock:
             now = self.now()
             return self.store.get(account, file_id, now), now
+
+    def removed(self, account: str, file_id: str) -> bool:
+        """Whether the account had this file and it was deleted or expired since."""
+        with self.lock:
+            return self.store.removed(account, file_id, self.now())
 
     def delete(self, account: str, file_id: str) -> StoredFile:
         with self.lock:

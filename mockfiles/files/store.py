@@ -7,6 +7,10 @@ at the start of each operation, so nothing runs in the background.
 Bytes that are not a file yet also count toward an account's storage: the parts of a
 pending upload are *held* under the upload's id until it completes, is cancelled, or
 expires (through the same heap), so the room left for new files shrinks as they arrive.
+
+Whoever keeps a file's id elsewhere (a vector store) is told when the file goes, deleted or expired
+(``on_remove``), with the emulator time it went at (an expired file: its ``expires_at``), under the
+same lock as the removal.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ import hashlib
 import heapq
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from mockfiles.core.errors import InvalidRequest, NotFound
 from mockfiles.files.digest import KeptDigest
+from mockfiles.persistence.changes import NO_CHANGES, Changes, Kind, Loaded
 
 SortKey = tuple[int, int]  # (created_at, seq): the order of listing, unique per file
 CURSOR_MEMORY = 10_000  # deleted ids per account that still work as `after` cursors (oldest forgotten)
@@ -44,6 +50,7 @@ class StoredFile:
     digest: KeptDigest | None = None  # the sha256 the journal shows, made from the chunks before they go
     _md5: str | None = None
     shown: tuple[str, bytes] | None = None  # a dialect's name and its JSON of the file once processed (never changes)
+    summary: object = None  # what a model reads of it (inference/documents.Summary), made on first use
 
     @property
     def key(self) -> SortKey:
@@ -74,6 +81,18 @@ class StoredFile:
                 digest.update(chunk)
             self._md5 = digest.hexdigest()
         return self._md5
+
+
+def _stored_form(f: StoredFile) -> StoredFile:
+    """A file as a data directory keeps it: without its caches (the digest, the md5, its JSON, what a
+    model read of it)."""
+    return replace(f, digest=None, _md5=None, shown=None, summary=None)
+
+
+FILE_KINDS = (
+    Kind("file", (StoredFile,), _stored_form),
+    Kind("file_cursor", ()),  # a deleted file's sort key: its id still works as ``after``
+)
 
 
 class _Index:
@@ -146,6 +165,8 @@ class FileStore:
         self._expiry: list[tuple[int, int, str]] = []  # files' and holds' expiry times
         self._holds: dict[str, _Hold] = {}
         self._seq = 0
+        self.changes: Changes = NO_CHANGES  # a data directory's marks (persistence/changes.py)
+        self.on_remove: list[Callable[[StoredFile, float], None]] = []  # called as a file goes (deleted or expired)
 
     # --- reads -----------------------------------------------------------------
 
@@ -155,6 +176,13 @@ class FileStore:
         if f is None or f.account != account:
             raise NotFound("no_such_file", param="id", id=file_id)
         return f
+
+    def removed(self, account: str, file_id: str, now: float) -> bool:
+        """Whether ``file_id`` was one of the account's files and was deleted or expired (the
+        account's last 10,000 such ids are remembered, as cursors)."""
+        self.expire(now)
+        acct = self._accounts.get(account)
+        return acct is not None and file_id in acct.cursors and file_id not in acct.files
 
     def page(
         self,
@@ -235,6 +263,10 @@ class FileStore:
     def __len__(self) -> int:
         return len(self._by_id)
 
+    def find(self, file_id: str) -> StoredFile | None:
+        """Any account's file by id, as held now (no expiry runs: a restore links to it)."""
+        return self._by_id.get(file_id)
+
     # --- writes ----------------------------------------------------------------
 
     def next_seq(self) -> int:
@@ -256,11 +288,12 @@ class FileStore:
         self._by_id[f.id] = f
         if f.expires_at is not None:
             heapq.heappush(self._expiry, (f.expires_at, f.seq, f.id))
+        self.changes.put("file", f.id, f.account, f)
         return f
 
     def delete(self, account: str, file_id: str, now: float) -> StoredFile:
         f = self.get(account, file_id, now)
-        self._remove(f)
+        self._remove(f, now)
         return f
 
     def hold(self, key: str, account: str, size: int, expires_at: int) -> None:
@@ -284,14 +317,32 @@ class FileStore:
     def expire(self, now: float) -> None:
         heap = self._expiry
         while heap and heap[0][0] <= now:
-            _, seq, key = heapq.heappop(heap)
+            at, seq, key = heapq.heappop(heap)
             f = self._by_id.get(key)
             if f is not None and f.seq == seq:
-                self._remove(f)
+                self._remove(f, at)  # it went when it expired, whenever that is noticed
                 continue
             held = self._holds.get(key)
             if held is not None and held.seq == seq:
                 self.release(key)
+
+    # --- a data directory (persistence/changes.py: Joined) ----------------------------
+
+    kinds: tuple[Kind, ...] = FILE_KINDS
+
+    def track(self, changes: Changes) -> None:
+        self.changes = changes
+
+    def counters(self) -> dict[str, Any]:
+        return {"seq": self._seq}
+
+    def restore(self, loaded: Loaded, counters: dict[str, Any]) -> None:
+        """Back to the files and cursors a data directory holds (into an empty store)."""
+        for _, _, f in sorted(loaded["file"], key=lambda row: row[2].seq):
+            self.add(f)
+        for file_id, account, key in sorted(loaded["file_cursor"], key=lambda row: tuple(row[2])):
+            self._account(account).cursors[file_id] = tuple(key)
+        self._seq = counters["seq"]
 
     def clear(self) -> None:
         for f in self._by_id.values():
@@ -308,7 +359,7 @@ class FileStore:
             acct = self._accounts[account] = _Account()
         return acct
 
-    def _remove(self, f: StoredFile) -> None:
+    def _remove(self, f: StoredFile, now: float) -> None:
         if f.digest is not None:
             f.digest.make_now()
         acct = self._accounts[f.account]
@@ -316,7 +367,12 @@ class FileStore:
         del self._by_id[f.id]
         acct.total_bytes -= f.size
         acct.cursors[f.id] = f.key
+        self.changes.drop("file", f.id)
+        self.changes.put("file_cursor", f.id, f.account, f.key)
         if len(acct.cursors) > CURSOR_MEMORY:
-            acct.cursors.popitem(last=False)
+            oldest, _ = acct.cursors.popitem(last=False)
+            self.changes.drop("file_cursor", oldest)
         acct.indexes[None].discard(acct.files)
         acct.indexes[f.purpose].discard(acct.files)
+        for hook in self.on_remove:
+            hook(f, now)

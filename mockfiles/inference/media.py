@@ -13,13 +13,13 @@ import functools
 import hashlib
 import json
 import math
-import re
 import struct
 import sys
 import zlib
 from array import array
 from typing import Any
 
+from mockfiles.inference import bounds
 from mockfiles.inference.text import Answer, Payload, content_text, invalid, token, tokens
 
 # Native dimensions per model (OpenAI's embeddings guide; DashScope's text-embedding docs).
@@ -56,10 +56,8 @@ IMAGE_CATEGORIES = frozenset(
 )
 DEFAULT_MODERATION_MODEL = "omni-moderation-latest"
 
-IMAGE_SIDE_MAX = 2048  # pixels: a picture is built in memory, so its size is bounded
 IMAGE_TOKENS_PER_MEGAPIXEL = 1056  # gpt-image-1, medium quality, 1024x1024
 PALETTE = (0x4C72B0, 0xDD8452, 0x55A868, 0xC44E52, 0x8172B3, 0x937860, 0xDA8BC3, 0x8C8C8C)
-SIZE = re.compile(r"^([0-9]{1,5})x([0-9]{1,5})$")
 
 
 # --- /v1/embeddings ----------------------------------------------------------------------------
@@ -173,38 +171,20 @@ def _moderation(text: str, with_image: bool) -> dict[str, Any]:
 # --- /v1/images/generations and /v1/images/edits -------------------------------------------------
 
 
-def _size(value: Any) -> tuple[int, int] | None:
-    if value is None or value == "auto":
-        return 1024, 1024
-    m = SIZE.match(value) if isinstance(value, str) else None
-    if m is None:
-        return None
-    width, height = int(m.group(1)), int(m.group(2))
-    return (width, height) if 1 <= width <= IMAGE_SIDE_MAX and 1 <= height <= IMAGE_SIDE_MAX else None
-
-
 def check_images(body: Payload) -> Answer | None:
     prompt = body.get("prompt")
     if prompt is None:
         return invalid("Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter")
     if not isinstance(prompt, str) or not prompt:
         return invalid("Invalid 'prompt': expected a non-empty string.", "prompt", "invalid_value")
-    n = body.get("n", 1)
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 10:
-        return invalid(f"Invalid 'n': expected an integer between 1 and 10, got {n!r}.", "n", "invalid_value")
-    if _size(body.get("size")) is None:
-        return invalid(
-            f"Invalid value: '{body.get('size')}'. Expected 'auto' or WIDTHxHEIGHT up to {IMAGE_SIDE_MAX} pixels.",
-            "size",
-            "invalid_value",
-        )
-    return None
+    refusal = bounds.check_image_request(body)
+    return None if refusal is None else invalid(*refusal)
 
 
 def images(body: Payload, ident: bytes, created: int) -> Payload:
     """``n`` single-colour PNGs of the requested size, the colour chosen by the prompt."""
     model = str(body.get("model") or "")
-    width, height = _size(body.get("size")) or (1024, 1024)
+    width, height = bounds.image_size(body)
     n: int = body.get("n", 1)
     colour = PALETTE[hashlib.sha256(body["prompt"].encode()).digest()[0] % len(PALETTE)]
     picture = png_base64(width, height, colour)
@@ -231,13 +211,16 @@ def images(body: Payload, ident: bytes, created: int) -> Payload:
 
 @functools.lru_cache(maxsize=16)
 def png_base64(width: int, height: int, colour: int) -> str:
-    """A single-colour RGB PNG, base64 encoded (a 1024x1024 one is about 4 KB)."""
-    row = b"\x00" + colour.to_bytes(3, "big") * width
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    """A single-colour PNG, base64 encoded: one bit per pixel and a palette of that one colour, so
+    that even a 1792x1024 picture is a few hundred bytes (a real one is megabytes; a stand-in need
+    only decode to the right size and colour)."""
+    row = b"\x00" + bytes((width + 7) // 8)  # filter byte, then every pixel palette index 0
+    header = struct.pack(">IIBBBBB", width, height, 1, 3, 0, 0, 0)  # 1 bit, indexed colour
     png = (
         b"\x89PNG\r\n\x1a\n"
         + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(row * height, 6))
+        + _png_chunk(b"PLTE", colour.to_bytes(3, "big"))
+        + _png_chunk(b"IDAT", zlib.compress(row * height, 9))
         + _png_chunk(b"IEND", b"")
     )
     return base64.b64encode(png).decode()

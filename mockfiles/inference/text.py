@@ -1,13 +1,11 @@
-"""Deterministic stand-ins for the model endpoints a batch runs.
+"""Deterministic stand-ins for the model endpoints a batch runs and the model routes answer.
 
-Each request body gives the same response body every time: the text and vectors derive
-from the input only, the ids from ``ident`` (the batch and the line), the timestamps from
-``created``. Nothing here is random. The shapes are the ones the openai SDK types
-(``ChatCompletion``, ``Response``, ``Completion``, ``CreateEmbeddingResponse``,
-``ModerationCreateResponse``, ``ImagesResponse``); tests validate them with those models.
-
-Token counts are estimates from text length, as OpenAI's rule of thumb has it: about 4
-characters of English per token, and about one token per character of other scripts.
+Each request body gives the same response body every time: the text and vectors derive from the
+input (and the files it names, inference/documents.py) only, the ids from ``ident`` (the batch and
+the line, or the request), the timestamps from ``created``. Nothing here is random. The shapes are
+the ones the openai SDK types (``ChatCompletion``, ``Response``, ``Completion``, ``ModerationCreateResponse``,
+``CreateEmbeddingResponse``, ``ImagesResponse``); tests validate them with those models. Token counts
+are estimates: about 4 characters of English per token, one per character of other scripts.
 """
 
 from __future__ import annotations
@@ -15,15 +13,20 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from mockfiles.inference import bounds
+from mockfiles.inference.documents import Document, describe
 
 Payload = dict[str, Any]
 HEX = "0123456789abcdef"
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 IMAGE_PART_TOKENS = 85  # a low-detail image part
 COMPLETIONS_DEFAULT_MAX_TOKENS = 16  # the legacy completions endpoint's documented default
+CHAT_LIMITS = ("max_completion_tokens", "max_tokens")  # the first one given applies
+COMPLETION_DETAILS = ("reasoning_tokens", "audio_tokens", "accepted_prediction_tokens", "rejected_prediction_tokens")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,15 +83,16 @@ def content_text(content: Any) -> tuple[str, int]:
         for part in content:
             if isinstance(part, dict) and isinstance(part.get("text"), str):
                 texts.append(part["text"])
-            elif isinstance(part, dict):
+            elif isinstance(part, dict) and part.get("type") not in ("file", "input_file"):  # files: their documents
                 extra += IMAGE_PART_TOKENS
     return "\n".join(texts), extra
 
 
-def reply_to(text: str) -> str:
-    """The assistant's answer: the last user text, echoed, so that a test can tell which
-    request an answer belongs to."""
-    return f"Echo: {text}"
+def reply_to(text: str, documents: Sequence[Document] = ()) -> str:
+    """The assistant's answer: a line naming each file the request read (its id, name, size, word
+    count and first line: documents.describe), then the last user text, echoed, so that a test can
+    tell which request (and which files) an answer belongs to."""
+    return "\n".join([*(describe(d) for d in documents), f"Echo: {text}"])
 
 
 def structured(fmt: Any, text: str) -> str | None:
@@ -145,17 +149,14 @@ def check_chat(body: Payload) -> Answer | None:
             return invalid(
                 f"Invalid 'messages[{i}]': expected an object with a role.", f"messages[{i}]", "invalid_type"
             )
-    return check_n(body)
+    return refused(bounds.check_n(body) or bounds.check_max_tokens(body, *CHAT_LIMITS))
 
 
-def check_n(body: Payload) -> Answer | None:
-    n = body.get("n", 1)
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 128:
-        return invalid(f"Invalid 'n': expected an integer between 1 and 128, got {n!r}.", "n", "invalid_value")
-    return None
+def refused(refusal: bounds.Refusal | None) -> Answer | None:
+    return None if refusal is None else invalid(*refusal)
 
 
-def chat(body: Payload, ident: bytes, created: int) -> Payload:
+def chat(body: Payload, ident: bytes, created: int, documents: Sequence[Document] = ()) -> Payload:
     messages: list[dict[str, Any]] = body["messages"]
     prompt = 3  # every reply is primed with <|start|>assistant<|message|>
     last = ""
@@ -164,10 +165,15 @@ def chat(body: Payload, ident: bytes, created: int) -> Payload:
         prompt += 3 + tokens(message["role"]) + tokens(text) + extra + (1 if "name" in message else 0)
         if message["role"] == "user" or not last:
             last = text
-    reply = structured(body.get("response_format"), last) or reply_to(last)
-    limit = body.get("max_completion_tokens", body.get("max_tokens"))
-    reply, completion, finish = _limited(reply, limit)
-    n: int = body.get("n", 1)
+    prompt += sum(d.tokens for d in documents)
+    reply = structured(body.get("response_format"), last) or reply_to(last, documents)
+    limit = bounds.output_limit(body, *CHAT_LIMITS)
+    return chat_body(body["model"], reply, prompt, limit, body.get("n", 1), ident, created)
+
+
+def chat_body(model: str, reply: str, prompt: int, limit: Any, n: int, ident: bytes, created: int) -> Payload:
+    """A ``ChatCompletion`` of ``n`` choices answering ``reply`` (cut to ``limit`` tokens)."""
+    reply, completion, finish = limited(reply, limit)
     choices: list[dict[str, Any]] = [
         {
             "index": i,
@@ -181,26 +187,21 @@ def chat(body: Payload, ident: bytes, created: int) -> Payload:
         "id": "chatcmpl-" + token(ident, "chat", BASE62, 29),
         "object": "chat.completion",
         "created": created,
-        "model": body["model"],
+        "model": model,
         "choices": choices,
         "usage": {
             "prompt_tokens": prompt,
             "completion_tokens": completion * n,
             "total_tokens": prompt + completion * n,
             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {
-                "reasoning_tokens": 0,
-                "audio_tokens": 0,
-                "accepted_prediction_tokens": 0,
-                "rejected_prediction_tokens": 0,
-            },
+            "completion_tokens_details": dict.fromkeys(COMPLETION_DETAILS, 0),
         },
         "service_tier": "default",
-        "system_fingerprint": fingerprint(body["model"]),
+        "system_fingerprint": fingerprint(model),
     }
 
 
-def _limited(reply: str, limit: Any) -> tuple[str, int, str]:
+def limited(reply: str, limit: Any) -> tuple[str, int, str]:
     """The reply cut to a max-tokens limit: (text, tokens, finish reason)."""
     count = tokens(reply)
     if isinstance(limit, int) and not isinstance(limit, bool) and 0 < limit < count:
@@ -215,10 +216,10 @@ def _limited(reply: str, limit: Any) -> tuple[str, int, str]:
 def check_responses(body: Payload) -> Answer | None:
     if "input" not in body and "prompt" not in body:
         return invalid("Missing required parameter: 'input'.", "input", "missing_required_parameter")
-    return None
+    return refused(bounds.check_max_tokens(body, "max_output_tokens"))
 
 
-def responses(body: Payload, ident: bytes, created: int) -> Payload:
+def responses(body: Payload, ident: bytes, created: int, documents: Sequence[Document] = ()) -> Payload:
     items = body.get("input")
     prompt = 0
     last = ""
@@ -233,18 +234,40 @@ def responses(body: Payload, ident: bytes, created: int) -> Payload:
     instructions = body.get("instructions")
     if isinstance(instructions, str):
         prompt += tokens(instructions)
+    prompt += sum(d.tokens for d in documents)
     given_text = body.get("text")
     text_config: dict[str, Any] = given_text if isinstance(given_text, dict) else {}
-    reply = structured(text_config.get("format"), last) or reply_to(last)
-    reply, completion, finish = _limited(reply, body.get("max_output_tokens"))
+    reply = structured(text_config.get("format"), last) or reply_to(last, documents)
+    return response_body(body, reply, prompt, ident, created)
+
+
+def response_body(
+    body: Mapping[str, Any],
+    reply: str,
+    prompt: int,
+    ident: bytes,
+    created: int,
+    *,
+    before: Sequence[dict[str, Any]] = (),
+    annotations: Sequence[dict[str, Any]] = (),
+    tools: Sequence[Any] = (),
+) -> Payload:
+    """A ``Response`` answering ``reply`` to a request ``body`` (its model, instructions, limits and
+    text format are echoed); ``before``: output items ahead of the message (a tool's calls)."""
+    instructions = body.get("instructions")
+    given_text = body.get("text")
+    text_config: dict[str, Any] = given_text if isinstance(given_text, dict) else {}
+    reply, completion, finish = limited(reply, bounds.output_limit(body, "max_output_tokens"))
     incomplete = finish == "length"
+    content = {"type": "output_text", "text": reply, "annotations": list(annotations), "logprobs": []}
     message = {
         "id": "msg_" + token(ident, "message", HEX, 48),
         "type": "message",
         "status": "incomplete" if incomplete else "completed",
         "role": "assistant",
-        "content": [{"type": "output_text", "text": reply, "annotations": [], "logprobs": []}],
+        "content": [content],
     }
+    metadata = body.get("metadata")
     return {
         "id": "resp_" + token(ident, "response", HEX, 48),
         "object": "response",
@@ -257,7 +280,7 @@ def responses(body: Payload, ident: bytes, created: int) -> Payload:
         "instructions": instructions if isinstance(instructions, str) else None,
         "max_output_tokens": body.get("max_output_tokens"),
         "model": body["model"],
-        "output": [message],
+        "output": [*before, message],
         "parallel_tool_calls": True,
         "previous_response_id": body.get("previous_response_id"),
         "reasoning": {"effort": None, "summary": None},
@@ -265,7 +288,7 @@ def responses(body: Payload, ident: bytes, created: int) -> Payload:
         "temperature": 1.0,
         "text": {"format": text_config.get("format") or {"type": "text"}, "verbosity": "medium"},
         "tool_choice": "auto",
-        "tools": [],
+        "tools": list(tools),
         "top_p": 1.0,
         "truncation": "disabled",
         "usage": {
@@ -276,7 +299,7 @@ def responses(body: Payload, ident: bytes, created: int) -> Payload:
             "total_tokens": prompt + completion,
         },
         "user": None,
-        "metadata": {},
+        "metadata": metadata if isinstance(metadata, dict) else {},
     }
 
 
@@ -286,7 +309,7 @@ def responses(body: Payload, ident: bytes, created: int) -> Payload:
 def check_completions(body: Payload) -> Answer | None:
     if body.get("prompt") is None:
         return invalid("Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter")
-    return check_n(body)
+    return refused(bounds.check_n(body) or bounds.check_max_tokens(body, "max_tokens"))
 
 
 def completions(body: Payload, ident: bytes, created: int) -> Payload:
@@ -299,7 +322,7 @@ def completions(body: Payload, ident: bytes, created: int) -> Payload:
     for prompt in prompts:
         text = prompt if isinstance(prompt, str) else ""
         prompt_tokens += tokens(text) if isinstance(prompt, str) else len(prompt) if isinstance(prompt, list) else 1
-        reply, count, finish = _limited(" " + reply_to(text), limit)
+        reply, count, finish = limited(" " + reply_to(text), limit)
         for _ in range(n):
             choices.append({"text": reply, "index": len(choices), "logprobs": None, "finish_reason": finish})
             completion_tokens += count
@@ -349,8 +372,10 @@ def check(url: str, body: Payload) -> Answer | None:
     return endpoints()[url][0](body)
 
 
-def run(url: str, body: Payload, ident: bytes, created: int) -> Answer:
-    """The endpoint's answer to a body that ``check`` accepted."""
+def run(url: str, body: Payload, ident: bytes, created: int, documents: Sequence[Document] = ()) -> Answer:
+    """The endpoint's answer to a body that ``check`` accepted (``documents``: the files it names)."""
+    if documents:  # a chat or responses body whose parts named files
+        return Answer(200, (responses if url == "/v1/responses" else chat)(body, ident, created, documents))
     return Answer(200, endpoints()[url][1](body, ident, created))
 
 

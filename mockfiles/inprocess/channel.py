@@ -245,9 +245,14 @@ class Server:
         finally:
             self.live.discard(channel)
 
-    def shutdown(self) -> None:
-        """The server stops: requests still running end as closed connections, later ones fail."""
+    def shutdown(self, grace: float = 0.0) -> None:
+        """The server stops: requests still running have ``grace`` seconds to finish, as a socket's
+        have (web/stopping.py); then they are cancelled, and the application answers them 503, or
+        ends an answer under way as a closed connection. Later requests fail."""
         self.closed = True
+        deadline = time.monotonic() + grace
+        while self.live and time.monotonic() < deadline:
+            time.sleep(0.01)  # their callers' threads run them meanwhile
         for channel in list(self.live):
             if channel.task is not None:
                 try:

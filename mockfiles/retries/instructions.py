@@ -14,7 +14,8 @@ The grammar follows Google's storage-testbench (``return-503``, ``return-503-aft
 of seconds or milliseconds (``2s``, ``1.5s``, ``300ms``), at most 600 s — the longest the emulator
 holds a request. ``-retry-after-1s`` sends ``retry-after: 1``; ``-retry-after-300ms`` sends
 ``retry-after-ms: 300`` (the SDK reads both; ``retry-after-ms`` wins). Retry-After takes whole
-numbers, as HTTP defines it.
+numbers, as HTTP defines it, of at most a day. A number of any length is read without converting
+more than 18 of its digits: ``return-<4,400 digits>`` is refused like ``return-600``.
 
 A fault counted in KiB of a body always happens: when the body is shorter, it happens at the
 body's end (an upload: once its last byte was read, before answering; a download: the last byte
@@ -52,6 +53,8 @@ DOWNLOAD_ENDPOINTS = frozenset({"files.content"})
 
 MAX_SECONDS = DEFAULT_HOLD  # 600 s: no instruction holds a request longer than a scenario can
 MAX_KIB = 1024 * 1024  # 1 GiB: beyond any file the emulator accepts
+MAX_RETRY_AFTER = 86400  # a day, in seconds: far beyond the 60 s the SDK waits at most
+_MAX_DIGITS = 18  # a number written longer than this is beyond every limit above
 
 FORMS = (
     "return-<status>",
@@ -196,9 +199,12 @@ def _return(text: str, m: re.Match[str]) -> Instruction:
     if m.group("ra") is not None:
         value = m.group("ra")
         if "." in value:
-            raise InstructionError("instruction_fraction", text)
-        name = "retry-after-ms" if m.group("ra_unit") == "ms" else "retry-after"
-        headers.append((name, str(int(value))))
+            raise InstructionError("instruction_retry_after", text)
+        unit = m.group("ra_unit")
+        limit = MAX_RETRY_AFTER * 1000 if unit == "ms" else MAX_RETRY_AFTER
+        if _whole(value) > limit:
+            raise InstructionError("instruction_retry_after", text)
+        headers.append(("retry-after-ms" if unit == "ms" else "retry-after", str(_whole(value))))
     if m.group("sr") is not None:
         headers.append(("x-should-retry", m.group("sr")))
     after = _kib(text, m.group("after")) if m.group("after") is not None else None
@@ -206,17 +212,24 @@ def _return(text: str, m: re.Match[str]) -> Instruction:
 
 
 def _status(text: str, digits: str) -> int:
-    status = int(digits)
+    status = _whole(digits)
     if not 400 <= status <= 599:
         raise InstructionError("instruction_status", text, digits=digits)
     return status
 
 
 def _kib(text: str, digits: str) -> int:
-    kib = int(digits)
+    kib = _whole(digits)
     if kib > MAX_KIB:
-        raise InstructionError("instruction_kib", text, kib=kib, limit=MAX_KIB)
+        raise InstructionError("instruction_kib", text, kib=digits, limit=MAX_KIB)
     return kib * 1024
+
+
+def _whole(digits: str) -> int:
+    """The number ``digits`` write; one of more than 18 digits (beyond every limit here, and
+    perhaps beyond what ``int()`` converts: 4,300 digits) as 10**18."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _MAX_DIGITS else 10**_MAX_DIGITS
 
 
 def _seconds(text: str, number: str, unit: str) -> float:

@@ -23,8 +23,8 @@ ROWS: dict[str, Row] = {
     "instruction_not_text": Row("an instruction must be a string like 'return-503', got {value!r}"),
     "instruction_unknown": Row("unknown instruction '{text}'; instructions: {forms}"),
     "instruction_unknown_near": Row("unknown instruction '{text}'; did you mean '{hint}'? Instructions: {forms}"),
-    "instruction_fraction": Row(
-        "'{text}': Retry-After takes whole numbers; write e.g. -retry-after-2s or -retry-after-1500ms"
+    "instruction_retry_after": Row(
+        "'{text}': Retry-After takes whole numbers up to a day; write e.g. -retry-after-2s or -retry-after-1500ms"
     ),
     "instruction_status": Row("'{text}': {digits} is not an error status; use 400 to 599"),
     "instruction_kib": Row("'{text}': {kib}K is more than any body the emulator takes (at most {limit}K)"),

@@ -22,13 +22,14 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from mockfiles.core.error_table import injected_defaults
 from mockfiles.core.profiles import PROFILES
 from mockfiles.inference.text import Answer
-from mockfiles.scenarios.located import Located, duration, integer, number, string, type_name
+from mockfiles.scenarios.located import Located, duration, integer, number, read_each, string, type_name
 
 SECTION_KEYS = ("timing", "requests")
 TIMING_KEYS = ("validating", "in_progress", "finalizing", "cancelling")
@@ -126,12 +127,19 @@ def parse_batches(node: Located) -> BatchSettings:
     entries = node.mapping(SECTION_KEYS)
     timing = Timing()
     if "timing" in entries:
-        given = {key: duration(value) for key, value in entries["timing"].mapping(TIMING_KEYS).items()}
-        timing = Timing(**given)
-    rules: tuple[RequestRule, ...] = ()
+        with entries["timing"].noting():
+            phases = entries["timing"].mapping(TIMING_KEYS)
+            timing = Timing(**read_each(phases, dict.fromkeys(phases, duration)))
+    rules: list[RequestRule] = []
     if "requests" in entries:
-        rules = tuple(_rule(item) for item in entries["requests"].items())
-    return BatchSettings(timing, rules)
+        with entries["requests"].noting():
+            for item in entries["requests"].items():
+                before = len(item.problems)
+                with item.noting():
+                    rule = _rule(item)
+                    if len(item.problems) == before:
+                        rules.append(rule)
+    return BatchSettings(timing, tuple(rules))
 
 
 def _rule(item: Located) -> RequestRule:
@@ -141,10 +149,9 @@ def _rule(item: Located) -> RequestRule:
         "index": index if isinstance(index, int) else 0,
         "identity": json.dumps(item.value, sort_keys=True, default=str),
     }
-    if "match" in entries:
-        rule.update(_match(entries["match"]))
-    if "probability" in entries:
-        rule["probability"] = number(entries["probability"], 0.0, 1.0)
+    read = read_each(entries, RULE_READERS)
+    rule.update(read.pop("match", {}))
+    rule.update(read)
     if not any(key in entries for key in ("status", "error", "body")):
         item.fail(f"{item.name} does nothing: give it a status, a body or an error")
     if "body" in entries:
@@ -155,14 +162,21 @@ def _rule(item: Located) -> RequestRule:
             item.fail(f"{item.name}: body and error cannot go together (the body is the whole response)")
         rule["body"] = body.value
     if "status" in entries:
-        status = rule["status"] = integer(entries["status"], minimum=200, maximum=599)
-        if status < 400 and "body" not in entries:
-            entries["status"].fail(
-                f"{entries['status'].name} {status} is a success: give the rule a body too, or a status from 400"
-            )
+        with entries["status"].noting():
+            status = rule["status"] = integer(entries["status"], minimum=200, maximum=599)
+            if status < 400 and "body" not in entries:
+                entries["status"].fail(
+                    f"{entries['status'].name} {status} is a success: give the rule a body too, or a status from 400"
+                )
     if "error" in entries:
         rule["error"] = _error(entries["error"], with_status="status" in entries)
     return RequestRule(**rule)
+
+
+RULE_READERS: dict[str, Callable[[Located], Any]] = {
+    "match": lambda node: _match(node),
+    "probability": lambda node: number(node, 0.0, 1.0),
+}
 
 
 def _match(node: Located) -> dict[str, Any]:

@@ -10,7 +10,10 @@ expand a few lines into billions of values. Reading one therefore
   again took 21 s);
 - refuses more than ``MAX_DEPTH`` levels of lists and mappings, and more than
   ``MAX_VALUES`` values once aliases are expanded, with the line where that happens;
-- refuses an alias to a collection that contains it (a document that contains itself).
+- refuses an alias to a collection that contains it (a document that contains itself);
+- refuses a value YAML cannot build (``seed: 2024-13-45``, a date with no month 13; ``!!int abc``;
+  an integer too long to write in decimal, 4,300 digits or a hex or binary literal as large)
+  with its line and key, never letting PyYAML's own error out.
 
 Dicts given in Python go through ``plain_copy``, which applies the same limits.
 """
@@ -27,17 +30,30 @@ from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 from mockfiles.exceptions import ScenarioError
-from mockfiles.scenarios.located import Located, Path, describe
+from mockfiles.scenarios.located import SHOWN, Located, Path, describe
 
 MAX_DEPTH = 64  # levels of lists and mappings; a real scenario uses five
 MAX_VALUES = 1_000_000  # values, aliases expanded; 50,000 fault rules are about 250,000
 INT64_MAX = 2**63 - 1
+MAX_DIGITS = 4300  # Python's limit for turning text into an integer (sys.get_int_max_str_digits)
+_TOO_LONG = 10**MAX_DIGITS
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
 _MAP = Resolver.DEFAULT_MAPPING_TAG
 _SEQ = Resolver.DEFAULT_SEQUENCE_TAG
 _MERGE = "tag:yaml.org,2002:merge"
+_INT = "tag:yaml.org,2002:int"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+# what each of YAML's scalar types is, as a message names it
+_NOUNS = {
+    _INT: "an integer",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "a boolean (true or false)",
+    "tag:yaml.org,2002:null": "null",
+    _TIMESTAMP: "a date",
+    "tag:yaml.org,2002:binary": "base64 data",
+}
 _TOO_DEEP = f"nested too deeply: at most {MAX_DEPTH} levels of lists and mappings are allowed"
 
 
@@ -129,13 +145,57 @@ class _Reader:
         elif tag == _MERGE:  # `<<`: an instruction where a mapping's key goes, else the text
             value = _MergeKey() if self.stack and self.awaits_key(self.stack[-1]) else event.value
         else:
-            marks: tuple[Any, Any] = (event.start_mark, event.end_mark)
-            node = yaml.ScalarNode(tag, event.value, *marks, style=event.style)
-            construct = self.constructor.yaml_constructors.get(tag, self.constructor.yaml_constructors[None])
-            value = construct(self.constructor, node)
+            value = self.build(event, tag, line)
         if event.anchor is not None:
             self.define(event.anchor, value, 1, line)
         return value, 1, line
+
+    def build(self, event: yaml.ScalarEvent, tag: str, line: int) -> Any:
+        """A scalar of a type other than text, built by PyYAML; a text that is not one (a 13th
+        month, ``!!int abc``) or an integer beyond 4,300 digits is refused with its line and key."""
+        text = event.value
+        if tag == _INT and sum(c.isdigit() for c in text) > MAX_DIGITS:  # int() would refuse it anyway
+            raise self.fail(line, self.too_long(text))
+        marks: tuple[Any, Any] = (event.start_mark, event.end_mark)
+        node = yaml.ScalarNode(tag, text, *marks, style=event.style)
+        construct = self.constructor.yaml_constructors.get(tag, self.constructor.yaml_constructors[None])
+        try:
+            value = construct(self.constructor, node)
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError, yaml.YAMLError) as exc:
+            raise self.fail(line, self.not_built(event, tag, exc)) from None
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _TOO_LONG:
+            raise self.fail(line, self.too_long(text))  # a hex or binary literal as large
+        return value
+
+    def too_long(self, text: str) -> str:
+        return (
+            f"{self.where()}: the integer {_shorten(text)} is too long; "
+            f"a scenario's integers have at most {MAX_DIGITS:,} digits"
+        )
+
+    def not_built(self, event: yaml.ScalarEvent, tag: str, exc: Exception) -> str:
+        noun = _NOUNS.get(tag, f"a value of the type {tag}")
+        reason = ""
+        if tag == _TIMESTAMP and isinstance(exc, ValueError):
+            reason = f" ({exc})"  # month must be in 1..12
+        elif isinstance(exc, yaml.MarkedYAMLError) and exc.problem:
+            reason = f" ({exc.problem})"  # failed to decode base64 data: Incorrect padding
+        shown = _shorten(event.value)
+        if event.implicit[0]:  # plain text that YAML reads as a date, not written with a tag
+            return f"{self.where()}: {shown} reads as {noun}, but is not one{reason}; quote it if it is meant as text"
+        written = (event.tag or "").replace("tag:yaml.org,2002:", "!!")
+        return f"{self.where()}: {written} {shown!r} is not {noun}{reason}"
+
+    def where(self) -> str:
+        """The name of the value being read: ``seed``, ``faults[0].status``, or a key of one."""
+        if not self.stack:
+            return "the scenario"
+        frame = self.stack[-1]
+        if isinstance(frame.container, list):
+            return describe((*frame.path, len(frame.container)))
+        if frame.has_key and not isinstance(frame.key, _MergeKey):
+            return describe((*frame.path, frame.key))
+        return f"a key in {describe(frame.path)}"
 
     def alias(self, event: yaml.AliasEvent, line: int) -> tuple[Any, int, int]:
         anchor = event.anchor
@@ -306,6 +366,10 @@ def _json_key(key: Any) -> str:
     if key is None or isinstance(key, bool):
         return {None: "null", True: "true", False: "false"}[key]
     return str(key)
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
 
 
 def _scalar(value: Any, for_json: bool) -> Any:

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from mockfiles.admission.decision import Direction, RequestView
-from mockfiles.core.registry import DOWNLOADS, NAMES, UPLOADS
+from mockfiles.core.registry import DOWNLOADS, NAMES, PROMPTS, UPLOADS
 from mockfiles.scenarios.document import plain_copy
-from mockfiles.scenarios.located import Located, duration, integer, number, size, string
+from mockfiles.scenarios.located import Located, boolean, duration, integer, number, one_of, read_each, size, string
 
 ENDPOINTS = NAMES  # the registry's (endpoints.py)
 DIALECTS = ("openai", "dashscope-compatible", "dashscope-native")
@@ -38,8 +38,10 @@ RULE_KEYS = (
     "body",
     "between",
     "enforce_retry_after",
+    "after_events",
 )
-MATCH_KEYS = ("endpoint", "method", "path", "purpose", "filename", "key", "header", "dialect")
+PROMPT_KEYS = ("model", "file_id", "prompt")  # what a model request's rule can match once its prompt is read
+MATCH_KEYS = ("endpoint", "method", "path", "purpose", "filename", "key", "header", "dialect", *PROMPT_KEYS)
 ERROR_KEYS = ("message", "type", "code", "param")
 PROCESSING_KEYS = ("status", "status_details", "delay")
 PROCESSED_ENDPOINTS = frozenset({"files.create", "uploads.complete"})  # the requests that make a File
@@ -52,6 +54,7 @@ BODIES = ("json", "html")  # an error's body: the dialect's JSON envelope, or a 
 BETWEEN_KEYS = ("from", "until")
 UPLOAD_ENDPOINTS = frozenset({e for e in NAMES if e in UPLOADS})
 DOWNLOAD_ENDPOINTS = frozenset({e for e in NAMES if e in DOWNLOADS})
+PROMPT_ENDPOINTS = frozenset({e for e in NAMES if e in PROMPTS})
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,9 @@ class Match:
     keys: frozenset[str] | None = None
     headers: tuple[tuple[str, str], ...] = ()
     dialects: frozenset[str] | None = None
+    model: str | None = None  # globs on a model request's model, the ids of its files, its text
+    file_id: str | None = None
+    prompt: str | None = None
 
     def matches(self, request: RequestView) -> bool:
         if self.endpoints is not None and request.endpoint not in self.endpoints:
@@ -78,10 +84,20 @@ class Match:
             return False
         if self.purposes is not None and request.purpose not in self.purposes:
             return False
-        if self.filename is not None and not fnmatch.fnmatchcase(request.filename or "", self.filename):
+        if self.filename is not None and not self._any(self.filename, request.filenames or (request.filename or "",)):
+            return False
+        if self.model is not None and not fnmatch.fnmatchcase(request.model or "", self.model):
+            return False
+        if self.file_id is not None and not self._any(self.file_id, request.file_ids):
+            return False
+        if self.prompt is not None and not fnmatch.fnmatchcase(request.prompt or "", self.prompt):
             return False
         headers = request.headers
         return all(fnmatch.fnmatchcase(headers.get(name, ""), value) for name, value in self.headers)
+
+    @staticmethod
+    def _any(pattern: str, values: tuple[str, ...]) -> bool:
+        return any(fnmatch.fnmatchcase(value, pattern) for value in values)
 
 
 @dataclass(frozen=True)
@@ -112,6 +128,7 @@ class FaultRule:
     body: str = "json"  # the error's body: "json" (the dialect's envelope) or "html" (a proxy's page)
     between: tuple[float, float] | None = None  # seconds since the last reset, on the emulator clock
     enforce_retry_after: bool = False  # a 429 answers 429 again to the same key until its wait is over
+    after_events: int | None = None  # a streamed answer is cut after this many server-sent events
     identity: str = ""  # the rule as written: seeds its random stream, whatever its position
 
     @property
@@ -124,6 +141,7 @@ class FaultRule:
             and self.processing is None
             and self.stall is None
             and self.after_bytes is None
+            and self.after_events is None
         )
 
     @property
@@ -141,47 +159,18 @@ class FaultRule:
 
 
 def parse_faults(node: Located) -> Iterator[FaultRule]:
+    """The rules of a ``faults:`` list; each rule's values are checked one by one, and how they go
+    together once they all could be read (every problem is noted: ``Located.noting``)."""
     for item in node.items():
-        entries = item.mapping(RULE_KEYS)
-        rule: dict[str, Any] = {"index": item.path[-1]}
-        if "name" in entries:
-            rule["name"] = string(entries["name"])
-        if "match" in entries:
-            rule["match"] = _match(entries["match"])
-        if "times" in entries:
-            rule["times"] = integer(entries["times"], minimum=1)
-        if "after" in entries:
-            rule["after"] = integer(entries["after"], minimum=0)
-        if "probability" in entries:
-            rule["probability"] = number(entries["probability"], 0.0, 1.0)
-        if "status" in entries:
-            rule["status"] = integer(entries["status"], minimum=400, maximum=599)
-        if "error" in entries:
-            error = entries["error"].mapping(ERROR_KEYS)
-            rule["error"] = {k: None if v.value is None else string(v) for k, v in error.items()}
-        if "headers" in entries:
-            headers = entries["headers"]
-            if not isinstance(headers.value, dict):
-                headers.fail(f"{headers.name} must be a mapping of header names to values")
-            rule["headers"] = {str(k).lower(): _header_value(headers.child(k)) for k in headers.value}
-        if "delay" in entries:
-            rule["delay"] = _delay(entries["delay"])
-        if "action" in entries:
-            action = entries["action"]
-            if action.value not in ACTIONS:
-                action.fail(f"unknown action {action.value!r} in {action.name}; choose one of {', '.join(ACTIONS)}")
-            rule["action"] = action.value
-        if "hold" in entries:
-            rule["hold"] = duration(entries["hold"], positive=True)
-        if "processing" in entries:
-            rule["processing"] = _processing(entries["processing"])
-        _streaming(entries, rule)
-        if "between" in entries:
-            rule["between"] = _between(entries["between"])
-        _check_rule(item, rule)
-        _check_streaming(item, rule)
-        rule["identity"] = _identity(item)
-        yield FaultRule(**rule)
+        before = len(item.problems)
+        with item.noting():
+            rule: dict[str, Any] = {"index": item.path[-1], **read_each(item.mapping(RULE_KEYS), READERS)}
+            if len(item.problems) == before:
+                _check_rule(item, rule)
+                _check_streaming(item, rule)
+            rule["identity"] = _identity(item)
+        if len(item.problems) == before:
+            yield FaultRule(**rule)
 
 
 def _identity(item: Located) -> str:
@@ -193,8 +182,11 @@ def _identity(item: Located) -> str:
 
 
 def _check_rule(item: Located, rule: dict[str, Any]) -> None:
-    if not any(k in rule for k in ("status", "delay", "action", "processing", "stall", "bandwidth")):
-        item.fail(f"{item.name} does nothing: give it a status, a delay, an action, processing, a stall or a bandwidth")
+    if not any(k in rule for k in ("status", "delay", "action", "processing", "stall", "bandwidth", "after_events")):
+        item.fail(
+            f"{item.name} does nothing: give it a status, a delay, an action, processing, a stall, a bandwidth "
+            "or after_events"
+        )
     if "status" in rule and rule.get("action") in ("reset", "timeout", "reset_after_commit", "malformed_json"):
         item.fail(f"{item.name}: status and action '{rule['action']}' cannot go together (no response is sent)")
     if ("error" in rule or "headers" in rule) and "status" not in rule:
@@ -210,26 +202,27 @@ def _check_rule(item: Located, rule: dict[str, Any]) -> None:
             item.fail(f"{item.name}: processing makes the upload succeed; it cannot go with a status or action")
 
 
-def _streaming(entries: dict[str, Located], rule: dict[str, Any]) -> None:
-    """The keys that act on a body as it streams, and the error's form."""
-    if "after_bytes" in entries:
-        rule["after_bytes"] = size(entries["after_bytes"])
-    if "stall" in entries:
-        rule["stall"] = duration(entries["stall"], positive=True)
-    if "bandwidth" in entries:
-        rule["bandwidth"] = size(entries["bandwidth"])
-        if rule["bandwidth"] < 1:
-            entries["bandwidth"].fail(f"{entries['bandwidth'].name} must be at least 1 byte per second")
-    if "body" in entries:
-        body = entries["body"]
-        if body.value not in BODIES:
-            body.fail(f"{body.name} must be one of {', '.join(BODIES)}, got {body.value!r}")
-        rule["body"] = body.value
-    if "enforce_retry_after" in entries:
-        flag = entries["enforce_retry_after"]
-        if not isinstance(flag.value, bool):
-            flag.fail(f"{flag.name} must be true or false")
-        rule["enforce_retry_after"] = flag.value
+def _bandwidth(node: Located) -> int:
+    value = size(node)
+    if value < 1:
+        node.fail(f"{node.name} must be at least 1 byte per second")
+    return value
+
+
+def _error(node: Located) -> dict[str, str | None]:
+    return {k: None if v.value is None else string(v) for k, v in node.mapping(ERROR_KEYS).items()}
+
+
+def _headers(node: Located) -> dict[str, str]:
+    if not isinstance(node.value, dict):
+        node.fail(f"{node.name} must be a mapping of header names to values")
+    return {str(k).lower(): _header_value(node.child(k)) for k in node.value}
+
+
+def _action(node: Located) -> str:
+    if node.value not in ACTIONS:
+        node.fail(f"unknown action {node.value!r} in {node.name}; choose one of {', '.join(ACTIONS)}")
+    return str(node.value)
 
 
 def _check_streaming(item: Located, rule: dict[str, Any]) -> None:
@@ -264,6 +257,22 @@ def _check_streaming(item: Located, rule: dict[str, Any]) -> None:
         item.fail(f"{name}: enforce_retry_after goes with status: 429")
     if rule.get("action") == "malformed_json" and endpoints & DOWNLOAD_ENDPOINTS:
         item.fail(f"{name}: malformed_json mangles a JSON answer; files.content answers with the file's bytes")
+    _check_prompts(item, rule, endpoints)
+
+
+def _check_prompts(item: Located, rule: dict[str, Any], endpoints: frozenset[str]) -> None:
+    """``after_events`` and the keys of a model request's prompt go with the model routes only."""
+    name = item.name
+    prompts = " or ".join(sorted(PROMPT_ENDPOINTS))
+    if "after_events" in rule:
+        if not endpoints or not endpoints <= PROMPT_ENDPOINTS:
+            item.fail(f"{name}: after_events cuts a streamed answer: match endpoint {prompts}")
+        if "status" in rule or rule.get("action") is not None:
+            item.fail(f"{name}: after_events sends so many events, then resets: it cannot go with a status or action")
+    asked = _match_keys(item) & set(PROMPT_KEYS)
+    if asked and endpoints and not endpoints <= PROMPT_ENDPOINTS:
+        keys = ", ".join(sorted(asked))
+        item.fail(f"{name}: {keys} match a model request once its prompt is read: match endpoint {prompts} only")
 
 
 def _match_keys(item: Located) -> set[str]:
@@ -283,28 +292,18 @@ def _between(node: Located) -> tuple[float, float]:
 
 
 def _match(node: Located) -> Match:
-    entries = node.mapping(MATCH_KEYS)
-    out: dict[str, Any] = {}
-    if "endpoint" in entries:
-        out["endpoints"] = _choices(entries["endpoint"], ENDPOINTS)
-    if "dialect" in entries:
-        out["dialects"] = _choices(entries["dialect"], DIALECTS)
-    if "method" in entries:
-        out["methods"] = frozenset(string(n).upper() for n in _one_or_many(entries["method"]))
-    if "purpose" in entries:
-        out["purposes"] = frozenset(string(n) for n in _one_or_many(entries["purpose"]))
-    if "key" in entries:
-        out["keys"] = frozenset(string(n) for n in _one_or_many(entries["key"]))
-    if "path" in entries:
-        out["path"] = string(entries["path"])
-    if "filename" in entries:
-        out["filename"] = string(entries["filename"])
-    if "header" in entries:
-        header = entries["header"]
-        if not isinstance(header.value, dict) or not header.value:
-            header.fail(f"{header.name} must be a mapping of header names to values (globs)")
-        out["headers"] = tuple((str(k).lower(), _header_value(header.child(k))) for k in header.value)
-    return Match(**out)
+    read = read_each(node.mapping(MATCH_KEYS), MATCH_READERS)
+    return Match(**{MATCH_FIELDS.get(key, key): value for key, value in read.items()})
+
+
+def _header_globs(header: Located) -> tuple[tuple[str, str], ...]:
+    if not isinstance(header.value, dict) or not header.value:
+        header.fail(f"{header.name} must be a mapping of header names to values (globs)")
+    return tuple((str(k).lower(), _header_value(header.child(k))) for k in header.value)
+
+
+def _strings(node: Located, upper: bool = False) -> frozenset[str]:
+    return frozenset(string(n).upper() if upper else string(n) for n in _one_or_many(node))
 
 
 def _one_or_many(node: Located) -> list[Located]:
@@ -356,3 +355,39 @@ def _processing(node: Located) -> ProcessingFault:
         details = PROCESSING_ERROR_DETAILS
     delay = duration(entries["delay"]) if "delay" in entries else None
     return ProcessingFault(status, details, delay)
+
+
+READERS: dict[str, Callable[[Located], Any]] = {  # a rule's keys (RULE_KEYS), each read on its own
+    "name": string,
+    "match": _match,
+    "times": lambda node: integer(node, minimum=1),
+    "after": lambda node: integer(node, minimum=0),
+    "probability": lambda node: number(node, 0.0, 1.0),
+    "status": lambda node: integer(node, minimum=400, maximum=599),
+    "error": _error,
+    "headers": _headers,
+    "delay": _delay,
+    "action": _action,
+    "hold": lambda node: duration(node, positive=True),
+    "processing": _processing,
+    "after_bytes": size,
+    "stall": lambda node: duration(node, positive=True),
+    "bandwidth": _bandwidth,
+    "body": lambda node: one_of(node, BODIES),
+    "between": _between,
+    "enforce_retry_after": boolean,
+    "after_events": lambda node: integer(node, minimum=0),
+}
+MATCH_READERS: dict[str, Callable[[Located], Any]] = {
+    "endpoint": lambda node: _choices(node, ENDPOINTS),
+    "dialect": lambda node: _choices(node, DIALECTS),
+    "method": lambda node: _strings(node, upper=True),
+    "purpose": _strings,
+    "key": _strings,
+    "path": string,
+    "filename": string,
+    "header": _header_globs,
+    **dict.fromkeys(PROMPT_KEYS, string),
+}
+MATCH_FIELDS = {"endpoint": "endpoints", "dialect": "dialects", "method": "methods", "purpose": "purposes"}
+MATCH_FIELDS |= {"key": "keys", "header": "headers"}

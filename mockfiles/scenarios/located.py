@@ -4,7 +4,8 @@ a bad scenario is reported as ``flaky.yaml:5: unknown key 'statuz' in faults[1]`
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from mockfiles.core.units import parse_duration, parse_size
@@ -18,6 +19,7 @@ MAX_COUNT = 1_000_000_000  # times, after, max_files, requests per window
 MAX_SEED = 2**63 - 1
 MAX_SIZE = 2**50  # 1 PiB: sizes of files and of an account's storage
 MAX_DURATION = 365 * 86400.0  # 365d: delays, holds, processing delays, rate windows
+SHOWN = 64  # characters of a value that a message repeats
 
 
 def describe(path: Path) -> str:
@@ -28,13 +30,27 @@ def describe(path: Path) -> str:
 
 
 class Located:
-    """A value inside a document, with its path and a way to complain about it."""
+    """A value inside a document, with its path and a way to complain about it.
 
-    def __init__(self, value: Any, path: Path, source: str, lines: Mapping[Path, int]) -> None:
+    A document is checked whole: a reader fails at the first thing wrong with a value
+    (``fail`` raises), and the places that read a document's parts one by one catch that
+    failure with ``noting()``, which notes it in the document's ``problems`` and lets the
+    reading go on with the next part. ``raise_problems()`` at the end raises them all at once
+    (the first by line as the error, every one in ``ScenarioError.problems``)."""
+
+    def __init__(
+        self,
+        value: Any,
+        path: Path,
+        source: str,
+        lines: Mapping[Path, int],
+        problems: list[ScenarioError] | None = None,
+    ) -> None:
         self.value = value
         self.path = path
         self.source = source
         self.lines = lines
+        self.problems: list[ScenarioError] = [] if problems is None else problems  # the document's, shared
 
     @property
     def line(self) -> int | None:
@@ -50,29 +66,61 @@ class Located:
     def fail(self, message: str) -> NoReturn:
         raise ScenarioError(self.source, self.line, message)
 
+    @contextmanager
+    def noting(self) -> Iterator[None]:
+        """Within, a failure is noted among the document's problems instead of ending the check."""
+        try:
+            yield
+        except ScenarioError as exc:
+            self.problems.append(exc)
+
+    def raise_problems(self) -> None:
+        """Raise the document's problems, if it has any: each once, ordered by line."""
+        unique = {str(p): p for p in self.problems}
+        if unique:
+            ordered = tuple(sorted(unique.values(), key=lambda p: p.line or 0))
+            first = ordered[0]
+            raise ScenarioError(first.source, first.line, first.message, ordered)
+
     def child(self, key: str | int) -> Located:
-        return Located(self.value[key], (*self.path, key), self.source, self.lines)
+        return Located(self.value[key], (*self.path, key), self.source, self.lines, self.problems)
 
     def mapping(self, allowed: tuple[str, ...]) -> dict[str, Located]:
-        """The entries of a mapping whose keys must all be in ``allowed``."""
+        """The entries of a mapping whose keys are in ``allowed``; every other key is a problem
+        noted (with the allowed key it most likely meant), and left out."""
         if not isinstance(self.value, dict):
             self.fail(f"{self.name} must be a mapping, got {type_name(self.value)}")
+        known = {}
         for key in self.value:
             if not isinstance(key, str):
-                self.fail(f"key {key!r} in {self.name} must be a string")
-            if key not in allowed:
+                with self.noting():
+                    self.fail(f"key {key!r} in {self.name} must be a string")
+            elif key not in allowed:
                 where = f" in {self.name}" if self.path else ""
                 hint = difflib.get_close_matches(key, allowed, n=1)
                 suggestion = f"; did you mean '{hint[0]}'?" if hint else f"; expected one of {', '.join(allowed)}"
-                Located(None, (*self.path, key), self.source, self.lines).fail(
-                    f"unknown key '{key}'{where}{suggestion}"
-                )
-        return {key: self.child(key) for key in self.value}
+                line = Located(None, (*self.path, key), self.source, self.lines).line
+                self.problems.append(ScenarioError(self.source, line, f"unknown key '{key}'{where}{suggestion}"))
+            else:
+                known[key] = self.child(key)
+        return known
 
     def items(self) -> Iterator[Located]:
         if not isinstance(self.value, list):
             self.fail(f"{self.name} must be a list, got {type_name(self.value)}")
         return (self.child(i) for i in range(len(self.value)))
+
+
+def read_each(entries: Mapping[str, Located], readers: Mapping[str, Callable[[Located], Any]]) -> dict[str, Any]:
+    """Each entry read by its key's reader, a failure noted and the others read on; the keys of
+    ``entries`` that failed are missing from what is returned."""
+    values: dict[str, Any] = {}
+    for key, node in entries.items():
+        read = readers.get(key)
+        if read is not None:
+            with node.noting():
+                values[key] = read(node)
+    return values
 
 
 def type_name(value: Any) -> str:
@@ -95,9 +143,9 @@ def integer(node: Located, minimum: int | None = None, maximum: int = MAX_COUNT)
     if isinstance(node.value, bool) or not isinstance(node.value, int):
         node.fail(f"{node.name} must be an integer, got {_show(node.value)}")
     if minimum is not None and node.value < minimum:
-        node.fail(f"{node.name} must be at least {minimum}, got {node.value}")
+        node.fail(f"{node.name} must be at least {minimum}, got {_show(node.value)}")
     if node.value > maximum:
-        node.fail(f"{node.name} must be at most {maximum}, got {node.value}")
+        node.fail(f"{node.name} must be at most {maximum}, got {_show(node.value)}")
     return node.value
 
 
@@ -105,7 +153,7 @@ def number(node: Located, minimum: float, maximum: float) -> float:
     if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
         node.fail(f"{node.name} must be a number, got {_show(node.value)}")
     if not minimum <= node.value <= maximum:
-        node.fail(f"{node.name} must be between {minimum} and {maximum}, got {node.value}")
+        node.fail(f"{node.name} must be between {minimum} and {maximum}, got {_show(node.value)}")
     return float(node.value)
 
 
@@ -113,6 +161,18 @@ def string(node: Located) -> str:
     if not isinstance(node.value, str) or not node.value:
         node.fail(f"{node.name} must be a non-empty string, got {_show(node.value)}")
     return node.value
+
+
+def boolean(node: Located) -> bool:
+    if not isinstance(node.value, bool):
+        node.fail(f"{node.name} must be true or false")
+    return node.value
+
+
+def one_of(node: Located, choices: tuple[str, ...]) -> str:
+    if node.value not in choices:
+        node.fail(f"{node.name} must be one of {', '.join(choices)}, got {node.value!r}")
+    return str(node.value)
 
 
 def size(node: Located, maximum: int = MAX_SIZE) -> int:
@@ -154,4 +214,12 @@ def _duration_text(seconds: float) -> str:
 
 
 def _show(value: Any) -> str:
-    return repr(value) if isinstance(value, (str, int, float, bool)) else type(value).__name__
+    """A value as a message repeats it: its first 64 characters, then ``…``."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)  # the reader refuses integers too long to write (4,300 digits)
+        return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+    if isinstance(value, str) and len(value) > SHOWN:
+        return repr(value[:SHOWN] + "…")
+    return repr(value) if isinstance(value, (str, float, bool)) else type(value).__name__

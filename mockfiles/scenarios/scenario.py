@@ -8,7 +8,7 @@ profile to give the limits the emulator enforces.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Union
@@ -18,9 +18,12 @@ from mockfiles.core.profiles import PROFILES, Profile, RateLimits, get_profile
 from mockfiles.core.timeouts import KEEP_ALIVE, MAX_TIMEOUT
 from mockfiles.exceptions import ScenarioError
 from mockfiles.scenarios.batches import BatchSettings, parse_batches
+from mockfiles.scenarios.chat import ChatSettings, parse_chat
 from mockfiles.scenarios.document import from_mapping, parse_document, plain_copy
 from mockfiles.scenarios.fault_rules import FaultRule, parse_faults
-from mockfiles.scenarios.located import MAX_SEED, Located, duration, integer, size, string
+from mockfiles.scenarios.fine_tuning import FineTuningSettings, parse_fine_tuning
+from mockfiles.scenarios.located import MAX_SEED, Located, duration, integer, read_each, size, string
+from mockfiles.scenarios.vector_stores import VectorStoreSettings, parse_vector_stores
 
 TOP_KEYS = (
     "profile",
@@ -34,14 +37,20 @@ TOP_KEYS = (
     "admin",
     "server",
     "batches",
+    "vector_stores",
+    "chat",
+    "fine_tuning",
     "azure",
 )
-RATE_KEYS = ("upload", "query", "window")
+RATE_KEYS = ("upload", "query", "window", "batch", "batch_list", "batch_window", "inference")
+INFERENCE_KEYS = {"requests": "inference", "tokens": "tokens", "window": "inference_window"}  # -> RateLimits
 LIMIT_KEYS = ("max_files", "max_total_bytes", "max_file_bytes")
 SERVER_KEYS = ("header_timeout", "body_timeout", "idle_reset")
 KNOWN_PURPOSES = tuple(dict.fromkeys(p for make in PROFILES.values() for p in make().purposes))
 
-JOURNAL_CAP_MAX = 1_000_000  # entries; each keeps its request's context (about 1 KB)
+JOURNAL_CAP_MAX = 1_000_000  # entries; each keeps its request's context (about 1.5 KB)
+JOURNAL_BYTES_MIN, JOURNAL_BYTES_MAX = 64 * 1024, 16 * 1024**3  # journal.max_bytes
+EXAMPLES = Path(__file__).with_name("examples")  # the example scenarios shipped with the package
 
 ScenarioSource = Union["Scenario", Mapping[str, Any], str, os.PathLike[str]]
 
@@ -53,12 +62,16 @@ class Scenario:
     profile: str | None = None
     seed: int | None = None
     keys: tuple[str, ...] | None = None
-    rate_limits: RateLimits | bool | None = None  # None: the profile's; False: off
+    rate_limits: dict[str, Any] | bool | None = None  # None: the profile's; False: off; else over the profile's
     limits: dict[str, Any] = field(default_factory=dict)  # only the keys the scenario sets
     processing: dict[str, float] = field(default_factory=dict)  # purpose or "default" -> delay
     faults: tuple[FaultRule, ...] = ()
     batches: BatchSettings = BatchSettings()
+    vector_stores: VectorStoreSettings = VectorStoreSettings()
+    chat: ChatSettings = ChatSettings()
+    fine_tuning: FineTuningSettings = FineTuningSettings()
     journal_cap: int | None = None
+    journal_bytes: int | None = None
     admin_token: str | None = None
     header_timeout: float | None = None  # the server's connection timeouts (mockfiles/timeouts.py)
     body_timeout: float | None = None
@@ -78,8 +91,8 @@ class Scenario:
         rate_limits = profile.rate_limits
         if self.rate_limits is False:
             rate_limits = None
-        elif isinstance(self.rate_limits, RateLimits):
-            rate_limits = self.rate_limits
+        elif isinstance(self.rate_limits, dict):
+            rate_limits = replace(rate_limits or RateLimits(), **self.rate_limits)
         return replace(
             profile,
             purposes=purposes,
@@ -107,13 +120,30 @@ def load_scenario(source: ScenarioSource | None) -> Scenario:
     if isinstance(source, Mapping):
         return parse_scenario(from_mapping(source))
     path = Path(source)
+    if not path.is_file():
+        path = example_scenario(str(source)) or path
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(str(path), None, "no such scenario file") from None
+        examples = ", ".join(example_names())
+        raise ScenarioError(str(path), None, f"no such scenario file, nor a shipped example ({examples})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(str(path), None, f"cannot read the scenario file: {exc}") from None
     return scenario_from_text(text, str(path))
+
+
+def example_scenario(name: str) -> Path | None:
+    """The shipped example scenario called ``name`` (``flaky_uploads``, or ``flaky_uploads.yaml``);
+    None when there is none, or when ``name`` is a path (``scenarios/flaky_uploads.yaml``)."""
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        return None
+    path = EXAMPLES / (name if name.endswith(".yaml") else name + ".yaml")
+    return path if path.is_file() else None
+
+
+def example_names() -> list[str]:
+    """The shipped example scenarios' names, as ``scenario=`` takes them."""
+    return sorted(path.stem for path in EXAMPLES.glob("*.yaml"))
 
 
 def scenario_from_text(text: str, source: str = "<scenario>") -> Scenario:
@@ -122,55 +152,74 @@ def scenario_from_text(text: str, source: str = "<scenario>") -> Scenario:
 
 
 def parse_scenario(doc: Located) -> Scenario:
+    """The scenario a document describes; every problem in it is found before it is refused
+    (``ScenarioError.problems``), each section and value checked on its own."""
     sections = doc.mapping(TOP_KEYS)
     out: dict[str, Any] = {"source": doc.source}
-    if "profile" in sections:
-        node = sections["profile"]
-        if not isinstance(node.value, str) or node.value not in PROFILES:
-            node.fail(f"unknown profile {node.value!r} in profile; choose one of {', '.join(PROFILES)}")
-        out["profile"] = node.value
-    if "seed" in sections:
-        out["seed"] = integer(sections["seed"], minimum=0, maximum=MAX_SEED)
-    if "auth" in sections:
-        auth = sections["auth"].mapping(("keys",))
-        if "keys" in auth:
-            keys = [string(item) for item in auth["keys"].items()]
-            out["keys"] = tuple(keys)
-    if "rate_limits" in sections:
-        out["rate_limits"] = _rate_limits(sections["rate_limits"])
-    if "limits" in sections:
-        out["limits"] = _limits(sections["limits"], out.get("profile"))
-    if "processing" in sections:
-        out["processing"] = _processing(sections["processing"], out.get("profile"))
-    if "faults" in sections:
-        out["faults"] = tuple(parse_faults(sections["faults"]))
-    if "batches" in sections:
-        out["batches"] = parse_batches(sections["batches"])
-    if "journal" in sections:
-        journal = sections["journal"].mapping(("cap",))
-        if "cap" in journal:
-            out["journal_cap"] = integer(journal["cap"], minimum=1, maximum=JOURNAL_CAP_MAX)
-    if "admin" in sections:
-        admin = sections["admin"].mapping(("token",))
-        if "token" in admin:
-            token = admin["token"]
-            problem = token_problem(token.value) if isinstance(token.value, str) else None
-            if problem:
-                token.fail(f"{token.name} {problem}")
-            out["admin_token"] = string(token)
-    if "azure" in sections:
-        azure = sections["azure"].mapping(("deployments",))
-        if "deployments" in azure:
-            out["deployments"] = tuple(string(item) for item in azure["deployments"].items())
-    if "server" in sections:
-        for key, node in sections["server"].mapping(SERVER_KEYS).items():
-            out[key] = _timeout(node)
-            if key == "idle_reset" and out[key] >= KEEP_ALIVE:
-                node.fail(
-                    f"{node.name} must be below {KEEP_ALIVE:g}s: the server closes connections idle that long itself"
-                )
+    for name in TOP_KEYS:  # in this order: the profile is known before the limits that depend on it
+        node = sections.get(name)
+        if node is not None:
+            with node.noting():
+                SECTIONS[name](node, out)
+    doc.raise_problems()
     out["document"] = _shown(plain_copy(doc.value, doc.source, for_json=True))
     return Scenario(**out)
+
+
+def _profile(node: Located, out: dict[str, Any]) -> None:
+    if not isinstance(node.value, str) or node.value not in PROFILES:
+        node.fail(f"unknown profile {node.value!r} in profile; choose one of {', '.join(PROFILES)}")
+    out["profile"] = node.value
+
+
+def _auth(node: Located, out: dict[str, Any]) -> None:
+    auth = node.mapping(("keys",))
+    if "keys" in auth:
+        keys = []
+        for item in auth["keys"].items():
+            with item.noting():
+                keys.append(string(item))
+        out["keys"] = tuple(keys)
+
+
+def _journal(node: Located, out: dict[str, Any]) -> None:
+    journal = node.mapping(("cap", "max_bytes"))
+    if "cap" in journal:
+        out["journal_cap"] = integer(journal["cap"], minimum=1, maximum=JOURNAL_CAP_MAX)
+    if "max_bytes" in journal:
+        out["journal_bytes"] = max_bytes = size(journal["max_bytes"], maximum=JOURNAL_BYTES_MAX)
+        if max_bytes < JOURNAL_BYTES_MIN:
+            journal["max_bytes"].fail(f"journal.max_bytes must be at least 64KiB, got {journal['max_bytes'].value}")
+
+
+def _admin(node: Located, out: dict[str, Any]) -> None:
+    admin = node.mapping(("token",))
+    if "token" in admin:
+        token = admin["token"]
+        problem = token_problem(token.value) if isinstance(token.value, str) else None
+        if problem:
+            token.fail(f"{token.name} {problem}")
+        out["admin_token"] = string(token)
+
+
+def _azure(node: Located, out: dict[str, Any]) -> None:
+    azure = node.mapping(("deployments",))
+    if "deployments" in azure:
+        deployments = []
+        for item in azure["deployments"].items():
+            with item.noting():
+                deployments.append(string(item))
+        out["deployments"] = tuple(deployments)
+
+
+def _server(node: Located, out: dict[str, Any]) -> None:
+    for key, value in node.mapping(SERVER_KEYS).items():
+        with value.noting():
+            out[key] = _timeout(value)
+            if key == "idle_reset" and out[key] >= KEEP_ALIVE:
+                value.fail(
+                    f"{value.name} must be below {KEEP_ALIVE:g}s: the server closes connections idle that long itself"
+                )
 
 
 def _timeout(node: Located) -> float:
@@ -206,19 +255,21 @@ def token_problem(token: str) -> str | None:
     return None
 
 
-def _rate_limits(node: Located) -> RateLimits | bool:
-    if isinstance(node.value, bool):
-        return node.value
-    entries = node.mapping(RATE_KEYS)
-    base = RateLimits()
-    upload = entries.get("upload")
-    query = entries.get("query")
-    window = entries.get("window")
-    return RateLimits(
-        upload=base.upload if upload is None else _per_window(upload),
-        query=base.query if query is None else _per_window(query),
-        window=base.window if window is None else duration(window, positive=True),
-    )
+def _rate_limits(node: Located) -> dict[str, Any] | bool:
+    """The values the scenario sets, over the profile's (``true``: the profile's as they are)."""
+    if node.value is True:
+        return {}
+    if node.value is False:
+        return False
+    limits: dict[str, Any] = {}
+    for key, entry in node.mapping(RATE_KEYS).items():
+        if key == "inference":  # the model routes: {requests, tokens, window}
+            for name, value in entry.mapping(tuple(INFERENCE_KEYS)).items():
+                field = INFERENCE_KEYS[name]
+                limits[field] = duration(value, positive=True) if name == "window" else _per_window(value)
+        else:
+            limits[key] = duration(entry, positive=True) if key.endswith("window") else _per_window(entry)
+    return limits
 
 
 def _per_window(node: Located) -> int | None:
@@ -234,21 +285,63 @@ def _purposes_for(profile: str | None) -> tuple[str, ...]:
 def _limits(node: Located, profile: str | None) -> dict[str, Any]:
     limits: dict[str, Any] = {}
     for key, value in node.mapping(LIMIT_KEYS).items():
-        if key == "max_files":
-            limits[key] = None if value.value is None else integer(value, minimum=0)
-        elif key == "max_total_bytes":
-            limits[key] = None if value.value is None else size(value)
-        elif isinstance(value.value, dict):
-            limits[key] = {purpose: size(v) for purpose, v in value.mapping(_purposes_for(profile)).items()}
-        else:
-            limits[key] = size(value)
+        with value.noting():
+            _limit(key, value, profile, limits)
     return limits
+
+
+def _limit(key: str, value: Located, profile: str | None, limits: dict[str, Any]) -> None:
+    if key == "max_files":
+        limits[key] = None if value.value is None else integer(value, minimum=0)
+    elif key == "max_total_bytes":
+        limits[key] = None if value.value is None else size(value)
+    elif isinstance(value.value, dict):
+        per_purpose = value.mapping(_purposes_for(profile))
+        limits[key] = read_each(per_purpose, dict.fromkeys(per_purpose, size))
+    else:
+        limits[key] = size(value)
 
 
 def _processing(node: Located, profile: str | None) -> dict[str, float]:
     delays: dict[str, float] = {}
     for purpose, entry in node.mapping(("default", *_purposes_for(profile))).items():
-        settings = entry.mapping(("delay",))
-        if "delay" in settings:
-            delays[purpose] = duration(settings["delay"])
+        with entry.noting():
+            settings = entry.mapping(("delay",))
+            if "delay" in settings:
+                delays[purpose] = duration(settings["delay"])
     return delays
+
+
+def _put(key: str, read: Callable[[Located], Any]) -> Callable[[Located, dict[str, Any]], None]:
+    def put(node: Located, out: dict[str, Any]) -> None:
+        out[key] = read(node)
+
+    return put
+
+
+def _with_profile(key: str, read: Callable[[Located, str | None], Any]) -> Callable[[Located, dict[str, Any]], None]:
+    """A section whose reading depends on the scenario's profile (read before it: ``TOP_KEYS`` order)."""
+
+    def put(node: Located, out: dict[str, Any]) -> None:
+        out[key] = read(node, out.get("profile"))
+
+    return put
+
+
+SECTIONS: dict[str, Callable[[Located, dict[str, Any]], None]] = {
+    "profile": _profile,
+    "seed": _put("seed", lambda node: integer(node, minimum=0, maximum=MAX_SEED)),
+    "auth": _auth,
+    "rate_limits": _put("rate_limits", lambda node: _rate_limits(node)),
+    "limits": _with_profile("limits", lambda node, profile: _limits(node, profile)),
+    "processing": _with_profile("processing", lambda node, profile: _processing(node, profile)),
+    "faults": _put("faults", lambda node: tuple(parse_faults(node))),
+    "batches": _put("batches", parse_batches),
+    "chat": _put("chat", parse_chat),
+    "vector_stores": _put("vector_stores", parse_vector_stores),
+    "fine_tuning": _put("fine_tuning", parse_fine_tuning),
+    "journal": _journal,
+    "admin": _admin,
+    "azure": _azure,
+    "server": _server,
+}

@@ -23,6 +23,7 @@ CREATE_FIELDS = ("bytes", "filename", "mime_type", "purpose", "expires_after")
 COMPLETE_FIELDS = ("part_ids", "md5")
 EXPIRES_AFTER_FIELDS = ("anchor", "seconds")
 INT64_MAX = 2**63 - 1  # beyond it, no service's validator reads the number as an integer at all
+MIME_TYPE_MAX = 255  # characters: a type and a subtype of at most 127 each and "/" (RFC 6838, 4.2)
 T = TypeVar("T")
 
 
@@ -30,7 +31,7 @@ T = TypeVar("T")
 class CreateRequest:
     bytes: int
     filename: str
-    mime_type: str  # any string: no per-purpose list of MIME types is published to check it against
+    mime_type: str  # any string of at most 255 characters: no per-purpose list of MIME types is published
     purpose: str
     expires_after: int | None = None  # seconds: the completed File's lifetime
 
@@ -50,6 +51,8 @@ def parse_create(body: object) -> CreateRequest:
         raise OutOfRange("bytes", low=1, high=UploadRules.max_bytes, value=size)
     filename = _required(fields, "filename", str)
     mime_type = _required(fields, "mime_type", str)
+    if len(mime_type) > MIME_TYPE_MAX:
+        raise InvalidRequest("string_too_long", param="mime_type", limit=MIME_TYPE_MAX, length=len(mime_type))
     purpose = _required(fields, "purpose", str)
     return CreateRequest(size, filename, mime_type, purpose, _expires_after(fields.get("expires_after")))
 

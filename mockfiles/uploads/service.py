@@ -7,6 +7,9 @@ multipart reader filled, and the completed File's chunks are those lists laid en
 no byte is copied. Until then a pending Upload's Parts count toward the account's storage
 (held in the store under the Upload's id), and they are freed when it completes, is
 cancelled or expires. Expiry is lazy, as the store's: a heap drained at each operation.
+Nothing an Upload keeps grows without bound: a ``mime_type`` of at most 255 characters, at most
+``max_parts`` Parts (10,000, as S3's), and once it has ended it is remembered one lifetime more (a
+retried complete or cancel is still answered), then forgotten, as S3 forgets a finished upload.
 
 Every refusal is worded in the one error table (``error_table.py``); the request bodies are read
 in ``upload_requests``. docs/uploads.md describes the whole API.
@@ -14,16 +17,17 @@ in ``upload_requests``. docs/uploads.md describes the whole API.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mockfiles.core import ids
 from mockfiles.core.errors import InvalidRequest, MockFilesError, NotFound, PayloadTooLarge, QuotaExceeded
 from mockfiles.core.profiles import UploadRules
+from mockfiles.files.digest import md5_of as md5_of
 from mockfiles.files.service import Files, Outcome
 from mockfiles.files.store import StoredFile
+from mockfiles.persistence.changes import NO_CHANGES, Changes
 from mockfiles.uploads.requests import CompleteRequest, CreateRequest
 
 
@@ -114,14 +118,6 @@ def parts_over_max(upload_id: str, held: int, size: int, limit: int) -> InvalidR
     return InvalidRequest("parts_over_max", param="data", id=upload_id, held=held, size=size, limit=limit)
 
 
-def md5_of(chunks: Iterable[bytes]) -> str:
-    """The hex md5 of chunks, fed one by one: never joined (1 GiB in 64 KiB chunks: see docs/uploads.md)."""
-    digest = hashlib.md5(usedforsecurity=False)
-    for chunk in chunks:
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
 class Uploads:
     """Every account's Uploads, over one Files service (its lock, clock, store and rules)."""
 
@@ -129,7 +125,9 @@ class Uploads:
         self.files = files
         self._uploads: dict[str, Upload] = {}
         self._expiry: list[tuple[int, int, str]] = []
+        self._forget: list[tuple[float, int, str]] = []  # (when an ended Upload is forgotten, seq, id): a heap
         self._seq = 0
+        self.changes: Changes = NO_CHANGES  # a data directory's marks (persistence/changes.py)
 
     @property
     def rules(self) -> UploadRules:
@@ -183,6 +181,7 @@ class Uploads:
                 seq=self._seq,
             )
             self._uploads[upload.id] = upload
+            self.changes.put("upload", upload.id, account, upload)
             heapq.heappush(self._expiry, (upload.expires_at, upload.seq, upload.id))
             return upload
 
@@ -211,6 +210,7 @@ class Uploads:
         with self.files.lock:
             now = self._now()
             upload = self._open(account, upload_id, "add a Part to")
+            self._check_parts(upload)
             _, used = self.files.store.usage(account, now)
             return PartBudget(
                 upload_id=upload.id,
@@ -227,6 +227,7 @@ class Uploads:
         with files.lock:
             now = self._now()
             upload = self._open(account, upload_id, "add a Part to")
+            self._check_parts(upload)
             if size > rules.max_part_bytes:
                 raise part_too_large(rules.max_part_bytes, size)
             if upload.held + size > rules.max_bytes:
@@ -238,6 +239,7 @@ class Uploads:
             part = Part(self._new_part_id(upload), upload.id, int(now), chunks, size)
             upload.parts[part.id] = part
             upload.held += size
+            self.changes.put("upload_part", part.id, account, part)
             files.store.hold(upload.id, account, size, upload.expires_at)
             return part
 
@@ -288,8 +290,8 @@ class Uploads:
                 raise
             upload.file_id = f.id
             upload.state = "completed"
-            upload.parts = {}  # the listed Parts live on in the File; the others are freed
-            upload.held = 0
+            self._forget_parts(upload)  # the listed Parts live on in the File; the others are freed
+            self._ended(upload, files.clock.now())
             return upload
 
     def cancel(self, account: str, upload_id: str) -> Upload:
@@ -303,6 +305,7 @@ class Uploads:
                 raise self._state_error(upload, "cancel")
             upload.state = "cancelled"
             self._free(upload)
+            self._ended(upload, now)
             return upload
 
     # --- inside the lock ----------------------------------------------------------------
@@ -317,12 +320,34 @@ class Uploads:
             if upload is not None and upload.state == "pending":
                 upload.state = "expired"
                 self._free(upload)
+                self._ended(upload, upload.expires_at)
+        forget = self._forget
+        while forget and forget[0][0] <= now:
+            _, _, upload_id = heapq.heappop(forget)
+            if self._uploads.pop(upload_id, None) is not None:
+                self.changes.drop("upload", upload_id)
         return now
 
+    def _ended(self, upload: Upload, at: float) -> None:
+        """An Upload has ended at ``at``: it is forgotten one lifetime later."""
+        heapq.heappush(self._forget, (at + self.rules.lifetime, upload.seq, upload.id))
+
+    def _check_parts(self, upload: Upload) -> None:
+        limit = self.rules.max_parts
+        if len(upload.parts) >= limit:
+            raise InvalidRequest("upload_part_limit", param="data", id=upload.id, limit=limit)
+
     def _free(self, upload: Upload) -> None:
+        self._forget_parts(upload)
+        self.files.store.release(upload.id)
+
+    def _forget_parts(self, upload: Upload) -> None:
+        """The Upload has ended: its Parts go (marked, with its new state)."""
+        for part_id in upload.parts:
+            self.changes.drop("upload_part", part_id)
         upload.parts = {}
         upload.held = 0
-        self.files.store.release(upload.id)
+        self.changes.put("upload", upload.id, upload.account, upload)
 
     def _find(self, account: str, upload_id: str) -> Upload:
         upload = self._uploads.get(upload_id)

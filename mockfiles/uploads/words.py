@@ -40,6 +40,16 @@ ROWS: dict[str, Row] = {
         "storage_limit_exceeded",
         native=NATIVE_TOO_LARGE,
     ),
+    "string_too_long": Row(
+        "Invalid '{param}': string too long. Expected a string with maximum length {limit}, "
+        "but got a string with length {length} instead.",
+        "string_above_max_length",
+    ),
+    "upload_part_limit": Row(
+        "Upload {id} already has {limit} Parts, the most an Upload can take. Complete it with the Parts it has, "
+        "or cancel it and send larger Parts.",
+        "upload_part_limit_exceeded",
+    ),
     "no_such_upload": Row("No such Upload object: {id}"),
     "upload_completed": Row(CANNOT + "it is already completed (its File is {file_id}).", "upload_already_completed"),
     "upload_cancelled": Row(CANNOT + "it was cancelled.", "upload_cancelled"),

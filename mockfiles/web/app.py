@@ -5,6 +5,7 @@ responses (in the request's dialect). docs/architecture.md follows one request t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -13,12 +14,22 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from mockfiles.core.errors import ConnectionRefusal, HeadersTooLarge, MockFilesError, ServerError
+from mockfiles.core.echoes import echoed
+from mockfiles.core.error_table import injected_defaults
+from mockfiles.core.errors import (
+    BrowserRefused,
+    ConnectionRefusal,
+    HeadersTooLarge,
+    InjectedError,
+    MockFilesError,
+    ServerError,
+)
 from mockfiles.core.record import Arrival, Record
+from mockfiles.core.scheduler import ALL
 from mockfiles.core.timeouts import Timeouts
 from mockfiles.emulator import Emulator
 from mockfiles.web.api import Api, mount
-from mockfiles.web.api.batches import write_due_results
+from mockfiles.web.browsers import BrowserPolicy
 from mockfiles.web.control.admin import PREFIX as ADMIN_PREFIX
 from mockfiles.web.dialects import Dialect
 from mockfiles.web.dialects.azure import AzureDialect, AzureV1Dialect
@@ -33,13 +44,23 @@ from mockfiles.web.responses import JSONResponse
 from mockfiles.web.routing import Router
 
 log = logging.getLogger("mockfiles")
+MAX_RETRY_DIGITS = 9  # x-stainless-retry-count
 MAX_HEADER_BYTES = 32 * 1024  # the server itself (httptools) sets no limit
 ADMIN_PATHS = ADMIN_PREFIX + "/"
 # Request headers the journal keeps under these names: a retry test's id (its instructions apply),
 # and the keys that group attempts into one logical call (docs/retries.md).
 TAGS = {b"x-retry-test-id": "retry_test", b"idempotency-key": "idempotency_key", b"x-mockfiles-call": "call_key"}
 WATCHED = frozenset(
-    (b"content-length", b"transfer-encoding", b"x-stainless-retry-count", b"authorization", b"api-key", *TAGS)
+    (
+        b"content-length",
+        b"transfer-encoding",
+        b"x-stainless-retry-count",
+        b"authorization",
+        b"api-key",
+        b"origin",
+        b"expect",
+        *TAGS,
+    )
 )
 
 
@@ -48,8 +69,14 @@ class MockFilesApp:
     path decides which one answers, and every error is rendered here, in its shape.
     ``connections`` gives each request's connection handle (transport.py)."""
 
-    def __init__(self, emulator: Emulator, connections: ConnectionFactory = UvicornConnection) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        connections: ConnectionFactory = UvicornConnection,
+        browsers: BrowserPolicy | None = None,
+    ) -> None:
         self.emulator = emulator
+        self.browsers = browsers if browsers is not None else BrowserPolicy()
         self.openai = OpenAIDialect()
         compatible, native = CompatibleDialect(), NativeDialect()
         self.azure, self.azure_v1 = AzureDialect(), AzureV1Dialect()
@@ -78,7 +105,9 @@ class MockFilesApp:
             return
         path: str = scope["path"]
         dialect = self.dialect_for(path)
-        header_bytes, body_expected, retry_count, tags, authorization = scan_headers(scope)
+        header_bytes, body_expected, retry_count, tags, authorization, origin, expect = scan_headers(scope)
+        admin = path.startswith(ADMIN_PATHS)
+        preflight = origin is not None and scope["method"] == "OPTIONS" and has_header(scope, PREFLIGHT)
         emulator = self.emulator
         received_at, received_wall = emulator.clock.now_and_wall()
         arrival = Arrival(
@@ -89,7 +118,7 @@ class MockFilesApp:
             scope["query_string"],
             retry_count,
             emulator.generation,
-            not path.startswith(ADMIN_PATHS),
+            not (admin or preflight),  # journaled: API requests only
             received_at,
             received_wall,
             time.perf_counter(),
@@ -103,21 +132,61 @@ class MockFilesApp:
             try:
                 if header_bytes > MAX_HEADER_BYTES:
                     raise HeadersTooLarge(MAX_HEADER_BYTES)
+                if expect is not None:
+                    raise expectation_failed(expect)
+                if origin is not None or admin:
+                    exchange.cors = self.browser_checks(scope, origin, admin)
+                if preflight:
+                    raise Preflight()
                 dialect.check_request(scope["query_string"])
                 operation = self.router.resolve(scope)
                 if operation.endpoint is not None:
                     await self.front.admit(exchange, operation.endpoint)
-                    batches = emulator.batches
-                    if batches.pending(received_at) or batches.owes(record.key):  # its arrival's time
-                        await write_due_results(batches, exchange.record.key)  # off the event loop
+                    if emulator.scheduler.behind(record.key, received_at):  # its arrival's time
+                        await current(exchange, record.key)
+                elif operation.everyone and emulator.scheduler.behind(ALL, received_at):
+                    await current(exchange, ALL)
                 request = Request(scope, exchange.receive if body_expected else receive)
                 response = await operation.handler(request, exchange)
+            except Preflight:
+                response = Response(status_code=204)
             except Exception as exc:
                 response = error_response(dialect, record, exc)
+            if response is not None and emulator.behind:
+                response = await stored_first(emulator, dialect, record, response)
             if response is not None:
                 await exchange.respond(response)
+        except asyncio.CancelledError:  # the server stops, and its grace period is over
+            await stopped(exchange)
         finally:
             exchange.finish()
+
+    def browser_checks(self, scope: Scope, origin_raw: bytes | None, admin: bool) -> list[tuple[bytes, bytes]] | None:
+        """What a browser's request may do (browsers.py): an admin request a page of another site
+        could have sent is refused; a preflight is answered or refused; the CORS headers of the
+        answer, if it gets any."""
+        origin = origin_raw.decode("latin-1") if origin_raw is not None else None
+        method: str = scope["method"]
+        token_required = self.emulator.admin_token is not None
+        browsers = self.browsers
+        preflight = origin is not None and method == "OPTIONS" and has_header(scope, PREFLIGHT)
+        if admin:
+            host = header(scope, b"host")
+            wanted = header(scope, PREFLIGHT) if preflight else method
+            browsers.check_admin(wanted or method, host, origin, token_required)
+            if origin is None:
+                return None
+            if preflight and not (token_required and browsers.origin_allowed(origin)):
+                raise BrowserRefused("cors_admin_refused", origin=origin)
+            grant = browsers.admin_grant(origin, token_required)
+        else:
+            assert origin is not None
+            if preflight and not browsers.origin_allowed(origin):
+                raise BrowserRefused("cors_origin_not_allowed", origin=origin)
+            grant = browsers.grant(origin)
+        if preflight and grant is not None:
+            grant = browsers.preflight(origin or "", header(scope, b"access-control-request-headers"), admin)
+        return grant
 
     # --- what the connection asks (protocol.Answers) ---------------------------------
 
@@ -156,6 +225,36 @@ class MockFilesApp:
         return status, headers, orjson.dumps(body)
 
 
+async def current(ex: Exchange, account: str | None) -> None:
+    """Wait, without holding up anyone else, until the emulator's work due for ``account`` (``ALL``:
+    for every account) by now is done (scheduler.py): a request never finds its account's batch
+    ended without its files, and never does that work itself."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:  # from the scheduler's thread
+        loop.call_soon_threadsafe(_set, done)
+
+    ex.transport.emulator.scheduler.when_current(account, wake)
+    await done
+    await ex.drop_if_stale()  # a reset let it go: not into the new state
+
+
+def _set(done: asyncio.Future[None]) -> None:
+    if not done.done():
+        done.set_result(None)
+
+
+async def stored_first(emulator: Emulator, dialect: Dialect, record: Record, response: Response) -> Response | None:
+    """The answer, once the changes it follows are in the data directory (off the event loop);
+    if they cannot be written, the error instead: never an answer for what is not kept."""
+    try:
+        await asyncio.to_thread(emulator.flush)
+    except Exception as exc:
+        return error_response(dialect, record, exc)
+    return response
+
+
 def error_response(dialect: Dialect, record: Record, exc: Exception) -> Response | None:
     """The one place where exceptions become responses (or no response)."""
     if isinstance(exc, Dropped):
@@ -175,6 +274,27 @@ def error_response(dialect: Dialect, record: Record, exc: Exception) -> Response
     return JSONResponse(body, status, headers)
 
 
+async def stopped(exchange: Exchange) -> None:
+    """A request still unanswered when the server's grace period ends (docs/wire.md#connections):
+    answered 503 if nothing of its answer was sent yet, else its connection is reset (a
+    download cut short, rather than one that looks whole)."""
+    task = asyncio.current_task()
+    if task is not None and hasattr(task, "uncancel"):  # Python 3.11+: the cancellation is handled here
+        task.uncancel()
+    record = exchange.record
+    record.action = "server_stopping"
+    if record.recorded_at is None:  # the journal is written just before the first byte of an answer
+        type, code, message = injected_defaults(503, "")  # the real service's words for a 503
+        error = InjectedError(503, message=message, type=type, code=code, param=None)
+        response = error_response(exchange.dialect, record, error)
+        if response is not None:
+            await exchange.respond(response)
+        return
+    if exchange.connection.reachable():
+        exchange.connection.reset()
+        await exchange.closed()
+
+
 async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
     """Lifespan events are acknowledged (there is nothing to start or stop); websockets are
     refused."""
@@ -190,12 +310,36 @@ async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": 1000})
 
 
-def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None]:
+class Preflight(Exception):
+    """A CORS preflight that may go on: answered 204 with the headers ``browser_checks`` gave."""
+
+
+PREFLIGHT = b"access-control-request-method"
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header read from the scope (for the rare requests that need one more)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            text: str = value.decode("latin-1")
+            return text
+    return None
+
+
+def has_header(scope: Scope, name: bytes) -> bool:
+    return any(key == name for key, _ in scope["headers"])
+
+
+def scan_headers(
+    scope: Scope,
+) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None, bytes | None, bytes | None]:
     """One pass over the request headers: their total size, whether a body follows,
     (for the journal) the SDK's retry count and the headers that tie attempts into calls
-    (``TAGS``: None when there are none, as for most requests), and the first
-    ``Authorization`` (raw: the front layer parses it)."""
-    size, body, retry_count, authorization, api_key = 0, False, None, None, None
+    (``TAGS``: None when there are none, as for most requests), the first ``Authorization``
+    (raw: the front layer parses it; Azure's ``api-key`` as a bearer key), the ``Origin`` a
+    browser sends (raw: browsers.py), and an ``Expect`` other than ``100-continue`` (None when
+    there is none)."""
+    size, body, retry_count, authorization, api_key, origin, expect = 0, False, None, None, None, None, None
     tags: dict[str, str] | None = None
     for name, value in scope["headers"]:
         size += len(name) + len(value)
@@ -206,18 +350,32 @@ def scan_headers(scope: Scope) -> tuple[int, bool, int | None, dict[str, str] | 
         elif name == b"transfer-encoding":
             body = True
         elif name == b"x-stainless-retry-count":
-            retry_count = int(value) if value.isdigit() else None
+            # a count of at most 9 digits: a longer one is no retry count (kept as none, not refused: the
+            # real services ignore the header), nor an integer the journal could not write
+            retry_count = int(value) if value.isdigit() and len(value) <= MAX_RETRY_DIGITS else None
         elif name == b"authorization":
             authorization = value if authorization is None else authorization
         elif name == b"api-key":  # Azure's key header: the same account as a bearer key
             api_key = value if api_key is None else api_key
+        elif name == b"origin":
+            origin = value if origin is None else origin
+        elif name == b"expect":
+            expect = value if value.strip().lower() != b"100-continue" and expect is None else expect
         elif name in TAGS:
             tags = tags or {}
             tags.setdefault(TAGS[name], value.decode("latin-1"))
     if authorization is None and api_key is not None:
         authorization = b"Bearer " + api_key
-    return size, body, retry_count, tags, authorization
+    return size, body, retry_count, tags, authorization, origin, expect
 
 
-def build_app(emulator: Emulator) -> MockFilesApp:
-    return MockFilesApp(emulator)
+def expectation_failed(expect: bytes) -> ConnectionRefusal:
+    """417 for an ``Expect`` the server cannot meet: HTTP defines only ``100-continue``, which
+    uvicorn meets (docs/wire.md#connections)."""
+    value = echoed(expect.decode("latin-1"))
+    message = f"Expectation Failed: only 'Expect: 100-continue' is supported, not 'Expect: {value}'."
+    return ConnectionRefusal(417, message)
+
+
+def build_app(emulator: Emulator, browsers: BrowserPolicy | None = None) -> MockFilesApp:
+    return MockFilesApp(emulator, browsers=browsers)

@@ -31,7 +31,7 @@ async def within(coro: Awaitable[None], seconds: float) -> None:
     waited.result()
 
 
-__all__ = ["ProxyPage", "BodyCut", "cut_sender", "dribbled", "malformed"]
+__all__ = ["ProxyPage", "BodyCut", "cut_sender", "dribbled", "malformed", "events_cut"]
 
 
 class ProxyPage(Exception):
@@ -136,5 +136,30 @@ def cut_sender(
             reset()
             await closed()
         dropped = True
+
+    return send_cut
+
+
+def events_cut(
+    events: int, send: Send, record: Record, reset: Callable[[], None], closed: Callable[[], Awaitable[None]]
+) -> Send:
+    """``send`` for a streamed answer cut after ``events`` server-sent events (each one piece of the
+    body): the head and that many events, then a reset, as a stream dropped mid-way looks to a client."""
+    sent = 0
+    dropped = False
+
+    async def send_cut(message: Message) -> None:
+        nonlocal sent, dropped
+        if dropped:
+            return
+        if message["type"] != "http.response.body" or sent < events:
+            if message["type"] == "http.response.body":
+                sent += 1
+            await send(message)
+            return
+        dropped = True
+        record.details["cut_after_events"] = sent
+        reset()
+        await closed()
 
     return send_cut

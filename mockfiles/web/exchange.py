@@ -31,7 +31,8 @@ from mockfiles.core.errors import MockFilesError
 from mockfiles.core.record import Record
 from mockfiles.emulator import Emulator
 from mockfiles.web.dialects import Dialect
-from mockfiles.web.effects import BodyCut, cut_sender, dribbled, malformed, within
+from mockfiles.web.effects import BodyCut, cut_sender, dribbled, events_cut, malformed, within
+from mockfiles.web.streams import EventStream
 
 HOLD_CLOSE_WAIT = 5.0  # seconds to wait for the client to be gone once its connection is closed
 ADVICE_HEADERS = (b"retry-after", b"retry-after-ms", b"x-should-retry")
@@ -136,11 +137,11 @@ class Holds:
         entry = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
             self._held.add(entry)
+        released = asyncio.ensure_future(_set(entry[1]))
         try:
-            released = asyncio.ensure_future(_set(entry[1]))
             await asyncio.wait([released, gone], timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-            released.cancel()
         finally:
+            released.cancel()  # also when the wait itself is cancelled: no task is left pending
             with self._lock:
                 self._held.discard(entry)
 
@@ -188,6 +189,8 @@ class Exchange:
         "cut",
         "dribble",
         "authorization",
+        "cors",
+        "cut_events",
     )
 
     def __init__(
@@ -216,6 +219,8 @@ class Exchange:
         self.cut: BodyCut | None = None  # a decision that waits for bytes of a body
         self.dribble: tuple[Direction, float] | None = None  # a body limited to so many bytes per second
         self.authorization = authorization  # the first Authorization header's raw value, found by the header scan
+        self.cors: list[tuple[bytes, bytes]] | None = None  # the CORS headers of the answer (browsers.py)
+        self.cut_events: int | None = None  # a streamed answer is reset after this many events
 
     async def receive(self) -> Message:
         message = await self._receive()
@@ -319,6 +324,8 @@ class Exchange:
             given = {name for name, _ in headers}
             stamped = [h for h in stamped if h[0] not in given]
         headers += stamped
+        if self.cors is not None:
+            headers += self.cors
         if record.status >= 400 and journaled:
             record.advice = retry_advice(headers)
         if not self.body_read and expects_continue(self.scope):
@@ -344,8 +351,10 @@ class Exchange:
         send = self._send
         if self.cut is not None and self.cut.decision.body == "response":
             send = cut_sender(self.cut, self._send, self.record, self.connection.reset, self.closed)
-        elif self.after == "truncate":
-            send = self._truncate
+        elif self.after == "truncate" or (self.cut_events is not None and not isinstance(response, EventStream)):
+            send = self._truncate  # an answer that is not a stream is cut in half instead
+        elif self.cut_events is not None:
+            send = events_cut(self.cut_events, self._send, record, self.connection.reset, self.closed)
         if self.dribble is not None and self.dribble[0] == "response":
             send = dribbled(send, self.dribble[1])
         await response(self.scope, self._receive, send)

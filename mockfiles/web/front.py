@@ -6,8 +6,10 @@ dialect, in this order:
 3. **the fault decision**: the decision sources (the scenario's fault rules, ``Emulator.deciders``)
    are asked in turn, and the first decision is carried out by the transport layer. The scenario's
    rules decide an upload once its form is read (``admit_form``), so that they can match its
-   purpose and filename: it is rate-limited before its body is read, faulted after; a source that
-   does not read forms decides it on arrival.
+   purpose and filename, and a model request once its prompt is read (``admit_prompt``: its model,
+   files and text): it is rate-limited before its body is read, faulted after; a source that does
+   not read forms decides it on arrival. A model request's tokens are charged once its answer is
+   known (``take_tokens``: the ``inference`` class's tokens per minute).
 
 The application admits every request this way before its handler runs (routes name their
 endpoint), so a new endpoint gets all three without a line of its own. A request a fault answers
@@ -19,10 +21,12 @@ dressed as a real refusal: the ``x-ratelimit-*`` headers say the window is full.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from mockfiles.admission.auth import authenticate_raw
 from mockfiles.admission.decision import Decision, DecisionSource, RequestView, Stage
 from mockfiles.admission.ratelimit import RateDecision
+from mockfiles.core.accounts import account_id
 from mockfiles.core.errors import InjectedRateLimit, MockFilesError, RateLimited
 from mockfiles.core.record import Record
 from mockfiles.core.registry import Endpoint
@@ -45,7 +49,7 @@ class Front:
         key = record.key = authenticate_raw(ex.authorization, emulator.keys)
         if emulator.limiter.limits is not None:
             self._limit(record, endpoint)
-        deciders = emulator.deciders if endpoint.body != "upload" else emulator.arrival_deciders
+        deciders = emulator.arrival_deciders if endpoint.body in ("upload", "prompt") else emulator.deciders
         if "retry_test" in record.details:  # x-retry-test-id: its instructions come first (retry_decider.py)
             deciders = (emulator.retry_decider, *deciders)
         if deciders:
@@ -62,6 +66,36 @@ class Front:
                 return await self._decide(deciders, ex, endpoint, "form", purpose, filename)
         return None
 
+    async def admit_prompt(
+        self, ex: Exchange, model: str, file_ids: tuple[str, ...], filenames: tuple[str, ...], prompt: str
+    ) -> None:
+        """The fault decision of a model request whose prompt has been read."""
+        deciders = self.emulator.form_deciders
+        if deciders and not ex.decided:
+            endpoint = Endpoint.named(ex.record.endpoint or "")
+            if endpoint is not None:
+                asked = {"model": model, "file_ids": file_ids, "filenames": filenames, "prompt": prompt}
+                await self._decide(deciders, ex, endpoint, "prompt", asked=asked)
+
+    def take_tokens(self, ex: Exchange, tokens: int, model: str) -> None:
+        """Charge a model request's tokens to its key's budget (the ``inference`` class's tokens per
+        window), or refuse it with 429 when they do not fit."""
+        record = ex.record
+        decision = self.emulator.limiter.take_tokens(record.key or "", tokens, self.emulator.clock.pacing())
+        if decision is None:
+            return
+        record.tokens = decision
+        if decision.allowed:
+            return
+        record.action = "rate_limited"
+        too_large = decision.retry_after == float("inf")
+        wait = decision.reset if too_large else decision.retry_after
+        err = RateLimited(retry_after=wait, limit=decision.limit, kind="tokens", endpoint=record.endpoint)
+        err.reason = "request_too_large_tpm" if too_large else "rate_limited_tpm"
+        err.fields.update(model=model, organization=account_id(record.key or ""), used=decision.used)
+        err.fields["requested"] = decision.requested
+        raise err
+
     # --- the steps ------------------------------------------------------------------------
 
     def _limit(self, record: Record, endpoint: Endpoint) -> None:
@@ -72,9 +106,17 @@ class Front:
         record.rate = decision
         if not decision.allowed:
             record.action = "rate_limited"
-            raise RateLimited(
-                retry_after=decision.retry_after, limit=decision.limit, kind=decision.kind, endpoint=endpoint.id
+            err = RateLimited(
+                retry_after=decision.retry_after,
+                limit=decision.limit,
+                kind=decision.kind,
+                endpoint=endpoint.id,
+                window=decision.window,
             )
+            if decision.kind == "inference":  # requests per minute, worded as OpenAI words them
+                err.reason = "rate_limited_rpm"
+                err.fields["organization"] = account_id(record.key or "")
+            raise err
 
     async def _decide(
         self,
@@ -84,6 +126,7 @@ class Front:
         stage: Stage,
         purpose: str | None = None,
         filename: str | None = None,
+        asked: dict[str, Any] | None = None,
     ) -> Outcome | None:
         record, arrival = ex.record, ex.record.arrival
         view = RequestView(
@@ -97,6 +140,7 @@ class Front:
             ScopeHeaders(ex.scope["headers"]),
             purpose,
             filename,
+            **(asked or {}),
         )
         for source in deciders:
             decision = source.decide(view)
@@ -120,6 +164,9 @@ class Front:
         if decision.rate:  # a bandwidth: the body is dribbled
             ex.dribble = (decision.body or "response", decision.rate)
             record.details["bandwidth"] = int(decision.rate)
+        if decision.at_events is not None:  # a streamed answer: the transport counts its events
+            ex.cut_events = decision.at_events
+            return
         if decision.at_bytes is not None or decision.stall:  # part-way through a body: the transport counts it
             error = self._dressed(record, endpoint, decision.error) if decision.error is not None else None
             ex.count_body(decision, error)
@@ -147,10 +194,14 @@ class Front:
         limited = self.emulator.limiter.limit_for(endpoint.id)
         if limited is None:
             return err
-        kind, limit = limited
+        kind, limit, window, _ = limited
         wait = err.retry_after or 0.0
-        record.rate = RateDecision(False, kind, limit, 0, wait, wait)
-        return err.limited(kind, limit, endpoint.id)
+        record.rate = RateDecision(False, kind, limit, 0, wait, wait, window=window)
+        dressed = err.limited(kind, limit, endpoint.id, window)
+        if kind == "inference":
+            dressed.reason = "rate_limited_rpm"
+            dressed.fields["organization"] = account_id(record.key or "")
+        return dressed
 
 
 class ScopeHeaders(Mapping[str, str]):

@@ -14,37 +14,16 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 import orjson
 
+from mockfiles.core.validation import MAX_DIGITS, HugeInteger
+
 LONG_DIGITS = re.compile(rb"\d{19,}")
-MAX_DIGITS = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 4300
-SHOWN_DIGITS = 64
 
 
 class NotJson(ValueError):
     """The body is not one JSON value."""
-
-
-class HugeInteger(int):
-    """An integer literal of more than 4,300 digits: 10^4000 with its sign (above or below every
-    limit), shown as its first 64 characters and ``…`` wherever a message repeats it."""
-
-    def __new__(cls, text: str) -> HugeInteger:
-        value = super().__new__(cls, -(10**4000) if text.startswith("-") else 10**4000)
-        value.text = text[:SHOWN_DIGITS] + "…"
-        return value
-
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
-
-    __repr__ = __str__
-
-    def __format__(self, spec: str) -> str:
-        return format(self.text, spec)
 
 
 def loads(raw: bytes, *, constants: bool = False) -> object:

@@ -5,7 +5,6 @@ refused) and an upload's ``expires_after``. Problems are data-carrying errors (e
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 
@@ -15,6 +14,8 @@ from mockfiles.core.errors import BodyTooLarge, InvalidRequest, InvalidType, Pay
 from mockfiles.core.record import Record, UploadedFile, UploadRecord
 from mockfiles.core.validation import json_type, parse_expires_after
 from mockfiles.files.service import UploadBudget
+from mockfiles.web import json_body
+from mockfiles.web.json_body import NotJson
 from mockfiles.web.multipart.reader import FilePart, Form, read_form
 
 FORM_OVERHEAD = 64 * 1024  # room for the non-file parts when judging a declared Content-Length
@@ -114,11 +115,12 @@ def expires_after_of(form: Form) -> int | None:
 
 
 def json_object(text: str) -> dict[str, object]:
-    """The ``expires_after`` part's JSON object."""
+    """The ``expires_after`` part's JSON object, read as every JSON body is (json_body.py: nesting too
+    deep for Python, a lone surrogate or NaN is no JSON)."""
     try:
-        value = json.loads(text)
-    except ValueError:
-        raise InvalidRequest("expires_not_json", param="expires_after", text=text[:100]) from None
+        value = json_body.loads(text.encode("utf-8", "surrogatepass"))
+    except NotJson:
+        raise InvalidRequest("expires_not_json", param="expires_after", text=text) from None
     if not isinstance(value, dict):
         raise InvalidType("expires_after", expected="an object", got=json_type(value))
     return value

@@ -24,28 +24,32 @@ depend on all of it.
 3. **Timeouts** (mockfiles/timeouts.py): a head that has not arrived within the header timeout and
    a body with no byte for the body timeout are answered 408, then closed as above; a connection
    that never sent a byte is closed after the header timeout, with no answer (nothing was asked).
-4. **Quiet means quiet.** uvicorn warns ``Invalid HTTP request received.`` on every request its
-   parser refuses (answered 400 all the same); with no log handler configured, as under
-   ``--quiet``, Python prints such warnings to stderr. A quiet protocol class leaves them out.
+4. **A request the parser refuses** (``Content-Length`` with ``Transfer-Encoding``, a bad chunk
+   size, a control character in a header, ``get``, a target beyond ASCII) is answered 400 in the
+   envelope of the dialect its path names, saying why, not with uvicorn's plain text; an answer
+   already under way is never cut by one. uvicorn warns ``Invalid HTTP request received.`` on each;
+   with no log handler configured, as under ``--quiet``, Python prints such warnings to stderr. A
+   quiet protocol class leaves them out.
 
 The fast path pays nearly nothing: a request whose head and body come in one read (every GET)
-sets and tests a few flags; timers exist only while a head or body is unfinished. What the 431 and
-408 answers say, and their journal entries, come from ``Answers`` (mockfiles/app.py renders them
-in the request's dialect); ``PlainAnswers`` gives the OpenAI envelope and journals nothing.
+sets and tests a few flags; timers exist only while a head or body is unfinished. What the 400,
+431 and 408 answers say, and their journal entries, come from ``Answers`` (mockfiles/app.py renders
+them in the request's dialect); ``PlainAnswers`` gives the OpenAI envelope and journals nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import logging
+import inspect
 import socket
 import struct
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from mockfiles.web.connection_parts import Guarded, without_client_noise
 from mockfiles.web.refusals import (
     HEAD_LIMIT,
     HEAD_TOO_LARGE,
@@ -54,6 +58,8 @@ from mockfiles.web.refusals import (
     Refusal,
     RequestSoFar,
     encode_response,
+    malformed,
+    request_line,
 )
 
 LINGER_TIME = 30.0  # seconds, in all, to read and discard a refused request's remaining body
@@ -62,11 +68,7 @@ LINGER_BYTES = 1 << 30  # bytes, in all: 1 GiB, twice the largest per-file limit
 TARGET_SHOWN = 1024  # bytes of a request target kept for the journal of a refused head
 NO_BODY_METHODS = frozenset({"GET", "HEAD"})
 
-# uvicorn's warnings about what a client sent (each answered 400 or ignored): noise under --quiet
-CLIENT_NOISE = ("Invalid HTTP request received.", "Unsupported upgrade request.", "No supported WebSocket library")
-
 # uvicorn's handlers, called directly from the overrides below: cheaper than super() on every request
-_data_received = HttpToolsProtocol.data_received
 _on_message_begin = HttpToolsProtocol.on_message_begin
 _on_headers_complete = HttpToolsProtocol.on_headers_complete
 _on_message_complete = HttpToolsProtocol.on_message_complete
@@ -81,51 +83,6 @@ def protocol_class(answers: Answers | None = None, *, quiet: bool = False) -> ty
     """The protocol class for ``uvicorn.Config(http=...)``, answering through ``answers``;
     ``quiet`` keeps uvicorn's warnings about malformed requests (CLIENT_NOISE) out of the log."""
     return type("MockFilesProtocol", (MockFilesProtocol,), {"answers": answers or PlainAnswers(), "quiet": quiet})
-
-
-def _not_client_noise(record: logging.LogRecord) -> bool:
-    return not (isinstance(record.msg, str) and record.msg.startswith(CLIENT_NOISE))
-
-
-@functools.lru_cache(maxsize=8)
-def without_client_noise(logger: logging.Logger, level: int) -> logging.Logger:
-    """``logger`` (uvicorn's ``uvicorn.error``) less the warnings in CLIENT_NOISE: a logger of the
-    same name and level that hands everything else to it. uvicorn warns on every malformed request
-    (a port scanner, a TLS handshake sent to plain HTTP), and with no handler configured, as under
-    --quiet, Python prints warnings to stderr."""
-    quiet = logging.Logger(logger.name, level)
-    quiet.parent = logger
-    quiet.addFilter(_not_client_noise)
-    return quiet
-
-
-class _Guarded(asyncio.Transport):
-    """The transport as a request's cycle (and mockfiles' faults) see it: closing it closes
-    gracefully when the client may still be sending the body. Everything else goes through."""
-
-    def __init__(self, transport: asyncio.Transport, close: Callable[[], None]) -> None:
-        super().__init__()
-        self._transport = transport
-        self._close = close
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self._transport.write(data)
-
-    def is_closing(self) -> bool:
-        return self._transport.is_closing()
-
-    def close(self) -> None:
-        self._close()
-
-    def abort(self) -> None:
-        self._transport.abort()
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return self._transport.get_extra_info(name, default)
-
-    def detach(self) -> None:
-        """Forget the protocol once the connection is gone (no reference cycle left behind)."""
-        self._close = self._transport.close
 
 
 class MockFilesProtocol(HttpToolsProtocol):
@@ -148,7 +105,7 @@ class MockFilesProtocol(HttpToolsProtocol):
         self._deadline = 0.0
         self._linger_idle = LINGER_IDLE
         self._timer: asyncio.TimerHandle | None = None  # one at a time: head, body, or drain
-        self._guarded: _Guarded | None = None
+        self._guarded: Guarded | None = None
         self._idle_from = 0.0  # when the last response ended on a kept connection (0: busy or new)
 
     # --- the connection -------------------------------------------------------------
@@ -177,8 +134,18 @@ class MockFilesProtocol(HttpToolsProtocol):
         if self._idle_from:
             if self._idle_too_long():
                 return
-        _data_received(self, data)
-        if self._discarding:  # the read ended in a refusal (a request target too long): answered
+        self._unset_keepalive_if_required()  # uvicorn's data_received, with the parser's error kept
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+        except httptools.HttpParserError as error:
+            self._malformed(error, data)
+            return
+        if self._discarding:  # the read ended in a refusal: answered
             return
         if self._head_open:
             self._head_arrived(len(data))
@@ -211,18 +178,38 @@ class MockFilesProtocol(HttpToolsProtocol):
         """The request target, as uvicorn keeps it; one of 64 KiB or more is refused here, whatever
         its arrival: httptools' ``parse_url`` (uvicorn's, once the head ends) takes at most 65,535
         bytes, and a target sent in one piece is never counted by ``_head_arrived``, which
-        leaves the read a head begins in to httptools. Raising stops the parser; uvicorn then
-        answers 400, which ``send_400_response`` turns into the 431."""
+        leaves the read a head begins in to httptools. Raising stops the parser, and
+        ``_malformed`` answers 431."""
         self.url += url
         if len(self.url) >= HEAD_LIMIT:
             self._target_too_long = True
             raise TargetTooLong
 
-    def send_400_response(self, msg: str) -> None:
+    def _malformed(self, error: Exception, data: bytes) -> None:
+        """The parser refused what ``data`` brought: a 400 in the request's dialect, unless an answer
+        is under way (the connection then closes once it is sent) or was sent (a refused body
+        being drained: closed now)."""
         if self._target_too_long:
             self._refuse(HEAD_TOO_LARGE)
-        else:
-            HttpToolsProtocol.send_400_response(self, msg)
+            return
+        self.logger.warning("Invalid HTTP request received.")
+        cycle, scope = self.cycle, None
+        if self._draining:
+            self.transport.close()
+            return
+        if cycle is not None and not cycle.response_complete:
+            if cycle.scope is not self.scope or cycle.response_started:
+                cycle.keep_alive = False
+                self.flow.pause_reading()
+                return
+            scope = cycle.scope  # this request's body was refused: its application hears it left
+            for task in self.tasks:
+                if inspect.getcoroutinestate(task.get_coro()) == inspect.CORO_CREATED:  # type: ignore[arg-type]
+                    task.cancel()  # the application has not begun it (the head ended in this read)
+            cycle.disconnected = True
+            cycle.message_event.set()
+        line = request_line(data) if not self.url and self._head_fresh else None
+        self._refuse(malformed(error), scope, line)
 
     def on_message_begin(self) -> None:
         _on_message_begin(self)
@@ -240,7 +227,7 @@ class MockFilesProtocol(HttpToolsProtocol):
         cycle = self.cycle
         if cycle is not None and cycle.scope is self.scope and self.scope["method"] not in NO_BODY_METHODS:
             if self._guarded is None:
-                self._guarded = _Guarded(self.transport, self._close_after_response)
+                self._guarded = Guarded(self.transport, self._close_after_response)
             cycle.transport = self._guarded
 
     def on_message_complete(self) -> None:
@@ -361,11 +348,15 @@ class MockFilesProtocol(HttpToolsProtocol):
         cycle.disconnected = True  # the application's receive() now says so; its send() does nothing
         cycle.message_event.set()
 
-    def _refuse(self, refusal: Refusal, scope: Any = None) -> None:
+    def _refuse(self, refusal: Refusal, scope: Any = None, line: tuple[str, bytes] | None = None) -> None:
+        """Answer ``refusal`` and close; ``line``: the request line's method and target as sent,
+        when the parser refused them before taking them."""
         if self.transport.is_closing():
             return
         url: bytes = getattr(self, "url", b"")
         method = self.parser.get_method().decode("ascii", "replace") if url else None
+        if line is not None:
+            method, url = line
         request = RequestSoFar(method, bytes(url[:TARGET_SHOWN]), scope)
         status, headers, body = self.answers.refuse(refusal, request)
         self.transport.write(encode_response(status, self.server_state.default_headers + headers, body))

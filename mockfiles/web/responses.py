@@ -14,6 +14,8 @@ import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from mockfiles.core.echoes import digits, writable
+
 
 class JSONResponse(Response):
     media_type = "application/json"
@@ -21,7 +23,7 @@ class JSONResponse(Response):
     def __init__(self, content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> None:
         self.status_code = status_code
         self.background = None
-        self.body = body = orjson.dumps(content)
+        self.body = body = dumps(content)
         self.raw_headers = [(b"content-length", b"%d" % len(body)), (b"content-type", b"application/json")]
         if headers:
             self.raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
@@ -33,6 +35,33 @@ class JSONResponse(Response):
         response.status_code, response.background, response.body = 200, None, body
         response.raw_headers = [(b"content-length", b"%d" % len(body)), (b"content-type", b"application/json")]
         return response
+
+
+def dumps(content: Any) -> bytes:
+    """``content`` as JSON; should it hold what JSON cannot carry (a lone surrogate, an integer
+    beyond 64 bits, nesting orjson refuses), those parts written as text instead of a 500. Every
+    kept value is made safe where it enters (the journal, error echoes, batch lines): this is the
+    last line, for any answer."""
+    try:
+        return orjson.dumps(content)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return orjson.dumps(json_safe(content))
+
+
+def json_safe(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return writable(value)
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**64 else digits(value)
+    if depth >= 200:
+        return "…"
+    if isinstance(value, dict):
+        return {writable(str(k)): json_safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v, depth + 1) for v in value]
+    return writable(str(value))
 
 
 class ContentResponse(Response):

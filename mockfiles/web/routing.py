@@ -34,6 +34,7 @@ Handler = Callable[[Request, Exchange], Awaitable[Response]]
 class Operation:
     handler: Handler
     endpoint: Endpoint | None = None  # None: a control route, not admitted by the front layer
+    everyone: bool = False  # a control route that shows every account's state: it waits for their due work
 
 
 @dataclass(frozen=True)

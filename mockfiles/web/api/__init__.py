@@ -14,19 +14,24 @@ The control routes under ``/_mockfiles`` (``mockfiles/web/control``) declare the
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from mockfiles.core.registry import Endpoint
+from mockfiles.core.scheduler import Job, Superseded
 from mockfiles.emulator import Emulator
 from mockfiles.web.dialects.azure import AzureDialect, AzureV1Dialect
 from mockfiles.web.dialects.dashscope_compatible import CompatibleDialect
 from mockfiles.web.dialects.dashscope_native import NativeDialect
 from mockfiles.web.dialects.openai import OpenAIDialect
+from mockfiles.web.exchange import Exchange
 from mockfiles.web.front import Front
 from mockfiles.web.routing import Handler, Operation, Route, route
+
+T = TypeVar("T")
 
 CONTROL_MODULES = ("admin", "retries", "console")  # mockfiles/web/control: the routes under /_mockfiles
 
@@ -46,6 +51,15 @@ class Api:
     def dialect(self, name: str) -> Any:
         """The dialect called ``name`` in the registry."""
         return {d.name: d for d in (self.openai, self.compatible, self.native, self.azure, self.azure_v1)}[name]
+
+    async def work(self, ex: Exchange, account: str, job: Job[T]) -> T:
+        """A job run by the emulator's scheduler in the account's turns, awaited without holding up
+        the event loop; a reset meanwhile drops it, and the request with it."""
+        try:
+            return await asyncio.wrap_future(self.emulator.scheduler.submit(account, job))
+        except Superseded:
+            await ex.drop_if_stale()
+            raise
 
 
 def handlers_of(api: Api, module: str, dialect: str) -> Mapping[Endpoint, Handler]:

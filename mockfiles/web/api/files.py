@@ -22,7 +22,6 @@ from mockfiles.web.params import expires_after_of, query_of, read_upload
 from mockfiles.web.responses import ContentResponse, JSONResponse
 from mockfiles.web.routing import Handler
 
-LIST_LIMIT_MAX = 10_000
 THREAD_CHECK_BYTES = 1024 * 1024  # content checks of larger files run off the event loop
 
 
@@ -77,10 +76,10 @@ class FilesAPI:
 
     async def list(self, request: Request, ex: Exchange) -> JSONResponse:
         query = query_of(request)
-        limit = LIST_LIMIT_MAX
+        limit = self.dialect.list_limit  # the most, and the default
         if "limit" in query:
             limit = parse_int(query["limit"], "limit")
-            check_range(limit, "limit", 1, LIST_LIMIT_MAX)
+            check_range(limit, "limit", 1, self.dialect.list_limit)
         order = query.get("order", "desc")
         if order not in ("asc", "desc"):
             raise InvalidValue("order", order, ("asc", "desc"))
@@ -107,6 +106,9 @@ class FilesAPI:
 
     async def content(self, request: Request, ex: Exchange) -> ContentResponse:
         f = self.files.get(ex.record.key or "", request.path_params["file_id"])
+        downloadable = self.dialect.downloadable
+        if downloadable is not None and f.purpose not in downloadable:
+            raise InvalidRequest("not_downloadable", param="file_id", id=f.id, purpose=f.purpose)
         return ContentResponse(f.chunks, f.size)
 
 

@@ -4,6 +4,10 @@ Uploads carry one or more file parts (``files``, as the ``dashscope`` SDK and th
 them, or ``file``, as other SDKs do), an optional ``purpose`` and optional ``descriptions`` (or
 ``description``); each file is accepted or refused on its own, and the answer lists both.
 
+The ``/api/v1/files`` document's own form — one ``file`` part and a ``purpose``, nothing else — is
+answered as that document shows: ``{"success": true, "code": "200", "message": "successful",
+"data": {the File}}``, its refusals in the same envelope (``documented_form``; docs/dashscope.md).
+
 The ``dashscope`` SDK never sends ``purpose`` (its ``purpose`` argument only decides whether it
 checks the JSONL itself), and its users upload documents and media that way, so a file sent
 without a purpose is checked against no purpose's types: it is stored as ``fine-tune`` when it is
@@ -17,13 +21,14 @@ from typing import Any
 
 from starlette.requests import Request
 
-from mockfiles.core.errors import InvalidRequest, MissingParameter, PayloadTooLarge, QuotaExceeded
+from mockfiles.core.errors import InvalidRequest, MissingParameter, MockFilesError, PayloadTooLarge, QuotaExceeded
+from mockfiles.core.profiles import IdShape
 from mockfiles.core.registry import Endpoint
 from mockfiles.core.validation import check_range, parse_int
 from mockfiles.files.service import Files, Outcome, UploadBudget
 from mockfiles.files.store import StoredFile
 from mockfiles.web.api import Api
-from mockfiles.web.dialects.dashscope_native import NativeDialect
+from mockfiles.web.dialects.dashscope_native import NATIVE_ID, NativeDialect
 from mockfiles.web.exchange import Exchange
 from mockfiles.web.multipart.reader import FilePart, Form
 from mockfiles.web.params import query_of, read_upload
@@ -31,6 +36,7 @@ from mockfiles.web.responses import JSONResponse
 from mockfiles.web.routing import Handler
 
 FILE_FIELDS = ("files", "file")
+DESCRIPTION_FIELDS = ("descriptions", "description")
 PAGE_SIZE_MAX = 100
 
 
@@ -58,7 +64,19 @@ class NativeFilesAPI:
     async def upload(self, request: Request, ex: Exchange) -> JSONResponse:
         files, record = self.files, ex.record
         budget = files.budget(record.key or "")
-        form, upload = await read_upload(request, budget, record, native_parts)
+        read: list[Form] = []  # the form as far as it was read, even when reading it fails
+
+        def parts_of(form: Form) -> list[FilePart]:
+            read[:] = [form]
+            return native_parts(form)
+
+        try:
+            form, upload = await read_upload(request, budget, record, parts_of)
+        except MockFilesError:
+            if read and record.upload is not None:  # its refusal is said as the form's shape says
+                record.upload.documented = documented_form(read[0], whole=False)
+            raise
+        documented = upload.documented = documented_form(form, whole=True)
         given = form.value("purpose")
         parts = native_parts(form)
         first = parts[0].filename if parts else ""
@@ -69,8 +87,13 @@ class NativeFilesAPI:
             files.rules(given, self.dialect.name)  # a purpose this service does not have: 400
         if not parts:
             raise MissingParameter("files")
-        descriptions = form.values("descriptions") or form.values("description")
         await ex.drop_if_stale()  # not into a store reset meanwhile
+        if documented:
+            assert given is not None
+            f = self._store(budget, parts[0], given, outcome, None, id_shape=None)
+            upload.files[0].file_id = f.id
+            return JSONResponse(self.dialect.documented_answer(f))
+        descriptions = form.values("descriptions") or form.values("description")
         uploaded: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         for i, part in enumerate(parts):
@@ -85,8 +108,16 @@ class NativeFilesAPI:
         return JSONResponse(self.dialect.upload_answer(uploaded, failed, record))
 
     def _store(
-        self, budget: UploadBudget, part: FilePart, given: str | None, outcome: Outcome | None, description: str | None
+        self,
+        budget: UploadBudget,
+        part: FilePart,
+        given: str | None,
+        outcome: Outcome | None,
+        description: str | None,
+        id_shape: IdShape | None = NATIVE_ID,
     ) -> StoredFile:
+        """Store one file: with ``id_shape`` None, an id of its purpose's shape (``file-batch-…``),
+        as the document's form gets; else a UUID, as the SDK's form gets."""
         files = self.files
         purpose = given or files.implied_purpose(part.filename)
         files.accept(part, purpose, implied=given is None)
@@ -97,7 +128,7 @@ class NativeFilesAPI:
             outcome=outcome,
             dialect=self.dialect.name,
             description=description,
-            id_shape=self.dialect.id_shape,
+            id_shape=id_shape,
         )
 
     async def list(self, request: Request, ex: Exchange) -> JSONResponse:
@@ -124,3 +155,16 @@ class NativeFilesAPI:
 def native_parts(form: Form) -> list[FilePart]:
     """The files an upload stores, in the order they came."""
     return [p for p in form.files if p.field in FILE_FIELDS]
+
+
+def documented_form(form: Form, *, whole: bool) -> bool:
+    """Whether the form is the ``/api/v1/files`` document's: exactly one file part, named ``file``,
+    a ``purpose``, and no descriptions (the ``dashscope`` SDK sends ``files`` parts and no purpose;
+    cnblogs' .NET SDK sends ``file`` parts with a ``description`` each when given). A form cut
+    short (``whole`` False: refused while it streamed, or at a file part's head) counts as the
+    document's when what came so far fits it: the document's curl sends the file before ``purpose``."""
+    if form.file_fields != ["file"]:
+        return False
+    if any(name in DESCRIPTION_FIELDS or name == "files" for name, _ in form.fields):
+        return False
+    return bool(form.values("purpose")) or not whole

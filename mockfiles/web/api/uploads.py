@@ -14,7 +14,7 @@ import hashlib
 from starlette.requests import Request
 
 from mockfiles.core.errors import InvalidRequest, MissingParameter, PayloadTooLarge, UnknownParameter
-from mockfiles.core.record import UploadedFile, UploadRecord
+from mockfiles.core.record import Record, UploadedFile, UploadRecord
 from mockfiles.core.registry import Endpoint
 from mockfiles.uploads.requests import parse_complete, parse_create
 from mockfiles.uploads.service import PartBudget, Uploads
@@ -55,7 +55,7 @@ class UploadsAPI:
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
         uploads = self.uploads
-        body = parse_create(await json_body(request))
+        body = parse_create(await json_body(request, ex.record))
         await ex.drop_if_stale()
         upload = uploads.create(ex.record.key or "", body, dialect=self.dialect.name)
         ex.record.details.update(upload_id=upload.id, bytes=upload.bytes, purpose=upload.purpose)
@@ -88,7 +88,7 @@ class UploadsAPI:
         uploads, record = self.uploads, ex.record
         upload_id = record.details["upload_id"] = request.path_params["upload_id"]
         pending = uploads.get(record.key or "", upload_id)  # 404 first, whatever the body
-        body = parse_complete(await json_body(request))
+        body = parse_complete(await json_body(request, record))
         # a scenario's processing rule for uploads.complete, matched by the Upload's purpose and filename
         outcome = await self.api.front.admit_form(ex, pending.purpose, pending.filename)
         await ex.drop_if_stale()
@@ -108,9 +108,10 @@ class UploadsAPI:
         return JSONResponse(self.dialect.upload_object(upload, uploads.files.clock.now()))
 
 
-async def json_body(request: Request) -> object:
-    """The request's JSON value (any: the request parsers say what is wrong with it)."""
+async def json_body(request: Request, record: Record) -> object:
+    """The request's JSON value (any: the request parsers say what is wrong with it), kept by the journal."""
     raw = await bounded_body(request, MAX_JSON_BYTES)
+    record.keep_body(raw)
     try:
         return json_body_value(raw)
     except NotJson:

@@ -1,5 +1,6 @@
-"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, batches, uploads, scenario (and the
-checking of one without applying it), a file's content and deletion by id; the web console
+"""Control routes under ``/_mockfiles``: health, reset, clock, journal, files, batches, uploads, models, vector
+stores, fine-tuning jobs and their events, scenario (and the checking of one without applying it), a file's
+content and deletion by id; the web console
 (console.py) reads them all.
 
 They never show an API key: accounts appear as ``acct_…`` ids with the key masked
@@ -16,27 +17,28 @@ import json
 from importlib import resources
 from typing import Any
 
+import orjson
 import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mockfiles._version import __version__
 from mockfiles.admission.auth import check_admin_token
+from mockfiles.chat.models import model_object
 from mockfiles.core.accounts import account_id, key_hint
-from mockfiles.core.errors import InvalidRequest, NotFound
+from mockfiles.core.errors import InvalidRequest, InvalidValue, NotFound
 from mockfiles.core.validation import check_range, parse_int
 from mockfiles.emulator import Emulator
 from mockfiles.exceptions import ScenarioError
 from mockfiles.files.store import StoredFile
 from mockfiles.scenarios.scenario import scenario_from_text
 from mockfiles.web.api import Api
-from mockfiles.web.api.batches import write_due_results
 from mockfiles.web.exchange import Exchange
 from mockfiles.web.json_body import NotJson
 from mockfiles.web.json_body import loads as json_body_value
 from mockfiles.web.params import bounded_body
 from mockfiles.web.responses import ContentResponse, JSONResponse
-from mockfiles.web.routing import Handler, Route, route
+from mockfiles.web.routing import Handler, Operation, Route, route
 
 PREFIX = "/_mockfiles"
 MAX_SCENARIO_BYTES = 4 * 1024 * 1024  # 50,000 fault rules take 1.4 MB; a real scenario a few KB
@@ -74,17 +76,22 @@ def routes(api: Api) -> list[Route]:
                 raise InvalidRequest("advance_refused", param="advance", detail=str(exc)) from None
         return JSONResponse({"now": emulator.clock.now(), "offset": emulator.clock.offset})
 
-    async def requests(request: Request, ex: Exchange) -> JSONResponse:
+    async def requests(request: Request, ex: Exchange) -> Response:
         endpoint = request.query_params.get("endpoint")
         after = parse_int(request.query_params.get("after", "0"), "after")
         check_range(after, "after", 0, MAX_SEQ)
         # off the event loop: an upload's sha256 is made when its entry is first read (digest.py)
         data = await asyncio.to_thread(emulator.journal.entries, endpoint, after=after)
+        form = request.query_params.get("format", "json")
+        if form == "jsonl":  # JSON lines, one entry a line: to keep, grep or load (the console's export)
+            lines = b"".join(orjson.dumps(entry) + b"\n" for entry in data)
+            return Response(lines, media_type="application/x-ndjson")
+        if form != "json":
+            raise InvalidValue("format", form, ("json", "jsonl"))
         journal = {"generation": emulator.generation, "last_seq": emulator.journal.last_seq}
         return JSONResponse({"object": "list", "data": data, **journal})
 
     async def files(request: Request, ex: Exchange) -> JSONResponse:
-        await write_due_results(emulator.batches, None)  # ended batches' result files, off the event loop
         now = emulator.clock.now()
         view = api.openai
         data = [
@@ -117,12 +124,55 @@ def routes(api: Api) -> list[Route]:
 
     async def batches(request: Request, ex: Exchange) -> JSONResponse:
         """Every account's batches, oldest first, each with its account masked as files are."""
-        await write_due_results(emulator.batches, None)
         data = [
             {**api.openai.batch_object(batch), "account": account_id(account), "key": key_hint(account)}
             for account, batch in emulator.batches.everyone()
         ]
         return JSONResponse({"object": "list", "data": data})
+
+    async def vector_stores(request: Request, ex: Exchange) -> JSONResponse:
+        """Every account's vector stores, oldest first, each with its files and their statuses."""
+        data = [
+            {
+                **shown,
+                "description": store.description,
+                "account": account_id(store.account),
+                "key": key_hint(store.account),
+                "files": files,
+            }
+            for store, shown, files in await asyncio.to_thread(emulator.vector_stores.everyone)
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def models(request: Request, ex: Exchange) -> JSONResponse:
+        """Every model the model routes answer for: each family's, and those registered for one account."""
+        data = [
+            {
+                **model_object(model),
+                "family": model.family,
+                "reads": "files" if model.reads_files else "fileid" if model.reads_fileid else None,
+                "base": model.base,
+                "account": account_id(account) if account is not None else None,
+                "key": key_hint(account) if account is not None else None,
+            }
+            for account, model in emulator.models.everyone()
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def fine_tuning(request: Request, ex: Exchange) -> JSONResponse:
+        """Every account's fine-tuning jobs, oldest first, each with its account masked as files are."""
+        data = [
+            {**job, "account": account_id(account), "key": key_hint(account)}
+            for account, job in emulator.fine_tuning.everyone()
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def fine_tuning_events(request: Request, ex: Exchange) -> JSONResponse:
+        """A job's newest events (at most ``limit``, 1-1000, default 200), whatever its account."""
+        limit = parse_int(request.query_params.get("limit", "200"), "limit")
+        check_range(limit, "limit", 1, 1000)
+        account, page = emulator.fine_tuning.event_log(request.path_params["job_id"], limit)
+        return JSONResponse({**page, "account": account_id(account), "key": key_hint(account)})
 
     async def scenario(request: Request, ex: Exchange) -> JSONResponse:
         if request.method == "PUT":
@@ -131,7 +181,7 @@ def routes(api: Api) -> list[Route]:
             try:
                 parsed = await asyncio.to_thread(scenario_from_text, text, SCENARIO_SOURCE)
             except ScenarioError as exc:
-                raise InvalidRequest("scenario_refused", param="scenario", detail=str(exc)) from None
+                raise InvalidRequest("scenario_refused", param="scenario", detail=every_problem(exc)) from None
             emulator.use_scenario(parsed)
         elif request.method == "DELETE":
             emulator.use_scenario(None)
@@ -146,7 +196,7 @@ def routes(api: Api) -> list[Route]:
         try:
             await asyncio.to_thread(scenario_from_text, raw.decode("utf-8", errors="replace"), SCENARIO_SOURCE)
         except ScenarioError as exc:
-            raise InvalidRequest("scenario_refused", param="scenario", detail=str(exc)) from None
+            raise InvalidRequest("scenario_refused", param="scenario", detail=every_problem(exc)) from None
         return JSONResponse({"valid": True})
 
     def stored(file_id: str) -> StoredFile:
@@ -178,9 +228,14 @@ def routes(api: Api) -> list[Route]:
         route(PREFIX + "/reset", POST=guarded(reset)),
         route(PREFIX + "/clock", GET=guarded(clock), POST=guarded(clock)),
         route(PREFIX + "/requests", GET=guarded(requests)),
-        route(PREFIX + "/files", GET=guarded(files)),
-        route(PREFIX + "/uploads", GET=guarded(uploads)),
-        route(PREFIX + "/batches", GET=guarded(batches)),
+        # the views of every account's state wait for every account's work due (scheduler.py)
+        route(PREFIX + "/files", GET=Operation(guarded(files), everyone=True)),
+        route(PREFIX + "/uploads", GET=Operation(guarded(uploads), everyone=True)),
+        route(PREFIX + "/batches", GET=Operation(guarded(batches), everyone=True)),
+        route(PREFIX + "/models", GET=guarded(models)),
+        route(PREFIX + "/vector-stores", GET=guarded(vector_stores)),
+        route(PREFIX + "/fine-tuning", GET=guarded(fine_tuning)),
+        route(PREFIX + "/fine-tuning/{job_id}/events", GET=guarded(fine_tuning_events)),
         route(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
         route(PREFIX + "/openapi.json", GET=guarded(openapi)),
         route(PREFIX + "/scenario/check", POST=guarded(scenario_check)),
@@ -192,6 +247,11 @@ def routes(api: Api) -> list[Route]:
 def require_admin_token(emulator: Emulator, request: Request) -> None:
     """Refuse a request to the control routes without the admin token, when one is set."""
     check_admin_token(emulator.admin_token, request.headers.get("authorization"))
+
+
+def every_problem(exc: ScenarioError) -> str:
+    """A refused scenario's problems, one per line, in the order of their lines."""
+    return "\n".join(str(problem) for problem in exc.problems)
 
 
 def scenario_yaml(document: dict[str, Any]) -> str:

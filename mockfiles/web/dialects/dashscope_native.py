@@ -3,7 +3,9 @@
 Uploads are answered ``{"data": {"uploaded_files", "failed_uploads"}, "request_id"}`` with
 per-file failures (``BadRequest.TooMany``, ``BadRequest.TooLarge``…) and UUID file ids; list,
 get and delete answer in the live service's shapes; errors are ``{"code", "message",
-"request_id"}``, as recorded. The routes are in ``handlers/native_files.py``; docs/dashscope.md.
+"request_id"}``, as recorded. The ``/api/v1/files`` document's own form (one ``file`` part and a
+``purpose``) is answered in that document's envelope, ``{"success", "code", "message", "data"}``,
+its refusals too. The routes are in ``handlers/native_files.py``; docs/dashscope.md.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ NATIVE_ID = IdShape(prefix="", alphabet="0123456789abcdef", length=32, uuid=True
 class NativeDialect:
     name = "dashscope-native"
     prefix = "/api/v1"
-    id_shape = NATIVE_ID
 
     def new_request_id(self) -> str:
         return uuid_request_id()
@@ -36,7 +37,11 @@ class NativeDialect:
 
     def error(self, err: MockFilesError, record: Record) -> tuple[int, dict[str, Any], dict[str, str]]:
         said = say(err, self.name, record.request_id)
-        return said.status, {"code": said.code, "message": said.message, "request_id": record.request_id}, said.headers
+        if record.upload is not None and record.upload.documented:  # the document's envelope
+            body: dict[str, Any] = {"success": False, "code": str(said.status), "message": said.message, "data": None}
+        else:
+            body = {"code": said.code, "message": said.message, "request_id": record.request_id}
+        return said.status, body, said.headers
 
     # --- objects ------------------------------------------------------------------
 
@@ -49,7 +54,7 @@ class NativeDialect:
             "md5": f.md5,
             "region": "cn-beijing",
             "file_id": f.id,
-            "url": f"{base_url}compatible-mode/v1/files/{f.id}/content",
+            "url": f"{base_url}_mockfiles/files/{f.id}/content",  # as the live storage URL: no API key
             "user_id": account_number(f.account, "user"),
             "api_key_id": account_number(f.account, "key"),
             "gmt_create": beijing_time(f.created_at),
@@ -57,6 +62,18 @@ class NativeDialect:
         if with_purpose:
             item["purpose"] = f.purpose
         return item
+
+    def documented_answer(self, f: StoredFile) -> dict[str, Any]:
+        """The ``/api/v1/files`` document's answer to its own form."""
+        data = {
+            "id": f.id,
+            "object": "file",
+            "bytes": f.size,
+            "created_at": f.created_at,
+            "filename": f.filename,
+            "purpose": f.purpose,
+        }
+        return {"success": True, "code": "200", "message": "successful", "data": data}
 
     def uploaded(self, f: StoredFile) -> dict[str, Any]:
         return {"name": f.filename, "file_id": f.id}

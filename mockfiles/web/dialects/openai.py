@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockfiles.admission.ratelimit import RateDecision
-from mockfiles.batches.service import BatchPage
+from mockfiles.batches.service import BatchFilter, BatchPage
 from mockfiles.core import ids
 from mockfiles.core.errors import MockFilesError, say
 from mockfiles.core.record import Record
@@ -22,6 +22,9 @@ class OpenAIDialect:
     name = "openai"
     prefix = "/v1"
     created_status = 200  # a file upload's answer
+    strict_bodies = True  # a JSON body's unknown fields are refused (unknown_parameter), as OpenAI does
+    list_limit = 10_000  # files.list: ``limit`` 1-10,000, and its default
+    downloadable: tuple[str, ...] | None = None  # the purposes whose content can be downloaded; None: all
 
     def check_request(self, query_string: bytes) -> None:
         """Refuse a request this dialect never serves whatever its route (Azure: its api-version)."""
@@ -88,6 +91,10 @@ class OpenAIDialect:
         """Filters beyond purpose/limit/order/after that this dialect's list accepts."""
         return {}
 
+    def batch_filters(self, query: Mapping[str, str]) -> BatchFilter | None:
+        """Filters beyond limit/after that this dialect's batch list accepts (others are ignored)."""
+        return None
+
     # --- errors and headers -------------------------------------------------------
 
     def error(self, err: MockFilesError, record: Record) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -109,6 +116,13 @@ class OpenAIDialect:
         rate = record.rate
         if rate is not None:
             headers += rate_headers(rate)
+        tokens = record.tokens
+        if tokens is not None:
+            headers += [
+                (b"x-ratelimit-limit-tokens", str(tokens.limit).encode()),
+                (b"x-ratelimit-remaining-tokens", str(tokens.remaining).encode()),
+                (b"x-ratelimit-reset-tokens", format_duration(tokens.reset).encode()),
+            ]
         return headers
 
 

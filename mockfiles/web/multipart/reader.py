@@ -120,6 +120,7 @@ class FilePart:
 class Form:
     fields: list[tuple[str, str]] = field(default_factory=list)
     files: list[FilePart] = field(default_factory=list)
+    file_fields: list[str] = field(default_factory=list)  # every file part's name, one refused at its head too
 
     def values(self, name: str) -> list[str]:
         return [value for key, value in self.fields if key == name]
@@ -319,6 +320,7 @@ class _Reader:
         if b"filename" in options:
             filename = _text(options[b"filename"], "filename", self._name)
             content_type = self._part_type.decode("latin-1").strip() if self._part_type else None
+            self.form.file_fields.append(self._name)
             limit = self.file_limit(self._name, self.form)
             self._file = FilePart(self._name, filename, content_type, limit, self.room)
             self.form.files.append(self._file)
@@ -367,8 +369,26 @@ class _Reader:
 def part_disposition(raw: bytes) -> tuple[bytes, dict[bytes, bytes]]:
     """A part's Content-Disposition, parsed. Clients send the same few again and again
     (``form-data; name="purpose"``), and parsing one with python-multipart is a measurable share
-    of a small upload; the parsed options are only read, never changed."""
+    of a small upload; the parsed options are only read, never changed. A quoted value left open
+    (a filename cut by an injected CRLF, which python-multipart would keep as ``"a``) is malformed."""
+    if not _quotes_closed(raw):
+        detail = "a quoted value in a part's Content-Disposition is not closed on its line."
+        raise InvalidRequest("malformed_multipart", detail=detail)
     return parse_options_header(raw)
+
+
+def _quotes_closed(raw: bytes) -> bool:
+    if b"\\" not in raw:
+        return raw.count(b'"') % 2 == 0
+    inside = escaped = False
+    for byte in raw:
+        if escaped:
+            escaped = False
+        elif inside and byte == 0x5C:  # a backslash escapes the next byte inside quotes
+            escaped = True
+        elif byte == 0x22:
+            inside = not inside
+    return not inside
 
 
 def _text(raw: bytes, part: str, field: str = "") -> str:

@@ -9,13 +9,25 @@ const PANEL_POLL_MS = 2000;
 const MAX_ROWS = 2000; // journal rows kept in the page
 const MAX_CALLS = 500; // calls shown in the Retries tab, newest first
 
-const state = { tab: "files", seq: 0, generation: null, entries: [], endpoints: new Set(), seen: 0, unreachable: false };
+const state = {
+  tab: "files",
+  params: new URLSearchParams(),
+  seq: 0,
+  generation: null,
+  entries: [],
+  endpoints: new Set(),
+  seen: 0,
+  unreachable: false,
+  opened: new Set(), // journal entries unfolded, by seq
+  curls: new Map(), // journal entries whose curl command is shown, by seq
+};
 
 // --- small helpers ----------------------------------------------------------------------------
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined) continue;
     if (name === "text") node.textContent = value;
     else if (name === "onclick") node.addEventListener("click", value);
     else node.setAttribute(name, value);
@@ -46,6 +58,26 @@ function size(bytes) {
     unit += 1;
   }
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function shortAccount(account) {
+  // acct_ + 16 hex digits; the first 8 tell accounts apart on a page (the whole id in the tooltip)
+  return account ? account.slice(0, 13) : "";
+}
+
+function who(key, account) {
+  // a masked key alone can collide (sk-curl-user and sk-node-user both show as sk-…ser): the account beside it cannot
+  if (!key && !account) return el("span", { text: "—" });
+  return el(
+    "span",
+    { class: "who nowrap", title: account || "" },
+    el("span", { class: "mono", text: key || "—" }),
+    account ? el("span", { class: "muted mono account-tag", text: ` ${shortAccount(account)}` }) : null,
+  );
+}
+
+function idText(id, attrs = {}) {
+  return el("span", { class: "mono id", ...attrs, text: id });
 }
 
 class Unauthorized extends Error {}
@@ -101,8 +133,15 @@ function hideLogin() {
 // --- tabs ------------------------------------------------------------------------------------
 
 function showTab() {
-  const wanted = location.hash.slice(1) || "files";
+  // #files, or #files?id=file-abc&account=acct_…: a tab, and what it is narrowed to (a journal row's links)
+  const [wanted, query] = (location.hash.slice(1) || "files").split("?");
   state.tab = document.querySelector(`nav a[data-tab="${CSS.escape(wanted)}"]`) ? wanted : "files";
+  state.params = new URLSearchParams(query || "");
+  if (state.tab === "files") {
+    $("files-id").value = state.params.get("id") || "";
+    state.accountWanted = state.params.get("account") || "";
+    $("files-account").value = state.accountWanted;
+  }
   for (const panel of document.querySelectorAll(".panel")) panel.hidden = panel.id !== state.tab;
   for (const link of document.querySelectorAll("nav a")) {
     link.classList.toggle("active", link.dataset.tab === state.tab);
@@ -130,23 +169,56 @@ async function refreshHeader() {
 
 async function refreshFiles() {
   const body = await adminJSON("/files");
+  state.files = body.data;
+  renderFiles();
+}
+
+function updateAccounts(files) {
+  // the accounts seen, as options of the filter (the chosen one kept, even before its files arrive)
+  const select = $("files-account");
+  const chosen = select.value || state.accountWanted || "";
+  const accounts = new Map(files.map((f) => [f.account, f.key]));
+  if (chosen && !accounts.has(chosen)) accounts.set(chosen, "");
+  const options = [el("option", { value: "", text: "any" })];
+  for (const [account, key] of [...accounts].sort()) {
+    options.push(el("option", { value: account, text: key ? `${key} · ${shortAccount(account)}` : account }));
+  }
+  select.replaceChildren(...options);
+  select.value = chosen;
+}
+
+function fileMatches(file) {
+  const account = $("files-account").value;
+  const text = $("files-id").value.trim().toLowerCase();
+  if (account && file.account !== account) return false;
+  return !text || file.id.toLowerCase().includes(text) || (file.filename || "").toLowerCase().includes(text);
+}
+
+function renderFiles() {
+  const files = state.files || [];
+  updateAccounts(files);
+  const shown = files.filter(fileMatches);
+  const narrowed = shown.length !== files.length;
+  $("files-count").textContent = narrowed ? `${shown.length} of ${files.length} files` : `${files.length} files`;
   const byAccount = new Map();
-  for (const file of body.data) {
+  for (const file of shown) {
     if (!byAccount.has(file.account)) byAccount.set(file.account, { key: file.key, files: [] });
     byAccount.get(file.account).files.push(file);
   }
   const out = $("files-body");
   if (byAccount.size === 0) {
-    out.replaceChildren(el("p", { class: "muted", text: "No files stored." }));
+    const wanted = $("files-id").value.trim();
+    const text = files.length === 0 ? "No files stored." : `No file matches${wanted ? ` ${wanted} (deleted or expired, or another account's)` : ""}.`;
+    out.replaceChildren(el("p", { class: "muted", text }));
     return;
   }
   const blocks = [];
-  for (const [account, { key, files }] of byAccount) {
-    const rows = files.map((f) =>
+  for (const [account, { key, files: owned }] of byAccount) {
+    const rows = owned.map((f) =>
       el(
         "tr",
         { "data-file": f.id },
-        el("td", { class: "mono", text: f.id }),
+        el("td", {}, idText(f.id)),
         el("td", { class: "filename", text: f.filename }),
         el("td", { class: "num", text: size(f.bytes) }),
         el("td", { text: f.purpose }),
@@ -155,7 +227,7 @@ async function refreshFiles() {
         el("td", { class: "nowrap" }, f.expires_at ? moment(f.expires_at) : "never"),
         el(
           "td",
-          {},
+          { class: "nowrap" },
           el("button", { type: "button", class: "download", onclick: guarded(() => download(f)) }, "Download"),
           " ",
           el("button", { type: "button", class: "delete danger", onclick: guarded(() => remove(f)) }, "Delete"),
@@ -214,24 +286,142 @@ function matches(entry) {
   return true;
 }
 
+const FILE_IN_PATH = /\/files\/([^/?]+)/;
+
+function touched(e) {
+  // what the request touched, as links to its tab: the file, batch or Upload (and a batch's input file)
+  const links = [];
+  const add = (tab, id, label) => {
+    if (id && !links.some((l) => l.id === id)) links.push({ tab, id, label });
+  };
+  add("uploads", e.upload_id, "upload");
+  if (String(e.endpoint || "").startsWith("batches.")) add("batches", e.batch_id, "batch"); // not a vector store's file batch
+  add("files", e.file_id, "file");
+  add("files", e.input_file_id, "input");
+  for (const f of e.files || []) add("files", typeof f === "string" ? f : f.file_id, "file"); // a model request's ids, or a native upload's files
+  const inPath = FILE_IN_PATH.exec(e.path || "");
+  if (inPath && !e.path.startsWith(ADMIN)) add("files", inPath[1], "file"); // the journal's path is decoded already
+  if (links.length === 0) return null;
+  return el(
+    "div",
+    { class: "touched" },
+    ...links.flatMap((l) => [
+      el("span", { class: "muted", text: `${l.label} ` }),
+      el("a", { href: `#${l.tab}?id=${encodeURIComponent(l.id)}`, class: "mono id touched-link", "data-tab": l.tab, "data-id": l.id, text: l.id }),
+      " ",
+    ]),
+  );
+}
+
+function quoted(text) {
+  return "'" + String(text).replaceAll("'", "'\\''") + "'";
+}
+
+const KEY_VARIABLE = { "dashscope-native": "$DASHSCOPE_API_KEY" };
+
+function curlOf(e) {
+  // the request again, as curl: the key as the variable `mockfiles env` sets (keys are never kept), a
+  // file by its name (its bytes are never kept), a JSON body as the journal kept it
+  const url = location.origin + e.path + (e.query ? "?" + e.query : "");
+  const words = ["curl"];
+  const form = e.endpoint === "files.create" || e.endpoint === "uploads.parts.create";
+  if (!(e.method === "GET" || (e.method === "POST" && (form || e.body)))) words.push("-X", e.method);
+  words.push(quoted(url));
+  if (e.key) words.push("-H", `"Authorization: Bearer ${KEY_VARIABLE[e.dialect] || "$OPENAI_API_KEY"}"`);
+  const tags = { retry_test: "x-retry-test-id", idempotency_key: "Idempotency-Key", call_key: "x-mockfiles-call" };
+  for (const [field, name] of Object.entries(tags)) if (e[field]) words.push("-H", quoted(`${name}: ${e[field]}`));
+  if (e.endpoint === "files.create") {
+    if (e.purpose) words.push("-F", quoted(`purpose=${e.purpose}`));
+    const field = e.dialect === "dashscope-native" ? "files" : "file";
+    const names = (e.files || []).map((f) => f.filename).filter(Boolean);
+    for (const name of names.length ? names : [e.filename || "FILE"]) words.push("-F", quoted(`${field}=@${name}`));
+  } else if (e.endpoint === "uploads.parts.create") {
+    words.push("-F", quoted(`data=@${e.filename || "PART"}`));
+  } else if (e.body !== undefined && e.body !== null) {
+    words.push("-H", quoted("Content-Type: application/json"), "--data-raw", quoted(e.body));
+  }
+  return words.join(" ");
+}
+
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // not a secure context (a server reached by its LAN address) or no permission: the old way
+    const area = el("textarea", { class: "offscreen" });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    const done = document.execCommand("copy");
+    area.remove();
+    return done;
+  }
+}
+
+function curlButton(e) {
+  // the command stays shown when the table is redrawn (new requests arrive while it is being read)
+  const shown = state.curls.get(e.seq);
+  const out = el("pre", { class: "curl", hidden: shown ? null : "" }, shown ? shown.command : null);
+  const note = el("span", { class: "muted curl-note", text: shown ? shown.note : "" });
+  const button = el("button", { type: "button", class: "copy-curl" }, "copy as curl");
+  button.addEventListener("click", async () => {
+    const command = curlOf(e);
+    out.textContent = command;
+    out.hidden = false;
+    state.curls.set(e.seq, { command, note: "" });
+    const copied = await copyText(command);
+    const said = copied ? " copied" : " select it to copy";
+    state.curls.set(e.seq, { command, note: said });
+    for (const box of document.querySelectorAll(`tr[data-seq="${e.seq}"] .curl-note`)) box.textContent = said;
+  });
+  return el("div", { class: "curl-box" }, button, note, out);
+}
+
 function entryRow(e) {
   const rule = e.rule || (e.fault !== null ? `faults[${e.fault}]` : null);
   const timings = [`${e.duration_ms.toFixed(1)} ms`];
   if (e.delay_ms) timings.push(`delay ${e.delay_ms} ms`);
   if (e.retry_count) timings.push(`retry ${e.retry_count}`);
   const detail = el("details", {}, el("summary", { text: "entry" }), el("pre", { text: JSON.stringify(e, null, 2) }));
+  detail.open = state.opened.has(e.seq); // what the reader unfolded stays unfolded when the table is redrawn
+  detail.addEventListener("toggle", () => (detail.open ? state.opened.add(e.seq) : state.opened.delete(e.seq)));
   return el(
     "tr",
     { "data-seq": String(e.seq), class: `s-${statusClass(e.status)}` },
     el("td", { class: "num", text: e.seq }),
     el("td", { class: "nowrap", title: when(e.received_at), text: when(e.received_at).slice(11) }),
-    el("td", { class: "mono" }, `${e.method} ${e.path}${e.query ? "?" + e.query : ""}`, e.filename ? el("div", { class: "filename", text: e.filename }) : null),
+    el("td", { class: "mono" }, `${e.method} ${e.path}${e.query ? "?" + e.query : ""}`, e.filename ? el("div", { class: "filename", text: e.filename }) : null, prompted(e), touched(e)),
     el("td", { text: e.endpoint || "—" }),
-    el("td", { class: "mono nowrap", text: e.key || "—" }),
+    el("td", { class: "key" }, who(e.key, e.account)),
     el("td", { class: "status", text: e.status === null ? "none" : e.status }),
     el("td", { class: "rule" }, rule ? el("strong", { text: rule }) : "—", e.action ? el("div", { text: e.action }) : null),
-    el("td", {}, timings.join(" · "), detail),
+    el("td", {}, timings.join(" · "), detail, curlButton(e)),
   );
+}
+
+async function exportJournal() {
+  // the whole journal the server keeps (not only the entries the page holds), as the filters narrow it
+  const body = await adminJSON("/requests");
+  const shown = body.data.filter(matches);
+  const lines = shown.map((e) => JSON.stringify(e) + "\n").join("");
+  const url = URL.createObjectURL(new Blob([lines], { type: "application/x-ndjson" }));
+  const link = el("a", { href: url, download: `mockfiles-requests-${body.generation}.jsonl` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  $("requests-export").dataset.exported = String(shown.length);
+}
+
+function prompted(e) {
+  // a model request: its model, whether it streamed, the files it named and its tokens
+  if (!e.model || !String(e.endpoint || "").match(/^(chat|responses)\./)) return null;
+  const bits = [e.model + (e.stream ? " · stream" : "")];
+  if (e.files) bits.push(e.files.join(", "));
+  if (e.usage) bits.push(`${e.usage.prompt_tokens} + ${e.usage.completion_tokens} tokens`);
+  if (e.answer_rule) bits.push(`answer: ${e.answer_rule}`);
+  return el("div", { class: "muted prompted", text: bits.join(" · ") });
 }
 
 function renderJournal() {
@@ -263,6 +453,8 @@ async function pollJournal() {
     state.seq = 0;
     state.entries = [];
     state.seen = 0;
+    state.opened.clear();
+    state.curls.clear();
     return pollJournal();
   }
   state.generation = body.generation;
@@ -290,7 +482,22 @@ function all(item, label = "all") {
 }
 
 function accountCell(item) {
-  return el("td", {}, el("div", { class: "mono", text: item.account || "—" }), item.key ? el("div", { class: "muted mono", text: item.key }) : null);
+  return el("td", {}, el("div", { class: "mono nowrap", text: item.account || "—" }), item.key ? el("div", { class: "muted mono", text: item.key }) : null);
+}
+
+function focused(box, items) {
+  // a tab opened from a journal row's link shows that one object (#batches?id=…), with a way back to all
+  const wanted = state.tab === box.closest(".panel").id ? state.params.get("id") : null;
+  const note = box.closest(".panel").querySelector(".focus");
+  if (!wanted) {
+    note.hidden = true;
+    return items;
+  }
+  note.hidden = false;
+  note.replaceChildren(`Showing ${wanted} only · `, el("a", { href: `#${state.tab}`, text: "show all" }));
+  const found = items.filter((item) => item.id === wanted);
+  if (found.length === 0) note.append(` · ${wanted} is not on this server (any more)`);
+  return found;
 }
 
 function statusCell(status) {
@@ -302,8 +509,8 @@ function fileLink(id, names) {
   // route, with the token when one is set; a file since deleted or expired shows as gone
   if (!id) return el("span", { class: "muted", text: "—" });
   const filename = names.get(id);
-  if (filename === undefined) return el("span", { class: "mono muted", title: "deleted or expired", text: `${id} (gone)` });
-  const link = el("a", { href: `${ADMIN}/files/${encodeURIComponent(id)}/content`, class: "file-link mono", "data-file-id": id, title: filename, text: id });
+  if (filename === undefined) return el("span", { class: "mono muted id", title: "deleted or expired", text: `${id} (gone)` });
+  const link = el("a", { href: `${ADMIN}/files/${encodeURIComponent(id)}/content`, class: "file-link mono id", "data-file-id": id, title: filename, text: id });
   link.addEventListener("click", (event) => {
     event.preventDefault();
     guarded(() => download({ id, filename }))();
@@ -334,7 +541,7 @@ function batchRow(b, names) {
   return el(
     "tr",
     { "data-id": b.id },
-    el("td", { class: "mono", text: b.id }),
+    el("td", {}, idText(b.id)),
     accountCell(b),
     el("td", {}, el("div", { class: "mono", text: b.endpoint }), b.model ? el("div", { class: "muted", text: b.model }) : null),
     statusCell(b.status),
@@ -359,6 +566,7 @@ function batchRow(b, names) {
 
 async function refreshBatches(box) {
   const [body, names] = await Promise.all([adminJSON("/batches"), fileNames()]);
+  body.data = focused(box, body.data);
   if (body.data.length === 0) return box.replaceChildren(el("p", { class: "muted", text: "None." }));
   const headers = ["id", "account", "endpoint", "status", "requests", "files", "times", ""];
   box.replaceChildren(table(headers, body.data.map((b) => batchRow(b, names))));
@@ -374,7 +582,7 @@ function uploadRow(u, names) {
   return el(
     "tr",
     { "data-id": u.id },
-    el("td", { class: "mono", text: u.id }),
+    el("td", {}, idText(u.id)),
     accountCell(u),
     el("td", { class: "filename", text: u.filename }),
     el("td", {}, u.purpose, u.mime_type ? el("div", { class: "muted", text: u.mime_type }) : null),
@@ -389,9 +597,168 @@ function uploadRow(u, names) {
 
 async function refreshUploads(box) {
   const [body, names] = await Promise.all([adminJSON("/uploads"), fileNames()]);
+  body.data = focused(box, body.data);
   if (body.data.length === 0) return box.replaceChildren(el("p", { class: "muted", text: "None." }));
   const headers = ["id", "account", "filename", "purpose", "bytes", "parts", "status", "file", "times", ""];
   box.replaceChildren(table(headers, body.data.map((u) => uploadRow(u, names))));
+}
+
+function storeFileRow(f, names) {
+  const error = f.last_error ? el("div", { class: "bad", text: `${f.last_error.code}: ${f.last_error.message}` }) : null;
+  const leaves = f.leaves_at ? labelled("leaves", moment(f.leaves_at)) : null;
+  return el(
+    "tr",
+    { "data-id": f.id },
+    el("td", {}, fileLink(f.id, names), el("div", { class: "filename muted", text: f.filename })),
+    el("td", { class: `state state-${f.status}` }, f.status, error),
+    el("td", { class: "num", title: `${f.usage_bytes} bytes`, text: size(f.usage_bytes) }),
+    el("td", { class: "mono metadata", text: Object.keys(f.attributes || {}).length ? JSON.stringify(f.attributes) : "—" }),
+    el("td", { class: "nowrap" }, labelled("attached", moment(f.created_at)), labelled("ready", moment(f.ready_at)), leaves),
+  );
+}
+
+function storeFiles(s, names) {
+  if (s.files.length === 0) return el("p", { class: "muted", text: "No files." });
+  const rows = s.files.map((f) => storeFileRow(f, names));
+  return table(["file", "status", "usage", "attributes", "times"], rows);
+}
+
+function vectorStoreRow(s, names) {
+  const counts = s.file_counts;
+  const expiry = s.expires_after
+    ? [labelled("expires", moment(s.expires_at)), el("div", { class: "muted", text: `${s.expires_after.days} d after last activity` })]
+    : [el("div", { class: "muted", text: "never expires" })];
+  const metadata = Object.keys(s.metadata || {}).length ? el("div", { class: "mono metadata", text: JSON.stringify(s.metadata) }) : null;
+  return el(
+    "tr",
+    { "data-id": s.id },
+    el(
+      "td",
+      { class: "store-id" },
+      el("div", { class: "mono", text: s.id }),
+      el("div", { text: s.name || "(no name)" }),
+      s.description ? el("div", { class: "muted", text: s.description }) : null,
+      metadata,
+      all(s),
+    ),
+    accountCell(s),
+    el(
+      "td",
+      { class: "nowrap" },
+      el("div", { class: `state state-${s.status}`, text: s.status }),
+      el("div", { text: `${counts.completed} completed · ${counts.in_progress} in progress` }),
+      el("div", { text: `${counts.failed} failed · ${counts.cancelled} cancelled · ${counts.total} total` }),
+      el("div", { class: "muted", title: `${s.usage_bytes} bytes`, text: `${size(s.usage_bytes)} used` }),
+      labelled("created", moment(s.created_at)),
+      labelled("active", moment(s.last_active_at)),
+      ...expiry,
+    ),
+    el("td", { class: "store-files" }, storeFiles(s, names)),
+  );
+}
+
+async function refreshVectorStores(box) {
+  const [body, names] = await Promise.all([adminJSON("/vector-stores"), fileNames()]);
+  if (body.data.length === 0) return box.replaceChildren(el("p", { class: "muted", text: "None." }));
+  const headers = ["store", "account", "status, files, times", "its files"];
+  box.replaceChildren(table(headers, body.data.map((s) => vectorStoreRow(s, names))));
+}
+
+function hyperparameters(h) {
+  return Object.entries(h || {}).map(([k, v]) => labelled(k.replace("learning_rate_multiplier", "lr ×"), el("span", { text: String(v) })));
+}
+
+function eventsTable(body) {
+  if (body.data.length === 0) return el("p", { class: "muted", text: "No events yet." });
+  const rows = body.data.map((e) =>
+    el(
+      "tr",
+      { class: `level-${e.level}` },
+      el("td", { class: "nowrap" }, moment(e.created_at)),
+      el("td", { class: `level level-${e.level}`, text: e.level }),
+      el("td", { class: e.type === "metrics" ? "mono" : "", text: e.message }),
+    ),
+  );
+  const more = body.has_more ? el("p", { class: "muted", text: `Newest ${body.data.length} shown.` }) : null;
+  return el("div", {}, table(["time (UTC)", "level", "message"], rows), more);
+}
+
+async function loadEvents(details, id) {
+  // the events go in a row of their own under the job's, as wide as the table
+  const row = details.closest("tr");
+  let below = row.nextElementSibling;
+  if (!below || !below.classList.contains("events-row")) {
+    below = el("tr", { class: "events-row" }, el("td", { colspan: "8" }));
+    row.after(below);
+  }
+  const body = await adminJSON(`/fine-tuning/${encodeURIComponent(id)}/events`);
+  if (details.open) below.firstChild.replaceChildren(eventsTable(body));
+}
+
+function eventsCell(j) {
+  const details = el("details", { class: "events" }, el("summary", { text: "events" }));
+  details.addEventListener("toggle", () => {
+    if (details.open) guarded(() => loadEvents(details, j.id))();
+    else if (details.closest("tr").nextElementSibling?.classList.contains("events-row")) {
+      details.closest("tr").nextElementSibling.remove();
+    }
+  });
+  return details;
+}
+
+function fineTuningRow(j, names) {
+  const steps = j.steps || {};
+  const progress = steps.total ? `step ${steps.done}/${steps.total}` : "";
+  const method = j.method ? j.method.type : "supervised";
+  return el(
+    "tr",
+    { "data-id": j.id },
+    el("td", { class: "mono job-id", text: j.id }),
+    accountCell(j),
+    el(
+      "td",
+      { class: "job-model" },
+      el("div", { class: "mono", text: j.model }),
+      el("div", { class: "muted", text: method }),
+      j.fine_tuned_model ? el("div", { class: "mono model", text: `→ ${j.fine_tuned_model}` }) : null,
+    ),
+    el(
+      "td",
+      {},
+      el("div", { class: `state state-${j.status}`, text: j.status }),
+      progress ? el("div", { class: "muted nowrap", text: progress }) : null,
+      j.error ? el("div", { class: "error job-error", text: `${j.error.code}: ${j.error.message}` }) : null,
+    ),
+    el(
+      "td",
+      { class: "files" },
+      labelled("training", fileLink(j.training_file, names)),
+      j.validation_file ? labelled("validation", fileLink(j.validation_file, names)) : null,
+      labelled("results", fileLink(j.result_files[0], names)),
+    ),
+    el("td", { class: "nowrap" }, ...hyperparameters(j.hyperparameters)),
+    el(
+      "td",
+      { class: "nowrap" },
+      labelled("created", moment(j.created_at)),
+      j.finished_at ? labelled("finished", moment(j.finished_at)) : null,
+      j.estimated_finish ? labelled("estimated", moment(j.estimated_finish)) : null,
+    ),
+    el("td", {}, j.metadata ? el("div", { class: "mono metadata", text: JSON.stringify(j.metadata) }) : null, eventsCell(j), el("div", { class: "nowrap" }, all(j))),
+  );
+}
+
+async function refreshFineTuning(box) {
+  // the events a reader opened are loaded again with the list, so they follow the job
+  const opened = new Set([...box.querySelectorAll("details.events[open]")].map((d) => d.closest("tr[data-id]").dataset.id));
+  const [body, names] = await Promise.all([adminJSON("/fine-tuning"), fileNames()]);
+  if (body.data.length === 0) return box.replaceChildren(el("p", { class: "muted", text: "None." }));
+  const headers = ["id", "account", "model", "status", "files", "hyperparameters", "times", ""];
+  const rows = body.data.map((j) => fineTuningRow(j, names));
+  box.replaceChildren(table(headers, rows));
+  for (const row of rows) {
+    if (opened.has(row.dataset.id)) row.querySelector("details.events").open = true; // its toggle loads them
+  }
 }
 
 const OUTCOMES = { reset: "reset", timeout: "timeout", truncated: "cut", client_gone: "client gone", pending: "pending" };
@@ -482,7 +849,7 @@ function callRow(c, journal) {
       el("div", { class: "mono muted", text: `${c.method} ${c.path}${c.query ? "?" + c.query : ""}` }),
       c.filename ? el("div", { class: "filename", text: c.filename }) : null,
     ),
-    el("td", { class: "mono", text: c.account || "—" }),
+    el("td", { class: "mono nowrap", title: c.account || "", text: c.account ? shortAccount(c.account) : "—" }),
     attemptsCell(c, journal),
     el("td", { class: c.succeeded ? "state state-completed" : "state state-failed", text: c.succeeded ? `${c.result} ✓` : c.result }),
     verdictCell(c.verdict),
@@ -520,7 +887,7 @@ function retryTestRow(t) {
   return el(
     "tr",
     { "data-id": t.id },
-    el("td", { class: "mono", text: t.id }),
+    el("td", {}, idText(t.id)),
     el("td", {}, ...queues(t)),
     el("td", { class: t.completed ? "state state-completed" : "state state-pending", text: t.completed ? "completed" : "not completed" }),
     el(
@@ -539,7 +906,35 @@ async function refreshRetryTests(box) {
   box.replaceChildren(table(["id", "instructions (taken struck through)", "completed", "calls"], body.data.map(retryTestRow)));
 }
 
-const COLLECTIONS = { "/batches": refreshBatches, "/uploads": refreshUploads, "/calls": refreshCalls, "/retry-tests": refreshRetryTests };
+function modelRow(m) {
+  const reads = { files: "file parts, input_file", fileid: "fileid://" }[m.reads] || "—";
+  return el(
+    "tr",
+    { "data-id": `${m.account || "*"}/${m.family}/${m.id}` },
+    el("td", { class: "mono", text: m.id }),
+    el("td", { text: m.family }),
+    el("td", { text: m.owned_by }),
+    el("td", { text: reads }),
+    el("td", { class: "mono", text: m.base || "—" }),
+    m.account ? accountCell(m) : el("td", { class: "muted", text: "every account" }),
+  );
+}
+
+async function refreshModels(box) {
+  const body = await adminJSON("/models");
+  const headers = ["id", "family", "owned by", "reads", "base", "account"];
+  box.replaceChildren(table(headers, body.data.map(modelRow)));
+}
+
+const COLLECTIONS = {
+  "/batches": refreshBatches,
+  "/uploads": refreshUploads,
+  "/models": refreshModels,
+  "/vector-stores": refreshVectorStores,
+  "/fine-tuning": refreshFineTuning,
+  "/calls": refreshCalls,
+  "/retry-tests": refreshRetryTests,
+};
 
 async function refreshCollection(box) {
   const open = new Set([...box.querySelectorAll("details[open]")].map((d) => d.closest("tr[data-id]")?.dataset.id + "|" + d.className));
@@ -657,6 +1052,13 @@ async function start() {
     location.reload();
   });
   for (const id of ["filter-endpoint", "filter-status", "filter-fault"]) $(id).addEventListener("change", renderJournal);
+  $("files-account").addEventListener("change", () => {
+    state.accountWanted = $("files-account").value;
+    renderFiles();
+  });
+  $("files-id").addEventListener("input", renderFiles);
+  $("files-filters").addEventListener("submit", (event) => event.preventDefault());
+  $("requests-export").addEventListener("click", guarded(exportJournal));
   $("scenario-check").addEventListener("click", guarded(async () => {
     const problem = await checkScenario();
     scenarioMessage(problem || "Valid.", !problem);
