@@ -25,7 +25,7 @@ When the server stops (SIGTERM, Ctrl-C), requests in flight have ``SHUTDOWN_GRAC
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_HEADER_TIMEOUT = 30.0
 DEFAULT_BODY_TIMEOUT = 60.0
@@ -39,4 +39,5 @@ class Timeouts:
     header: float = DEFAULT_HEADER_TIMEOUT
     body: float = DEFAULT_BODY_TIMEOUT
     idle_reset: float | None = None  # a kept-alive connection idle this long is reset on its next request
-    idle_since: float = 0.0  # the real monotonic time of the emulator's last reset: idle time counts from there at most
+    # the real monotonic time of the emulator's last reset: idle time counts from there at most (not a setting)
+    idle_since: float = field(default=0.0, compare=False)
