@@ -5,7 +5,7 @@
     python -m bench --only cycle,load
 
 Servers run in their own processes (the same uvicorn settings for mockfiles and for
-baseline (a), the bare Starlette app in bench/baseline.py), so that the client never
+baseline (a), the bare Starlette app in bench/tools/baseline.py), so that the client never
 shares their interpreter. Every figure is a median; ratios compare runs interleaved
 with their baseline, round by round, so machine noise falls on both alike, and their
 spread (min–max over the rounds) is printed beside them.
@@ -29,8 +29,8 @@ import httpx2
 import openai
 
 from bench import bigupload, growth, load
-from bench.procstat import Meter, wait_for_quiet
-from bench.servers import baseline_server, mockfiles_server
+from bench.tools.procstat import Meter, wait_for_quiet
+from bench.tools.servers import baseline_server, mockfiles_server
 
 BATCH = b'{"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}\n'
 
@@ -79,7 +79,7 @@ def sdk_cycle(client: openai.OpenAI, cycles: int) -> float:
 
 
 def canned_transport() -> httpx2.MockTransport:
-    from bench.baseline import DELETED_BODY, FILE_BODY, LIST_BODY
+    from bench.tools.baseline import DELETED_BODY, FILE_BODY, LIST_BODY
 
     def handler(request: httpx2.Request) -> httpx2.Response:
         path = request.url.path

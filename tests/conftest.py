@@ -1,4 +1,4 @@
-"""Shared fixtures (shared helpers are in tests/helpers.py). The ``mockfiles`` fixture itself comes
+"""Shared fixtures (shared helpers are in tests/support/helpers.py). The ``mockfiles`` fixture itself comes
 from the installed plugin, exactly as a downstream suite gets it."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from mockfiles import MockFilesServer
-from tests.skips import skip_line
+from tests.support.skips import skip_line
 
 
 @pytest.fixture
