@@ -30,7 +30,15 @@ PACKAGE_DATA = (  # what the package reads at run time, besides its modules
     "mockfiles/web/control/console/console.js",
     "mockfiles/web/control/console/console.css",
 )
-SDIST_FILES = ("LICENSE", "README.md", "pyproject.toml", "conftest_plugin.py", "docs/console.md", "tests/conftest.py")
+SDIST_FILES = (
+    "LICENSE",
+    "README.md",
+    "pyproject.toml",
+    "conftest_plugin.py",
+    "docs/console.md",
+    "tests/conftest.py",
+    "tests/support/helpers.py",
+)
 
 SMOKE = """
 import importlib.metadata as metadata

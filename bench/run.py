@@ -28,7 +28,8 @@ from pathlib import Path
 import httpx2
 import openai
 
-from bench import bigupload, growth, load
+from bench.domain import growth
+from bench.socket import bigupload, load
 from bench.tools.procstat import Meter, wait_for_quiet
 from bench.tools.servers import baseline_server, mockfiles_server
 

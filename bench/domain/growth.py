@@ -152,8 +152,8 @@ def bench_batch_api(lines: int) -> list[str]:
     """A ``lines``-request chat batch through the API of a ``mockfiles serve`` process: upload,
     create (validated there), the clock moved past its hour of in_progress, the retrieve that
     completes it (its output file written); time of each, and the server's resident memory."""
-    from .procstat import rss
-    from .servers import mockfiles_server
+    from bench.tools.procstat import rss
+    from bench.tools.servers import mockfiles_server
 
     content = b"".join(batch_line(i) for i in range(lines))
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as scenario:

@@ -3,7 +3,8 @@
 answers), mockfiles over a socket and the in-process peer openai-responses (respx), sync and async,
 with openai 3.x (this environment) and 2.x (the peer's venv), interleaved in one run.
 
-python -m bench.inprocess.inprocess [--cycles 300] [--rounds 7] [--before PATH] [--quick] [--peer-python PATH | --no-peer]
+python -m bench.inprocess.inprocess [--cycles 300] [--rounds 7] [--before PATH] [--quick]
+                                    [--peer-python PATH | --no-peer]
 
 Each round is a fresh process (``--child``) that warms every client up, then runs ``cycles`` cycles
 through each in turn (the order turning from round to round); the rounds of the two environments,
@@ -35,7 +36,7 @@ from typing import Any, NamedTuple
 BATCH = b'{"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}\n'
 ROOT = Path(__file__).resolve().parents[2]
 QUIET = 0.5  # cores: a round is undisturbed when the rest of the machine took less
-PEER_PACKAGES = ("openai<3", "openai-responses", "pytest", "pytest-asyncio")  # pytest: bench/inprocess/suite.py's suites
+PEER_PACKAGES = ("openai<3", "openai-responses", "pytest", "pytest-asyncio")  # pytest: suite.py's suites
 PEER_VENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mockfiles-bench" / "peer"
 TARGETS = {"floor": 1.25, "openai-responses": 0.7}  # mockfiles in-process / each, at most
 

@@ -29,7 +29,7 @@ from bench.tools.wrk import Load, LoadRun, find_wrk, run_python, run_wrk
 BOUNDARY = "5f0e7c1a9b3d4e2f8a6c0b1d3e5f7a9c"  # 32 hex digits, as httpx (so the openai SDK) draws them
 BATCH_LINE = b'{"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}\n'
 CONCURRENCY = (1, 2, 4, 8, 16, 32, 64)
-CHART = Path(__file__).parent / "throughput.png"
+CHART = Path(__file__).parents[1] / "results" / "throughput.png"  # bench/results/
 
 Generate = Callable[[Served, Load, int, int], LoadRun]
 

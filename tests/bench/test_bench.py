@@ -66,7 +66,11 @@ def test_profile_samples_are_put_in_the_innermost_known_part() -> None:
 
 def test_connection_benchmark_runs_quick() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bench.socket.connections", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "bench.socket.connections", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "HTTP/1.1 431" in result.stdout and "closed by the server" in result.stdout
@@ -99,7 +103,11 @@ def test_the_fine_tuning_benchmark_runs_small() -> None:
 
 def test_big_scenario_benchmark_runs_quick() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bench.socket.scenarios", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "bench.socket.scenarios", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "1. mockfiles check" in result.stdout and "during PUT" in result.stdout

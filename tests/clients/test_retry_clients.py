@@ -10,9 +10,8 @@ import pytest
 from mockfiles import MockFilesServer
 from mockfiles.retries.cases import load_cases
 from mockfiles.retries.run import CaseRun
-
-from .node_clients import node_missing
-from .retry_clients import CLIENTS
+from tests.support.node_clients import node_missing
+from tests.support.retry_clients import CLIENTS
 
 CASES = load_cases()
 

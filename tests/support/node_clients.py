@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-HERE = Path(__file__).parent / "node"
+HERE = Path(__file__).parent.parent / "node"  # tests/node
 NODE = shutil.which("node")
 
 

@@ -15,8 +15,7 @@ import tenacity
 
 from mockfiles.retries.cases import SUCCESS, ClientResult
 from mockfiles.retries.run import CaseRun
-
-from .node_clients import HERE, NODE
+from tests.support.node_clients import HERE, NODE
 
 NAIVE_WAIT = 0.2  # seconds between the naive wrapper's attempts
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from mockfiles import MockFilesServer
+from tests.clients.browser.test_console import Console, wait
 from tests.support.batching import CHAT, chat_file
 from tests.support.browser import chromium, requires_browser
-from tests.clients.browser.test_console import Console, wait
 
 pytestmark = requires_browser
 

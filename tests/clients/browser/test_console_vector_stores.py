@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from mockfiles import MockFilesServer
-from tests.support.browser import chromium, requires_browser
 from tests.clients.browser.test_console import Console, wait
+from tests.support.browser import chromium, requires_browser
 from tests.support.vectoring import CATS, DOGS, upload
 
 pytestmark = requires_browser

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from mockfiles import MockFilesServer
+from tests.clients.browser.test_console import Console, browser, wait
 from tests.support.browser import requires_browser
 from tests.support.fine_tuning import chat_file, upload
-from tests.clients.browser.test_console import Console, browser, wait
 
 pytestmark = requires_browser
 __all__ = ["browser"]  # the module's browser fixture, shared

@@ -18,8 +18,7 @@ import pytest
 
 from mockfiles import MockFilesServer, ScenarioError
 from mockfiles.scenarios.scenario import load_scenario
-
-from .node_clients import HERE, NODE, node_missing
+from tests.support.node_clients import HERE, NODE, node_missing
 
 KIB = 1024
 ROOT = Path(__file__).parents[3]

@@ -434,7 +434,7 @@ def test_assert_conforms_names_the_problem(mockfiles: MockFilesServer) -> None:
 
 
 def test_the_standalone_server_serves_retry_tests_to_curl_and_the_sdk() -> None:
-    from .test_cli import curl, start
+    from tests.http.server.test_cli import curl, start
 
     running = start("--no-rate-limits")
     try:

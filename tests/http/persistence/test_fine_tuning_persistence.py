@@ -12,8 +12,8 @@ import openai
 import pytest
 
 from mockfiles.server import MockFilesServer
-from tests.support.fine_tuning import chat_file, results_rows
 from tests.http.persistence.test_persistence import Served
+from tests.support.fine_tuning import chat_file, results_rows
 
 SCENARIO = {"fine_tuning": {"timing": {"validating_files": "30s", "queued": "30s", "running": "1000s"}}}
 

@@ -17,8 +17,8 @@ from openai.types.vector_stores import VectorStoreFile
 
 from mockfiles.persistence.datadir import DB_NAME
 from mockfiles.server import MockFilesServer
-from tests.support.chatting import REPORT, asking, file_part
 from tests.http.persistence.test_persistence import KEY, Served, blob_files, sha
+from tests.support.chatting import REPORT, asking, file_part
 from tests.support.vectoring import BIRDS, CATS, DOGS, upload
 
 SCENARIO = {

@@ -16,9 +16,9 @@ import pytest
 
 from mockfiles import MockFilesServer
 from mockfiles.environment import CLIENTS
+from tests.http.server.test_serve_harness import spawn, stop, wait_for
 from tests.support.node_clients import HERE as NODE_DIR
 from tests.support.node_clients import NODE, requires_node
-from tests.http.server.test_serve_harness import spawn, stop, wait_for
 
 pytest_plugins = ["pytester"]
 MOCKFILES = (sys.executable, "-m", "mockfiles")
