@@ -1,4 +1,4 @@
-"""Shared fixtures (shared helpers are in tests/support/helpers.py). The ``mockfiles`` fixture itself comes
+"""Shared fixtures (what tests share is in tests/support/). The ``mockfiles`` fixture itself comes
 from the installed plugin, exactly as a downstream suite gets it."""
 
 from __future__ import annotations
