@@ -29,14 +29,7 @@ from dataclasses import replace
 from typing import Any
 
 from mockfiles.batches.input import Limits
-from mockfiles.batches.params import (
-    check_metadata,
-    check_output_expires_after,
-    invalid_value,
-    page_limit,
-    parse_window,
-    required_string,
-)
+from mockfiles.batches.params import CreateRequest, page_limit
 from mockfiles.batches.results import Results, building, planning
 from mockfiles.batches.store import BatchFilter as BatchFilter
 from mockfiles.batches.store import BatchPage as BatchPage
@@ -100,33 +93,22 @@ class Batches:
 
     # --- operations ------------------------------------------------------------------
 
-    def create(self, account: str, **params: Any) -> dict[str, Any]:
-        """``creating``, its validation run in the calling thread."""
-        job, _ = self.creating(account, **params)
+    def create(self, account: str, dialect: str = "openai", **fields: object) -> dict[str, Any]:
+        """``creating`` from a create's fields, its validation run in the calling thread."""
+        job, _ = self.creating(account, CreateRequest.parse(fields, self.files.profile.batches), dialect)
         return Scheduler.run(job)
 
     def creating(
         self,
         account: str,
-        *,
-        input_file_id: object,
-        endpoint: object,
-        completion_window: object,
-        metadata: object = None,
-        output_expires_after: object = None,
+        request: CreateRequest,
         dialect: str = "openai",
     ) -> tuple[Job[dict[str, Any]], int]:
         """Check a create's parameters and its input file now (refusals are raised here); the job
         that validates the input and makes the batch (its answer: the Batch, ``validating``), and
         the input's size (the edge runs a small one at once)."""
         rules = self.files.profile.batches
-        file_id = required_string(input_file_id, "input_file_id")
-        url = required_string(endpoint, "endpoint")
-        if url not in rules.urls:
-            invalid_value(url, "endpoint", rules.urls)
-        window, seconds = parse_window(completion_window, rules.window_hours)
-        pairs = check_metadata(metadata, rules.metadata_limits)
-        lifetime = check_output_expires_after(output_expires_after)
+        file_id, url, seconds = request.input_file_id, request.endpoint, request.window_seconds
         with self.files.lock:
             now = self.files.now()
             source = self._input_file(account, file_id)
@@ -136,10 +118,10 @@ class Batches:
             "account": account,
             "endpoint": url,
             "input_file_id": file_id,
-            "metadata": pairs,
-            "output_expires_after": lifetime,
+            "metadata": request.metadata,
+            "output_expires_after": request.output_expires_after,
             "dialect": dialect,
-            "completion_window": window,
+            "completion_window": request.completion_window,
         }
         limits = Limits(limit, rules.max_embedding_inputs)
         seconds = seconds if rules.expires else math.inf

@@ -1,6 +1,6 @@
-"""Reading what a request carries, for any handler: its query, its declared length, a small body
-whole, an upload's form (streamed against the account's upload budget and noted for the journal, even when it is
-refused) and an upload's ``expires_after``. Problems are data-carrying errors (errors.py).
+"""Reading what a request carries, for any handler: its query, its declared length, an upload's
+form (streamed against the account's upload budget and noted for the journal, even when it is
+refused) and an upload's ``expires_after`` (a JSON body: json_body.py). Problems are data-carrying errors (errors.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
-from mockfiles.core.errors import BodyTooLarge, InvalidRequest, InvalidType, PayloadTooLarge
+from mockfiles.core.errors import InvalidRequest, InvalidType, PayloadTooLarge
 from mockfiles.core.record import Record, UploadedFile, UploadRecord
 from mockfiles.core.validation import json_type, parse_expires_after
 from mockfiles.files.service import UploadBudget
@@ -36,21 +36,6 @@ def declared_length(request: Request) -> int | None:
         return int(raw)
     except ValueError:
         raise InvalidRequest("bad_content_length") from None
-
-
-async def bounded_body(request: Request, limit: int, what: str = "body") -> bytes:
-    """A small body whole, refused with 413 once it is longer than ``limit`` (at once when its
-    declared length already is); ``what``: ``scenario`` or ``body``, for the refusal's words."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(what, limit)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(what, limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def read_upload(
