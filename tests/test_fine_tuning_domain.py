@@ -10,6 +10,7 @@ import json
 import freezegun
 import pytest
 
+from mockfiles.chat.models import model_object
 from mockfiles.emulator import Emulator, Settings
 from mockfiles.fine_tuning.events import decode_event_id, event_id
 from mockfiles.fine_tuning.method import default_epochs, parse_method
@@ -141,7 +142,7 @@ def test_the_account_knows_its_fine_tuned_models_until_one_is_deleted() -> None:
     models = service.models("k")
     assert [m.checkpoint_step for m in models] == [*range(10, 100, 10), None] and models[-1].id == name
     assert service.model("k", name) == models[-1] and service.model("other", name) is None
-    assert models[-1].as_model() == {
+    assert model_object(emulator.models.find("k", name, "openai")) == {  # as GET /v1/models shows it
         "id": name,
         "object": "model",
         "created": job["created_at"],
