@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from types import ModuleType
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import uvicorn
 
@@ -36,6 +36,9 @@ from mockfiles.web.listen import bind, check_port
 from mockfiles.web.protocol import protocol_class
 from mockfiles.web.refusals import Answers
 from mockfiles.web.stopping import GracefulServer, close_loop
+
+if TYPE_CHECKING:  # the SDK's types for the clients below; it is imported when one is made
+    import openai
 
 AZURE_API_VERSION = "2024-10-21"  # the GA version azure_client() sends unless told
 STARTUP_TIMEOUT = 15.0
@@ -245,22 +248,24 @@ class MockFilesServer:
         """Move the emulator's clock forward; returns the new emulator time."""
         return self.emulator.advance(seconds)
 
-    @property
-    def requests(self) -> list[Entry]:
-        """The request journal, oldest first."""
-        return self.emulator.journal.entries()
+    def requests(self, endpoint: str | Iterable[str] | None = None, *, after: int = 0) -> list[Entry]:
+        """The request journal, oldest first: every entry, or those of ``endpoint`` (a name such as
+        ``files.create``, or several), and only those after the entry numbered ``after`` (``seq``)."""
+        return self.emulator.journal.entries(endpoint, after=after)
 
     def requests_for(self, endpoint: str | Iterable[str]) -> list[Entry]:
-        return self.emulator.journal.entries(endpoint)
+        """``requests(endpoint)``, by the name earlier versions documented."""
+        return self.requests(endpoint)
 
     def retry_test(self, instructions: Mapping[str, object]) -> RetryTest:
         """A new retry test: ``{"files.create": ["return-503", "return-503"]}`` (or the whole
         ``{"instructions": {...}}`` document); pass its ``headers`` to the client. docs/retries.md."""
         return RetryTest(self.emulator, self.emulator.retry_tests.create(retry_document(instructions)))
 
-    def calls(self) -> list[CallDict]:
-        """Every request of the journal grouped into logical calls, each with its retry verdict."""
-        return self.emulator.calls()
+    def calls(self, retry_test: str | None = None) -> list[CallDict]:
+        """The journal's requests grouped into logical calls, each with its retry verdict: every
+        call, or those of one retry test (its id)."""
+        return self.emulator.calls(retry_test)
 
     def environment(self) -> dict[str, str]:
         """The variables that point client libraries here (``OPENAI_BASE_URL``, ``DASHSCOPE_*``...)."""
@@ -276,29 +281,37 @@ class MockFilesServer:
         ``acct_`` + 16 hex digits, the same in every run (the key itself is never shown)."""
         return account_id(key)
 
-    def client(self, *, in_process: bool | None = None, **options: Any) -> Any:
+    def client(self, *, in_process: bool | None = None, **options: Any) -> openai.OpenAI:
         """An ``openai.OpenAI`` client pointed at this server; ``in_process`` (default: the
         server's ``in_process``) sends its requests to the application without a socket."""
-        openai = openai_module()
+        sdk = openai_module()
         if in_process if in_process is not None else self.in_process:
-            options.setdefault("http_client", self._sdk_http_client(openai.DefaultHttpxClient, asynchronous=False))
-        return openai.OpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
+            options.setdefault("http_client", self._sdk_http_client(sdk.DefaultHttpxClient, asynchronous=False))
+        made: openai.OpenAI = sdk.OpenAI(
+            base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options
+        )
+        return made
 
-    def async_client(self, *, in_process: bool | None = None, **options: Any) -> Any:
+    def async_client(self, *, in_process: bool | None = None, **options: Any) -> openai.AsyncOpenAI:
         """An ``openai.AsyncOpenAI`` client pointed at this server (``in_process`` as in ``client``)."""
-        openai = openai_module()
+        sdk = openai_module()
         if in_process if in_process is not None else self.in_process:
-            options.setdefault("http_client", self._sdk_http_client(openai.DefaultAsyncHttpxClient, asynchronous=True))
-        return openai.AsyncOpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
+            options.setdefault("http_client", self._sdk_http_client(sdk.DefaultAsyncHttpxClient, asynchronous=True))
+        made: openai.AsyncOpenAI = sdk.AsyncOpenAI(
+            base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options
+        )
+        return made
 
-    def azure_client(self, *, in_process: bool | None = None, **options: Any) -> Any:
+    def azure_client(self, *, in_process: bool | None = None, **options: Any) -> openai.AzureOpenAI:
         """An ``openai.AzureOpenAI`` client with this server as its ``azure_endpoint`` (the
         ``/openai`` routes; ``api_version`` defaults to ``2024-10-21``)."""
-        return self._azure(False, in_process, options)
+        made: openai.AzureOpenAI = self._azure(False, in_process, options)
+        return made
 
-    def async_azure_client(self, *, in_process: bool | None = None, **options: Any) -> Any:
+    def async_azure_client(self, *, in_process: bool | None = None, **options: Any) -> openai.AsyncAzureOpenAI:
         """An ``openai.AsyncAzureOpenAI`` client (as ``azure_client``)."""
-        return self._azure(True, in_process, options)
+        made: openai.AsyncAzureOpenAI = self._azure(True, in_process, options)
+        return made
 
     def _azure(self, asynchronous: bool, in_process: bool | None, options: dict[str, Any]) -> Any:
         openai = openai_module()

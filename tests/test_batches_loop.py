@@ -68,7 +68,7 @@ def test_other_clients_are_answered_while_a_50000_line_batch_is_validated_and_co
     assert done["status"] == "completed" and done["request_counts"]["completed"] == LINES
     assert done["output_file_id"] is not None  # the owner's retrieve waited for its results
     assert during_create >= 1 and during_write >= 1
-    assert mockfiles.requests_for("batches.retrieve")[0]["status"] == 200
+    assert mockfiles.requests("batches.retrieve")[0]["status"] == 200
 
 
 PROBES = (

@@ -68,6 +68,7 @@ LINGER_BYTES = 1 << 30  # bytes, in all: 1 GiB, twice the largest per-file limit
 TARGET_SHOWN = 1024  # bytes of a request target kept for the journal of a refused head
 NO_BODY_METHODS = frozenset({"GET", "HEAD"})
 
+
 class TargetTooLong(Exception):
     """Raised in httptools' ``on_url`` to stop the parser at a request target of HEAD_LIMIT bytes."""
 
