@@ -35,10 +35,13 @@ class NotJson(ValueError):
 
 
 def not_an_object(value: object) -> Exception:
+    """The refusal of a body that is JSON but no object, unless a route words it otherwise."""
     return InvalidRequest("body_not_object")
 
 
 def not_json() -> Exception:
+    """The refusal of a body that is no JSON: by default the same words (the routes of OpenAI's
+    Batches, Vector Stores and Fine-tuning APIs say "The request body must be a JSON object.")."""
     return InvalidRequest("body_not_object")
 
 
