@@ -14,13 +14,13 @@ that follows says "integer above maximum value" as it does for any number too la
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from mockfiles.core.errors import BodyTooLarge, InvalidRequest
@@ -69,7 +69,7 @@ class JsonBody:
         if not raw and self.empty is not None:
             raw = self.empty
         if self.thread_above is not None and len(raw) > self.thread_above:
-            return await run_in_threadpool(self.parse, raw)
+            return await asyncio.to_thread(self.parse, raw)
         return self.parse(raw)
 
     def parse(self, raw: bytes) -> dict[str, object]:

@@ -11,6 +11,7 @@ rules, a few seconds of parsing) never holds up the requests being served meanwh
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 from collections.abc import Awaitable, Callable
@@ -20,7 +21,6 @@ from typing import Any
 
 import orjson
 import yaml
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -104,7 +104,7 @@ async def journal(api: Api, request: Request, ex: Exchange) -> Response:
     after = parse_int(request.query_params.get("after", "0"), "after")
     check_range(after, "after", 0, MAX_SEQ)
     # off the event loop: an upload's sha256 is made when its entry is first read (digest.py)
-    data = await run_in_threadpool(emulator.journal.entries, endpoint, after=after)
+    data = await asyncio.to_thread(emulator.journal.entries, endpoint, after=after)
     form = request.query_params.get("format", "json")
     if form == "jsonl":  # JSON lines, one entry a line: to keep, grep or load (the console's export)
         lines = b"".join(orjson.dumps(entry) + b"\n" for entry in data)
@@ -157,7 +157,7 @@ async def vector_stores(api: Api, request: Request, ex: Exchange) -> JSONRespons
     """Every account's vector stores, oldest first, each with its files and their statuses."""
     data = [
         {**shown, "description": store.description, **masked({}, store.account), "files": files}
-        for store, shown, files in await run_in_threadpool(api.emulator.vector_stores.everyone)
+        for store, shown, files in await asyncio.to_thread(api.emulator.vector_stores.everyone)
     ]
     return JSONResponse({"object": "list", "data": data})
 
@@ -201,7 +201,7 @@ async def scenario(api: Api, request: Request, ex: Exchange) -> JSONResponse:
     active = emulator.scenario
     answer = {"source": active.source, "scenario": active.document, "ignored": emulator.ignored}
     if request.method == "GET":  # as text to edit; in a thread, as the parse: 50,000 rules take seconds
-        answer["yaml"] = await run_in_threadpool(scenario_yaml, active.document)
+        answer["yaml"] = await asyncio.to_thread(scenario_yaml, active.document)
     return JSONResponse(answer)
 
 
@@ -214,7 +214,7 @@ async def scenario_of(request: Request) -> Scenario:
     """The scenario a request's body holds, parsed in a worker thread; every problem of a refused one."""
     raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
     try:
-        return await run_in_threadpool(scenario_from_text, raw.decode("utf-8", errors="replace"), SCENARIO_SOURCE)
+        return await asyncio.to_thread(scenario_from_text, raw.decode("utf-8", errors="replace"), SCENARIO_SOURCE)
     except ScenarioError as exc:
         raise InvalidRequest("scenario_refused", param="scenario", detail=every_problem(exc)) from None
 

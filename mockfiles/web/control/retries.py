@@ -4,7 +4,8 @@ with their verdicts (``/calls``). docs/retries.md describes the shapes."""
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
+import asyncio
+
 from starlette.requests import Request
 
 from mockfiles.retries.queues import RetryTestError
@@ -30,7 +31,7 @@ RETRY_TEST_BODY = JsonBody(
 async def create_or_list(api: Api, request: Request, ex: Exchange) -> JSONResponse:
     emulator = api.emulator
     if request.method == "GET":  # the calls' digests of unread uploads are made off the event loop
-        views = await run_in_threadpool(lambda: [emulator.retry_test_view(v) for v in emulator.retry_tests.list()])
+        views = await asyncio.to_thread(lambda: [emulator.retry_test_view(v) for v in emulator.retry_tests.list()])
         return JSONResponse({"object": "list", "data": views})
     return JSONResponse(emulator.retry_tests.create(await RETRY_TEST_BODY.read(request, ex.record)))
 
@@ -38,13 +39,13 @@ async def create_or_list(api: Api, request: Request, ex: Exchange) -> JSONRespon
 async def one(api: Api, request: Request, ex: Exchange) -> JSONResponse:
     tests, test_id = api.emulator.retry_tests, request.path_params["test_id"]
     view = tests.delete(test_id) if request.method == "DELETE" else tests.get(test_id)
-    return JSONResponse(await run_in_threadpool(api.emulator.retry_test_view, view))
+    return JSONResponse(await asyncio.to_thread(api.emulator.retry_test_view, view))
 
 
 async def calls(api: Api, request: Request, ex: Exchange) -> JSONResponse:
     retry_test = request.query_params.get("retry_test") or None
     # off the event loop: an upload's sha256 is made when its entry is first read (files/digest.py)
-    data = await run_in_threadpool(api.emulator.calls, retry_test)
+    data = await asyncio.to_thread(api.emulator.calls, retry_test)
     return JSONResponse({"object": "list", "data": data})
 
 
