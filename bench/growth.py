@@ -107,7 +107,7 @@ def fill_batches(batches: object, files: object, count: int) -> tuple[list[str],
     create = batches.create  # type: ignore[attr-defined]
     started = time.perf_counter()
     made = [
-        create("bench", input_file_id=source.id, endpoint=CHAT, completion_window="24h")["id"] for _ in range(count)
+        create("bench", input_file_id=source.id, endpoint=CHAT, completion_window="24h").id for _ in range(count)
     ]
     return made, time.perf_counter() - started
 

@@ -52,30 +52,24 @@ SERVER_ERROR = {
 }
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Usage:
-    """Token totals over a batch's successful requests, as the SDK's ``BatchUsage`` has them."""
+    """Token totals over a batch's successful requests (the SDK's ``BatchUsage`` has them so)."""
 
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
     reasoning_tokens: int = 0
 
-    def add(self, body: dict[str, Any]) -> None:
+    def plus(self, body: dict[str, Any]) -> Usage:
+        """These totals and one answer's ``usage``."""
         given, output, cached, reasoning = inference.usage_of(body)
-        self.input_tokens += given
-        self.output_tokens += output
-        self.cached_tokens += cached
-        self.reasoning_tokens += reasoning
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "input_tokens": self.input_tokens,
-            "input_tokens_details": {"cached_tokens": self.cached_tokens},
-            "output_tokens": self.output_tokens,
-            "output_tokens_details": {"reasoning_tokens": self.reasoning_tokens},
-            "total_tokens": self.input_tokens + self.output_tokens,
-        }
+        return Usage(
+            self.input_tokens + given,
+            self.output_tokens + output,
+            self.cached_tokens + cached,
+            self.reasoning_tokens + reasoning,
+        )
 
 
 @dataclass(frozen=True)
@@ -244,7 +238,7 @@ def building(the_plan: Plan, timeline: Timeline, batch_id: str, room: int) -> Ge
                 results.late.append(request.index)
         elif results.full_from is None and results.size + len(line) <= room:
             results.output.write(line)
-            results.usage.add(answered.body)
+            results.usage = results.usage.plus(answered.body)
         else:
             results.full_from = request.index if results.full_from is None else results.full_from
             results.errors.write(_failure(line_id, request.custom_id, STORAGE_FULL))

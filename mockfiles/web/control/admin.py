@@ -125,8 +125,8 @@ def routes(api: Api) -> list[Route]:
     async def batches(request: Request, ex: Exchange) -> JSONResponse:
         """Every account's batches, oldest first, each with its account masked as files are."""
         data = [
-            {**api.openai.batch_object(batch), "account": account_id(account), "key": key_hint(account)}
-            for account, batch in emulator.batches.everyone()
+            {**api.openai.batch_object(batch), "account": account_id(batch.account), "key": key_hint(batch.account)}
+            for batch in emulator.batches.everyone()
         ]
         return JSONResponse({"object": "list", "data": data})
 
