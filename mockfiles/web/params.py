@@ -13,7 +13,7 @@ from starlette.requests import Request
 from mockfiles.core.errors import BodyTooLarge, InvalidRequest, InvalidType, PayloadTooLarge
 from mockfiles.core.record import Record, UploadedFile, UploadRecord
 from mockfiles.core.validation import json_type, parse_expires_after
-from mockfiles.files.service import UploadBudget
+from mockfiles.files.upload import UploadBudget
 from mockfiles.web import json_body
 from mockfiles.web.json_body import NotJson
 from mockfiles.web.multipart.reader import FilePart, Form, read_form
