@@ -15,6 +15,7 @@ from mockfiles.core.record import Record, UploadedFile, UploadRecord
 from mockfiles.core.validation import json_type, parse_expires_after
 from mockfiles.files.upload import UploadBudget
 from mockfiles.web import json_body
+from mockfiles.web.head import request_head
 from mockfiles.web.json_body import NotJson
 from mockfiles.web.multipart.reader import FilePart, Form, read_form
 
@@ -29,7 +30,7 @@ def query_of(request: Request) -> dict[str, str]:
 
 
 def declared_length(request: Request) -> int | None:
-    raw = request.headers.get("content-length")
+    raw = request_head(request).content_length
     if raw is None:
         return None
     try:
@@ -41,7 +42,7 @@ def declared_length(request: Request) -> int | None:
 async def bounded_body(request: Request, limit: int, what: str = "body") -> bytes:
     """A small body whole, refused with 413 once it is longer than ``limit`` (at once when its
     declared length already is); ``what``: ``scenario`` or ``body``, for the refusal's words."""
-    declared = request.headers.get("content-length", "")
+    declared = request_head(request).content_length or ""
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(what, limit)
     chunks, size = [], 0
@@ -77,7 +78,7 @@ async def read_upload(
     try:
         await read_form(
             request.stream(),
-            request.headers.get("content-type"),
+            request_head(request).content_type,
             file_limit,
             room=budget.room,
             form=form,

@@ -21,6 +21,7 @@ from mockfiles.uploads.service import PartBudget, Uploads
 from mockfiles.web.api import Api
 from mockfiles.web.dialects.openai import OpenAIDialect
 from mockfiles.web.exchange import Exchange
+from mockfiles.web.head import request_head
 from mockfiles.web.json_body import NotJson
 from mockfiles.web.json_body import loads as json_body_value
 from mockfiles.web.multipart.reader import FilePart, Form, read_form
@@ -70,7 +71,7 @@ class UploadsAPI:
         refuse_if_declared_over(budget, declared_length(request))
         form = Form()
         try:
-            await read_form(request.stream(), request.headers.get("content-type"), part_limit(budget), form=form)
+            await read_form(request.stream(), request_head(request).content_type, part_limit(budget), form=form)
         except PayloadTooLarge as exc:
             raise budget.refusal(exc.read) from None
         finally:
