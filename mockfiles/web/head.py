@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from starlette.requests import Request
 from starlette.types import Scope
 
 MAX_HEADER_BYTES = 32 * 1024  # a head's header fields, names and values (httptools itself sets no limit)
@@ -125,7 +124,3 @@ def head_of(scope: Scope) -> Head:
     if head is None:
         head = scope[SCOPE_KEY] = scan(scope["headers"])
     return head
-
-
-def request_head(request: Request) -> Head:
-    return head_of(request.scope)

@@ -15,7 +15,7 @@ from mockfiles.core.record import Record, UploadedFile, UploadRecord
 from mockfiles.core.validation import json_type, parse_expires_after
 from mockfiles.files.upload import UploadBudget
 from mockfiles.web import json_body
-from mockfiles.web.head import request_head
+from mockfiles.web.head import Head, head_of
 from mockfiles.web.json_body import NotJson
 from mockfiles.web.multipart.reader import FilePart, Form, read_form
 
@@ -29,8 +29,8 @@ def query_of(request: Request) -> dict[str, str]:
     return dict(request.query_params) if request.scope["query_string"] else {}
 
 
-def declared_length(request: Request) -> int | None:
-    raw = request_head(request).content_length
+def declared_length(head: Head) -> int | None:
+    raw = head.content_length
     if raw is None:
         return None
     try:
@@ -42,7 +42,7 @@ def declared_length(request: Request) -> int | None:
 async def bounded_body(request: Request, limit: int, what: str = "body") -> bytes:
     """A small body whole, refused with 413 once it is longer than ``limit`` (at once when its
     declared length already is); ``what``: ``scenario`` or ``body``, for the refusal's words."""
-    declared = request_head(request).content_length or ""
+    declared = head_of(request.scope).content_length or ""
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(what, limit)
     chunks, size = [], 0
@@ -60,7 +60,8 @@ async def read_upload(
     """Read an upload's form, streaming its file parts against their size limits and the
     account's room, and note what it carried for the journal (even when it is refused):
     ``uploaded`` picks the parts that are the files to store, in the order they are stored."""
-    declared = declared_length(request)
+    head = head_of(request.scope)
+    declared = declared_length(head)
 
     def refuse_if_declared_over(limit: int) -> None:
         """A declared Content-Length can already rule the upload out, before any of it is read."""
@@ -78,7 +79,7 @@ async def read_upload(
     try:
         await read_form(
             request.stream(),
-            request_head(request).content_type,
+            head.content_type,
             file_limit,
             room=budget.room,
             form=form,
