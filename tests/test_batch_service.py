@@ -418,3 +418,33 @@ def test_the_batches_domain_imports_no_web_framework(module: str) -> None:
     found = imported_modules(module)
     assert "threading" in found or "random" in found or "hashlib" in found  # the walk does read the modules
     assert found & WEB_FRAMEWORKS == set()
+
+
+def test_each_fate_is_decided_once_at_validation_and_kept_once_until_the_results_are_written() -> None:
+    """300 distinct refusals (the index of the bad message in each line) and a rule's failure on
+    200 lines: the rule's fate is one object, the refusals' 300; each line's number widens to fit
+    them; the results written from them are those the endpoint gives; then they are let go."""
+    lines = [
+        {
+            "custom_id": f"refused-{k}",
+            "method": "POST",
+            "url": CHAT,
+            "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}] * k + ["bad"]},
+        }
+        for k in range(300)
+    ] + [chat_line(f"rule-{k}") for k in range(200)]
+    rules = [{"match": {"custom_id": "rule-*"}, "status": 503}]
+    world = World({"batches": {"timing": {"in_progress": "1h"}, "requests": rules}})
+    batch = world.create(jsonl(*lines))
+    plan = world.batches.store.find(batch["id"]).plan  # type: ignore[union-attr]
+    assert len(plan.decided.fates) == 301 and plan.decided.which.typecode == "H"
+    assert list(plan.decided.at) == list(range(500)) and plan.failing is plan.decided.at
+    assert {plan.decided.which[i] for i in range(300, 500)} == {plan.decided.which[300]}
+    world.advance(3600)
+    done = world.get(batch["id"])
+    assert done["request_counts"] == {"total": 500, "completed": 0, "failed": 500}
+    errors = {line["custom_id"]: line["response"] for line in world.lines(done["error_file_id"])}
+    assert errors["refused-7"]["status_code"] == 400
+    assert errors["refused-7"]["body"]["error"]["message"] == "Invalid 'messages[7]': expected an object with a role."
+    assert {errors[f"rule-{k}"]["status_code"] for k in range(200)} == {503}
+    assert world.batches.store.find(batch["id"]).plan.decided.fates == ()  # type: ignore[union-attr]

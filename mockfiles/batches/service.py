@@ -37,7 +37,7 @@ from mockfiles.batches.params import (
     parse_window,
     required_string,
 )
-from mockfiles.batches.results import Results, building, planning
+from mockfiles.batches.results import NOTHING_DECIDED, Results, building, planning
 from mockfiles.batches.store import BatchFilter as BatchFilter
 from mockfiles.batches.store import BatchStore, StoredBatch
 from mockfiles.batches.timeline import CANCELLABLE, Timeline
@@ -275,7 +275,7 @@ class Batches:
                     batch.error_file_id = made.id
             batch.usage = results.usage
             batch.plan = replace(batch.plan, failing=results.failing(batch.plan.failing))
-        batch.plan = replace(batch.plan, chunks=(), files=None)  # the input's bytes are no longer needed
+        batch.plan = replace(batch.plan, chunks=(), files=None, decided=NOTHING_DECIDED)  # all written: let go
         batch.settled = True
         self.store.changed(batch)
 
