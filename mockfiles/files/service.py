@@ -255,7 +255,7 @@ class Files:
                 "expires_after_too_short", param="expires_after.seconds", least=least, value=expires_after
             )
         with self.lock:
-            now = self.now()  # the instant it is stored at, and shown at
+            now = self.clock.now()  # the instant it is stored at, and shown at
             if budget is None or not budget.holds():
                 self.check_room(account, size, now)
             created_at = int(now)

@@ -285,7 +285,8 @@ class FileStore:
         acct = self._account(f.account)
         acct.files[f.id] = f
         acct.total_bytes += f.size
-        self._grew(acct)
+        self._growth += 1  # never reset, not even by clear: a stamp is never given twice
+        acct.grown = self._growth
         acct.indexes[None].add(f)
         index = acct.indexes.get(f.purpose)
         if index is None:
@@ -312,7 +313,8 @@ class FileStore:
         held.size += size
         acct = self._account(account)
         acct.total_bytes += size
-        self._grew(acct)
+        self._growth += 1
+        acct.grown = self._growth
 
     def release(self, key: str) -> int:
         """Stop counting what ``key`` holds; returns the bytes freed (0 when nothing was held)."""
@@ -360,10 +362,6 @@ class FileStore:
         self._by_id.clear()
         self._expiry.clear()
         self._holds.clear()
-
-    def _grew(self, acct: _Account) -> None:
-        self._growth += 1  # never reset, not even by clear: a stamp is never given twice
-        acct.grown = self._growth
 
     def _account(self, account: str) -> _Account:
         acct = self._accounts.get(account)
