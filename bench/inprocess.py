@@ -1,19 +1,26 @@
-"""The in-process transport: 300 SDK cycles (create, retrieve, list, content, delete) through
-``server.client(in_process=True)``, against the in-process peer openai-responses (respx) and
-against mockfiles over a socket, interleaved in one run.
+"""The in-process transport: SDK cycles (create, retrieve, list, content, delete) through
+``server.client(in_process=True)`` beside the SDK's own floor (its ``MockTransport`` with canned
+answers), mockfiles over a socket and the in-process peer openai-responses (respx), sync and async,
+with openai 3.x (this environment) and 2.x (the peer's venv), interleaved in one run.
 
-python -m bench.inprocess [--cycles 300] [--rounds 11] [--quick] [--peer-python PATH | --no-peer]
+python -m bench.inprocess [--cycles 300] [--rounds 7] [--before PATH] [--quick] [--peer-python PATH | --no-peer]
+
+Each round is a fresh process (``--child``) that warms every client up, then runs ``cycles`` cycles
+through each in turn (the order turning from round to round); the rounds of the two environments,
+and of the code before (``--before PATH``: another checkout of mockfiles, ``git archive <commit> |
+tar -x -C PATH``) and after, alternate. Each round records each client's time, the process's CPU
+(every thread: the SDK's and, in process, the server's) and the CPU the rest of the machine took
+meanwhile; the ratios printed are the medians of the rounds' ratios, with their spread.
 
 openai-responses 0.13 needs openai < 3 (and plain httpx), so the peer runs in a venv of its own
 (made on first use under ~/.cache/mockfiles-bench/peer with ``pip install 'openai<3'
-openai-responses -e .``): there, one process runs mockfiles in-process and openai-responses on the
-same SDK, interleaved. This environment's SDK (openai 3, httpx2) runs mockfiles in-process against
-mockfiles over a socket.
+openai-responses pytest pytest-asyncio -e .``).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import statistics
@@ -28,7 +35,9 @@ from typing import Any, NamedTuple
 BATCH = b'{"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}\n'
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = 0.5  # cores: a round is undisturbed when the rest of the machine took less
+PEER_PACKAGES = ("openai<3", "openai-responses", "pytest", "pytest-asyncio")  # pytest: bench/suite.py's suites
 PEER_VENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mockfiles-bench" / "peer"
+TARGETS = {"floor": 1.25, "openai-responses": 0.7}  # mockfiles in-process / each, at most
 
 
 def cycle(client: Any, cycles: int) -> float:
@@ -43,6 +52,17 @@ def cycle(client: Any, cycles: int) -> float:
     return time.perf_counter() - started
 
 
+async def async_cycle(client: Any, cycles: int) -> float:
+    started = time.perf_counter()
+    for _ in range(cycles):
+        f = await client.files.create(file=("data.jsonl", BATCH), purpose="batch")
+        await client.files.retrieve(f.id)
+        await client.files.list()
+        await (await client.files.content(f.id)).aread()
+        await client.files.delete(f.id)
+    return time.perf_counter() - started
+
+
 def machine_busy() -> float:
     """CPU seconds the whole machine has spent busy, from /proc/stat (0 where there is none)."""
     try:
@@ -54,15 +74,12 @@ def machine_busy() -> float:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def wait_for_quiet(threshold: float = 0.3, patience: float = 30.0) -> float:
-    """Wait (at most ``patience`` s) until the rest of the machine takes under ``threshold`` of a core."""
-    deadline = time.monotonic() + patience
-    while True:
-        busy, started = machine_busy(), time.monotonic()
-        time.sleep(0.5)
-        load = (machine_busy() - busy) / (time.monotonic() - started)
-        if load < threshold or time.monotonic() > deadline:
-            return load
+def loadavg() -> float:
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except OSError:
+        return 0.0
 
 
 class Round(NamedTuple):
@@ -78,44 +95,6 @@ def measured(run: Callable[[int], float], cycles: int) -> Round:
     return Round(wall, cpu, max(0.0, (machine_busy() - busy - cpu) / wall))
 
 
-def interleave(runs: dict[str, Callable[[int], float]], cycles: int, rounds: int) -> dict[str, list[Round]]:
-    """Each runner once per round, the order turning from round to round."""
-    names = list(runs)
-    for name in names:
-        runs[name](max(1, cycles // 10))  # warm-up
-    times: dict[str, list[Round]] = {name: [] for name in names}
-    for r in range(rounds):
-        order = names[r % len(names) :] + names[: r % len(names)]
-        for name in order:
-            times[name].append(measured(runs[name], cycles))
-    return times
-
-
-def spread(values: list[float]) -> str:
-    return f"{statistics.median(values):.3f} ({min(values):.3f}–{max(values):.3f})"
-
-
-def summary(times: dict[str, list[Round]], ours: str, other: str, cycles: int) -> list[str]:
-    lines = [
-        f"{name:27s} {statistics.median(r.wall for r in t) / cycles * 1000:6.2f} ms/cycle, "
-        f"CPU {statistics.median(r.cpu for r in t) / cycles * 1000:5.2f} ms/cycle; "
-        f"rest of the machine {statistics.median(r.others for r in t):.2f} cores"
-        for name, t in times.items()
-    ]
-    pairs = list(zip(times[ours], times[other], strict=True))
-    lines.append(f"{ours} / {other}, medians of the rounds' ratios (min–max):")
-    lines.append(
-        f"  time {spread([a.wall / b.wall for a, b in pairs])}; CPU {spread([a.cpu / b.cpu for a, b in pairs])}"
-    )
-    quiet = [(a, b) for a, b in pairs if max(a.others, b.others) < QUIET]
-    if quiet:
-        lines.append(
-            f"  the {len(quiet)} rounds where the rest of the machine took under {QUIET} core: "
-            f"time {spread([a.wall / b.wall for a, b in quiet])}"
-        )
-    return lines
-
-
 FILE = (
     b'{"id":"file-abc","object":"file","bytes":95,"created_at":1,"filename":"data.jsonl","purpose":"batch",'
     b'"status":"processed","expires_at":null,"status_details":null}'
@@ -124,7 +103,7 @@ LIST = b'{"object":"list","data":[' + FILE + b'],"has_more":false,"first_id":"fi
 DELETED = b'{"id":"file-abc","object":"file","deleted":true}'
 
 
-def floor_client(httpx: Any) -> Any:
+def floor_client(httpx: Any, asynchronous: bool = False) -> Any:
     """The SDK on the library's ``MockTransport`` with canned answers: its own cost, the floor."""
     import openai
 
@@ -136,53 +115,49 @@ def floor_client(httpx: Any) -> Any:
             return httpx.Response(200, content=FILE if request.method == "POST" else LIST)
         return httpx.Response(200, content=DELETED if request.method == "DELETE" else FILE)
 
-    http = openai.DefaultHttpxClient(transport=httpx.MockTransport(handler))
+    transport = httpx.MockTransport(handler)
+    if asynchronous:
+        http = openai.DefaultAsyncHttpxClient(transport=transport)
+        return openai.AsyncOpenAI(base_url="http://sdk.floor/v1", api_key="bench", http_client=http, max_retries=0)
+    http = openai.DefaultHttpxClient(transport=transport)
     return openai.OpenAI(base_url="http://sdk.floor/v1", api_key="bench", http_client=http, max_retries=0)
 
 
-def mockfiles_runs(cycles: int, rounds: int) -> dict[str, list[Round]]:
-    import httpx2
-
-    from mockfiles import MockFilesServer
-
-    with MockFilesServer(rate_limits=False) as server:
-        inproc = server.client(in_process=True, max_retries=0)
-        sock = server.client(max_retries=0)
-        floor = floor_client(httpx2)
-        runs: dict[str, Callable[[int], float]] = {
-            "mockfiles in-process": lambda n: cycle(inproc, n),
-            "mockfiles socket": lambda n: cycle(sock, n),
-            "SDK floor (MockTransport)": lambda n: cycle(floor, n),
-        }
-        return interleave(runs, cycles, rounds)
-
-
-def peer_child(cycles: int, rounds: int) -> dict[str, Any]:
-    """In the peer's venv: mockfiles in-process and openai-responses on the same SDK, interleaved."""
-    import httpx
+def child(cycles: int, shift: int) -> dict[str, Any]:
+    """One round in this process: every client warmed up, then ``cycles`` cycles through each."""
     import openai
-    from openai_responses import OpenAIMock
 
     from mockfiles import MockFilesServer
 
-    mock = OpenAIMock()
-    peer = openai.OpenAI(api_key="sk-bench", max_retries=0)
-
-    def peer_run(n: int) -> float:
-        with mock.router:
-            return cycle(peer, n)
-
+    httpx: Any = __import__(openai.DefaultHttpxClient.__mro__[1].__module__.partition(".")[0])
+    runs: dict[str, Callable[[int], float]] = {}
     with MockFilesServer(rate_limits=False) as server:
-        inproc = server.client(in_process=True, max_retries=0)
-        floor = floor_client(httpx)
-        runs: dict[str, Callable[[int], float]] = {
-            "mockfiles in-process": lambda n: cycle(inproc, n),
-            "openai-responses": peer_run,
-            "SDK floor (MockTransport)": lambda n: cycle(floor, n),
-        }
-        times = interleave(runs, cycles, rounds)
-    versions = {name: version(name) for name in ("openai", "httpx", "openai-responses", "respx")}
-    return {"times": {name: [r._asdict() for r in rs] for name, rs in times.items()}, "versions": versions}
+        inproc, sock = server.client(in_process=True, max_retries=0), server.client(max_retries=0)
+        floor, afloor = floor_client(httpx), floor_client(httpx, asynchronous=True)
+        ainproc = server.async_client(in_process=True, max_retries=0)
+        runs["in-process"] = lambda n: cycle(inproc, n)
+        runs["socket"] = lambda n: cycle(sock, n)
+        runs["floor"] = lambda n: cycle(floor, n)
+        runs["async in-process"] = lambda n: asyncio.run(async_cycle(ainproc, n))
+        runs["async floor"] = lambda n: asyncio.run(async_cycle(afloor, n))
+        try:
+            from openai_responses import OpenAIMock
+        except ImportError:
+            pass
+        else:
+            mock, peer = OpenAIMock(), openai.OpenAI(api_key="sk-bench", max_retries=0)
+
+            def peer_run(n: int) -> float:
+                with mock.router:
+                    return cycle(peer, n)
+
+            runs["openai-responses"] = peer_run
+        names = list(runs)
+        for name in names:
+            runs[name](max(1, cycles // 10))  # warm-up
+        order = names[shift % len(names) :] + names[: shift % len(names)]
+        rounds = {name: measured(runs[name], cycles)._asdict() for name in order}
+    return {"rounds": rounds, "openai": version("openai"), "load": loadavg()}
 
 
 def peer_python(given: str | None) -> str:
@@ -190,46 +165,90 @@ def peer_python(given: str | None) -> str:
         return given
     python = PEER_VENV / "bin" / "python"
     if not python.exists():
-        print(f"making the peer's venv in {PEER_VENV} (openai<3, openai-responses, this checkout)", flush=True)
+        print(f"making the peer's venv in {PEER_VENV} ({', '.join(PEER_PACKAGES)}, this checkout)", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "openai<3", "openai-responses", "-e", str(ROOT)], check=True
-        )
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *PEER_PACKAGES, "-e", str(ROOT)], check=True)
     return str(python)
+
+
+def run_child(python: str, code: Path, cycles: int, shift: int) -> dict[str, Any]:
+    """A round in a fresh process, with ``code``'s mockfiles (this script runs from its path)."""
+    command = [python, str(Path(__file__).resolve()), "--child", "--cycles", str(cycles), "--shift", str(shift)]
+    variables = {**os.environ, "PYTHONPATH": str(code)}
+    done = subprocess.run(command, check=True, capture_output=True, text=True, env=variables)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f} ({min(values):.3f}–{max(values):.3f})"
+
+
+def ratio_line(results: list[dict[str, Any]], ours: str, other: str) -> str:
+    pairs = [(r["rounds"][ours], r["rounds"][other]) for r in results if other in r["rounds"]]
+    walls = [a["wall"] / b["wall"] for a, b in pairs]
+    cpus = [a["cpu"] / b["cpu"] for a, b in pairs]
+    line = f"time {spread(walls)}, CPU {spread(cpus)}"
+    quiet = [a["wall"] / b["wall"] for a, b in pairs if max(a["others"], b["others"]) < QUIET]
+    if quiet:
+        line += f"; the {len(quiet)} rounds where the rest of the machine took under {QUIET} core: {spread(quiet)}"
+    return line
+
+
+def report(name: str, by_code: dict[str, list[dict[str, Any]]], cycles: int) -> list[str]:
+    first = next(iter(by_code.values()))
+    lines = [f"\n## openai {first[0]['openai']} ({name})"]
+    for code, results in by_code.items():
+        label = f" ({code})" if len(by_code) > 1 else ""
+        for client in results[0]["rounds"]:
+            rounds = [r["rounds"][client] for r in results]
+            lines.append(
+                f"  {client + label:32s} {statistics.median(r['wall'] for r in rounds) / cycles * 1000:6.2f} ms/cycle, "
+                f"CPU {statistics.median(r['cpu'] for r in rounds) / cycles * 1000:5.2f} ms/cycle; rest of the "
+                f"machine {statistics.median(r['others'] for r in rounds):.2f} cores"
+            )
+    for code, results in by_code.items():
+        label = f" ({code})" if len(by_code) > 1 else ""
+        lines.append(f"  mockfiles in-process{label}, medians of the rounds' ratios (min–max):")
+        for other, target in [("floor", TARGETS["floor"]), ("socket", None), ("openai-responses", 0.7)]:
+            if other in results[0]["rounds"]:
+                aim = f"   target <= {target}" if target else ""
+                lines.append(f"    / {other:18s} {ratio_line(results, 'in-process', other)}{aim}")
+        lines.append(f"    async / async floor  {ratio_line(results, 'async in-process', 'async floor')}")
+    loads = [r["load"] for results in by_code.values() for r in results]
+    lines.append(f"  load average during the rounds: {min(loads):.1f}–{max(loads):.1f}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__.split("\n")[0])
     parser.add_argument("--cycles", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=11)
-    parser.add_argument("--quick", action="store_true", help="10 cycles, 2 rounds: checks that it runs")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="10 cycles, 1 round: checks that it runs")
+    parser.add_argument("--before", type=Path, help="another checkout of mockfiles, run beside this one")
     parser.add_argument("--peer-python", help="a python with openai<3 and openai-responses (default: made)")
-    parser.add_argument("--no-peer", action="store_true", help="only mockfiles in-process against its socket")
-    parser.add_argument("--peer-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-peer", action="store_true", help="only this environment")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--shift", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    cycles, rounds = (10, 2) if args.quick else (args.cycles, args.rounds)
-    if args.peer_child:
-        print(json.dumps(peer_child(cycles, rounds)))
+    cycles, rounds = (10, 1) if args.quick else (args.cycles, args.rounds)
+    if args.child:
+        print(json.dumps(child(cycles, args.shift)))
         return
-
-    print(f"# {cycles} SDK cycles a round, {rounds} interleaved rounds")
-    if not args.quick:
-        print(f"(waited for a quiet machine: the rest of it took {wait_for_quiet():.2f} cores)")
-    print(f"\n## openai {version('openai')} (this environment): in-process against a socket")
-    for line in summary(mockfiles_runs(cycles, rounds), "mockfiles in-process", "mockfiles socket", cycles):
-        print("  " + line)
-    if args.no_peer:
-        return
-    python = peer_python(args.peer_python)
-    command = [python, "-m", "bench.inprocess", "--peer-child", "--cycles", str(cycles), "--rounds", str(rounds)]
-    done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    named = ", ".join(f"{k} {v}" for k, v in result["versions"].items())
-    print(f"\n## the peer's venv ({named}): in-process against openai-responses")
-    peer_times = {name: [Round(**r) for r in rs] for name, rs in result["times"].items()}
-    for line in summary(peer_times, "mockfiles in-process", "openai-responses", cycles):
-        print("  " + line)
-    print("  target: mockfiles in-process <= 0.7 x openai-responses")
+    envs = {"this environment": sys.executable}
+    if not args.no_peer:
+        envs["the peer's venv, with openai-responses"] = peer_python(args.peer_python)
+    codes = {"after": ROOT, **({"before": args.before.resolve()} if args.before else {})}
+    print(f"# {cycles} SDK cycles a client a round, {rounds} rounds in fresh processes, interleaved")
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')}, load average at the start {loadavg():.1f}", flush=True)
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {env: {code: [] for code in codes} for env in envs}
+    for r in range(rounds):
+        for env, python in envs.items():
+            for code, path in codes.items() if r % 2 == 0 else reversed(codes.items()):
+                results[env][code].append(run_child(python, path, cycles, r))
+    for env, by_code in results.items():
+        for line in report(env, by_code, cycles):
+            print(line)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from mockfiles.batches.saved import SavedBatches
 from mockfiles.batches.service import Batches
 from mockfiles.chat.models import Models
 from mockfiles.chat.service import Chat
-from mockfiles.core.clock import Clock
+from mockfiles.core.clock import Clock, real_monotonic_clock
 from mockfiles.core.journal import Journal
 from mockfiles.core.profiles import Profile
 from mockfiles.core.record import Record
@@ -91,7 +91,7 @@ class Emulator:
         self.scheduler = Scheduler(self.clock.now)  # the emulator's own work: batches' validation and results
         self.clock.on_advance(self.scheduler.kick)
         self.journal = Journal()
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()  # held by each step of a request (web/serial.py), a reset, a scenario change
         self.scenario = Scenario()
         self.profile: Profile
         self.files: Files
@@ -130,7 +130,7 @@ class Emulator:
         settings["scenario"] = overrides.get("scenario", self.settings.scenario)
         Settings(**settings)  # raises ValueError for a setting that cannot work
         scenario = load_scenario(settings["scenario"])  # raises ScenarioError before anything changes
-        with self._lock:
+        with self.lock:
             self.generation += 1
             self.release()
             self.scheduler.clear()  # the old state's work is dropped with it
@@ -153,7 +153,7 @@ class Emulator:
         exactly what changes and what stays."""
         scenario = load_scenario(source)
         settings = {**self.options, "scenario": source}
-        with self._lock:
+        with self.lock:
             self.release()
             self._apply(scenario, settings, fresh=False)
         return scenario
@@ -196,7 +196,8 @@ class Emulator:
             self.vector_stores.configure(scenario.vector_stores, seed)
             self.chat.configure(scenario.chat)
             self.fine_tuning.configure(scenario.fine_tuning, seed)
-        self.timeouts = effective_timeouts(settings, scenario)
+        since = real_monotonic_clock()() if fresh else self.timeouts.idle_since
+        self.timeouts = effective_timeouts(settings, scenario, since)
         self.chaos = Chaos(scenario.faults, seed if seed is not None else DEFAULT_FAULT_SEED, self.since_reset)
         early = (EarlyChaos(self.chaos),) if self.chaos.early else ()
         self.use_deciders((self.chaos, *early) if self.chaos.rules else ())
@@ -219,7 +220,7 @@ class Emulator:
         saved = DataDir(path, [kind for store in joined.values() for kind in store.kinds])
         try:
             loaded, state = saved.load()
-            with self._lock, self.files.lock:
+            with self.lock, self.files.lock:
                 if state is not None:
                     self.clock.restore(state["clock"])
                     self.files.rng.setstate(state["rng"])
@@ -319,12 +320,13 @@ class Emulator:
         self.scheduler.close()
 
 
-def effective_timeouts(settings: dict[str, Any], scenario: Scenario) -> Timeouts:
-    """The connection timeouts: what the server was started with, else the scenario's, else the defaults."""
+def effective_timeouts(settings: dict[str, Any], scenario: Scenario, idle_since: float = 0.0) -> Timeouts:
+    """The connection timeouts: what the server was started with, else the scenario's, else the
+    defaults; connections' idle time counts from ``idle_since`` at most (the last reset)."""
     default = Timeouts()
     header = settings["header_timeout"] or scenario.header_timeout or default.header
     body = settings["body_timeout"] or scenario.body_timeout or default.body
-    return Timeouts(header=header, body=body, idle_reset=scenario.idle_reset)
+    return Timeouts(header=header, body=body, idle_reset=scenario.idle_reset, idle_since=idle_since)
 
 
 def overridden(scenario: Scenario, settings: dict[str, Any], *, runtime: bool) -> dict[str, str]:

@@ -10,12 +10,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from types import ModuleType
 from typing import Any, TypedDict
 
 import uvicorn
 
 from mockfiles.announce import connectable_url
+from mockfiles.clients import Clients, openai_module, socket_http_client
 from mockfiles.core.accounts import account_id
 from mockfiles.core.clock import real_monotonic_clock
 from mockfiles.core.journal import Entry
@@ -35,25 +35,11 @@ from mockfiles.web.browsers import BrowserPolicy
 from mockfiles.web.listen import bind, check_port
 from mockfiles.web.protocol import protocol_class
 from mockfiles.web.refusals import Answers
+from mockfiles.web.serial import Serialized
 from mockfiles.web.stopping import GracefulServer, close_loop
 
 AZURE_API_VERSION = "2024-10-21"  # the GA version azure_client() sends unless told
 STARTUP_TIMEOUT = 15.0
-
-
-def openai_module() -> ModuleType:
-    """The ``openai`` package, which mockfiles itself does not need: only ``client()`` does."""
-    try:
-        import openai
-    except ModuleNotFoundError as exc:
-        if exc.name != "openai":
-            raise
-        raise ModuleNotFoundError(
-            "client() and async_client() need the openai package, which is not installed: "
-            "pip install openai (or pip install 'mockfiles[openai]')",
-            name="openai",
-        ) from None
-    return openai
 
 
 class ServerOptions(TypedDict, total=False):
@@ -147,8 +133,8 @@ class MockFilesServer:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self.in_process = in_process  # what client() and async_client() give by default
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._in_memory: InMemoryServer | None = None
+        self._clients = Clients()
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -159,7 +145,8 @@ class MockFilesServer:
         sock = bind(self.host, self._port)
         self._port = sock.getsockname()[1]
         app = build_app(self.emulator, self.browsers)
-        config = uvicorn_config(app, self.host, quiet=True, answers=app)
+        # each step of a request holds the emulator's lock, as an in-process request's does (web/serial.py)
+        config = uvicorn_config(Serialized(app, self.emulator.lock), self.host, quiet=True, answers=app)
         self._server = GracefulServer(config, on_stop=self.emulator.shutdown)
         self._thread = threading.Thread(
             target=self._run, args=(sock, config), name=f"mockfiles:{self._port}", daemon=True
@@ -178,7 +165,7 @@ class MockFilesServer:
         return self
 
     def _run(self, sock: socket.socket, config: uvicorn.Config) -> None:
-        loop = self._loop = freeze_proof_loop(_loop_factory(config))
+        loop = freeze_proof_loop(_loop_factory(config))
         asyncio.set_event_loop(loop)
         try:
             assert self._server is not None
@@ -187,13 +174,14 @@ class MockFilesServer:
             self._error = exc
         finally:
             sock.close()
-            if self._in_memory is not None:
-                loop.run_until_complete(self._in_memory.shutdown(config.timeout_graceful_shutdown or 0))
+            if self._in_memory is not None:  # in-process requests have the same grace period
+                self._in_memory.shutdown(config.timeout_graceful_shutdown or 0)
             close_loop(loop)
 
     def stop(self) -> None:
         if self._thread is None or self._server is None:
             return
+        self._clients.forget()
         self.emulator.shutdown()
         self._server.should_exit = True
         self._thread.join(timeout=10)
@@ -276,38 +264,53 @@ class MockFilesServer:
         ``acct_`` + 16 hex digits, the same in every run (the key itself is never shown)."""
         return account_id(key)
 
-    def client(self, *, in_process: bool | None = None, **options: Any) -> Any:
-        """An ``openai.OpenAI`` client pointed at this server; ``in_process`` (default: the
-        server's ``in_process``) sends its requests to the application without a socket."""
-        openai = openai_module()
-        if in_process if in_process is not None else self.in_process:
-            options.setdefault("http_client", self._sdk_http_client(openai.DefaultHttpxClient, asynchronous=False))
-        return openai.OpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
+    def client(self, *, in_process: bool | None = None, fresh: bool = False, **options: Any) -> Any:
+        """An ``openai.OpenAI`` client pointed at this server (``options`` are the SDK's); the same
+        one on every call with the same options while it can be used (mockfiles/clients.py: not
+        after it is closed, its settings changed, or the server stopped), ``fresh=True`` a new one.
+        ``in_process`` (default: the server's ``in_process``) sends its requests to the application
+        without a socket."""
+        return self._client(False, in_process, fresh, options)
 
-    def async_client(self, *, in_process: bool | None = None, **options: Any) -> Any:
-        """An ``openai.AsyncOpenAI`` client pointed at this server (``in_process`` as in ``client``)."""
-        openai = openai_module()
-        if in_process if in_process is not None else self.in_process:
-            options.setdefault("http_client", self._sdk_http_client(openai.DefaultAsyncHttpxClient, asynchronous=True))
-        return openai.AsyncOpenAI(base_url=self.base_url, api_key=options.pop("api_key", self.api_key), **options)
+    def async_client(self, *, in_process: bool | None = None, fresh: bool = False, **options: Any) -> Any:
+        """An ``openai.AsyncOpenAI`` client pointed at this server (as ``client``; over a socket,
+        handed out again only within the event loop it was first handed out in)."""
+        return self._client(True, in_process, fresh, options)
 
-    def azure_client(self, *, in_process: bool | None = None, **options: Any) -> Any:
+    def azure_client(self, *, in_process: bool | None = None, fresh: bool = False, **options: Any) -> Any:
         """An ``openai.AzureOpenAI`` client with this server as its ``azure_endpoint`` (the
-        ``/openai`` routes; ``api_version`` defaults to ``2024-10-21``)."""
-        return self._azure(False, in_process, options)
-
-    def async_azure_client(self, *, in_process: bool | None = None, **options: Any) -> Any:
-        """An ``openai.AsyncAzureOpenAI`` client (as ``azure_client``)."""
-        return self._azure(True, in_process, options)
-
-    def _azure(self, asynchronous: bool, in_process: bool | None, options: dict[str, Any]) -> Any:
-        openai = openai_module()
-        if in_process if in_process is not None else self.in_process:
-            http = openai.DefaultAsyncHttpxClient if asynchronous else openai.DefaultHttpxClient
-            options.setdefault("http_client", self._sdk_http_client(http, asynchronous=asynchronous))
+        ``/openai`` routes; ``api_version`` defaults to ``2024-10-21``), handed out as ``client``'s."""
         options.setdefault("api_version", AZURE_API_VERSION)
-        make = openai.AsyncAzureOpenAI if asynchronous else openai.AzureOpenAI
-        return make(azure_endpoint=self.url, api_key=options.pop("api_key", self.api_key), **options)
+        return self._client(False, in_process, fresh, options, azure=True)
+
+    def async_azure_client(self, *, in_process: bool | None = None, fresh: bool = False, **options: Any) -> Any:
+        """An ``openai.AsyncAzureOpenAI`` client (as ``azure_client``)."""
+        options.setdefault("api_version", AZURE_API_VERSION)
+        return self._client(True, in_process, fresh, options, azure=True)
+
+    def _client(
+        self, asynchronous: bool, in_process: bool | None, fresh: bool, options: dict[str, Any], azure: bool = False
+    ) -> Any:
+        inside = in_process if in_process is not None else self.in_process
+        options.setdefault("api_key", self.api_key)
+        if inside:
+            self._in_memory_server()  # the server must be running: said now, not at the first request
+
+        def make(given: dict[str, Any]) -> Any:
+            openai = openai_module()
+            if inside:
+                default = openai.DefaultAsyncHttpxClient if asynchronous else openai.DefaultHttpxClient
+                given.setdefault("http_client", self._sdk_http_client(default, asynchronous))
+            elif "http_client" not in given:
+                given["http_client"] = socket_http_client(openai, asynchronous)
+            if azure:
+                return (openai.AsyncAzureOpenAI if asynchronous else openai.AzureOpenAI)(
+                    azure_endpoint=self.url, **given
+                )
+            return (openai.AsyncOpenAI if asynchronous else openai.OpenAI)(base_url=self.base_url, **given)
+
+        kind = ("azure" if azure else "openai", asynchronous)
+        return self._clients.get(kind, bool(inside), self.url, options, make, fresh)
 
     def transport(self, flavour: str | None = None) -> InProcessTransport:
         """An httpx or httpx2 transport (by default the installed openai SDK's library: httpx2 from
@@ -327,12 +330,12 @@ class MockFilesServer:
         return client_class(transport=transport, trust_env=False)
 
     def _in_memory_server(self) -> InMemoryServer:
-        """The application in-memory requests reach, on the server's loop (made on first use)."""
+        """The application in-memory requests reach (made on first use, while the server runs)."""
         if self._in_memory is None:
-            if self._thread is None or self._loop is None:
+            if self._thread is None:
                 raise RuntimeError("the server is not running: start() it before asking for an in-process client")
             app = MockFilesApp(self.emulator, connections=connection_of, browsers=self.browsers)
-            self._in_memory = InMemoryServer(app, self._loop)
+            self._in_memory = InMemoryServer(app, self.emulator.lock)
         return self._in_memory
 
     def __repr__(self) -> str:

@@ -18,4 +18,4 @@ def test_the_in_process_benchmark_runs_quick() -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "mockfiles in-process / mockfiles socket" in done.stdout
+    assert "/ floor" in done.stdout and "/ socket" in done.stdout and "async / async floor" in done.stdout

@@ -14,7 +14,10 @@ Two waits, as a real front end has them (nginx: ``client_header_timeout`` and
 Between requests on a kept-alive connection, uvicorn's keep-alive timeout (5 s) applies: the
 connection is closed. A scenario's ``idle_reset`` (below that) makes the server forget a
 connection idle that long without telling the client: the client's next request on it is answered
-with a TCP reset, as when a load balancer dropped an idle connection the client still pools.
+with a TCP reset, as when a load balancer dropped an idle connection the client still pools. A
+connection's idle time counts from its last answer, or from the emulator's last reset if that came
+later (``idle_since``): a test starts with every kept connection as fresh as a new one, so a client
+kept from an earlier test is not reset for the time it spent idle between the two.
 
 When the server stops (SIGTERM, Ctrl-C), requests in flight have ``SHUTDOWN_GRACE`` to finish
 (mockfiles/stopping.py).
@@ -22,7 +25,7 @@ When the server stops (SIGTERM, Ctrl-C), requests in flight have ``SHUTDOWN_GRAC
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_HEADER_TIMEOUT = 30.0
 DEFAULT_BODY_TIMEOUT = 60.0
@@ -36,3 +39,5 @@ class Timeouts:
     header: float = DEFAULT_HEADER_TIMEOUT
     body: float = DEFAULT_BODY_TIMEOUT
     idle_reset: float | None = None  # a kept-alive connection idle this long is reset on its next request
+    # the real monotonic time of the emulator's last reset: idle time counts from there at most (not a setting)
+    idle_since: float = field(default=0.0, compare=False)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -131,7 +132,9 @@ class _Account:
     def __init__(self) -> None:
         self.files: dict[str, StoredFile] = {}
         self.indexes: dict[str | None, _Index] = {None: _Index()}
-        self.cursors: dict[str, SortKey] = {}  # deleted ids keep working as `after` cursors
+        # deleted ids keep working as `after` cursors; ordered, so that forgetting the oldest is O(1)
+        # (a dict's first key is found by skipping every slot deleted before it)
+        self.cursors: OrderedDict[str, SortKey] = OrderedDict()
         self.total_bytes = 0  # the files' bytes and the held bytes together
         self.grown = 0  # the store's growth count when its usage last grew (FileStore.growth)
 
@@ -380,8 +383,7 @@ class FileStore:
         self.changes.drop("file", f.id)
         self.changes.put("file_cursor", f.id, f.account, f.key)
         if len(acct.cursors) > CURSOR_MEMORY:
-            oldest = next(iter(acct.cursors))
-            del acct.cursors[oldest]
+            oldest, _ = acct.cursors.popitem(last=False)
             self.changes.drop("file_cursor", oldest)
         acct.indexes[None].discard(acct.files)
         acct.indexes[f.purpose].discard(acct.files)

@@ -1,5 +1,6 @@
-"""The caller's side of an in-memory request (mockfiles/inmemory.py has the server's): a thread
-(``Caller``) or an event loop (``AsyncCaller``) hands a request to the server's loop, feeds its
+"""The caller's side of an in-memory request (mockfiles/inprocess/channel.py has the server's): a thread
+(``Caller``) or a coroutine (``AsyncCaller``) starts a request on its runner (mockfiles/
+inprocess/runner.py), runs it there while it waits (or waits for its runner's own thread), feeds its
 body piece by piece when the application asks, and turns the server's events into an answer, or
 into the error a socket would have given (``ConnectionReset``, ``Disconnected``, ``TimedOut``).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import queue
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 
 from starlette.types import Scope
@@ -25,6 +27,7 @@ from mockfiles.inprocess.channel import (
     Server,
     TimedOut,
 )
+from mockfiles.inprocess.runner import Runner, current_runner
 
 GATHER = 64 * 1024  # small pieces of a body are gathered up to this many bytes into one message
 PIECE = 1024 * 1024  # a larger piece is cut into messages of at most this many bytes
@@ -96,21 +99,60 @@ NO_ANSWER = "Server disconnected without sending a response."
 
 
 class Receiving:
-    """What the server's events mean to a caller, thread or event loop alike: the head, the
-    pieces of body (each acknowledged so the next is sent), or how the answer failed."""
+    """What the server's events mean to a caller, thread or coroutine alike: the head, the pieces
+    of body (each acknowledged so the next is sent), or how the answer failed. The events come
+    from the caller's runner, run by the caller itself, or, once the runner has a thread of its
+    own (``Runner.detach``), from there: each then rings (``ring``)."""
 
-    __slots__ = ("server", "channel", "received", "complete")
+    __slots__ = ("server", "runner", "channel", "inbox", "bell", "received", "complete", "settled")
     server: Server
+    runner: Runner
     channel: Channel
+    inbox: deque[Event]
+    bell: asyncio.Future[None] | None  # set at the next event: a sync caller runs its runner until then
     received: int
     complete: bool  # the whole answer arrived
+    settled: bool  # the caller is done with the request
+
+    def _start(self, server: Server, first: bytes, more: bool, scope: Scope) -> None:
+        self.server = server
+        self.inbox = deque()
+        self.bell = None
+        self.received = 0
+        self.complete = False
+        self.settled = False
+        while True:  # the thread's runner once the first piece of body is read (a new one if handed over)
+            runner = self.runner = current_runner()
+            self.channel = Channel(runner.loop, self.post, first, more, scope["method"])
+            if server.start(runner, self.channel, scope):
+                return
+
+    # --- on the runner's loop ---------------------------------------------------------------
+
+    def post(self, event: Event) -> None:
+        self.inbox.append(event)
+        bell = self.bell
+        if bell is not None:
+            self.bell = None
+            if not bell.done():
+                bell.set_result(None)
+        if self.runner.detached:
+            self.ring()
+
+    def ring(self) -> None:
+        """Wake the caller: an event came from the runner's own thread."""
+
+    # --- what the events mean -------------------------------------------------------------
 
     def head(self, event: Event) -> Answer:
         kind = event[0]
         if kind == HEAD:
             self.received = len(event[3])
-            self.complete = not event[4]
+            if not event[4]:
+                self.complete = True
+                self.settle()
             return Answer(event[1], event[2], event[3], event[4])
+        self.settle()
         if kind == RESET:
             raise ConnectionReset("[Errno 104] Connection reset by peer")
         raise Disconnected(NO_ANSWER)
@@ -118,56 +160,106 @@ class Receiving:
     def started(self, answer: Answer) -> bool:
         """Whether more of the answer's body follows its first piece (and ask for it if so)."""
         if answer.more:
-            self.server.call(self.channel.ack)
+            self.runner.call(self.channel.ack)
         return answer.more
 
     def piece(self, event: Event, answer: Answer) -> tuple[bytes, bool]:
         """A piece of the answer's body and whether more follows (asked for if so)."""
         if event[0] == BODY:
             more: bool = event[2]
-            self.complete = not more
-            if more:
-                self.server.call(self.channel.ack)
             self.received += len(event[1])
+            if more:
+                self.runner.call(self.channel.ack)
+            else:
+                self.complete = True
+                self.settle()
             return event[1], more
+        self.settle()
         if event[0] == RESET:
             raise ConnectionReset("[Errno 104] Connection reset by peer")
         raise incomplete(answer.headers, self.received)
 
+    def feed(self, body: bytes, more: bool) -> None:
+        self.runner.call(functools.partial(self.channel.piece, body, more))
+
     def leave(self) -> None:
-        self.server.call(self.channel.left)
+        """The caller gives up (its timeout, an interruption) or closes the answer before its end."""
+        self.runner.call(self.channel.left)
+        self.settle()
+
+    def settle(self) -> None:
+        """The caller is done with the request: what is ready runs; a request still running (a
+        delay the caller did not wait for) goes on on the runner's own thread, as on a server."""
+        if self.settled:
+            return
+        self.settled = True
+        runner = self.runner
+        if runner.inline():
+            if runner.pending():
+                runner.drain()
+            task = self.channel.task
+            if task is not None and not task.done():
+                runner.detach()
 
 
 class Caller(Receiving):
-    """A request from a thread: the server's events arrive in a queue the thread waits on."""
+    """A request from a thread: ``first`` is its body's first piece, ``rest`` (if more follows)
+    gives the others as the application asks for them."""
 
-    __slots__ = ("inbox", "_body", "timeout")
+    __slots__ = ("_rest", "timeout", "_doorbell")
 
-    def __init__(self, server: Server, scope: Scope, body: Iterator[bytes], timeout: float | None) -> None:
-        self.server = server
-        self.inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
-        self._body = pieces(body)
+    def __init__(
+        self,
+        server: Server,
+        scope: Scope,
+        first: bytes,
+        rest: Iterator[tuple[bytes, bool]] | None,
+        timeout: float | None,
+    ) -> None:
+        self._rest = rest
         self.timeout = timeout
-        self.received = 0
-        self.complete = False  # the whole answer arrived
-        first, more = next(self._body)
-        self.channel = Channel(server.loop, self.inbox.put, first, more, scope["method"])
-        server.submit(self.channel, scope)
+        self._doorbell: queue.SimpleQueue[None] | None = None
+        self._start(server, first, rest is not None, scope)
+
+    def ring(self) -> None:
+        doorbell = self._doorbell
+        if doorbell is not None:
+            doorbell.put(None)
 
     def _next(self) -> Event:
+        inbox = self.inbox
         while True:
             try:
-                event = self.inbox.get(timeout=self.timeout)
-            except queue.Empty:
-                self.leave()
-                raise TimedOut("timed out") from None
-            except BaseException:  # interrupted: the client is gone, as its socket would be
+                if inbox:
+                    event = inbox.popleft()
+                    if event[0] != WANT:
+                        return event
+                    rest = self._rest
+                    self.feed(*(next(rest, (b"", False)) if rest is not None else (b"", False)))
+                else:
+                    self._wait()
+            except BaseException:  # timed out, interrupted, or the body failed: the client is gone
                 self.leave()
                 raise
-            if event[0] != WANT:
-                return event
-            body, more = next(self._body, (b"", False))
-            self.server.call(functools.partial(self.channel.piece, body, more))
+
+    def _wait(self) -> None:
+        runner = self.runner
+        if runner.inline():
+            if runner.pending():
+                runner.drain()
+                return
+            bell = self.bell = runner.loop.create_future()
+            if not runner.run_until(bell, self.timeout):
+                raise TimedOut("timed out")
+        elif not runner.detached:  # its answer is read from another thread: the runner gets its own
+            runner.detach()
+        elif self._doorbell is None:  # from now on each event rings; one that came meanwhile is in the inbox
+            self._doorbell = queue.SimpleQueue()
+        else:
+            try:
+                self._doorbell.get(timeout=self.timeout)
+            except queue.Empty:
+                raise TimedOut("timed out") from None
 
     def answer(self) -> Answer:
         return self.head(self._next())
@@ -184,49 +276,68 @@ class Caller(Receiving):
 
 
 class AsyncCaller(Receiving):
-    """A request from another event loop: the server's events are handed to that loop."""
+    """A request from a coroutine: its runner is run here while nothing waits, then given a thread
+    of its own (the caller's loop must not block), whose events are handed to the caller's loop."""
 
-    __slots__ = ("inbox", "_loop", "_body", "timeout")
+    __slots__ = ("_loop", "_body", "timeout", "_waiter")
 
     def __init__(self, server: Server, timeout: float | None) -> None:
         self.server = server
         self._loop = asyncio.get_running_loop()
-        self.inbox: asyncio.Queue[Event] = asyncio.Queue()
         self.timeout = timeout
-        self.received = 0
-        self.complete = False  # the whole answer arrived
+        self._waiter: asyncio.Future[None] | None = None
         self._body: AsyncIterator[tuple[bytes, bool]] | None = None
 
-    async def start(self, scope: Scope, body: AsyncIterator[bytes]) -> None:
-        self._body = async_pieces(body)
-        first, more = await anext(self._body)
-        self.channel = Channel(self.server.loop, self._post, first, more, scope["method"])
-        self.server.submit(self.channel, scope)
+    def start(self, scope: Scope, first: bytes, rest: AsyncIterator[tuple[bytes, bool]] | None) -> None:
+        """The request, with its body's first piece; ``rest`` (if more follows) gives the others."""
+        self._body = rest
+        self._start(self.server, first, rest is not None, scope)
 
-    def _post(self, event: Event) -> None:
+    def ring(self) -> None:
         try:
-            self._loop.call_soon_threadsafe(self.inbox.put_nowait, event)
+            self._loop.call_soon_threadsafe(self._wake)
         except RuntimeError:  # the caller's loop is closed: it is gone
             self.channel.left()
 
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
     async def _next(self) -> Event:
+        inbox = self.inbox
         while True:
             try:
-                if self.timeout is None:
-                    event = await self.inbox.get()
+                if inbox:
+                    event = inbox.popleft()
+                    if event[0] != WANT:
+                        return event
+                    body = self._body
+                    self.feed(*(await anext(body, (b"", False)) if body is not None else (b"", False)))
                 else:
-                    event = await asyncio.wait_for(self.inbox.get(), self.timeout)
+                    await self._wait()
             except asyncio.TimeoutError:
                 self.leave()
                 raise TimedOut("timed out") from None
-            except BaseException:  # cancelled: the client is gone, as its socket would be
+            except BaseException:  # cancelled, or the body failed: the client is gone, as its socket would be
                 self.leave()
                 raise
-            if event[0] != WANT:
-                return event
-            assert self._body is not None
-            body, more = await anext(self._body, (b"", False))
-            self.server.call(functools.partial(self.channel.piece, body, more))
+
+    async def _wait(self) -> None:
+        runner = self.runner
+        if not runner.detached:
+            if runner.inline() and runner.pending():
+                runner.drain()
+            else:  # the request waits for time or a worker thread: not on the caller's loop
+                runner.detach()
+            return
+        waiter = self._waiter = self._loop.create_future()
+        if self.inbox:  # an event came before the waiter was there to be woken
+            return
+        if self.timeout is None:
+            await waiter
+        else:
+            await asyncio.wait_for(waiter, self.timeout)
 
     async def answer(self) -> Answer:
         return self.head(await self._next())

@@ -1,23 +1,23 @@
 """The in-memory connection: a request handed to the application without a socket.
 
-The application always runs on the server's event loop, whoever calls: a sync client from a test
-thread, or an async client on its own loop. One loop owns every request (sockets' and in-memory
-ones), so a fault's delay and a held request keep real time while a test freezes time with
-freezegun (the server's loop is freeze-proof, a test's loop is not), ``Emulator.on_release`` lets
-go of held requests the same way, and the emulator's state is touched from one thread at a time,
-exactly as over a socket.
+The application runs on an event loop of the calling thread (mockfiles/inprocess/runner.py), run by
+that thread while it waits for its answer: a request that waits for nothing is answered with no
+hand-over between threads. Its steps hold the emulator's lock (mockfiles/web/serial.py), as those of
+the requests on the server's loop do, so the emulator's state is changed by one thread at a
+time; a fault's delay and a held request keep real time while a test freezes time with freezegun
+(the runner's clock is freeze-proof, a test's loop is not), and ``Emulator.on_release`` lets go of
+held requests wherever they run.
 
-A request costs two hand-overs between threads when its body is in memory (the request with its
-first piece of body; the answer's head with its first piece of body). A longer body goes over in
-pieces of at most ``PIECE`` bytes, each asked for by the application's ``receive`` (pull: the
-caller reads the next piece only when the application wants it, so nothing holds the body twice),
-and a streamed answer comes back with at most ``WINDOW`` pieces not yet taken by the caller.
+A request's body goes over in pieces of at most ``PIECE`` bytes, each asked for by the
+application's ``receive`` (pull: the caller reads the next piece only when the application wants
+it, so nothing holds the body twice), and a streamed answer comes back with at most ``WINDOW``
+pieces not yet taken by the caller.
 
 ``Channel`` is the server's side of one request: the ASGI ``receive`` and ``send``, and the
 ``transport.Connection`` that faults act on (a reset or a close reaches the caller as
 ``ConnectionReset`` or ``Disconnected``; the caller giving up is ``client_gone()``). The caller's
-side is ``Caller`` (a thread) or ``AsyncCaller`` (a loop), in mockfiles/inmemory_caller.py: its
-``inbox`` gets the server's events, and it turns them into an answer, or into the exception a
+side is ``Caller`` (a thread) or ``AsyncCaller`` (a coroutine), in mockfiles/inprocess/caller.py:
+its ``inbox`` gets the server's events, and it turns them into an answer, or into the exception a
 socket would have given.
 """
 
@@ -28,12 +28,14 @@ import email.utils
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Scope, Send
 
+from mockfiles.inprocess.runner import Runner
 from mockfiles.web.exchange import Connection
+from mockfiles.web.serial import Lock, resumed
 
 log = logging.getLogger("mockfiles")
 
@@ -65,10 +67,23 @@ class ServerGone(Exception):
 class Channel:
     """The server's side of one in-memory request (runs on the server's loop only)."""
 
-    __slots__ = ("loop", "_post", "_first", "_body_done", "_waiting", "_ended", "_gone", "_start", "_head", "_acks")
+    __slots__ = (
+        "loop",
+        "task",
+        "_post",
+        "_first",
+        "_body_done",
+        "_waiting",
+        "_ended",
+        "_gone",
+        "_start",
+        "_head",
+        "_acks",
+    )
 
     def __init__(self, loop: asyncio.AbstractEventLoop, post: Post, first: bytes, more: bool, method: str) -> None:
         self.loop = loop
+        self.task: asyncio.Task[None] | None = None  # the request's, once it has started
         self._post = post
         self._first: tuple[bytes, bool] | None = (first, more)
         self._body_done = not more
@@ -200,44 +215,47 @@ def server_headers() -> list[tuple[bytes, bytes]]:
 
 
 class Server:
-    """The server's loop and its in-memory application, as callers reach them."""
+    """The application in-memory requests reach, and the requests still running (``stop`` ends them)."""
 
-    def __init__(self, app: ASGIApp, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, app: ASGIApp, lock: Lock) -> None:
         self.app = app
-        self.loop = loop
-        self.live: set[asyncio.Task[None]] = set()
+        self.lock = lock
+        self.live: set[Channel] = set()
         self.closed = False
 
-    def submit(self, channel: Channel, scope: Scope) -> None:
+    def start(self, runner: Runner, channel: Channel, scope: Scope) -> bool:
+        """Run the request's first step on ``runner`` now; if it waits, the rest is a task there
+        (run at the caller's next ``drain``). False if the runner was handed over meanwhile."""
         if self.closed:
             raise ServerGone("the mockfiles server is not running")
+        coro = channel.run(self.app, scope)
+        stepped = runner.first_step(coro, self.lock)
+        if stepped is None:
+            coro.close()
+            return False
+        ended, waited = stepped
+        if not ended:
+            self.live.add(channel)
+            channel.task = runner.start(self._rest(channel, coro, waited))
+        return True
+
+    async def _rest(self, channel: Channel, coro: Coroutine[Any, Any, None], waited: Any) -> None:
         try:
-            self.loop.call_soon_threadsafe(self._begin, channel, scope)
-        except RuntimeError:  # the loop is closed
-            raise ServerGone("the mockfiles server is not running") from None
+            await resumed(coro, waited, self.lock)
+        finally:
+            self.live.discard(channel)
 
-    def call(self, callback: Callable[[], None]) -> None:
-        try:
-            self.loop.call_soon_threadsafe(callback)
-        except RuntimeError:
-            pass
-
-    def _begin(self, channel: Channel, scope: Scope) -> None:
-        if self.closed:
-            channel.close()
-            return
-        task = self.loop.create_task(channel.run(self.app, scope))
-        self.live.add(task)
-        task.add_done_callback(self.live.discard)
-
-    async def shutdown(self, grace: float = 0.0) -> None:
-        """The server stops (on the server's loop): requests still running have ``grace`` seconds to
-        finish, as a socket's have (stopping.py); then the application answers them 503, or ends
-        an answer under way as a closed connection."""
+    def shutdown(self, grace: float = 0.0) -> None:
+        """The server stops: requests still running have ``grace`` seconds to finish, as a socket's
+        have (web/stopping.py); then they are cancelled, and the application answers them 503, or
+        ends an answer under way as a closed connection. Later requests fail."""
         self.closed = True
-        if self.live and grace > 0:
-            await asyncio.wait(list(self.live), timeout=grace)
-        for task in list(self.live):
-            task.cancel()
-        if self.live:
-            await asyncio.wait(list(self.live))
+        deadline = time.monotonic() + grace
+        while self.live and time.monotonic() < deadline:
+            time.sleep(0.01)  # their callers' threads run them meanwhile
+        for channel in list(self.live):
+            if channel.task is not None:
+                try:
+                    channel.loop.call_soon_threadsafe(channel.task.cancel)
+                except RuntimeError:  # its loop is closed: it has ended
+                    pass

@@ -1,4 +1,4 @@
-"""httpx transports that reach a running server's application in memory (mockfiles/inmemory.py).
+"""httpx transports that reach a running server's application in memory (mockfiles/inprocess/channel.py).
 
 Both httpx and its fork httpx2 (which the openai SDK uses from version 3) are served by the same
 code: a ``Flavour`` is one of the two modules, whose request, response and exception classes the
@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from starlette.types import Scope
 
-from mockfiles.inprocess.caller import Answer, AsyncCaller, Caller
+from mockfiles.inprocess.caller import GATHER, Answer, AsyncCaller, Caller, async_pieces, pieces
 from mockfiles.inprocess.channel import ConnectionReset, Disconnected, Server, ServerGone, TimedOut
 
 
@@ -47,6 +47,8 @@ class _Request(Protocol):
     extensions: dict[str, Any]
 
     def read(self) -> bytes: ...
+
+    async def aread(self) -> bytes: ...
 
 
 class Flavour:
@@ -134,9 +136,27 @@ def scope_of(request: _Request) -> Scope:
         "path": url.path,
         "raw_path": url.raw_path.partition(b"?")[0],
         "query_string": url.query,
-        "headers": [(name.lower(), value) for name, value in request.headers.raw],
+        "headers": header_pairs(request.headers),
         "state": {},
     }
+
+
+def header_pairs(headers: _Headers) -> list[tuple[bytes, bytes]]:
+    """The request's headers as ASGI gives them: lower-cased names. httpx and httpx2 keep each
+    header's name lower-cased beside the name as given (``_list``); read from there when it is."""
+    kept = getattr(headers, "_list", None)
+    if isinstance(kept, list) and (not kept or len(kept[0]) == 3):
+        return [(lower, value) for _, lower, value in kept]
+    return [(name.lower(), value) for name, value in headers.raw]
+
+
+def read_at_once(request: _Request, flavour: Flavour) -> bool:
+    """Whether the request's body is read whole before the application starts: a body in memory,
+    or one declared no longer than ``GATHER`` (whose pieces would be gathered into one message)."""
+    if isinstance(request.stream, flavour.byte_stream):
+        return True
+    length = next((value for name, value in request.headers.raw if name.lower() == b"content-length"), None)
+    return length is not None and length.isdigit() and int(length) <= GATHER
 
 
 def read_timeout(request: _Request) -> float | None:
@@ -154,15 +174,23 @@ class InProcessTransport:
 
     def handle_request(self, request: _Request) -> Any:
         flavour = self._flavour
-        stream = request.stream
-        body: Iterator[bytes] = iter((request.read(),)) if isinstance(stream, flavour.byte_stream) else iter(stream)
         try:
-            caller = Caller(self._server, scope_of(request), body, read_timeout(request))
+            body = request.read() if read_at_once(request, flavour) else None
+            if body is not None and len(body) <= GATHER:
+                caller = Caller(self._server, scope_of(request), body, None, read_timeout(request))
+            else:
+                body_pieces = pieces(iter((body,)) if body is not None else iter(request.stream))
+                first, more = next(body_pieces)
+                rest = body_pieces if more else None
+                caller = Caller(self._server, scope_of(request), first, rest, read_timeout(request))
             answer = caller.answer()
         except (TimedOut, ConnectionReset, Disconnected, ServerGone) as exc:
             raise flavour.error(exc, request) from None
-        rest = flavour.sync_stream(caller, answer, flavour, request)
-        return flavour.response(answer.status, headers=answer.headers, stream=rest, request=request)
+        if not answer.more:  # the whole answer, in memory: the client reads it at once
+            whole = flavour.byte_stream(answer.first)
+            return flavour.response(answer.status, headers=answer.headers, stream=whole, request=request)
+        rest_of_body = flavour.sync_stream(caller, answer, flavour, request)
+        return flavour.response(answer.status, headers=answer.headers, stream=rest_of_body, request=request)
 
     def close(self) -> None:
         pass
@@ -204,10 +232,19 @@ class AsyncInProcessTransport:
         flavour = self._flavour
         caller = AsyncCaller(self._server, read_timeout(request))
         try:
-            await caller.start(scope_of(request), _aiter(request.stream))
+            body = (await request.aread()) if read_at_once(request, flavour) else None
+            if body is not None and len(body) <= GATHER:
+                caller.start(scope_of(request), body, None)
+            else:
+                body_pieces = async_pieces(_aiter(request.stream) if body is None else _one(body))
+                first, more = await anext(body_pieces)
+                caller.start(scope_of(request), first, body_pieces if more else None)
             answer = await caller.answer()
         except (TimedOut, ConnectionReset, Disconnected, ServerGone) as exc:
             raise flavour.error(exc, request) from None
+        if not answer.more:
+            whole = flavour.byte_stream(answer.first)
+            return flavour.response(answer.status, headers=answer.headers, stream=whole, request=request)
         rest = flavour.async_stream(caller, answer, flavour, request)
         return flavour.response(answer.status, headers=answer.headers, stream=rest, request=request)
 
@@ -224,6 +261,10 @@ class AsyncInProcessTransport:
 async def _aiter(stream: Any) -> AsyncIterator[bytes]:
     async for chunk in stream:
         yield chunk
+
+
+async def _one(body: bytes) -> AsyncIterator[bytes]:
+    yield body
 
 
 class _AsyncBody:

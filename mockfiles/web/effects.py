@@ -16,6 +16,21 @@ from mockfiles.admission.decision import Decision
 from mockfiles.core.errors import MockFilesError
 from mockfiles.core.record import Record
 
+
+async def within(coro: Awaitable[None], seconds: float) -> None:
+    """``asyncio.wait_for`` that needs no current task (Python 3.12's does): an in-process
+    request's first step runs outside one (mockfiles/inprocess/runner.py). Raises TimeoutError."""
+    waited = asyncio.ensure_future(coro)
+    try:
+        done, _ = await asyncio.wait({waited}, timeout=seconds)
+    finally:
+        if not waited.done():
+            waited.cancel()
+    if not done:
+        raise asyncio.TimeoutError
+    waited.result()
+
+
 __all__ = ["ProxyPage", "BodyCut", "cut_sender", "dribbled", "malformed", "events_cut"]
 
 
@@ -111,7 +126,7 @@ def cut_sender(
         await send({"type": "http.response.body", "body": body[:take], "more_body": True})
         if cut.decision.stall:
             try:  # nothing moves for the stall's seconds, unless the client gives up meanwhile
-                await asyncio.wait_for(closed(), timeout=cut.decision.stall)
+                await within(closed(), cut.decision.stall)
             except asyncio.TimeoutError:
                 await send({"type": "http.response.body", "body": body[take:], "more_body": more})
                 return

@@ -31,7 +31,7 @@ from mockfiles.core.errors import MockFilesError
 from mockfiles.core.record import Record
 from mockfiles.emulator import Emulator
 from mockfiles.web.dialects import Dialect
-from mockfiles.web.effects import BodyCut, cut_sender, dribbled, events_cut, malformed
+from mockfiles.web.effects import BodyCut, cut_sender, dribbled, events_cut, malformed, within
 from mockfiles.web.head import head_of
 from mockfiles.web.streams import EventStream
 
@@ -150,8 +150,10 @@ class Holds:
         with self._lock:
             held = list(self._held)
         for loop, event in held:
-            if not loop.is_closed():
+            try:  # the loop of an in-process request may close meanwhile (inprocess/runner.py)
                 loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # closed: the request held on it has ended
+                pass
 
 
 async def _set(event: asyncio.Event) -> None:
@@ -277,7 +279,7 @@ class Exchange:
             connection.reset()
         else:
             connection.close()
-        await asyncio.wait_for(self.closed(), timeout=HOLD_CLOSE_WAIT)
+        await within(self.closed(), HOLD_CLOSE_WAIT)
         raise Dropped()
 
     async def hold(self, seconds: float) -> NoReturn:

@@ -255,10 +255,12 @@ class MockFilesProtocol(HttpToolsProtocol):
             self._start_lingering()
 
     def _idle_too_long(self) -> bool:
-        """A request on a kept connection idle longer than the scenario's ``idle_reset``: reset it
-        (the server had forgotten it; the client had not)."""
-        idle_reset = self.answers.timeouts().idle_reset
-        idle, self._idle_from = self.loop.time() - self._idle_from, 0.0
+        """A request on a kept connection idle longer than the scenario's ``idle_reset`` (since its
+        last answer, or the emulator's last reset if later): reset it (the server had forgotten
+        it; the client had not)."""
+        timeouts = self.answers.timeouts()
+        idle_reset = timeouts.idle_reset
+        idle, self._idle_from = self.loop.time() - max(self._idle_from, timeouts.idle_since), 0.0
         if idle_reset is None or idle <= idle_reset:
             return False
         sock = self.transport.get_extra_info("socket")

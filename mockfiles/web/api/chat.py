@@ -9,7 +9,8 @@ to the key's budget, and it is sent as JSON or, with ``stream: true``, as server
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -62,7 +63,7 @@ class ChatAPI:
 
     async def answer(self, request: Request, ex: Exchange, endpoint: Endpoint) -> Reply:
         raw = await bounded_body(request, MAX_BODY_BYTES, "body")
-        body = await run_in_threadpool(json_object, raw) if len(raw) > THREAD_BYTES else json_object(raw)
+        body = await asyncio.to_thread(json_object, raw) if len(raw) > THREAD_BYTES else json_object(raw)
         chat, record = self.chat, ex.record
         asked = chat.ask(record.key or "", body, self.dialect.name, endpoint.id)
         details = record.details
@@ -73,7 +74,7 @@ class ChatAPI:
         await self.api.front.admit_prompt(ex, asked.model.id, file_ids, filenames, asked.prompt.text)
         await ex.drop_if_stale()  # not into a store reset meanwhile
         ident = record.request_id.encode()
-        reading = await run_in_threadpool(chat.read, asked, ident) if chat.heavy(asked) else chat.read(asked, ident)
+        reading = await asyncio.to_thread(chat.read, asked, ident) if chat.heavy(asked) else chat.read(asked, ident)
         reply = chat.answer(reading, ident, int(self.api.emulator.clock.now()))
         self.api.front.take_tokens(ex, reply.total_tokens, asked.model.id)
         details["usage"] = {"prompt_tokens": reading.prompt_tokens, "completion_tokens": reply.completion_tokens}

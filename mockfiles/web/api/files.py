@@ -4,10 +4,10 @@ dialect only decides how objects and errors look on the wire."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from mockfiles.core.errors import InvalidRequest, InvalidValue, MissingParameter
@@ -68,10 +68,10 @@ class FilesAPI:
         )
         await ex.drop_if_stale()  # not into a store reset meanwhile
         needs_thread = rules.content is not None and outcome is None and part.size > THREAD_CHECK_BYTES
-        f, now = await run_in_threadpool(commit) if needs_thread else commit()
+        f, now = await asyncio.to_thread(commit) if needs_thread else commit()
         upload.files[0].file_id = f.id
         obj = self.dialect.file_object(f, now)
-        where = self.dialect.created_headers(obj, str(request.url.replace(query="")))
+        where = self.dialect.created_headers(obj, lambda: str(request.url.replace(query="")))  # the URL if needed
         return JSONResponse(obj, self.dialect.created_status, where)
 
     async def list(self, request: Request, ex: Exchange) -> JSONResponse:

@@ -9,7 +9,8 @@ other clients.
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
+import asyncio
+
 from starlette.requests import Request
 
 from mockfiles.core.errors import InvalidRequest
@@ -58,7 +59,7 @@ class FineTuningAPI:
         given = body.get("training_file")
         ex.record.details.update(fine_tuning_job_id=None, training_file=given if isinstance(given, str) else None)
         await ex.drop_if_stale()  # not into a store reset meanwhile
-        job = await run_in_threadpool(self.service.create, ex.record.key or "", body)
+        job = await asyncio.to_thread(self.service.create, ex.record.key or "", body)
         ex.record.details["fine_tuning_job_id"] = job["id"]
         return JSONResponse(job)
 

@@ -7,10 +7,10 @@ requests, stream a Part's bytes into the chunks the service keeps, and shape the
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from mockfiles.core.errors import InvalidRequest, MissingParameter, PayloadTooLarge, UnknownParameter
@@ -96,7 +96,7 @@ class UploadsAPI:
         await ex.drop_if_stale()
         complete = functools.partial(uploads.complete, record.key or "", upload_id, body, outcome=outcome)
         # An md5 takes 1.4 s per GiB (docs/uploads.md): off the event loop, which hashlib lets run meanwhile.
-        upload = await run_in_threadpool(complete) if body.md5 is not None else complete()
+        upload = await asyncio.to_thread(complete) if body.md5 is not None else complete()
         now = uploads.files.clock.now()
         f = uploads.file_of(upload)
         record.details["file_id"] = upload.file_id

@@ -18,7 +18,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from mockfiles.core.registry import Endpoint
@@ -171,7 +170,7 @@ class VectorStoresAPI:
     async def _in_thread(self, ex: Exchange, work: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
         """``work`` in a worker thread, unless the emulator was reset since the request arrived."""
         await ex.drop_if_stale()
-        return await run_in_threadpool(work, *args)
+        return await asyncio.to_thread(work, *args)
 
 
 def _report(indexing: asyncio.Future[None]) -> None:

@@ -11,6 +11,7 @@ rules, a few seconds of parsing) never holds up the requests being served meanwh
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 from importlib import resources
@@ -18,7 +19,6 @@ from typing import Any
 
 import orjson
 import yaml
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -81,7 +81,7 @@ def routes(api: Api) -> list[Route]:
         after = parse_int(request.query_params.get("after", "0"), "after")
         check_range(after, "after", 0, MAX_SEQ)
         # off the event loop: an upload's sha256 is made when its entry is first read (digest.py)
-        data = await run_in_threadpool(emulator.journal.entries, endpoint, after=after)
+        data = await asyncio.to_thread(emulator.journal.entries, endpoint, after=after)
         form = request.query_params.get("format", "json")
         if form == "jsonl":  # JSON lines, one entry a line: to keep, grep or load (the console's export)
             lines = b"".join(orjson.dumps(entry) + b"\n" for entry in data)
@@ -140,7 +140,7 @@ def routes(api: Api) -> list[Route]:
                 "key": key_hint(store.account),
                 "files": files,
             }
-            for store, shown, files in await run_in_threadpool(emulator.vector_stores.everyone)
+            for store, shown, files in await asyncio.to_thread(emulator.vector_stores.everyone)
         ]
         return JSONResponse({"object": "list", "data": data})
 
@@ -179,7 +179,7 @@ def routes(api: Api) -> list[Route]:
             raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
             text = raw.decode("utf-8", errors="replace")
             try:
-                parsed = await run_in_threadpool(scenario_from_text, text, SCENARIO_SOURCE)
+                parsed = await asyncio.to_thread(scenario_from_text, text, SCENARIO_SOURCE)
             except ScenarioError as exc:
                 raise InvalidRequest("scenario_refused", param="scenario", detail=every_problem(exc)) from None
             emulator.use_scenario(parsed)
@@ -188,13 +188,13 @@ def routes(api: Api) -> list[Route]:
         active = emulator.scenario
         answer = {"source": active.source, "scenario": active.document, "ignored": emulator.ignored}
         if request.method == "GET":  # as text to edit; in a thread, as the parse: 50,000 rules take seconds
-            answer["yaml"] = await run_in_threadpool(scenario_yaml, active.document)
+            answer["yaml"] = await asyncio.to_thread(scenario_yaml, active.document)
         return JSONResponse(answer)
 
     async def scenario_check(request: Request, ex: Exchange) -> JSONResponse:
         raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
         try:
-            await run_in_threadpool(scenario_from_text, raw.decode("utf-8", errors="replace"), SCENARIO_SOURCE)
+            await asyncio.to_thread(scenario_from_text, raw.decode("utf-8", errors="replace"), SCENARIO_SOURCE)
         except ScenarioError as exc:
             raise InvalidRequest("scenario_refused", param="scenario", detail=every_problem(exc)) from None
         return JSONResponse({"valid": True})

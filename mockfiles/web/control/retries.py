@@ -4,9 +4,9 @@ with their verdicts (``/calls``). docs/retries.md describes the shapes."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,7 +29,7 @@ def routes(api: Api) -> list[Route]:
 
     async def create_or_list(request: Request, ex: Exchange) -> JSONResponse:
         if request.method == "GET":  # the calls' digests of unread uploads are made off the event loop
-            views = await run_in_threadpool(lambda: [emulator.retry_test_view(v) for v in tests.list()])
+            views = await asyncio.to_thread(lambda: [emulator.retry_test_view(v) for v in tests.list()])
             return JSONResponse({"object": "list", "data": views})
         raw = await bounded_body(request, MAX_JSON_BYTES, "body")
         try:
@@ -41,12 +41,12 @@ def routes(api: Api) -> list[Route]:
     async def one(request: Request, ex: Exchange) -> JSONResponse:
         test_id = request.path_params["test_id"]
         view = tests.delete(test_id) if request.method == "DELETE" else tests.get(test_id)
-        return JSONResponse(await run_in_threadpool(emulator.retry_test_view, view))
+        return JSONResponse(await asyncio.to_thread(emulator.retry_test_view, view))
 
     async def calls(request: Request, ex: Exchange) -> JSONResponse:
         retry_test = request.query_params.get("retry_test") or None
         # off the event loop: an upload's sha256 is made when its entry is first read (files/digest.py)
-        data = await run_in_threadpool(emulator.calls, retry_test)
+        data = await asyncio.to_thread(emulator.calls, retry_test)
         return JSONResponse({"object": "list", "data": data})
 
     guarded = guard(emulator)

@@ -7,6 +7,7 @@ Sources and choices: docs/azure.md."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -57,8 +58,8 @@ class AzureDialect(OpenAIDialect):
         obj["status"] = f.phase(now)
         return obj
 
-    def created_headers(self, obj: dict[str, Any], url: str) -> dict[str, str]:
-        return {"Location": f"{url.rstrip('/')}/{obj['id']}"}
+    def created_headers(self, obj: dict[str, Any], url: Callable[[], str]) -> dict[str, str]:
+        return {"Location": f"{url().rstrip('/')}/{obj['id']}"}
 
     def error(self, err: MockFilesError, record: Record) -> tuple[int, dict[str, Any], dict[str, str]]:
         said = say(err, self.name, record.request_id)
@@ -85,5 +86,5 @@ class AzureV1Dialect(AzureDialect):
     versions = None
     created_status = 200
 
-    def created_headers(self, obj: dict[str, Any], url: str) -> dict[str, str]:
+    def created_headers(self, obj: dict[str, Any], url: Callable[[], str]) -> dict[str, str]:
         return {}

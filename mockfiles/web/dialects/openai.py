@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockfiles.admission.ratelimit import RateDecision
@@ -30,8 +30,9 @@ class OpenAIDialect:
     def check_request(self, query_string: bytes) -> None:
         """Refuse a request this dialect never serves whatever its route (Azure: its api-version)."""
 
-    def created_headers(self, obj: dict[str, Any], url: str) -> dict[str, str]:
-        """Headers of a file upload's answer besides the dialect's own."""
+    def created_headers(self, obj: dict[str, Any], url: Callable[[], str]) -> dict[str, str]:
+        """Headers of a file upload's answer besides the dialect's own (``url()``: the request's,
+        made only if a dialect says it)."""
         return {}
 
     # --- objects ------------------------------------------------------------------
