@@ -64,7 +64,7 @@ class NativeFilesAPI:
 
     async def upload(self, request: Request, ex: Exchange) -> JSONResponse:
         files, record = self.files, ex.record
-        budget = files.budget(record.key or "")
+        budget = files.budget(record.key or "", record.arrival.received_at)  # as things stand at its arrival
         read: list[Form] = []  # the form as far as it was read, even when reading it fails
 
         def parts_of(form: Form) -> list[FilePart]:
