@@ -103,7 +103,7 @@ def test_results_are_built_outside_the_files_lock() -> None:
     scheduler = emulator.scheduler
     emulator.clock.advance(3600)  # the scheduler is told: its thread writes the results
     taken_while_busy = False
-    while not scheduler.busy and not emulator.batches.store.find(batch["id"]).settled:  # type: ignore[union-attr]
+    while not scheduler.busy and not emulator.batches.store.find(batch.id).settled:  # type: ignore[union-attr]
         time.sleep(0.001)
     while scheduler.busy:
         if emulator.files.lock.acquire(timeout=60):
@@ -111,7 +111,7 @@ def test_results_are_built_outside_the_files_lock() -> None:
             emulator.files.lock.release()
     assert scheduler.settle(timeout=120)
     assert taken_while_busy
-    assert emulator.batches.get("k", batch["id"])["request_counts"]["completed"] == LINES
+    assert emulator.batches.get("k", batch.id).request_counts.completed == LINES
     emulator.shutdown()
 
 

@@ -37,7 +37,8 @@ def test_requests_change_the_state_one_at_a_time(mockfiles: MockFilesServer) -> 
         assert done == {} and mockfiles.requests() == []  # both wait for the lock
     for thread in threads:
         thread.join(timeout=10)
-    assert sorted(done.values()) == [1, 2]
+    # each saw its own entry at least; which answer's caller reads the journal first is not ordered
+    assert sorted(done) == ["in_process", "socket"] and min(done.values()) >= 1 and max(done.values()) == 2
     assert [e["status"] for e in mockfiles.requests()] == [200, 200]
 
 

@@ -26,6 +26,7 @@ from starlette.requests import Request
 from mockfiles.core.errors import BodyTooLarge, InvalidRequest
 from mockfiles.core.record import Record
 from mockfiles.core.validation import MAX_DIGITS, HugeInteger
+from mockfiles.web.head import head_of
 
 LONG_DIGITS = re.compile(rb"\d{19,}")
 
@@ -85,7 +86,7 @@ class JsonBody:
 async def bounded_body(request: Request, limit: int, what: str = "body") -> bytes:
     """A small body whole, refused with 413 once it is longer than ``limit`` (at once when its
     declared length already is); ``what``: ``scenario`` or ``body``, for the refusal's words."""
-    declared = request.headers.get("content-length", "")
+    declared = head_of(request.scope).content_length or ""
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(what, limit)
     chunks, size = [], 0

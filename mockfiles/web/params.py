@@ -13,8 +13,9 @@ from starlette.requests import Request
 from mockfiles.core.errors import InvalidRequest, InvalidType, PayloadTooLarge
 from mockfiles.core.record import Record, UploadedFile, UploadRecord
 from mockfiles.core.validation import json_type, parse_expires_after
-from mockfiles.files.service import UploadBudget
+from mockfiles.files.upload import UploadBudget
 from mockfiles.web import json_body
+from mockfiles.web.head import Head, head_of
 from mockfiles.web.json_body import NotJson
 from mockfiles.web.multipart.reader import FilePart, Form, read_form
 
@@ -28,8 +29,8 @@ def query_of(request: Request) -> dict[str, str]:
     return dict(request.query_params) if request.scope["query_string"] else {}
 
 
-def declared_length(request: Request) -> int | None:
-    raw = request.headers.get("content-length")
+def declared_length(head: Head) -> int | None:
+    raw = head.content_length
     if raw is None:
         return None
     try:
@@ -44,7 +45,8 @@ async def read_upload(
     """Read an upload's form, streaming its file parts against their size limits and the
     account's room, and note what it carried for the journal (even when it is refused):
     ``uploaded`` picks the parts that are the files to store, in the order they are stored."""
-    declared = declared_length(request)
+    head = head_of(request.scope)
+    declared = declared_length(head)
 
     def refuse_if_declared_over(limit: int) -> None:
         """A declared Content-Length can already rule the upload out, before any of it is read."""
@@ -62,7 +64,7 @@ async def read_upload(
     try:
         await read_form(
             request.stream(),
-            request.headers.get("content-type"),
+            head.content_type,
             file_limit,
             room=budget.room,
             form=form,

@@ -50,8 +50,8 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mockfiles.web.connection_parts import Guarded, without_client_noise
+from mockfiles.web.head import HEAD_LIMIT
 from mockfiles.web.refusals import (
-    HEAD_LIMIT,
     HEAD_TOO_LARGE,
     Answers,
     PlainAnswers,

@@ -60,7 +60,7 @@ class BatchesAPI:
         job, size = self.batches.creating(key, create, dialect=self.dialect.name)
         # validation reads the whole input file: a large one in the account's turns on the scheduler
         batch = Scheduler.run(job) if size <= INLINE_BYTES else await self.api.work(ex, key, job)
-        ex.record.details["batch_id"] = batch["id"]
+        ex.record.details["batch_id"] = batch.id
         return JSONResponse(self.dialect.batch_object(batch))
 
     async def list(self, request: Request, ex: Exchange) -> JSONResponse:

@@ -21,6 +21,7 @@ from mockfiles.uploads.service import PartBudget, Uploads
 from mockfiles.web.api import Api
 from mockfiles.web.dialects.openai import OpenAIDialect
 from mockfiles.web.exchange import Exchange
+from mockfiles.web.head import head_of
 from mockfiles.web.json_body import JsonBody
 from mockfiles.web.multipart.reader import FilePart, Form, read_form
 from mockfiles.web.params import FORM_OVERHEAD, declared_length
@@ -71,10 +72,11 @@ class UploadsAPI:
         record.details["upload_id"] = upload_id
         purpose = uploads.get(key, upload_id).purpose  # 404 before the body is read
         budget = uploads.part_budget(key, upload_id)  # 400 when it takes no more Parts
-        refuse_if_declared_over(budget, declared_length(request))
+        head = head_of(request.scope)
+        refuse_if_declared_over(budget, declared_length(head))
         form = Form()
         try:
-            await read_form(request.stream(), request.headers.get("content-type"), part_limit(budget), form=form)
+            await read_form(request.stream(), head.content_type, part_limit(budget), form=form)
         except PayloadTooLarge as exc:
             raise budget.refusal(exc.read) from None
         finally:

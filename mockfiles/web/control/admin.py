@@ -149,7 +149,7 @@ async def uploads(api: Api, request: Request, ex: Exchange) -> JSONResponse:
 
 async def batches(api: Api, request: Request, ex: Exchange) -> JSONResponse:
     """Every account's batches, oldest first, each with its account masked as files are."""
-    data = [masked(api.openai.batch_object(batch), account) for account, batch in api.emulator.batches.everyone()]
+    data = [masked(api.openai.batch_object(batch), batch.account) for batch in api.emulator.batches.everyone()]
     return JSONResponse({"object": "list", "data": data})
 
 
