@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import uvicorn
 
@@ -37,6 +37,9 @@ from mockfiles.web.protocol import protocol_class
 from mockfiles.web.refusals import Answers
 from mockfiles.web.serial import Serialized
 from mockfiles.web.stopping import GracefulServer, close_loop
+
+if TYPE_CHECKING:  # the SDK's types for the clients below; it is imported when one is made
+    import openai
 
 AZURE_API_VERSION = "2024-10-21"  # the GA version azure_client() sends unless told
 STARTUP_TIMEOUT = 15.0
@@ -233,22 +236,24 @@ class MockFilesServer:
         """Move the emulator's clock forward; returns the new emulator time."""
         return self.emulator.advance(seconds)
 
-    @property
-    def requests(self) -> list[Entry]:
-        """The request journal, oldest first."""
-        return self.emulator.journal.entries()
+    def requests(self, endpoint: str | Iterable[str] | None = None, *, after: int = 0) -> list[Entry]:
+        """The request journal, oldest first: every entry, or those of ``endpoint`` (a name such as
+        ``files.create``, or several), and only those after the entry numbered ``after`` (``seq``)."""
+        return self.emulator.journal.entries(endpoint, after=after)
 
     def requests_for(self, endpoint: str | Iterable[str]) -> list[Entry]:
-        return self.emulator.journal.entries(endpoint)
+        """``requests(endpoint)``, by the name earlier versions documented."""
+        return self.requests(endpoint)
 
     def retry_test(self, instructions: Mapping[str, object]) -> RetryTest:
         """A new retry test: ``{"files.create": ["return-503", "return-503"]}`` (or the whole
         ``{"instructions": {...}}`` document); pass its ``headers`` to the client. docs/retries.md."""
         return RetryTest(self.emulator, self.emulator.retry_tests.create(retry_document(instructions)))
 
-    def calls(self) -> list[CallDict]:
-        """Every request of the journal grouped into logical calls, each with its retry verdict."""
-        return self.emulator.calls()
+    def calls(self, retry_test: str | None = None) -> list[CallDict]:
+        """The journal's requests grouped into logical calls, each with its retry verdict: every
+        call, or those of one retry test (its id)."""
+        return self.emulator.calls(retry_test)
 
     def environment(self) -> dict[str, str]:
         """The variables that point client libraries here (``OPENAI_BASE_URL``, ``DASHSCOPE_*``...)."""
@@ -264,29 +269,35 @@ class MockFilesServer:
         ``acct_`` + 16 hex digits, the same in every run (the key itself is never shown)."""
         return account_id(key)
 
-    def client(self, *, in_process: bool | None = None, fresh: bool = False, **options: Any) -> Any:
+    def client(self, *, in_process: bool | None = None, fresh: bool = False, **options: Any) -> openai.OpenAI:
         """An ``openai.OpenAI`` client pointed at this server (``options`` are the SDK's); the same
         one on every call with the same options while it can be used (mockfiles/clients.py: not
         after it is closed, its settings changed, or the server stopped), ``fresh=True`` a new one.
         ``in_process`` (default: the server's ``in_process``) sends its requests to the application
         without a socket."""
-        return self._client(False, in_process, fresh, options)
+        return cast("openai.OpenAI", self._client(False, in_process, fresh, options))
 
-    def async_client(self, *, in_process: bool | None = None, fresh: bool = False, **options: Any) -> Any:
+    def async_client(
+        self, *, in_process: bool | None = None, fresh: bool = False, **options: Any
+    ) -> openai.AsyncOpenAI:
         """An ``openai.AsyncOpenAI`` client pointed at this server (as ``client``; over a socket,
         handed out again only within the event loop it was first handed out in)."""
-        return self._client(True, in_process, fresh, options)
+        return cast("openai.AsyncOpenAI", self._client(True, in_process, fresh, options))
 
-    def azure_client(self, *, in_process: bool | None = None, fresh: bool = False, **options: Any) -> Any:
+    def azure_client(
+        self, *, in_process: bool | None = None, fresh: bool = False, **options: Any
+    ) -> openai.AzureOpenAI:
         """An ``openai.AzureOpenAI`` client with this server as its ``azure_endpoint`` (the
         ``/openai`` routes; ``api_version`` defaults to ``2024-10-21``), handed out as ``client``'s."""
         options.setdefault("api_version", AZURE_API_VERSION)
-        return self._client(False, in_process, fresh, options, azure=True)
+        return cast("openai.AzureOpenAI", self._client(False, in_process, fresh, options, azure=True))
 
-    def async_azure_client(self, *, in_process: bool | None = None, fresh: bool = False, **options: Any) -> Any:
+    def async_azure_client(
+        self, *, in_process: bool | None = None, fresh: bool = False, **options: Any
+    ) -> openai.AsyncAzureOpenAI:
         """An ``openai.AsyncAzureOpenAI`` client (as ``azure_client``)."""
         options.setdefault("api_version", AZURE_API_VERSION)
-        return self._client(True, in_process, fresh, options, azure=True)
+        return cast("openai.AsyncAzureOpenAI", self._client(True, in_process, fresh, options, azure=True))
 
     def _client(
         self, asynchronous: bool, in_process: bool | None, fresh: bool, options: dict[str, Any], azure: bool = False

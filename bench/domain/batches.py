@@ -55,18 +55,18 @@ def one_round(chunks: list[bytes], endpoint: str, traced: bool) -> dict[str, flo
     if traced:
         tracemalloc.reset_peak()
     emulator.scheduler.settle()  # the scheduler's thread writes the results (its memory is traced too)
-    done = emulator.batches.get("k", batch["id"])
+    done = emulator.batches.get("k", batch.id)
     completed = time.perf_counter()
     complete_peak = tracemalloc.get_traced_memory()[1] if traced else 0
     if traced:
         tracemalloc.stop()
-    assert done["status"] == "completed" and done["request_counts"]["failed"] == 0
+    assert done.status == "completed" and done.request_counts.failed == 0
     return {
         "validate_s": validated - started,
         "complete_s": completed - validated,
         "validate_peak": validate_peak,
         "complete_peak": complete_peak,
-        "output_bytes": emulator.files.get("k", done["output_file_id"]).size,
+        "output_bytes": emulator.files.get("k", done.output_file_id or "").size,
     }
 
 

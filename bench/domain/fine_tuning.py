@@ -19,6 +19,7 @@ import tracemalloc
 from typing import Any
 
 from mockfiles.emulator import Emulator
+from mockfiles.fine_tuning.params import CreateJob
 
 
 def example(i: int) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def one_round(chunks: list[bytes], batch_size: int | str, traced: bool) -> dict[
     if traced:
         tracemalloc.start()
     started = time.perf_counter()
-    job = emulator.fine_tuning.create("k", body)
+    job = emulator.fine_tuning.create("k", CreateJob.parse(body))
     validated = time.perf_counter()
     peak = tracemalloc.get_traced_memory()[1] if traced else 0
     if traced:

@@ -106,9 +106,7 @@ def fill_batches(batches: object, files: object, count: int) -> tuple[list[str],
     source = files.create("bench", purpose="batch", filename="in.jsonl", chunks=(content,), size=len(content))  # type: ignore[attr-defined]
     create = batches.create  # type: ignore[attr-defined]
     started = time.perf_counter()
-    made = [
-        create("bench", input_file_id=source.id, endpoint=CHAT, completion_window="24h")["id"] for _ in range(count)
-    ]
+    made = [create("bench", input_file_id=source.id, endpoint=CHAT, completion_window="24h").id for _ in range(count)]
     return made, time.perf_counter() - started
 
 

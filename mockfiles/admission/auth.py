@@ -19,13 +19,6 @@ def bearer_key(authorization: str | None) -> str:
     raise AuthenticationFailed(missing=True)
 
 
-def authenticate(authorization: str | None, allowed: Collection[str] | None) -> str:
-    key = bearer_key(authorization)
-    if allowed is not None and key not in allowed:
-        raise AuthenticationFailed(missing=False, key=key)
-    return key
-
-
 def check_admin_token(token: str | None, authorization: str | None) -> None:
     """Refuse a control route's request without the admin token, when one is set (compared in
     constant time); the refusal names the admin token, not an API key."""
@@ -45,7 +38,8 @@ def _bearer_of(raw: bytes) -> str:
 
 
 def authenticate_raw(authorization: bytes | None, allowed: Collection[str] | None) -> str:
-    """``authenticate`` of the header's raw bytes: a key seen lately is not parsed again (the
+    """Who calls, from the ``Authorization`` header's raw bytes (refused when the key is not
+    ``allowed``, unless anyone is): a key seen lately is not parsed again (the
     parse and its decode were a tenth of a retrieve's own work); who is allowed is asked every time."""
     key = _bearer_of(authorization) if authorization is not None else bearer_key(None)
     if allowed is not None and key not in allowed:

@@ -12,10 +12,13 @@ and hold some metadata keys shorter (DashScope: ``ds_name`` 100 characters, ``ds
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import NoReturn
 
 from mockfiles.batches.input import kind
-from mockfiles.core.errors import InvalidRequest, InvalidType, InvalidValue, MissingParameter
+from mockfiles.core.errors import InvalidRequest, InvalidType, InvalidValue, MissingParameter, UnknownParameter
+from mockfiles.core.profiles import BatchRules
 from mockfiles.core.validation import check_range, parse_expires_after, parse_int
 
 COMPLETION_WINDOWS = ("24h",)
@@ -26,6 +29,35 @@ METADATA_PAIRS = 16
 METADATA_KEY_CHARS = 64
 METADATA_VALUE_CHARS = 512
 LIMIT_DEFAULT, LIMIT_MIN, LIMIT_MAX = 20, 1, 100
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    """A create's body, checked against the profile's rules (its endpoints, windows, metadata limits)."""
+
+    input_file_id: str
+    endpoint: str
+    completion_window: str
+    window_seconds: float
+    metadata: dict[str, str] | None = None
+    output_expires_after: int | None = None  # seconds: the output and error files' lifetime
+
+    @classmethod
+    def parse(cls, body: Mapping[str, object], rules: BatchRules, *, strict: bool = False) -> CreateRequest:
+        """The first field wrong is the 400; ``strict``: an unknown field is one (OpenAI's, as for
+        ``/v1/uploads``), else it is ignored."""
+        if strict:
+            unknown = next((name for name in body if name not in CREATE_FIELDS), None)
+            if unknown is not None:
+                raise UnknownParameter(unknown)
+        file_id = required_string(body.get("input_file_id"), "input_file_id")
+        url = required_string(body.get("endpoint"), "endpoint")
+        if url not in rules.urls:
+            invalid_value(url, "endpoint", rules.urls)
+        window, seconds = parse_window(body.get("completion_window"), rules.window_hours)
+        pairs = check_metadata(body.get("metadata"), rules.metadata_limits)
+        lifetime = check_output_expires_after(body.get("output_expires_after"))
+        return cls(file_id, url, window, seconds, pairs, lifetime)
 
 
 def required_string(value: object, name: str) -> str:

@@ -1,10 +1,11 @@
 """Running a batch's requests: deciding which fail (when the batch is validated) and writing
 the output and error files (when it ends).
 
-Both passes read the input file line by line from the store's chunks, and decide each
-request the same way (the batch's scenario rules, then the endpoint's own checks), so the
-request counts shown while the batch runs agree with the files it ends with. Between the
-two passes a batch keeps only the indexes of its failing requests.
+Both passes read the input file line by line from the store's chunks. The first decides each
+request's fate once (the batch's scenario rules, then the endpoint's own checks and the files it
+names) and keeps the fates decided compactly (``Decided``: the indexes of those requests, and
+for each a number naming one of the distinct fates); the second writes them, and runs the
+others. The request counts shown while the batch runs so agree with the files it ends with.
 
 Output lines (OpenAI's batch output format)::
 
@@ -26,8 +27,8 @@ from __future__ import annotations
 import json
 import logging
 from array import array
-from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mockfiles.batches.input import Limits, Request, Validation, read_requests
@@ -52,30 +53,54 @@ SERVER_ERROR = {
 }
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Usage:
-    """Token totals over a batch's successful requests, as the SDK's ``BatchUsage`` has them."""
+    """Token totals over a batch's successful requests (the SDK's ``BatchUsage`` has them so)."""
 
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
     reasoning_tokens: int = 0
 
-    def add(self, body: dict[str, Any]) -> None:
+    def plus(self, body: dict[str, Any]) -> Usage:
+        """These totals and one answer's ``usage``."""
         given, output, cached, reasoning = inference.usage_of(body)
-        self.input_tokens += given
-        self.output_tokens += output
-        self.cached_tokens += cached
-        self.reasoning_tokens += reasoning
+        return Usage(
+            self.input_tokens + given,
+            self.output_tokens + output,
+            self.cached_tokens + cached,
+            self.reasoning_tokens + reasoning,
+        )
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "input_tokens": self.input_tokens,
-            "input_tokens_details": {"cached_tokens": self.cached_tokens},
-            "output_tokens": self.output_tokens,
-            "output_tokens_details": {"reasoning_tokens": self.reasoning_tokens},
-            "total_tokens": self.input_tokens + self.output_tokens,
-        }
+
+Fate = Answer | LineFailure  # what a request gets without running: an answer, or a failure with none
+
+
+@dataclass(frozen=True)
+class Decided:
+    """The requests whose fate validation decided, kept compactly: their indexes (sorted), and for
+    each the position of its fate among ``fates`` (each distinct fate kept once: a rule's, a
+    refusal's). A request not among them runs."""
+
+    at: array[int] = field(default_factory=lambda: array("I"))
+    which: array[int] = field(default_factory=lambda: array("I"))
+    fates: tuple[Fate, ...] = ()
+
+    def each(self, count: int) -> Iterator[Fate | None]:
+        """The fate of requests 0 to ``count - 1`` in turn (None: it runs)."""
+        at, which, fates = self.at, self.which, self.fates
+        k, end = 0, len(at)
+        for index in range(count):
+            if k < end and at[k] == index:
+                yield fates[which[k]]
+                k += 1
+            else:
+                yield None
+
+
+NOTHING_DECIDED = Decided()
+WIDEST = {"B": 0xFF + 1, "H": 0xFFFF + 1, "I": -1}  # the first position a typecode cannot hold
+WIDER = {"B": "H", "H": "I"}
 
 
 @dataclass(frozen=True)
@@ -84,12 +109,10 @@ class Plan:
     the results are written."""
 
     validation: Validation
-    failing: array[int]  # sorted indexes of the requests that will fail
+    failing: array[int]  # sorted indexes of the requests that will fail (``decided.at`` itself, often)
     chunks: tuple[bytes, ...]
-    settings: BatchSettings
-    seed: int
+    decided: Decided = NOTHING_DECIDED  # the fates known without running (let go once the results are written)
     files: LineFiles | None = None  # the files its lines name, read once (None once the results are written)
-    unknown_models: frozenset[str] = frozenset()  # fine-tuned models the account did not have at create
 
     @property
     def valid(self) -> bool:
@@ -100,27 +123,82 @@ class Plan:
         return self.validation.count if self.valid else 0
 
 
+class Fates:
+    """The distinct fates of one batch's requests as validation decides them, each kept once
+    (a rule's by the rule, a model's refusal by the model, any other by what it says), and the
+    requests they befall."""
+
+    def __init__(self) -> None:
+        self.decided = Decided(array("I"), array("B"), ())  # ``which`` widens as the fates grow (few, usually)
+        self._fates: list[Fate] = []
+        self._known: dict[object, int] = {}
+        self.failing = array("I")
+        self.all_fail = True  # every fate decided is a failure: ``failing`` is then ``decided.at``
+
+    def note(self, index: int, key: object, make: Callable[[], Fate]) -> None:
+        decided = self.decided
+        position = self._known.get(key)
+        if position is None:
+            fate = make()
+            position = self._known[key] = len(self._fates)
+            self._fates.append(fate)
+            if position == WIDEST[decided.which.typecode]:
+                decided = self.decided = replace(decided, which=array(WIDER[decided.which.typecode], decided.which))
+            if self.all_fail and not fails(fate):  # from now on, failing is an array of its own
+                self.all_fail = False
+                self.failing = array("I", decided.at)
+        decided.at.append(index)
+        decided.which.append(position)
+        if not self.all_fail and fails(self._fates[position]):
+            self.failing.append(index)
+
+    def done(self) -> tuple[Decided, array[int]]:
+        """What was decided, and the sorted indexes of the requests that fail (one array when
+        every fate decided fails, as is usual)."""
+        decided = replace(self.decided, fates=tuple(self._fates))
+        return decided, decided.at if self.all_fail else self.failing
+
+
 def decide(
     request: Request,
     settings: BatchSettings,
     seed: int,
+    fates: Fates,
     files: LineFiles | None = None,
-    unknown: frozenset[str] = frozenset(),
-) -> Answer | LineFailure | None:
-    """A request's fate when that is known without running it: a scenario rule's effect, the
+    unknown: frozenset[str] | set[str] = frozenset(),
+) -> None:
+    """Note a request's fate when that is known without running it: a scenario rule's effect, the
     refusal of a fine-tuned model the account does not have (``unknown``), the endpoint's refusal
     of a malformed body, or the refusal of a file it names (the model routes' one file check:
-    chat/reading.py); None: it runs and succeeds."""
+    chat/reading.py). Nothing is noted for a request that runs."""
     rule = settings.rule_for(seed, request.custom_id, request.url, request.model)
     if rule is not None:
-        return rule.effect()
+        fates.note(request.index, ("rule", rule.index), rule.effect)
+        return
     if request.model in unknown:
-        return model_not_found(request.model)
+        fates.note(request.index, ("model", request.model), lambda: model_not_found(request.model))
+        return
     refused = inference.check(request.url, request.body)
     if refused is None and files is not None:
         read = files.read(request.url, request.body)
-        return read if isinstance(read, Answer) else None
-    return refused
+        refused = read if isinstance(read, Answer) else None
+    if refused is not None:
+        answer = refused
+        fates.note(request.index, said(answer), lambda: answer)
+
+
+def said(answer: Answer) -> object:
+    """What tells a refusal from another: its status and error (any other body: all of it)."""
+    error = answer.body.get("error")
+    if len(answer.body) == 1 and isinstance(error, dict):
+        key = (answer.status, tuple(error.items()))
+        try:
+            hash(key)
+        except TypeError:  # an error holding a list or an object
+            pass
+        else:
+            return key
+    return (answer.status, json.dumps(answer.body, sort_keys=True))
 
 
 def model_not_found(model: str) -> Answer:
@@ -130,7 +208,7 @@ def model_not_found(model: str) -> Answer:
     return Answer(404, {"error": error})
 
 
-def fails(decided: Answer | LineFailure | None) -> bool:
+def fails(decided: Fate | None) -> bool:
     return isinstance(decided, LineFailure) or (decided is not None and not decided.ok)
 
 
@@ -148,7 +226,7 @@ def planning(
     account has a fine-tuned model (``ft:…``), asked once per name: the others are answered whatever
     their name."""
     validation = Validation(endpoint, limits)
-    failing = array("I")
+    fates = Fates()
     unknown: set[str] = set()
     asked: set[str] = set()
     for request in validation.requests(chunks):
@@ -157,11 +235,11 @@ def planning(
             asked.add(model)
             if not known(model):
                 unknown.add(model)
-        if fails(decide(request, settings, seed, files, frozenset(unknown))):
-            failing.append(request.index)
+        decide(request, settings, seed, fates, files, unknown)
         if request.index % STEP == 0:
             yield
-    return Plan(validation, failing, chunks, settings, seed, files, frozenset(unknown))
+    decided, failing = fates.done()
+    return Plan(validation, failing, chunks, decided, files)
 
 
 class ChunkWriter:
@@ -224,8 +302,8 @@ def building(the_plan: Plan, timeline: Timeline, batch_id: str, room: int) -> Ge
     final, at = timeline.final
     done = timeline.done(at)
     stop_code = "batch_expired" if final == "expired" else "batch_cancelled"
-    settings, seed = the_plan.settings, the_plan.seed
-    for request in _requests(the_plan):
+    decided = the_plan.decided.each(the_plan.total)
+    for request, answer in zip(_requests(the_plan), decided, strict=True):
         ident = f"{batch_id}:{request.index}".encode()
         line_id = "batch_req_" + inference.token(ident, "line", HEX, 32)
         if request.index % STEP == 0:
@@ -233,7 +311,6 @@ def building(the_plan: Plan, timeline: Timeline, batch_id: str, room: int) -> Ge
         if request.index >= done:
             results.errors.write(_failure(line_id, request.custom_id, LineFailure(stop_code, LINE_ERRORS[stop_code])))
             continue
-        answer = decide(request, settings, seed, the_plan.files, the_plan.unknown_models)
         if isinstance(answer, LineFailure):
             results.errors.write(_failure(line_id, request.custom_id, answer))
             continue
@@ -244,7 +321,7 @@ def building(the_plan: Plan, timeline: Timeline, batch_id: str, room: int) -> Ge
                 results.late.append(request.index)
         elif results.full_from is None and results.size + len(line) <= room:
             results.output.write(line)
-            results.usage.add(answered.body)
+            results.usage = results.usage.plus(answered.body)
         else:
             results.full_from = request.index if results.full_from is None else results.full_from
             results.errors.write(_failure(line_id, request.custom_id, STORAGE_FULL))

@@ -6,13 +6,14 @@ from dataclasses import replace
 from typing import Any
 
 from mockfiles.batches.input import Limits, LineError, Request, Validation
-from mockfiles.batches.results import Plan, Usage
+from mockfiles.batches.results import Decided, Plan, Usage
 from mockfiles.batches.service import Batches
 from mockfiles.batches.store import StoredBatch
 from mockfiles.batches.timeline import Counts, Timeline
 from mockfiles.chat.reading import line_files
+from mockfiles.inference.text import Answer
 from mockfiles.persistence.changes import Changes, Kind, Loaded
-from mockfiles.scenarios.batches import BatchSettings, LineFailure, RequestRule, Timing
+from mockfiles.scenarios.batches import LineFailure, Timing
 
 
 def _stored_form(batch: StoredBatch) -> StoredBatch:
@@ -22,11 +23,12 @@ def _stored_form(batch: StoredBatch) -> StoredBatch:
 
 
 BATCH_CLASSES = (StoredBatch, Timeline, Counts, Plan, Usage, Validation, Limits, Request, LineError)
-SETTING_CLASSES = (BatchSettings, Timing, LineFailure, RequestRule)  # each batch keeps those it was made with
+FATE_CLASSES = (Decided, Answer, LineFailure)  # the fates validation decided, until the results are written
+SETTING_CLASSES = (Timing,)  # each batch keeps its timing
 
 
 class SavedBatches:
-    kinds: tuple[Kind, ...] = (Kind("batch", BATCH_CLASSES + SETTING_CLASSES, _stored_form),)
+    kinds: tuple[Kind, ...] = (Kind("batch", BATCH_CLASSES + FATE_CLASSES + SETTING_CLASSES, _stored_form),)
 
     def __init__(self, batches: Batches) -> None:
         self.batches = batches

@@ -29,19 +29,13 @@ from dataclasses import replace
 from typing import Any
 
 from mockfiles.batches.input import Limits
-from mockfiles.batches.params import (
-    check_metadata,
-    check_output_expires_after,
-    invalid_value,
-    page_limit,
-    parse_window,
-    required_string,
-)
-from mockfiles.batches.results import Results, building, planning
+from mockfiles.batches.params import CreateRequest, page_limit
+from mockfiles.batches.results import NOTHING_DECIDED, Results, building, planning
 from mockfiles.batches.store import BatchFilter as BatchFilter
-from mockfiles.batches.store import BatchPage as BatchPage
 from mockfiles.batches.store import BatchStore, StoredBatch
-from mockfiles.batches.timeline import CANCELLABLE, FINAL, WINDOW, Timeline
+from mockfiles.batches.timeline import CANCELLABLE, Timeline
+from mockfiles.batches.view import BatchPage as BatchPage
+from mockfiles.batches.view import BatchView, view_of
 from mockfiles.chat.reading import line_files
 from mockfiles.core import ids
 from mockfiles.core.errors import Conflict, InvalidRequest
@@ -100,33 +94,22 @@ class Batches:
 
     # --- operations ------------------------------------------------------------------
 
-    def create(self, account: str, **params: Any) -> dict[str, Any]:
-        """``creating``, its validation run in the calling thread."""
-        job, _ = self.creating(account, **params)
+    def create(self, account: str, dialect: str = "openai", **fields: object) -> BatchView:
+        """``creating`` from a create's fields, its validation run in the calling thread."""
+        job, _ = self.creating(account, CreateRequest.parse(fields, self.files.profile.batches), dialect)
         return Scheduler.run(job)
 
     def creating(
         self,
         account: str,
-        *,
-        input_file_id: object,
-        endpoint: object,
-        completion_window: object,
-        metadata: object = None,
-        output_expires_after: object = None,
+        request: CreateRequest,
         dialect: str = "openai",
-    ) -> tuple[Job[dict[str, Any]], int]:
+    ) -> tuple[Job[BatchView], int]:
         """Check a create's parameters and its input file now (refusals are raised here); the job
         that validates the input and makes the batch (its answer: the Batch, ``validating``), and
         the input's size (the edge runs a small one at once)."""
         rules = self.files.profile.batches
-        file_id = required_string(input_file_id, "input_file_id")
-        url = required_string(endpoint, "endpoint")
-        if url not in rules.urls:
-            invalid_value(url, "endpoint", rules.urls)
-        window, seconds = parse_window(completion_window, rules.window_hours)
-        pairs = check_metadata(metadata, rules.metadata_limits)
-        lifetime = check_output_expires_after(output_expires_after)
+        file_id, url, seconds = request.input_file_id, request.endpoint, request.window_seconds
         with self.files.lock:
             now = self.files.now()
             source = self._input_file(account, file_id)
@@ -136,10 +119,10 @@ class Batches:
             "account": account,
             "endpoint": url,
             "input_file_id": file_id,
-            "metadata": pairs,
-            "output_expires_after": lifetime,
+            "metadata": request.metadata,
+            "output_expires_after": request.output_expires_after,
             "dialect": dialect,
-            "completion_window": window,
+            "completion_window": request.completion_window,
         }
         limits = Limits(limit, rules.max_embedding_inputs)
         seconds = seconds if rules.expires else math.inf
@@ -147,7 +130,7 @@ class Batches:
 
     def _validating(
         self, fields: dict[str, Any], now: float, window: float, chunks: tuple[bytes, ...], limits: Limits
-    ) -> Job[dict[str, Any]]:
+    ) -> Job[BatchView]:
         """A create's job: the input validated (the files its lines name checked too), then the
         batch made and its results scheduled."""
         settings, url, account = self.settings, fields["endpoint"], fields["account"]
@@ -167,12 +150,12 @@ class Batches:
             )
             self.store.add(batch)
             self.schedule(batch)
-            return self.snapshot(batch, now, until="validating")
+            return view_of(batch, now, until="validating")
 
-    def get(self, account: str, batch_id: str) -> dict[str, Any]:
+    def get(self, account: str, batch_id: str) -> BatchView:
         with self.files.lock:
             now = self.files.now()
-            return self.snapshot(self.store.get(account, batch_id), now)
+            return view_of(self.store.get(account, batch_id), now)
 
     def page(
         self,
@@ -189,9 +172,9 @@ class Batches:
             now = self.files.now()
             keep = None if where is None else (lambda batch: where.matches(batch, batch.timeline.status(now)))
             found, has_more = self.store.page(account, limit=count, after=after, keep=keep)
-            return BatchPage([self.snapshot(batch, now) for batch in found], has_more)
+            return BatchPage(tuple(view_of(batch, now) for batch in found), has_more)
 
-    def cancel(self, account: str, batch_id: str) -> dict[str, Any]:
+    def cancel(self, account: str, batch_id: str) -> BatchView:
         """``cancelling`` now, ``cancelled`` after the cancelling phase; requests not done by
         now get ``batch_cancelled``. Cancelling a cancelling batch answers it again (a retried
         cancel must not fail); any other status but validating and in_progress is a 409."""
@@ -200,18 +183,18 @@ class Batches:
             batch = self.store.get(account, batch_id)
             status = batch.timeline.status(now)
             if status == "cancelling":
-                return self.snapshot(batch, now)
+                return view_of(batch, now)
             if status not in CANCELLABLE:
                 raise Conflict("batch_not_cancellable", status=status)
             batch.timeline = replace(batch.timeline, cancel_at=now)
             self.schedule(batch)  # its results: at its new end
-            return self.snapshot(batch, now, until="cancelling")
+            return view_of(batch, now, until="cancelling")
 
-    def everyone(self) -> list[tuple[str, dict[str, Any]]]:
-        """Every account's batches (the account, the Batch object), oldest first: for the control routes."""
+    def everyone(self) -> list[BatchView]:
+        """Every account's batches, oldest first: for the control routes."""
         with self.files.lock:
             now = self.files.now()
-            return [(batch.account, self.snapshot(batch, now)) for batch in self.store.all_batches()]
+            return [view_of(batch, now) for batch in self.store.all_batches()]
 
     def schedule(self, batch: StoredBatch) -> None:
         """The writing of the batch's results, due at its end (call with the lock held; a data
@@ -237,47 +220,6 @@ class Batches:
 
     def __len__(self) -> int:
         return len(self.store)
-
-    # --- the Batch object ------------------------------------------------------------
-
-    def snapshot(self, batch: StoredBatch, now: float, until: str | None = None) -> dict[str, Any]:
-        """The Batch object at ``now``, as the SDK's ``Batch`` types it."""
-        timeline = batch.timeline
-        passed = timeline.passed(now, until)
-        if until is None and len(passed) > 1 and passed[-1][0] in FINAL and not batch.settled and batch.has_results:
-            until = passed[-2][0]  # its results are being written: the status before its end
-            passed = passed[:-1]
-        status = passed[-1][0]
-        stamps = {f"{name}_at": int(at) for name, at in passed if name != "validating"}
-        done = status in FINAL and batch.settled
-        errors = None
-        if status == "failed":
-            errors = {"object": "list", "data": [e.as_dict() for e in batch.plan.validation.errors]}
-        created = int(timeline.created)
-        return {
-            "id": batch.id,
-            "object": "batch",
-            "endpoint": batch.endpoint,
-            "model": batch.plan.validation.model,
-            "errors": errors,
-            "input_file_id": batch.input_file_id,
-            "completion_window": batch.completion_window,
-            "status": status,
-            "output_file_id": batch.output_file_id if done else None,
-            "error_file_id": batch.error_file_id if done else None,
-            "created_at": created,
-            "in_progress_at": stamps.get("in_progress_at"),
-            "expires_at": created + int(WINDOW if math.isinf(timeline.window) else timeline.window),
-            "finalizing_at": stamps.get("finalizing_at"),
-            "completed_at": stamps.get("completed_at"),
-            "failed_at": stamps.get("failed_at"),
-            "expired_at": stamps.get("expired_at"),
-            "cancelling_at": stamps.get("cancelling_at"),
-            "cancelled_at": stamps.get("cancelled_at"),
-            "request_counts": timeline.counts(now, batch.plan.failing, until).as_dict(),
-            "usage": batch.usage.as_dict(),
-            "metadata": batch.metadata,
-        }
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -315,7 +257,7 @@ class Batches:
                     batch.error_file_id = made.id
             batch.usage = results.usage
             batch.plan = replace(batch.plan, failing=results.failing(batch.plan.failing))
-        batch.plan = replace(batch.plan, chunks=(), files=None)  # the input's bytes are no longer needed
+        batch.plan = replace(batch.plan, chunks=(), files=None, decided=NOTHING_DECIDED)  # all written: let go
         batch.settled = True
         self.store.changed(batch)
 

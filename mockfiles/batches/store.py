@@ -8,7 +8,6 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from mockfiles.batches.results import Plan, Usage
 from mockfiles.batches.timeline import Timeline
@@ -69,22 +68,6 @@ class BatchFilter:
         if self.created_from is not None and created < self.created_from:
             return False
         return self.created_to is None or created <= self.created_to
-
-
-@dataclass(frozen=True)
-class BatchPage:
-    data: list[dict[str, Any]]
-    has_more: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        """OpenAI's list object."""
-        return {
-            "object": "list",
-            "data": self.data,
-            "first_id": self.data[0]["id"] if self.data else None,
-            "last_id": self.data[-1]["id"] if self.data else None,
-            "has_more": self.has_more,
-        }
 
 
 class BatchStore:

@@ -21,6 +21,24 @@ Source = Literal["file_id", "file_data", "file_url"]
 Payload = Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class ModelRequest:
+    """A Chat Completions or Responses body: the model it names, and the rest of the body, which is
+    read into a ``Prompt`` once the model is found (what it may hold depends on the model)."""
+
+    model: str
+    body: Payload
+
+    @classmethod
+    def parse(cls, body: Payload) -> ModelRequest:
+        name = body.get("model")
+        if name is None:
+            raise MissingParameter("model")
+        if not isinstance(name, str):
+            raise InvalidType("model", expected="a string", got=kind(name))
+        return cls(name, body)
+
+
 @dataclass(frozen=True, slots=True)
 class FileRef:
     """One file a request names, and where (``param``: the part's path)."""

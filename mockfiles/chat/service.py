@@ -24,10 +24,10 @@ from typing import Any
 from mockfiles.chat.inputs import read_responses
 from mockfiles.chat.messages import read_chat
 from mockfiles.chat.models import FAMILY_OF_DIALECT, Family, Model, Models
-from mockfiles.chat.prompt import Payload, Prompt, kind
+from mockfiles.chat.prompt import ModelRequest, Prompt
 from mockfiles.chat.reading import Reader
 from mockfiles.chat.tools import ToolResult, Tools
-from mockfiles.core.errors import InvalidRequest, InvalidType, MissingParameter, NotFound
+from mockfiles.core.errors import InvalidRequest, NotFound
 from mockfiles.files.service import Files
 from mockfiles.files.store import StoredFile
 from mockfiles.inference.documents import Document
@@ -95,22 +95,17 @@ class Chat:
 
     # --- 1. the body and its model ------------------------------------------------------------
 
-    def ask(self, account: str, body: Payload, dialect: str, endpoint: str) -> Asked:
+    def ask(self, account: str, request: ModelRequest, dialect: str, endpoint: str) -> Asked:
         family = FAMILY_OF_DIALECT[dialect]
-        model = self.model(account, body, family, endpoint)
+        model = self.model(account, request.model, family, endpoint)
         if endpoint == "responses.create":
-            prompt = read_responses(body, model)
+            prompt = read_responses(request.body, model)
             self.tools.check(account, prompt.tools)
         else:
-            prompt = read_chat(body, model)
+            prompt = read_chat(request.body, model)
         return Asked(account, endpoint, family, model, prompt)
 
-    def model(self, account: str, body: Payload, family: Family, endpoint: str) -> Model:
-        name = body.get("model")
-        if name is None:
-            raise MissingParameter("model")
-        if not isinstance(name, str):
-            raise InvalidType("model", expected="a string", got=kind(name))
+    def model(self, account: str, name: str, family: Family, endpoint: str) -> Model:
         model = self.models.find(account, name, family)
         if model is None:
             raise NotFound("model_not_found", param="model", model=name)

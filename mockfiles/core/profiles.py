@@ -27,7 +27,6 @@ OPENAI_BATCH_URLS = (
     "/v1/images/edits",
 )
 DASHSCOPE_TEST_URL = "/v1/chat/ds-test"  # with model batch-test-model: DashScope's inference-free test run
-DASHSCOPE_TEST_MODEL = "batch-test-model"
 DASHSCOPE_BATCH_URLS = (
     "/v1/chat/completions",
     "/v1/embeddings",

@@ -1,12 +1,14 @@
 """The Files service's rules over the store: purposes, file types, sizes, quotas,
 processing states and expiry. Knows nothing about HTTP; every dialect calls this.
 
-An upload takes one path whatever its dialect: ``budget`` (what the account can take, from one
-look at its usage, before any of the body is read), the form streamed against it (the edge),
-``accept`` (the file's name, type and size for its purpose) and ``commit`` (stored under the
-lock, the quotas checked again against whatever happened meanwhile). Dialects keep only their
-field names and shapes: OpenAI's refuses a full account before reading the body, DashScope's
-native API reports each file's refusal in its answer.
+An upload takes one path whatever its dialect (upload.py): ``budget`` (what the account can take,
+from one look at its usage at the request's arrival, before any of the body is read), the form
+streamed against it (the edge; ``check_fits`` refuses a file that outgrew the room), ``accept``
+(the file's name, type and size for its purpose, checked once by ``rules``) and
+``commit`` (stored under the lock at one reading of the clock; the quotas looked at again only if
+the account's usage grew since the budget). Dialects keep only their field names and shapes:
+OpenAI's refuses a full account before reading the body, DashScope's native API reports each
+file's refusal in its answer.
 
 File content is not checked here: OpenAI accepts a ``.jsonl`` batch or fine-tune file
 whose lines are bad (``processed``) and reports the problems where the file is used (a
@@ -17,11 +19,10 @@ batch's ``errors``, a fine-tuning job's ``error``). Only a scenario's processing
 from __future__ import annotations
 
 import random
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from mockfiles.core import ids
 from mockfiles.core.clock import Clock
@@ -29,13 +30,9 @@ from mockfiles.core.errors import InvalidRequest, InvalidValue, MissingParameter
 from mockfiles.core.profiles import IdShape, Profile, PurposeRules
 from mockfiles.files.digest import KeptDigest
 from mockfiles.files.store import FileStore, Page, StoredFile
+from mockfiles.files.upload import UNLIMITED, Accepted, Incoming, UploadBudget, check_filename, storage_exceeded
 
-FILENAME_MAX = 512  # characters
-UNLIMITED = 2**63  # the room of an account without a storage limit
 IMPLIED_PURPOSES = ("file-extract", "user_data")  # for a file sent without purpose that is not .jsonl
-# Controls (C0, DEL, C1 with U+0085 NEL), the line and paragraph separators, and the bidirectional
-# overrides and isolates that make "txt.exe" show as "exe.txt" (U+202A-U+202E, U+2066-U+2069)
-CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -47,57 +44,10 @@ class Outcome:
     delay: float | None = None
 
 
-def storage_exceeded(used: int, limit: int, size: int) -> QuotaExceeded:
-    return QuotaExceeded("storage_limit", which="storage", limit=limit, used=used, size=size)
-
-
-class Incoming(Protocol):
-    """One uploaded file as the form reader kept it (form_reader.FilePart)."""
-
-    filename: str
-    chunks: list[bytes]
-    size: int
-    room_left: int | None  # the room its account had when the file outgrew it (its bytes were dropped)
-    kept: KeptDigest | None  # the digest of its kept bytes, computed when asked for (the stored file settles it)
-
-
-class UploadBudget:
-    """What one upload may take, worked out before its body is read from one look at the
-    account's usage: the file count now, and the room for bytes (asked afresh only when a file
-    outgrows it: other uploads may have freed or taken room meanwhile)."""
-
-    def __init__(self, files: Files, account: str) -> None:
-        self.files = files
-        self.account = account
-        with files.lock:
-            self.count, self.used = files.store.usage(account, files.now())
-        limit = files.profile.max_total_bytes
-        self._room: int | None = UNLIMITED if limit is None else max(0, limit - self.used)
-
-    def check_count(self) -> None:
-        """Refuse at once when the account already holds its most files."""
-        limit = self.files.profile.max_files
-        if limit is not None and self.count + 1 > limit:
-            raise QuotaExceeded("file_count_limit", which="file_count", limit=limit, used=self.count)
-
-    @property
-    def max_file_bytes(self) -> int:
-        return self.files.profile.max_file_bytes
-
-    def file_limit(self, purpose: str | None) -> int:
-        return self.files.max_upload_bytes(purpose)
-
-    def room(self) -> int:
-        """Bytes the account can still store: the budget's own figure first, then afresh."""
-        room, self._room = self._room, None
-        return room if room is not None else self.files.room_for(self.account)
-
-    def storage_refusal(self, size: int, room_left: int) -> QuotaExceeded:
-        return self.files.storage_refusal(size, room_left)
-
-
 class Files:
     """One account-partitioned Files service, as one profile describes it."""
+
+    check_filename = staticmethod(check_filename)
 
     def __init__(self, profile: Profile, clock: Clock, rng: random.Random) -> None:
         self.profile = profile
@@ -131,30 +81,15 @@ class Files:
             return self.profile.purposes[purpose].max_bytes
         return self.profile.max_file_bytes
 
-    def check_size(self, purpose: str, size: int) -> None:
+    @staticmethod
+    def check_size(rules: PurposeRules, size: int) -> None:
         """The purpose's per-file limit, whatever order the form's parts came in."""
-        limit = self.profile.purposes[purpose].max_bytes
-        if size > limit:
-            raise PayloadTooLarge("size_limit_read", limit=limit, read=size)
+        if size > rules.max_bytes:
+            raise PayloadTooLarge("size_limit_read", limit=rules.max_bytes, read=size)
 
     @staticmethod
-    def check_filename(filename: str) -> None:
-        """A file's name is a name, not a path: no separators, no control characters (line breaks
-        and bidirectional overrides included: they would forge another name where it is shown)."""
-        problem = None
-        if not filename.strip():
-            problem = "filename_empty"
-        elif len(filename) > FILENAME_MAX:
-            problem = "filename_too_long"
-        elif "/" in filename or "\\" in filename:
-            problem = "filename_separator"
-        elif CONTROL_CHARACTER.search(filename):
-            problem = "filename_control"
-        if problem:
-            raise InvalidRequest(problem, param="file", limit=FILENAME_MAX, length=len(filename))
-
-    def check_file_type(self, purpose: str, filename: str) -> None:
-        allowed = self.profile.purposes[purpose].extensions
+    def check_file_type(purpose: str, rules: PurposeRules, filename: str) -> None:
+        allowed = rules.extensions
         if allowed is None:
             return
         dot = filename.rfind(".")
@@ -173,11 +108,16 @@ class Files:
             _, used = self.store.usage(account, self.now())
         return max(0, limit - used)
 
-    def check_room(self, account: str, incoming: int = 0) -> None:
+    def check_room(self, account: str, incoming: int = 0, now: float | None = None) -> None:
         """Refuse an upload that would take the account past its file count or storage limit
         (``incoming``: the file's size; 0 checks the file count only)."""
         with self.lock:
-            count, used = self.store.usage(account, self.now())
+            count, used = self.store.usage(account, self.now() if now is None else now)
+        self.check_quota(count, used, incoming)
+
+    def check_quota(self, count: int, used: int, incoming: int = 0) -> None:
+        """The refusal of one more file of ``incoming`` bytes to an account of ``count`` files and
+        ``used`` bytes: its file count first, then its storage."""
         limit_files = self.profile.max_files
         if limit_files is not None and count + 1 > limit_files:
             raise QuotaExceeded("file_count_limit", which="file_count", limit=limit_files, used=count)
@@ -197,18 +137,11 @@ class Files:
         if profile.max_total_bytes is not None and used >= profile.max_total_bytes:
             raise QuotaExceeded("account_full", which="storage", limit=profile.max_total_bytes, used=used, param=param)
 
-    def storage_refusal(self, size: int, room_left: int) -> QuotaExceeded:
-        """The refusal of a file whose bytes were dropped while it streamed in, because it
-        outgrew the ``room_left`` in its account: told as things stood then (another upload
-        may have freed room since, but the bytes are gone)."""
-        limit = self.profile.max_total_bytes
-        limit = room_left if limit is None else limit
-        return storage_exceeded(max(0, limit - room_left), limit, size)
-
     # --- one upload -------------------------------------------------------------------
 
-    def budget(self, account: str) -> UploadBudget:
-        return UploadBudget(self, account)
+    def budget(self, account: str, now: float | None = None) -> UploadBudget:
+        """What an upload may take, from the account's usage at ``now`` (its arrival; None: now)."""
+        return UploadBudget(self, account, now)
 
     def implied_purpose(self, filename: str) -> str:
         """The purpose of a file sent without one (DashScope's native form): ``fine-tune`` for JSONL
@@ -218,37 +151,38 @@ class Files:
             return "fine-tune"
         return next((p for p in IMPLIED_PURPOSES if p in self.profile.purposes), "fine-tune")
 
-    def accept(self, part: Incoming, purpose: str, *, implied: bool = False) -> None:
-        """A file's name, and its type for its purpose; a purpose the client did not name (``implied``)
-        accepts any type but holds the file to its size (the stream was held to the largest)."""
+    def accept(self, part: Incoming, purpose: str, rules: PurposeRules, *, implied: bool = False) -> Accepted:
+        """A file for a purpose already checked (``rules``: the purpose's, from ``rules()``, the one
+        check of a purpose as given): its name, and its type for its purpose. A purpose the client
+        did not name (``implied``) accepts any type but holds the file to its size (the stream was
+        held to the largest)."""
         self.check_filename(part.filename)
         if not implied:
-            self.check_file_type(purpose, part.filename)
-        else:
-            limit = self.profile.purposes[purpose].max_bytes
-            if part.size > limit:
-                raise PayloadTooLarge(
-                    "implied_purpose_size", limit=limit, read=part.size, filename=part.filename, purpose=purpose
-                )
-        if part.room_left is not None:
-            raise self.storage_refusal(part.size, part.room_left)
+            self.check_file_type(purpose, rules, part.filename)
+        elif part.size > rules.max_bytes:
+            raise PayloadTooLarge(
+                "implied_purpose_size", limit=rules.max_bytes, read=part.size, filename=part.filename, purpose=purpose
+            )
+        return Accepted(part, purpose, rules)
 
     def commit(
         self,
         budget: UploadBudget,
-        part: Incoming,
-        purpose: str,
+        accepted: Accepted,
         *,
         expires_after: int | None = None,
         outcome: Outcome | None = None,
         dialect: str = "openai",
         description: str | None = None,
         id_shape: IdShape | None = None,
-    ) -> StoredFile:
-        """Store an accepted file: its quotas are checked again under the lock (``create``)."""
-        return self.create(
+    ) -> tuple[StoredFile, float]:
+        """Store an accepted file, and the emulator time it was stored at: its quotas are checked
+        again under the lock if the account's usage grew since the budget was made."""
+        part = accepted.part
+        return self._store(
             budget.account,
-            purpose=purpose,
+            accepted.purpose,
+            accepted.rules,
             filename=part.filename,
             chunks=part.chunks,
             size=part.size,
@@ -258,6 +192,7 @@ class Files:
             dialect=dialect,
             description=description,
             id_shape=id_shape,
+            budget=budget,
         )
 
     # --- operations ---------------------------------------------------------------
@@ -277,18 +212,52 @@ class Files:
         id_shape: IdShape | None = None,
         digest: KeptDigest | None = None,
     ) -> StoredFile:
+        """A file stored from code (its purpose checked here), not through an upload's budget."""
         rules = self.rules(purpose, dialect)
+        return self._store(
+            account,
+            purpose,
+            rules,
+            filename=filename,
+            chunks=chunks,
+            size=size,
+            expires_after=expires_after,
+            outcome=outcome,
+            dialect=dialect,
+            description=description,
+            id_shape=id_shape,
+            digest=digest,
+        )[0]
+
+    def _store(
+        self,
+        account: str,
+        purpose: str,
+        rules: PurposeRules,
+        *,
+        filename: str,
+        chunks: Sequence[bytes],
+        size: int,
+        expires_after: int | None,
+        outcome: Outcome | None,
+        dialect: str,
+        description: str | None,
+        id_shape: IdShape | None,
+        digest: KeptDigest | None,
+        budget: UploadBudget | None = None,
+    ) -> tuple[StoredFile, float]:
         if size == 0:
             raise InvalidRequest("empty_file", param="file")
-        self.check_size(purpose, size)
+        self.check_size(rules, size)
         least = self.profile.expires_after_min
         if expires_after is not None and expires_after < least:
             raise InvalidRequest(
                 "expires_after_too_short", param="expires_after.seconds", least=least, value=expires_after
             )
         with self.lock:
-            self.check_room(account, size)
-            now = self.now()
+            now = self.clock.now()  # the instant it is stored at, and shown at
+            if budget is None or not budget.holds():
+                self.check_room(account, size, now)
             created_at = int(now)
             lifetime = expires_after if expires_after is not None else rules.expires_after
             cap = self.profile.max_files_without_expiry
@@ -317,7 +286,7 @@ class Files:
             )
             if digest is not None:
                 digest.adopted = True
-            return self.store.add(f)
+            return self.store.add(f), now
 
     def add_generated(
         self,

@@ -127,7 +127,7 @@ class _Index:
 
 
 class _Account:
-    __slots__ = ("files", "indexes", "cursors", "total_bytes")
+    __slots__ = ("files", "indexes", "cursors", "total_bytes", "grown")
 
     def __init__(self) -> None:
         self.files: dict[str, StoredFile] = {}
@@ -136,6 +136,7 @@ class _Account:
         # (a dict's first key is found by skipping every slot deleted before it)
         self.cursors: OrderedDict[str, SortKey] = OrderedDict()
         self.total_bytes = 0  # the files' bytes and the held bytes together
+        self.grown = 0  # the store's growth count when its usage last grew (FileStore.growth)
 
 
 @dataclass(slots=True, eq=False)
@@ -165,6 +166,7 @@ class FileStore:
         self._expiry: list[tuple[int, int, str]] = []  # files' and holds' expiry times
         self._holds: dict[str, _Hold] = {}
         self._seq = 0
+        self._growth = 0
         self.changes: Changes = NO_CHANGES  # a data directory's marks (persistence/changes.py)
         self.on_remove: list[Callable[[StoredFile, float], None]] = []  # called as a file goes (deleted or expired)
 
@@ -250,6 +252,12 @@ class FileStore:
         acct = self._accounts.get(account)
         return (0, 0) if acct is None else (len(acct.files), acct.total_bytes)
 
+    def growth(self, account: str) -> int:
+        """A number that changes whenever the account's usage grows (a file added, bytes held): while
+        it stays the same, the account's usage can only have shrunk (files expire or are deleted)."""
+        acct = self._accounts.get(account)
+        return 0 if acct is None else acct.grown
+
     def never_expiring(self, account: str, now: float) -> int:
         """How many of an account's files have no expiry (Azure caps these apart from the rest)."""
         self.expire(now)
@@ -280,6 +288,8 @@ class FileStore:
         acct = self._account(f.account)
         acct.files[f.id] = f
         acct.total_bytes += f.size
+        self._growth += 1  # never reset, not even by clear: a stamp is never given twice
+        acct.grown = self._growth
         acct.indexes[None].add(f)
         index = acct.indexes.get(f.purpose)
         if index is None:
@@ -304,7 +314,10 @@ class FileStore:
             held = self._holds[key] = _Hold(account, 0, self.next_seq())
             heapq.heappush(self._expiry, (expires_at, held.seq, key))
         held.size += size
-        self._account(account).total_bytes += size
+        acct = self._account(account)
+        acct.total_bytes += size
+        self._growth += 1
+        acct.grown = self._growth
 
     def release(self, key: str) -> int:
         """Stop counting what ``key`` holds; returns the bytes freed (0 when nothing was held)."""

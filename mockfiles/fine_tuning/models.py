@@ -82,7 +82,3 @@ class FineTunedModel:
     job_id: str
     base: str  # the base model's snapshot
     checkpoint_step: int | None = None  # None: the job's model; else the checkpoint's step
-
-    def as_model(self) -> dict[str, object]:
-        """The Model object of ``/v1/models``."""
-        return {"id": self.id, "object": "model", "created": self.created, "owned_by": self.owned_by}

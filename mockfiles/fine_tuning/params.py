@@ -10,12 +10,14 @@ most 5 of ``{type: wandb, wandb: {project, name?, entity?, tags?}}``. Lists: ``l
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from mockfiles.batches.params import check_metadata as check_metadata
 from mockfiles.core.errors import InvalidRequest, InvalidType, InvalidValue, MissingParameter, UnknownParameter
 from mockfiles.core.validation import check_range, json_type, parse_int
 from mockfiles.files.use import Problem, Use
+from mockfiles.fine_tuning.method import Method, parse_method
 
 CREATE_KEYS = frozenset(
     (
@@ -141,3 +143,34 @@ def metadata_filter(query: Mapping[str, str]) -> dict[str, str] | None:
             raise InvalidRequest("metadata_filter", param="metadata")
         return {}
     return pairs or None
+
+
+@dataclass(frozen=True)
+class CreateJob:
+    """A create's body, checked field by field (the first field wrong is the 400); what depends on
+    the account (the model, the files) is checked by the service."""
+
+    model: str
+    training_file: str
+    validation_file: str | None
+    suffix: str | None
+    seed: int | None
+    metadata: dict[str, str] | None
+    method: Method
+    integrations: list[dict[str, Any]] | None
+
+    @classmethod
+    def parse(cls, body: Mapping[str, object]) -> CreateJob:
+        for key in body:
+            if key not in CREATE_KEYS:
+                raise InvalidRequest("unrecognized_argument", param=key)
+        return cls(
+            model=required_string(body.get("model"), "model"),
+            training_file=required_string(body.get("training_file"), "training_file"),
+            validation_file=optional_string(body.get("validation_file"), "validation_file"),
+            suffix=check_suffix(body.get("suffix")),
+            seed=check_seed(body.get("seed")),
+            metadata=check_metadata(body.get("metadata")),
+            method=parse_method(body.get("method"), body.get("hyperparameters")),
+            integrations=check_integrations(body.get("integrations")),
+        )

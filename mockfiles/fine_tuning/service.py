@@ -28,24 +28,17 @@ from mockfiles.files.use import check_use
 from mockfiles.fine_tuning.content import Examples, FileProblem, read_files
 from mockfiles.fine_tuning.events import EventLog
 from mockfiles.fine_tuning.job import StoredJob, checkpoint_id, token
-from mockfiles.fine_tuning.method import parse_method
 from mockfiles.fine_tuning.metrics import results_file
 from mockfiles.fine_tuning.models import BaseModel, FineTunedModel, base_model
 from mockfiles.fine_tuning.params import (
     CHECKPOINTS_LIMIT,
-    CREATE_KEYS,
     EVENTS_LIMIT,
     JOBS_LIMIT,
     MAX_STEPS,
     TOO_MANY_STEPS,
-    check_integrations,
-    check_metadata,
-    check_seed,
-    check_suffix,
+    CreateJob,
     file_use,
-    optional_string,
     page_limit,
-    required_string,
 )
 from mockfiles.fine_tuning.store import JobStore, MetadataFilter
 from mockfiles.fine_tuning.timeline import Timeline
@@ -87,20 +80,12 @@ class FineTuning:
 
     # --- create -----------------------------------------------------------------------
 
-    def create(self, account: str, body: dict[str, Any]) -> dict[str, Any]:
+    def create(self, account: str, request: CreateJob) -> dict[str, Any]:
         """A new job, ``validating_files``; its files are read now, the verdict shown when the
         validating phase has passed. Call it off the event loop: it reads the files."""
-        for key in body:
-            if key not in CREATE_KEYS:
-                raise InvalidRequest("unrecognized_argument", param=key)
-        name = required_string(body.get("model"), "model")
-        training = required_string(body.get("training_file"), "training_file")
-        validation = optional_string(body.get("validation_file"), "validation_file")
-        suffix = check_suffix(body.get("suffix"))
-        seed = check_seed(body.get("seed"))
-        metadata = check_metadata(body.get("metadata"))
-        method = parse_method(body.get("method"), body.get("hyperparameters"))
-        integrations = check_integrations(body.get("integrations"))
+        name, training, validation = request.model, request.training_file, request.validation_file
+        suffix, seed, metadata = request.suffix, request.seed, request.metadata
+        method, integrations = request.method, request.integrations
         settings = self.settings
         with self.files.lock:
             now = self.files.now()

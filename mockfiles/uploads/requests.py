@@ -1,6 +1,6 @@
 """The Uploads API's JSON request bodies, checked field by field into typed requests.
 
-A route hands over the parsed JSON as it came (any value); what comes back has every field
+A route hands over the body's JSON object (``parse``); what comes back has every field
 present and of its type, or a 400 naming the first field that is not. What depends on the
 account or the profile (purposes, sizes, quotas) is checked by the Uploads service.
 The body's fields are those of the OpenAPI schemas ``CreateUploadRequest`` and
@@ -35,41 +35,43 @@ class CreateRequest:
     purpose: str
     expires_after: int | None = None  # seconds: the completed File's lifetime
 
+    @classmethod
+    def parse(cls, body: object) -> CreateRequest:
+        """A create's body checked field by field (the first field wrong is the 400)."""
+        fields = _object(body, CREATE_FIELDS)
+        size = _required(fields, "bytes", int)
+        if size < 1:  # an empty file cannot be stored (POST /files refuses one too)
+            check_range(size, "bytes", 1, 1)
+        if size > INT64_MAX:  # said as any integer out of range is; up to it, the service names its 8 GiB
+            raise OutOfRange("bytes", low=1, high=UploadRules.max_bytes, value=size)
+        filename = _required(fields, "filename", str)
+        mime_type = _required(fields, "mime_type", str)
+        if len(mime_type) > MIME_TYPE_MAX:
+            raise InvalidRequest("string_too_long", param="mime_type", limit=MIME_TYPE_MAX, length=len(mime_type))
+        purpose = _required(fields, "purpose", str)
+        return cls(size, filename, mime_type, purpose, _expires_after(fields.get("expires_after")))
+
 
 @dataclass(frozen=True)
 class CompleteRequest:
     part_ids: tuple[str, ...]
     md5: str | None = None  # lower-case hex
 
-
-def parse_create(body: object) -> CreateRequest:
-    fields = _object(body, CREATE_FIELDS)
-    size = _required(fields, "bytes", int)
-    if size < 1:  # an empty file cannot be stored (POST /files refuses one too)
-        check_range(size, "bytes", 1, 1)
-    if size > INT64_MAX:  # said as any integer out of range is; up to it, the service names its 8 GiB
-        raise OutOfRange("bytes", low=1, high=UploadRules.max_bytes, value=size)
-    filename = _required(fields, "filename", str)
-    mime_type = _required(fields, "mime_type", str)
-    if len(mime_type) > MIME_TYPE_MAX:
-        raise InvalidRequest("string_too_long", param="mime_type", limit=MIME_TYPE_MAX, length=len(mime_type))
-    purpose = _required(fields, "purpose", str)
-    return CreateRequest(size, filename, mime_type, purpose, _expires_after(fields.get("expires_after")))
-
-
-def parse_complete(body: object) -> CompleteRequest:
-    fields = _object(body, COMPLETE_FIELDS)
-    part_ids: list[object] = _required(fields, "part_ids", list)
-    ids: list[str] = []
-    for i, part_id in enumerate(part_ids):
-        if not isinstance(part_id, str):
-            raise InvalidType(f"part_ids[{i}]", expected="a string", got=kind(part_id))
-        ids.append(part_id)
-    raw = fields.get("md5")
-    md5 = None if raw is None else _typed(raw, "md5", str)
-    if md5 is not None and not MD5_HEX.fullmatch(md5):
-        raise InvalidRequest("md5_format", param="md5", md5=md5[:64])
-    return CompleteRequest(tuple(ids), None if md5 is None else md5.lower())
+    @classmethod
+    def parse(cls, body: object) -> CompleteRequest:
+        """A complete's body checked field by field."""
+        fields = _object(body, COMPLETE_FIELDS)
+        part_ids: list[object] = _required(fields, "part_ids", list)
+        ids: list[str] = []
+        for i, part_id in enumerate(part_ids):
+            if not isinstance(part_id, str):
+                raise InvalidType(f"part_ids[{i}]", expected="a string", got=kind(part_id))
+            ids.append(part_id)
+        raw = fields.get("md5")
+        md5 = None if raw is None else _typed(raw, "md5", str)
+        if md5 is not None and not MD5_HEX.fullmatch(md5):
+            raise InvalidRequest("md5_format", param="md5", md5=md5[:64])
+        return cls(tuple(ids), None if md5 is None else md5.lower())
 
 
 def kind(value: object) -> str:

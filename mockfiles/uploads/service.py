@@ -146,10 +146,10 @@ class Uploads:
     def create(self, account: str, request: CreateRequest, *, dialect: str = "openai") -> Upload:
         files, rules = self.files, self.rules
         purpose, size = request.purpose, request.bytes
-        files.rules(purpose, dialect)
+        purpose_rules = files.rules(purpose, dialect)
         try:
             files.check_filename(request.filename)
-            files.check_file_type(purpose, request.filename)
+            files.check_file_type(purpose, purpose_rules, request.filename)
         except InvalidRequest as err:
             err.param = "filename"
             raise
@@ -161,7 +161,7 @@ class Uploads:
         with files.lock:
             now = self._now()
             try:
-                files.check_room(account, size)  # the File it becomes must fit, by count and by bytes
+                files.check_room(account, size, now)  # the File it becomes must fit, by count and by bytes
             except QuotaExceeded as err:
                 err.param = "bytes"
                 raise

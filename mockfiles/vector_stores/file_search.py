@@ -27,7 +27,7 @@ from mockfiles.core.validation import json_type
 from mockfiles.inference.documents import Document, describe, of_lines
 from mockfiles.inference.text import HEX, token
 from mockfiles.vector_stores import params
-from mockfiles.vector_stores.query import Search, parse_search
+from mockfiles.vector_stores.query import Search
 from mockfiles.vector_stores.search import Hit, Searching
 from mockfiles.vector_stores.service import VectorStores
 
@@ -147,7 +147,7 @@ def _search(tool: Mapping[str, Any], question: str, param: str) -> Search:
         if tool.get(name) is not None:
             body[name] = tool[name]
     try:
-        return parse_search(body)
+        return Search.parse(body)
     except InvalidRequest as refusal:  # named as the tool's field
         if refusal.param is not None:
             refusal.param = f"{param}.{refusal.param}"

@@ -12,6 +12,7 @@ deterministically: those words, once each, joined by spaces; ``search_query`` sh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mockfiles.core.errors import InvalidRequest, InvalidType, InvalidValue, MissingParameter
@@ -42,28 +43,29 @@ class Search:
     filters: Filter | None = None
     score_threshold: float = 0.0
 
+    @classmethod
+    def parse(cls, body: Mapping[str, object]) -> Search:
+        """A search's body (``vector_stores.search``, and the ``file_search`` tool's entry)."""
+        known(body, SEARCH_FIELDS)
+        queries = _queries(body.get("query"))
+        limit = body.get("max_num_results", RESULTS_DEFAULT)
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise InvalidType("max_num_results", expected="an integer", got=json_type(limit))
+        check_range(limit, "max_num_results", 1, RESULTS_MAX)
+        filters = parse_filter(body["filters"]) if body.get("filters") is not None else None
+        threshold = _ranking(body.get("ranking_options"))
+        rewrite = body.get("rewrite_query", False)
+        if not isinstance(rewrite, bool) and rewrite is not None:
+            raise InvalidType("rewrite_query", expected="a boolean", got=json_type(rewrite))
+        given = [w for q in queries for w in words(q)]
+        terms = list(dict.fromkeys([w for w in given if w not in STOPWORDS] or given))
+        if rewrite and terms:
+            queries = [" ".join(terms)]
+        return cls(tuple(queries), tuple(terms), limit, filters, threshold)
+
 
 def words(text: str) -> list[str]:
     return [w.lower() for w in WORDS.findall(text)]
-
-
-def parse_search(body: dict[str, object]) -> Search:
-    known(body, SEARCH_FIELDS)
-    queries = _queries(body.get("query"))
-    limit = body.get("max_num_results", RESULTS_DEFAULT)
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise InvalidType("max_num_results", expected="an integer", got=json_type(limit))
-    check_range(limit, "max_num_results", 1, RESULTS_MAX)
-    filters = parse_filter(body["filters"]) if body.get("filters") is not None else None
-    threshold = _ranking(body.get("ranking_options"))
-    rewrite = body.get("rewrite_query", False)
-    if not isinstance(rewrite, bool) and rewrite is not None:
-        raise InvalidType("rewrite_query", expected="a boolean", got=json_type(rewrite))
-    given = [w for q in queries for w in words(q)]
-    terms = list(dict.fromkeys([w for w in given if w not in STOPWORDS] or given))
-    if rewrite and terms:
-        queries = [" ".join(terms)]
-    return Search(tuple(queries), tuple(terms), limit, filters, threshold)
 
 
 def _queries(value: object) -> list[str]:

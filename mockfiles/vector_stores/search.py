@@ -14,14 +14,13 @@ Every search counts as activity of its stores (``expires_after``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mockfiles.vector_stores.index import split_row
 from mockfiles.vector_stores.ingest import text_of
 from mockfiles.vector_stores.model import StoreFile, VectorStore
-from mockfiles.vector_stores.query import Search, parse_search
+from mockfiles.vector_stores.query import Search
 from mockfiles.vector_stores.service import VectorStores
 
 INDEX_BATCH = 64  # files indexed in one transaction (their texts read at once)
@@ -52,9 +51,8 @@ class Searching:
     def __init__(self, service: VectorStores) -> None:
         self.service = service
 
-    def search_page(self, account: str, vector_store_id: str, body: Mapping[str, object]) -> dict[str, Any]:
+    def search_page(self, account: str, vector_store_id: str, request: Search) -> dict[str, Any]:
         """``POST /vector_stores/{id}/search``: a ``vector_store.search_results.page``."""
-        request = parse_search(dict(body))
         hits = self.search(account, [vector_store_id], request)
         return {
             "object": "vector_store.search_results.page",

@@ -15,12 +15,11 @@ their batches, ``search.py`` the search. Every refusal is worded in the error ta
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from mockfiles.batches.params import check_metadata
 from mockfiles.core import ids
 from mockfiles.core.errors import InvalidRequest, RateLimited
 from mockfiles.files.service import Files
@@ -41,6 +40,7 @@ from mockfiles.vector_stores.model import (
     VectorStore,
 )
 from mockfiles.vector_stores.params import Attach, Paging, no_such_store, page_of
+from mockfiles.vector_stores.requests import CreateStore, UpdateStore
 from mockfiles.vector_stores.text import SUPPORTED
 
 DEFAULT_SEED = 0
@@ -108,19 +108,11 @@ class VectorStores:
 
     # --- stores -------------------------------------------------------------------------
 
-    def create(self, account: str, body: Mapping[str, object]) -> dict[str, Any]:
-        params.known(body, params.CREATE_FIELDS)
-        name = params.text(body.get("name"), "name") or ""
-        description = params.text(body.get("description"), "description")
-        metadata = check_metadata(body.get("metadata")) or {}
-        days = params.expires_after(body.get("expires_after"))
-        strategy = params.chunking(body.get("chunking_strategy"))
-        given = body.get("file_ids")
-        listed = [] if given is None else params.file_ids(given, "file_ids", params.MAX_STORE_FILES, at_least_one=False)
-        items = [Attach(file_id, "file_ids", {}, strategy) for file_id in dict.fromkeys(listed)]
+    def create(self, account: str, request: CreateStore) -> dict[str, Any]:
+        items = list(request.files)
         with self.files.lock:
             found = self.check_files(account, items)
-        planned = self.plan(found, name, None)
+        planned = self.plan(found, request.name, None)
         with self.at_now() as now:
             self.check_files(account, items)  # again: one deleted meanwhile refuses the store, not half of it
             self._seq += 1
@@ -129,10 +121,10 @@ class VectorStores:
                 account=account,
                 seq=self._seq,
                 created_at=int(now),
-                name=name,
-                description=description,
-                metadata=metadata,
-                expires_days=days,
+                name=request.name,
+                description=request.description,
+                metadata=request.metadata,
+                expires_days=request.expires_days,
                 last_active_at=now,
             )
             self._stores[store.id] = store
@@ -149,19 +141,15 @@ class VectorStores:
             found, more = page_of(self._order.get(account, []), paging, "vector store")
             return listing([self._stores[i].as_dict(now) for i in found], more)
 
-    def update(self, account: str, vector_store_id: str, body: Mapping[str, object]) -> dict[str, Any]:
-        params.known(body, params.UPDATE_FIELDS)
-        name = params.text(body.get("name"), "name")
-        metadata = check_metadata(body.get("metadata")) if "metadata" in body else None
-        days = params.expires_after(body.get("expires_after"))
+    def update(self, account: str, vector_store_id: str, request: UpdateStore) -> dict[str, Any]:
         with self.at_now() as now:
             store = self.writable(account, vector_store_id, now)
-            if name is not None:
-                store.name = name
-            if "metadata" in body:
-                store.metadata = metadata or {}
-            if "expires_after" in body:
-                store.expires_days = days
+            if request.name is not None:
+                store.name = request.name
+            if request.metadata is not None:
+                store.metadata = request.metadata
+            if request.expires_given:
+                store.expires_days = request.expires_days
             self.touch(store, now)
             return store.as_dict(now)
 

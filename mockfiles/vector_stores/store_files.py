@@ -11,16 +11,15 @@ progress (``cancelled``), and a cancelled batch answers its cancel again; a fini
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from mockfiles.core import ids
-from mockfiles.core.errors import InvalidRequest, MissingParameter, NotFound
+from mockfiles.core.errors import InvalidRequest, NotFound
 from mockfiles.vector_stores import params
-from mockfiles.vector_stores.attributes import check_attributes
 from mockfiles.vector_stores.ingest import text_of
 from mockfiles.vector_stores.model import FileBatch, StoreFile, VectorStore
 from mockfiles.vector_stores.params import Attach, Paging, page_of
+from mockfiles.vector_stores.requests import AttachFile, CreateFileBatch, UpdateFile
 from mockfiles.vector_stores.service import VectorStores, listing
 
 
@@ -30,11 +29,9 @@ class StoreFiles:
 
     # --- files --------------------------------------------------------------------------
 
-    def attach(self, account: str, vector_store_id: str, body: Mapping[str, object]) -> dict[str, Any]:
+    def attach(self, account: str, vector_store_id: str, request: AttachFile) -> dict[str, Any]:
         """``POST /vector_stores/{id}/files``: the file, ``in_progress`` (or as the store holds it)."""
-        item = params.attach_one(dict(body))
-        made = self._attach(account, vector_store_id, [item], batch=False)
-        return made
+        return self._attach(account, vector_store_id, [request.file], batch=False)
 
     def page(self, account: str, vector_store_id: str, paging: Paging) -> dict[str, Any]:
         service = self.service
@@ -48,18 +45,14 @@ class StoreFiles:
             f = self._file(account, vector_store_id, file_id)
             return f.as_dict(now), self.service.poll_after(f.ready_at, now) if f.status(now) == "in_progress" else None
 
-    def update(self, account: str, vector_store_id: str, file_id: str, body: Mapping[str, object]) -> dict[str, Any]:
-        """New attributes for a store file (``attributes`` is required; null clears them)."""
-        params.known(body, ("attributes",))
-        if "attributes" not in body:
-            raise MissingParameter("attributes")
-        attributes = check_attributes(body.get("attributes"))
+    def update(self, account: str, vector_store_id: str, file_id: str, request: UpdateFile) -> dict[str, Any]:
+        """New attributes for a store file."""
         service = self.service
         with service.at_now() as now:
             store = service.writable(account, vector_store_id, now)
             f = self._file(account, vector_store_id, file_id)
             service.count_write(store)
-            f.attributes = attributes
+            f.attributes = request.attributes
             service.mark_file(store, f)
             service.touch(store, now)
             return f.as_dict(now)
@@ -85,9 +78,8 @@ class StoreFiles:
 
     # --- file batches --------------------------------------------------------------------
 
-    def create_batch(self, account: str, vector_store_id: str, body: Mapping[str, object]) -> dict[str, Any]:
-        items = params.batch_files(dict(body))
-        return self._attach(account, vector_store_id, items, batch=True)
+    def create_batch(self, account: str, vector_store_id: str, request: CreateFileBatch) -> dict[str, Any]:
+        return self._attach(account, vector_store_id, list(request.files), batch=True)
 
     def retrieve_batch(self, account: str, vector_store_id: str, batch_id: str) -> tuple[dict[str, Any], float | None]:
         with self.service.at_now() as now:

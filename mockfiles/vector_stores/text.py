@@ -65,10 +65,6 @@ def extension_of(filename: str) -> str:
     return filename[dot:].lower() if dot > 0 else ""
 
 
-def supported(filename: str) -> bool:
-    return extension_of(filename) in SUPPORTED
-
-
 def extract(filename: str, data: bytes) -> str:
     """The text of a file of a supported type (``Unreadable`` when its bytes are not of that type)."""
     extension = extension_of(filename)

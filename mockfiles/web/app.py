@@ -39,29 +39,13 @@ from mockfiles.web.dialects.openai import OpenAIDialect
 from mockfiles.web.effects import ProxyPage
 from mockfiles.web.exchange import ConnectionFactory, Dropped, Exchange, Transport, UvicornConnection
 from mockfiles.web.front import Front
+from mockfiles.web.head import MAX_HEADER_BYTES, SCOPE_KEY, Head, scan
 from mockfiles.web.refusals import Headers, Refusal, RequestSoFar
 from mockfiles.web.responses import JSONResponse
 from mockfiles.web.routing import Router
 
 log = logging.getLogger("mockfiles")
-MAX_RETRY_DIGITS = 9  # x-stainless-retry-count
-MAX_HEADER_BYTES = 32 * 1024  # the server itself (httptools) sets no limit
 ADMIN_PATHS = ADMIN_PREFIX + "/"
-# Request headers the journal keeps under these names: a retry test's id (its instructions apply),
-# and the keys that group attempts into one logical call (docs/retries.md).
-TAGS = {b"x-retry-test-id": "retry_test", b"idempotency-key": "idempotency_key", b"x-mockfiles-call": "call_key"}
-WATCHED = frozenset(
-    (
-        b"content-length",
-        b"transfer-encoding",
-        b"x-stainless-retry-count",
-        b"authorization",
-        b"api-key",
-        b"origin",
-        b"expect",
-        *TAGS,
-    )
-)
 
 
 class MockFilesApp:
@@ -105,9 +89,10 @@ class MockFilesApp:
             return
         path: str = scope["path"]
         dialect = self.dialect_for(path)
-        header_bytes, body_expected, retry_count, tags, authorization, origin, expect = scan_headers(scope)
+        head = scope[SCOPE_KEY] = scan(scope["headers"])  # the one pass over its headers
+        origin = head.origin
         admin = path.startswith(ADMIN_PATHS)
-        preflight = origin is not None and scope["method"] == "OPTIONS" and has_header(scope, PREFLIGHT)
+        preflight = origin is not None and scope["method"] == "OPTIONS" and head.preflight is not None
         emulator = self.emulator
         received_at, received_wall = emulator.clock.now_and_wall()
         arrival = Arrival(
@@ -116,7 +101,7 @@ class MockFilesApp:
             scope["method"],
             path,
             scope["query_string"],
-            retry_count,
+            head.retry_count,
             emulator.generation,
             not (admin or preflight),  # journaled: API requests only
             received_at,
@@ -124,18 +109,19 @@ class MockFilesApp:
             time.perf_counter(),
         )
         record = scope["mockfiles"] = Record(arrival)
-        if tags is not None:
-            record.details.update(tags)
-        exchange = Exchange(self.transport, dialect, record, scope, receive, send, body_expected, authorization)
+        if head.tags is not None:
+            record.details.update(head.tags)
+        body_expected = head.body
+        exchange = Exchange(self.transport, dialect, record, scope, receive, send, body_expected, head.authorization)
         try:
             response: Response | None
             try:
-                if header_bytes > MAX_HEADER_BYTES:
+                if head.size > MAX_HEADER_BYTES:
                     raise HeadersTooLarge(MAX_HEADER_BYTES)
-                if expect is not None:
-                    raise expectation_failed(expect)
+                if head.expect is not None:
+                    raise expectation_failed(head.expect)
                 if origin is not None or admin:
-                    exchange.cors = self.browser_checks(scope, origin, admin)
+                    exchange.cors = self.browser_checks(scope["method"], head, admin)
                 if preflight:
                     raise Preflight()
                 dialect.check_request(scope["query_string"])
@@ -161,19 +147,17 @@ class MockFilesApp:
         finally:
             exchange.finish()
 
-    def browser_checks(self, scope: Scope, origin_raw: bytes | None, admin: bool) -> list[tuple[bytes, bytes]] | None:
+    def browser_checks(self, method: str, head: Head, admin: bool) -> list[tuple[bytes, bytes]] | None:
         """What a browser's request may do (browsers.py): an admin request a page of another site
         could have sent is refused; a preflight is answered or refused; the CORS headers of the
         answer, if it gets any."""
-        origin = origin_raw.decode("latin-1") if origin_raw is not None else None
-        method: str = scope["method"]
+        origin = head.origin.decode("latin-1") if head.origin is not None else None
         token_required = self.emulator.admin_token is not None
         browsers = self.browsers
-        preflight = origin is not None and method == "OPTIONS" and has_header(scope, PREFLIGHT)
+        preflight = origin is not None and method == "OPTIONS" and head.preflight is not None
         if admin:
-            host = header(scope, b"host")
-            wanted = header(scope, PREFLIGHT) if preflight else method
-            browsers.check_admin(wanted or method, host, origin, token_required)
+            wanted = head.preflight if preflight else method
+            browsers.check_admin(wanted or method, head.host, origin, token_required)
             if origin is None:
                 return None
             if preflight and not (token_required and browsers.origin_allowed(origin)):
@@ -185,7 +169,7 @@ class MockFilesApp:
                 raise BrowserRefused("cors_origin_not_allowed", origin=origin)
             grant = browsers.grant(origin)
         if preflight and grant is not None:
-            grant = browsers.preflight(origin or "", header(scope, b"access-control-request-headers"), admin)
+            grant = browsers.preflight(origin or "", head.preflight_headers, admin)
         return grant
 
     # --- what the connection asks (protocol.Answers) ---------------------------------
@@ -312,61 +296,6 @@ async def other_protocol(scope: Scope, receive: Receive, send: Send) -> None:
 
 class Preflight(Exception):
     """A CORS preflight that may go on: answered 204 with the headers ``browser_checks`` gave."""
-
-
-PREFLIGHT = b"access-control-request-method"
-
-
-def header(scope: Scope, name: bytes) -> str | None:
-    """A request header read from the scope (for the rare requests that need one more)."""
-    for key, value in scope["headers"]:
-        if key == name:
-            text: str = value.decode("latin-1")
-            return text
-    return None
-
-
-def has_header(scope: Scope, name: bytes) -> bool:
-    return any(key == name for key, _ in scope["headers"])
-
-
-def scan_headers(
-    scope: Scope,
-) -> tuple[int, bool, int | None, dict[str, str] | None, bytes | None, bytes | None, bytes | None]:
-    """One pass over the request headers: their total size, whether a body follows,
-    (for the journal) the SDK's retry count and the headers that tie attempts into calls
-    (``TAGS``: None when there are none, as for most requests), the first ``Authorization``
-    (raw: the front layer parses it; Azure's ``api-key`` as a bearer key), the ``Origin`` a
-    browser sends (raw: browsers.py), and an ``Expect`` other than ``100-continue`` (None when
-    there is none)."""
-    size, body, retry_count, authorization, api_key, origin, expect = 0, False, None, None, None, None, None
-    tags: dict[str, str] | None = None
-    for name, value in scope["headers"]:
-        size += len(name) + len(value)
-        if name not in WATCHED:  # most headers: one set lookup instead of four comparisons
-            continue
-        if name == b"content-length":
-            body = value.strip() not in (b"0", b"")
-        elif name == b"transfer-encoding":
-            body = True
-        elif name == b"x-stainless-retry-count":
-            # a count of at most 9 digits: a longer one is no retry count (kept as none, not refused: the
-            # real services ignore the header), nor an integer the journal could not write
-            retry_count = int(value) if value.isdigit() and len(value) <= MAX_RETRY_DIGITS else None
-        elif name == b"authorization":
-            authorization = value if authorization is None else authorization
-        elif name == b"api-key":  # Azure's key header: the same account as a bearer key
-            api_key = value if api_key is None else api_key
-        elif name == b"origin":
-            origin = value if origin is None else origin
-        elif name == b"expect":
-            expect = value if value.strip().lower() != b"100-continue" and expect is None else expect
-        elif name in TAGS:
-            tags = tags or {}
-            tags.setdefault(TAGS[name], value.decode("latin-1"))
-    if authorization is None and api_key is not None:
-        authorization = b"Bearer " + api_key
-    return size, body, retry_count, tags, authorization, origin, expect
 
 
 def expectation_failed(expect: bytes) -> ConnectionRefusal:

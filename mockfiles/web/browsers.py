@@ -36,7 +36,6 @@ STATE_CHANGING = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 API_METHODS = b"GET, POST, DELETE"
 ADMIN_METHODS = b"GET, POST, PUT, DELETE"
 MAX_AGE = b"600"  # seconds a browser may keep a preflight's answer (Chromium keeps at most 7,200)
-EXPOSED = b"X-Request-ID"  # what api.openai.com exposes to scripts (docs/wire.md)
 Headers = list[tuple[bytes, bytes]]
 
 

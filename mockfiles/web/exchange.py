@@ -32,6 +32,7 @@ from mockfiles.core.record import Record
 from mockfiles.emulator import Emulator
 from mockfiles.web.dialects import Dialect
 from mockfiles.web.effects import BodyCut, cut_sender, dribbled, events_cut, malformed, within
+from mockfiles.web.head import head_of
 from mockfiles.web.streams import EventStream
 
 HOLD_CLOSE_WAIT = 5.0  # seconds to wait for the client to be gone once its connection is closed
@@ -253,14 +254,6 @@ class Exchange:
         elif cut.decision.drop == "reset":
             await self.drop(hard=True)
 
-    def header(self, name: bytes) -> str | None:
-        """One request header, read from the ASGI scope (no Headers object on the hot path)."""
-        for key, value in self.scope["headers"]:
-            if key == name:
-                text: str = value.decode("latin-1")
-                return text
-        return None
-
     # --- carrying out a decision ------------------------------------------------------
 
     async def pause(self, seconds: float) -> None:
@@ -328,7 +321,7 @@ class Exchange:
             headers += self.cors
         if record.status >= 400 and journaled:
             record.advice = retry_advice(headers)
-        if not self.body_read and expects_continue(self.scope):
+        if not self.body_read and head_of(self.scope).continues:
             # Answered before the body was read (a refused upload) to a client that waits for
             # "100 Continue" before sending it: it may never send it, so the connection cannot
             # carry another request. Any other client's body is drained (protocol.py).
@@ -381,10 +374,6 @@ class Exchange:
             self.journal()
         record.ended = time.perf_counter()
         record.finish()
-
-
-def expects_continue(scope: Scope) -> bool:
-    return any(name == b"expect" and value.lower() == b"100-continue" for name, value in scope["headers"])
 
 
 def retry_advice(headers: list[tuple[bytes, bytes]]) -> dict[str, str] | None:

@@ -1,6 +1,6 @@
-"""Reading what a request carries, for any handler: its query, its declared length, a small body
-whole, an upload's form (streamed against the account's upload budget and noted for the journal, even when it is
-refused) and an upload's ``expires_after``. Problems are data-carrying errors (errors.py).
+"""Reading what a request carries, for any handler: its query, its declared length, an upload's
+form (streamed against the account's upload budget and noted for the journal, even when it is
+refused) and an upload's ``expires_after`` (a JSON body: json_body.py). Problems are data-carrying errors (errors.py).
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
-from mockfiles.core.errors import BodyTooLarge, InvalidRequest, InvalidType, PayloadTooLarge
+from mockfiles.core.errors import InvalidRequest, InvalidType, PayloadTooLarge
 from mockfiles.core.record import Record, UploadedFile, UploadRecord
 from mockfiles.core.validation import json_type, parse_expires_after
-from mockfiles.files.service import UploadBudget
+from mockfiles.files.upload import UploadBudget
 from mockfiles.web import json_body
+from mockfiles.web.head import Head, head_of
 from mockfiles.web.json_body import NotJson
 from mockfiles.web.multipart.reader import FilePart, Form, read_form
 
@@ -28,8 +29,8 @@ def query_of(request: Request) -> dict[str, str]:
     return dict(request.query_params) if request.scope["query_string"] else {}
 
 
-def declared_length(request: Request) -> int | None:
-    raw = request.headers.get("content-length")
+def declared_length(head: Head) -> int | None:
+    raw = head.content_length
     if raw is None:
         return None
     try:
@@ -38,28 +39,14 @@ def declared_length(request: Request) -> int | None:
         raise InvalidRequest("bad_content_length") from None
 
 
-async def bounded_body(request: Request, limit: int, what: str = "body") -> bytes:
-    """A small body whole, refused with 413 once it is longer than ``limit`` (at once when its
-    declared length already is); ``what``: ``scenario`` or ``body``, for the refusal's words."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(what, limit)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(what, limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def read_upload(
     request: Request, budget: UploadBudget, record: Record, uploaded: Callable[[Form], list[FilePart]]
 ) -> tuple[Form, UploadRecord]:
     """Read an upload's form, streaming its file parts against their size limits and the
     account's room, and note what it carried for the journal (even when it is refused):
     ``uploaded`` picks the parts that are the files to store, in the order they are stored."""
-    declared = declared_length(request)
+    head = head_of(request.scope)
+    declared = declared_length(head)
 
     def refuse_if_declared_over(limit: int) -> None:
         """A declared Content-Length can already rule the upload out, before any of it is read."""
@@ -77,7 +64,7 @@ async def read_upload(
     try:
         await read_form(
             request.stream(),
-            request.headers.get("content-type"),
+            head.content_type,
             file_limit,
             room=budget.room,
             form=form,

@@ -50,8 +50,8 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mockfiles.web.connection_parts import Guarded, without_client_noise
+from mockfiles.web.head import HEAD_LIMIT
 from mockfiles.web.refusals import (
-    HEAD_LIMIT,
     HEAD_TOO_LARGE,
     Answers,
     PlainAnswers,
@@ -67,12 +67,6 @@ LINGER_IDLE = 5.0  # seconds without a byte, meanwhile
 LINGER_BYTES = 1 << 30  # bytes, in all: 1 GiB, twice the largest per-file limit of any profile
 TARGET_SHOWN = 1024  # bytes of a request target kept for the journal of a refused head
 NO_BODY_METHODS = frozenset({"GET", "HEAD"})
-
-# uvicorn's handlers, called directly from the overrides below: cheaper than super() on every request
-_on_message_begin = HttpToolsProtocol.on_message_begin
-_on_headers_complete = HttpToolsProtocol.on_headers_complete
-_on_message_complete = HttpToolsProtocol.on_message_complete
-_on_response_complete = HttpToolsProtocol.on_response_complete
 
 
 class TargetTooLong(Exception):
@@ -212,12 +206,12 @@ class MockFilesProtocol(HttpToolsProtocol):
         self._refuse(malformed(error), scope, line)
 
     def on_message_begin(self) -> None:
-        _on_message_begin(self)
+        super().on_message_begin()
         self._head_open = self._head_fresh = True
         self._head_bytes = 0
 
     def on_headers_complete(self) -> None:
-        _on_headers_complete(self)
+        super().on_headers_complete()
         self._head_open = False
         self._body_open = True
         if self._timer is not None:
@@ -231,7 +225,7 @@ class MockFilesProtocol(HttpToolsProtocol):
             cycle.transport = self._guarded
 
     def on_message_complete(self) -> None:
-        _on_message_complete(self)
+        super().on_message_complete()
         self._body_open = False
         if self._timer is not None:
             self._disarm()
@@ -245,7 +239,7 @@ class MockFilesProtocol(HttpToolsProtocol):
         if self._discarding:
             self.server_state.total_requests += 1
             return
-        _on_response_complete(self)
+        super().on_response_complete()
         self._idle_from = self.loop.time()
         if self._body_open and self.cycle.response_complete and not self.transport.is_closing():
             self._unset_keepalive_if_required()

@@ -13,8 +13,7 @@ import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
 from mockfiles.core.timeouts import Timeouts
-
-HEAD_LIMIT = 64 * 1024  # bytes of an unfinished request head (request line and headers)
+from mockfiles.web.head import HEAD_LIMIT
 
 Headers = list[tuple[bytes, bytes]]
 

@@ -41,8 +41,8 @@ def conformance_server():
             purpose="batch",
         )
         yield server
-        statuses = sorted({e["status"] for e in server.requests if e["status"] is not None})
-        print(f"\nconformance: {len(server.requests)} requests, statuses {statuses}")
+        statuses = sorted({e["status"] for e in server.requests() if e["status"] is not None})
+        print(f"\nconformance: {len(server.requests())} requests, statuses {statuses}")
 
 
 def test_the_server_publishes_this_document(conformance_server: MockFilesServer) -> None:

@@ -28,7 +28,7 @@ def journal_readable(mockfiles: MockFilesServer) -> list[dict[str, Any]]:
             assert answer.status_code == 200, (path, answer.text[:300])
             answer.json()
         entries: list[dict[str, Any]] = admin.get("/_mockfiles/requests").json()["data"]
-    json.dumps(mockfiles.requests)
+    json.dumps(mockfiles.requests())
     json.dumps(mockfiles.calls())
     return entries
 

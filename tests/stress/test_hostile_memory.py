@@ -221,7 +221,7 @@ def test_the_journal_keeps_client_values_capped(mockfiles: MockFilesServer, http
     query = "q=" + "x" * 60_000
     assert http.get(f"/v1/files?{query}").status_code == 200
     assert http.get("/v1/batches/" + "b" * 30_000).status_code == 404
-    first, second = mockfiles.requests
+    first, second = mockfiles.requests()
     assert len(first["query"]) == 512 and len(second["path"]) == 513 and second["path"].endswith("…")
     assert len(second["batch_id"]) == 513
     assert mockfiles.emulator.journal.bytes < 2 * 3_000
@@ -232,7 +232,7 @@ def test_the_journal_is_capped_by_bytes(mockfiles: MockFilesServer, http: httpx.
     for i in range(200):
         assert http.get(f"/v1/files?after=file-{i}&pad={'x' * 1_000}").status_code in (200, 400)
     journal = mockfiles.emulator.journal
-    entries = mockfiles.requests
+    entries = mockfiles.requests()
     assert journal.bytes <= 64 * 1024 and 20 < len(entries) < 200
     assert entries[-1]["seq"] == 200 and [e["seq"] for e in entries] == list(range(201 - len(entries), 201))
     after = http.get("/_mockfiles/requests", params={"after": 195}).json()["data"]

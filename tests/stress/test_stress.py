@@ -134,7 +134,7 @@ def test_concurrent_mixed_traffic_keeps_every_invariant(mockfiles: MockFilesServ
                 assert http.get(f"/files/{fid}/content").content == data
             others = [f["id"] for f in stored if f["account"] != mockfiles.account_id(account)][:20]
             assert all(http.get(f"/files/{fid}").status_code == 404 for fid in others)
-    journal_statuses = Counter(e["status"] for e in mockfiles.requests)
+    journal_statuses = Counter(e["status"] for e in mockfiles.requests())
     assert not any(s is None or s >= 500 for s in journal_statuses)
     verified = sum(len(w.files) for w in workers)
     print(

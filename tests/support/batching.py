@@ -1,4 +1,5 @@
-"""Helpers for the Batches domain tests: an emulator, input files, and reading results back."""
+"""Helpers for the Batches domain tests: an emulator, input files, batches as OpenAI shows them, and
+reading results back."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from typing import Any
 from openai.types import Batch
 
 from mockfiles.batches.service import Batches
+from mockfiles.batches.view import BatchView
 from mockfiles.emulator import Emulator, Settings
 from mockfiles.files.service import Files
 from mockfiles.scenarios.scenario import ScenarioSource
+from mockfiles.web.dialects.openai import OpenAIDialect
 from tests.support.helpers import batch_line, jsonl
 
 CHAT = "/v1/chat/completions"
+OPENAI = OpenAIDialect()
 KEY = "sk-test"
 
 
@@ -59,14 +63,19 @@ class World:
     def create(self, content: bytes, endpoint: str = CHAT, account: str = KEY, **params: Any) -> dict[str, Any]:
         file_id = self.upload(content, account=account)
         params.setdefault("completion_window", "24h")
-        return self.batches.create(account, input_file_id=file_id, endpoint=endpoint, **params)
+        return shown(self.batches.create(account, input_file_id=file_id, endpoint=endpoint, **params))
 
     def get(self, batch_id: str, account: str = KEY) -> dict[str, Any]:
-        return typed(self.batches.get(account, batch_id))
+        return typed(shown(self.batches.get(account, batch_id)))
 
     def lines(self, file_id: str | None, account: str = KEY) -> list[dict[str, Any]]:
         assert file_id is not None
         return [json.loads(line) for line in self.files.get(account, file_id).content().splitlines()]
+
+
+def shown(batch: BatchView) -> dict[str, Any]:
+    """The service's view of a batch as OpenAI's dialect words it (the Batch object)."""
+    return OPENAI.batch_object(batch)
 
 
 def typed(batch: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-HERE = Path(__file__).parent.parent / "node"  # tests/node
+HERE = Path(__file__).parents[1] / "node"  # tests/node
 NODE = shutil.which("node")
 
 

@@ -12,22 +12,19 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from mockfiles.batches.params import CREATE_FIELDS
+from mockfiles.batches.params import CreateRequest
 from mockfiles.batches.service import Batches
-from mockfiles.core.errors import InvalidRequest, UnknownParameter
-from mockfiles.core.record import Record
 from mockfiles.core.registry import Endpoint
 from mockfiles.core.scheduler import Scheduler
 from mockfiles.web.api import Api
 from mockfiles.web.dialects.openai import OpenAIDialect
 from mockfiles.web.exchange import Exchange
-from mockfiles.web.json_body import NotJson
-from mockfiles.web.json_body import loads as json_body_value
-from mockfiles.web.params import bounded_body, query_of
+from mockfiles.web.json_body import JsonBody
+from mockfiles.web.params import query_of
 from mockfiles.web.responses import JSONResponse
 from mockfiles.web.routing import Handler
 
-MAX_BODY_BYTES = 64 * 1024  # a create's body: ids, the endpoint and at most 16 x (64 + 512) chars of metadata
+BODY = JsonBody(64 * 1024)  # a create's body: ids, the endpoint and at most 16 x (64 + 512) chars of metadata
 INLINE_BYTES = 64 * 1024  # an input this small is validated on the event loop (under a millisecond)
 
 
@@ -53,27 +50,17 @@ class BatchesAPI:
         }
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
-        body = await json_body(request, record=ex.record)
-        if self.dialect.strict_bodies:  # as OpenAI, and as /v1/uploads: an unknown field is a 400
-            unknown = next((name for name in body if name not in CREATE_FIELDS), None)
-            if unknown is not None:
-                raise UnknownParameter(unknown)
-        given = body.get("input_file_id")
+        body = await BODY.read(request, ex.record)
+        given = body.get("input_file_id")  # journaled, even when the create is refused
         ex.record.details.update(batch_id=None, input_file_id=given if isinstance(given, str) else None)
+        # as OpenAI, and as /v1/uploads: an unknown field is a 400 (DashScope ignores it)
+        create = CreateRequest.parse(body, self.batches.files.profile.batches, strict=self.dialect.strict_bodies)
         await ex.drop_if_stale()  # not into a store reset meanwhile
         key = ex.record.key or ""
-        job, size = self.batches.creating(
-            key,
-            input_file_id=given,
-            endpoint=body.get("endpoint"),
-            completion_window=body.get("completion_window"),
-            metadata=body.get("metadata"),
-            output_expires_after=body.get("output_expires_after"),
-            dialect=self.dialect.name,
-        )
+        job, size = self.batches.creating(key, create, dialect=self.dialect.name)
         # validation reads the whole input file: a large one in the account's turns on the scheduler
         batch = Scheduler.run(job) if size <= INLINE_BYTES else await self.api.work(ex, key, job)
-        ex.record.details["batch_id"] = batch["id"]
+        ex.record.details["batch_id"] = batch.id
         return JSONResponse(self.dialect.batch_object(batch))
 
     async def list(self, request: Request, ex: Exchange) -> JSONResponse:
@@ -91,18 +78,3 @@ class BatchesAPI:
     async def cancel(self, request: Request, ex: Exchange) -> JSONResponse:
         batch_id = ex.record.details["batch_id"] = request.path_params["batch_id"]
         return JSONResponse(self.dialect.batch_object(self.batches.cancel(ex.record.key or "", batch_id)))
-
-
-async def json_body(request: Request, limit: int = MAX_BODY_BYTES, record: Record | None = None) -> dict[str, object]:
-    """A request's JSON object of at most ``limit`` bytes (no body is ``{}``): every JSON route of the
-    OpenAI-shaped APIs reads its body so, and the journal keeps it (``record``)."""
-    raw = await bounded_body(request, limit, "body")
-    if record is not None:
-        record.keep_body(raw)
-    try:
-        body = json_body_value(raw or b"{}")
-    except NotJson:
-        raise InvalidRequest("body_not_object") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("body_not_object")
-    return body

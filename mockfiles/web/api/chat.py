@@ -15,21 +15,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockfiles.chat import objects
+from mockfiles.chat.prompt import ModelRequest
 from mockfiles.chat.service import Chat, Reply
 from mockfiles.core.errors import InvalidRequest
 from mockfiles.core.registry import Endpoint
 from mockfiles.web.api import Api
 from mockfiles.web.dialects.openai import OpenAIDialect
 from mockfiles.web.exchange import Exchange
-from mockfiles.web.json_body import NotJson
-from mockfiles.web.json_body import loads as json_value
-from mockfiles.web.params import bounded_body
+from mockfiles.web.json_body import JsonBody
 from mockfiles.web.responses import JSONResponse
 from mockfiles.web.routing import Handler
 from mockfiles.web.streams import EventStream, data_events, typed_events
 
-MAX_BODY_BYTES = 80 * 1024 * 1024  # inline file data of 73,400,320 characters, and the messages around it
-THREAD_BYTES = 1024 * 1024  # a body larger than this is parsed in a worker thread
+BODY = JsonBody(
+    80 * 1024 * 1024,  # inline file data of 73,400,320 characters, and the messages around it
+    empty=None,
+    keep=False,  # the journal notes the model, the files and the usage instead
+    thread_above=1024 * 1024,
+    not_json=lambda: InvalidRequest("body_not_json"),
+)
 
 
 def handlers(api: Api, dialect: OpenAIDialect) -> dict[Endpoint, Handler]:
@@ -62,10 +66,9 @@ class ChatAPI:
         return JSONResponse(objects.response(reply))
 
     async def answer(self, request: Request, ex: Exchange, endpoint: Endpoint) -> Reply:
-        raw = await bounded_body(request, MAX_BODY_BYTES, "body")
-        body = await asyncio.to_thread(json_object, raw) if len(raw) > THREAD_BYTES else json_object(raw)
         chat, record = self.chat, ex.record
-        asked = chat.ask(record.key or "", body, self.dialect.name, endpoint.id)
+        asked_for = ModelRequest.parse(await BODY.read(request, record))
+        asked = chat.ask(record.key or "", asked_for, self.dialect.name, endpoint.id)
         details = record.details
         details.update(model=asked.model.id, stream=asked.prompt.stream)
         file_ids, filenames = chat.named_files(asked)
@@ -81,14 +84,3 @@ class ChatAPI:
         if reply.rule is not None:
             details["answer_rule"] = reply.rule
         return reply
-
-
-def json_object(raw: bytes) -> dict[str, object]:
-    """A request body's JSON object; the API's own words when it is not JSON."""
-    try:
-        body = json_value(raw)
-    except NotJson:
-        raise InvalidRequest("body_not_json") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("body_not_object")
-    return body

@@ -48,29 +48,29 @@ class FilesAPI:
         }
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
-        files = self.files
-        budget = files.budget(ex.record.key or "")
+        files, record = self.files, ex.record
+        budget = files.budget(record.key or "", record.arrival.received_at)  # as things stand at its arrival
         budget.check_count()  # the file count, before any of the body is read
-        form, upload = await read_upload(request, budget, ex.record, file_parts)
+        form, upload = await read_upload(request, budget, record, file_parts)
         purpose = form.value("purpose")
         part = upload_part(form)
-        if part is not None and part.room_left is not None:
-            raise budget.storage_refusal(part.size, part.room_left)
+        if part is not None:
+            budget.check_fits(part)
         outcome = await self.api.front.admit_form(ex, purpose, part.filename if part else None)
-        rules = files.rules(purpose, self.dialect.name)
+        rules = files.rules(purpose, self.dialect.name)  # the one check of the purpose
         if part is None:
             raise MissingParameter("file")
         assert purpose is not None
         expires_after = expires_after_of(form)
-        files.accept(part, purpose)
+        accepted = files.accept(part, purpose, rules)
         commit = functools.partial(
-            files.commit, budget, part, purpose, expires_after=expires_after, outcome=outcome, dialect=self.dialect.name
+            files.commit, budget, accepted, expires_after=expires_after, outcome=outcome, dialect=self.dialect.name
         )
         await ex.drop_if_stale()  # not into a store reset meanwhile
         needs_thread = rules.content is not None and outcome is None and part.size > THREAD_CHECK_BYTES
-        f = await asyncio.to_thread(commit) if needs_thread else commit()
+        f, now = await asyncio.to_thread(commit) if needs_thread else commit()
         upload.files[0].file_id = f.id
-        obj = self.dialect.file_object(f, files.clock.now())
+        obj = self.dialect.file_object(f, now)
         where = self.dialect.created_headers(obj, lambda: str(request.url.replace(query="")))  # the URL if needed
         return JSONResponse(obj, self.dialect.created_status, where)
 

@@ -13,20 +13,19 @@ import asyncio
 
 from starlette.requests import Request
 
-from mockfiles.core.errors import InvalidRequest
 from mockfiles.core.registry import Endpoint
-from mockfiles.fine_tuning.params import metadata_filter
+from mockfiles.fine_tuning.params import CreateJob, metadata_filter
 from mockfiles.fine_tuning.service import FineTuning
 from mockfiles.web.api import Api
 from mockfiles.web.dialects.openai import OpenAIDialect
 from mockfiles.web.exchange import Exchange
-from mockfiles.web.json_body import NotJson
-from mockfiles.web.json_body import loads as json_body_value
-from mockfiles.web.params import bounded_body, query_of
+from mockfiles.web.json_body import JsonBody
+from mockfiles.web.params import query_of
 from mockfiles.web.responses import JSONResponse
 from mockfiles.web.routing import Handler
 
-MAX_BODY_BYTES = 1024 * 1024  # a create's body: ids, metadata, and a reinforcement grader's source
+# a create's body: ids, metadata, and a reinforcement grader's source (unknown fields are refused)
+BODY = JsonBody(1024 * 1024, keep=False)
 
 
 def handlers(api: Api, dialect: OpenAIDialect) -> dict[Endpoint, Handler]:
@@ -55,11 +54,12 @@ class FineTuningAPI:
         }
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
-        body = await json_object(request)
+        body = await BODY.read(request, ex.record)
         given = body.get("training_file")
         ex.record.details.update(fine_tuning_job_id=None, training_file=given if isinstance(given, str) else None)
+        create = CreateJob.parse(body)
         await ex.drop_if_stale()  # not into a store reset meanwhile
-        job = await asyncio.to_thread(self.service.create, ex.record.key or "", body)
+        job = await asyncio.to_thread(self.service.create, ex.record.key or "", create)
         ex.record.details["fine_tuning_job_id"] = job["id"]
         return JSONResponse(job)
 
@@ -111,15 +111,3 @@ class FineTuningAPI:
         ex.record.details["model"] = name
         deleted = self.service.delete_model(ex.record.key or "", name)
         return JSONResponse({"id": deleted.id, "object": "model", "deleted": True})
-
-
-async def json_object(request: Request) -> dict[str, object]:
-    """A request's JSON object (unknown fields are ignored, as OpenAI's API does)."""
-    raw = await bounded_body(request, MAX_BODY_BYTES, "body")
-    try:
-        body = json_body_value(raw or b"{}")
-    except NotJson:
-        raise InvalidRequest("body_not_object") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("body_not_object")
-    return body

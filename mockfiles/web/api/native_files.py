@@ -22,11 +22,12 @@ from typing import Any
 from starlette.requests import Request
 
 from mockfiles.core.errors import InvalidRequest, MissingParameter, MockFilesError, PayloadTooLarge, QuotaExceeded
-from mockfiles.core.profiles import IdShape
+from mockfiles.core.profiles import IdShape, PurposeRules
 from mockfiles.core.registry import Endpoint
 from mockfiles.core.validation import check_range, parse_int
-from mockfiles.files.service import Files, Outcome, UploadBudget
+from mockfiles.files.service import Files, Outcome
 from mockfiles.files.store import StoredFile
+from mockfiles.files.upload import UploadBudget
 from mockfiles.web.api import Api
 from mockfiles.web.dialects.dashscope_native import NATIVE_ID, NativeDialect
 from mockfiles.web.exchange import Exchange
@@ -63,7 +64,7 @@ class NativeFilesAPI:
 
     async def upload(self, request: Request, ex: Exchange) -> JSONResponse:
         files, record = self.files, ex.record
-        budget = files.budget(record.key or "")
+        budget = files.budget(record.key or "", record.arrival.received_at)  # as things stand at its arrival
         read: list[Form] = []  # the form as far as it was read, even when reading it fails
 
         def parts_of(form: Form) -> list[FilePart]:
@@ -83,14 +84,13 @@ class NativeFilesAPI:
         if given is None and parts:
             upload.purpose = files.implied_purpose(first)
         outcome = await self.api.front.admit_form(ex, given or files.implied_purpose(first), first or None)
-        if given is not None:
-            files.rules(given, self.dialect.name)  # a purpose this service does not have: 400
+        checked = None if given is None else files.rules(given, self.dialect.name)  # the one check: 400
         if not parts:
             raise MissingParameter("files")
         await ex.drop_if_stale()  # not into a store reset meanwhile
         if documented:
             assert given is not None
-            f = self._store(budget, parts[0], given, outcome, None, id_shape=None)
+            f = self._store(budget, parts[0], given, checked, outcome, None, id_shape=None)
             upload.files[0].file_id = f.id
             return JSONResponse(self.dialect.documented_answer(f))
         descriptions = form.values("descriptions") or form.values("description")
@@ -99,7 +99,7 @@ class NativeFilesAPI:
         for i, part in enumerate(parts):
             description = descriptions[i] if i < len(descriptions) else None
             try:
-                f = self._store(budget, part, given, outcome, description)
+                f = self._store(budget, part, given, checked, outcome, description)
             except (QuotaExceeded, InvalidRequest, PayloadTooLarge) as exc:
                 failed.append(self.dialect.failed(part.filename, exc, record))
             else:
@@ -112,24 +112,23 @@ class NativeFilesAPI:
         budget: UploadBudget,
         part: FilePart,
         given: str | None,
+        checked: PurposeRules | None,
         outcome: Outcome | None,
         description: str | None,
         id_shape: IdShape | None = NATIVE_ID,
     ) -> StoredFile:
-        """Store one file: with ``id_shape`` None, an id of its purpose's shape (``file-batch-…``),
-        as the document's form gets; else a UUID, as the SDK's form gets."""
-        files = self.files
+        """Store one file (``checked``: the rules of the purpose given; without one, the purpose its
+        name implies): with ``id_shape`` None, an id of its purpose's shape (``file-batch-…``), as
+        the document's form gets; else a UUID, as the SDK's form gets."""
+        files, dialect = self.files, self.dialect.name
         purpose = given or files.implied_purpose(part.filename)
-        files.accept(part, purpose, implied=given is None)
-        return files.commit(
-            budget,
-            part,
-            purpose,
-            outcome=outcome,
-            dialect=self.dialect.name,
-            description=description,
-            id_shape=id_shape,
+        rules = checked if checked is not None else files.rules(purpose, dialect)
+        accepted = files.accept(part, purpose, rules, implied=given is None)
+        budget.check_fits(part)
+        f, _ = files.commit(
+            budget, accepted, outcome=outcome, dialect=dialect, description=description, id_shape=id_shape
         )
+        return f
 
     async def list(self, request: Request, ex: Exchange) -> JSONResponse:
         query = query_of(request)

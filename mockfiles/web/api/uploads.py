@@ -14,21 +14,26 @@ import hashlib
 from starlette.requests import Request
 
 from mockfiles.core.errors import InvalidRequest, MissingParameter, PayloadTooLarge, UnknownParameter
-from mockfiles.core.record import Record, UploadedFile, UploadRecord
+from mockfiles.core.record import UploadedFile, UploadRecord
 from mockfiles.core.registry import Endpoint
-from mockfiles.uploads.requests import parse_complete, parse_create
+from mockfiles.uploads.requests import CompleteRequest, CreateRequest, kind
 from mockfiles.uploads.service import PartBudget, Uploads
 from mockfiles.web.api import Api
 from mockfiles.web.dialects.openai import OpenAIDialect
 from mockfiles.web.exchange import Exchange
-from mockfiles.web.json_body import NotJson
-from mockfiles.web.json_body import loads as json_body_value
+from mockfiles.web.head import head_of
+from mockfiles.web.json_body import JsonBody
 from mockfiles.web.multipart.reader import FilePart, Form, read_form
-from mockfiles.web.params import FORM_OVERHEAD, bounded_body, declared_length
+from mockfiles.web.params import FORM_OVERHEAD, declared_length
 from mockfiles.web.responses import JSONResponse
 from mockfiles.web.routing import Handler
 
-MAX_JSON_BYTES = 1024 * 1024  # a completion listing 10,000 Part ids is about 400 KB
+BODY = JsonBody(  # a completion listing 10,000 Part ids is about 400 KB
+    1024 * 1024,
+    empty=None,
+    not_json=lambda: InvalidRequest("upload_body_not_json"),
+    not_object=lambda value: InvalidRequest("upload_body_not_object", got=kind(value)),
+)
 PART_FIELD = "data"
 
 
@@ -55,7 +60,7 @@ class UploadsAPI:
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
         uploads = self.uploads
-        body = parse_create(await json_body(request, ex.record))
+        body = CreateRequest.parse(await BODY.read(request, ex.record))
         await ex.drop_if_stale()
         upload = uploads.create(ex.record.key or "", body, dialect=self.dialect.name)
         ex.record.details.update(upload_id=upload.id, bytes=upload.bytes, purpose=upload.purpose)
@@ -67,10 +72,11 @@ class UploadsAPI:
         record.details["upload_id"] = upload_id
         purpose = uploads.get(key, upload_id).purpose  # 404 before the body is read
         budget = uploads.part_budget(key, upload_id)  # 400 when it takes no more Parts
-        refuse_if_declared_over(budget, declared_length(request))
+        head = head_of(request.scope)
+        refuse_if_declared_over(budget, declared_length(head))
         form = Form()
         try:
-            await read_form(request.stream(), request.headers.get("content-type"), part_limit(budget), form=form)
+            await read_form(request.stream(), head.content_type, part_limit(budget), form=form)
         except PayloadTooLarge as exc:
             raise budget.refusal(exc.read) from None
         finally:
@@ -88,7 +94,7 @@ class UploadsAPI:
         uploads, record = self.uploads, ex.record
         upload_id = record.details["upload_id"] = request.path_params["upload_id"]
         pending = uploads.get(record.key or "", upload_id)  # 404 first, whatever the body
-        body = parse_complete(await json_body(request, record))
+        body = CompleteRequest.parse(await BODY.read(request, record))
         # a scenario's processing rule for uploads.complete, matched by the Upload's purpose and filename
         outcome = await self.api.front.admit_form(ex, pending.purpose, pending.filename)
         await ex.drop_if_stale()
@@ -106,16 +112,6 @@ class UploadsAPI:
         upload_id = record.details["upload_id"] = request.path_params["upload_id"]
         upload = uploads.cancel(record.key or "", upload_id)
         return JSONResponse(self.dialect.upload_object(upload, uploads.files.clock.now()))
-
-
-async def json_body(request: Request, record: Record) -> object:
-    """The request's JSON value (any: the request parsers say what is wrong with it), kept by the journal."""
-    raw = await bounded_body(request, MAX_JSON_BYTES)
-    record.keep_body(raw)
-    try:
-        return json_body_value(raw)
-    except NotJson:
-        raise InvalidRequest("upload_body_not_json") from None
 
 
 def refuse_if_declared_over(budget: PartBudget, declared: int | None) -> None:

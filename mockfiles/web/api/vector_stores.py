@@ -22,20 +22,22 @@ from starlette.requests import Request
 
 from mockfiles.core.registry import Endpoint
 from mockfiles.vector_stores import params
+from mockfiles.vector_stores.query import Search
+from mockfiles.vector_stores.requests import AttachFile, CreateFileBatch, CreateStore, UpdateFile, UpdateStore
 from mockfiles.vector_stores.search import Searching
 from mockfiles.vector_stores.service import VectorStores
 from mockfiles.vector_stores.store_files import StoreFiles
 from mockfiles.web.api import Api
-from mockfiles.web.api.batches import json_body
 from mockfiles.web.dialects.openai import OpenAIDialect
 from mockfiles.web.exchange import Exchange
+from mockfiles.web.json_body import JsonBody
 from mockfiles.web.params import query_of
 from mockfiles.web.responses import JSONResponse
 from mockfiles.web.routing import Handler
 
 log = logging.getLogger("mockfiles")
-MAX_BODY_BYTES = 1024 * 1024  # a store's create (500 ids), a search, attributes
-MAX_BATCH_BYTES = 16 * 1024 * 1024  # a file batch: 2,000 files, each with its attributes
+BODY = JsonBody(1024 * 1024)  # a store's create (500 ids), a search, attributes
+BATCH_BODY = JsonBody(16 * 1024 * 1024)  # a file batch: 2,000 files, each with its attributes
 
 
 def handlers(api: Api, dialect: OpenAIDialect) -> dict[Endpoint, Handler]:
@@ -73,10 +75,11 @@ class VectorStoresAPI:
     # --- stores -----------------------------------------------------------------------
 
     async def create(self, request: Request, ex: Exchange) -> JSONResponse:
-        body = await json_body(request, record=ex.record)
+        body = await BODY.read(request, ex.record)
         given = body.get("file_ids")
         ex.record.details.update(vector_store_id=None, file_ids=len(given) if isinstance(given, list) else None)
-        store = await self._in_thread(ex, self.service.create, account(ex), body)
+        create = CreateStore.parse(body)
+        store = await self._in_thread(ex, self.service.create, account(ex), create)
         ex.record.details["vector_store_id"] = store["id"]
         if store["file_counts"]["total"]:
             self._index_soon(store["id"])
@@ -90,7 +93,8 @@ class VectorStoresAPI:
 
     async def update(self, request: Request, ex: Exchange) -> JSONResponse:
         store_id = store_of(request, ex)
-        return JSONResponse(self.service.update(account(ex), store_id, await json_body(request, record=ex.record)))
+        update = UpdateStore.parse(await BODY.read(request, ex.record))
+        return JSONResponse(self.service.update(account(ex), store_id, update))
 
     async def delete(self, request: Request, ex: Exchange) -> JSONResponse:
         store_id = store_of(request, ex)
@@ -98,8 +102,8 @@ class VectorStoresAPI:
 
     async def search(self, request: Request, ex: Exchange) -> JSONResponse:
         store_id = store_of(request, ex)
-        body = await json_body(request, record=ex.record)
-        page = await self._in_thread(ex, Searching(self.service).search_page, account(ex), store_id, body)
+        search = Search.parse(await BODY.read(request, ex.record))
+        page = await self._in_thread(ex, Searching(self.service).search_page, account(ex), store_id, search)
         ex.record.details["results"] = len(page["data"])
         return JSONResponse(page)
 
@@ -107,10 +111,11 @@ class VectorStoresAPI:
 
     async def attach(self, request: Request, ex: Exchange) -> JSONResponse:
         store_id = store_of(request, ex)
-        body = await json_body(request, record=ex.record)
+        body = await BODY.read(request, ex.record)
         given = body.get("file_id")
         ex.record.details["file_id"] = given if isinstance(given, str) else None
-        attached = await self._in_thread(ex, StoreFiles(self.service).attach, account(ex), store_id, body)
+        attach = AttachFile.parse(body)
+        attached = await self._in_thread(ex, StoreFiles(self.service).attach, account(ex), store_id, attach)
         self._index_soon(store_id)
         return JSONResponse(attached)
 
@@ -126,8 +131,8 @@ class VectorStoresAPI:
 
     async def update_file(self, request: Request, ex: Exchange) -> JSONResponse:
         store_id, file_id = store_of(request, ex), file_of(request, ex)
-        body = await json_body(request, record=ex.record)
-        return JSONResponse(StoreFiles(self.service).update(account(ex), store_id, file_id, body))
+        update = UpdateFile.parse(await BODY.read(request, ex.record))
+        return JSONResponse(StoreFiles(self.service).update(account(ex), store_id, file_id, update))
 
     async def detach(self, request: Request, ex: Exchange) -> JSONResponse:
         store_id, file_id = store_of(request, ex), file_of(request, ex)
@@ -141,9 +146,11 @@ class VectorStoresAPI:
 
     async def create_batch(self, request: Request, ex: Exchange) -> JSONResponse:
         store_id = store_of(request, ex)
-        body = await json_body(request, MAX_BATCH_BYTES, record=ex.record)
+        body = await BATCH_BODY.read(request, ex.record)
         ex.record.details["batch_id"] = None
-        batch = await self._in_thread(ex, StoreFiles(self.service).create_batch, account(ex), store_id, body)
+        # up to 2,000 files with their attributes: checked in the worker thread too
+        files, key = StoreFiles(self.service), account(ex)
+        batch = await self._in_thread(ex, lambda: files.create_batch(key, store_id, CreateFileBatch.parse(body)))
         ex.record.details["batch_id"] = batch["id"]
         self._index_soon(store_id)
         return JSONResponse(batch)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -31,12 +33,10 @@ from mockfiles.core.validation import check_range, parse_int
 from mockfiles.emulator import Emulator
 from mockfiles.exceptions import ScenarioError
 from mockfiles.files.store import StoredFile
-from mockfiles.scenarios.scenario import scenario_from_text
+from mockfiles.scenarios.scenario import Scenario, scenario_from_text
 from mockfiles.web.api import Api
 from mockfiles.web.exchange import Exchange
-from mockfiles.web.json_body import NotJson
-from mockfiles.web.json_body import loads as json_body_value
-from mockfiles.web.params import bounded_body
+from mockfiles.web.json_body import JsonBody, bounded_body
 from mockfiles.web.responses import ContentResponse, JSONResponse
 from mockfiles.web.routing import Handler, Operation, Route, route
 
@@ -47,200 +47,223 @@ SCENARIO_SOURCE = "<PUT /_mockfiles/scenario>"
 MAX_SEQ = 2**63 - 1
 
 
-def routes(api: Api) -> list[Route]:
+ControlHandler = Callable[[Api, Request, Exchange], Awaitable[Response]]
+ADMIN_BODY = JsonBody(MAX_JSON_BYTES, constants=True, keep=False)  # {"advance": 3600}
+
+
+def guarded(api: Api, handler: ControlHandler) -> Handler:
+    """A control route's handler given the ``Api``, behind the admin token check every control route makes."""
+    return functools.partial(_checked, api, handler)
+
+
+async def _checked(api: Api, handler: ControlHandler, request: Request, ex: Exchange) -> Response:
+    require_admin_token(api.emulator, request)
+    return await handler(api, request, ex)
+
+
+async def health(api: Api, request: Request, ex: Exchange) -> JSONResponse:
     emulator = api.emulator
+    return JSONResponse(
+        {"status": "ok", "version": __version__, "profile": emulator.profile.name, "files": len(emulator.files.store)}
+    )
 
-    async def health(request: Request, ex: Exchange) -> JSONResponse:
-        return JSONResponse(
-            {
-                "status": "ok",
-                "version": __version__,
-                "profile": emulator.profile.name,
-                "files": len(emulator.files.store),
-            }
-        )
 
-    async def reset(request: Request, ex: Exchange) -> JSONResponse:
-        emulator.reset()
-        return JSONResponse({"reset": True})
+async def reset(api: Api, request: Request, ex: Exchange) -> JSONResponse:
+    api.emulator.reset()
+    return JSONResponse({"reset": True})
 
-    async def clock(request: Request, ex: Exchange) -> JSONResponse:
-        if request.method == "POST":
-            body = await json_body(request)
-            seconds = body.get("advance")
-            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-                raise InvalidRequest("advance_not_a_number", param="advance")
-            try:
-                emulator.clock.advance(seconds)
-            except ValueError as exc:  # NaN, infinite, negative, more than 100 years, or too far in all
-                raise InvalidRequest("advance_refused", param="advance", detail=str(exc)) from None
-        return JSONResponse({"now": emulator.clock.now(), "offset": emulator.clock.offset})
 
-    async def requests(request: Request, ex: Exchange) -> Response:
-        endpoint = request.query_params.get("endpoint")
-        after = parse_int(request.query_params.get("after", "0"), "after")
-        check_range(after, "after", 0, MAX_SEQ)
-        # off the event loop: an upload's sha256 is made when its entry is first read (digest.py)
-        data = await asyncio.to_thread(emulator.journal.entries, endpoint, after=after)
-        form = request.query_params.get("format", "json")
-        if form == "jsonl":  # JSON lines, one entry a line: to keep, grep or load (the console's export)
-            lines = b"".join(orjson.dumps(entry) + b"\n" for entry in data)
-            return Response(lines, media_type="application/x-ndjson")
-        if form != "json":
-            raise InvalidValue("format", form, ("json", "jsonl"))
-        journal = {"generation": emulator.generation, "last_seq": emulator.journal.last_seq}
-        return JSONResponse({"object": "list", "data": data, **journal})
+@dataclass(frozen=True)
+class Advance:
+    """``POST /_mockfiles/clock``'s body: how far to move the emulator clock."""
 
-    async def files(request: Request, ex: Exchange) -> JSONResponse:
-        now = emulator.clock.now()
-        view = api.openai
-        data = [
-            {
-                **view.file_object(f, now),
-                "account": account_id(f.account),
-                "key": key_hint(f.account),
-                "dialect": f.dialect,
-            }
-            for f in emulator.files.all_files()
-        ]
-        return JSONResponse({"object": "list", "data": data})
+    seconds: float
 
-    async def uploads(request: Request, ex: Exchange) -> JSONResponse:
-        service = emulator.uploads
-        now = emulator.clock.now()
-        data = [
+    @classmethod
+    def parse(cls, body: dict[str, object]) -> Advance:
+        seconds = body.get("advance")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise InvalidRequest("advance_not_a_number", param="advance")
+        return cls(seconds)
+
+
+async def clock(api: Api, request: Request, ex: Exchange) -> JSONResponse:
+    emulator = api.emulator
+    if request.method == "POST":
+        advance = Advance.parse(await ADMIN_BODY.read(request, ex.record))
+        try:
+            emulator.clock.advance(advance.seconds)
+        except ValueError as exc:  # NaN, infinite, negative, more than 100 years, or too far in all
+            raise InvalidRequest("advance_refused", param="advance", detail=str(exc)) from None
+    return JSONResponse({"now": emulator.clock.now(), "offset": emulator.clock.offset})
+
+
+async def journal(api: Api, request: Request, ex: Exchange) -> Response:
+    emulator = api.emulator
+    endpoint = request.query_params.get("endpoint")
+    after = parse_int(request.query_params.get("after", "0"), "after")
+    check_range(after, "after", 0, MAX_SEQ)
+    # off the event loop: an upload's sha256 is made when its entry is first read (digest.py)
+    data = await asyncio.to_thread(emulator.journal.entries, endpoint, after=after)
+    form = request.query_params.get("format", "json")
+    if form == "jsonl":  # JSON lines, one entry a line: to keep, grep or load (the console's export)
+        lines = b"".join(orjson.dumps(entry) + b"\n" for entry in data)
+        return Response(lines, media_type="application/x-ndjson")
+    if form != "json":
+        raise InvalidValue("format", form, ("json", "jsonl"))
+    kept = {"generation": emulator.generation, "last_seq": emulator.journal.last_seq}
+    return JSONResponse({"object": "list", "data": data, **kept})
+
+
+def masked(shown: dict[str, Any], account: str) -> dict[str, Any]:
+    """An object of one account's, with its account as the control views show it (the key masked)."""
+    return {**shown, "account": account_id(account), "key": key_hint(account)}
+
+
+async def files(api: Api, request: Request, ex: Exchange) -> JSONResponse:
+    now = api.emulator.clock.now()
+    data = [
+        {**masked(api.openai.file_object(f, now), f.account), "dialect": f.dialect}
+        for f in api.emulator.files.all_files()
+    ]
+    return JSONResponse({"object": "list", "data": data})
+
+
+async def uploads(api: Api, request: Request, ex: Exchange) -> JSONResponse:
+    now = api.emulator.clock.now()
+    data = [
+        masked(
             {
                 **api.openai.upload_object(u, now),
                 "mime_type": u.mime_type,
                 "parts": len(u.parts),
                 "held_bytes": u.held,
                 "file_id": u.file_id,
-                "account": account_id(u.account),
-                "key": key_hint(u.account),
-            }
-            for u in service.all_uploads()
-        ]
-        return JSONResponse({"object": "list", "data": data})
+            },
+            u.account,
+        )
+        for u in api.emulator.uploads.all_uploads()
+    ]
+    return JSONResponse({"object": "list", "data": data})
 
-    async def batches(request: Request, ex: Exchange) -> JSONResponse:
-        """Every account's batches, oldest first, each with its account masked as files are."""
-        data = [
-            {**api.openai.batch_object(batch), "account": account_id(account), "key": key_hint(account)}
-            for account, batch in emulator.batches.everyone()
-        ]
-        return JSONResponse({"object": "list", "data": data})
 
-    async def vector_stores(request: Request, ex: Exchange) -> JSONResponse:
-        """Every account's vector stores, oldest first, each with its files and their statuses."""
-        data = [
-            {
-                **shown,
-                "description": store.description,
-                "account": account_id(store.account),
-                "key": key_hint(store.account),
-                "files": files,
-            }
-            for store, shown, files in await asyncio.to_thread(emulator.vector_stores.everyone)
-        ]
-        return JSONResponse({"object": "list", "data": data})
+async def batches(api: Api, request: Request, ex: Exchange) -> JSONResponse:
+    """Every account's batches, oldest first, each with its account masked as files are."""
+    data = [masked(api.openai.batch_object(batch), batch.account) for batch in api.emulator.batches.everyone()]
+    return JSONResponse({"object": "list", "data": data})
 
-    async def models(request: Request, ex: Exchange) -> JSONResponse:
-        """Every model the model routes answer for: each family's, and those registered for one account."""
-        data = [
-            {
-                **model_object(model),
-                "family": model.family,
-                "reads": "files" if model.reads_files else "fileid" if model.reads_fileid else None,
-                "base": model.base,
-                "account": account_id(account) if account is not None else None,
-                "key": key_hint(account) if account is not None else None,
-            }
-            for account, model in emulator.models.everyone()
-        ]
-        return JSONResponse({"object": "list", "data": data})
 
-    async def fine_tuning(request: Request, ex: Exchange) -> JSONResponse:
-        """Every account's fine-tuning jobs, oldest first, each with its account masked as files are."""
-        data = [
-            {**job, "account": account_id(account), "key": key_hint(account)}
-            for account, job in emulator.fine_tuning.everyone()
-        ]
-        return JSONResponse({"object": "list", "data": data})
+async def vector_stores(api: Api, request: Request, ex: Exchange) -> JSONResponse:
+    """Every account's vector stores, oldest first, each with its files and their statuses."""
+    data = [
+        {**shown, "description": store.description, **masked({}, store.account), "files": files}
+        for store, shown, files in await asyncio.to_thread(api.emulator.vector_stores.everyone)
+    ]
+    return JSONResponse({"object": "list", "data": data})
 
-    async def fine_tuning_events(request: Request, ex: Exchange) -> JSONResponse:
-        """A job's newest events (at most ``limit``, 1-1000, default 200), whatever its account."""
-        limit = parse_int(request.query_params.get("limit", "200"), "limit")
-        check_range(limit, "limit", 1, 1000)
-        account, page = emulator.fine_tuning.event_log(request.path_params["job_id"], limit)
-        return JSONResponse({**page, "account": account_id(account), "key": key_hint(account)})
 
-    async def scenario(request: Request, ex: Exchange) -> JSONResponse:
-        if request.method == "PUT":
-            raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
-            text = raw.decode("utf-8", errors="replace")
-            try:
-                parsed = await asyncio.to_thread(scenario_from_text, text, SCENARIO_SOURCE)
-            except ScenarioError as exc:
-                raise InvalidRequest("scenario_refused", param="scenario", detail=every_problem(exc)) from None
-            emulator.use_scenario(parsed)
-        elif request.method == "DELETE":
-            emulator.use_scenario(None)
-        active = emulator.scenario
-        answer = {"source": active.source, "scenario": active.document, "ignored": emulator.ignored}
-        if request.method == "GET":  # as text to edit; in a thread, as the parse: 50,000 rules take seconds
-            answer["yaml"] = await asyncio.to_thread(scenario_yaml, active.document)
-        return JSONResponse(answer)
+async def models(api: Api, request: Request, ex: Exchange) -> JSONResponse:
+    """Every model the model routes answer for: each family's, and those registered for one account."""
+    data = [
+        {
+            **model_object(model),
+            "family": model.family,
+            "reads": "files" if model.reads_files else "fileid" if model.reads_fileid else None,
+            "base": model.base,
+            "account": account_id(account) if account is not None else None,
+            "key": key_hint(account) if account is not None else None,
+        }
+        for account, model in api.emulator.models.everyone()
+    ]
+    return JSONResponse({"object": "list", "data": data})
 
-    async def scenario_check(request: Request, ex: Exchange) -> JSONResponse:
-        raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
-        try:
-            await asyncio.to_thread(scenario_from_text, raw.decode("utf-8", errors="replace"), SCENARIO_SOURCE)
-        except ScenarioError as exc:
-            raise InvalidRequest("scenario_refused", param="scenario", detail=every_problem(exc)) from None
-        return JSONResponse({"valid": True})
 
-    def stored(file_id: str) -> StoredFile:
-        for f in emulator.files.all_files():
-            if f.id == file_id:
-                return f
-        raise NotFound("no_such_file", param="id", id=file_id)
+async def fine_tuning(api: Api, request: Request, ex: Exchange) -> JSONResponse:
+    """Every account's fine-tuning jobs, oldest first, each with its account masked as files are."""
+    data = [masked(job, account) for account, job in api.emulator.fine_tuning.everyone()]
+    return JSONResponse({"object": "list", "data": data})
 
-    async def file_content(request: Request, ex: Exchange) -> ContentResponse:
-        f = emulator.files.get(stored(request.path_params["file_id"]).account, request.path_params["file_id"])
-        return ContentResponse(f.chunks, f.size)
 
-    async def file_delete(request: Request, ex: Exchange) -> JSONResponse:
-        f = emulator.files.delete(stored(request.path_params["file_id"]).account, request.path_params["file_id"])
-        return JSONResponse({"id": f.id, "object": "file", "deleted": True})
+async def fine_tuning_events(api: Api, request: Request, ex: Exchange) -> JSONResponse:
+    """A job's newest events (at most ``limit``, 1-1000, default 200), whatever its account."""
+    limit = parse_int(request.query_params.get("limit", "200"), "limit")
+    check_range(limit, "limit", 1, 1000)
+    account, page = api.emulator.fine_tuning.event_log(request.path_params["job_id"], limit)
+    return JSONResponse(masked(page, account))
 
-    async def openapi(request: Request, ex: Exchange) -> JSONResponse:
-        return JSONResponse(openapi_document())
 
-    def guarded(endpoint: Handler) -> Handler:
-        async def check_token(request: Request, ex: Exchange) -> Response:
-            require_admin_token(emulator, request)
-            return await endpoint(request, ex)
+async def scenario(api: Api, request: Request, ex: Exchange) -> JSONResponse:
+    emulator = api.emulator
+    if request.method == "PUT":
+        emulator.use_scenario(await scenario_of(request))
+    elif request.method == "DELETE":
+        emulator.use_scenario(None)
+    active = emulator.scenario
+    answer = {"source": active.source, "scenario": active.document, "ignored": emulator.ignored}
+    if request.method == "GET":  # as text to edit; in a thread, as the parse: 50,000 rules take seconds
+        answer["yaml"] = await asyncio.to_thread(scenario_yaml, active.document)
+    return JSONResponse(answer)
 
-        return check_token
 
+async def scenario_check(api: Api, request: Request, ex: Exchange) -> JSONResponse:
+    await scenario_of(request)
+    return JSONResponse({"valid": True})
+
+
+async def scenario_of(request: Request) -> Scenario:
+    """The scenario a request's body holds, parsed in a worker thread; every problem of a refused one."""
+    raw = await bounded_body(request, MAX_SCENARIO_BYTES, "scenario")
+    try:
+        return await asyncio.to_thread(scenario_from_text, raw.decode("utf-8", errors="replace"), SCENARIO_SOURCE)
+    except ScenarioError as exc:
+        raise InvalidRequest("scenario_refused", param="scenario", detail=every_problem(exc)) from None
+
+
+def stored(emulator: Emulator, file_id: str) -> StoredFile:
+    """A file by its id alone, whatever its account."""
+    for f in emulator.files.all_files():
+        if f.id == file_id:
+            return f
+    raise NotFound("no_such_file", param="id", id=file_id)
+
+
+async def file_content(api: Api, request: Request, ex: Exchange) -> ContentResponse:
+    file_id = request.path_params["file_id"]
+    f = api.emulator.files.get(stored(api.emulator, file_id).account, file_id)
+    return ContentResponse(f.chunks, f.size)
+
+
+async def file_delete(api: Api, request: Request, ex: Exchange) -> JSONResponse:
+    file_id = request.path_params["file_id"]
+    f = api.emulator.files.delete(stored(api.emulator, file_id).account, file_id)
+    return JSONResponse({"id": f.id, "object": "file", "deleted": True})
+
+
+async def openapi(api: Api, request: Request, ex: Exchange) -> JSONResponse:
+    return JSONResponse(openapi_document())
+
+
+def routes(api: Api) -> list[Route]:
     return [
-        route(PREFIX + "/health", GET=guarded(health)),
-        route(PREFIX + "/reset", POST=guarded(reset)),
-        route(PREFIX + "/clock", GET=guarded(clock), POST=guarded(clock)),
-        route(PREFIX + "/requests", GET=guarded(requests)),
+        route(PREFIX + "/health", GET=guarded(api, health)),
+        route(PREFIX + "/reset", POST=guarded(api, reset)),
+        route(PREFIX + "/clock", GET=guarded(api, clock), POST=guarded(api, clock)),
+        route(PREFIX + "/requests", GET=guarded(api, journal)),
         # the views of every account's state wait for every account's work due (scheduler.py)
-        route(PREFIX + "/files", GET=Operation(guarded(files), everyone=True)),
-        route(PREFIX + "/uploads", GET=Operation(guarded(uploads), everyone=True)),
-        route(PREFIX + "/batches", GET=Operation(guarded(batches), everyone=True)),
-        route(PREFIX + "/models", GET=guarded(models)),
-        route(PREFIX + "/vector-stores", GET=guarded(vector_stores)),
-        route(PREFIX + "/fine-tuning", GET=guarded(fine_tuning)),
-        route(PREFIX + "/fine-tuning/{job_id}/events", GET=guarded(fine_tuning_events)),
-        route(PREFIX + "/scenario", GET=guarded(scenario), PUT=guarded(scenario), DELETE=guarded(scenario)),
-        route(PREFIX + "/openapi.json", GET=guarded(openapi)),
-        route(PREFIX + "/scenario/check", POST=guarded(scenario_check)),
-        route(PREFIX + "/files/{file_id}/content", GET=guarded(file_content)),
-        route(PREFIX + "/files/{file_id}", DELETE=guarded(file_delete)),
+        route(PREFIX + "/files", GET=Operation(guarded(api, files), everyone=True)),
+        route(PREFIX + "/uploads", GET=Operation(guarded(api, uploads), everyone=True)),
+        route(PREFIX + "/batches", GET=Operation(guarded(api, batches), everyone=True)),
+        route(PREFIX + "/models", GET=guarded(api, models)),
+        route(PREFIX + "/vector-stores", GET=guarded(api, vector_stores)),
+        route(PREFIX + "/fine-tuning", GET=guarded(api, fine_tuning)),
+        route(PREFIX + "/fine-tuning/{job_id}/events", GET=guarded(api, fine_tuning_events)),
+        route(
+            PREFIX + "/scenario", GET=guarded(api, scenario), PUT=guarded(api, scenario), DELETE=guarded(api, scenario)
+        ),
+        route(PREFIX + "/openapi.json", GET=guarded(api, openapi)),
+        route(PREFIX + "/scenario/check", POST=guarded(api, scenario_check)),
+        route(PREFIX + "/files/{file_id}/content", GET=guarded(api, file_content)),
+        route(PREFIX + "/files/{file_id}", DELETE=guarded(api, file_delete)),
     ]
 
 
@@ -264,14 +287,3 @@ def openapi_document() -> dict[str, Any]:
     """The OpenAPI description of the routes served at /v1 (shipped with the package)."""
     document: dict[str, Any] = json.loads(resources.files("mockfiles.web").joinpath("openapi.json").read_text("utf-8"))
     return document
-
-
-async def json_body(request: Request) -> dict[str, Any]:
-    raw = await bounded_body(request, MAX_JSON_BYTES, "body")
-    try:
-        body = json_body_value(raw or b"{}", constants=True)
-    except NotJson:
-        raise InvalidRequest("body_not_object") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("body_not_object")
-    return body

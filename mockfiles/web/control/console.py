@@ -20,7 +20,7 @@ from starlette.responses import Response
 from mockfiles.web.api import Api
 from mockfiles.web.control.admin import PREFIX
 from mockfiles.web.exchange import Exchange
-from mockfiles.web.routing import Handler, Route, route
+from mockfiles.web.routing import Route, route
 
 ASSETS = {
     "/": ("index.html", "text/html; charset=utf-8"),
@@ -43,11 +43,10 @@ def asset(name: str) -> bytes:
     return resources.files("mockfiles.web.control").joinpath("console").joinpath(name).read_bytes()
 
 
+async def page(name: str, media_type: str, request: Request, ex: Exchange) -> Response:
+    """One of the console's files (open, as a page must be: its script sends the token)."""
+    return Response(asset(name), media_type=media_type, headers=SECURITY_HEADERS)
+
+
 def routes(api: Api) -> list[Route]:
-    def serving(name: str, media_type: str) -> Handler:
-        async def send(request: Request, ex: Exchange) -> Response:
-            return Response(asset(name), media_type=media_type, headers=SECURITY_HEADERS)
-
-        return send
-
-    return [route(PREFIX + path, GET=serving(name, media_type)) for path, (name, media_type) in ASSETS.items()]
+    return [route(PREFIX + path, GET=functools.partial(page, *served)) for path, served in ASSETS.items()]

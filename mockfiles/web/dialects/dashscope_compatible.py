@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from mockfiles.batches.service import BatchFilter, BatchPage
+from mockfiles.batches.service import BatchFilter
 from mockfiles.batches.timeline import STATUSES
+from mockfiles.batches.view import BatchView
 from mockfiles.core.errors import InvalidRequest, InvalidValue, MockFilesError
 from mockfiles.core.record import Record
 from mockfiles.files.store import Page, StoredFile
@@ -60,23 +61,17 @@ class CompatibleDialect(OpenAIDialect):
             filters["created_to"] = parse_day_time(query["create_before"], "create_before", end=True)
         return filters
 
-    def batch_object(self, batch: dict[str, Any]) -> dict[str, Any]:
-        """The Batch as DashScope documents and was recorded sending it: no ``model`` or ``usage``,
-        ``expires_at`` null (in every recorded answer, whatever the status)."""
-        shown = {name: value for name, value in batch.items() if name not in ("model", "usage")}
+    def batch_object(self, batch: BatchView) -> dict[str, Any]:
+        """The Batch as DashScope documents and was recorded sending it: OpenAI's without ``model``
+        or ``usage``, ``expires_at`` null (in every recorded answer, whatever the status)."""
+        shown = super().batch_object(batch)
+        del shown["model"], shown["usage"]
         shown["expires_at"] = None
         return shown
 
-    def batch_list_object(self, page: BatchPage) -> dict[str, Any]:
+    def batch_list_data(self, data: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
         """As OpenAI's, but an empty list's ``data`` is null (recorded live)."""
-        data = [self.batch_object(batch) for batch in page.data]
-        return {
-            "object": "list",
-            "data": data or None,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-            "has_more": page.has_more,
-        }
+        return data or None
 
     def batch_filters(self, query: Mapping[str, str]) -> BatchFilter | None:
         """``ds_name`` (a part of the name), ``input_file_ids`` and ``status`` (comma-separated),

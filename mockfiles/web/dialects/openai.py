@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockfiles.admission.ratelimit import RateDecision
-from mockfiles.batches.service import BatchFilter, BatchPage
+from mockfiles.batches.service import BatchFilter
+from mockfiles.batches.view import BatchPage, BatchView
 from mockfiles.core import ids
 from mockfiles.core.errors import MockFilesError, say
 from mockfiles.core.record import Record
@@ -79,13 +80,57 @@ class OpenAIDialect:
     def part_object(self, part: Part) -> dict[str, Any]:
         return {"id": part.id, "object": "upload.part", "created_at": part.created_at, "upload_id": part.upload_id}
 
-    def batch_object(self, batch: dict[str, Any]) -> dict[str, Any]:
-        """The Batch object: the Batches service's snapshot (batches.py) is OpenAI's shape already,
-        which DashScope's compatible mode shares."""
-        return batch
+    def batch_object(self, batch: BatchView) -> dict[str, Any]:
+        """The Batch object, as the SDK's ``Batch`` types it; the other dialects start from it."""
+        usage = batch.usage
+        errors = None
+        if batch.errors is not None:
+            errors = {"object": "list", "data": [e.as_dict() for e in batch.errors]}
+        counts = batch.request_counts
+        return {
+            "id": batch.id,
+            "object": "batch",
+            "endpoint": batch.endpoint,
+            "model": batch.model,
+            "errors": errors,
+            "input_file_id": batch.input_file_id,
+            "completion_window": batch.completion_window,
+            "status": batch.status,
+            "output_file_id": batch.output_file_id,
+            "error_file_id": batch.error_file_id,
+            "created_at": batch.created_at,
+            "in_progress_at": batch.in_progress_at,
+            "expires_at": batch.expires_at,
+            "finalizing_at": batch.finalizing_at,
+            "completed_at": batch.completed_at,
+            "failed_at": batch.failed_at,
+            "expired_at": batch.expired_at,
+            "cancelling_at": batch.cancelling_at,
+            "cancelled_at": batch.cancelled_at,
+            "request_counts": {"total": counts.total, "completed": counts.completed, "failed": counts.failed},
+            "usage": {
+                "input_tokens": usage.input_tokens,
+                "input_tokens_details": {"cached_tokens": usage.cached_tokens},
+                "output_tokens": usage.output_tokens,
+                "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+                "total_tokens": usage.input_tokens + usage.output_tokens,
+            },
+            "metadata": None if batch.metadata is None else dict(batch.metadata),
+        }
 
     def batch_list_object(self, page: BatchPage) -> dict[str, Any]:
-        return page.as_dict()
+        data = [self.batch_object(batch) for batch in page.data]
+        return {
+            "object": "list",
+            "data": self.batch_list_data(data),
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+            "has_more": page.has_more,
+        }
+
+    def batch_list_data(self, data: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """A batch list's ``data`` (DashScope's: null when empty)."""
+        return data
 
     def list_filters(self, query: Mapping[str, str]) -> dict[str, Any]:
         """Filters beyond purpose/limit/order/after that this dialect's list accepts."""

@@ -119,7 +119,7 @@ def test_a_page_of_another_origin_uploads_and_lists_through_the_sdks_browser_bui
         result = page_result(browser, front_end, server.url)
         assert result["ok"], result
         assert result["names"] == ["from-the-page.txt"]
-        [upload] = server.requests_for("files.create")
+        [upload] = server.requests("files.create")
         assert upload["file_id"] == result["id"] and upload["filename"] == "from-the-page.txt"
         assert upload["account"] == server.account_id("sk-browser-page")
         content = server.client(api_key="sk-browser-page").files.content(result["id"]).read()
@@ -127,16 +127,16 @@ def test_a_page_of_another_origin_uploads_and_lists_through_the_sdks_browser_bui
         # the error of a 404 is readable too, with the request id the server exposes (X-Request-ID)
         missing = result["missing"]
         assert missing["status"] == 404 and "No such File object: file-does-not-exist" in missing["message"]
-        assert missing["requestId"] == server.requests_for("files.retrieve")[0]["request_id"]
+        assert missing["requestId"] == server.requests("files.retrieve")[0]["request_id"]
         endpoints = ["files.create", "files.list", "files.retrieve", "files.content"]  # preflights are not journaled
-        assert [e["endpoint"] for e in server.requests] == endpoints
+        assert [e["endpoint"] for e in server.requests()] == endpoints
 
 
 def test_an_origin_not_allowed_is_stopped_by_the_browser(browser: Any, front_end: str) -> None:
     with MockFilesServer(rate_limits=False, cors_origins=["http://app.example"]) as server:
         result = page_result(browser, front_end, server.url)
         assert not result["ok"] and result["name"] == "APIConnectionError", result
-        assert server.requests == []  # refused at the preflight: the upload was never sent
+        assert server.requests() == []  # refused at the preflight: the upload was never sent
 
 
 PROBE = """

@@ -257,7 +257,7 @@ def test_reset_empties_every_panel(browser: Any, server: MockFilesServer) -> Non
     page.tab("clock")
     page.by_id("reset").click()
     wait(lambda: page.text("reset-message") == "Reset.", "the reset")
-    assert server.emulator.files.all_files() == [] and server.requests == []
+    assert server.emulator.files.all_files() == [] and server.requests() == []
     page.tab("files")
     wait(lambda: "No files stored." in page.text("files-body"), "no files")
     page.tab("requests")

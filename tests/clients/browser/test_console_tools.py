@@ -148,7 +148,7 @@ def test_the_journal_exports_as_json_lines(browser: Any, server: MockFilesServer
     wait(lambda: exported.exists() and exported.read_text().count("\n") == 3, "the exported file")
     lines = [json.loads(line) for line in exported.read_text().splitlines()]
     assert [e["seq"] for e in lines] == [1, 2, 3]
-    assert lines == json.loads(json.dumps(server.requests_for("files.create")))
+    assert lines == json.loads(json.dumps(server.requests("files.create")))
     assert page.by_id("requests-export").get_attribute("data-exported") == "3"
 
 
@@ -195,7 +195,7 @@ def test_copy_as_curl_sends_the_same_request_again(browser: Any, server: MockFil
     run_curl(upload, key, tmp_path)
     wait(lambda: page.journal_seqs()[0] == 6, "the request curl sent, in the journal")
     assert page.css('#requests-table tr[data-seq="1"] pre.curl')[0].text == upload  # still shown, the table redrawn
-    again = server.requests[-1]
+    again = server.requests()[-1]
     assert (again["endpoint"], again["filename"], again["purpose"], again["account"]) == (
         "files.create",
         "report.csv",
@@ -205,14 +205,14 @@ def test_copy_as_curl_sends_the_same_request_again(browser: Any, server: MockFil
     create = copy_as_curl(page, 3)
     assert "--data-raw" in create and "it'\\''s 1" in create
     run_curl(create, key, tmp_path)
-    assert server.requests[-1]["endpoint"] == "batches.create" and server.requests[-1]["status"] == 200
+    assert server.requests()[-1]["endpoint"] == "batches.create" and server.requests()[-1]["status"] == 200
     assert len(client.batches.list().data) == 2
     delete = copy_as_curl(page, 4)
     assert delete.startswith(f"curl -X DELETE '{server.url}/v1/files/{made.id}'")
     listing = copy_as_curl(page, 5)
     assert listing == f"curl '{server.url}/api/v1/files?page_size=5' -H \"Authorization: Bearer $DASHSCOPE_API_KEY\""
     run_curl(listing, key, tmp_path)
-    assert server.requests[-1]["query"] == "page_size=5" and server.requests[-1]["status"] == 200
+    assert server.requests()[-1]["query"] == "page_size=5" and server.requests()[-1]["status"] == 200
     assert page.css('#requests-table tr[data-seq="5"] .curl-note')[0].text in ("copied", "select it to copy")
 
 

@@ -33,7 +33,7 @@ def test_litellm_azure_files_and_batches(mockfiles: MockFilesServer) -> None:
     assert done.status == "completed" and done.output_file_id
     content = litellm.file_content(file_id=done.output_file_id, **kw)
     assert json.loads(content.content.splitlines()[0])["custom_id"] == "l1"
-    assert [e["endpoint"] for e in mockfiles.requests if e["dialect"] == "azure"][:2] == [
+    assert [e["endpoint"] for e in mockfiles.requests() if e["dialect"] == "azure"][:2] == [
         "files.create",
         "batches.create",
     ]

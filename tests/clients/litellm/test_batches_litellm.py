@@ -38,7 +38,7 @@ def test_litellm_runs_the_pipeline(mockfiles: MockFilesServer) -> None:
     assert [json.loads(line)["custom_id"] for line in output.text.splitlines()] == ["a", "b"]
     errors = litellm.file_content(file_id=done.error_file_id, **where)
     assert [json.loads(line)["response"]["status_code"] for line in errors.text.splitlines()] == [500]
-    assert [e["endpoint"] for e in mockfiles.requests] == [
+    assert [e["endpoint"] for e in mockfiles.requests()] == [
         "files.create",
         "batches.create",
         "batches.retrieve",

@@ -48,5 +48,5 @@ def test_the_node_client_uses_vector_stores(mockfiles: MockFilesServer) -> None:
     }
     assert seen["missing"]["status"] == 404 and seen["missing"]["error"] == "NotFoundError"
     assert seen["missing"]["message"] == "No vector store found with id 'vs_missing'."
-    retrieves = mockfiles.requests_for("vector_stores.files.retrieve")
+    retrieves = mockfiles.requests("vector_stores.files.retrieve")
     assert retrieves and all(e["vector_store_id"] == store for e in retrieves)

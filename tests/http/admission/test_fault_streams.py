@@ -44,7 +44,7 @@ def test_slow_network_adds_the_download_delay_to_the_latency(mockfiles: MockFile
     file_id = stored(mockfiles, 10)
     assert http.get(f"/v1/files/{file_id}/content").status_code == 200
     assert http.get("/v1/files").status_code == 200
-    download, listing = mockfiles.requests
+    download, listing = mockfiles.requests()
     assert download["rule"] == "slow downloads + latency everywhere"
     assert 350.0 <= download["delay_ms"] <= 550.0  # 300 ms plus 50-250 ms
     assert listing["rule"] == "latency everywhere" and 50.0 <= listing["delay_ms"] <= 250.0
@@ -53,7 +53,7 @@ def test_slow_network_adds_the_download_delay_to_the_latency(mockfiles: MockFile
 @pytest.mark.mockfiles(scenario=rules({"delay": "20ms"}, {"match": {"endpoint": "files.list"}, "status": 503}))
 def test_a_delay_rule_goes_before_a_later_status_rule(mockfiles: MockFilesServer, http: httpx.Client) -> None:
     assert http.get("/v1/files").status_code == 503
-    [entry] = mockfiles.requests
+    [entry] = mockfiles.requests()
     assert (entry["action"], entry["delay_ms"], entry["fault"]) == ("status 503", 20.0, 1)
 
 
@@ -67,7 +67,7 @@ UPLOAD_RESET = rules({"match": {"endpoint": "files.create"}, "after_bytes": "64K
 def test_a_status_after_n_bytes_of_an_upload(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
     with pytest.raises(openai.InternalServerError):
         client.files.create(file=("big.bin", b"z" * (512 * KIB)), purpose="assistants")
-    [entry] = mockfiles.requests
+    [entry] = mockfiles.requests()
     assert (entry["action"], entry["cut_at_bytes"], entry["sha256"]) == ("status 503", 64 * KIB, None)
     assert client.files.create(file=("big.bin", b"z" * (512 * KIB)), purpose="assistants").bytes == 512 * KIB
 
@@ -76,7 +76,7 @@ def test_a_status_after_n_bytes_of_an_upload(mockfiles: MockFilesServer, client:
 async def test_a_reset_after_n_bytes_of_an_upload(mockfiles: MockFilesServer, aclient: openai.AsyncOpenAI) -> None:
     with pytest.raises(openai.APIConnectionError):
         await aclient.files.create(file=("big.bin", b"z" * (512 * KIB)), purpose="assistants")
-    [entry] = mockfiles.requests
+    [entry] = mockfiles.requests()
     assert (entry["action"], entry["cut_at_bytes"]) == ("reset", 64 * KIB)
     assert mockfiles.emulator.files.all_files() == []
 
@@ -91,7 +91,7 @@ def test_a_dribbled_upload_still_meets_the_rules_of_its_form(mockfiles: MockFile
     assert client.files.create(file=("a.txt", b"a" * (32 * KIB)), purpose="assistants").bytes == 32 * KIB
     with pytest.raises(openai.InternalServerError):
         client.files.create(file=("a.jsonl", b"{}\n"), purpose="batch")
-    first, second = mockfiles.requests
+    first, second = mockfiles.requests()
     assert (first["bandwidth"], first["action"]) == (256 * KIB, "bandwidth")
     assert (second["bandwidth"], second["action"]) == (256 * KIB, "status 503")
 
@@ -129,7 +129,7 @@ def test_truncate_after_n_bytes_is_a_broken_stream_of_exactly_that(
     assert len(body) == 4 * KIB and reset
     with pytest.raises(openai.APIConnectionError):
         client.files.content(file_id).read()
-    assert mockfiles.requests[0]["action"] == "broken_stream"
+    assert mockfiles.requests()[0]["action"] == "broken_stream"
 
 
 STALL = rules({"match": {"endpoint": "files.content"}, "after_bytes": "4KiB", "stall": "2s", "times": 1})
@@ -150,7 +150,7 @@ async def test_a_stall_in_the_middle_of_a_download(mockfiles: MockFilesServer) -
 def test_a_download_stalled_briefly_arrives_whole(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
     file_id = stored(mockfiles)
     assert client.files.content(file_id).content == bytes(i % 251 for i in range(64 * KIB))
-    assert (mockfiles.requests[0]["action"], mockfiles.requests[0]["cut_at_bytes"]) == ("stall", 4 * KIB)
+    assert (mockfiles.requests()[0]["action"], mockfiles.requests()[0]["cut_at_bytes"]) == ("stall", 4 * KIB)
 
 
 @pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.content"}, "bandwidth": "512KiB"}))
@@ -159,7 +159,7 @@ def test_a_dribbled_download_arrives_whole_in_pieces(mockfiles: MockFilesServer,
     with http.stream("GET", f"/v1/files/{file_id}/content") as answer:
         pieces = list(answer.iter_raw())
     assert b"".join(pieces) == bytes(i % 251 for i in range(64 * KIB)) and len(pieces) > 1
-    assert (mockfiles.requests[0]["bandwidth"], mockfiles.requests[0]["action"]) == (512 * KIB, "bandwidth")
+    assert (mockfiles.requests()[0]["bandwidth"], mockfiles.requests()[0]["action"]) == (512 * KIB, "bandwidth")
 
 
 # --- non-JSON bodies -------------------------------------------------------------------------
@@ -225,7 +225,7 @@ def test_an_enforced_429_answers_an_early_retry_with_429_again(mockfiles: MockFi
 def test_the_sdk_waits_an_enforced_429_out(mockfiles: MockFilesServer) -> None:
     with mockfiles.client() as client:
         client.files.list()
-    assert [e["status"] for e in mockfiles.requests] == [429, 200]
+    assert [e["status"] for e in mockfiles.requests()] == [429, 200]
 
 
 # --- the naive wrapper passes the shipped scenarios; the verdicts do not ----------------------
@@ -315,7 +315,7 @@ async def test_the_async_sdk_retries_a_reset_reuse(mockfiles: MockFilesServer) -
         await aclient.files.list()
         time.sleep(0.7)
         await aclient.files.list()  # retried on a new connection
-    assert [e["status"] for e in mockfiles.requests] == [200, 200]  # the reset request was never read
+    assert [e["status"] for e in mockfiles.requests()] == [200, 200]  # the reset request was never read
 
 
 def test_idle_reset_must_be_below_the_servers_own_keep_alive(tmp_path: Path) -> None:

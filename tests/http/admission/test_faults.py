@@ -23,7 +23,7 @@ def rules(*faults: dict[str, Any], **top: Any) -> dict[str, Any]:
 
 
 def attempts(server: MockFilesServer, endpoint: str = "files.create") -> list[int | None]:
-    return [e["status"] for e in server.requests_for(endpoint)]
+    return [e["status"] for e in server.requests(endpoint)]
 
 
 def upload(client: openai.OpenAI, content: bytes = b"x", **options: Any) -> Any:
@@ -41,9 +41,9 @@ def upload(client: openai.OpenAI, content: bytes = b"x", **options: Any) -> Any:
 def test_times_fails_the_first_n_then_the_sdk_succeeds(mockfiles: MockFilesServer) -> None:
     created = upload(mockfiles.client())
     assert attempts(mockfiles) == [503, 503, 200]
-    assert [e["retry_count"] for e in mockfiles.requests] == [0, 1, 2]
-    assert [e["action"] for e in mockfiles.requests] == ["status 503", "status 503", None]
-    assert [e["fault"] for e in mockfiles.requests] == [0, 0, None]
+    assert [e["retry_count"] for e in mockfiles.requests()] == [0, 1, 2]
+    assert [e["action"] for e in mockfiles.requests()] == ["status 503", "status 503", None]
+    assert [e["fault"] for e in mockfiles.requests()] == [0, 0, None]
     assert len(mockfiles.emulator.files.store) == 1 and created.bytes == 1
 
 
@@ -213,7 +213,7 @@ def test_fixed_delay(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
     started = time.monotonic()
     client.files.list()
     assert time.monotonic() - started >= 0.4
-    entry = mockfiles.requests[-1]
+    entry = mockfiles.requests()[-1]
     assert (entry["action"], entry["delay_ms"], entry["status"]) == ("delay", 400.0, 200)
     assert entry["duration_ms"] >= 399  # the event loop and perf_counter tick differently
 
@@ -222,7 +222,7 @@ def test_fixed_delay(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
 def test_uniform_delay_within_bounds(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
     for _ in range(6):
         client.files.list()
-    delays = [e["delay_ms"] for e in mockfiles.requests]
+    delays = [e["delay_ms"] for e in mockfiles.requests()]
     assert all(10 <= d <= 60 for d in delays) and len(set(delays)) > 1
 
 
@@ -237,7 +237,7 @@ def test_reset_is_a_connection_error_and_stores_nothing(mockfiles: MockFilesServ
     with pytest.raises(openai.APIConnectionError):
         upload(mockfiles.client(max_retries=1))
     assert attempts(mockfiles) == [None, None]
-    assert [e["action"] for e in mockfiles.requests] == ["reset", "reset"]
+    assert [e["action"] for e in mockfiles.requests()] == ["reset", "reset"]
     assert len(mockfiles.emulator.files.store) == 0
 
 
@@ -265,7 +265,7 @@ def test_truncate_sends_headers_and_half_a_body(mockfiles: MockFilesServer, clie
             r.read()
     with pytest.raises(openai.APIConnectionError):
         client.files.retrieve(file_id)
-    assert mockfiles.requests[-1]["action"] == "truncate"
+    assert mockfiles.requests()[-1]["action"] == "truncate"
 
 
 @pytest.mark.mockfiles(
@@ -277,7 +277,7 @@ def test_reset_after_commit_makes_a_retrying_client_upload_twice(mockfiles: Mock
     stored = list(client.files.list())
     assert len(stored) == 2 and created.id in {f.id for f in stored}
     assert {client.files.content(f.id).read() for f in stored} == {b"payload"}
-    first = mockfiles.requests_for("files.create")[0]
+    first = mockfiles.requests("files.create")[0]
     assert (first["status"], first["action"], first["committed_status"]) == (None, "reset_after_commit", 200)
 
 
@@ -298,8 +298,8 @@ def test_timeout_holds_until_the_client_gives_up(mockfiles: MockFilesServer) -> 
     with pytest.raises(openai.APITimeoutError):
         mockfiles.client(max_retries=1, timeout=0.3).files.list()
     assert 0.6 <= time.monotonic() - started < 3
-    assert [e["action"] for e in mockfiles.requests] == ["timeout", "timeout"]
-    assert [e["status"] for e in mockfiles.requests] == [None, None]
+    assert [e["action"] for e in mockfiles.requests()] == ["timeout", "timeout"]
+    assert [e["status"] for e in mockfiles.requests()] == [None, None]
 
 
 @pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.list"}, "action": "timeout", "hold": "300ms"}))
@@ -360,7 +360,7 @@ def test_processing_rule_ends_the_file_in_error(mockfiles: MockFilesServer, clie
     assert (done.status, done.status_details) == ("error", "line 1: invalid JSON")
     other = client.files.create(file=("notes.txt", b"x"), purpose="assistants")
     assert other.status == "processed"
-    assert mockfiles.requests_for("files.create")[0]["action"] == "processing error"
+    assert mockfiles.requests("files.create")[0]["action"] == "processing error"
 
 
 @pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.create"}, "processing": {"status": "error"}}))
@@ -389,7 +389,7 @@ def test_example_rate_limit_storm(mockfiles: MockFilesServer) -> None:
     client = mockfiles.client(max_retries=8)
     ids = [upload(client, f"{i}".encode()).id for i in range(4)]
     assert {f.id for f in client.files.list()} == set(ids)
-    statuses = [e["status"] for e in mockfiles.requests]
+    statuses = [e["status"] for e in mockfiles.requests()]
     assert statuses.count(429) >= 3 and statuses.count(200) == 5
 
 
@@ -400,7 +400,7 @@ def test_example_slow_network(mockfiles: MockFilesServer) -> None:
     started = time.monotonic()
     assert client.files.content(file_id).read() == b"x"
     assert time.monotonic() - started >= 0.3
-    assert all(50 <= e["delay_ms"] <= 250 for e in mockfiles.requests_for("files.create"))
+    assert all(50 <= e["delay_ms"] <= 250 for e in mockfiles.requests("files.create"))
 
 
 @pytest.mark.mockfiles(scenario=str(SCENARIOS / "connection_resets.yaml"))
@@ -408,7 +408,7 @@ def test_example_connection_resets(mockfiles: MockFilesServer) -> None:
     client = mockfiles.client(max_retries=5)
     ids = [upload(client, f"{i}".encode()).id for i in range(12)]
     assert len({f.id for f in client.files.list()}) == 12 == len(set(ids))
-    resets = [e for e in mockfiles.requests if e["action"] == "reset"]
+    resets = [e for e in mockfiles.requests() if e["action"] == "reset"]
     assert resets, "this seed resets some requests"
 
 
@@ -438,7 +438,7 @@ def test_example_dashscope_limits(mockfiles: MockFilesServer) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         client.files.create(file=("5.txt", b"doc"), purpose="file-extract")  # type: ignore[arg-type]
     assert info.value.code == "file_count_limit_exceeded"
-    assert any(e["status"] == 429 for e in mockfiles.requests)
+    assert any(e["status"] == 429 for e in mockfiles.requests())
 
 
 def test_a_request_in_flight_across_a_reset_touches_nothing_after_it(mockfiles: MockFilesServer) -> None:
@@ -459,7 +459,7 @@ def test_a_request_in_flight_across_a_reset_touches_nothing_after_it(mockfiles: 
     time.sleep(0.1)
     assert isinstance(outcome[0], openai.APIConnectionError)
     assert len(mockfiles.emulator.files.store) == 0
-    assert mockfiles.requests == []
+    assert mockfiles.requests() == []
 
 
 # --- an injected 429 looks like a real one; faults take no rate-limit slot --------------------------
@@ -491,7 +491,7 @@ def test_an_injected_429_looks_like_a_real_one(mockfiles: MockFilesServer, http:
 def test_the_sdk_waits_as_an_injected_429_says(mockfiles: MockFilesServer) -> None:
     assert list(mockfiles.client().files.list()) == []
     assert attempts(mockfiles, "files.list") == [429, 200]
-    assert mockfiles.requests[0]["advice"] == {"retry-after": "1", "retry-after-ms": "1000"}
+    assert mockfiles.requests()[0]["advice"] == {"retry-after": "1", "retry-after-ms": "1000"}
 
 
 @pytest.mark.mockfiles(scenario=limited({"match": {"endpoint": "files.create"}, "times": 1, "status": 429}))
@@ -499,7 +499,7 @@ async def test_the_async_sdk_waits_as_an_injected_429_says(mockfiles: MockFilesS
     async with mockfiles.async_client() as client:
         created = await client.files.create(file=b"x", purpose="assistants")
     assert attempts(mockfiles) == [429, 200]
-    assert mockfiles.requests[-1]["file_id"] == created.id
+    assert mockfiles.requests()[-1]["file_id"] == created.id
 
 
 @pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.list"}, "status": 429}))

@@ -102,7 +102,7 @@ def test_sdk_default_retries_get_ten_uploads_through_under_freeze_time(mockfiles
         with pytest.raises(openai.NotFoundError):
             client.files.retrieve(short.id)
     assert len({f.id for f in created}) == 10
-    assert mockfiles.requests_for("files.create")[-1]["status"] == 200
+    assert mockfiles.requests("files.create")[-1]["status"] == 200
 
 
 async def test_async_sdk_gets_ten_uploads_through_under_freeze_time(mockfiles: MockFilesServer) -> None:
@@ -163,7 +163,7 @@ def test_sdk_default_retries_pace_seven_uploads_without_error(mockfiles: MockFil
     assert len(list(client.with_options(max_retries=5).files.list())) == 7
     # Two full windows of waiting (uploads 4 and 7), guided by retry-after-ms: not backoff.
     assert 1.7 < elapsed < 4.0, elapsed
-    entries = mockfiles.requests_for("files.create")
+    entries = mockfiles.requests("files.create")
     refused = [e for e in entries if e["status"] == 429]
     assert len(refused) >= 2  # more when an upload arrives a hair before a slot frees (a ~1 ms wait)
     assert all(e["action"] == "rate_limited" for e in refused)

@@ -149,7 +149,7 @@ def test_the_sdk_retries_a_409_before_raising_conflict_error(mockfiles: MockFile
         client.batches.retrieve(batch.id)
         with pytest.raises(openai.ConflictError):
             client.batches.cancel(batch.id)
-    assert [e["retry_count"] for e in mockfiles.requests_for("batches.cancel")] == [0, 1]
+    assert [e["retry_count"] for e in mockfiles.requests("batches.cancel")] == [0, 1]
 
 
 @pytest.mark.mockfiles(rate_limits=False)
@@ -159,7 +159,7 @@ def test_the_journal_names_each_endpoint_and_its_batch(mockfiles: MockFilesServe
     client.batches.list()
     with pytest.raises(openai.ConflictError):
         client.batches.cancel(batch.id)
-    entries = [e for e in mockfiles.requests if e["endpoint"].startswith("batches.")]
+    entries = [e for e in mockfiles.requests() if e["endpoint"].startswith("batches.")]
     assert [e["endpoint"] for e in entries] == ["batches.create", "batches.retrieve", "batches.list", "batches.cancel"]
     assert [e.get("batch_id") for e in entries] == [batch.id, batch.id, None, batch.id]
     assert [e["status"] for e in entries] == [200, 200, 200, 409]
@@ -179,7 +179,7 @@ def test_fault_rules_match_the_batch_endpoints(mockfiles: MockFilesServer) -> No
         batch = make_batch(client)
         assert client.batches.retrieve(batch.id).status == "completed"  # retried past the 500
         assert client.batches.list().data[0].id == batch.id  # past two 429s
-    statuses = [(e["endpoint"], e["status"]) for e in mockfiles.requests if e["endpoint"] != "files.create"]
+    statuses = [(e["endpoint"], e["status"]) for e in mockfiles.requests() if e["endpoint"] != "files.create"]
     assert statuses[:6] == [
         ("batches.create", 200),
         ("batches.retrieve", 500),

@@ -155,7 +155,7 @@ def test_the_journal_names_the_endpoint_and_the_batch_created(mockfiles: MockFil
     source = batch_input(http)
     batch = create(http, input_file_id=source, endpoint=CHAT, completion_window="24h").json()
     create(http, input_file_id="file-nothere", endpoint=CHAT, completion_window="24h")
-    made, refused = mockfiles.requests_for("batches.create")
+    made, refused = mockfiles.requests("batches.create")
     assert (made["status"], made["batch_id"], made["input_file_id"]) == (200, batch["id"], source)
     assert (refused["status"], refused["batch_id"], refused["input_file_id"]) == (404, None, "file-nothere")
 
@@ -166,7 +166,7 @@ def test_a_fault_rule_matches_batches_create(mockfiles: MockFilesServer, http: h
     first = create(http, input_file_id=source, endpoint=CHAT, completion_window="24h")
     second = create(http, input_file_id=source, endpoint=CHAT, completion_window="24h")
     assert (first.status_code, second.status_code) == (503, 200)
-    assert [e["rule"] for e in mockfiles.requests_for("batches.create")] == ["faults[0]", None]
+    assert [e["rule"] for e in mockfiles.requests("batches.create")] == ["faults[0]", None]
 
 
 @pytest.mark.mockfiles(profile="dashscope")

@@ -68,7 +68,7 @@ def test_other_clients_are_answered_while_a_50000_line_batch_is_validated_and_co
     assert done["status"] == "completed" and done["request_counts"]["completed"] == LINES
     assert done["output_file_id"] is not None  # the owner's retrieve waited for its results
     assert during_create >= 1 and during_write >= 1
-    assert mockfiles.requests_for("batches.retrieve")[0]["status"] == 200
+    assert mockfiles.requests("batches.retrieve")[0]["status"] == 200
 
 
 PROBES = (
@@ -103,7 +103,7 @@ def test_results_are_built_outside_the_files_lock() -> None:
     scheduler = emulator.scheduler
     emulator.clock.advance(3600)  # the scheduler is told: its thread writes the results
     taken_while_busy = False
-    while not scheduler.busy and not emulator.batches.store.find(batch["id"]).settled:  # type: ignore[union-attr]
+    while not scheduler.busy and not emulator.batches.store.find(batch.id).settled:  # type: ignore[union-attr]
         time.sleep(0.001)
     while scheduler.busy:
         if emulator.files.lock.acquire(timeout=60):
@@ -111,7 +111,7 @@ def test_results_are_built_outside_the_files_lock() -> None:
             emulator.files.lock.release()
     assert scheduler.settle(timeout=120)
     assert taken_while_busy
-    assert emulator.batches.get("k", batch["id"])["request_counts"]["completed"] == LINES
+    assert emulator.batches.get("k", batch.id).request_counts.completed == LINES
     emulator.shutdown()
 
 

@@ -42,7 +42,7 @@ def test_a_stream_is_cut_after_n_events(mockfiles: MockFilesServer, c: openai.Op
         for chunk in stream:
             seen.append(chunk)
     assert len(seen) == 3
-    entry = mockfiles.requests_for(CHAT)[-1]
+    entry = mockfiles.requests(CHAT)[-1]
     assert (
         entry["rule"] == "cut" and entry["action"] == "broken_stream after 3 events" and entry["cut_after_events"] == 3
     )
@@ -73,7 +73,7 @@ SELECTIVE = {
 def test_fault_rules_match_model_files_and_prompt(mockfiles: MockFilesServer, c: openai.OpenAI) -> None:
     f = upload(c, "notes.pdf", pdf("Notes"))
     assert c.chat.completions.create(model="gpt-4o-mini", messages=asking(file_part(f))).choices
-    slow = mockfiles.requests_for(CHAT)[-1]
+    slow = mockfiles.requests(CHAT)[-1]
     assert slow["rule"] == "slow-pdfs" and slow["delay_ms"] == 50.0 and slow["status"] == 200
     status, body = refused(lambda: c.chat.completions.create(model="gpt-4o", messages=asking(text="urgent: sum?")))
     assert status == 503 and body["message"] == "The server is overloaded or not ready yet."
@@ -100,7 +100,7 @@ def test_scenario_answers_replace_the_stand_ins(mockfiles: MockFilesServer, c: o
     f = upload(c)
     done = c.chat.completions.create(model="gpt-4o-mini", messages=asking(file_part(f), text="What is the total?"))
     assert done.choices[0].message.content == "The total is 42 units."
-    assert mockfiles.requests_for(CHAT)[-1]["answer_rule"] == "totals"
+    assert mockfiles.requests(CHAT)[-1]["answer_rule"] == "totals"
     other = c.chat.completions.create(model="gpt-4o-mini", messages=asking(file_part(f), text="Who wrote it?"))
     assert other.choices[0].message.content.endswith("Echo: Who wrote it?")
     streamed = c.responses.create(model="gpt-5-mini", input="anything", stream=True)
@@ -214,7 +214,7 @@ def test_retry_tests_apply_to_the_model_routes(mockfiles: MockFilesServer) -> No
         assert done.choices[0].message.content.startswith(f"File {f} ")
         assert c.responses.create(model="gpt-4o-mini", input="hi").output_text == "Echo: hi"
     assert test.completed
-    assert [e["status"] for e in mockfiles.requests_for(CHAT)] == [503, None, 200]
+    assert [e["status"] for e in mockfiles.requests(CHAT)] == [503, None, 200]
     test.assert_conforms()
 
 
@@ -255,7 +255,7 @@ def test_error_envelopes_of_the_chat_routes_are_journaled(mockfiles: MockFilesSe
     assert refused(
         lambda: c.chat.completions.create(model="gpt-4o-mini", messages=asking(file_part("file-x")))
     ) == error_of(404, "No such File object: file-x", "messages[0].content[0].file.file_id", None)
-    entry = mockfiles.requests_for(CHAT)[-1]
+    entry = mockfiles.requests(CHAT)[-1]
     assert (
         entry["status"] == 404
         and entry["files"] == ["file-x"]

@@ -44,7 +44,7 @@ def test_a_chat_completion_names_the_file_it_read(strict: openai.OpenAI, mockfil
     assert done.choices[0].message.content == expected
     assert done.choices[0].finish_reason == "stop" and done.object == "chat.completion"
     assert done.usage is not None and done.usage.prompt_tokens == 3 + 3 + 1 + 5 + 13  # the file's 13 tokens
-    (entry,) = mockfiles.requests_for("chat.completions.create")
+    (entry,) = mockfiles.requests("chat.completions.create")
     assert entry["model"] == "gpt-4o-mini" and entry["files"] == [f.id] and entry["stream"] is False
     assert entry["usage"] == {
         "prompt_tokens": done.usage.prompt_tokens,

@@ -95,7 +95,7 @@ def test_the_documented_example_runs_as_written(
         f'File {file_id} "阿里云百炼系列手机产品介绍.docx": {os.path.getsize(tmp_path / "阿里云百炼系列手机产品介绍.docx"):,} bytes, 4 words, first line "百炼手机产品介绍".',
         "Echo: 这篇文章讲了什么？",
     ]
-    (entry,) = mockfiles.requests_for("chat.completions.create")
+    (entry,) = mockfiles.requests("chat.completions.create")
     assert entry["dialect"] == "dashscope-compatible" and entry["files"] == [file_id] and entry["stream"] is True
 
 
@@ -243,7 +243,7 @@ def test_a_careful_client_survives_the_document_analysis_example(mockfiles: Mock
         except openai.APIConnectionError:
             continue
     assert answer.startswith(f'File {doc.id} "report.txt": ') and answer.endswith("Echo: What is this about?")
-    assert [e["action"] for e in mockfiles.requests_for("chat.completions.create")][-2:] == [
+    assert [e["action"] for e in mockfiles.requests("chat.completions.create")][-2:] == [
         "broken_stream after 4 events",
         None,
     ]

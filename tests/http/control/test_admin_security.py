@@ -51,7 +51,7 @@ def test_admin_routes_and_the_journal_show_no_key(mockfiles: MockFilesServer) ->
         use(mockfiles, key).files.list()
     files = httpx.get(mockfiles.url + "/_mockfiles/files")
     journal = httpx.get(mockfiles.url + "/_mockfiles/requests")
-    for text in (files.text, journal.text, json.dumps(mockfiles.requests)):
+    for text in (files.text, journal.text, json.dumps(mockfiles.requests())):
         assert "VERYSECRETKEY" not in text and "ANOTHERSECRET" not in text
     by_id = {f["id"]: f for f in files.json()["data"]}
     for key, file_id in uploaded.items():
@@ -59,14 +59,14 @@ def test_admin_routes_and_the_journal_show_no_key(mockfiles: MockFilesServer) ->
         assert by_id[file_id]["key"] == key_hint(key)
     entries = journal.json()["data"]
     assert {(e["account"], e["key"]) for e in entries} == {(account_id(k), key_hint(k)) for k in (SECRET, OTHER)}
-    assert [e["account"] for e in mockfiles.requests] == [e["account"] for e in entries]
+    assert [e["account"] for e in mockfiles.requests()] == [e["account"] for e in entries]
 
 
 def test_a_refused_key_is_journaled_without_an_account(mockfiles: MockFilesServer) -> None:
     mockfiles.reset(api_keys=[SECRET])
     with pytest.raises(openai.AuthenticationError):
         use(mockfiles, OTHER).files.list()
-    [entry] = mockfiles.requests
+    [entry] = mockfiles.requests()
     assert (entry["status"], entry["account"], entry["key"]) == (401, None, None)
     assert "ANOTHERSECRET" not in json.dumps(entry)
 

@@ -82,7 +82,7 @@ def test_a_file_by_id_across_accounts(mockfiles) -> None:  # type: ignore[no-unt
     for answer in (httpx.get(admin + theirs.id + "/content"), httpx.delete(admin + theirs.id)):
         assert answer.status_code == 404
         assert answer.json()["error"]["param"] == "id"
-    assert not any(e["path"].startswith("/_mockfiles") for e in mockfiles.requests)  # not journaled
+    assert not any(e["path"].startswith("/_mockfiles") for e in mockfiles.requests())  # not journaled
 
 
 def test_the_console_is_public_and_inert_and_its_data_needs_the_token() -> None:
@@ -124,7 +124,7 @@ def test_after_counts_from_the_oldest_kept_entry(mockfiles) -> None:  # type: ig
     assert seqs(3) == [4, 5]
     assert seqs(4) == [5]
     assert seqs(5) == seqs(99) == []
-    assert [e["seq"] for e in mockfiles.requests] == [3, 4, 5]
+    assert [e["seq"] for e in mockfiles.requests()] == [3, 4, 5]
 
 
 def test_the_journal_as_json_lines(mockfiles) -> None:  # type: ignore[no-untyped-def]
@@ -154,7 +154,7 @@ def test_the_journal_keeps_a_small_json_body_as_sent(mockfiles) -> None:  # type
     huge = f'{{"input_file_id": "{made.id}", "metadata": {{"k": "{"v" * 3000}"}}}}'
     httpx.post(mockfiles.url + "/v1/batches", content=huge, headers=headers)
     httpx.post(mockfiles.url + "/v1/uploads", content=b"\xff not utf-8", headers=headers)
-    created, too_large, not_text = mockfiles.requests[1:]
+    created, too_large, not_text = mockfiles.requests()[1:]
     assert created["body"] == sent  # as sent, byte for byte
     assert too_large["body"] is None and not_text["body"] is None
-    assert "body" not in mockfiles.requests[0]  # a multipart upload: its form is journaled otherwise
+    assert "body" not in mockfiles.requests()[0]  # a multipart upload: its form is journaled otherwise

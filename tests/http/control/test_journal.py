@@ -36,7 +36,7 @@ def rules(*faults: dict[str, Any], **top: Any) -> dict[str, Any]:
 def test_every_entry_has_the_documented_keys(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
     client.files.create(file=b"x", purpose="assistants")
     client.files.list()
-    created, listed = mockfiles.requests
+    created, listed = mockfiles.requests()
     for entry in (created, listed):
         assert entry["rule"] is None and entry["fault"] is None and entry["advice"] is None
         assert entry["received_at"] <= entry["time"]
@@ -51,7 +51,7 @@ def test_received_at_is_the_arrival_and_time_the_answer(mockfiles: MockFilesServ
     shows both ends on that clock."""
     threading.Timer(0.3, mockfiles.advance, args=(3600,)).start()
     client.files.list()
-    [entry] = mockfiles.requests
+    [entry] = mockfiles.requests()
     assert entry["time"] - entry["received_at"] >= 3600
     assert 0 < entry["wall_time"] - entry["received_wall_time"] < 3600  # the wall clock did not jump
     assert entry["rule"] == "faults[0]" and entry["action"] == "delay"
@@ -61,7 +61,7 @@ def test_received_at_is_the_arrival_and_time_the_answer(mockfiles: MockFilesServ
 def test_an_upload_shows_its_file_sync(mockfiles: MockFilesServer, client: openai.OpenAI, size: int) -> None:
     content = os.urandom(size)
     created = client.files.create(file=("data.bin", content), purpose="user_data")
-    entry = mockfiles.requests_for("files.create")[-1]
+    entry = mockfiles.requests("files.create")[-1]
     assert {k: entry[k] for k in UPLOAD_KEYS} == {
         "purpose": "user_data",
         "filename": "data.bin",
@@ -77,7 +77,7 @@ async def test_an_upload_shows_its_file_async(
 ) -> None:
     content = os.urandom(size)
     created = await aclient.files.create(file=("data.bin", content), purpose="assistants")
-    entry = mockfiles.requests_for("files.create")[-1]
+    entry = mockfiles.requests("files.create")[-1]
     assert (entry["size"], entry["sha256"], entry["file_id"]) == (size, sha256(content), created.id)
 
 
@@ -87,7 +87,7 @@ def test_the_sha256_is_of_the_bytes_whatever_the_pieces(mockfiles: MockFilesServ
     for piece in (1, 1000, 65536, 300_000):  # split anywhere, even inside the boundary
         r = post(http, streamed(body, piece) if piece > 1 else body)
         assert r.status_code == 200
-        entry = mockfiles.requests_for("files.create")[-1]
+        entry = mockfiles.requests("files.create")[-1]
         assert (entry["size"], entry["sha256"], entry["file_id"]) == (len(content), sha256(content), r.json()["id"])
         assert mockfiles.emulator.files.get(http.headers["authorization"][7:], r.json()["id"]).content() == content
 
@@ -99,7 +99,7 @@ def test_refused_uploads_show_what_was_read(mockfiles: MockFilesServer, http: ht
     assert r.status_code == 400
     too_big = form(text_part("purpose", "assistants"), file_head("big.bin"), b"x" * 3_000_000, b"\r\n")
     assert post(http, streamed(too_big)).status_code == 413
-    quota, size = mockfiles.requests_for("files.create")
+    quota, size = mockfiles.requests("files.create")
     # refused for the quota once read whole: its size and digest are known
     assert {k: quota[k] for k in UPLOAD_KEYS} == {
         "purpose": "assistants",
@@ -119,7 +119,7 @@ def test_an_upload_refused_before_its_body_shows_nulls(mockfiles: MockFilesServe
     mockfiles.reset(api_keys=["sk-right"])
     with pytest.raises(openai.AuthenticationError):
         mockfiles.client(api_key="sk-wrong", max_retries=0).files.create(file=b"x", purpose="assistants")
-    entry = mockfiles.requests[-1]
+    entry = mockfiles.requests()[-1]
     assert entry["status"] == 401
     assert {k: entry[k] for k in UPLOAD_KEYS} == dict.fromkeys(UPLOAD_KEYS)
 
@@ -129,7 +129,7 @@ def test_an_upload_refused_before_its_body_shows_nulls(mockfiles: MockFilesServe
 )
 def test_reset_after_commit_shows_the_file_that_was_stored(mockfiles: MockFilesServer) -> None:
     created = mockfiles.client().files.create(file=("a.txt", b"payload"), purpose="assistants")
-    lost, retried = mockfiles.requests_for("files.create")
+    lost, retried = mockfiles.requests("files.create")
     assert (lost["status"], lost["committed_status"], lost["action"]) == (None, 200, "reset_after_commit")
     assert lost["file_id"] is not None and lost["file_id"] != created.id
     assert lost["file_id"] in {f.id for f in mockfiles.client().files.list()}  # stored, though unanswered
@@ -147,7 +147,7 @@ def test_a_native_upload_of_several_files_lists_them(mockfiles: MockFilesServer,
     r = post(http, body, path="/api/v1/files")
     assert r.status_code == 200
     ids = [u["file_id"] for u in r.json()["data"]["uploaded_files"]]
-    entry = mockfiles.requests[-1]
+    entry = mockfiles.requests()[-1]
     assert (entry["filename"], entry["size"], entry["file_id"], entry["purpose"]) == (
         "a.txt",
         5,
@@ -175,7 +175,7 @@ def test_a_native_upload_of_several_files_lists_them(mockfiles: MockFilesServer,
 )
 def test_the_advice_a_fault_sent_is_journaled(mockfiles: MockFilesServer) -> None:
     mockfiles.client().files.list()
-    failed, succeeded = mockfiles.requests
+    failed, succeeded = mockfiles.requests()
     assert failed["advice"] == {"retry-after-ms": "20", "x-should-retry": "true"}
     assert succeeded["advice"] is None
 
@@ -185,7 +185,7 @@ def test_the_advice_of_a_rate_limit_refusal_is_journaled(mockfiles: MockFilesSer
     client.files.create(file=b"x", purpose="assistants")
     with pytest.raises(openai.RateLimitError) as info:
         client.files.create(file=b"x", purpose="assistants")
-    entry = mockfiles.requests[-1]
+    entry = mockfiles.requests()[-1]
     headers = info.value.response.headers
     assert entry["advice"] == {"retry-after": headers["retry-after"], "retry-after-ms": headers["retry-after-ms"]}
     assert entry["rule"] is None and entry["action"] == "rate_limited"
@@ -196,7 +196,7 @@ def test_journal_over_http_has_the_same_entries(mockfiles: MockFilesServer, clie
     time.sleep(0.05)  # the server finishes the request just after its last byte
     over_http = httpx.get(mockfiles.url + "/_mockfiles/requests").json()["data"]
     assert over_http[0]["sha256"] == sha256(b"abc") and over_http[0]["received_at"] is not None
-    assert over_http == mockfiles.requests
+    assert over_http == mockfiles.requests()
 
 
 async def test_stream_digest_unit() -> None:
@@ -225,7 +225,7 @@ def test_a_deleted_files_sha256_is_still_journaled(
     content = os.urandom(size)
     created = client.files.create(file=("gone.bin", content), purpose="assistants")
     assert client.files.delete(created.id).deleted
-    entry = mockfiles.requests_for("files.create")[-1]
+    entry = mockfiles.requests("files.create")[-1]
     assert (entry["size"], entry["sha256"], entry["file_id"]) == (size, sha256(content), created.id)
 
 
@@ -236,7 +236,7 @@ async def test_a_deleted_files_sha256_is_still_journaled_async(
     content = os.urandom(size)
     created = await aclient.files.create(file=("gone.bin", content), purpose="assistants")
     await aclient.files.delete(created.id)
-    [entry] = [e for e in await asyncio.to_thread(lambda: mockfiles.requests) if e["endpoint"] == "files.create"]
+    [entry] = [e for e in await asyncio.to_thread(lambda: mockfiles.requests()) if e["endpoint"] == "files.create"]
     assert (entry["sha256"], entry["file_id"]) == (sha256(content), created.id)
 
 
@@ -250,7 +250,7 @@ def test_an_expired_files_sha256_is_still_journaled(
     )
     mockfiles.advance(3601)
     assert client.files.list().data == []  # expired, its bytes gone
-    assert mockfiles.requests_for("files.create")[-1]["sha256"] == sha256(content)
+    assert mockfiles.requests("files.create")[-1]["sha256"] == sha256(content)
 
 
 @SIZES
@@ -258,7 +258,7 @@ def test_a_refused_uploads_sha256_is_journaled(mockfiles: MockFilesServer, http:
     content = os.urandom(size)
     r = post(http, form(text_part("purpose", "no-such-purpose"), file_part("f.bin", content)))
     assert r.status_code == 400  # refused once read whole: nothing keeps its bytes
-    entry = mockfiles.requests_for("files.create")[-1]
+    entry = mockfiles.requests("files.create")[-1]
     assert (entry["size"], entry["sha256"], entry["file_id"]) == (size, sha256(content), None)
 
 
@@ -297,6 +297,6 @@ def test_the_journal_holds_no_bytes_of_files_that_are_gone(mockfiles: MockFilesS
         after, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert len(mockfiles.requests_for("files.create")) == 33
+    assert len(mockfiles.requests("files.create")) == 33
     assert after - before < 8 * 2**20, f"{(after - before) / 2**20:.1f} MiB held after 30 uploads of 3 MiB went"
-    assert {e["sha256"] for e in mockfiles.requests_for("files.create")} == {sha256(content)}
+    assert {e["sha256"] for e in mockfiles.requests("files.create")} == {sha256(content)}

@@ -37,7 +37,7 @@ def stored_file(mockfiles: MockFilesServer, size: int = 64 * KIB) -> str:
 
 
 def entries(mockfiles: MockFilesServer, endpoint: str) -> list[dict[str, Any]]:
-    return mockfiles.requests_for(endpoint)
+    return mockfiles.requests(endpoint)
 
 
 # --- the control routes ------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_two_servers_in_one_process_share_nothing() -> None:
         assert list(two.client().files.list()) == []
         two.advance(500)
         assert one.emulator.clock.offset == 0 and two.emulator.clock.offset == 500
-        assert len(one.requests) == 1 and len(two.requests) == 1
+        assert len(one.requests()) == 1 and len(two.requests()) == 1
         with pytest.raises(openai.NotFoundError):
             two.client().files.retrieve(a.id)
 
@@ -62,11 +62,11 @@ def test_two_servers_in_one_process_share_nothing() -> None:
 def test_reset_clears_files_journal_and_clock(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
     client.files.create(file=b"x", purpose="assistants")
     mockfiles.advance(100)
-    assert mockfiles.requests
+    assert mockfiles.requests()
     mockfiles.reset()
     assert list(client.files.list()) == []
     assert mockfiles.emulator.clock.offset == 0
-    assert [e["endpoint"] for e in mockfiles.requests] == ["files.list"]
+    assert [e["endpoint"] for e in mockfiles.requests()] == ["files.list"]
 
 
 def test_admin_reset_and_files_routes(mockfiles: MockFilesServer) -> None:
@@ -85,7 +85,7 @@ def test_journal_records_each_request(mockfiles: MockFilesServer, client: openai
         client.files.content("file-nope")
     client.files.list()
     client.files.delete(f.id)
-    entries = mockfiles.requests
+    entries = mockfiles.requests()
     assert [(e["method"], e["endpoint"], e["status"]) for e in entries] == [
         ("POST", "files.create", 200),
         ("GET", "files.retrieve", 200),
@@ -99,18 +99,18 @@ def test_journal_records_each_request(mockfiles: MockFilesServer, client: openai
     assert all(isinstance(e["time"], float) and e["duration_ms"] >= 0 for e in entries)
     assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5]
     time.sleep(0.05)  # the server finishes the last request just after its last byte
-    durations = [e["duration_ms"] for e in mockfiles.requests]
+    durations = [e["duration_ms"] for e in mockfiles.requests()]
     time.sleep(0.05)
-    assert [e["duration_ms"] for e in mockfiles.requests] == durations  # final once answered
+    assert [e["duration_ms"] for e in mockfiles.requests()] == durations  # final once answered
     over_http = httpx.get(mockfiles.url + "/_mockfiles/requests", params={"endpoint": "files.content"}).json()
     assert [e["status"] for e in over_http["data"]] == [404]
-    assert [e["endpoint"] for e in mockfiles.requests_for("files.create")] == ["files.create"]
+    assert [e["endpoint"] for e in mockfiles.requests("files.create")] == ["files.create"]
 
 
 def test_admin_routes_are_not_journaled_and_need_no_key(mockfiles: MockFilesServer) -> None:
     assert httpx.get(mockfiles.url + "/_mockfiles/health").status_code == 200
     assert httpx.get(mockfiles.url + "/_mockfiles/clock").status_code == 200
-    assert mockfiles.requests == []
+    assert mockfiles.requests() == []
 
 
 def test_advance_moves_created_at(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:

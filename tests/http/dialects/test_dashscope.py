@@ -400,7 +400,7 @@ def test_one_store_behind_every_dialect(mockfiles: MockFilesServer, compat: open
     assert {f.id for f in compat.files.list()} == {via_compat.id, native_id}
     compat.files.delete(native_id)
     assert sdk.get(native_id).status_code == 404
-    dialects = {e["dialect"] for e in mockfiles.requests}
+    dialects = {e["dialect"] for e in mockfiles.requests()}
     assert dialects == {"openai", "dashscope-compatible", "dashscope-native"}
 
 
@@ -445,5 +445,5 @@ def test_faults_can_select_a_dialect(mockfiles: MockFilesServer, sdk, compat: op
     assert list(compat.files.list()) == []
     response = sdk.list()
     assert (response.status_code, response.code) == (503, "ServiceUnavailable")
-    entry = mockfiles.requests[-1]
+    entry = mockfiles.requests()[-1]
     assert (entry["dialect"], entry["status"], entry["action"]) == ("dashscope-native", 503, "status 503")

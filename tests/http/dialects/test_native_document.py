@@ -90,7 +90,7 @@ def test_the_documents_example_gets_the_documents_answer(
         "batch",
         int(found["created"]),
     )
-    entry = mockfiles.requests_for("files.create")[-1]
+    entry = mockfiles.requests("files.create")[-1]
     assert (entry["dialect"], entry["purpose"], entry["file_id"], entry["size"]) == (
         "dashscope-native",
         "batch",
@@ -120,7 +120,7 @@ def test_a_purpose_the_service_lacks_is_refused_in_the_envelope(mockfiles: MockF
     assert status == 400 and error["code"] == "400"
     assert error["message"] == "Invalid value: 'nope'. Supported values are: 'file-extract', 'batch', and 'fine-tune'."
     assert re.fullmatch(r"[0-9a-f-]{36}", headers["x-request-id"])  # the request id stays in its header
-    assert mockfiles.requests_for("files.create")[-1]["file_id"] is None  # nothing stored
+    assert mockfiles.requests("files.create")[-1]["file_id"] is None  # nothing stored
 
 
 def test_a_wrong_file_type_is_refused_in_the_envelope(mockfiles: MockFilesServer, folder: Path) -> None:

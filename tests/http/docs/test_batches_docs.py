@@ -29,4 +29,4 @@ def test_the_documented_example_runs_as_written(
     namespace: dict[str, object] = {"server": mockfiles}
     for block in blocks:
         exec(compile(block, str(DOC), "exec"), namespace)
-    assert [e["endpoint"] for e in mockfiles.requests].count("batches.create") == 2
+    assert [e["endpoint"] for e in mockfiles.requests()].count("batches.create") == 2

@@ -38,4 +38,4 @@ def test_the_documented_example_runs_as_written(mockfiles: MockFilesServer) -> N
     assert lines[7] == "['step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy', '1,1.96512,0.27076,,']"
     assert lines[8] == f"{lines[0]} Echo: What is 21 times 2?"  # the new model answers
     assert "code='invalid_file_format'" in lines[9] and "Example 1 is missing an assistant message." in lines[9]
-    assert [e["endpoint"] for e in mockfiles.requests].count("fine_tuning.jobs.create") == 2
+    assert [e["endpoint"] for e in mockfiles.requests()].count("fine_tuning.jobs.create") == 2

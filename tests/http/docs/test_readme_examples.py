@@ -38,7 +38,7 @@ def test_the_raw_http_example_runs_as_written() -> None:
     assert "import httpx2 as httpx" in block  # the SDK's own library: there whenever openai 3.x is
     with MockFilesServer(rate_limits=False) as server:
         exec(compile(block.replace("http://127.0.0.1:8000", server.url), "README.md", "exec"), {})
-        [entry] = server.requests
+        [entry] = server.requests()
         assert (entry["endpoint"], entry["filename"], entry["status"]) == ("files.create", "notes.txt", 200)
 
 

@@ -28,7 +28,7 @@ def test_the_documented_example_runs_as_written(mockfiles: MockFilesServer) -> N
     (block,) = blocks("python")
     namespace: dict[str, object] = {"server": mockfiles}
     exec(compile(block, str(DOC), "exec"), namespace)
-    endpoints = [e["endpoint"] for e in mockfiles.requests]
+    endpoints = [e["endpoint"] for e in mockfiles.requests()]
     assert {"vector_stores.create", "vector_stores.file_batches.create", "vector_stores.search", "files.delete"} <= set(
         endpoints
     )

@@ -49,7 +49,7 @@ def arrange(server: MockFilesServer, case: dict[str, Any]) -> str:
 
 
 def refusals(server: MockFilesServer) -> list[Any]:
-    return [e["status"] for e in server.requests_for("files.create")]
+    return [e["status"] for e in server.requests("files.create")]
 
 
 @pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())

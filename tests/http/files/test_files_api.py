@@ -139,7 +139,7 @@ def test_sdk_auto_pagination_walks_every_page(client: openai.OpenAI, mockfiles: 
     ids = [client.files.create(file=f"{i}".encode(), purpose="assistants").id for i in range(7)]
     seen = [f.id for f in client.files.list(limit=2)]
     assert seen == ids[::-1]
-    assert len(mockfiles.requests_for("files.list")) == 4  # 2+2+2+1
+    assert len(mockfiles.requests("files.list")) == 4  # 2+2+2+1
     assert [f.id for f in client.files.list(limit=3, order="asc")] == ids
 
 
@@ -181,4 +181,4 @@ def test_every_response_has_request_id_and_processing_ms(http: httpx.Client) -> 
 
 def test_sdk_exposes_the_request_id(client: openai.OpenAI, mockfiles: MockFilesServer) -> None:
     created = client.files.create(file=b"x", purpose="assistants")
-    assert created._request_id == mockfiles.requests[-1]["request_id"]
+    assert created._request_id == mockfiles.requests()[-1]["request_id"]

@@ -86,7 +86,7 @@ def test_wait_for_processing_polls_until_processed(mockfiles: MockFilesServer, c
     finally:
         timer.cancel()
     assert done.status == "processed"
-    assert len(mockfiles.requests_for("files.retrieve")) >= 2
+    assert len(mockfiles.requests("files.retrieve")) >= 2
 
 
 @pytest.mark.mockfiles(scenario={"processing": {"batch": {"delay": "10s"}}})

@@ -103,7 +103,7 @@ def test_client_disconnect_mid_upload_stores_nothing(mockfiles: MockFilesServer)
     raw_request(mockfiles, head, parts[: len(parts) // 2], close_early=True)
     time.sleep(0.2)
     assert stored(mockfiles) == 0
-    entry = mockfiles.requests[-1]
+    entry = mockfiles.requests()[-1]
     assert entry["endpoint"] == "files.create" and entry["status"] is None  # nobody left to answer
     r = httpx.get(mockfiles.base_url + "/files", headers={"Authorization": "Bearer k"})
     assert r.json()["data"] == []

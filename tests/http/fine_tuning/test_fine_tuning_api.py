@@ -262,9 +262,9 @@ def test_the_journal_a_fault_rule_and_a_retry_test(mockfiles: MockFilesServer, c
     training = upload(client, chat_file())
     job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=training)
     client.fine_tuning.jobs.list_events(job.id)
-    entries = mockfiles.requests_for("fine_tuning.jobs.create")
+    entries = mockfiles.requests("fine_tuning.jobs.create")
     assert entries[0]["fine_tuning_job_id"] == job.id and entries[0]["training_file"] == training
-    assert mockfiles.requests_for("fine_tuning.jobs.list_events")[0]["fine_tuning_job_id"] == job.id
+    assert mockfiles.requests("fine_tuning.jobs.list_events")[0]["fine_tuning_job_id"] == job.id
     mockfiles.use_scenario(
         {"faults": [{"match": {"endpoint": "fine_tuning.jobs.retrieve"}, "times": 1, "status": 503}]}
     )
@@ -276,7 +276,7 @@ def test_the_journal_a_fault_rule_and_a_retry_test(mockfiles: MockFilesServer, c
     retrying = mockfiles.client(max_retries=2, default_headers=test.headers)
     made = retrying.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=training)
     assert made.status == "validating_files"
-    assert [e["status"] for e in mockfiles.requests if e.get("retry_test") == test.id] == [503, 429, 200]
+    assert [e["status"] for e in mockfiles.requests() if e.get("retry_test") == test.id] == [503, 429, 200]
     assert test.completed
 
 

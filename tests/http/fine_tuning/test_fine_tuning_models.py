@@ -122,7 +122,7 @@ def test_a_deleted_fine_tuned_model_is_refused_from_then_on(mockfiles: MockFiles
         other.models.delete(model)
     deleted = client.models.delete(model)
     assert (deleted.id, deleted.object, deleted.deleted) == (model, "model", True)
-    assert mockfiles.requests_for("models.delete")[-1]["model"] == model
+    assert mockfiles.requests("models.delete")[-1]["model"] == model
     for name in (model, "gpt-4o-mini", "ft:gpt-4o-mini-2024-07-18:personal::nothere1"):
         with pytest.raises(openai.NotFoundError) as info:
             client.models.delete(name)

@@ -91,7 +91,7 @@ def test_files_crud_sync(mockfiles: MockFilesServer, way: str) -> None:
         assert client.files.delete(created.id).deleted
         with pytest.raises(openai.NotFoundError):
             client.files.retrieve(created.id)
-    assert [e["endpoint"] for e in mockfiles.requests] == [
+    assert [e["endpoint"] for e in mockfiles.requests()] == [
         "files.create",
         "files.retrieve",
         "files.list",
@@ -109,7 +109,7 @@ async def test_files_crud_async(mockfiles: MockFilesServer, way: str) -> None:
         assert [f.id async for f in await client.files.list()] == [created.id]
         assert (await client.files.content(created.id)).read() == b"hello"
         assert (await client.files.delete(created.id)).deleted
-    assert [e["status"] for e in mockfiles.requests] == [200] * 5
+    assert [e["status"] for e in mockfiles.requests()] == [200] * 5
 
 
 def test_the_fixtures_clients_use_a_socket_by_default(mockfiles: MockFilesServer) -> None:
@@ -159,7 +159,7 @@ def test_the_journal_has_the_same_entries(mockfiles: MockFilesServer) -> None:
             client.files.content(created.id).read()
             with pytest.raises(openai.NotFoundError):
                 client.files.delete("file-nope")
-        entries[way] = [shape(e) for e in mockfiles.requests]
+        entries[way] = [shape(e) for e in mockfiles.requests()]
     assert entries["socket"] == entries["in_process"]
     assert [e["status"] for e in entries["in_process"]] == [200, 503, 200, 200, 200, 404]
     assert {e["dialect"] for e in entries["in_process"]} == {"openai"}
@@ -172,7 +172,7 @@ def test_the_journal_has_the_same_entries(mockfiles: MockFilesServer) -> None:
 def test_rate_limits_paced_by_the_sdks_retries(mockfiles: MockFilesServer, way: str) -> None:
     with sdk(mockfiles, way, max_retries=5) as client:
         ids = {upload(client, b"%d" % i).id for i in range(5)}
-    statuses = [e["status"] for e in mockfiles.requests_for("files.create")]
+    statuses = [e["status"] for e in mockfiles.requests("files.create")]
     assert len(ids) == 5 and statuses.count(200) == 5 and 429 in statuses
 
 
@@ -183,8 +183,8 @@ def test_retry_after_ms_paces_the_sdk(mockfiles: MockFilesServer, way: str) -> N
     started = time.monotonic()
     sdk(mockfiles, way).files.list()
     assert time.monotonic() - started > 0.28
-    assert [e["status"] for e in mockfiles.requests] == [429, 200]
-    assert mockfiles.requests[0]["advice"]["retry-after-ms"] == "300"
+    assert [e["status"] for e in mockfiles.requests()] == [429, 200]
+    assert mockfiles.requests()[0]["advice"]["retry-after-ms"] == "300"
 
 
 # --- faults: the same exception either way ----------------------------------------------------------
@@ -204,7 +204,7 @@ def test_each_fault_gives_the_sockets_exception_sync(mockfiles: MockFilesServer,
     with pytest.raises(openai.APIConnectionError) as info:
         sdk(mockfiles, way, max_retries=1, timeout=0.3).files.retrieve(file_id)
     assert type(info.value) is error and cause(info.value) == wrapped
-    assert [e["action"] for e in mockfiles.requests_for("files.retrieve")] == [action, action]
+    assert [e["action"] for e in mockfiles.requests("files.retrieve")] == [action, action]
 
 
 @pytest.mark.parametrize("action", FAULTS)
@@ -216,7 +216,7 @@ async def test_each_fault_gives_the_sockets_exception_async(mockfiles: MockFiles
         with pytest.raises(openai.APIConnectionError) as info:
             await client.files.retrieve(file_id)
     assert type(info.value) is error and cause(info.value) == wrapped
-    assert [e["action"] for e in mockfiles.requests_for("files.retrieve")] == [action, action]
+    assert [e["action"] for e in mockfiles.requests("files.retrieve")] == [action, action]
 
 
 @pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.list"}, "action": "timeout", "hold": "300ms"}))
@@ -244,7 +244,7 @@ def test_reset_after_commit_makes_a_retrying_client_upload_twice(mockfiles: Mock
     with sdk(mockfiles, way) as client:
         upload(client, b"payload")
         assert len(list(client.files.list())) == 2
-    first = mockfiles.requests_for("files.create")[0]
+    first = mockfiles.requests("files.create")[0]
     assert (first["status"], first["action"], first["committed_status"]) == (None, "reset_after_commit", 200)
 
 
@@ -253,7 +253,7 @@ def test_a_delay_is_real_time_and_journaled(mockfiles: MockFilesServer, way: str
     started = time.monotonic()
     sdk(mockfiles, way).files.list()
     assert time.monotonic() - started >= 0.3
-    entry = mockfiles.requests[-1]
+    entry = mockfiles.requests()[-1]
     assert (entry["action"], entry["delay_ms"], entry["status"]) == ("delay", 300.0, 200)
 
 
@@ -388,7 +388,7 @@ def test_frozen_time_sync(mockfiles: MockFilesServer, way: str) -> None:
         created = upload(client)
         assert created.created_at == 1893456000  # the emulator's clock follows the test's
         client.files.list()  # the delay runs on the server's loop, on real time
-    assert mockfiles.requests[-1]["delay_ms"] == 200.0
+    assert mockfiles.requests()[-1]["delay_ms"] == 200.0
 
 
 @pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.list"}, "delay": "200ms"}))
@@ -404,7 +404,7 @@ async def test_async_clients_run_concurrently(mockfiles: MockFilesServer, way: s
     mockfiles.reset(rate_limits=False, scenario=rules({"match": {"endpoint": "files.list"}, "delay": "300ms"}))
     async with asdk(mockfiles, way) as client:
         await asyncio.gather(*(client.files.list() for _ in range(5)))
-    entries = mockfiles.requests
+    entries = mockfiles.requests()
     assert max(e["received_at"] for e in entries) < min(e["time"] for e in entries)  # all five held at once
 
 
@@ -427,7 +427,7 @@ def test_a_client_gone_during_a_delay_is_journaled(mockfiles: MockFilesServer, w
     with pytest.raises(openai.APITimeoutError):
         sdk(mockfiles, way, max_retries=0, timeout=0.2).files.list()
     time.sleep(0.8)  # the delay ends; the answer finds the client gone
-    entry = mockfiles.requests[-1]
+    entry = mockfiles.requests()[-1]
     assert (entry["status"], entry["action"], entry["unsent_status"]) == (None, "client_disconnected", 200)
 
 
@@ -492,7 +492,7 @@ async def test_an_early_refusal_reaches_the_async_sdk_as_its_status(mockfiles: M
         with pytest.raises(openai.AuthenticationError) as info:
             await client.files.create(file=("big.bin", b"\0" * 5_000_000), purpose="assistants")
     assert info.value.status_code == 401
-    assert [e["status"] for e in mockfiles.requests] == [401]
+    assert [e["status"] for e in mockfiles.requests()] == [401]
 
 
 @pytest.mark.mockfiles(scenario=rules({"match": {"endpoint": "files.list"}, "action": "timeout", "hold": "20s"}))
@@ -506,10 +506,10 @@ async def test_a_cancelled_async_request_leaves_the_server(mockfiles: MockFilesS
         durations: list[float] = []
         for _ in range(50):  # a request's duration stops growing once the server has let it go
             await asyncio.sleep(0.1)
-            durations.append(mockfiles.requests[-1]["duration_ms"])
+            durations.append(mockfiles.requests()[-1]["duration_ms"])
             if len(durations) > 1 and durations[-1] == durations[-2]:
                 break
-    assert durations[-1] == durations[-2] and mockfiles.requests[-1]["action"] == "timeout"
+    assert durations[-1] == durations[-2] and mockfiles.requests()[-1]["action"] == "timeout"
 
 
 def test_concurrent_threads_get_exactly_the_limit(mockfiles: MockFilesServer, way: str) -> None:
@@ -543,7 +543,7 @@ def test_the_dialects_by_path(mockfiles: MockFilesServer) -> None:
             missing = http.get("/api/v1/files/nope")
         answers[way] = [(r.status_code, sorted(r.json()), sorted(r.headers)) for r in (compatible, native, missing)]
     assert answers["socket"] == answers["in_process"]
-    assert [e["dialect"] for e in mockfiles.requests] == [
+    assert [e["dialect"] for e in mockfiles.requests()] == [
         "dashscope-compatible",
         "dashscope-native",
         "dashscope-native",

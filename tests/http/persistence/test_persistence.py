@@ -260,6 +260,36 @@ def test_batches_finish_after_a_restart_with_their_result_files(tmp_path: Path) 
         assert server.client().files.content(result).read() == output
 
 
+def test_a_batch_keeps_the_fates_validation_decided_across_a_restart(tmp_path: Path) -> None:
+    """Validation decides every line: the endpoint refuses lines 0 and 2 (no messages), rules
+    decide lines 1 and 3 (a 503, a fixed answer); the batch ends after a restart, and its files
+    say what was decided."""
+    rules = [
+        {"match": {"custom_id": "1"}, "status": 503},
+        {"match": {"custom_id": "3"}, "body": {"id": "chatcmpl-fixed"}},
+    ]
+    scenario = {"batches": {"timing": {"in_progress": "1h"}, "requests": rules}}
+    with MockFilesServer(rate_limits=False, data_dir=tmp_path, scenario=scenario) as server:
+        client = server.client()
+        source = client.files.create(file=("in.jsonl", batch_file(4)), purpose="batch")
+        batch = client.batches.create(input_file_id=source.id, endpoint="/v1/chat/completions", completion_window="24h")
+    with MockFilesServer(rate_limits=False, data_dir=tmp_path) as server:
+        server.advance(2 * 3600)
+        client = server.client()
+        done = client.batches.retrieve(batch.id)
+        assert done.status == "completed" and done.request_counts is not None
+        assert (done.request_counts.completed, done.request_counts.failed) == (1, 3)
+        assert done.output_file_id is not None and done.error_file_id is not None
+        output = [json.loads(line) for line in client.files.content(done.output_file_id).read().splitlines()]
+        errors = [json.loads(line) for line in client.files.content(done.error_file_id).read().splitlines()]
+    assert [(line["custom_id"], line["response"]["body"]) for line in output] == [("3", {"id": "chatcmpl-fixed"})]
+    assert [(line["custom_id"], line["response"]["status_code"]) for line in errors] == [
+        ("0", 400),
+        ("1", 503),
+        ("2", 400),
+    ]
+
+
 def test_reset_empties_the_directory(tmp_path: Path) -> None:
     with MockFilesServer(rate_limits=False, data_dir=tmp_path) as server:
         server.client().files.create(file=("a.bin", os.urandom(50_000)), purpose="assistants")

@@ -153,7 +153,7 @@ def test_a_small_upload_keeps_its_bytes_exactly(mockfiles: MockFilesServer, http
     r = http.post("/v1/files", content=body, headers={"Content-Type": "multipart/form-data; boundary=B"})
     assert r.status_code == 200, r.text
     assert http.get(f"/v1/files/{r.json()['id']}/content").content == content
-    entry = mockfiles.requests_for("files.create")[-1]
+    entry = mockfiles.requests("files.create")[-1]
     assert (entry["size"], entry["sha256"]) == (len(content), hashlib.sha256(content).hexdigest())
 
 
@@ -202,8 +202,8 @@ def test_aborted_uploads_leave_nothing_behind(mockfiles: MockFilesServer) -> Non
     assert after - before < 2 * (1 << 20), (
         f"{(after - before) / 2**20:.1f} MiB still held after 10 aborted 1 MiB uploads"
     )
-    statuses = [e["status"] for e in mockfiles.requests]
-    assert statuses == [None] * 11 and {e["action"] for e in mockfiles.requests} == {"client_disconnected"}
+    statuses = [e["status"] for e in mockfiles.requests()]
+    assert statuses == [None] * 11 and {e["action"] for e in mockfiles.requests()} == {"client_disconnected"}
 
 
 # --- admin protection and logs -----------------------------------------------------------------

@@ -49,7 +49,7 @@ def test_a_preflight_on_any_api_route_is_answered_and_not_journaled(mockfiles: M
     assert answer.headers["access-control-allow-methods"] == "GET, POST, DELETE"
     assert answer.headers["access-control-allow-headers"] == SDK_HEADERS  # Authorization included: named, not *
     assert answer.headers["access-control-max-age"] == "600"
-    assert mockfiles.requests == []  # not an API call: not journaled, no rate limit, no fault
+    assert mockfiles.requests() == []  # not an API call: not journaled, no rate limit, no fault
 
 
 @pytest.mark.mockfiles(rate_limits=True, scenario={"faults": [{"match": {"method": "OPTIONS"}, "status": 503}]})

@@ -44,7 +44,7 @@ def envelope(response: bytes) -> dict[str, object]:
 
 
 def last_entry(server: MockFilesServer) -> dict[str, object]:
-    return server.requests[-1]
+    return server.requests()[-1]
 
 
 # --- a head that never ends --------------------------------------------------------------------
@@ -84,7 +84,7 @@ def test_an_endless_header_is_refused_while_it_arrives_and_others_are_served(moc
     error = envelope(answer)
     assert error["type"] == "invalid_request_error" and "too large" in str(error["message"])
     assert peak < 16 * 1024 * 1024, f"{peak} bytes traced while the client sent {sent} bytes of header"
-    entry = [e for e in mockfiles.requests if e["status"] == 431][-1]
+    entry = [e for e in mockfiles.requests() if e["status"] == 431][-1]
     assert (entry["path"], entry["action"], entry["method"]) == ("/v1/files", "headers_too_large", "GET")
 
 
@@ -162,10 +162,10 @@ def test_a_head_that_stops_coming_is_answered_408(mockfiles: MockFilesServer) ->
 
 
 def test_a_silent_connection_is_closed_without_an_answer(mockfiles: MockFilesServer) -> None:
-    before = len(mockfiles.requests)
+    before = len(mockfiles.requests())
     with connect(mockfiles) as sock:
         assert read_all(sock) == b""
-    assert len(mockfiles.requests) == before  # nothing was asked: nothing is journaled
+    assert len(mockfiles.requests()) == before  # nothing was asked: nothing is journaled
 
 
 def test_a_kept_connection_is_not_cut_by_the_header_timeout(mockfiles: MockFilesServer) -> None:
@@ -223,8 +223,8 @@ def test_an_answer_whose_client_left_is_journaled_unsent(mockfiles: MockFilesSer
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(mockfiles.base_url + "/files", headers={"Authorization": "Bearer k"}, timeout=0.2)
     deadline = time.monotonic() + 5
-    while not mockfiles.requests_for("files.list") and time.monotonic() < deadline:
+    while not mockfiles.requests("files.list") and time.monotonic() < deadline:
         time.sleep(0.05)
-    entry = mockfiles.requests_for("files.list")[-1]
+    entry = mockfiles.requests("files.list")[-1]
     assert (entry["status"], entry["action"], entry["unsent_status"]) == (None, "client_disconnected", 200)
     assert entry["rule"] == "faults[0]"

@@ -137,7 +137,7 @@ def test_every_refusal_is_a_400_in_the_envelope(mockfiles: MockFilesServer, requ
     assert orjson.loads(body) == {
         "error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}
     }
-    entry = mockfiles.requests[-1]
+    entry = mockfiles.requests()[-1]
     assert (entry["status"], entry["action"], entry["error"]["message"]) == (400, "malformed_request", message)
     assert entry["request_id"] == headers["x-request-id"]
     with httpx.Client(base_url=mockfiles.base_url, headers={"Authorization": f"Bearer {KEY}"}) as http:
@@ -158,24 +158,24 @@ def test_dashscope_paths_get_their_dialects_envelope(mockfiles: MockFilesServer,
     _, body = exchange(mockfiles, request.replace(b" /v1/", b" /api/v1/", 1))
     native = orjson.loads(body)
     assert (native["code"], native["message"]) == ("InvalidParameter", message)
-    assert mockfiles.requests[-1]["path"].startswith("/api/v1/files")
+    assert mockfiles.requests()[-1]["path"].startswith("/api/v1/files")
 
 
 def test_the_journal_shows_the_request_line_as_sent(mockfiles: MockFilesServer) -> None:
     exchange(mockfiles, get(method=b"get"))
     exchange(mockfiles, get(target="/v1/files/é".encode()))
-    lowercase, non_ascii = mockfiles.requests[-2:]
+    lowercase, non_ascii = mockfiles.requests()[-2:]
     assert (lowercase["method"], lowercase["path"]) == ("get", "/v1/files")
     assert (non_ascii["method"], non_ascii["path"]) == ("GET", "/v1/files/Ã©")  # its bytes, as Latin-1
 
 
 def test_an_admin_path_is_answered_alike_and_not_journaled(mockfiles: MockFilesServer) -> None:
-    before = len(mockfiles.requests)
+    before = len(mockfiles.requests())
     head, body = exchange(mockfiles, b"GET /_mockfiles/health HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 ") and orjson.loads(body)["error"]["message"] == (
         "Invalid HTTP request: Invalid header value char."
     )
-    assert len(mockfiles.requests) == before
+    assert len(mockfiles.requests()) == before
 
 
 def test_curl_with_a_lowercase_method(mockfiles: MockFilesServer) -> None:
@@ -209,7 +209,7 @@ def test_a_bad_chunk_while_the_handler_reads_is_that_requests_400(mockfiles: Moc
         while chunk := sock.recv(65536):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
-    entries = mockfiles.requests_for("files.create")
+    entries = mockfiles.requests("files.create")
     assert len(entries) == 1 and (entries[0]["status"], entries[0]["action"]) == (400, "malformed_request")
     assert httpx.get(mockfiles.base_url + "/files", headers={"Authorization": f"Bearer {KEY}"}).json()["data"] == []
 

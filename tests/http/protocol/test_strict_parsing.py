@@ -203,7 +203,7 @@ def test_an_expectation_other_than_100_continue_is_417(mockfiles: MockFilesServe
         assert upload.status_code == 417
         assert http.get("/v1/files", headers={"Expect": "100-Continue"}).status_code == 200  # case does not matter
     assert stored(mockfiles) == 0
-    assert [e["status"] for e in mockfiles.requests] == [417, 417, 417, 200]
+    assert [e["status"] for e in mockfiles.requests()] == [417, 417, 417, 200]
 
 
 @needs_curl

@@ -50,7 +50,7 @@ def test_the_server_takes_a_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with MockFilesServer(scenario="flaky_uploads") as server:
         client = server.client()  # the SDK's own retries get past the two 503s
         assert client.files.create(file=b"x", purpose="assistants").status == "processed"
-        assert [e["status"] for e in server.requests_for("files.create")] == [503, 503, 200]
+        assert [e["status"] for e in server.requests("files.create")] == [503, 503, 200]
         server.use_scenario("rate_limit_storm")
         assert server.emulator.scenario.source.endswith("rate_limit_storm.yaml")
 
@@ -84,7 +84,7 @@ import pytest
 def test_retries(mockfiles):
     client = mockfiles.client()
     client.files.create(file=b"hi", purpose="assistants")
-    assert [e["status"] for e in mockfiles.requests_for("files.create")] == [503, 503, 200]
+    assert [e["status"] for e in mockfiles.requests("files.create")] == [503, 503, 200]
 """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")

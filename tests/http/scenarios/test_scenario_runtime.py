@@ -60,5 +60,5 @@ def test_reset_restores_the_start_up_scenario() -> None:
 def test_the_journal_is_bounded(mockfiles: MockFilesServer, client) -> None:
     for _ in range(5):
         client.files.list()
-    entries = mockfiles.requests
+    entries = mockfiles.requests()
     assert len(entries) == 3 and entries[-1]["seq"] == 5

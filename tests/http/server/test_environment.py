@@ -67,7 +67,7 @@ def test_app_code_reaches_the_emulator(mockfiles_env):
     file_id = app.upload_report("report.txt", b"quarterly numbers")
     assert app.report_names() == ["report.txt"]
     assert app.count_async() == 1
-    [entry] = mockfiles_env.requests_for("files.create")
+    [entry] = mockfiles_env.requests("files.create")
     assert entry["file_id"] == file_id and entry["account"] == mockfiles_env.account_id(mockfiles_env.api_key)
     assert mockfiles_env.client().files.content(file_id).read() == b"quarterly numbers"
 
@@ -77,16 +77,16 @@ def test_the_dashscope_sdk_too(mockfiles_env, tmp_path):
     document = tmp_path / "notes.txt"
     document.write_text("hello")
     file_id = app.upload_document(str(document))
-    assert [e["dialect"] for e in mockfiles_env.requests] == ["dashscope-native"]
+    assert [e["dialect"] for e in mockfiles_env.requests()] == ["dashscope-native"]
     assert app.report_names() == ["notes.txt"]  # the same account, seen through /v1
-    assert file_id == mockfiles_env.requests[0]["file_id"]
+    assert file_id == mockfiles_env.requests()[0]["file_id"]
 
 
 @pytest.mark.mockfiles(profile="dashscope")
 def test_a_dashscope_profile_points_the_openai_sdk_at_compatible_mode(mockfiles_env):
     assert os.environ["OPENAI_BASE_URL"].endswith("/compatible-mode/v1")
     app.upload_report("doc.txt", b"text", purpose="file-extract")
-    assert mockfiles_env.requests[0]["dialect"] == "dashscope-compatible"
+    assert mockfiles_env.requests()[0]["dialect"] == "dashscope-compatible"
 
 
 @pytest.mark.mockfiles(api_keys=["sk-configured"])
@@ -282,5 +282,5 @@ def test_node_app_code_with_the_shell_environment(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         answer = json.loads(done.stdout)
         assert answer["names"] == ["node.txt"]
-        assert server.requests_for("files.create")[0]["file_id"] == answer["id"]
-        assert server.requests[0]["key"] == "sk-m…test"
+        assert server.requests("files.create")[0]["file_id"] == answer["id"]
+        assert server.requests()[0]["key"] == "sk-m…test"

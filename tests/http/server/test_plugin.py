@@ -20,7 +20,7 @@ def test_fixture_gives_a_fresh_server(mockfiles):
 def test_state_does_not_leak_between_tests(mockfiles):
     client = mockfiles.client()
     assert list(client.files.list()) == []
-    assert mockfiles.requests[-1]["endpoint"] == "files.list"
+    assert mockfiles.requests()[-1]["endpoint"] == "files.list"
 
 
 def test_session_server_is_shared(mockfiles, mockfiles_server):

@@ -78,7 +78,7 @@ def test_upload_file_chunked_sync(
     assert upload.status == "completed" and upload.bytes == len(DATA) and upload.filename == "train.jsonl"
     assert upload.file is not None and upload.file.bytes == len(DATA) and upload.file.filename == "train.jsonl"
     assert client.files.content(upload.file.id).content == DATA  # byte for byte
-    parts = mockfiles.requests_for("uploads.parts.create")
+    parts = mockfiles.requests("uploads.parts.create")
     assert [p["status"] for p in parts] == [200] * 8
     assert [p["size"] for p in parts] == [PART] * 7 + [20_000]
     # sequential: each Part's request began after the one before was answered
@@ -106,7 +106,7 @@ async def test_upload_file_chunked_async(
         )
     assert upload.status == "completed" and upload.file is not None
     assert (await aclient.files.content(upload.file.id)).content == DATA
-    assert len(mockfiles.requests_for("uploads.parts.create")) == 8
+    assert len(mockfiles.requests("uploads.parts.create")) == 8
 
 
 @pytest.mark.mockfiles(rate_limits=None)  # the profile's: 3 uploads (Parts) per second per key
@@ -121,9 +121,9 @@ def test_upload_file_chunked_passes_the_rate_limit_with_the_sdks_default_retries
             part_size=PART,
         )
         assert upload.file is not None and client.files.content(upload.file.id).content == DATA
-    statuses = [e["status"] for e in mockfiles.requests_for("uploads.parts.create")]
+    statuses = [e["status"] for e in mockfiles.requests("uploads.parts.create")]
     assert statuses.count(200) == 8 and 429 in statuses  # limited, waited as told, and retried
-    limited = [e for e in mockfiles.requests_for("uploads.parts.create") if e["status"] == 429]
+    limited = [e for e in mockfiles.requests("uploads.parts.create") if e["status"] == 429]
     assert all(float(e["advice"]["retry-after"]) <= 1 for e in limited)
 
 
@@ -188,7 +188,7 @@ def test_complete_with_the_right_md5_and_a_wrong_one(client: openai.OpenAI, mock
     done = client.uploads.complete(upload_id=upload.id, part_ids=ids, md5=hashlib.md5(DATA).hexdigest().upper())
     assert done.status == "completed" and done.file is not None
     assert client.files.content(done.file.id).content == DATA
-    assert mockfiles.requests_for("uploads.complete")[-1]["file_id"] == done.file.id
+    assert mockfiles.requests("uploads.complete")[-1]["file_id"] == done.file.id
 
 
 def test_parts_are_assembled_in_the_order_complete_lists_them(client: openai.OpenAI) -> None:
@@ -369,7 +369,7 @@ def test_parts_count_toward_storage(client: openai.OpenAI, mockfiles: MockFilesS
         client.uploads.parts.create(upload_id=upload.id, data=b"b" * 600_000)
     error = error_of(info.value)
     assert (error["param"], error["code"]) == ("data", "storage_limit_exceeded")
-    entry = mockfiles.requests_for("uploads.parts.create")[-1]
+    entry = mockfiles.requests("uploads.parts.create")[-1]
     assert entry["status"] == 400 and entry["size"] is None  # its declared length was enough: refused unread
 
     def chunked() -> Iterator[bytes]:  # no Content-Length: refused as it streams, at the piece that crosses
@@ -386,7 +386,7 @@ def test_parts_count_toward_storage(client: openai.OpenAI, mockfiles: MockFilesS
         )
     assert r.status_code == 400
     assert (r.json()["error"]["param"], r.json()["error"]["code"]) == ("data", "storage_limit_exceeded")
-    assert mockfiles.requests_for("uploads.parts.create")[-1]["size"] is None
+    assert mockfiles.requests("uploads.parts.create")[-1]["size"] is None
     assert uploads_admin(mockfiles)[0]["parts"] == 1 and uploads_admin(mockfiles)[0]["held_bytes"] == 600_000
     client.uploads.cancel(upload_id=upload.id)
     assert client.files.create(file=("b.txt", b"y" * 900_000), purpose="assistants").bytes == 900_000
@@ -469,7 +469,7 @@ def test_a_streamed_part_is_refused_at_the_piece_that_crosses_64_mib(
     assert r.status_code == 413
     read = int(r.json()["error"]["message"].rsplit("(", 1)[1].split()[0])
     assert 64 * MiB < read < 65 * MiB  # refused at the piece that crossed the limit, not at the body's end
-    entry = mockfiles.requests_for("uploads.parts.create")[-1]
+    entry = mockfiles.requests("uploads.parts.create")[-1]
     assert entry["size"] is None and "part_id" not in entry
     assert uploads_admin(mockfiles)[0]["parts"] == 0
 
@@ -507,7 +507,7 @@ def test_the_journal(client: openai.OpenAI, mockfiles: MockFilesServer) -> None:
     part = client.uploads.parts.create(upload_id=upload.id, data=b"abcdef")
     done = client.uploads.complete(upload_id=upload.id, part_ids=[part.id])
     created, added, completed = (
-        mockfiles.requests_for(e)[0] for e in ("uploads.create", "uploads.parts.create", "uploads.complete")
+        mockfiles.requests(e)[0] for e in ("uploads.create", "uploads.parts.create", "uploads.complete")
     )
     assert created["upload_id"] == upload.id and created["bytes"] == 6 and created["purpose"] == "fine-tune"
     assert added["part_id"] == part.id and added["upload_id"] == upload.id and added["size"] == 6
@@ -530,7 +530,7 @@ def test_a_fault_rule_on_parts_and_the_sdk_retries(mockfiles: MockFilesServer) -
             part_size=PART,
         )
         assert upload.file is not None and client.files.content(upload.file.id).content == DATA
-    parts = mockfiles.requests_for("uploads.parts.create")
+    parts = mockfiles.requests("uploads.parts.create")
     assert [p["status"] for p in parts[:3]] == [503, 503, 200]
     assert parts[0]["rule"] == "faults[0]" and parts[0]["size"] == PART  # decided once the Part was read
 
@@ -560,7 +560,7 @@ def test_a_processing_rule_ends_the_completed_file_in_error(mockfiles: MockFiles
         mockfiles.advance(5)
         f = client.files.wait_for_processing(done.file.id, poll_interval=0.01)
         assert (f.status, f.status_details) == ("error", "line 3: invalid JSON")
-    entries = mockfiles.requests_for("uploads.complete")
+    entries = mockfiles.requests("uploads.complete")
     assert [(e["status"], e.get("rule"), e.get("action")) for e in entries] == [
         (200, None, None),
         (503, "faults[1]", "status 503"),  # the other rule on arrival, once; the SDK retries
@@ -653,7 +653,7 @@ def test_a_part_whose_answer_is_lost_is_retried_and_the_orphan_freed(mockfiles: 
             part_size=PART,
         )
         assert upload.file is not None and client.files.content(upload.file.id).content == DATA
-        parts = mockfiles.requests_for("uploads.parts.create")
+        parts = mockfiles.requests("uploads.parts.create")
         assert parts[0]["action"] == "reset_after_commit" and parts[0]["part_id"] is not None
         assert len(parts) == 9 and parts[1]["retry_count"] == 1
         # the orphan's 40,000 bytes are free again: 300,000 stored, room for 100,000 more
@@ -671,7 +671,7 @@ def test_a_fault_rule_matches_a_parts_upload_purpose(client: openai.OpenAI, mock
     with pytest.raises(openai.InternalServerError):
         client.uploads.parts.create(upload_id=batch.id, data=b"abc")
     assert uploads_admin(mockfiles)[1]["parts"] == 0
-    assert [e["rule"] for e in mockfiles.requests_for("uploads.parts.create")] == [None, "faults[0]"]
+    assert [e["rule"] for e in mockfiles.requests("uploads.parts.create")] == [None, "faults[0]"]
 
 
 @requires_node

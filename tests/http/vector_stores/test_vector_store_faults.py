@@ -24,7 +24,7 @@ def test_a_fault_rule_on_search_and_the_sdk_retries_it(mockfiles: MockFilesServe
         vs = client.vector_stores.create(name="flaky", file_ids=[upload(client, "cats.txt", CATS)])
         mockfiles.advance(1)
         assert [r.filename for r in client.vector_stores.search(vs.id, query="cat")] == ["cats.txt"]
-    searches = mockfiles.requests_for("vector_stores.search")
+    searches = mockfiles.requests("vector_stores.search")
     assert [e["status"] for e in searches] == [503, 503, 200]
     assert [e["rule"] for e in searches] == ["faults[0]", "faults[0]", None]
     assert {e["path"] for e in searches} == {f"/v1/vector_stores/{vs.id}/search"} and searches[2][
@@ -52,7 +52,7 @@ def test_retry_tests_script_vector_store_endpoints(mockfiles: MockFilesServer) -
         with pytest.raises(json.JSONDecodeError):  # a 200 that does not parse: the SDK does not retry it
             client.vector_stores.files.list(vs.id)
     assert test.completed
-    attaches = mockfiles.requests_for("vector_stores.files.create")
+    attaches = mockfiles.requests("vector_stores.files.create")
     assert [e["action"] for e in attaches] == ["reset_after_commit", None] and attaches[1]["retry_count"] == 1
 
 

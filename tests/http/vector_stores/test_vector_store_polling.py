@@ -24,7 +24,7 @@ WAIT = 30.0  # seconds a condition may take (a deadline, not a timing assertion)
 
 
 def polls(server: MockFilesServer, endpoint: str) -> int:
-    return len(server.requests_for(endpoint))
+    return len(server.requests(endpoint))
 
 
 def until(condition: Callable[[], bool], what: str) -> None:
@@ -72,7 +72,7 @@ def test_create_and_poll_loops_until_the_clock_is_advanced(mockfiles: MockFilesS
     )
     until(lambda: polls(mockfiles, "vector_stores.files.retrieve") >= 5, "five polls")
     assert call.thread.is_alive()  # still polling: the file is in progress for an hour of the clock
-    assert {e["status"] for e in mockfiles.requests_for("vector_stores.files.retrieve")} == {200}
+    assert {e["status"] for e in mockfiles.requests("vector_stores.files.retrieve")} == {200}
     mockfiles.advance(3600)
     assert call.join().status == "completed"
 

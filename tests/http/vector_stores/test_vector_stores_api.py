@@ -297,7 +297,7 @@ async def test_the_async_client(aclient: openai.AsyncOpenAI) -> None:
 def test_the_journal_names_the_store(mockfiles: MockFilesServer, client: openai.OpenAI) -> None:
     made = client.vector_stores.create(name="j")
     client.vector_stores.retrieve(made.id)
-    created, retrieved = mockfiles.requests_for(["vector_stores.create", "vector_stores.retrieve"])
+    created, retrieved = mockfiles.requests(["vector_stores.create", "vector_stores.retrieve"])
     assert created["vector_store_id"] == made.id and created["status"] == 200 and created["file_ids"] is None
     assert retrieved["vector_store_id"] == made.id and retrieved["endpoint"] == "vector_stores.retrieve"
 

@@ -7,7 +7,7 @@ import pytest
 from freezegun import freeze_time
 
 from mockfiles.core.errors import Conflict, NotFound
-from tests.support.batching import CHAT, KEY, World, chat_file, chat_line, typed
+from tests.support.batching import CHAT, KEY, World, chat_file, chat_line, shown, typed
 from tests.support.helpers import jsonl
 
 TIMED = {"batches": {"timing": {"validating": "1s", "in_progress": "10s", "finalizing": "2s", "cancelling": "5s"}}}
@@ -77,7 +77,7 @@ def test_an_invalid_input_fails_the_batch_with_its_errors() -> None:
     content = chat_file("1", "2") + b"{broken\n" + jsonl(chat_line("1"))
     file_id = world.upload(content)
     assert world.files.get(KEY, file_id).status(world.emulator.clock.now()) == "processed"  # the upload itself is fine
-    batch = world.batches.create(KEY, input_file_id=file_id, endpoint=CHAT, completion_window="24h")
+    batch = shown(world.batches.create(KEY, input_file_id=file_id, endpoint=CHAT, completion_window="24h"))
     assert world.get(batch["id"])["status"] == "validating"
     world.advance(1)
     failed = world.get(batch["id"])
@@ -144,13 +144,13 @@ def test_cancel_in_progress_keeps_finished_requests_and_cancels_the_rest() -> No
     world = World(TIMED)
     batch = world.create(chat_file("a", "b", "c", "d", "e"))  # done at 3, 5, 7, 9, 11 s
     world.advance(6)
-    cancelling = typed(world.batches.cancel(KEY, batch["id"]))
+    cancelling = typed(shown(world.batches.cancel(KEY, batch["id"])))
     t = batch["created_at"] + 6
     assert (cancelling["status"], cancelling["cancelling_at"], cancelling["cancelled_at"]) == ("cancelling", t, None)
     assert cancelling["request_counts"] == {"total": 5, "completed": 2, "failed": 0}
     world.advance(3)
     assert world.get(batch["id"])["request_counts"]["completed"] == 2  # nothing runs while cancelling
-    assert world.batches.cancel(KEY, batch["id"])["status"] == "cancelling"  # a retried cancel is fine
+    assert world.batches.cancel(KEY, batch["id"]).status == "cancelling"  # a retried cancel is fine
     world.advance(2)
     cancelled = world.get(batch["id"])
     assert (cancelled["status"], cancelled["cancelled_at"]) == ("cancelled", t + 5)
@@ -169,7 +169,7 @@ def test_cancel_while_validating_runs_nothing() -> None:
     world = World({"batches": {"timing": {"validating": "1m"}}})
     batch = world.create(chat_file("a", "b"))
     cancelled_at_once = world.batches.cancel(KEY, batch["id"])
-    assert cancelled_at_once["status"] == "cancelling"  # the cancel's answer, whatever the durations
+    assert cancelled_at_once.status == "cancelling"  # the cancel's answer, whatever the durations
     done = world.get(batch["id"])
     assert done["status"] == "cancelled" and done["in_progress_at"] is None
     assert done["request_counts"] == {"total": 0, "completed": 0, "failed": 0}

@@ -13,7 +13,7 @@ import pytest
 
 from mockfiles.core.errors import InvalidRequest, InvalidValue, NotFound, QuotaExceeded
 from mockfiles.files.service import Outcome
-from tests.support.batching import CHAT, KEY, World, chat_file, chat_line
+from tests.support.batching import CHAT, KEY, OPENAI, World, chat_file, chat_line
 from tests.support.helpers import WEB_FRAMEWORKS, imported_modules, jsonl
 
 # --- create ----------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def test_an_input_file_still_processing_or_in_error_is_refused() -> None:
     )
     world.advance(10)
     batch = world.batches.create(KEY, input_file_id=pending, endpoint=CHAT, completion_window="24h")
-    assert batch["status"] == "validating"
+    assert batch.status == "validating"
     content = chat_file("c")
     broken = world.files.create(
         KEY, purpose="batch", filename="c.jsonl", chunks=[content], size=len(content), outcome=Outcome("error")
@@ -205,7 +205,7 @@ def test_accounts_are_isolated() -> None:
     assert info.value.status == 404 and info.value.message == f"No batch found with id '{batch['id']}'."
     with pytest.raises(NotFound):
         world.batches.cancel("someone-else", batch["id"])
-    assert world.batches.page("someone-else").data == []
+    assert world.batches.page("someone-else").data == ()
 
 
 def test_listing_is_newest_first_with_after_limit_and_has_more() -> None:
@@ -217,14 +217,15 @@ def test_listing_is_newest_first_with_after_limit_and_has_more() -> None:
             world.advance(1)
     newest_first = made[::-1]
     first = world.batches.page(KEY)
-    assert [b["id"] for b in first.data] == newest_first[:20] and first.has_more
-    assert first.as_dict()["object"] == "list" and first.as_dict()["last_id"] == newest_first[19]
-    rest = world.batches.page(KEY, after=first.data[-1]["id"])
-    assert [b["id"] for b in rest.data] == newest_first[20:] and not rest.has_more
-    assert [b["id"] for b in world.batches.page(KEY, limit="2", after=newest_first[5]).data] == newest_first[6:8]
+    assert [b.id for b in first.data] == newest_first[:20] and first.has_more
+    assert OPENAI.batch_list_object(first)["object"] == "list"
+    assert OPENAI.batch_list_object(first)["last_id"] == newest_first[19]
+    rest = world.batches.page(KEY, after=first.data[-1].id)
+    assert [b.id for b in rest.data] == newest_first[20:] and not rest.has_more
+    assert [b.id for b in world.batches.page(KEY, limit="2", after=newest_first[5]).data] == newest_first[6:8]
     assert world.batches.page(KEY, limit=100).has_more is False
-    assert all(b["status"] == "completed" for b in first.data)
-    assert world.batches.page(KEY, after=newest_first[-1]).as_dict() == {
+    assert all(b.status == "completed" for b in first.data)
+    assert OPENAI.batch_list_object(world.batches.page(KEY, after=newest_first[-1])) == {
         "object": "list",
         "data": [],
         "first_id": None,
@@ -386,7 +387,7 @@ def test_a_50000_line_batch_validates_and_completes_in_bounded_memory() -> None:
         batch = world.batches.create(KEY, input_file_id=file_id, endpoint=CHAT, completion_window="24h")
         validating_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.reset_peak()
-        done = world.get(batch["id"])
+        done = world.get(batch.id)
         completing_peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -396,7 +397,7 @@ def test_a_50000_line_batch_validates_and_completes_in_bounded_memory() -> None:
     assert validating_peak < 16 * 2**20  # the custom_ids and the failing-line index, never the file
     assert completing_peak < output.size * 1.25  # the output once, never a second copy of it
     assert len(output.chunks) > 100 and max(map(len, output.chunks)) < 128 * 1024
-    assert world.batches.store.find(batch["id"]).plan.chunks == ()  # the input is let go
+    assert world.batches.store.find(batch.id).plan.chunks == ()  # the input is let go
 
 
 # --- the domain stays HTTP-free ------------------------------------------------------------------
@@ -417,3 +418,33 @@ def test_the_batches_domain_imports_no_web_framework(module: str) -> None:
     found = imported_modules(module)
     assert "threading" in found or "random" in found or "hashlib" in found  # the walk does read the modules
     assert found & WEB_FRAMEWORKS == set()
+
+
+def test_each_fate_is_decided_once_at_validation_and_kept_once_until_the_results_are_written() -> None:
+    """300 distinct refusals (the index of the bad message in each line) and a rule's failure on
+    200 lines: the rule's fate is one object, the refusals' 300; each line's number widens to fit
+    them; the results written from them are those the endpoint gives; then they are let go."""
+    lines = [
+        {
+            "custom_id": f"refused-{k}",
+            "method": "POST",
+            "url": CHAT,
+            "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}] * k + ["bad"]},
+        }
+        for k in range(300)
+    ] + [chat_line(f"rule-{k}") for k in range(200)]
+    rules = [{"match": {"custom_id": "rule-*"}, "status": 503}]
+    world = World({"batches": {"timing": {"in_progress": "1h"}, "requests": rules}})
+    batch = world.create(jsonl(*lines))
+    plan = world.batches.store.find(batch["id"]).plan  # type: ignore[union-attr]
+    assert len(plan.decided.fates) == 301 and plan.decided.which.typecode == "H"
+    assert list(plan.decided.at) == list(range(500)) and plan.failing is plan.decided.at
+    assert {plan.decided.which[i] for i in range(300, 500)} == {plan.decided.which[300]}
+    world.advance(3600)
+    done = world.get(batch["id"])
+    assert done["request_counts"] == {"total": 500, "completed": 0, "failed": 500}
+    errors = {line["custom_id"]: line["response"] for line in world.lines(done["error_file_id"])}
+    assert errors["refused-7"]["status_code"] == 400
+    assert errors["refused-7"]["body"]["error"]["message"] == "Invalid 'messages[7]': expected an object with a role."
+    assert {errors[f"rule-{k}"]["status_code"] for k in range(200)} == {503}
+    assert world.batches.store.find(batch["id"]).plan.decided.fates == ()  # type: ignore[union-attr]

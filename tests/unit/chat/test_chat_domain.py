@@ -13,6 +13,7 @@ import pytest
 
 from mockfiles.admission.ratelimit import TokenBudget
 from mockfiles.chat.models import Models, derived
+from mockfiles.chat.prompt import ModelRequest
 from mockfiles.chat.reading import QWEN_LONG, summary_of
 from mockfiles.chat.tools import ToolCall, ToolResult
 from mockfiles.core.errors import InvalidRequest, InvalidValue, NotFound
@@ -188,7 +189,7 @@ def test_the_responses_tools_seam() -> None:
         "input": "What do we know?",
         "tools": [{"type": "file_search", "vector_store_ids": ["vs_1"]}],
     }
-    asked = chat.ask("k", body, "openai", "responses.create")
+    asked = chat.ask("k", ModelRequest.parse(body), "openai", "responses.create")
     reply = chat.answer(chat.read(asked, b"id"), b"id", 0)
     shaped = objects.response(reply)
     assert [item["type"] for item in shaped["output"]] == ["file_search_call", "message"]
@@ -201,7 +202,7 @@ def test_the_responses_tools_seam() -> None:
     kinds = [e["type"] for e in objects.response_events(reply)]
     assert kinds[2:4] == ["response.output_item.added", "response.output_item.done"]  # the tool's call first
     with pytest.raises(InvalidValue):
-        chat.ask("k", {**body, "tools": [{"type": "file_search"}]}, "openai", "responses.create")
+        chat.ask("k", ModelRequest.parse({**body, "tools": [{"type": "file_search"}]}), "openai", "responses.create")
     with pytest.raises(InvalidValue) as raised:
-        chat.ask("k", {**body, "tools": [{"type": "web_search"}]}, "openai", "responses.create")
+        chat.ask("k", ModelRequest.parse({**body, "tools": [{"type": "web_search"}]}), "openai", "responses.create")
     assert raised.value.message == "Invalid value: 'web_search'. Supported values are: 'function' and 'file_search'."

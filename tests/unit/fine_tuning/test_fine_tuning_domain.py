@@ -10,10 +10,12 @@ import json
 import freezegun
 import pytest
 
+from mockfiles.chat.models import model_object
 from mockfiles.emulator import Emulator, Settings
 from mockfiles.fine_tuning.events import decode_event_id, event_id
 from mockfiles.fine_tuning.method import default_epochs, parse_method
 from mockfiles.fine_tuning.metrics import csv_rows, step_message
+from mockfiles.fine_tuning.params import CreateJob
 from mockfiles.fine_tuning.timeline import Timeline
 from mockfiles.scenarios.fine_tuning import Timing
 from tests.support.fine_tuning import chat_file
@@ -75,7 +77,7 @@ def test_events_of_a_long_job_are_made_by_position() -> None:
     content *= 2000
     stored = emulator.files.create("k", purpose="fine-tune", filename="t.jsonl", chunks=[content], size=len(content))
     body = {"model": "gpt-4o-mini", "training_file": stored.id, "hyperparameters": {"batch_size": 1, "n_epochs": 50}}
-    job = emulator.fine_tuning.create("k", body)
+    job = emulator.fine_tuning.create("k", CreateJob.parse(body))
     emulator.clock.advance(1800)  # half the training: 50,000 of 100,000 steps
     page = emulator.fine_tuning.events("k", job["id"], limit=3)
     assert [e["message"].split(":")[0] for e in page["data"]] == [
@@ -135,12 +137,12 @@ def test_the_account_knows_its_fine_tuned_models_until_one_is_deleted() -> None:
     service = emulator.fine_tuning
     content = chat_file(10)
     stored = emulator.files.create("k", purpose="fine-tune", filename="t.jsonl", chunks=[content], size=len(content))
-    job = service.create("k", {"model": "gpt-4o-mini", "training_file": stored.id, "suffix": "s"})
+    job = service.create("k", CreateJob.parse({"model": "gpt-4o-mini", "training_file": stored.id, "suffix": "s"}))
     name = service.get("k", job["id"])["fine_tuned_model"]
     models = service.models("k")
     assert [m.checkpoint_step for m in models] == [*range(10, 100, 10), None] and models[-1].id == name
     assert service.model("k", name) == models[-1] and service.model("other", name) is None
-    assert models[-1].as_model() == {
+    assert model_object(emulator.models.find("k", name, "openai")) == {  # as GET /v1/models shows it
         "id": name,
         "object": "model",
         "created": job["created_at"],
@@ -157,7 +159,7 @@ def test_the_results_file_is_written_once_the_job_succeeds() -> None:
     emulator = Emulator(Settings(scenario={"fine_tuning": {"timing": {"running": "10s"}}}))
     content = chat_file(10)
     stored = emulator.files.create("k", purpose="fine-tune", filename="t.jsonl", chunks=[content], size=len(content))
-    job = emulator.fine_tuning.create("k", {"model": "gpt-4o-mini", "training_file": stored.id})
+    job = emulator.fine_tuning.create("k", CreateJob.parse({"model": "gpt-4o-mini", "training_file": stored.id}))
     assert [f.purpose for f in emulator.files.all_files()] == ["fine-tune"]
     emulator.clock.advance(10)
     assert emulator.scheduler.settle(timeout=30)  # the scheduler stores it (a request of "k" would wait for it)
@@ -172,7 +174,7 @@ def test_a_job_of_more_than_250000_steps_fails_in_validating_files() -> None:
     content = (line.encode() + b"\n") * 5001
     stored = emulator.files.create("k", purpose="fine-tune", filename="t.jsonl", chunks=[content], size=len(content))
     body = {"model": "gpt-4o-mini", "training_file": stored.id, "hyperparameters": {"batch_size": 1, "n_epochs": 50}}
-    job = emulator.fine_tuning.get("k", emulator.fine_tuning.create("k", body)["id"])
+    job = emulator.fine_tuning.get("k", emulator.fine_tuning.create("k", CreateJob.parse(body))["id"])
     assert job["status"] == "failed" and job["error"] == {
         "code": "too_many_steps",
         "message": "This job would train for 250,050 steps; mockfiles trains at most 250,000 steps per job (its "
@@ -180,4 +182,7 @@ def test_a_job_of_more_than_250000_steps_fails_in_validating_files() -> None:
         "param": None,
     }
     body["hyperparameters"] = {"batch_size": 2, "n_epochs": 50}
-    assert emulator.fine_tuning.get("k", emulator.fine_tuning.create("k", body)["id"])["status"] == "succeeded"
+    assert (
+        emulator.fine_tuning.get("k", emulator.fine_tuning.create("k", CreateJob.parse(body))["id"])["status"]
+        == "succeeded"
+    )

@@ -27,7 +27,7 @@ from mockfiles.core.profiles import MiB, Profile, dashscope_profile, openai_prof
 from mockfiles.emulator import Emulator
 from mockfiles.files.service import Files, Outcome
 from mockfiles.files.store import FileStore
-from mockfiles.uploads.requests import CompleteRequest, CreateRequest, parse_complete, parse_create
+from mockfiles.uploads.requests import CompleteRequest, CreateRequest
 from mockfiles.uploads.service import Part, Upload, Uploads, md5_of
 from mockfiles.web.dialects.openai import OpenAIDialect
 from tests.support.helpers import WEB_FRAMEWORKS, imported_modules
@@ -51,7 +51,7 @@ def small(*, max_bytes: int = 8 * GiB, max_part_bytes: int = 64 * MiB, storage: 
 
 def create(uploads: Uploads, size: int = 10, account: str = "k", **fields: object) -> Upload:
     body: dict[str, object] = {"bytes": size, "filename": "data.bin", "mime_type": "text/plain", "purpose": "user_data"}
-    return uploads.create(account, parse_create({**body, **fields}))
+    return uploads.create(account, CreateRequest.parse({**body, **fields}))
 
 
 def add(uploads: Uploads, upload: Upload, data: bytes, account: str = "k", chunk: int = 3) -> Part:
@@ -73,10 +73,12 @@ def used(uploads: Uploads, account: str = "k") -> int:
 
 def test_create_request_fields() -> None:
     body = {"bytes": 5, "filename": "a.pdf", "mime_type": "pdf", "purpose": "assistants"}
-    assert parse_create(body) == CreateRequest(5, "a.pdf", "pdf", "assistants", None)  # the SDK's own example MIME
+    assert CreateRequest.parse(body) == CreateRequest(
+        5, "a.pdf", "pdf", "assistants", None
+    )  # the SDK's own example MIME
     expiring = {**body, "expires_after": {"anchor": "created_at", "seconds": 7200}}
-    assert parse_create(expiring).expires_after == 7200
-    assert parse_create({**body, "expires_after": None}).expires_after is None
+    assert CreateRequest.parse(expiring).expires_after == 7200
+    assert CreateRequest.parse({**body, "expires_after": None}).expires_after is None
 
 
 @pytest.mark.parametrize(
@@ -209,16 +211,16 @@ def test_create_request_fields() -> None:
 )
 def test_create_request_refusals(body: object, param: str | None, code: str, words: str) -> None:
     with pytest.raises(InvalidRequest) as info:
-        parse_create(body)
+        CreateRequest.parse(body)
     assert (info.value.status, info.value.param, info.value.code) == (400, param, code)
     assert words in info.value.message
 
 
 def test_complete_request_fields() -> None:
-    assert parse_complete({"part_ids": ["part_b", "part_a"]}) == CompleteRequest(("part_b", "part_a"), None)
+    assert CompleteRequest.parse({"part_ids": ["part_b", "part_a"]}) == CompleteRequest(("part_b", "part_a"), None)
     upper = "D41D8CD98F00B204E9800998ECF8427E"
-    assert parse_complete({"part_ids": [], "md5": upper}).md5 == upper.lower()
-    assert parse_complete({"part_ids": [], "md5": None}).md5 is None
+    assert CompleteRequest.parse({"part_ids": [], "md5": upper}).md5 == upper.lower()
+    assert CompleteRequest.parse({"part_ids": [], "md5": None}).md5 is None
 
 
 @pytest.mark.parametrize(
@@ -237,7 +239,7 @@ def test_complete_request_fields() -> None:
 )
 def test_complete_request_refusals(body: object, param: str | None, code: str) -> None:
     with pytest.raises(InvalidRequest) as info:
-        parse_complete(body)
+        CompleteRequest.parse(body)
     assert (info.value.param, info.value.code) == (param, code)
 
 
@@ -490,7 +492,7 @@ def test_complete_assembles_parts_in_the_listed_order_into_a_file() -> None:
     upload = create(uploads, 11, filename="notes.txt", purpose="assistants")
     first, second, third = add(uploads, upload, b"lo "), add(uploads, upload, b"hel"), add(uploads, upload, b"world")
     md5 = hashlib.md5(b"hello world").hexdigest().upper()
-    done = complete(uploads, upload, second, first, third, md5=parse_complete({"part_ids": [], "md5": md5}).md5)
+    done = complete(uploads, upload, second, first, third, md5=CompleteRequest.parse({"part_ids": [], "md5": md5}).md5)
     f = uploads.file_of(done)
     assert done is upload and done.status(uploads.files.clock.now()) == "completed" and f is not None
     assert f.content() == b"hello world" and (f.filename, f.purpose, f.size) == ("notes.txt", "assistants", 11)

@@ -23,7 +23,8 @@ from mockfiles.vector_stores.attributes import parse_filter
 from mockfiles.vector_stores.chunks import Chunking, spans
 from mockfiles.vector_stores.index import SearchIndex, row_id
 from mockfiles.vector_stores.params import Paging, page_of
-from mockfiles.vector_stores.query import parse_search
+from mockfiles.vector_stores.query import Search
+from mockfiles.vector_stores.requests import CreateStore
 from mockfiles.vector_stores.search import Searching
 from mockfiles.vector_stores.store_files import StoreFiles
 from mockfiles.vector_stores.text import Unreadable, extract
@@ -163,9 +164,9 @@ def test_bm25_as_the_index_computes_it() -> None:
 
 
 def test_query_words_and_stopwords() -> None:
-    search = parse_search({"query": "What IS the Return-Policy, for items_bought?", "rewrite_query": True})
+    search = Search.parse({"query": "What IS the Return-Policy, for items_bought?", "rewrite_query": True})
     assert search.terms == ("return", "policy", "items", "bought") and search.queries == ("return policy items bought",)
-    only_stopwords = parse_search({"query": "Who is it?"})
+    only_stopwords = Search.parse({"query": "Who is it?"})
     assert only_stopwords.terms == ("who", "is", "it") and only_stopwords.queries == ("Who is it?",)
 
 
@@ -251,9 +252,9 @@ def test_the_cascade_and_the_reset_through_the_domain() -> None:
     files, service = emulator.files, emulator.vector_stores
     cats = files.create(KEY, purpose="assistants", filename="cats.txt", chunks=[CATS], size=len(CATS))
     dogs = files.create(KEY, purpose="user_data", filename="dogs.md", chunks=[DOGS], size=len(DOGS))
-    store = service.create(KEY, {"name": "domain", "file_ids": [cats.id, dogs.id]})
+    store = service.create(KEY, CreateStore.parse({"name": "domain", "file_ids": [cats.id, dogs.id]}))
     assert store["id"] == "vs_" + store["id"][3:] and store["file_counts"]["completed"] == 2
-    hits = Searching(service).search(KEY, [store["id"]], parse_search({"query": "cat purrs"}))
+    hits = Searching(service).search(KEY, [store["id"]], Search.parse({"query": "cat purrs"}))
     assert [h.file.file_id for h in hits] == [cats.id]
     files.delete(KEY, cats.id)
     assert service.retrieve(KEY, store["id"])["file_counts"]["total"] == 1
@@ -264,7 +265,7 @@ def test_the_cascade_and_the_reset_through_the_domain() -> None:
         for f in (cats, dogs)
     ]
     assert [f.id for f in again] == [cats.id, dogs.id]  # ids come from the seed, stores' too
-    assert same.vector_stores.create(KEY, {"file_ids": [again[0].id]})["id"] == store["id"]
+    assert same.vector_stores.create(KEY, CreateStore.parse({"file_ids": [again[0].id]}))["id"] == store["id"]
     index = service.index
     emulator.reset()
     assert index.closed and emulator.vector_stores is not service and len(emulator.vector_stores) == 0

@@ -13,6 +13,7 @@ from openai.types.responses.response_output_text import AnnotationFileCitation
 from mockfiles.core.errors import MockFilesError
 from mockfiles.emulator import Emulator, Settings
 from mockfiles.vector_stores.file_search import check_tool, run_tool
+from mockfiles.vector_stores.requests import CreateStore
 from tests.support.vectoring import BIRDS, CATS, DOGS, strictly
 
 KEY = "sk-tool"
@@ -24,7 +25,7 @@ def world() -> tuple[Emulator, str, dict[str, str]]:
         name: emulator.files.create(KEY, purpose="assistants", filename=name, chunks=[text], size=len(text)).id
         for name, text in (("cats.txt", CATS), ("dogs.md", DOGS), ("birds.txt", BIRDS))
     }
-    store = emulator.vector_stores.create(KEY, {"name": "pets", "file_ids": list(made.values())})
+    store = emulator.vector_stores.create(KEY, CreateStore.parse({"name": "pets", "file_ids": list(made.values())}))
     return emulator, store["id"], made
 
 
@@ -49,7 +50,9 @@ def test_the_call_its_results_and_citations() -> None:
 
 def test_filters_and_several_stores() -> None:
     emulator, store, made = world()
-    other = emulator.vector_stores.create(KEY, {"name": "more", "file_ids": [made["cats.txt"]]})["id"]
+    other = emulator.vector_stores.create(KEY, CreateStore.parse({"name": "more", "file_ids": [made["cats.txt"]]}))[
+        "id"
+    ]
     tool = {
         "type": "file_search",
         "vector_store_ids": [store, other],
