@@ -192,6 +192,11 @@ class Channel:
             if not self._ended:
                 self._post((DONE, error))
             self._end()
+            self._post = _told  # nothing more to tell: the caller is let go (no cycle left for the GC)
+
+
+def _told(event: Event) -> None:
+    """A channel's ``post`` once its request has ended."""
 
 
 def connection_of(send: Send) -> Connection:

@@ -87,3 +87,28 @@ def test_a_timed_out_request_ends_on_its_own_while_the_caller_goes_on(mockfiles:
     time.sleep(0.8)
     actions = {e["endpoint"]: e["action"] for e in mockfiles.requests()}
     assert actions == {"files.list": "client_disconnected", "files.create": None}
+
+
+@pytest.mark.mockfiles(rate_limits=False)
+def test_an_ended_request_leaves_nothing_for_the_garbage_collector(mockfiles: MockFilesServer) -> None:
+    """An in-process request's objects are freed as soon as it ends (no reference cycle between the
+    caller and the channel): a suite of many tests does not feed Python's cycle collector."""
+    import gc
+
+    client = mockfiles.client(in_process=True, max_retries=0)
+    file_id = client.files.create(file=("a.jsonl", b'{"a": 1}\n'), purpose="batch").id
+    for _ in range(3):  # warm: the SDK's own first-use objects
+        client.files.retrieve(file_id)
+        client.files.content(file_id).read()
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(20):
+            client.files.retrieve(file_id)
+            client.files.content(file_id).read()
+        gc.collect()
+        ours = [o for o in gc.garbage if type(o).__module__.startswith("mockfiles")]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert ours == []
