@@ -9,13 +9,16 @@ handed out again:
 
 - it was closed (``with server.client() as client:`` closes it at the end of the block);
 - its settings were changed since (``client.api_key = ...``, ``max_retries``, ``timeout``,
-  ``base_url``, its default headers or query): what it was made with is checked on each hand-out;
+  ``webhook_secret``, any other public attribute the SDK gives it, ``base_url``, its default
+  headers or query, its HTTP client's headers): what it was made with is checked on each hand-out;
 - the server was stopped since (its in-process requests go to the server of that run);
 - an async client over a socket is handed out again only within the event loop it was first handed
   out in: its connections belong to that loop (asyncio's transports cannot be used from another
   one, as pytest-asyncio's loop per test would), so another loop gets its own client, and outside
-  a running loop ``async_client()`` always makes one. In process there are no connections: an
-  async client serves every loop.
+  a running loop ``async_client()`` always makes one. The client kept for a loop is closed when
+  that loop shuts down its asynchronous generators (``asyncio.run`` and pytest-asyncio do, before
+  they close it): its connections end on their own loop, with no socket left for the garbage
+  collector to find open. In process there are no connections: an async client serves every loop.
 
 ``fresh=True`` makes a new client every time, kept by no one but the caller. At most ``KEPT``
 clients are kept per server (the least recently handed out go first).
@@ -32,9 +35,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
-from functools import cache
+from collections.abc import AsyncGenerator, Callable, Hashable, Mapping
+from functools import cache, cached_property
 from types import ModuleType
 from typing import Any
 
@@ -72,13 +76,48 @@ def frozen(value: object) -> Hashable:
 
 
 def settings(client: Any) -> tuple[object, ...]:
-    """What a client was made with, as a test could change it afterwards."""
-    values = [getattr(client, name, None) for name in SETTINGS]
-    values.append(str(client.base_url))
-    values.append(dict(getattr(client, "_custom_headers", None) or {}))
-    values.append(dict(getattr(client, "_custom_query", None) or {}))
-    values.append(getattr(client, "_client", None))
-    return tuple(values)
+    """What a client was made with, as a test could change it afterwards: every public attribute
+    the SDK gives it (its key, organization, retries, timeout, webhook secret, ...), its URL, its
+    default headers and query, its HTTP client and that client's headers."""
+    cls = type(client)
+    public = sorted(
+        (name, value)
+        for name, value in vars(client).items()
+        if not name.startswith("_") and not isinstance(getattr(cls, name, None), cached_property)  # not its resources
+    )
+    http = getattr(client, "_client", None)
+    http_headers = getattr(http, "headers", None)
+    return (
+        [getattr(client, name, None) for name in SETTINGS],
+        public,
+        str(client.base_url),
+        dict(getattr(client, "_custom_headers", None) or {}),
+        dict(getattr(client, "_custom_query", None) or {}),
+        http,
+        list(http_headers.multi_items()) if http_headers is not None else None,
+    )
+
+
+class LoopClients:
+    """The async clients over a socket handed out in one event loop: closed there when the loop
+    shuts down its asynchronous generators (``asyncio.run`` and pytest-asyncio do before they
+    close it), by an asynchronous generator started in it (the loop holds it weakly: this keeps it)."""
+
+    def __init__(self) -> None:
+        self.clients: list[Any] = []
+        self.watcher = self._closing()
+        step = self.watcher.__anext__()  # the running loop's hooks now know it
+        try:
+            step.send(None)  # up to its ``yield``, which awaits nothing
+        except StopIteration:
+            pass
+
+    async def _closing(self) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            for client in self.clients:
+                await client.close()
 
 
 class Kept:
@@ -110,6 +149,7 @@ class Clients:
     def __init__(self) -> None:
         self._kept: OrderedDict[Hashable, Kept] = OrderedDict()
         self._lock = threading.Lock()
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopClients] = weakref.WeakKeyDictionary()
 
     def get(
         self,
@@ -137,6 +177,10 @@ class Clients:
         if asynchronous and not in_process and loop is None:
             return client  # which loop will use it is not known: it cannot be handed out again
         with self._lock:
+            if loop is not None:  # its connections end with the loop
+                if loop not in self._loops:
+                    self._loops[loop] = LoopClients()
+                self._loops[loop].clients.append(client)
             self._kept[key] = Kept(client, loop, options)
             self._kept.move_to_end(key)
             while len(self._kept) > KEPT:

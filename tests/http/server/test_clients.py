@@ -60,10 +60,15 @@ def test_a_client_changed_since_is_not_handed_out_again(server: MockFilesServer)
     again = server.client(api_key="sk-right")
     assert again is not client
     assert list(again.files.list()) == []
-    for change in ("max_retries", "timeout"):
+    for change in ("max_retries", "timeout", "webhook_secret", "admin_api_key", "websocket_base_url"):
         client = server.client(api_key="sk-right")
         setattr(client, change, 1)
-        assert server.client(api_key="sk-right") is not client
+        replaced = server.client(api_key="sk-right")
+        assert replaced is not client and getattr(replaced, change) != 1, change
+    client = server.client(api_key="sk-right")
+    client._client.headers["X-Tenant"] = "a"  # the HTTP client's own headers: sent with every request
+    replaced = server.client(api_key="sk-right")
+    assert replaced is not client and "x-tenant" not in replaced._client.headers
 
 
 def test_the_servers_key_and_connection_are_part_of_the_options(server: MockFilesServer) -> None:
@@ -116,6 +121,28 @@ def test_an_async_client_over_a_socket_is_kept_within_its_loop(server: MockFiles
     assert second is not first and count == 2  # its connections are its loop's: no "Event loop is closed"
     outside = server.async_client(max_retries=0)
     assert server.async_client(max_retries=0) is not outside  # no loop to keep it for
+
+
+def test_an_async_client_over_a_socket_is_closed_when_its_loop_ends(server: MockFilesServer) -> None:
+    """Its connections end on their own loop when the loop shuts down (asyncio.run, pytest-asyncio):
+    no socket is left open for the garbage collector (a ResourceWarning, an error under
+    ``filterwarnings = error``), though the test never closed the client."""
+    import gc
+    import warnings
+
+    async def use() -> openai.AsyncOpenAI:
+        client = server.async_client(max_retries=0)
+        await upload_and_list(client)
+        client.max_retries = 1  # changed: the next call makes another, which is closed too
+        await upload_and_list(server.async_client(max_retries=0))
+        return client
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = asyncio.run(use())
+        gc.collect()
+    assert first.is_closed()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_an_async_client_in_process_serves_every_loop(server: MockFilesServer) -> None:
