@@ -73,6 +73,33 @@ FIXTURE_TEST = """
 def test_{i}(mockfiles):
     pass
 """
+FLOOR_CONFTEST = """
+import importlib
+
+import openai
+import pytest
+
+from mockfiles.clients import library_of
+
+FILE = (b'{"id":"file-abc","object":"file","bytes":95,"created_at":1,"filename":"data.jsonl",'
+        b'"purpose":"batch","status":"processed","expires_at":null,"status_details":null}')
+HTTP = importlib.import_module(library_of(openai.DefaultHttpxClient))
+CLIENT = openai.OpenAI(
+    base_url="http://sdk.floor/v1", api_key="k", max_retries=0,
+    http_client=openai.DefaultHttpxClient(transport=HTTP.MockTransport(
+        lambda request: HTTP.Response(200, content=FILE, headers={"content-type": "application/json"}))),
+)
+
+
+@pytest.fixture
+def floor():
+    return CLIENT
+"""
+FLOOR_TEST = """
+def test_{i}(floor):
+    created = floor.files.create(file=("data.jsonl", BODY), purpose="batch")
+    assert floor.files.retrieve(created.id).id == created.id
+"""
 IN_PROCESS_CONFTEST = """
 import pytest
 
@@ -100,6 +127,7 @@ SUITES = [
     Suite("socket async", ASYNC_TEST),
     Suite("in-process sync", SYNC_TEST, IN_PROCESS_CONFTEST),
     Suite("in-process async", ASYNC_TEST, IN_PROCESS_CONFTEST),
+    Suite("SDK floor sync", FLOOR_TEST, FLOOR_CONFTEST, mockfiles=False),  # canned answers, a fixture: the SDK alone
     Suite("openai-responses sync", PEER_SYNC_TEST, imports="import openai, openai_responses", mockfiles=False,
           peer_only=True),
     Suite("openai-responses async", PEER_ASYNC_TEST, imports="import openai, openai_responses", mockfiles=False,
