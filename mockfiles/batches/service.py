@@ -194,7 +194,7 @@ class Batches:
         """Every account's batches, oldest first: for the control routes."""
         with self.files.lock:
             now = self.files.now()
-            return [view_of(batch, now) for batch in self.store.all_batches()]
+            return [view_of(batch, now) for batch in self.store.everyone()]
 
     def schedule(self, batch: StoredBatch) -> None:
         """The writing of the batch's results, due at its end (call with the lock held; a data

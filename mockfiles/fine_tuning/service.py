@@ -40,7 +40,7 @@ from mockfiles.fine_tuning.params import (
     file_use,
     page_limit,
 )
-from mockfiles.fine_tuning.store import JobStore, MetadataFilter
+from mockfiles.fine_tuning.store import JobStore, MetadataFilter, selected
 from mockfiles.fine_tuning.timeline import Timeline
 from mockfiles.scenarios.fine_tuning import FineTuningSettings, JobFacts
 
@@ -179,7 +179,8 @@ class FineTuning:
         count = page_limit(limit, JOBS_LIMIT)
         with self.files.lock:
             now = self.files.now()
-            found, has_more = self.store.page(account, limit=count, after=after, metadata=metadata)
+            keep = None if metadata is None else functools.partial(selected, metadata=metadata)
+            found, has_more = self.store.page(account, limit=count, after=after, keep=keep)
             return {"object": "list", "data": [job.snapshot_at(now) for job in found], "has_more": has_more}
 
     def events(
@@ -228,13 +229,13 @@ class FineTuning:
                     job.snapshot_at(now)
                     | {"steps": {"done": job.timeline.steps_done(now), "total": job.timeline.steps}},
                 )
-                for job in self.store.all_jobs()
+                for job in self.store.everyone()
             ]
 
     def event_log(self, job_id: str, limit: int = 200) -> tuple[str, dict[str, Any]]:
         """Any account's job's newest events (the account, the list): for the control routes."""
         with self.files.lock:
-            job = self.store.get_any(job_id)
+            job = self.store.find(job_id)
             if job is None:
                 raise NotFound("fine_tune_not_found", job_id=job_id)
         return job.account, self.events(job.account, job_id, limit=limit)
@@ -292,7 +293,7 @@ class FineTuning:
         the scheduler. An entry that a pause, resume or cancel replaced does nothing."""
         yield  # its turn: the file is built already, storing it is quick
         with self.files.lock:
-            job = self.store.get_any(job_id)
+            job = self.store.find(job_id)
             if job is None or job.written or job.timeline.final() != ("succeeded", at) or job.results is None:
                 return
             made = self.files.add_generated(
@@ -322,7 +323,7 @@ class FineTuning:
         """Every account's fine-tuned models (the account, the model): for the control routes."""
         with self.files.lock:
             now = self.files.now()
-            return [(job.account, model) for job in self.store.all_jobs() for model in job.models(now)]
+            return [(job.account, model) for job in self.store.everyone() for model in job.models(now)]
 
     def model(self, account: str, name: str) -> FineTunedModel | None:
         """The fine-tuned model ``name`` if ``account`` has it now (None otherwise)."""

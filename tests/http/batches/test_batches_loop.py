@@ -143,7 +143,7 @@ def test_a_small_batch_of_another_account_is_written_while_a_big_one_is_built() 
             account, purpose="batch", filename="in.jsonl", chunks=[content], size=len(content)
         )
         emulator.batches.create(account, input_file_id=source.id, endpoint=CHAT, completion_window="24h")
-    big_batch, small_batch = emulator.batches.store.all_batches()
+    big_batch, small_batch = emulator.batches.store.everyone()
     emulator.clock.advance(3600)
     while not small_batch.settled:
         time.sleep(0.0005)

@@ -53,7 +53,7 @@ def test_unknown_fields_are_refused_on_batches_and_uploads_alike(
             bytes=3, filename="a.txt", mime_type="text/plain", purpose="assistants", extra_body={"priority": "high"}
         )
     refused_field(upload, "priority")
-    assert mockfiles.emulator.batches.store.all_batches() == []  # nothing was made
+    assert mockfiles.emulator.batches.store.everyone() == []  # nothing was made
     assert client.batches.create(input_file_id=source.id, endpoint=CHAT, completion_window="24h").status == "validating"
 
 
