@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockfiles.core.echoes import echoed
+from mockfiles.core.validation import utf8_writable
 
 MAX_ERRORS = 10  # problems reported per file; the scan stops at the tenth (a choice: OpenAI reports several)
 BOM = "\ufeff"
@@ -112,7 +113,7 @@ def strict_json(raw: bytes) -> Any:
         return _UNPARSEABLE
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and depth(value) > MAX_DEPTH:
         return _UNPARSEABLE
-    if SURROGATE_ESCAPE.search(raw) is not None and not writable(value):
+    if SURROGATE_ESCAPE.search(raw) is not None and not utf8_writable(value):
         return _UNPARSEABLE
     return value
 
@@ -129,24 +130,6 @@ def _finite(text: str) -> float:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_refuse, parse_float=_finite)  # made once: json.loads would make one a line
-
-
-def writable(value: Any) -> bool:
-    """Whether every string in a parsed value is text that UTF-8 can write (no lone surrogate)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return False
-        elif isinstance(item, dict):
-            stack.extend(item)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return True
 
 
 def depth(value: Any) -> int:

@@ -59,6 +59,26 @@ JSON_TYPES: tuple[tuple[type, str], ...] = (
 )
 
 
+def utf8_writable(value: object) -> bool:
+    """Whether every string in a parsed JSON value is text that UTF-8 can write: no lone surrogate
+    (``"\\ud800"``, which Python's ``json`` reads and orjson refuses). Walked iteratively: no
+    recursion limit."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
 def json_type(value: object) -> str:
     """How the API's validation names a JSON value's type."""
     for kind, name in JSON_TYPES:

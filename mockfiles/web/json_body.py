@@ -25,7 +25,7 @@ from starlette.requests import Request
 
 from mockfiles.core.errors import BodyTooLarge, InvalidRequest
 from mockfiles.core.record import Record
-from mockfiles.core.validation import MAX_DIGITS, HugeInteger
+from mockfiles.core.validation import MAX_DIGITS, HugeInteger, utf8_writable
 from mockfiles.web.head import head_of
 
 LONG_DIGITS = re.compile(rb"\d{19,}")
@@ -111,7 +111,8 @@ def loads(raw: bytes, *, constants: bool = False) -> object:
         value = json.loads(raw, parse_int=_integer, parse_constant=None if constants else _no_constant)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
         raise NotJson from None
-    _check_text(value)
+    if not utf8_writable(value):  # a lone surrogate, as orjson refuses it: it could not be written back
+        raise NotJson
     return value
 
 
@@ -121,20 +122,3 @@ def _integer(text: str) -> int:
 
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")  # NaN and Infinity, which orjson refuses too
-
-
-def _check_text(value: object) -> None:
-    """Refuse a lone surrogate (``"\\ud800"``), as orjson does: it could not be written back as UTF-8."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                raise NotJson from None
-        elif isinstance(item, dict):
-            stack.extend(item)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
