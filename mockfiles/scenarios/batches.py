@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -144,11 +143,7 @@ def parse_batches(node: Located) -> BatchSettings:
 
 def _rule(item: Located) -> RequestRule:
     entries = item.mapping(RULE_KEYS)
-    index = item.path[-1]
-    rule: dict[str, Any] = {
-        "index": index if isinstance(index, int) else 0,
-        "identity": json.dumps(item.value, sort_keys=True, default=str),
-    }
+    rule: dict[str, Any] = {"index": item.index, "identity": item.identity}
     read = read_each(entries, RULE_READERS)
     rule.update(read.pop("match", {}))
     rule.update(read)

@@ -98,8 +98,7 @@ def parse_chat(node: Located) -> ChatSettings:
 
 def _rule(item: Located) -> AnswerRule:
     entries = item.mapping(RULE_KEYS)
-    index = item.path[-1]
-    rule: dict[str, Any] = {"index": index if isinstance(index, int) else 0}
+    rule: dict[str, Any] = {"index": item.index}
     if "name" in entries:
         rule["name"] = string(entries["name"])
     if "match" in entries:

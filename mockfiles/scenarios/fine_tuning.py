@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -138,11 +137,7 @@ def _timing(node: Located) -> dict[str, float]:
 
 def _rule(item: Located) -> JobRule:
     entries = item.mapping(RULE_KEYS)
-    index = item.path[-1]
-    rule: dict[str, Any] = {
-        "index": index if isinstance(index, int) else 0,
-        "identity": json.dumps(item.value, sort_keys=True, default=str),
-    }
+    rule: dict[str, Any] = {"index": item.index, "identity": item.identity}
     if "match" in entries:
         match = entries["match"].mapping(MATCH_KEYS)
         rule["globs"] = {key: string(value) for key, value in match.items() if key != "method"}

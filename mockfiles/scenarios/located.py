@@ -4,6 +4,7 @@ a bad scenario is reported as ``flaky.yaml:5: unknown key 'statuz' in faults[1]`
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -62,6 +63,18 @@ class Located:
     @property
     def name(self) -> str:
         return describe(self.path)
+
+    @property
+    def index(self) -> int:
+        """Its place in the list that holds it (0 when it is no list's item)."""
+        last = self.path[-1] if self.path else 0
+        return last if isinstance(last, int) else 0
+
+    @property
+    def identity(self) -> str:
+        """Its value as written, in one canonical text: what seeds a rule's probability, wherever
+        the rule stands."""
+        return json.dumps(self.value, sort_keys=True, default=str)
 
     def fail(self, message: str) -> NoReturn:
         raise ScenarioError(self.source, self.line, message)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,11 +127,7 @@ def parse_vector_stores(node: Located) -> VectorStoreSettings:
 
 def _rule(item: Located) -> FileRule:
     entries = item.mapping(RULE_KEYS)
-    index = item.path[-1]
-    rule: dict[str, Any] = {
-        "index": index if isinstance(index, int) else 0,
-        "identity": json.dumps(item.value, sort_keys=True, default=str),
-    }
+    rule: dict[str, Any] = {"index": item.index, "identity": item.identity}
     if "match" in entries:
         match = entries["match"].mapping(MATCH_KEYS)
         for key in ("filename", "store"):
