@@ -103,9 +103,10 @@ class Record:
     def entry(self) -> dict[str, Any]:
         """The journal entry: what the request was, how it was answered, and why."""
         arrival = self.arrival
-        account, hint = self.shown_key or (
-            (account_id(self.key), key_hint(self.key)) if self.key is not None else (None, None)
-        )
+        # The console reads entries on another thread while requests finish: the key is read once,
+        # and before shown_key, which finish() sets before it lets the key go.
+        key = self.key
+        account, hint = self.shown_key or ((account_id(key), key_hint(key)) if key is not None else (None, None))
         entry = {
             "seq": self.seq,
             "time": self.recorded_at,
@@ -180,7 +181,8 @@ class Record:
         otherwise hold a 16 KB key for every entry)."""
         key = self.key
         if key is not None and len(key) > KEPT_CHARS:
-            self.shown_key, self.key = (account_id(key), key_hint(key)), None
+            self.shown_key = (account_id(key), key_hint(key))
+            self.key = None  # after shown_key: entry() may be reading on another thread
         if self.upload is not None:
             for uploaded in self.upload.files:
                 uploaded.finish()
