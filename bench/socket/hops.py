@@ -1,8 +1,9 @@
 """The hops of one upload: every call into mockfiles' own code while the openai SDK uploads a
 file (``POST /v1/files``) over a socket, from the connection (web/protocol.py) to the store and
-back, counted by a profile hook on the server's threads.
+back, counted by a profile hook on the server's threads; or of one retrieve of that file.
 
     python -m bench.socket.hops            # the counts, then each function in the order first entered
+    python -m bench.socket.hops retrieve   # the same for GET /v1/files/{file_id}
 
 A hop is one function boundary crossed in our code (a call, a generator or coroutine resumed is
 not counted again); comprehensions are left out, and so is the connection's work per socket read
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import sys
 import threading
 import time
 import types
@@ -67,20 +69,27 @@ class Hops:
         self.calls[name] += 1
 
 
-def measure(rounds: int = 3) -> Hops:
-    """The upload with the fewest hops of ``rounds`` (after two to warm up)."""
+def measure(operation: str = "upload", rounds: int = 3) -> Hops:
+    """The ``operation`` with the fewest hops of ``rounds`` (after two to warm up)."""
     rounds_seen: list[Hops] = []
     hops = Hops()
     threading.setprofile(lambda frame, event, arg: hops.hook(frame, event, arg))
     try:
         with MockFilesServer() as server:
             client = openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0)
+
+            def upload() -> str:
+                return client.files.create(file=("a.jsonl", io.BytesIO(CONTENT)), purpose="fine-tune").id
+
+            file_id = upload()
+            server.advance(60)  # processed: a retrieve of a processed file is what clients repeat
+            act = upload if operation == "upload" else lambda: client.files.retrieve(file_id).id
             for _ in range(2):  # warm: imports, caches, the account's first sight
-                client.files.create(file=("a.jsonl", io.BytesIO(CONTENT)), purpose="fine-tune")
+                act()
             for _ in range(rounds):
                 time.sleep(1.1)  # the upload rate class: 3 a second
                 hops.on = True
-                client.files.create(file=("a.jsonl", io.BytesIO(CONTENT)), purpose="fine-tune")
+                act()
                 hops.on = False
                 hops.entered.clear()
                 rounds_seen.append(hops)
@@ -91,8 +100,11 @@ def measure(rounds: int = 3) -> Hops:
 
 
 def main() -> None:
-    hops = measure()
-    print(f"{sum(hops.calls.values())} calls into mockfiles, {len(hops.calls)} functions, for one upload")
+    operation = sys.argv[1] if len(sys.argv) > 1 else "upload"
+    if operation not in ("upload", "retrieve"):
+        raise SystemExit("usage: python -m bench.socket.hops [upload|retrieve]")
+    hops = measure(operation)
+    print(f"{sum(hops.calls.values())} calls into mockfiles, {len(hops.calls)} functions, for one {operation}")
     for name in hops.order:
         print(f"{hops.calls[name]:>4}  {name}")
 

@@ -69,7 +69,7 @@ class Logs(Generic[Stamp]):
             if not logs:
                 break
             oldest, (span, old) = next(iter(logs.items()))
-            if old and time_of(old[-1]) > now - span:
+            if oldest == where or (old and time_of(old[-1]) > now - span):  # (the log asked for is kept)
                 break
             del logs[oldest]
         found = logs.get(where)
@@ -116,6 +116,8 @@ class RateLimiter:
 
     def __init__(self, limits: RateLimits | None) -> None:
         self.limits = limits
+        self._classes: dict[str, RateClass | None] = {}  # each known endpoint's class, under these limits:
+        self._classes_of: RateLimits | None = limits  # (made again when ``limits`` is replaced)
         self._windows: Logs[float] = Logs(_float)
         self._lock = threading.Lock()
         self.budget = TokenBudget()
@@ -130,13 +132,19 @@ class RateLimiter:
     def limit_for(self, endpoint: str | None) -> RateClass | None:
         """The request class an endpoint (by its name, endpoints.py) counts in, its limit and
         window; None when unlimited."""
-        limits = self.limits
+        limits, classes = self.limits, self._classes
+        if limits is not self._classes_of:  # the limits were replaced
+            classes = self._classes = {}
+            self._classes_of = limits
+        if endpoint in classes:
+            return classes[endpoint]
         known = Endpoint.named(endpoint or "")
         if limits is None or known is None:
             return None
         kind, limit, window = limits.of(known.rate)
         bucket = known.id if kind in ("batch", "batch_list") else kind
-        return None if limit is None else RateClass(kind, limit, window, bucket)
+        found = classes[known.id] = None if limit is None else RateClass(kind, limit, window, bucket)
+        return found
 
     def check(self, key: str, endpoint: str, now: float) -> RateDecision | None:
         """Take a slot for this request, or say when one frees; None when unlimited."""
@@ -145,7 +153,8 @@ class RateLimiter:
             return None
         kind, limit, window, bucket = limited
         with self._lock:
-            stamps = self._windows.log((held_key(key), bucket), window, now)
+            held = key if len(key) <= KEY_CHARS else held_key(key)
+            stamps = self._windows.log((held, bucket), window, now)
             if stamps and stamps[-1] > now:  # the clock was moved back: start afresh
                 stamps.clear()
             horizon = now - window

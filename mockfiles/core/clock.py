@@ -70,7 +70,7 @@ class Clock:
         self._listeners.append(listener)
 
     def now(self) -> float:
-        return wall_time() + self._offset
+        return (wall_time() if _frozen else time.time()) + self._offset
 
     def now_and_wall(self) -> tuple[float, float]:
         """``now()`` and ``time.time()`` together, from one read of the clock when time is not frozen."""

@@ -155,12 +155,16 @@ class Record:
                 if type(value) is not str or len(value) > KEPT_CHARS or not value.isascii():
                     details[name] = value = kept_value(value)
                 size += len(value) if type(value) is str else _size(value)
-        if self.upload is not None:
-            for uploaded in self.upload.files:
-                uploaded.filename = kept_text(uploaded.filename)
-                size += len(uploaded.filename)
-            if self.upload.purpose is not None:
-                self.upload.purpose = kept_text(self.upload.purpose)
+        upload = self.upload
+        if upload is not None:
+            for uploaded in upload.files:
+                name = uploaded.filename
+                if len(name) > KEPT_CHARS or not name.isascii():
+                    uploaded.filename = name = kept_text(name)
+                size += len(name)
+            purpose = upload.purpose
+            if purpose is not None and (len(purpose) > KEPT_CHARS or not purpose.isascii()):
+                upload.purpose = kept_text(purpose)
         self.size = size
         return size
 

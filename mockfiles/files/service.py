@@ -329,7 +329,7 @@ class Files:
     def get_at(self, account: str, file_id: str) -> tuple[StoredFile, float]:
         """``get``, and the emulator time it was found at (one clock read for both)."""
         with self.lock:
-            now = self.now()
+            now = self.clock.now()
             return self.store.get(account, file_id, now), now
 
     def removed(self, account: str, file_id: str) -> bool:

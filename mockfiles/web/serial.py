@@ -2,7 +2,7 @@
 
 A request's coroutine runs in steps: from one ``await`` that suspends it to the next. The server's
 loop runs the requests that come over sockets; an in-process request runs on its caller's thread
-(mockfiles/inprocess/runner.py). ``stepped`` holds the emulator's lock for each step, so that two
+(mockfiles/inprocess/runner.py). ``Serialized`` holds the emulator's lock for each step, so that two
 requests never change the emulator's state at once, and a reset or a scenario change (which take
 the same lock) never lands in the middle of a step. Between steps (a fault's delay, a held
 request, a body still arriving) the lock is free. An in-process request takes its first step
@@ -20,18 +20,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 T = TypeVar("T")
 Lock = AbstractContextManager[Any]
-
-
-@types.coroutine
-def stepped(coro: Coroutine[Any, Any, T], lock: Lock) -> Generator[Any, Any, T]:
-    """Await ``coro`` with ``lock`` held for each of its steps (what it awaits is passed through:
-    its task waits on it as it would on ``coro`` itself, and a cancellation reaches it)."""
-    ended, waited = first_step(coro, lock)
-    if ended:
-        done: T = waited
-        return done
-    result: T = yield from resumed(coro, waited, lock)
-    return result
 
 
 def first_step(coro: Coroutine[Any, Any, Any], lock: Lock) -> tuple[bool, Any]:
@@ -67,11 +55,15 @@ def resumed(coro: Coroutine[Any, Any, T], waited: Any, lock: Lock) -> Generator[
 
 
 class Serialized:
-    """An ASGI application whose requests run ``stepped`` under ``lock``."""
+    """An ASGI application whose requests run a step at a time under ``lock``: the first step
+    (``first_step``), then, if it waited, the rest (``resumed``)."""
 
     def __init__(self, app: ASGIApp, lock: Lock) -> None:
         self.app = app
         self.lock = lock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await stepped(self.app(scope, receive, send), self.lock)  # type: ignore[arg-type]
+        coro: Coroutine[Any, Any, None] = self.app(scope, receive, send)  # type: ignore[assignment]
+        ended, waited = first_step(coro, self.lock)
+        if not ended:
+            await resumed(coro, waited, self.lock)

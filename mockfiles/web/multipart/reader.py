@@ -127,10 +127,13 @@ class Form:
 
     def value(self, name: str) -> str | None:
         """The one value of a single-valued field; a repeated field is a 400."""
-        found = self.values(name)
-        if len(found) > 1:
-            raise InvalidRequest("repeated_field", param=name)
-        return found[0] if found else None
+        found = None
+        for key, value in self.fields:
+            if key == name:
+                if found is not None:
+                    raise InvalidRequest("repeated_field", param=name)
+                found = value
+        return found
 
 
 # Given a file part's field name and the form read so far, the most bytes it may have.
@@ -290,17 +293,16 @@ class _Reader:
         self._header_bytes = 0
         self._text.clear()
 
-    def _count_header(self, n: int) -> None:
-        self._header_bytes += n
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_bytes += end - start
         if self._header_bytes > self.limits.max_header_bytes:
             raise InvalidRequest("part_headers_too_long", limit=self.limits.max_header_bytes)
-
-    def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self._count_header(end - start)
         self._header_field += data[start:end]
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self._count_header(end - start)
+        self._header_bytes += end - start  # a part's header names and values count alike
+        if self._header_bytes > self.limits.max_header_bytes:
+            raise InvalidRequest("part_headers_too_long", limit=self.limits.max_header_bytes)
         self._header_value += data[start:end]
 
     def on_header_end(self) -> None:
