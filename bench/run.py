@@ -3,6 +3,7 @@
     python -m bench                 # everything, full sizes (about 8 minutes on 2 cores)
     python -m bench --quick         # tiny sizes: proves the benchmarks work (no wrk needed)
     python -m bench --only cycle,load
+    python -m bench --only load,big --before PATH   # and another checkout of mockfiles, in the same rounds
 
 Servers run in their own processes (the same uvicorn settings for mockfiles and for
 baseline (a), the bare Starlette app in bench/tools/baseline.py), so that the client never
@@ -146,7 +147,7 @@ def bench_cycle(sizes: Sizes, quick: bool) -> None:
 
 
 def bench_load(sizes: Sizes, quick: bool) -> None:
-    load.bench_load(quick, sizes.rounds, sizes.load_seconds)
+    load.bench_load(quick, sizes.rounds, sizes.load_seconds, before=BEFORE[0])
 
 
 def bench_sweep(sizes: Sizes, quick: bool) -> None:
@@ -167,7 +168,7 @@ def bench_big(sizes: Sizes, quick: bool) -> None:
     rounds = f"fresh servers for each of {sizes.big_rounds} rounds: 1 warm-up upload, then {sizes.big_uploads}"
     report(
         f"3. a {sizes.big_mib} MiB file ({rounds} interleaved)",
-        bigupload.bench_big(sizes.big_mib, sizes.big_rounds, sizes.big_uploads, quiet=not quick),
+        bigupload.bench_big(sizes.big_mib, sizes.big_rounds, sizes.big_uploads, quiet=not quick, before=BEFORE[0]),
     )
 
 
@@ -233,6 +234,9 @@ BENCHES = {
 }
 
 
+BEFORE: list[Path | None] = [None]  # --before
+
+
 def versions() -> str:
     names = ("uvicorn", "httptools", "uvloop", "starlette", "python-multipart", "orjson", "openai")
     return ", ".join(f"{name} {version(name)}" for name in names)
@@ -242,7 +246,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the benchmarks run")
     parser.add_argument("--only", help=f"comma-separated: {','.join(BENCHES)}")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout of mockfiles (git archive <commit> | tar -x -C PATH), run by the load "
+        "and big-upload benchmarks in the same rounds",
+    )
     args = parser.parse_args(argv)
+    BEFORE[0] = args.before.resolve() if args.before else None
     sizes = QUICK if args.quick else Sizes()
     chosen = args.only.split(",") if args.only else list(BENCHES)
     unknown = [name for name in chosen if name not in BENCHES]

@@ -26,12 +26,14 @@ came, as any store must keep them, until the next DELETE).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import resource
 import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -107,14 +109,21 @@ Servers = Callable[[dict[str, str]], contextlib.AbstractContextManager[dict[str,
 
 
 @contextlib.contextmanager
-def roles(env: dict[str, str]) -> Iterator[dict[str, Role]]:
-    """Fresh servers (the same allocator settings for all), each with the uploads it takes."""
-    with mockfiles_server(env=env) as ours, baseline_server(env=env) as base:
-        yield {
+def roles(env: dict[str, str], before: Path | None = None) -> Iterator[dict[str, Role]]:
+    """Fresh servers (the same allocator settings for all), each with the uploads it takes; with
+    ``before`` (another checkout of mockfiles), its server too."""
+    with contextlib.ExitStack() as stack:
+        ours = stack.enter_context(mockfiles_server(env=env))
+        base = stack.enter_context(baseline_server(env=env))
+        taken: dict[str, Role] = {
             "mockfiles": lambda mib: upload(ours, mib),
             "raw read": lambda mib: upload(base, mib),
             "raw read, kept": lambda mib: upload(base, mib, "?keep=1"),
         }
+        if before is not None:
+            old = stack.enter_context(mockfiles_server(env={**env, "PYTHONPATH": str(before)}))
+            taken["before"] = lambda mib: upload(old, mib)
+        yield taken
 
 
 Rounds = list[dict[str, list[Uploaded]]]
@@ -160,7 +169,7 @@ def summarize(results: Rounds, reference: str = "raw read") -> list[str]:
             ratios = [m(u.mib_s for u in r[name]) / m(u.mib_s for u in r[reference]) for r in results]
             lines.append(
                 f"ratio {name} / {reference}: {m(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f}) over "
-                f"{len(ratios)} rounds" + ("   (target >= 0.8)" if name == "mockfiles" else "")
+                f"{len(ratios)} rounds" + ("   (target >= 0.8)" if name in ("mockfiles", "before") else "")
             )
     return lines
 
@@ -198,10 +207,11 @@ def cold_and_download(mib: int) -> list[str]:
     ]
 
 
-def bench_big(mib: int, rounds: int, uploads: int, quiet: bool = True) -> list[str]:
+def bench_big(mib: int, rounds: int, uploads: int, quiet: bool = True, before: Path | None = None) -> list[str]:
     lines = cold_and_download(mib)
+    servers = functools.partial(roles, before=before)
     for regime, env in REGIMES.items():
-        results = upload_rounds(mib, rounds, uploads, warmups=1, env=env, quiet=quiet)
+        results = upload_rounds(mib, rounds, uploads, warmups=1, env=env, servers=servers, quiet=quiet)
         lines += [f"upload, {regime}:", *("  " + line for line in summarize(results))]
         cost = fault_cost(results)
         if cost is not None:

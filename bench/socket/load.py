@@ -13,6 +13,7 @@ a core to each server alone) is the steadier figure.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import statistics
 import sys
@@ -152,16 +153,30 @@ def ratio_lines(series: Series, target: str = "") -> list[str]:
     return lines
 
 
-def bench_load(quick: bool, rounds: int, seconds: int, connections: int = 32) -> None:
+def bench_load(quick: bool, rounds: int, seconds: int, connections: int = 32, before: Path | None = None) -> None:
+    """The loads against the baseline; with ``before`` (another checkout of mockfiles, as
+    ``git archive <commit> | tar -x -C PATH`` makes one), its server runs in the same rounds too,
+    each of the three in turn, so that the two versions' ratios come from one run."""
     name, generate = generator(quick)
-    with mockfiles_server() as ours, baseline_server() as base:
+    with contextlib.ExitStack() as servers:
+        ours, base = servers.enter_context(mockfiles_server()), servers.enter_context(baseline_server())
+        old = servers.enter_context(mockfiles_server(env={"PYTHONPATH": str(before)})) if before else None
+        old_loads = loads(old) if old is not None else {}
         for label, load in loads(ours).items():
             if load.body and name != "wrk -t1":
                 report(f"2. under load: {name}", [f"{label}: skipped (the Python client sends no bodies)"])
                 continue
-            if not quick:  # warm-up: imports, caches, the allocator's first pages
-                interleaved(generate, ours, base, load, connections, 1, 1, patience=0)
-            series = interleaved(generate, ours, base, load, connections, seconds, rounds, 0 if quick else 30)
+            if old is None:
+                if not quick:  # warm-up: imports, caches, the allocator's first pages
+                    interleaved(generate, ours, base, load, connections, 1, 1, patience=0)
+                series = interleaved(generate, ours, base, load, connections, seconds, rounds, 0 if quick else 30)
+                earlier = None
+            else:
+                for server, its_load in ((ours, load), (base, load), (old, old_loads[label])):  # warm-up
+                    generate(server, its_load, connections, 1)
+                series, earlier = three_ways(
+                    generate, ours, base, old, load, old_loads[label], connections, seconds, rounds
+                )
             target = "   (target >= 0.8)" if label.startswith("GET /v1/files/{id}") else ""
             lines = [
                 label,
@@ -169,7 +184,42 @@ def bench_load(quick: bool, rounds: int, seconds: int, connections: int = 32) ->
                 "  " + describe("baseline (a)", series.base),
                 *("  " + line for line in ratio_lines(series, target)),
             ]
+            if earlier is not None:
+                lines += [
+                    "  " + describe("before", earlier.ours),
+                    f"  before: ratio / (a): requests/s {spread(earlier.ratios())}; "
+                    f"CPU per request {spread(earlier.cpu_ratios())}",
+                    f"  mockfiles / before, CPU per request (before / mockfiles): "
+                    f"{spread([b.server_us / o.server_us for o, b in zip(series.ours, earlier.ours, strict=True)])}",
+                ]
             report(f"2. under load: {name} -c{connections} -d{seconds}s, {rounds} interleaved rounds", lines)
+
+
+def three_ways(
+    generate: Generate,
+    ours: Served,
+    base: Served,
+    old: Served,
+    load: Load,
+    old_load: Load,
+    connections: int,
+    seconds: int,
+    rounds: int,
+) -> tuple[Series, Series]:
+    """Rounds of mockfiles, the baseline and mockfiles before, the order turning from round to round
+    (each server first once in three rounds); the baseline's runs serve both series."""
+    series, earlier = Series(), Series()
+    runs: list[tuple[Served, Load, list[LoadRun]]] = [
+        (ours, load, series.ours),
+        (base, load, series.base),
+        (old, old_load, earlier.ours),
+    ]
+    for i in range(rounds):
+        for server, its_load, into in runs[i % 3 :] + runs[: i % 3]:
+            wait_for_quiet(patience=30)
+            into.append(generate(server, its_load, connections, seconds))
+    earlier.base = series.base
+    return series, earlier
 
 
 def least_disturbed(measure: Callable[[], Series], attempts: int) -> Series:
