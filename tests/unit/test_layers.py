@@ -74,3 +74,10 @@ def test_the_packages_names() -> None:
     )
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         mockfiles.nothing  # noqa: B018
+
+
+def test_each_module_reads_in_one_sitting() -> None:
+    """No module of the package is longer than 400 lines."""
+    root = Path(mockfiles.__file__).parent
+    long = {str(p.relative_to(root)): n for p in root.rglob("*.py") if (n := len(p.read_text().splitlines())) > 400}
+    assert long == {}

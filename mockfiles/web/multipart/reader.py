@@ -27,8 +27,6 @@ from mockfiles.web.multipart import small as small_form
 from mockfiles.web.multipart.small import SMALL_FORM_BYTES
 
 FLUSH_BYTES = 64 * 1024  # small pieces are gathered into chunks of about this size
-
-
 UNLIMITED = 2**63
 
 
