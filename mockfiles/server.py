@@ -132,7 +132,7 @@ class MockFilesServer:
         self.emulator = Emulator(replace(settings, data_dir=data_dir))
         self.host = host
         self._port = port
-        self._server: uvicorn.Server | None = None
+        self._server: GracefulServer | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self.in_process = in_process  # what client() and async_client() give by default
@@ -186,7 +186,7 @@ class MockFilesServer:
             return
         self._clients.forget()
         self.emulator.shutdown()
-        self._server.should_exit = True
+        self._server.exit_soon()
         self._thread.join(timeout=10)
         self._thread = None
         self._in_memory = None

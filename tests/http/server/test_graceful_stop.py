@@ -223,3 +223,21 @@ def test_shutdown_timeout_takes_a_duration() -> None:
         "argument --shutdown-timeout: expected a duration like 700ms, 30s, 2m, 1h, 30d or a number of seconds, got 'soon'"
         in done.stderr
     )
+
+
+def test_stop_wakes_the_server_rather_than_waiting_for_its_next_look(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``MockFilesServer.stop()`` wakes the server's loop: with its look at ``should_exit`` an hour
+    apart, a stop with a keep-alive connection open and a request just answered still ends."""
+    from mockfiles import MockFilesServer
+    from mockfiles.web import stopping
+
+    monkeypatch.setattr(stopping, "TICK", 3600.0)
+    server = MockFilesServer(rate_limits=False).start()
+    with httpx.Client(base_url=server.url) as client:  # keeps its connection open
+        assert client.get("/v1/files", headers={"Authorization": f"Bearer {KEY}"}).status_code == 200
+        stopping_thread = threading.Thread(target=server.stop, daemon=True)
+        stopping_thread.start()
+        stopping_thread.join(60)
+        assert not stopping_thread.is_alive()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.url + "/v1/files")
