@@ -75,19 +75,28 @@ def test_{i}(mockfiles):
 """
 FLOOR_CONFTEST = """
 import importlib
+import itertools
 
 import openai
 import pytest
 
 from mockfiles.clients import library_of
 
-FILE = (b'{"id":"file-abc","object":"file","bytes":95,"created_at":1,"filename":"data.jsonl",'
-        b'"purpose":"batch","status":"processed","expires_at":null,"status_details":null}')
+FILE = (b'{"id":"file-0000000000000000000000","object":"file","bytes":95,"created_at":1,'
+        b'"filename":"data.jsonl","purpose":"batch","status":"processed","expires_at":null,"status_details":null}')
 HTTP = importlib.import_module(library_of(openai.DefaultHttpxClient))
+MADE = itertools.count(1)
+
+
+def answer(request):  # a created file has an id of its own, as any server's (bench/README.md)
+    made = b"file-%022d" % next(MADE) if request.method == "POST" else request.url.path.rsplit("/", 1)[1].encode()
+    body = FILE.replace(b"file-0000000000000000000000", made)
+    return HTTP.Response(200, content=body, headers={"content-type": "application/json"})
+
+
 CLIENT = openai.OpenAI(
     base_url="http://sdk.floor/v1", api_key="k", max_retries=0,
-    http_client=openai.DefaultHttpxClient(transport=HTTP.MockTransport(
-        lambda request: HTTP.Response(200, content=FILE, headers={"content-type": "application/json"}))),
+    http_client=openai.DefaultHttpxClient(transport=HTTP.MockTransport(answer)),
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 
 from starlette.applications import Starlette
@@ -32,6 +33,10 @@ FILE = {
     "status_details": None,
 }
 FILE_BODY = json.dumps(FILE).encode()
+FILE_ID = str(FILE["id"]).encode()
+# A created file gets an id of its own, as from any server: a client then builds each later URL
+# afresh (httpx caches its 128 latest URLs, so one id for all saved the SDK a parse per request).
+MADE = itertools.count(1)
 LIST_BODY = json.dumps(
     {"object": "list", "data": [FILE], "first_id": FILE["id"], "last_id": FILE["id"], "has_more": False}
 ).encode()
@@ -51,7 +56,7 @@ async def files(request: Request) -> Response:
         else:
             async for _ in request.stream():
                 pass
-        return canned(FILE_BODY)
+        return canned(FILE_BODY.replace(FILE_ID, b"file-%022d" % next(MADE)))
     return canned(LIST_BODY)
 
 
