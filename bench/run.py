@@ -81,14 +81,14 @@ def sdk_cycle(client: openai.OpenAI, cycles: int) -> float:
 
 
 def canned_transport() -> httpx2.MockTransport:
-    from bench.tools.baseline import DELETED_BODY, FILE_BODY, LIST_BODY
+    from bench.tools.baseline import DELETED_BODY, FILE_BODY, LIST_BODY, created
 
     def handler(request: httpx2.Request) -> httpx2.Response:
         path = request.url.path
         if path.endswith("/content"):
             return httpx2.Response(200, content=BATCH)
         if path.endswith("/files"):
-            return httpx2.Response(200, content=FILE_BODY if request.method == "POST" else LIST_BODY)
+            return httpx2.Response(200, content=created() if request.method == "POST" else LIST_BODY)
         return httpx2.Response(200, content=DELETED_BODY if request.method == "DELETE" else FILE_BODY)
 
     return httpx2.MockTransport(handler)

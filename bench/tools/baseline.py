@@ -45,6 +45,11 @@ CHUNK = b"\0" * 65536
 HELD: list[list[bytes]] = []  # uploads kept with ?keep=1, let go by any DELETE
 
 
+def created() -> bytes:
+    """A created file's answer, with an id of its own."""
+    return FILE_BODY.replace(FILE_ID, b"file-%022d" % next(MADE))
+
+
 def canned(body: bytes) -> Response:
     return Response(body, media_type="application/json")
 
@@ -56,7 +61,7 @@ async def files(request: Request) -> Response:
         else:
             async for _ in request.stream():
                 pass
-        return canned(FILE_BODY.replace(FILE_ID, b"file-%022d" % next(MADE)))
+        return canned(created())
     return canned(LIST_BODY)
 
 
