@@ -1,6 +1,7 @@
 """The benchmark suite: each figure beside a baseline measured in the same run.
 
-    python -m bench                 # everything, full sizes (about 8 minutes on 2 cores)
+    python -m bench                 # everything, full sizes (about 25 minutes on 2 cores, with the
+                                    # in-process cycle and the downstream suites in openai 3.x and 2.x)
     python -m bench --quick         # tiny sizes: proves the benchmarks work (no wrk needed)
     python -m bench --only cycle,load
     python -m bench --only load,big --before PATH   # and another checkout of mockfiles, in the same rounds
@@ -19,6 +20,7 @@ import json
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -222,6 +224,28 @@ def bench_elsewhere(sizes: Sizes, quick: bool) -> None:
     report("6. run on their own", growth.elsewhere())
 
 
+def run_module(module: str, args: list[str]) -> list[str]:
+    """Another benchmark of bench/, in a process of its own (each makes fresh processes per round), its output."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", module, *args], cwd=root, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"python -m {module} failed:\n{done.stderr[-3000:]}")
+    return done.stdout.strip().splitlines()
+
+
+def bench_inprocess(sizes: Sizes, quick: bool) -> None:
+    lines = run_module("bench.inprocess.inprocess", ["--quick", "--no-peer"] if quick else [])
+    report("7. in process: the SDK cycle against the SDK's own floor (python -m bench.inprocess.inprocess)", lines)
+
+
+def bench_suite(sizes: Sizes, quick: bool) -> None:
+    args = ["--quick", "--suites", "fixture alone,in-process sync"] if quick else []
+    report(
+        "8. a downstream suite's cost per test (python -m bench.inprocess.suite)",
+        run_module("bench.inprocess.suite", args),
+    )
+
+
 BENCHES = {
     "cycle": bench_cycle,
     "load": bench_load,
@@ -231,6 +255,8 @@ BENCHES = {
     "batches": bench_batches,
     "fixture": bench_fixture,
     "elsewhere": bench_elsewhere,
+    "inprocess": bench_inprocess,
+    "suite": bench_suite,
 }
 
 

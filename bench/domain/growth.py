@@ -79,7 +79,7 @@ def elsewhere() -> list[str]:
     return [
         "the batch domain alone (no HTTP): python -m bench.domain.batches",
         "1 GiB through /v1/uploads in Parts against one POST /v1/files: python -m bench.socket.uploads",
-        "300 SDK cycles in-process against openai-responses and the socket: python -m bench.inprocess.inprocess",
+        "the pieces of a downstream test's cost, in one process: python -m bench.inprocess.suite --steps",
     ]
 
 

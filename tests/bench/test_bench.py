@@ -28,6 +28,8 @@ def test_benchmarks_run_quick() -> None:
         "4. one account",
         "5. the pytest fixture",
         "6. run on their own",
+        "7. in process: the SDK cycle against the SDK's own floor",
+        "8. a downstream suite's cost per test",
     )
     for section in sections:
         assert section in result.stdout
