@@ -33,6 +33,7 @@ import openai
 
 from bench.domain import growth
 from bench.socket import bigupload, load
+from bench.tools.baseline import canned_transport
 from bench.tools.procstat import Meter, wait_for_quiet
 from bench.tools.servers import baseline_server, mockfiles_server
 
@@ -82,20 +83,6 @@ def sdk_cycle(client: openai.OpenAI, cycles: int) -> float:
     return (time.perf_counter() - started) / cycles * 1000
 
 
-def canned_transport() -> httpx2.MockTransport:
-    from bench.tools.baseline import DELETED_BODY, FILE_BODY, LIST_BODY, created
-
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        path = request.url.path
-        if path.endswith("/content"):
-            return httpx2.Response(200, content=BATCH)
-        if path.endswith("/files"):
-            return httpx2.Response(200, content=created() if request.method == "POST" else LIST_BODY)
-        return httpx2.Response(200, content=DELETED_BODY if request.method == "DELETE" else FILE_BODY)
-
-    return httpx2.MockTransport(handler)
-
-
 def bench_cycle(sizes: Sizes, quick: bool) -> None:
     with mockfiles_server() as ours, baseline_server() as base:
         clients = [openai.OpenAI(base_url=s.url + "/v1", api_key="bench", max_retries=0) for s in (ours, base)]
@@ -103,7 +90,7 @@ def bench_cycle(sizes: Sizes, quick: bool) -> None:
             base_url="http://sdk.floor/v1",
             api_key="bench",
             max_retries=0,
-            http_client=httpx2.Client(transport=canned_transport()),
+            http_client=httpx2.Client(transport=canned_transport(httpx2, BATCH)),
         )
         for c in (*clients, floor):
             sdk_cycle(c, max(1, sizes.cycles // 10))  # warm-up

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import os
 import statistics
@@ -97,39 +96,13 @@ def measured(run: Callable[[int], float], cycles: int) -> Round:
     return Round(wall, cpu, max(0.0, (machine_busy() - busy - cpu) / wall))
 
 
-FILE_ID = b"file-0000000000000000000000"  # as long as mockfiles' ids (and OpenAI's)
-FILE = (
-    b'{"id":"' + FILE_ID + b'","object":"file","bytes":95,"created_at":1,"filename":"data.jsonl",'
-    b'"purpose":"batch","status":"processed","expires_at":null,"status_details":null}'
-)
-LIST = b'{"object":"list","data":[%s],"has_more":false,"first_id":"%s","last_id":"%s"}' % (FILE, FILE_ID, FILE_ID)
-DELETED = b'{"id":"' + FILE_ID + b'","object":"file","deleted":true}'
-
-
-def fresh_ids() -> Callable[[], bytes]:
-    """A created file's answer with an id of its own each time, as any server gives: the SDK then
-    builds each later URL (retrieve, content, delete) afresh. With one id for all, the HTTP
-    library's URL cache (its 128 latest URLs) answered those and the floor skipped a cost that
-    every real answer has (bench/README.md)."""
-    made = itertools.count(1)
-    return lambda: FILE.replace(FILE_ID, b"file-%022d" % next(made))
-
-
 def floor_client(httpx: Any, asynchronous: bool = False) -> Any:
     """The SDK on the library's ``MockTransport`` with canned answers: its own cost, the floor."""
     import openai
 
-    created = fresh_ids()
+    from bench.tools.baseline import canned_transport
 
-    def handler(request: Any) -> Any:
-        path = request.url.path
-        if path.endswith("/content"):
-            return httpx.Response(200, content=BATCH)
-        if path.endswith("/files"):
-            return httpx.Response(200, content=created() if request.method == "POST" else LIST)
-        return httpx.Response(200, content=DELETED if request.method == "DELETE" else FILE)
-
-    transport = httpx.MockTransport(handler)
+    transport = canned_transport(httpx, BATCH)
     if asynchronous:
         http = openai.DefaultAsyncHttpxClient(transport=transport)
         return openai.AsyncOpenAI(base_url="http://sdk.floor/v1", api_key="bench", http_client=http, max_retries=0)

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import itertools
 import json
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -34,8 +35,6 @@ FILE = {
 }
 FILE_BODY = json.dumps(FILE).encode()
 FILE_ID = str(FILE["id"]).encode()
-# A created file gets an id of its own, as from any server: a client then builds each later URL
-# afresh (httpx caches its 128 latest URLs, so one id for all saved the SDK a parse per request).
 MADE = itertools.count(1)
 LIST_BODY = json.dumps(
     {"object": "list", "data": [FILE], "first_id": FILE["id"], "last_id": FILE["id"], "has_more": False}
@@ -46,8 +45,26 @@ HELD: list[list[bytes]] = []  # uploads kept with ?keep=1, let go by any DELETE
 
 
 def created() -> bytes:
-    """A created file's answer, with an id of its own."""
+    """A created file's answer, with an id of its own, as any server gives: a client then builds
+    each later URL (retrieve, content, delete) afresh. With one id for all, the HTTP library's URL
+    cache (its 128 latest URLs) answered those, and a baseline skipped a cost every real answer
+    has (bench/README.md)."""
     return FILE_BODY.replace(FILE_ID, b"file-%022d" % next(MADE))
+
+
+def canned_transport(httpx: Any, content: bytes) -> Any:
+    """The same canned answers without a socket: an httpx (or httpx2) ``MockTransport``, on which
+    the SDK measures its own cost (the floor); ``content`` is what a file's content is."""
+
+    def handler(request: Any) -> Any:
+        path = request.url.path
+        if path.endswith("/content"):
+            return httpx.Response(200, content=content)
+        if path.endswith("/files"):
+            return httpx.Response(200, content=created() if request.method == "POST" else LIST_BODY)
+        return httpx.Response(200, content=DELETED_BODY if request.method == "DELETE" else FILE_BODY)
+
+    return httpx.MockTransport(handler)
 
 
 def canned(body: bytes) -> Response:
