@@ -9,6 +9,7 @@ AzureOpenAI's ``azure_endpoint``, and ``/openai/v1``), and both say which.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import os
@@ -46,6 +47,7 @@ def all_interfaces(host: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=64)
 def connectable_url(host: str, port: int) -> str:
     """The server's root as a client on this machine reaches it: loopback for a wildcard host."""
     if all_interfaces(host):

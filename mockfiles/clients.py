@@ -74,26 +74,36 @@ def frozen(value: object) -> Hashable:
     return (type(value), value)
 
 
-def settings(client: Any) -> tuple[object, ...]:
-    """What a client was made with, as a test could change it afterwards: every public attribute
-    the SDK gives it (its key, organization, retries, timeout, webhook secret, ...), its URL, its
-    default headers and query, its HTTP client and that client's headers."""
+def public_names(client: Any) -> tuple[str, ...]:
+    """The public attributes the SDK gives a client (its key, organization, retries, timeout,
+    webhook secret, ...), not its resources (cached properties, set once they are first used)."""
     cls = type(client)
-    public = sorted(
-        (name, value)
-        for name, value in vars(client).items()
-        if not name.startswith("_") and not isinstance(getattr(cls, name, None), cached_property)  # not its resources
+    return tuple(
+        sorted(
+            name
+            for name in vars(client)
+            if not name.startswith("_") and not isinstance(getattr(cls, name, None), cached_property)
+        )
     )
+
+
+def settings(client: Any, names: tuple[str, ...]) -> tuple[object, ...]:
+    """What a client was made with, as a test could change it afterwards: its public attributes
+    (``names``), its URL, its default headers and query, its HTTP client and that client's headers."""
+    values = vars(client)
     http = getattr(client, "_client", None)
     http_headers = getattr(http, "headers", None)
     return (
-        public,
-        str(client.base_url),
+        [values.get(name, MISSING) for name in names],
+        client.base_url,  # replaced, never changed in place: the same object while unchanged
         dict(getattr(client, "_custom_headers", None) or {}),
         dict(getattr(client, "_custom_query", None) or {}),
         http,
-        list(http_headers.multi_items()) if http_headers is not None else None,
+        http_headers.raw if http_headers is not None else None,
     )
+
+
+MISSING = object()
 
 
 class LoopClients:
@@ -121,17 +131,18 @@ class LoopClients:
 class Kept:
     """A client handed out, with what it must still be to be handed out again."""
 
-    __slots__ = ("client", "settings", "loop", "options")
+    __slots__ = ("client", "names", "settings", "loop", "options")
 
     def __init__(self, client: Any, loop: asyncio.AbstractEventLoop | None, options: dict[str, Any]) -> None:
         self.client = client
-        self.settings = settings(client)
+        self.names = public_names(client)
+        self.settings = settings(client, self.names)
         self.loop = loop
         self.options = options
 
     def usable(self, loop: asyncio.AbstractEventLoop | None) -> bool:
         client = self.client
-        return not client.is_closed() and self.loop is loop and settings(client) == self.settings
+        return not client.is_closed() and self.loop is loop and settings(client, self.names) == self.settings
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:

@@ -23,6 +23,7 @@ from mockfiles.batches.saved import SavedBatches
 from mockfiles.batches.service import Batches
 from mockfiles.chat.models import Models
 from mockfiles.chat.service import Chat
+from mockfiles.core import ids
 from mockfiles.core.clock import Clock, real_monotonic_clock
 from mockfiles.core.journal import Journal
 from mockfiles.core.profiles import Profile
@@ -167,7 +168,7 @@ class Emulator:
         keys = settings["api_keys"] if settings["api_keys"] is not None else scenario.keys
         self.keys = frozenset(keys) if keys is not None else None
         if fresh or not hasattr(self, "files"):
-            rng = random.Random(seed) if seed is not None else random.Random()
+            rng = random.Random(seed if seed is not None else ids.unseeded())
             if hasattr(self, "vector_stores"):
                 self.vector_stores.close()  # its search index goes with the old state
             self.files = Files(self.profile, self.clock, rng)

@@ -7,6 +7,7 @@ override any of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from mockfiles.core import ids
 
@@ -159,7 +160,7 @@ class Profile:
     max_files_without_expiry: int | None = None  # Azure: files with no expires_after count apart
     expires_after_min: int = 3600  # the least ``expires_after.seconds`` accepted
 
-    @property
+    @cached_property
     def max_file_bytes(self) -> int:
         return max(rules.max_bytes for rules in self.purposes.values())
 

@@ -77,6 +77,10 @@ class Scenario:
     body_timeout: float | None = None
     idle_reset: float | None = None  # a kept-alive connection idle this long is reset when next used
     deployments: tuple[str, ...] | None = None  # Azure: the deployments a batch line's body.model may name
+    # the profiles resolve() gave, by its arguments: a scenario and its profiles never change
+    _resolved: dict[tuple[str | None, bool | None], Profile] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def apply(self, profile: Profile) -> Profile:
         """The profile with this scenario's limits, processing delays and rate limits."""
@@ -103,6 +107,12 @@ class Scenario:
 
     def resolve(self, profile: str | None = None, rate_limits: bool | None = None) -> Profile:
         """The effective profile; explicit arguments win over the scenario's own choices."""
+        resolved = self._resolved.get((profile, rate_limits))
+        if resolved is None:
+            resolved = self._resolved[profile, rate_limits] = self._resolve(profile, rate_limits)
+        return resolved
+
+    def _resolve(self, profile: str | None, rate_limits: bool | None) -> Profile:
         effective = self.apply(get_profile(profile or self.profile or "openai"))
         if rate_limits is False:
             effective = replace(effective, rate_limits=None)
@@ -111,10 +121,13 @@ class Scenario:
         return effective
 
 
+NO_SCENARIO = Scenario()  # what runs when no scenario is given (shared: a scenario never changes)
+
+
 def load_scenario(source: ScenarioSource | None) -> Scenario:
     """A Scenario from a file path, a dict, or a Scenario; raises ScenarioError."""
     if source is None:
-        return Scenario()
+        return NO_SCENARIO
     if isinstance(source, Scenario):
         return source
     if isinstance(source, Mapping):

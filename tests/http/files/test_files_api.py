@@ -182,3 +182,15 @@ def test_every_response_has_request_id_and_processing_ms(http: httpx.Client) -> 
 def test_sdk_exposes_the_request_id(client: openai.OpenAI, mockfiles: MockFilesServer) -> None:
     created = client.files.create(file=b"x", purpose="assistants")
     assert created._request_id == mockfiles.requests()[-1]["request_id"]
+
+
+def test_ids_differ_after_each_reset_without_a_seed_and_repeat_with_one(mockfiles: MockFilesServer) -> None:
+    client = mockfiles.client()
+
+    def first_ids(**options: object) -> list[str]:
+        mockfiles.reset(rate_limits=False, **options)
+        return [client.files.create(file=("a.txt", b"a"), purpose="assistants").id for _ in range(3)]
+
+    unseeded = [first_ids() for _ in range(3)]
+    assert len({id_ for ids in unseeded for id_ in ids}) == 9
+    assert first_ids(seed=7) == first_ids(seed=7) != first_ids(seed=8)
