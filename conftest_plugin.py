@@ -34,18 +34,20 @@ import difflib
 import os
 from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pluggy
 import pytest
 
-from mockfiles import MockFilesServer, ScenarioError
-from mockfiles.exceptions import RetryConformanceError
-from mockfiles.retries.cases import Case, load_cases
-from mockfiles.retries.report import problems_message, table
-from mockfiles.retries.run import CaseRun
-from mockfiles.retries.verdicts import CallDict
-from mockfiles.scenarios.scenario import example_names, example_scenario
-from mockfiles.server import ServerOptions
+from mockfiles.exceptions import RetryConformanceError, ScenarioError
+
+# The rest of mockfiles (its server, Starlette, uvicorn, the retry cases) is imported when a test
+# first asks for a fixture: a session none of whose tests does pays nothing for the plugin.
+if TYPE_CHECKING:
+    from mockfiles.retries.cases import Case
+    from mockfiles.retries.run import CaseRun
+    from mockfiles.retries.verdicts import CallDict
+    from mockfiles.server import MockFilesServer, ServerOptions
 
 MARKER_OPTIONS = ("scenario", "profile", "seed", "api_keys", "rate_limits", "in_process")
 CHECK_OPTIONS = ("check_retries",)  # marker options the plugin acts on itself (not the server's)
@@ -71,6 +73,8 @@ def mockfiles_options() -> ServerOptions:
 
 @pytest.fixture(scope="session")
 def mockfiles_server(mockfiles_options: ServerOptions) -> Iterator[MockFilesServer]:
+    from mockfiles.server import MockFilesServer
+
     try:
         server = MockFilesServer(**mockfiles_options)
     except (TypeError, ValueError) as exc:  # an unknown option, or one that cannot work (ScenarioError too)
@@ -156,6 +160,8 @@ def scenario_path(path: Path, request: pytest.FixtureRequest) -> Path:
     """Where a marker's scenario file is: as given if absolute; else the first of the test
     file's directory, the rootdir and the working directory that has it; else the shipped example
     of that name (``scenario="flaky_uploads"``)."""
+    from mockfiles.scenarios.scenario import example_names, example_scenario
+
     if path.is_absolute():
         return path
     test_file: Path = request.node.path
@@ -193,6 +199,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "retry_case" in metafunc.fixturenames:
+        from mockfiles.retries.cases import load_cases
+
         cases = load_cases()
         metafunc.parametrize("retry_case", cases, ids=[c.id for c in cases], indirect=True)
 
@@ -201,6 +209,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def retry_case(mockfiles: MockFilesServer, request: pytest.FixtureRequest) -> CaseRun:
     """One shipped conformance case on a fresh server: call your client with ``retry_case.headers``
     (and ``retry_case.timeout`` as its read timeout) inside ``with retry_case.capture():``."""
+    from mockfiles.retries.run import CaseRun
+
     case: Case = request.param
     return CaseRun(mockfiles, case)
 
@@ -210,6 +220,12 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, pluggy.Result[None
     """After the test body: check its retry case, and its calls' verdicts when asked to."""
     outcome = yield
     funcargs: dict[str, object] = getattr(item, "funcargs", {})
+    if "mockfiles" not in funcargs and "retry_case" not in funcargs:
+        return  # a test that did not use the plugin (nor made it import the rest of mockfiles)
+    from mockfiles.retries.report import problems_message
+    from mockfiles.retries.run import CaseRun
+    from mockfiles.server import MockFilesServer
+
     run = funcargs.get("retry_case")
     failures: list[str] = []
     if isinstance(run, CaseRun) and outcome.exception is None:
@@ -247,12 +263,16 @@ class Collected:
             for line in case_summary(self.cases):
                 terminalreporter.write_line(line)
         if self.config.getoption("mockfiles_report", False):
+            from mockfiles.retries.report import table
+
             terminalreporter.write_sep("=", "mockfiles calls")
             terminalreporter.write_line(table(self.calls))
 
 
 def case_summary(results: list[tuple[str, str, bool, list[str]]]) -> list[str]:
     """Per test function: how many cases its client passed, and which it failed."""
+    from mockfiles.retries.cases import load_cases
+
     by_test: dict[str, list[tuple[str, bool, list[str]]]] = {}
     for test, case, passed, known in results:
         by_test.setdefault(test, []).append((case, passed, known))

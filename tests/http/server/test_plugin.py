@@ -331,3 +331,30 @@ def test_retry_cases_the_check_option_and_the_report(pytester: pytest.Pytester) 
     assert "retry_after_ignored: attempt 2 came" in out  # check_retries=True failed test_checked_fixed_wait
     assert "FAILED test_retries.py::test_checked_fixed_wait" in out
     assert "retries: " in out and "files.list" in out  # the --mockfiles-report table
+
+
+LOADED = """
+import sys
+
+HEAVY = ("mockfiles.server", "mockfiles.emulator", "starlette", "uvicorn", "yaml")
+
+
+def loaded():
+    return sorted(name for name in sys.modules if name.startswith(HEAVY))
+
+
+def test_a_test_without_the_fixtures_loads_no_server():
+    assert loaded() == []
+
+
+def test_the_fixture_loads_it_when_first_asked_for(mockfiles):
+    assert "mockfiles.server" in loaded() and "starlette" in loaded()
+"""
+
+
+def test_the_plugin_costs_a_session_that_does_not_use_it_nothing(pytester: pytest.Pytester) -> None:
+    """The plugin is loaded in every session of an environment where mockfiles is installed: it
+    imports the server, and what the server needs, only when a test first asks for a fixture."""
+    pytester.makepyfile(test_loaded=LOADED)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist")
+    result.assert_outcomes(passed=2)
