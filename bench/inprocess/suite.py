@@ -12,6 +12,10 @@ path (``git archive <commit> | tar -x -C PATH``), in the same rounds: before and
 conditions. Every module of every suite, the empty one too, imports ``openai`` (the code under
 test does), so that its import, which takes seconds, is not counted as the tests' cost.
 
+Every module is compiled once, in a warm-up round not counted, and kept for the rounds (in a
+directory of the run's own, ``PYTHONPYCACHEPREFIX``): as in a user's second run, no round
+compiles mockfiles, openai or the test modules again (nor rewrites the tests' asserts).
+
 A suite's cost per test is its time less the empty suite's of the same size and environment, in
 the same round, over the number of tests; with two sizes, the slope between them is the cost of
 one more test (the session's start-up and imports left out). Each run's wall time, the CPU time
@@ -181,7 +185,10 @@ def loadavg() -> float:
 def run_suite(env: Env, folder: Path, code: Path, size: int) -> Run:
     command = [env.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist"]
     command += ["-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function", str(folder)]
-    variables = {**os.environ, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1"}
+    # compiled modules (and pytest's rewritten test modules) are kept, as a user's runs keep them,
+    # in a tree of the run's own: nothing is written beside the code measured
+    variables = {**os.environ, "PYTHONPATH": str(code), "PYTHONPYCACHEPREFIX": str(folder.parent / "pycache")}
+    variables.pop("PYTHONDONTWRITEBYTECODE", None)
     busy, children = machine_busy()[0], resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, cwd=folder, env=variables, capture_output=True, text=True)
@@ -316,6 +323,10 @@ def main(argv: list[str] | None = None) -> None:
         keys = plan(envs, codes, sizes, chosen)
         runs: dict[Key, list[Run]] = {key: [] for key in keys}
         by_name = {env.name: env for env in envs}
+        for key in keys:  # compiles and keeps every module each run imports: the rounds start warm
+            env, code, suite, size = key
+            run_suite(by_name[env], folders[(suite, size)], codes[code], size)
+        print(f"# warm-up round done (not counted), load average {loadavg():.1f}", flush=True)
         for r in range(rounds):
             for key in rotated(keys, r):
                 env, code, suite, size = key
