@@ -71,10 +71,14 @@ def mockfiles_options() -> ServerOptions:
     return {}
 
 
+STARTED_WITH = pytest.StashKey["ServerOptions"]()  # the options the session's server started with
+
+
 @pytest.fixture(scope="session")
-def mockfiles_server(mockfiles_options: ServerOptions) -> Iterator[MockFilesServer]:
+def mockfiles_server(mockfiles_options: ServerOptions, pytestconfig: pytest.Config) -> Iterator[MockFilesServer]:
     from mockfiles.server import MockFilesServer
 
+    pytestconfig.stash[STARTED_WITH] = mockfiles_options
     try:
         server = MockFilesServer(**mockfiles_options)
     except (TypeError, ValueError) as exc:  # an unknown option, or one that cannot work (ScenarioError too)
@@ -84,8 +88,10 @@ def mockfiles_server(mockfiles_options: ServerOptions) -> Iterator[MockFilesServ
 
 
 @pytest.fixture
-def mockfiles(mockfiles_server: MockFilesServer, request: pytest.FixtureRequest) -> Iterator[MockFilesServer]:
-    options = marker_options(request.node)
+def mockfiles(
+    mockfiles_server: MockFilesServer, mockfiles_options: ServerOptions, request: pytest.FixtureRequest
+) -> Iterator[MockFilesServer]:
+    options = {**folder_options(mockfiles_options, request.config), **marker_options(request.node)}
     for name in CHECK_OPTIONS:
         options.pop(name, None)
     in_process = options.pop("in_process", None)
@@ -122,6 +128,33 @@ def mockfiles_env(mockfiles: MockFilesServer) -> Iterator[MockFilesServer]:
     SDK's ``DASHSCOPE_*`` variables and module settings; all put back after the test."""
     with mockfiles.patch_environment():
         yield mockfiles
+
+
+def folder_options(options: ServerOptions, config: pytest.Config) -> dict[str, object]:
+    """What a ``mockfiles_options`` of a directory's conftest.py changes for its tests. A session
+    has one server, started with the options of the first test that asks for it: another
+    directory's options may differ in ``in_process`` only (how its tests' clients reach the server,
+    set per test as a marker's would be; a marker goes over it). Any other difference fails the
+    test with one line, whichever test came first: it could not take effect."""
+    first = config.stash.get(STARTED_WITH, options)
+    if options is first:
+        return {}
+    given: dict[str, object] = dict(options)
+    started_with: dict[str, object] = dict(first)
+    changed = sorted(name for name in {*given, *started_with} if given.get(name) != started_with.get(name))
+    if not changed:
+        return {}
+    if changed == ["in_process"]:
+        return {"in_process": bool(given.get("in_process", False))}
+    others = ", ".join(name for name in changed if name != "in_process")
+    pytest.fail(
+        f"mockfiles_options: this test's ({given}) are not those the session's server started with "
+        f"({started_with}), and {others} cannot change per test: a session has one server, started with "
+        "the options of the first test that asks for it. Give them in the rootdir's conftest.py, or per "
+        "test or module with @pytest.mark.mockfiles(...); a directory's own mockfiles_options may change "
+        "in_process only.",
+        pytrace=False,
+    )
 
 
 def marker_options(node: pytest.Item) -> dict[str, object]:
@@ -240,6 +273,17 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, pluggy.Result[None
             failures.append(message)
     if failures:
         outcome.force_exception(RetryConformanceError("\n".join(failures)))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
+    """A retry problem is reported as its message alone: it is raised from this plugin's hook, so
+    its traceback would show pytest's and pluggy's frames, none of them the test's."""
+    outcome = yield
+    if call.excinfo is not None and isinstance(call.excinfo.value, RetryConformanceError):
+        outcome.get_result().longrepr = f"{call.excinfo.typename}: {call.excinfo.value}"
 
 
 class Collected:

@@ -331,6 +331,58 @@ def test_retry_cases_the_check_option_and_the_report(pytester: pytest.Pytester) 
     assert "retry_after_ignored: attempt 2 came" in out  # check_retries=True failed test_checked_fixed_wait
     assert "FAILED test_retries.py::test_checked_fixed_wait" in out
     assert "retries: " in out and "files.list" in out  # the --mockfiles-report table
+    # each failure is its message alone: no frames of pytest's or pluggy's, whose hook raised it
+    assert "pluggy/_" not in out and "_pytest/" not in out and "conftest_plugin.py" not in out
+    assert out.split("short test summary info")[0].count("RetryConformanceError: ") == 3
+
+
+FOLDER_CONFTEST = """
+import pytest
+
+
+@pytest.fixture(scope="session")
+def mockfiles_options():
+    return {OPTIONS}
+"""
+IN_PROCESS_HERE = """
+def test_in_process_here(mockfiles):
+    assert mockfiles.in_process is True
+    assert mockfiles.client().files.list().data == []
+"""
+NOT_HERE = """
+def test_not_in_process_here(mockfiles):
+    assert mockfiles.in_process is False
+    assert mockfiles.client().files.list().data == []
+"""
+
+
+@pytest.mark.parametrize("order", [["inproc", "test_root.py"], ["test_root.py", "inproc"]])
+def test_a_directorys_options_apply_to_its_tests_whichever_runs_first(
+    pytester: pytest.Pytester, order: list[str]
+) -> None:
+    """The session's one server starts with the first test's options; a directory whose
+    conftest.py gives other ones that a marker could give has them for its tests, as a marker's."""
+    pytester.makepyfile(test_root=NOT_HERE)
+    folder = pytester.mkpydir("inproc")
+    (folder / "conftest.py").write_text(FOLDER_CONFTEST.replace("{OPTIONS}", '{"in_process": True}'))
+    (folder / "test_folder.py").write_text(IN_PROCESS_HERE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", *order)
+    result.assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize("order", [["locked", "test_root.py"], ["test_root.py", "locked"]])
+def test_a_directorys_options_that_cannot_change_per_test_fail_in_one_line_whichever_runs_first(
+    pytester: pytest.Pytester, order: list[str]
+) -> None:
+    pytester.makepyfile(test_root=NOT_HERE)
+    folder = pytester.mkpydir("locked")
+    (folder / "conftest.py").write_text(FOLDER_CONFTEST.replace("{OPTIONS}", '{"profile": "dashscope"}'))
+    (folder / "test_folder.py").write_text(NOT_HERE.replace("def test_", "def test_locked_"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", *order)
+    result.assert_outcomes(passed=1, errors=1)  # the first test's options started the server
+    result.stdout.fnmatch_lines(["*mockfiles_options: this test's (*) are not those the session's server started "
+                                 "with (*), and profile cannot change per test: a session has one server*"])  # fmt: skip
+    assert "Traceback" not in result.stdout.str()
 
 
 LOADED = """
