@@ -31,6 +31,7 @@ Retry conformance (docs/retries.md):
 from __future__ import annotations
 
 import difflib
+import inspect
 import os
 from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
@@ -79,6 +80,10 @@ def mockfiles_server(mockfiles_options: ServerOptions, pytestconfig: pytest.Conf
     from mockfiles.server import MockFilesServer
 
     pytestconfig.stash[STARTED_WITH] = mockfiles_options
+    known = tuple(name for name in inspect.signature(MockFilesServer).parameters if name != "self")
+    problem = unknown_names(list(mockfiles_options), known)
+    if problem is not None:
+        raise pytest.UsageError(f"mockfiles_options: {problem}")
     try:
         server = MockFilesServer(**mockfiles_options)
     except (TypeError, ValueError) as exc:  # an unknown option, or one that cannot work (ScenarioError too)
@@ -175,7 +180,13 @@ def marker_problem(args: tuple[object, ...], kwargs: Mapping[str, object]) -> st
     known = MARKER_OPTIONS + CHECK_OPTIONS
     if args:
         return f"takes keyword arguments only ({', '.join(known)}), got {len(args)} positional"
-    unknown = [name for name in kwargs if name not in known]
+    return unknown_names(list(kwargs), known)
+
+
+def unknown_names(names: list[str], known: tuple[str, ...]) -> str | None:
+    """The names not ``known`` (None when there are none), each with the known one it most
+    likely meant, and the known ones."""
+    unknown = [name for name in names if name not in known]
     if not unknown:
         return None
     guesses = {name: difflib.get_close_matches(name, known, n=1) for name in unknown}

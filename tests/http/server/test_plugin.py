@@ -268,7 +268,7 @@ def mockfiles_options():
     pytester.makepyfile(test_it="def test_it(mockfiles):\n    pass\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret != 0
-    result.stdout.fnmatch_lines(["*mockfiles_options: *unexpected keyword argument 'profil'*"])
+    result.stdout.fnmatch_lines(["*mockfiles_options: unknown option 'profil'; did you mean 'profile'? (options: *)*"])
 
 
 RETRY_SUITE = """
