@@ -80,7 +80,7 @@ def mockfiles_server(mockfiles_options: ServerOptions, pytestconfig: pytest.Conf
     from mockfiles.server import MockFilesServer
 
     pytestconfig.stash[STARTED_WITH] = mockfiles_options
-    known = tuple(name for name in inspect.signature(MockFilesServer).parameters if name != "self")
+    known = tuple(inspect.signature(MockFilesServer).parameters)  # its keyword arguments (a class's has no self)
     problem = unknown_names(list(mockfiles_options), known)
     if problem is not None:
         raise pytest.UsageError(f"mockfiles_options: {problem}")
